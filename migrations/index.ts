@@ -1,0 +1,6 @@
+/** Every migration, in order. Forward-only: a released migration is never edited, only followed. */
+import { InitialSchema1763820000000 } from './1763820000000-initial-schema';
+import { SigningRequests1763830000000 } from './1763830000000-signing-requests';
+import { AuditChain1763840000000 } from './1763840000000-audit-chain';
+
+export const migrations = [InitialSchema1763820000000, SigningRequests1763830000000, AuditChain1763840000000];

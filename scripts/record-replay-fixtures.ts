@@ -1,0 +1,178 @@
+/**
+ * Records workflow histories for the replay tests (test/integration/replay.test.ts). Runs the real service
+ * on embedded defaults in a temporary folder, drives each workflow through a representative path, and saves
+ * the event histories as JSON fixtures.
+ *
+ * Re-record only for a deliberate, versioned workflow change: an existing fixture that stops replaying
+ * means running workflows would break on deploy.   Usage: npm run record-fixtures
+ */
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { createOrganization } from '../src/accounts/create-organization';
+import { parseConfig } from '../src/config';
+import { createDataSource } from '../src/database/data-source';
+import { ShutdownSequence } from '../src/lifecycle';
+import { createLogger } from '../src/logger';
+import { startService } from '../src/service';
+import { PDFDocument } from 'pdf-lib';
+import { createAdapters } from '../src/adapters';
+import { sigillDataConverter } from '../src/adapters/data-converter';
+import { EncryptionPayloadCodec } from '../src/adapters/payload-codec';
+import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../src/signing/create-signing-request';
+import { createSigningContext } from '../src/signing/signing-context';
+import { acknowledgeProbeUpdate } from '../src/workflows/probe';
+import { cancelUpdate, remindNowUpdate, signUpdate } from '../src/workflows/signing-round';
+
+const fixturesDir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Replaces every encrypted payload in a JSON history (base64 fields) by its decrypted form. */
+async function decryptPayloads(node: unknown, codec: EncryptionPayloadCodec): Promise<unknown> {
+  if (Array.isArray(node)) return Promise.all(node.map((item) => decryptPayloads(item, codec)));
+  if (!node || typeof node !== 'object') return node;
+  const record = node as Record<string, unknown>;
+  const metadata = record.metadata as Record<string, string> | undefined;
+  if (metadata && typeof record.data === 'string' && metadata.encoding) {
+    const payload = {
+      metadata: Object.fromEntries(Object.entries(metadata).map(([key, value]) => [key, Buffer.from(value, 'base64')])),
+      data: Buffer.from(record.data, 'base64'),
+    };
+    const [plain] = await codec.decode([payload]);
+    return {
+      ...record,
+      metadata: Object.fromEntries(Object.entries(plain!.metadata ?? {}).map(([key, value]) => [key, Buffer.from(value).toString('base64')])),
+      data: Buffer.from(plain!.data ?? []).toString('base64'),
+    };
+  }
+  const entries = await Promise.all(Object.entries(record).map(async ([key, value]) => [key, await decryptPayloads(value, codec)] as const));
+  return Object.fromEntries(entries);
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigill-fixtures-'));
+  const config = parseConfig({
+    ...process.env,
+    DATABASE_URL: '',
+    TEMPORAL_ADDRESS: '',
+    DATA_DIR: dataDir,
+    PORT: String(await freePort()),
+    TEMPORAL_DEV_PORT: String(await freePort()),
+    TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    EMBEDDED_POSTGRES_PORT: String(await freePort()),
+    LOG_LEVEL: 'warn',
+  });
+  const log = createLogger('warn');
+  const shutdown = new ShutdownSequence(log);
+  try {
+    await startService(config, log, { api: false, worker: true }, shutdown);
+    const dataSource = await createDataSource(
+      `postgres://postgres:postgres@127.0.0.1:${config.database.mode === 'embedded' ? config.database.port : 0}/postgres`,
+    ).initialize();
+    shutdown.add('data source', () => dataSource.destroy());
+    const { orgId: organizationId } = await createOrganization(dataSource, { name: 'Fixtures', ownerEmail: 'fixtures@example.test' });
+    const connection = await Connection.connect({ address: `127.0.0.1:${config.temporal.mode === 'embedded' ? config.temporal.port : 0}` });
+    shutdown.add('client', () => connection.close());
+    // The same key service as the running worker (same DATA_DIR), so this client reads its encrypted payloads.
+    const adapters = createAdapters(config);
+    shutdown.add('adapters', () => adapters.close());
+    const codec = new EncryptionPayloadCodec(adapters.keyService);
+    const client = new Client({ connection, dataConverter: sigillDataConverter(codec) });
+
+    const record = async (name: string, drive: (workflowId: string) => Promise<void>) => {
+      const probeId = crypto.randomUUID();
+      const workflowId = `probe-${probeId}`;
+      await client.workflow.start('probeWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [{ probeId, organizationId, timeoutMs: name === 'probe-timed-out' ? 1000 : 600_000 }],
+      });
+      await drive(workflowId);
+      await writeFixture(name, workflowId);
+    };
+    const writeFixture = async (name: string, workflowId: string) => {
+      const history = await client.workflow.getHandle(workflowId).fetchHistory();
+      fs.mkdirSync(fixturesDir, { recursive: true });
+      // Fixtures are stored decrypted: replaying them must not depend on this run's throwaway master key.
+      const decrypted = await decryptPayloads(JSON.parse(historyToJSON(history)), codec);
+      fs.writeFileSync(path.join(fixturesDir, `${name}.json`), JSON.stringify(decrypted, null, 1));
+      process.stdout.write(`recorded ${name} (${history.events?.length} events)\n`);
+    };
+    const saveHistory = (name: string, requestId: string) => writeFixture(name, workflowIdForRequest(requestId));
+
+    await record('probe-acknowledged', async (workflowId) => {
+      const handle = client.workflow.getHandle(workflowId);
+      await handle.executeUpdate(acknowledgeProbeUpdate);
+      await handle.executeUpdate(acknowledgeProbeUpdate);
+      await handle.result();
+    });
+    await record('probe-timed-out', async (workflowId) => {
+      await client.workflow.getHandle(workflowId).result();
+    });
+
+    // A signing round: sequential, two signers, a manual reminder, a double signature, sealed and archived.
+    const signing = await createSigningContext(config, dataSource, adapters);
+    const pdf = await PDFDocument.create();
+    pdf.addPage().drawText('Fixture agreement');
+    const created = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
+      organizationId,
+      now: new Date(),
+      request: createSigningRequestInput.parse({
+        title: 'Fixture agreement',
+        document: { filename: 'fixture.pdf', contentBase64: Buffer.from(await pdf.save()).toString('base64') },
+        signers: [
+          { name: 'First Fixture', email: 'first@example.test' },
+          { name: 'Second Fixture', email: 'second@example.test' },
+        ],
+        routing: 'sequential',
+      }),
+    });
+    const round = client.workflow.getHandle(workflowIdForRequest(created.id));
+    await round.executeUpdate(remindNowUpdate);
+    for (const signer of created.signers) {
+      const signature = { signerId: signer.id, typedName: signer.name, ip: '192.0.2.1', userAgent: 'fixture' };
+      await round.executeUpdate(signUpdate, { args: [signature] });
+      await round.executeUpdate(signUpdate, { args: [signature] });
+    }
+    const completed = await round.result();
+    if (completed.status !== 'completed') throw new Error(`fixture round ended ${completed.status}`);
+    await saveHistory('signing-round-completed', created.id);
+
+    const cancelledRequest = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
+      organizationId,
+      now: new Date(),
+      request: createSigningRequestInput.parse({
+        title: 'Fixture cancelled',
+        document: { filename: 'fixture.pdf', contentBase64: Buffer.from(await pdf.save()).toString('base64') },
+        signers: [{ name: 'Third Fixture', email: 'third@example.test' }],
+      }),
+    });
+    const cancelled = client.workflow.getHandle(workflowIdForRequest(cancelledRequest.id));
+    await cancelled.executeUpdate(cancelUpdate, { args: [{ reason: 'fixture' }] });
+    await cancelled.result();
+    await saveHistory('signing-round-cancelled', cancelledRequest.id);
+
+  } finally {
+    await shutdown.run();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,29 @@
+import type { DataSource } from 'typeorm';
+import { ApiKey } from '../database/entities';
+import { AppError } from '../errors';
+import { apiKeyMatches, apiKeyPrefix } from './api-key-secret';
+
+export interface ApiKeyPrincipal {
+  kind: 'api-key';
+  apiKeyId: string;
+  organizationId: string;
+}
+
+/** Recording every use would write on every request; a minute's precision is what an admin needs. */
+const lastUsedPrecisionMs = 60_000;
+
+/** One answer for every failure, so a caller cannot tell a malformed key from a revoked or unknown one. */
+const rejected = () => new AppError('unauthenticated', 'A valid API key is required (Authorization: Bearer <key>).');
+
+export async function authenticateApiKey(dataSource: DataSource, key: string | undefined): Promise<ApiKeyPrincipal> {
+  const prefix = key ? apiKeyPrefix(key) : undefined;
+  if (!key || !prefix) throw rejected();
+  const row = await dataSource.getRepository(ApiKey).findOneBy({ prefix });
+  if (!row || row.revokedAt || !apiKeyMatches(key, row.secretHash)) throw rejected();
+
+  const now = Date.now();
+  if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > lastUsedPrecisionMs) {
+    await dataSource.getRepository(ApiKey).update({ id: row.id }, { lastUsedAt: new Date(now) });
+  }
+  return { kind: 'api-key', apiKeyId: row.id, organizationId: row.organizationId };
+}

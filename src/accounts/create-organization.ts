@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { ApiKey, Membership, Organization, User } from '../database/entities';
+import { AppError } from '../errors';
+import { generateApiKeySecret } from './api-key-secret';
+
+export const createOrganizationInput = z.object({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  ownerEmail: z.email('must be an email address').transform((email) => email.toLowerCase()),
+});
+
+export interface CreatedOrganization {
+  orgId: string;
+  ownerUserId: string;
+  /** The first API key, in full: shown once, only its hash is kept. */
+  apiKey: string;
+}
+
+/**
+ * Creates an organisation, its owner (reusing the user if the email is known) and a first API key, in one
+ * transaction: either all exist afterwards or none does.
+ */
+export async function createOrganization(
+  dataSource: DataSource,
+  input: z.input<typeof createOrganizationInput>,
+): Promise<CreatedOrganization> {
+  const parsed = createOrganizationInput.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new AppError('invalid_request', `${String(issue.path[0])} ${issue.message}`);
+  }
+  const { name, ownerEmail } = parsed.data;
+  const secret = generateApiKeySecret();
+
+  return dataSource.transaction(async (tx) => {
+    const now = new Date();
+    const organization = await tx.save(Organization, { id: randomUUID(), name, createdAt: now });
+    await tx.query(
+      `INSERT INTO users (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING`,
+      [randomUUID(), ownerEmail, now],
+    );
+    const owner = await tx.findOneByOrFail(User, { email: ownerEmail });
+    await tx.insert(Membership, { organizationId: organization.id, userId: owner.id, role: 'owner', createdAt: now });
+    await tx.insert(ApiKey, {
+      id: randomUUID(),
+      organizationId: organization.id,
+      name: 'first key',
+      prefix: secret.prefix,
+      secretHash: secret.hash,
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
+    });
+    return { orgId: organization.id, ownerUserId: owner.id, apiKey: secret.key };
+  });
+}

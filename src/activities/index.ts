@@ -1,0 +1,15 @@
+/**
+ * Every activity the worker registers. Activities are thin: each calls one use case, and each is safe to
+ * retry (idempotent, keyed by the ids the workflow passes).
+ */
+import type { SigningContext } from '../signing/signing-context';
+import { probeActivities } from './probe-activities';
+import { signingActivities } from './signing-activities';
+
+/** Activities need what signing needs: the database, the adapters and the credential deriver. */
+export function createActivities(context: SigningContext) {
+  return {
+    ...probeActivities(context),
+    ...signingActivities(context),
+  };
+}

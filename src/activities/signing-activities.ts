@@ -1,0 +1,254 @@
+/**
+ * Activities of the signing round. Each loads what it needs by id (so no personal data or secret travels
+ * through workflow history), does one thing, and is safe to retry: messages carry stable ids, audit events
+ * stable keys, blobs stable object keys.
+ */
+import { createHash } from 'node:crypto';
+import { ApplicationFailure, heartbeat } from '@temporalio/activity';
+import { Organization, Signer, SigningRequest, type RequestStatus } from '../database/entities';
+import { BlobDecryptionError } from '../adapters/encrypted-blob-store';
+import type { MailMessage } from '../adapters/mailer';
+import { sealDocument } from '../documents/seal-document';
+import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
+import { invitationEmail, outcomeEmail, pinSms, reminderEmail } from '../signing/messages';
+import type { SigningContext } from '../signing/signing-context';
+
+export function signingActivities(context: SigningContext) {
+  const { dataSource, adapters, credentials } = context;
+
+  /** Sends a message unless one with this id was sent already (an earlier attempt of this activity). */
+  async function sendOnce(channel: 'email' | 'sms', messageId: string, send: () => Promise<void>): Promise<void> {
+    const sent = await dataSource.query(`SELECT 1 FROM sent_messages WHERE message_id = $1`, [messageId]);
+    if (sent.length > 0) return;
+    await send();
+    await dataSource.query(`INSERT INTO sent_messages (message_id, channel) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
+      messageId,
+      channel,
+    ]);
+  }
+  const email = (message: MailMessage) => sendOnce('email', message.messageId, () => adapters.mailer.send(message));
+
+  async function load(requestId: string) {
+    const request = await dataSource.getRepository(SigningRequest).findOneBy({ id: requestId });
+    if (!request) throw ApplicationFailure.nonRetryable(`signing request ${requestId} does not exist`, 'MissingRequest');
+    const organization = await dataSource.getRepository(Organization).findOneByOrFail({ id: request.organizationId });
+    const signers = await dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
+    const facts = { title: request.title, organizationName: organization.name, message: request.message, expiresAt: request.expiresAt };
+    return { request, organization, signers, facts };
+  }
+
+  function signerOf(signers: Signer[], signerId: string): Signer {
+    const found = signers.find((candidate) => candidate.id === signerId);
+    if (!found) throw ApplicationFailure.nonRetryable(`signer ${signerId} does not exist`, 'MissingSigner');
+    return found;
+  }
+
+  const linkFor = (signer: Signer) => `${context.publicUrl}/s/${credentials.linkToken({ signerId: signer.id, linkVersion: signer.linkVersion })}`;
+
+  async function smsPin(request: SigningRequest, signer: Signer, pinVersion: number) {
+    if (signer.pinDelivery !== 'sms' || !signer.phone) return;
+    const messageId = `pin-${signer.id}-v${pinVersion}`;
+    await sendOnce('sms', messageId, () =>
+      adapters.smsSender.send({ messageId, to: signer.phone!, text: pinSms(request, credentials.pin({ signerId: signer.id, pinVersion })) }),
+    );
+    await recordAuditEvent(dataSource, {
+      requestId: request.id,
+      eventKey: `pin_sent:${signer.id}:v${pinVersion}`,
+      type: 'pin_sent',
+      signerId: signer.id,
+      actor: 'system',
+      channel: 'sms',
+      occurredAt: new Date(),
+    });
+  }
+
+  return {
+    async sendInvitation(input: { requestId: string; signerId: string }): Promise<void> {
+      const { request, signers, facts } = await load(input.requestId);
+      const signer = signerOf(signers, input.signerId);
+      await email({
+        messageId: `invitation-${signer.id}`,
+        to: signer.email,
+        ...invitationEmail(facts, signer, linkFor(signer)),
+      });
+      await recordAuditEvent(dataSource, {
+        requestId: request.id,
+        eventKey: `invited:${signer.id}`,
+        type: 'invited',
+        signerId: signer.id,
+        actor: 'system',
+        channel: 'email',
+        occurredAt: new Date(),
+      });
+      await smsPin(request, signer, signer.pinVersion);
+    },
+
+    async sendReminder(input: { requestId: string; signerId: string; reminderKey: string }): Promise<void> {
+      const { request, signers, facts } = await load(input.requestId);
+      const signer = signerOf(signers, input.signerId);
+      await email({
+        messageId: `reminder-${input.reminderKey}-${signer.id}`,
+        to: signer.email,
+        ...reminderEmail(facts, signer, linkFor(signer)),
+      });
+      await recordAuditEvent(dataSource, {
+        requestId: request.id,
+        eventKey: `reminded:${input.reminderKey}:${signer.id}`,
+        type: 'reminded',
+        signerId: signer.id,
+        actor: 'system',
+        channel: 'email',
+        occurredAt: new Date(),
+      });
+    },
+
+    async sendPin(input: { requestId: string; signerId: string; pinVersion: number }): Promise<void> {
+      const { request, signers } = await load(input.requestId);
+      await smsPin(request, signerOf(signers, input.signerId), input.pinVersion);
+    },
+
+    async recordAuditEvent(event: NewAuditEvent): Promise<void> {
+      await recordAuditEvent(dataSource, event);
+    },
+
+    /**
+     * Stamps, appends the audit-trail page and signs. If a sealed document is already stored (an earlier
+     * attempt got that far before a crash), it is returned as it is: a request is sealed once.
+     *
+     * The audit chain head printed on the audit page (the hash of the last event in the trail read here) is
+     * stored in `signing_requests.audit_chain_head` before the sealed blob: a crash in between leaves no
+     * blob, so the retry seals again and stores its own head; once the blob exists, neither changes.
+     */
+    async sealSignedDocument(
+      input: { requestId: string; sealedAt: string },
+    ): Promise<{ sealedBlobKey: string; sha256: string; auditChainHead?: string }> {
+      const { request, organization, signers } = await load(input.requestId);
+      const sealedBlobKey = `orgs/${request.organizationId}/requests/${request.id}/sealed.pdf`;
+      const existing = await adapters.blobStore.get(sealedBlobKey);
+      if (existing) return { sealedBlobKey, sha256: sha256Hex(existing), auditChainHead: request.auditChainHead ?? undefined };
+
+      heartbeat('loading');
+      const original = await adapters.blobStore.get(request.originalBlobKey).catch((error: unknown) => {
+        // A stored object that fails authentication stays broken: retrying for hours would only hide it.
+        if (error instanceof BlobDecryptionError && error.permanent) {
+          throw ApplicationFailure.nonRetryable(error.message, 'UnreadableDocument');
+        }
+        throw error;
+      });
+      if (!original) throw ApplicationFailure.nonRetryable('the original document is missing from the blob store', 'MissingDocument');
+      const events = await readAuditTrail(dataSource, request.id);
+      const auditChainHead = events.at(-1)?.hash;
+      const signedEvents = new Map(events.filter((event) => event.type === 'signed').map((event) => [event.signerId, event]));
+      heartbeat('sealing');
+      const sealed = await sealDocument({
+        pdf: original,
+        documentCode: request.documentCode,
+        title: request.title,
+        originalSha256: request.originalSha256,
+        auditChainHead,
+        signers: signers.map((signer) => {
+          const signed = signedEvents.get(signer.id);
+          return {
+            name: signer.name,
+            email: signer.email,
+            channel: signer.pinDelivery === 'sms' ? 'email link + SMS PIN' : 'email link + PIN from sender',
+            ip: signed?.ip ?? undefined,
+            userAgent: signed?.userAgent ?? undefined,
+            signedAt: signed ? signed.occurredAt.toISOString() : 'unknown',
+          };
+        }),
+        events: events.map((event) => ({
+          at: event.occurredAt.toISOString(),
+          actor: event.signerId ? (signers.find((s) => s.id === event.signerId)?.name ?? event.actor) : event.actor,
+          action: `${event.type}${event.channel ? ` (${event.channel})` : ''}`,
+          ip: event.ip ?? undefined,
+        })),
+        sealedAt: new Date(input.sealedAt),
+        key: await context.sealKey(),
+        signerName: `Sigill seal - ${organization.name}`,
+      });
+      heartbeat('storing');
+      await dataSource.getRepository(SigningRequest).update({ id: request.id }, { auditChainHead: auditChainHead ?? null });
+      await adapters.blobStore.put(sealedBlobKey, sealed);
+      return { sealedBlobKey, sha256: sha256Hex(sealed), auditChainHead };
+    },
+
+    /** Records the seal; the 'sealed' event names the audit chain head printed on the document (if any). */
+    async archiveSealedDocument(input: { requestId: string; sealedAt: string; sealedBlobKey: string; sha256: string }): Promise<void> {
+      await dataSource.transaction(async (tx) => {
+        await tx.update(SigningRequest, { id: input.requestId }, {
+          sealedAt: new Date(input.sealedAt),
+          sealedBlobKey: input.sealedBlobKey,
+          sealedSha256: input.sha256,
+        });
+        const sealedRequest = await tx.findOneBy(SigningRequest, { id: input.requestId });
+        const auditChainHead = sealedRequest?.auditChainHead ?? undefined;
+        await recordAuditEvent(tx, {
+          requestId: input.requestId,
+          eventKey: 'sealed',
+          type: 'sealed',
+          actor: 'system',
+          detail: { sha256: input.sha256, ...(auditChainHead ? { auditChainHead } : {}) },
+          occurredAt: input.sealedAt,
+        });
+        await recordAuditEvent(tx, {
+          requestId: input.requestId,
+          eventKey: 'archived',
+          type: 'archived',
+          actor: 'system',
+          detail: { blobStore: adapters.blobStore.kind },
+          occurredAt: new Date(),
+        });
+      });
+    },
+
+    async recordOutcome(input: { requestId: string; status: RequestStatus; at: string }): Promise<void> {
+      await dataSource.getRepository(SigningRequest).update(
+        { id: input.requestId },
+        { status: input.status, completedAt: new Date(input.at) },
+      );
+      if (input.status === 'failed') {
+        await recordAuditEvent(dataSource, { requestId: input.requestId, eventKey: 'failed', type: 'failed', actor: 'system', occurredAt: input.at });
+      }
+    },
+
+    /** Everyone concerned: every signer, and the organisation's owners and admins (the senders). */
+    async notifyOutcome(input: { requestId: string; status: RequestStatus }): Promise<void> {
+      const { request, signers, facts } = await load(input.requestId);
+      for (const signer of signers) {
+        await email({
+          messageId: `outcome-${signer.id}`,
+          to: signer.email,
+          ...outcomeEmail(facts, signer.name, input.status, linkFor(signer)),
+        });
+      }
+      const senders: Array<{ id: string; email: string }> = await dataSource.query(
+        `SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.organization_id = $1 AND m.role IN ('owner', 'admin')`,
+        [request.organizationId],
+      );
+      for (const sender of senders) {
+        await email({
+          messageId: `outcome-${request.id}-${sender.id}`,
+          to: sender.email,
+          ...outcomeEmail(facts, sender.email, input.status, `${context.publicUrl}/v1/signing-requests/${request.id}/document`),
+        });
+      }
+      await recordAuditEvent(dataSource, {
+        requestId: request.id,
+        eventKey: 'notified',
+        type: 'notified',
+        actor: 'system',
+        channel: 'email',
+        detail: { status: input.status, recipients: signers.length + senders.length },
+        occurredAt: new Date(),
+      });
+    },
+  };
+}
+
+function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export type SigningActivities = ReturnType<typeof signingActivities>;

@@ -1,0 +1,137 @@
+/**
+ * Encryption at rest for every stored document (R11), whichever store holds the bytes: each object gets a
+ * data key of its own from the key service (envelope encryption), so the store alone — a copied bucket,
+ * a backup of DATA_DIR — reveals nothing, and the master key (local file or KMS) never touches a document.
+ *
+ * One stored object, self-describing so it can be read back without any other record:
+ *
+ *   magic "SGB" · version 0x01 · wrapped-key length (uint16 BE) · wrapped data key · IV (12) · tag (16) · ciphertext
+ *
+ * The magic deliberately does not start with `%PDF`: a plaintext document in the store is recognisable as
+ * such, and an object of this format is never mistaken for a document.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { BlobStore } from './blob-store';
+import type { EncryptionContext, KeyService } from './key-service';
+
+const magic = Buffer.from('SGB', 'latin1');
+const formatVersion = 1;
+const ivLength = 12; // the GCM nonce size that needs no extra hashing; random per object, never reused with its key
+const tagLength = 16;
+const headerFixedLength = magic.length + 1 + 2;
+
+/**
+ * The object key is part of the context, so a ciphertext copied or renamed to another key fails to
+ * unwrap: nobody with write access to the store can make document A appear as document B.
+ */
+const contextFor = (blobKey: string): EncryptionContext => ({ purpose: 'sigill-blob', blobKey });
+
+/** Thrown when a stored object cannot be turned back into its plaintext; never carries any of the bytes. */
+export class BlobDecryptionError extends Error {
+  /**
+   * True when the stored bytes themselves are wrong (format, truncation, failed authentication): retrying
+   * cannot help. False when the key service could not unwrap the data key, which may be an outage.
+   */
+  readonly permanent: boolean;
+
+  constructor(blobKey: string, reason: string, options?: { cause?: unknown; permanent?: boolean }) {
+    super(`the stored object ${blobKey} could not be decrypted: ${reason}`, { cause: options?.cause });
+    this.name = 'BlobDecryptionError';
+    this.permanent = options?.permanent ?? true;
+  }
+}
+
+export class EncryptedBlobStore implements BlobStore {
+  constructor(
+    private readonly inner: BlobStore,
+    private readonly keyService: KeyService,
+  ) {}
+
+  get kind(): BlobStore['kind'] {
+    return this.inner.kind;
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const dataKey = await this.keyService.generateDataKey(contextFor(key));
+    try {
+      if (dataKey.wrapped.length > 0xffff) throw new Error('the key service returned an oversized wrapped data key');
+      const iv = randomBytes(ivLength);
+      const header = Buffer.concat([magic, Buffer.from([formatVersion]), uint16(dataKey.wrapped.length), dataKey.wrapped, iv]);
+      const cipher = createCipheriv('aes-256-gcm', dataKey.plaintext, iv).setAAD(additionalData(header, key));
+      const ciphertext = Buffer.concat([cipher.update(bytes), cipher.final()]);
+      await this.inner.put(key, Buffer.concat([header, cipher.getAuthTag(), ciphertext]));
+    } finally {
+      // Only our copy: OpenSSL's and the SDK's copies are out of reach, but this one would otherwise sit in
+      // the heap until collected.
+      dataKey.plaintext.fill(0);
+    }
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const stored = await this.inner.get(key);
+    if (stored === undefined) return undefined;
+    const object = parse(Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength), key);
+
+    let dataKey: Buffer;
+    try {
+      dataKey = await this.keyService.unwrapDataKey(object.wrappedKey, contextFor(key));
+    } catch (error) {
+      // The key service's own message tells a network or permission problem (worth retrying) from a refused
+      // ciphertext (another master key or KMS key, or an object copied from another key); it holds no secret.
+      throw new BlobDecryptionError(key, `its data key could not be unwrapped: ${(error as Error).message}`, {
+        cause: error,
+        permanent: false,
+      });
+    }
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', dataKey, object.iv)
+        .setAAD(additionalData(object.header, key))
+        .setAuthTag(object.tag);
+      return Buffer.concat([decipher.update(object.ciphertext), decipher.final()]);
+    } catch {
+      // GCM's own message ("unable to authenticate data") says nothing useful; the cause is always the same.
+      throw new BlobDecryptionError(key, 'it failed authentication (modified or truncated)');
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  checkReachable(): Promise<void> {
+    return this.inner.checkReachable();
+  }
+}
+
+/**
+ * The header (version, wrapped key, IV) and the object key are authenticated with the content: a changed
+ * header byte or a renamed object fails even with a key service that ignored the context.
+ */
+function additionalData(header: Buffer, blobKey: string): Buffer {
+  return Buffer.concat([header, Buffer.from(blobKey, 'utf8')]);
+}
+
+function uint16(value: number): Buffer {
+  const buffer = Buffer.alloc(2);
+  buffer.writeUInt16BE(value);
+  return buffer;
+}
+
+function parse(stored: Buffer, key: string) {
+  if (stored.length < headerFixedLength || !stored.subarray(0, magic.length).equals(magic)) {
+    // Also what a plaintext object written before encryption was switched on looks like.
+    throw new BlobDecryptionError(key, 'it is not an encrypted Sigill object');
+  }
+  const version = stored[magic.length];
+  if (version !== formatVersion) throw new BlobDecryptionError(key, `its format version ${version} is unknown`);
+  const wrappedLength = stored.readUInt16BE(magic.length + 1);
+  const ivStart = headerFixedLength + wrappedLength;
+  const tagStart = ivStart + ivLength;
+  const ciphertextStart = tagStart + tagLength;
+  if (wrappedLength === 0 || stored.length < ciphertextStart) throw new BlobDecryptionError(key, 'it is truncated');
+  return {
+    header: stored.subarray(0, tagStart),
+    wrappedKey: stored.subarray(headerFixedLength, ivStart),
+    iv: stored.subarray(ivStart, tagStart),
+    tag: stored.subarray(tagStart, ciphertextStart),
+    ciphertext: stored.subarray(ciphertextStart),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Outgoing email: SMTP in production; by default an outbox folder with one `.eml` file per message, which
+ * any mail client opens. Each message carries a caller-chosen id (`messageId`) so a retried send is
+ * recognisable: the outbox overwrites the same file, SMTP receivers see the same Message-ID.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { MailConfig } from '../config';
+
+export interface MailMessage {
+  /** Stable per logical message, e.g. `invitation-<requestId>-<signerId>`; letters, digits, `-` and `_`. */
+  messageId: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+}
+
+export interface Mailer {
+  readonly kind: MailConfig['kind'];
+  send(message: MailMessage): Promise<void>;
+}
+
+function envelope(message: MailMessage, from: string, domain: string) {
+  if (!/^[A-Za-z0-9_-]+$/.test(message.messageId)) throw new Error('invalid mail messageId');
+  return {
+    from,
+    to: message.to,
+    subject: message.subject,
+    text: message.text,
+    html: message.html,
+    messageId: `<${message.messageId}@${domain}>`,
+  };
+}
+
+export class OutboxMailer implements Mailer {
+  readonly kind = 'outbox' as const;
+  private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+
+  constructor(private readonly dir: string, private readonly from: string) {}
+
+  async send(message: MailMessage): Promise<void> {
+    const info = await this.transport.sendMail(envelope(message, this.from, 'sigill.localhost'));
+    await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
+    const file = path.join(this.dir, `${message.messageId}.eml`);
+    const temporary = `${file}.partial`;
+    await fs.writeFile(temporary, info.message as Buffer, { mode: 0o600 });
+    await fs.rename(temporary, file);
+  }
+}
+
+export class SmtpMailer implements Mailer {
+  readonly kind = 'smtp' as const;
+  private readonly transport: Transporter;
+  private readonly domain: string;
+
+  constructor(url: string, private readonly from: string) {
+    this.transport = nodemailer.createTransport(url);
+    this.domain = /@([^>\s]+)/.exec(from)?.[1] ?? 'sigill.localhost';
+  }
+
+  async send(message: MailMessage): Promise<void> {
+    await this.transport.sendMail(envelope(message, this.from, this.domain));
+  }
+
+  close(): void {
+    this.transport.close();
+  }
+}

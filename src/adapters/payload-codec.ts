@@ -1,0 +1,97 @@
+/**
+ * Encrypts every Temporal payload Sigill writes — workflow and activity inputs and results, Update
+ * arguments, query answers, failure messages — so workflow history holds no readable personal data (R11).
+ *
+ * AES-256-GCM under a data key from the key service (KMS in production). One data key serves many payloads
+ * and is rotated after an hour or 10,000 payloads; its wrapped form travels in each payload's metadata, so any
+ * process with access to the key service can decode any payload, and unwrapped keys are cached by their
+ * wrapped form. Payloads that are not ours (e.g. recorded before encryption) pass through decode unchanged.
+ */
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
+import type { Payload, PayloadCodec } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import type { KeyService } from './key-service';
+
+const ENCODING = 'binary/sigill-encrypted';
+const encryptionContext = { purpose: 'sigill-temporal-payloads' };
+const rotateAfterMs = 60 * 60_000;
+const rotateAfterUses = 10_000;
+const maxCachedKeys = 64;
+
+interface ActiveKey {
+  plaintext: Buffer;
+  wrapped: Buffer;
+  createdAt: number;
+  uses: number;
+}
+
+export class EncryptionPayloadCodec implements PayloadCodec {
+  private active: Promise<ActiveKey> | undefined;
+  private readonly unwrapped = new Map<string, Promise<Buffer>>();
+
+  constructor(private readonly keyService: KeyService, private readonly now: () => number = Date.now) {}
+
+  async encode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        const key = await this.currentKey();
+        const iv = randomBytes(12);
+        const cipher = createCipheriv('aes-256-gcm', key.plaintext, iv);
+        const plaintext = temporal.api.common.v1.Payload.encode(payload).finish();
+        const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+        return {
+          metadata: { encoding: Buffer.from(ENCODING), 'sigill-data-key': key.wrapped },
+          data: Buffer.concat([iv, cipher.getAuthTag(), ciphertext]),
+        };
+      }),
+    );
+  }
+
+  async decode(payloads: Payload[]): Promise<Payload[]> {
+    return Promise.all(
+      payloads.map(async (payload) => {
+        if (Buffer.from(payload.metadata?.encoding ?? []).toString() !== ENCODING) return payload;
+        const wrapped = payload.metadata?.['sigill-data-key'];
+        if (!wrapped || !payload.data || payload.data.length < 28) throw new Error('an encrypted payload is malformed');
+        const key = await this.unwrap(Buffer.from(wrapped));
+        const data = Buffer.from(payload.data);
+        const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12)).setAuthTag(data.subarray(12, 28));
+        const plaintext = Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]);
+        return temporal.api.common.v1.Payload.decode(plaintext) as Payload;
+      }),
+    );
+  }
+
+  private async currentKey(): Promise<ActiveKey> {
+    const pending = this.active;
+    let key = pending && (await pending);
+    if (!key || key.uses >= rotateAfterUses || this.now() - key.createdAt >= rotateAfterMs) {
+      // Encoders that found the same stale key share one replacement instead of each asking the key service.
+      if (this.active === pending) {
+        const replacement = this.keyService
+          .generateDataKey(encryptionContext)
+          .then((dataKey) => ({ ...dataKey, createdAt: this.now(), uses: 0 }));
+        // A failed request to the key service must not poison every later encode.
+        replacement.catch(() => {
+          if (this.active === replacement) this.active = undefined;
+        });
+        this.active = replacement;
+      }
+      key = await this.active!;
+    }
+    key.uses += 1;
+    return key;
+  }
+
+  private unwrap(wrapped: Buffer): Promise<Buffer> {
+    const id = createHash('sha256').update(wrapped).digest('hex');
+    let key = this.unwrapped.get(id);
+    if (!key) {
+      if (this.unwrapped.size >= maxCachedKeys) this.unwrapped.delete(this.unwrapped.keys().next().value!);
+      key = this.keyService.unwrapDataKey(wrapped, encryptionContext);
+      key.catch(() => this.unwrapped.delete(id));
+      this.unwrapped.set(id, key);
+    }
+    return key;
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * The Koa application: middleware in the order a request meets it, then every route. Route modules
+ * declare; this file mounts. Dependencies come in ready-made, so tests build the app against real parts.
+ */
+import Router from '@koa/router';
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import Koa from 'koa';
+import cors from '@koa/cors';
+import helmet from 'koa-helmet';
+import type { DataSource } from 'typeorm';
+import { authenticateApiKey } from '../accounts/authenticate-api-key';
+import type { TemporalTarget } from '../adapters/temporal-connection';
+import type { Logger } from '../logger';
+import type { ReadinessCheck } from '../readiness';
+import { errorHandler } from './middleware/error-handler';
+import { requestContext } from './middleware/request-context';
+import { bearerToken, mountRoute, type AnyRoute } from './route';
+import { diagnosticsRoutes } from './routes/diagnostics';
+import { healthRoutes } from './routes/health';
+import { signerRoutes } from './routes/signer';
+import { signingRequestRoutes } from './routes/signing-requests';
+import { mountSignerPage } from './signer-page';
+import type { SigningContext } from '../signing/signing-context';
+import type { CodecConfig } from '../config';
+import { codecRoutes } from './routes/codec';
+
+export interface ApiDependencies {
+  log: Logger;
+  dataSource: DataSource;
+  temporal: TemporalTarget;
+  readinessChecks: ReadinessCheck[];
+  signing: SigningContext;
+  codec: CodecConfig;
+  publicUrl: string;
+  /** See Config.http.trustProxy: client IPs end up in audit trails, so they must not be forgeable. */
+  trustProxy: boolean;
+}
+
+export function createApp(deps: ApiDependencies): Koa {
+  const app = new Koa({ proxy: deps.trustProxy });
+  // Koa's own error printing would write stacks to stderr; our error handler logs them as JSON instead.
+  app.silent = true;
+
+  const routes: AnyRoute[] = [
+    ...healthRoutes(deps.readinessChecks),
+    ...diagnosticsRoutes(deps.temporal),
+    ...signingRequestRoutes(deps.signing, deps.temporal),
+    ...signerRoutes(deps.signing, deps.temporal),
+    ...codecRoutes(deps.codec, deps.signing.payloadCodec),
+  ];
+  const { router, openApiDocument } = buildRouter(routes, deps);
+
+  app.use(requestContext(deps.log));
+  app.use(errorHandler());
+  app.use(helmet());
+  // Only the codec endpoint is called from another origin (the Temporal Web UI, in the browser).
+  const codecCors = cors({
+    origin: (ctx) => (deps.codec.corsOrigins.includes(ctx.get('origin')) ? ctx.get('origin') : ''),
+    allowMethods: ['POST', 'OPTIONS'],
+    allowHeaders: ['content-type', 'authorization', 'x-namespace'],
+    credentials: true,
+  });
+  app.use((ctx, next) => (ctx.path.startsWith('/codec/') ? codecCors(ctx, next) : next()));
+  router.get('/openapi.json', (ctx) => {
+    ctx.body = openApiDocument;
+  });
+  mountSignerPage(router);
+  app.use(router.routes());
+  app.use(router.allowedMethods({ throw: true }));
+  return app;
+}
+
+function buildRouter(routes: AnyRoute[], deps: ApiDependencies) {
+  const router = new Router();
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An organisation API key: `Authorization: Bearer sgl_...`',
+  });
+  registry.registerComponent('securitySchemes', 'signerSession', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A signer session token from `POST /v1/signer/session`',
+  });
+  const authenticate = (ctx: Koa.Context) => authenticateApiKey(deps.dataSource, bearerToken(ctx));
+  for (const route of routes) mountRoute(router, registry, route, authenticate);
+
+  const openApiDocument = new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'Sigill API',
+      version: '0.1.0',
+      description: 'E-signature engine: every signing request is a durable Temporal workflow.',
+    },
+    servers: [{ url: deps.publicUrl }],
+  });
+  return { router, openApiDocument };
+}

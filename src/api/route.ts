@@ -1,0 +1,205 @@
+/**
+ * Routes are declared once, with zod schemas for their input and output. The same declaration validates
+ * requests, mounts the Koa handler and documents the route in /openapi.json, so a route cannot exist
+ * undocumented or documented differently from what it accepts.
+ */
+import type Router from '@koa/router';
+import type { OpenAPIRegistry, RouteConfig } from '@asteasolutions/zod-to-openapi';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import { z } from 'zod';
+import { AppError } from '../errors';
+import type { Principal } from './principal';
+
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+type AnyObject = z.ZodObject<z.ZodRawShape>;
+
+export interface RouteResponse {
+  description: string;
+  schema?: z.ZodType;
+}
+
+export interface RouteInput<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  params: z.output<P>;
+  query: z.output<Q>;
+  body: z.output<B>;
+  principal: Principal | undefined;
+  ctx: Context;
+}
+
+export interface RouteDefinition<P extends AnyObject, Q extends AnyObject, B extends z.ZodType> {
+  method: Method;
+  /** Koa path, e.g. `/v1/diagnostics/probes/:probeId`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /**
+   * `api-key`: `Authorization: Bearer <key>` required, checked before the body is read.
+   * `signer-session`: `Authorization: Bearer <session token>`, checked by the handler's use case.
+   * `public`: no credentials.
+   */
+  auth: 'api-key' | 'signer-session' | 'public';
+  /** Largest JSON body accepted (bytes or a string like '1mb'); default 1 MB. */
+  bodyLimit?: number | string;
+  /**
+   * Also accept multipart/form-data, turned into the same body the JSON schema validates (so both forms
+   * obey one contract). Documented in OpenAPI beside the JSON form.
+   */
+  multipart?: { toBody(ctx: Context): Promise<unknown>; description: string };
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Documented responses by status; error statuses are added from `errors`. */
+  responses: Record<number, RouteResponse>;
+  errors?: number[];
+  handler(input: RouteInput<P, Q, B>): Promise<{ status: number; body: unknown }>;
+}
+
+export type AnyRoute = RouteDefinition<AnyObject, AnyObject, z.ZodType>;
+
+export function defineRoute<
+  P extends AnyObject = z.ZodObject<{}>,
+  Q extends AnyObject = z.ZodObject<{}>,
+  B extends z.ZodType = z.ZodUndefined,
+>(route: RouteDefinition<P, Q, B>): AnyRoute {
+  return route as unknown as AnyRoute;
+}
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.string().describe('Stable machine-readable code, e.g. invalid_request'),
+    message: z.string(),
+    details: z.unknown().optional(),
+  }),
+});
+
+const errorDescriptions: Record<number, string> = {
+  400: 'Invalid request',
+  401: 'Missing or invalid credentials',
+  404: 'Not found',
+  409: 'Conflict with the current state',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Request understood but cannot be processed',
+  429: 'Too many requests',
+  503: 'A dependency is unavailable',
+};
+
+function validationError(where: string, error: z.ZodError): AppError {
+  const issues = error.issues.map((issue) => ({ path: [where, ...issue.path].join('.'), message: issue.message }));
+  return new AppError('invalid_request', `${issues[0]!.path}: ${issues[0]!.message}`, { issues });
+}
+
+function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> {
+  if (!schema) return undefined as z.output<T>;
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationError(where, result.error);
+  return result.data;
+}
+
+export function mountRoute(
+  router: Router,
+  registry: OpenAPIRegistry,
+  route: AnyRoute,
+  authenticate: (ctx: Context) => Promise<Principal>,
+): void {
+  registry.registerPath(openApiEntry(route));
+  const parseBody = bodyParser({
+    enableTypes: ['json'],
+    jsonLimit: route.bodyLimit ?? '1mb',
+    // Reject `"text"` or `42` as a body: every endpoint takes an object.
+    jsonStrict: true,
+    onError: (error) => {
+      throw error;
+    },
+  });
+  router[route.method](
+    route.path,
+    // Credentials first: nobody gets a large body parsed without a valid key.
+    async (ctx, next) => {
+      ctx.state.principal = route.auth === 'api-key' ? await authenticate(ctx) : undefined;
+      await next();
+    },
+    async (ctx, next) => {
+      if (!route.body || !requestHasBody(ctx)) return next();
+      if (route.multipart && ctx.is('multipart/form-data')) {
+        (ctx.request as { body?: unknown }).body = await route.multipart.toBody(ctx);
+        return next();
+      }
+      if (!ctx.is('application/json')) {
+        const accepted = route.multipart ? 'application/json or multipart/form-data' : 'application/json';
+        throw new AppError('unsupported_media_type', `Send the request body as ${accepted}.`);
+      }
+      return parseBody(ctx, next);
+    },
+    async (ctx) => {
+      const input = {
+        params: parse(route.params, ctx.params, 'params'),
+        query: parse(route.query, ctx.query, 'query'),
+        body: parse(route.body, requestHasBody(ctx) ? (ctx.request as { body?: unknown }).body : undefined, 'body'),
+        principal: ctx.state.principal as Principal | undefined,
+        ctx,
+      };
+      const result = await route.handler(input);
+      ctx.status = result.status;
+      ctx.body = result.body;
+    },
+  );
+}
+
+function requestHasBody(ctx: Context): boolean {
+  return ctx.get('transfer-encoding') !== '' || Number(ctx.get('content-length') || 0) > 0;
+}
+
+/** The bearer token of a request, whatever it stands for (an API key, a signer session). */
+export function bearerToken(ctx: Context): string | undefined {
+  return /^Bearer (\S+)$/i.exec(ctx.get('authorization'))?.[1];
+}
+
+function openApiEntry(route: AnyRoute): RouteConfig {
+  const responses: RouteConfig['responses'] = {};
+  for (const [status, response] of Object.entries(route.responses)) {
+    responses[status] = {
+      description: response.description,
+      ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
+    };
+  }
+  const errorStatuses = new Set([...(route.errors ?? []), ...(route.body || route.params || route.query ? [400] : [])]);
+  if (route.auth !== 'public') errorStatuses.add(401);
+  for (const status of errorStatuses) {
+    responses[status] = {
+      description: errorDescriptions[status] ?? 'Error',
+      content: { 'application/json': { schema: errorBodySchema } },
+    };
+  }
+  return {
+    method: route.method,
+    path: route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
+    summary: route.summary,
+    tags: [route.tag],
+    security: route.auth === 'api-key' ? [{ bearerAuth: [] }] : route.auth === 'signer-session' ? [{ signerSession: [] }] : [],
+    request: {
+      params: route.params,
+      query: route.query,
+      body: route.body
+        ? {
+            content: {
+              'application/json': { schema: route.body },
+              ...(route.multipart
+                ? {
+                    'multipart/form-data': {
+                      schema: z.object({
+                        request: z.string().describe(route.multipart.description),
+                        document: z.string().describe('The file (binary)'),
+                      }),
+                    },
+                  }
+                : {}),
+            },
+            required: true,
+          }
+        : undefined,
+    },
+    responses,
+  };
+}

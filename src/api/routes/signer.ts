@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import type { TemporalTarget } from '../../adapters/temporal-connection';
+import type { SigningContext } from '../../signing/signing-context';
+import {
+  declineAsSigner,
+  openSignerSession,
+  readDocumentAsSigner,
+  requireSignerSession,
+  signAsSigner,
+} from '../../signing/signer-access';
+import type { Context } from 'koa';
+import { bearerToken, defineRoute } from '../route';
+
+const roundBody = z.object({
+  status: z.enum(['pending', 'completed', 'declined', 'expired', 'cancelled', 'failed']),
+  signers: z.array(z.object({ id: z.uuid(), status: z.string(), signedAt: z.string().optional() })),
+});
+
+const actorOf = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined });
+
+function presentRound(state: { status: z.infer<typeof roundBody>['status']; signers: Array<{ id: string; status: string; signedAt?: string }> }) {
+  return { status: state.status, signers: state.signers.map(({ id, status, signedAt }) => ({ id, status, signedAt })) };
+}
+
+/** The signer side (R1): no API key, the personal link and PIN identify the signer. */
+export function signerRoutes(context: SigningContext, temporal: TemporalTarget) {
+  return [
+    defineRoute({
+      method: 'post',
+      path: '/v1/signer/session',
+      summary: 'Open a personal signing link with its PIN',
+      tag: 'Signer',
+      auth: 'public',
+      body: z.strictObject({
+        token: z.string().min(1).max(200),
+        pin: z.string().regex(/^\d{6}$/, 'must be the 6-digit PIN'),
+      }),
+      responses: {
+        200: { description: 'A session token for the signer endpoints (30 minutes)', schema: z.object({ sessionToken: z.string() }) },
+        401: { description: 'Wrong PIN; `attemptsLeft` says how many tries remain' },
+        423: { description: 'Locked after 5 wrong PINs; the sender must issue a new PIN' },
+      },
+      errors: [404, 409],
+      handler: async ({ body, ctx }) => ({
+        status: 200,
+        body: await openSignerSession(context, temporal, { token: body.token, pin: body.pin, actor: actorOf(ctx), now: new Date() }),
+      }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signer/document',
+      summary: 'The document to sign (the sealed one once everyone has signed)',
+      tag: 'Signer',
+      auth: 'signer-session',
+      responses: { 200: { description: 'application/pdf' } },
+      handler: async ({ ctx }) => {
+        const now = new Date();
+        const session = await requireSignerSession(context, bearerToken(ctx), now);
+        const document = await readDocumentAsSigner(context, session, actorOf(ctx), now);
+        ctx.type = 'application/pdf';
+        ctx.set('Content-Disposition', `inline; filename="${document.filename.replace(/[^\w.-]/g, '_')}"`);
+        return { status: 200, body: Buffer.from(document.bytes) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/signer/sign',
+      summary: 'Sign: typed name and explicit consent (repeating it records one signature)',
+      tag: 'Signer',
+      auth: 'signer-session',
+      body: z.strictObject({
+        typedName: z.string().trim().min(1, 'must not be empty').max(200),
+        consent: z.literal(true, { error: 'must be true: the signer agrees to sign electronically' }),
+      }),
+      responses: { 200: { description: "The round's status after the signature", schema: roundBody } },
+      errors: [409],
+      handler: async ({ body, ctx }) => {
+        const session = await requireSignerSession(context, bearerToken(ctx), new Date());
+        return { status: 200, body: presentRound(await signAsSigner(temporal, session, { typedName: body.typedName, actor: actorOf(ctx) })) };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/signer/decline',
+      summary: 'Decline with a reason; the round ends as declined',
+      tag: 'Signer',
+      auth: 'signer-session',
+      body: z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000) }),
+      responses: { 200: { description: "The round's status after the decline", schema: roundBody } },
+      errors: [409],
+      handler: async ({ body, ctx }) => {
+        const session = await requireSignerSession(context, bearerToken(ctx), new Date());
+        return { status: 200, body: presentRound(await declineAsSigner(temporal, session, { reason: body.reason, actor: actorOf(ctx) })) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,360 @@
+import { z } from 'zod';
+import { cancelSigningRequest } from '../../signing/cancel-signing-request';
+import { createSigningRequest, createSigningRequestInput } from '../../signing/create-signing-request';
+import { findOwnRequest, getSigningRequest } from '../../signing/get-signing-request';
+import { readAuditTrail, verifyAuditEvents } from '../../signing/audit-trail';
+import { listSigningRequests } from '../../signing/list-signing-requests';
+import { remindSigners } from '../../signing/remind-signers';
+import { resetSignerPin } from '../../signing/reset-signer-pin';
+import { readRoundHistory } from '../../signing/workflow-history';
+import type { SigningContext } from '../../signing/signing-context';
+import type { TemporalTarget } from '../../adapters/temporal-connection';
+import { AppError } from '../../errors';
+import { readMultipart } from '../multipart';
+import { defineRoute } from '../route';
+
+const requestParams = z.object({ id: z.uuid('must be a signing request id') });
+const signerStatus = z.enum(['waiting', 'invited', 'opened', 'signed', 'declined', 'locked']);
+const requestStatus = z.enum(['pending', 'completed', 'declined', 'expired', 'cancelled', 'failed']);
+
+const linksBody = z.object({ self: z.string(), document: z.string(), auditTrail: z.string(), history: z.string() });
+
+const createdBody = z.object({
+  id: z.uuid(),
+  status: z.literal('pending'),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  signers: z.array(
+    z.object({
+      id: z.uuid(),
+      name: z.string(),
+      email: z.string(),
+      status: signerStatus,
+      pin: z.string().optional().describe('Only when pinDelivery is "sender", and only in this response'),
+    }),
+  ),
+  links: linksBody,
+});
+
+const requestBody = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  status: requestStatus,
+  routing: z.enum(['parallel', 'sequential']),
+  documentCode: z.string(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  remindersSent: z.number().int(),
+  nextReminderAt: z.iso.datetime().optional(),
+  sealedAt: z.iso.datetime().optional(),
+  sha256: z.string().optional(),
+  signers: z.array(
+    z.object({
+      id: z.uuid(),
+      name: z.string(),
+      email: z.string(),
+      status: signerStatus,
+      invitedAt: z.iso.datetime().optional(),
+      openedAt: z.iso.datetime().optional(),
+      signedAt: z.iso.datetime().optional(),
+      declinedAt: z.iso.datetime().optional(),
+    }),
+  ),
+  links: linksBody,
+});
+
+const auditEventBody = z.object({
+  sequence: z.number().int().min(1).describe("Position in the request's hash chain, from 1"),
+  eventKey: z.string().describe('Unique within the request; part of what is hashed'),
+  type: z.string(),
+  at: z.iso.datetime(),
+  actor: z.string(),
+  signerId: z.uuid().optional(),
+  channel: z.string().optional(),
+  ip: z.string().optional(),
+  userAgent: z.string().optional(),
+  detail: z.record(z.string(), z.unknown()).optional(),
+  prevHash: z.string().optional().describe("The previous event's hash; absent on the first event"),
+  hash: z
+    .string()
+    .describe(
+      'Hex SHA-256 of prevHash (empty for the first event) followed by the canonical JSON (keys sorted, no ' +
+        'whitespace) of request_id, sequence, event_key, type, signer_id, actor, channel, ip, user_agent, ' +
+        'detail and occurred_at (= at, ISO 8601 with milliseconds), absent values as null',
+    ),
+});
+
+const auditTrailBody = z.object({
+  events: z.array(auditEventBody),
+  chainValid: z.boolean().describe('Every event links to the one before it and its fields still give its hash'),
+  chainHead: z.string().optional().describe("The last event's hash, when the chain is valid"),
+  firstBrokenEvent: z
+    .object({
+      sequence: z.number().int(),
+      type: z.string(),
+      eventKey: z.string().optional(),
+      reason: z
+        .enum(['hash_mismatch', 'missing_event', 'link_mismatch'])
+        .describe(
+          'hash_mismatch: the event was changed; missing_event: an event before it was removed; ' +
+            "link_mismatch: its prevHash (or the sealed head it names) does not match the chain",
+        ),
+    })
+    .optional()
+    .describe('When chainValid is false: the first event where the chain breaks'),
+});
+
+export function signingRequestRoutes(context: SigningContext, temporal: TemporalTarget) {
+  const links = (id: string) => {
+    const self = `${context.publicUrl}/v1/signing-requests/${id}`;
+    return { self, document: `${self}/document`, auditTrail: `${self}/audit-trail`, history: `${self}/history` };
+  };
+  // A document of N bytes is 4N/3 characters of base64; allow for the rest of the JSON around it.
+  const createBodyLimit = Math.ceil((context.maxDocumentBytes * 4) / 3) + 1024 * 1024;
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests',
+      summary: "The organisation's signing requests, newest first",
+      tag: 'Signing requests',
+      auth: 'api-key',
+      query: z.strictObject({
+        status: requestStatus.optional(),
+        cursor: z.string().max(500).optional().describe('`nextCursor` of the previous page'),
+        limit: z.coerce.number().int().min(1).max(100).default(20),
+      }),
+      responses: {
+        200: {
+          description: 'One page',
+          schema: z.object({
+            items: z.array(
+              z.object({
+                id: z.uuid(),
+                title: z.string(),
+                status: requestStatus,
+                documentCode: z.string(),
+                createdAt: z.iso.datetime(),
+                expiresAt: z.iso.datetime(),
+              }),
+            ),
+            nextCursor: z.string().optional().describe('Absent on the last page'),
+          }),
+        },
+      },
+      handler: async ({ query, principal }) => ({
+        status: 200,
+        body: await listSigningRequests(context.dataSource, principal!.organizationId, query),
+      }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/signing-requests',
+      summary: 'Create a signing request and start its round',
+      tag: 'Signing requests',
+      auth: 'api-key',
+      bodyLimit: createBodyLimit,
+      body: createSigningRequestInput,
+      multipart: {
+        description: 'The request as JSON, without `document.contentBase64` (the `document` part carries the PDF)',
+        toBody: async (ctx) => {
+          const form = await readMultipart(ctx, { maxFileBytes: context.maxDocumentBytes, maxFieldBytes: 256 * 1024 });
+          const file = form.files.get('document');
+          const json = form.fields.get('request');
+          if (!file || json === undefined) {
+            throw new AppError('invalid_request', 'A multipart request needs a "request" JSON part and a "document" file part.');
+          }
+          let request: unknown;
+          try {
+            request = JSON.parse(json);
+          } catch {
+            throw new AppError('invalid_request', 'The "request" part is not valid JSON.');
+          }
+          if (typeof request !== 'object' || request === null || Array.isArray(request)) {
+            throw new AppError('invalid_request', 'The "request" part must be a JSON object.');
+          }
+          const { document, ...rest } = request as { document?: { filename?: unknown } };
+          const filename = typeof document?.filename === 'string' ? document.filename : file.filename || 'document.pdf';
+          return { ...rest, document: { filename, contentBase64: file.bytes.toString('base64') } };
+        },
+      },
+      responses: { 201: { description: 'Created; invitations are on their way', schema: createdBody } },
+      errors: [409, 413, 415, 422, 503],
+      handler: async ({ body, principal, ctx }) => {
+        const idempotencyKey = ctx.get('idempotency-key') || undefined;
+        if (idempotencyKey && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+          throw new AppError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters.');
+        }
+        const created = await createSigningRequest(context, temporal, {
+          organizationId: principal!.organizationId,
+          request: body,
+          idempotencyKey,
+          now: new Date(),
+        });
+        ctx.set('Location', links(created.id).self);
+        return { status: 201, body: { ...created, links: links(created.id) } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests/:id',
+      summary: 'Live status of a signing request and each signer',
+      tag: 'Signing requests',
+      auth: 'api-key',
+      params: requestParams,
+      responses: { 200: { description: 'The signing request', schema: requestBody } },
+      errors: [404],
+      handler: async ({ params, principal }) => {
+        const view = await getSigningRequest(context, temporal, principal!.organizationId, params.id);
+        return { status: 200, body: { ...view, links: links(view.id) } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/signing-requests/:id/cancel',
+      summary: 'Cancel a pending signing request; everyone concerned is told',
+      tag: 'Signing requests',
+      auth: 'api-key',
+      params: requestParams,
+      body: z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000) }),
+      responses: { 200: { description: 'Cancelled', schema: z.object({ id: z.uuid(), status: requestStatus }) } },
+      errors: [404, 409],
+      handler: async ({ params, body, principal, ctx }) => {
+        const state = await cancelSigningRequest(context, temporal, principal!.organizationId, params.id, {
+          reason: body.reason,
+          ip: ctx.ip,
+          userAgent: ctx.get('user-agent') || undefined,
+        });
+        return { status: 200, body: { id: params.id, status: state.status } };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests/:id/document',
+      summary: 'The sealed PDF, once the request is completed',
+      tag: 'Signing requests',
+      auth: 'api-key',
+      params: requestParams,
+      responses: { 200: { description: 'application/pdf: the sealed document' } },
+      errors: [404, 409],
+      handler: async ({ params, principal, ctx }) => {
+        const request = await findOwnRequest(context, principal!.organizationId, params.id);
+        if (request.status !== 'completed' || !request.sealedBlobKey) {
+          throw new AppError('conflict', `The sealed document exists once the request is completed (it is ${request.status}).`);
+        }
+        const bytes = await context.adapters.blobStore.get(request.sealedBlobKey);
+        if (!bytes) throw new AppError('dependency_unavailable', 'The sealed document is not available right now.');
+        ctx.type = 'application/pdf';
+        ctx.set('Content-Disposition', `attachment; filename="${request.documentCode}.pdf"`);
+        if (request.sealedSha256) ctx.set('X-Content-SHA256', request.sealedSha256);
+        return { status: 200, body: Buffer.from(bytes) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests/:id/audit-trail',
+      summary: 'Every event of the request: who, what, when, from which IP and user agent; hash-chained and verified',
+      tag: 'Signing requests',
+      auth: 'api-key',
+      params: requestParams,
+      responses: { 200: { description: 'The audit trail in chain order (the order of recording), and whether its hash chain holds', schema: auditTrailBody } },
+      errors: [404],
+      handler: async ({ params, principal }) => {
+        await findOwnRequest(context, principal!.organizationId, params.id);
+        const events = await readAuditTrail(context.dataSource, params.id);
+        const verification = verifyAuditEvents(events);
+        return {
+          status: 200,
+          body: {
+            events: events.map((event) => ({
+              sequence: event.sequence,
+              eventKey: event.eventKey,
+              type: event.type,
+              at: event.occurredAt.toISOString(),
+              actor: event.actor,
+              signerId: event.signerId ?? undefined,
+              channel: event.channel ?? undefined,
+              ip: event.ip ?? undefined,
+              userAgent: event.userAgent ?? undefined,
+              detail: event.detail ?? undefined,
+              prevHash: event.prevHash ?? undefined,
+              hash: event.hash,
+            })),
+            chainValid: verification.valid,
+            chainHead: verification.head,
+            firstBrokenEvent: verification.firstBrokenEvent,
+          },
+        };
+      },
+    }),
+      defineRoute({
+      method: 'post',
+      path: '/v1/signing-requests/:id/remind',
+      summary: 'Remind every pending signer now (at most once an hour)',
+      tag: 'Signing requests',
+      auth: 'api-key',
+      params: requestParams,
+      responses: { 200: { description: 'Reminders queued', schema: z.object({ reminded: z.number().int() }) } },
+      errors: [404, 409, 429],
+      handler: async ({ params, principal }) => ({
+        status: 200,
+        body: await remindSigners(context, temporal, principal!.organizationId, params.id),
+      }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/signing-requests/:id/signers/:signerId/reset-pin',
+      summary: 'Issue a new PIN: unlocks the link; returned here for sender delivery, else sent by SMS',
+      tag: 'Signing requests',
+      auth: 'api-key',
+      params: z.object({ id: z.uuid('must be a signing request id'), signerId: z.uuid('must be a signer id') }),
+      responses: {
+        200: {
+          description: 'The new PIN (sender delivery) or confirmation that it is on its way by SMS',
+          schema: z.object({ delivery: z.enum(['sender', 'sms']), pin: z.string().optional() }),
+        },
+      },
+      errors: [404, 409],
+      handler: async ({ params, principal, ctx }) => ({
+        status: 200,
+        body: await resetSignerPin(context, temporal, {
+          organizationId: principal!.organizationId,
+          requestId: params.id,
+          signerId: params.signerId,
+          ip: ctx.ip,
+          userAgent: ctx.get('user-agent') || undefined,
+        }),
+      }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests/:id/history',
+      summary: "For support: the round's Temporal event history as a readable timeline (no document contents)",
+      tag: 'Signing requests',
+      auth: 'api-key',
+      params: requestParams,
+      responses: {
+        200: {
+          description: 'Every step, oldest first, retries and failures included',
+          schema: z.object({
+            steps: z.array(
+              z.object({
+                eventId: z.number().int(),
+                at: z.iso.datetime(),
+                event: z.string(),
+                summary: z.string(),
+                attempt: z.number().int().optional(),
+                failure: z.string().optional(),
+              }),
+            ),
+          }),
+        },
+      },
+      errors: [404],
+      handler: async ({ params, principal }) => {
+        await findOwnRequest(context, principal!.organizationId, params.id);
+        return { status: 200, body: { steps: await readRoundHistory(temporal, context.payloadCodec, params.id) } };
+      },
+    }),
+  ];
+}

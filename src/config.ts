@@ -1,0 +1,270 @@
+/**
+ * The one typed configuration. Environment variables are parsed here, once, at start; everything else
+ * receives a `Config`. Each external part has an embedded default (no variable set) and a production
+ * setting, and the choice between them is made here and nowhere else.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
+const portMessage = 'must be a port number between 1 and 65535';
+const port = z
+  .string()
+  .regex(/^\d{1,5}$/, portMessage)
+  .transform(Number)
+  .refine((value) => value >= 1 && value <= 65535, portMessage);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+/** Every variable Sigill reads. Keep README's configuration table in step with this list. */
+const environmentSchema = z.object({
+  DATA_DIR: nonEmpty.default('./data'),
+  HOST: nonEmpty.default('127.0.0.1'),
+  PORT: port.default(3000),
+  PUBLIC_URL: httpUrl.optional(),
+  TRUST_PROXY: booleanFlag.default(false),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MIGRATE_ON_START: booleanFlag.default(true),
+  MAX_DOCUMENT_MB: z
+    .string()
+    .regex(/^\d+(\.\d+)?$/, 'must be a number of megabytes, e.g. 25')
+    .transform(Number)
+    .refine((mb) => mb > 0 && mb <= 500, 'must be between 0 and 500 megabytes')
+    .default(25),
+
+  TEMPORAL_ADDRESS: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port, e.g. temporal.internal:7233')
+    .optional(),
+  TEMPORAL_NAMESPACE: nonEmpty.default('default'),
+  TEMPORAL_TASK_QUEUE: nonEmpty.default('sigill'),
+  TEMPORAL_API_KEY: nonEmpty.optional(),
+  TEMPORAL_TLS: booleanFlag.optional(),
+  TEMPORAL_TLS_CERT_PATH: nonEmpty.optional(),
+  TEMPORAL_TLS_KEY_PATH: nonEmpty.optional(),
+  TEMPORAL_TLS_CA_PATH: nonEmpty.optional(),
+  TEMPORAL_TLS_SERVER_NAME: nonEmpty.optional(),
+  TEMPORAL_CLI_PATH: nonEmpty.optional(),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_DEV_UI_PORT: port.default(8233),
+
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// or postgresql:// URL' })
+    .optional(),
+  EMBEDDED_POSTGRES_PORT: port.default(54329),
+
+  S3_BUCKET: nonEmpty.optional(),
+  S3_REGION: nonEmpty.optional(),
+  S3_ENDPOINT: httpUrl.optional(),
+  S3_FORCE_PATH_STYLE: booleanFlag.optional(),
+
+  KMS_KEY_ID: nonEmpty.optional(),
+  KMS_REGION: nonEmpty.optional(),
+  KMS_ENDPOINT: httpUrl.optional(),
+  AWS_REGION: nonEmpty.default('eu-north-1'),
+
+  SMTP_URL: z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL' }).optional(),
+  MAIL_FROM: nonEmpty.default('Sigill <no-reply@sigill.localhost>'),
+
+  CODEC_ACCESS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  CODEC_CORS_ORIGINS: nonEmpty.optional(),
+
+  SEAL_P12_PATH: nonEmpty.optional(),
+  SEAL_P12_PASSWORD: z.string().optional(),
+
+  SMS_PROVIDER_URL: httpUrl.optional(),
+  SMS_PROVIDER_TOKEN: nonEmpty.optional(),
+  SMS_SENDER: nonEmpty.default('Sigill'),
+});
+
+export type TemporalConfig = {
+  namespace: string;
+  taskQueue: string;
+} & (
+  | { mode: 'embedded'; cliPath?: string; port: number; uiPort: number; dbFile: string }
+  | {
+      mode: 'external';
+      address: string;
+      apiKey?: string;
+      tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
+    }
+);
+
+export type DatabaseConfig = { mode: 'embedded'; dataDir: string; port: number } | { mode: 'external'; url: string };
+
+export type BlobStoreConfig =
+  | { kind: 'filesystem'; root: string }
+  | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
+
+export type KeyServiceConfig =
+  | { kind: 'local'; masterKeyPath: string }
+  | { kind: 'kms'; keyId: string; region: string; endpoint?: string };
+
+/**
+ * The payload codec endpoint (/codec) that lets the Temporal Web UI and support tools read encrypted
+ * workflow histories. With a token, callers must present it. Without one it is open only for the local,
+ * embedded setup (loopback API, embedded Temporal), and otherwise disabled.
+ */
+export interface CodecConfig {
+  accessToken?: string;
+  openWithoutToken: boolean;
+  corsOrigins: string[];
+}
+
+/** The organisation seal that signs sealed PDFs: a configured PKCS#12 file, or a generated self-signed one. */
+export type SealConfig = { kind: 'p12'; path: string; password: string } | { kind: 'self-signed'; dir: string };
+
+export type MailConfig = { from: string } & ({ kind: 'outbox'; dir: string } | { kind: 'smtp'; url: string });
+
+export type SmsConfig = { sender: string } & (
+  | { kind: 'outbox'; dir: string }
+  | { kind: 'http'; url: string; token?: string }
+);
+
+export interface Config {
+  dataDir: string;
+  http: {
+    host: string;
+    port: number;
+    publicUrl: string;
+    /** Believe X-Forwarded-For/-Proto: only behind a proxy that sets them, or clients could forge their IP. */
+    trustProxy: boolean;
+  };
+  logLevel: z.infer<typeof environmentSchema>['LOG_LEVEL'];
+  migrateOnStart: boolean;
+  /** Largest document accepted for signing, in bytes. */
+  maxDocumentBytes: number;
+  temporal: TemporalConfig;
+  database: DatabaseConfig;
+  blobStore: BlobStoreConfig;
+  keys: KeyServiceConfig;
+  seal: SealConfig;
+  codec: CodecConfig;
+  mail: MailConfig;
+  sms: SmsConfig;
+}
+
+/** A configuration error names the variable and what is wrong, never its value (it may be a secret). */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, readonly problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Empty strings count as unset, so `FOO= npm start` behaves like no FOO at all. */
+function withoutEmptyValues(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1] !== ''),
+  );
+}
+
+export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environmentSchema.safeParse(withoutEmptyValues(env));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new ConfigError(String(issue.path[0] ?? 'environment'), issue.message);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+
+  return {
+    dataDir,
+    http: {
+      host: e.HOST,
+      port: e.PORT,
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ''),
+      trustProxy: e.TRUST_PROXY,
+    },
+    logLevel: e.LOG_LEVEL,
+    migrateOnStart: e.MIGRATE_ON_START,
+    maxDocumentBytes: Math.round(e.MAX_DOCUMENT_MB * 1024 * 1024),
+    temporal: temporalConfig(e, dataDir),
+    database: e.DATABASE_URL
+      ? { mode: 'external', url: e.DATABASE_URL }
+      : { mode: 'embedded', dataDir: path.join(dataDir, 'postgres'), port: e.EMBEDDED_POSTGRES_PORT },
+    blobStore: e.S3_BUCKET
+      ? {
+          kind: 's3',
+          bucket: e.S3_BUCKET,
+          region: e.S3_REGION ?? e.AWS_REGION,
+          endpoint: e.S3_ENDPOINT,
+          // Custom endpoints (MinIO, moto, Ceph) rarely support virtual-hosted buckets.
+          forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
+        }
+      : { kind: 'filesystem', root: path.join(dataDir, 'blobs') },
+    keys: e.KMS_KEY_ID
+      ? { kind: 'kms', keyId: e.KMS_KEY_ID, region: e.KMS_REGION ?? e.AWS_REGION, endpoint: e.KMS_ENDPOINT }
+      : { kind: 'local', masterKeyPath: path.join(dataDir, 'keys', 'master.key') },
+    seal: e.SEAL_P12_PATH
+      ? { kind: 'p12', path: path.resolve(e.SEAL_P12_PATH), password: e.SEAL_P12_PASSWORD ?? '' }
+      : { kind: 'self-signed', dir: path.join(dataDir, 'keys', 'seal') },
+    codec: codecConfig(e),
+    mail: e.SMTP_URL
+      ? { kind: 'smtp', url: e.SMTP_URL, from: e.MAIL_FROM }
+      : { kind: 'outbox', dir: path.join(dataDir, 'outbox', 'mail'), from: e.MAIL_FROM },
+    sms: e.SMS_PROVIDER_URL
+      ? { kind: 'http', url: e.SMS_PROVIDER_URL, token: e.SMS_PROVIDER_TOKEN, sender: e.SMS_SENDER }
+      : { kind: 'outbox', dir: path.join(dataDir, 'outbox', 'sms'), sender: e.SMS_SENDER },
+  };
+}
+
+function codecConfig(e: z.infer<typeof environmentSchema>): CodecConfig {
+  const loopback = ['127.0.0.1', 'localhost', '::1'].includes(e.HOST);
+  const embeddedUi = [`http://localhost:${e.TEMPORAL_DEV_UI_PORT}`, `http://127.0.0.1:${e.TEMPORAL_DEV_UI_PORT}`];
+  return {
+    accessToken: e.CODEC_ACCESS_TOKEN,
+    openWithoutToken: !e.CODEC_ACCESS_TOKEN && loopback && !e.TEMPORAL_ADDRESS,
+    corsOrigins: e.CODEC_CORS_ORIGINS
+      ? e.CODEC_CORS_ORIGINS.split(',').map((origin) => origin.trim())
+      : e.TEMPORAL_ADDRESS
+        ? []
+        : embeddedUi,
+  };
+}
+
+function temporalConfig(e: z.infer<typeof environmentSchema>, dataDir: string): TemporalConfig {
+  const common = { namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE };
+  if (!e.TEMPORAL_ADDRESS) {
+    return {
+      ...common,
+      mode: 'embedded',
+      cliPath: e.TEMPORAL_CLI_PATH,
+      port: e.TEMPORAL_DEV_PORT,
+      uiPort: e.TEMPORAL_DEV_UI_PORT,
+      dbFile: path.join(dataDir, 'temporal', 'temporal.db'),
+    };
+  }
+  if ((e.TEMPORAL_TLS_CERT_PATH === undefined) !== (e.TEMPORAL_TLS_KEY_PATH === undefined)) {
+    throw new ConfigError('TEMPORAL_TLS_KEY_PATH', 'and TEMPORAL_TLS_CERT_PATH must be set together (mTLS)');
+  }
+  // An API key (Temporal Cloud) or a client certificate implies TLS unless explicitly turned off.
+  const tlsWanted = e.TEMPORAL_TLS ?? (e.TEMPORAL_API_KEY !== undefined || e.TEMPORAL_TLS_CERT_PATH !== undefined);
+  return {
+    ...common,
+    mode: 'external',
+    address: e.TEMPORAL_ADDRESS,
+    apiKey: e.TEMPORAL_API_KEY,
+    tls: tlsWanted
+      ? {
+          certPath: e.TEMPORAL_TLS_CERT_PATH,
+          keyPath: e.TEMPORAL_TLS_KEY_PATH,
+          caPath: e.TEMPORAL_TLS_CA_PATH,
+          serverName: e.TEMPORAL_TLS_SERVER_NAME,
+        }
+      : undefined,
+  };
+}
+
+/** For entry points: parse or exit non-zero with one line naming the variable. */
+export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {
+  try {
+    return parseConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,126 @@
+/**
+ * TypeORM entities. Every column names its type explicitly: the dev runner (tsx/esbuild) emits no decorator
+ * type metadata. The schema itself is owned by the SQL migrations in /migrations, never synchronised.
+ */
+import 'reflect-metadata';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
+
+@Entity({ name: 'organizations' })
+export class Organization {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity({ name: 'users' })
+export class User {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ type: 'text' }) email!: string;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity({ name: 'memberships' })
+export class Membership {
+  @PrimaryColumn({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @PrimaryColumn({ name: 'user_id', type: 'uuid' }) userId!: string;
+  @Column({ type: 'text' }) role!: MemberRole;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity({ name: 'api_keys' })
+export class ApiKey {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ type: 'text' }) name!: string;
+  /** The public part of the key, shown in listings and used to find the row. */
+  @Column({ type: 'text' }) prefix!: string;
+  /** SHA-256 of the whole key; the key itself is never stored. */
+  @Column({ name: 'secret_hash', type: 'bytea' }) secretHash!: Buffer;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true }) lastUsedAt!: Date | null;
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt!: Date | null;
+}
+
+@Entity({ name: 'probe_results' })
+export class ProbeResult {
+  @PrimaryColumn({ name: 'probe_id', type: 'uuid' }) probeId!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ type: 'text' }) outcome!: 'acknowledged' | 'timed_out';
+  @Column({ name: 'completed_at', type: 'timestamptz' }) completedAt!: Date;
+}
+
+export type RequestStatus = 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
+export type Routing = 'parallel' | 'sequential';
+export type PinDelivery = 'sms' | 'sender';
+
+/** bigint columns come back from pg as strings; these hold millisecond spans well inside 2^53. */
+const bigintAsNumber = { to: (value: number) => value, from: (value: string | null) => (value === null ? null : Number(value)) };
+
+@Entity({ name: 'signing_requests' })
+export class SigningRequest {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ type: 'text' }) title!: string;
+  @Column({ type: 'text', nullable: true }) message!: string | null;
+  @Column({ name: 'document_filename', type: 'text' }) documentFilename!: string;
+  /** Public, printed on every sealed page; used to verify a document. */
+  @Column({ name: 'document_code', type: 'text' }) documentCode!: string;
+  @Column({ name: 'original_blob_key', type: 'text' }) originalBlobKey!: string;
+  @Column({ name: 'original_sha256', type: 'text' }) originalSha256!: string;
+  @Column({ name: 'page_count', type: 'integer' }) pageCount!: number;
+  @Column({ type: 'text' }) routing!: Routing;
+  @Column({ name: 'reminder_first_after_ms', type: 'bigint', transformer: bigintAsNumber }) reminderFirstAfterMs!: number;
+  @Column({ name: 'reminder_every_ms', type: 'bigint', transformer: bigintAsNumber }) reminderEveryMs!: number;
+  @Column({ name: 'reminder_max', type: 'integer' }) reminderMax!: number;
+  @Column({ type: 'text' }) status!: RequestStatus;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  @Column({ name: 'completed_at', type: 'timestamptz', nullable: true }) completedAt!: Date | null;
+  @Column({ name: 'sealed_at', type: 'timestamptz', nullable: true }) sealedAt!: Date | null;
+  @Column({ name: 'sealed_blob_key', type: 'text', nullable: true }) sealedBlobKey!: string | null;
+  @Column({ name: 'sealed_sha256', type: 'text', nullable: true }) sealedSha256!: string | null;
+  /** The audit chain head printed on the sealed document's audit page (the last event's hash at sealing). */
+  @Column({ name: 'audit_chain_head', type: 'text', nullable: true }) auditChainHead!: string | null;
+}
+
+@Entity({ name: 'signers' })
+export class Signer {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'request_id', type: 'uuid' }) requestId!: string;
+  @Column({ type: 'integer' }) position!: number;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ type: 'text' }) email!: string;
+  @Column({ type: 'text', nullable: true }) phone!: string | null;
+  @Column({ name: 'pin_delivery', type: 'text' }) pinDelivery!: PinDelivery;
+  @Column({ name: 'link_version', type: 'integer' }) linkVersion!: number;
+  @Column({ name: 'pin_version', type: 'integer' }) pinVersion!: number;
+  @Column({ name: 'failed_pin_attempts', type: 'integer' }) failedPinAttempts!: number;
+  @Column({ name: 'locked_at', type: 'timestamptz', nullable: true }) lockedAt!: Date | null;
+}
+
+/** Append-only: the database refuses UPDATE, DELETE and TRUNCATE of these rows. */
+@Entity({ name: 'audit_events' })
+export class AuditEvent {
+  @PrimaryColumn({ type: 'bigint', transformer: bigintAsNumber }) id!: number;
+  @Column({ name: 'request_id', type: 'uuid' }) requestId!: string;
+  /** Unique per request: recording the same event twice (an activity retry) keeps one row. */
+  @Column({ name: 'event_key', type: 'text' }) eventKey!: string;
+  @Column({ type: 'text' }) type!: string;
+  @Column({ name: 'signer_id', type: 'uuid', nullable: true }) signerId!: string | null;
+  @Column({ type: 'text' }) actor!: string;
+  @Column({ type: 'text', nullable: true }) channel!: string | null;
+  @Column({ type: 'text', nullable: true }) ip!: string | null;
+  @Column({ name: 'user_agent', type: 'text', nullable: true }) userAgent!: string | null;
+  @Column({ type: 'jsonb', nullable: true }) detail!: Record<string, unknown> | null;
+  @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
+  /** Position in the request's hash chain, from 1 (src/signing/audit-chain.ts). */
+  @Column({ type: 'integer' }) sequence!: number;
+  /** The previous event's hash; null for the first event. */
+  @Column({ name: 'prev_hash', type: 'text', nullable: true }) prevHash!: string | null;
+  /** Hex SHA-256 over prevHash and this event's recorded fields. */
+  @Column({ type: 'text' }) hash!: string;
+}
+
+export const entities = [Organization, User, Membership, ApiKey, ProbeResult, SigningRequest, Signer, AuditEvent];

@@ -1,0 +1,44 @@
+/**
+ * The one error type that reaches users. Each code is stable (clients match on it) and maps to exactly one
+ * HTTP status, here. Messages are written for the API caller and must never carry secrets or personal data.
+ */
+export const errorStatus = {
+  invalid_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unprocessable: 422,
+  /** The uploaded file is not a PDF, or a PDF that cannot be parsed. */
+  invalid_document: 422,
+  /** The uploaded PDF is encrypted or password-protected: it cannot be stamped and sealed. */
+  encrypted_document: 422,
+  /** A signer's link is locked after too many wrong PINs, until the sender issues a new PIN. */
+  locked: 423,
+  rate_limited: 429,
+  internal_error: 500,
+  dependency_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Machine-readable detail safe to show the caller (e.g. which fields failed validation). */
+    readonly details?: unknown,
+    /** Fields an endpoint's contract puts at the top level of the error body (e.g. `attemptsLeft`). */
+    readonly topLevel?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+
+  get status(): number {
+    return errorStatus[this.code];
+  }
+}

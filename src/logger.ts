@@ -1,0 +1,45 @@
+/**
+ * Structured JSON logs. Redaction is by field name, applied to every log line, so a secret passed by mistake
+ * in a logged object is still censored. Code should not log secrets in the first place; this is the net.
+ */
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+/** Field names whose values are never written to logs, wherever they appear (up to two levels deep). */
+const secretFields = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'apiKey',
+  'password',
+  'pin',
+  'token',
+  'sessionToken',
+  'secret',
+  'contentBase64',
+  'document',
+  'body',
+  'html',
+  'text',
+];
+
+const redactPaths = secretFields.flatMap((field) => {
+  const key = /^[A-Za-z_$][\w$]*$/.test(field) ? field : `["${field}"]`;
+  const dotted = key.startsWith('[') ? key : `.${key}`;
+  return [key.startsWith('[') ? key : field, `*${dotted}`, `*.*${dotted}`];
+});
+
+export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: 'sigill' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: redactPaths, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination,
+  );
+}

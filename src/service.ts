@@ -1,0 +1,139 @@
+/**
+ * Assembles a running Sigill process from its roles: the API, the worker, or both (`npm start`).
+ * Every part started is registered for shutdown at once, so a failure half-way through start-up, or
+ * Ctrl-C at any moment, stops what was started and leaves no process behind.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { ensureDevOrganization } from './accounts/ensure-dev-organization';
+import { createAdapters } from './adapters';
+import { sigillDataConverter } from './adapters/data-converter';
+import { createApp } from './api/app';
+import { listen } from './api/server';
+import { loadConfigOrExit, type Config } from './config';
+import { createDataSource, runMigrations } from './database/data-source';
+import { startInfrastructure } from './infrastructure';
+import { exitOnSignals, exitOnStartupFailure, ShutdownSequence } from './lifecycle';
+import { createLogger, type Logger } from './logger';
+import { readinessChecks } from './readiness';
+import { createSigningContext } from './signing/signing-context';
+import { ensureSearchAttributes, startWorker } from './worker-runtime';
+
+export interface ServiceRoles {
+  api: boolean;
+  worker: boolean;
+}
+
+export interface RunningService {
+  apiUrl?: string;
+  temporalUiUrl?: string;
+  /** Set only on the very first start with embedded defaults. */
+  newDevApiKey?: string;
+  /** Settles if the worker stops by itself (a fatal error); the process should then exit. */
+  workerFinished?: Promise<void>;
+}
+
+export async function startService(
+  config: Config,
+  log: Logger,
+  roles: ServiceRoles,
+  shutdown: ShutdownSequence,
+): Promise<RunningService> {
+  const infrastructure = await startInfrastructure(config, log, shutdown, { temporal: true });
+  const temporalSettings = infrastructure.temporal!;
+
+  // pglite-socket interleaves the protocol messages of concurrent connections (electric-sql/pglite#1046):
+  // against the embedded database, one connection per process keeps every query whole.
+  const dataSource = await createDataSource(infrastructure.databaseUrl, {
+    poolSize: config.database.mode === 'embedded' ? 1 : 10,
+  }).initialize();
+  shutdown.add('database pool', () => dataSource.destroy());
+  if (config.migrateOnStart) await runMigrations(dataSource, log);
+  const newDevApiKey =
+    config.database.mode === 'embedded' ? await ensureDevOrganization(dataSource, config.dataDir) : undefined;
+
+  const adapters = createAdapters(config);
+  shutdown.add('adapters', () => adapters.close());
+  const signing = await createSigningContext(config, dataSource, adapters);
+
+  let workerFinished: Promise<void> | undefined;
+  if (roles.worker) {
+    // A configured P12 is opened now, so a wrong path or password stops the start, not the first seal.
+    if (config.seal.kind === 'p12') await signing.sealKey();
+    if (config.temporal.mode === 'external') {
+      await ensureSearchAttributes(temporalSettings, config.temporal.namespace, log);
+    }
+    const worker = await startWorker({ config, temporal: temporalSettings, signing, log });
+    shutdown.add('worker', () => worker.shutdown());
+    workerFinished = worker.finished;
+  }
+
+  let apiUrl: string | undefined;
+  if (roles.api) {
+    const connection = await Connection.connect(temporalSettings);
+    shutdown.add('temporal client', () => connection.close());
+    const client = new Client({
+      connection,
+      namespace: config.temporal.namespace,
+      dataConverter: sigillDataConverter(signing.payloadCodec),
+    });
+    const app = createApp({
+      log,
+      dataSource,
+      temporal: { client, taskQueue: config.temporal.taskQueue },
+      readinessChecks: readinessChecks({ temporal: client, dataSource, blobStore: adapters.blobStore, keyService: adapters.keyService }),
+      publicUrl: config.http.publicUrl,
+      trustProxy: config.http.trustProxy,
+      signing,
+      codec: config.codec,
+    });
+    const server = await listen(app, config.http);
+    // Registered last so it stops first: no new requests while the worker drains.
+    shutdown.add('http server', () => server.close());
+    apiUrl = config.http.publicUrl;
+    log.info({ url: server.url, publicUrl: config.http.publicUrl }, 'API is listening');
+  }
+
+  return { apiUrl, temporalUiUrl: temporalSettings.uiUrl, newDevApiKey, workerFinished };
+}
+
+function printBanner(config: Config, service: RunningService): void {
+  const lines = ['', 'Sigill is running.'];
+  if (service.apiUrl) {
+    lines.push(`  API:          ${service.apiUrl}   (OpenAPI: ${service.apiUrl}/openapi.json, readiness: ${service.apiUrl}/readyz)`);
+  }
+  if (service.temporalUiUrl) lines.push(`  Temporal UI:  ${service.temporalUiUrl}`);
+  lines.push(`  Data:         ${config.dataDir}`);
+  if (service.newDevApiKey) {
+    lines.push(
+      '',
+      'A development organisation was created. Its API key is shown this once and saved to',
+      `${config.dataDir}/dev-api-key (readable by you only):`,
+      '',
+      `  ${service.newDevApiKey}`,
+      '',
+      `Try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/dev-api-key)" -X POST ${service.apiUrl ?? config.http.publicUrl}/v1/diagnostics/probes`,
+    );
+  }
+  lines.push('', 'Press Ctrl-C to stop.', '');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+/** For entry points: read the environment, start the roles, stop cleanly on a signal. */
+export async function runServiceFromEnvironment(roles: ServiceRoles): Promise<void> {
+  const config = loadConfigOrExit();
+  const log = createLogger(config.logLevel);
+  const shutdown = new ShutdownSequence(log);
+  exitOnSignals(log, shutdown);
+  let service: RunningService;
+  try {
+    service = await startService(config, log, roles, shutdown);
+  } catch (error) {
+    return exitOnStartupFailure(log, shutdown, error);
+  }
+  printBanner(config, service);
+  service.workerFinished?.catch(async (error) => {
+    log.fatal({ err: error }, 'the worker stopped unexpectedly');
+    await shutdown.run();
+    process.exit(1);
+  });
+}

@@ -1,0 +1,84 @@
+/**
+ * The hash chain of a request's audit trail (R5). Each event's hash covers the previous event's hash and
+ * the event's recorded fields, so editing or removing a row breaks every link after it:
+ *
+ *   hash = hex(SHA-256(UTF-8(prevHash + canonicalJson(record))))
+ *
+ * where prevHash is the previous event's hex hash ('' for the first event, whose prev_hash is NULL) and
+ * the record holds the fields as the database returns them: request_id, sequence, event_key, type,
+ * signer_id, actor, channel, ip, user_agent, detail (jsonb, as parsed) and occurred_at (ISO 8601 in UTC,
+ * millisecond precision). Absent values are null. canonicalJson is JSON with every object's keys sorted
+ * by UTF-16 code units (jsonb reorders keys, so insertion order cannot be kept) and no whitespace.
+ *
+ * The record's keys sort as actor, channel, detail, event_key, ip, occurred_at, request_id, sequence,
+ * signer_id, type, user_agent: the text is `prefix + sequence + suffix`, which lets the database compute
+ * the hash while it appends (it alone knows the sequence and previous hash at that moment).
+ *
+ * Both the migration that chained existing rows and `recordAuditEvent` / `verifyAuditChain` use this
+ * module: a change to the format is a new format (and a way to tell them apart), never an edit here.
+ */
+import { createHash } from 'node:crypto';
+
+export interface ChainedAuditFields {
+  requestId: string;
+  sequence: number;
+  eventKey: string;
+  type: string;
+  signerId: string | null;
+  actor: string;
+  channel: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  detail: unknown;
+  occurredAt: Date;
+}
+
+/** The canonical record around its sequence number: `${prefix}${sequence}${suffix}`. */
+export function canonicalAuditRecordParts(fields: Omit<ChainedAuditFields, 'sequence'>): { prefix: string; suffix: string } {
+  const member = (key: string, value: unknown) => `${JSON.stringify(key)}:${canonicalJson(value)}`;
+  const before = [
+    member('actor', fields.actor),
+    member('channel', fields.channel),
+    member('detail', fields.detail ?? null),
+    member('event_key', fields.eventKey),
+    member('ip', fields.ip),
+    member('occurred_at', fields.occurredAt.toISOString()),
+    member('request_id', fields.requestId),
+  ];
+  const after = [member('signer_id', fields.signerId), member('type', fields.type), member('user_agent', fields.userAgent)];
+  return { prefix: `{${before.join(',')},"sequence":`, suffix: `,${after.join(',')}}` };
+}
+
+/** The exact text that is hashed after the previous hash. */
+export function canonicalAuditRecord(fields: ChainedAuditFields): string {
+  if (!Number.isSafeInteger(fields.sequence)) throw new Error(`invalid audit event sequence ${fields.sequence}`);
+  const { prefix, suffix } = canonicalAuditRecordParts(fields);
+  return `${prefix}${fields.sequence}${suffix}`;
+}
+
+export function auditEventHash(prevHash: string | null, fields: ChainedAuditFields): string {
+  return createHash('sha256')
+    .update(`${prevHash ?? ''}${canonicalAuditRecord(fields)}`, 'utf8')
+    .digest('hex');
+}
+
+/**
+ * JSON with every object's keys in ascending order of their UTF-16 code units (plain byte order for ASCII
+ * keys, numeric-looking keys included) and no whitespace. The value is first normalised as JSON.stringify
+ * does (undefined members dropped, dates as strings), so what can be hashed is what jsonb can store.
+ */
+export function canonicalJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return json === undefined ? 'null' : serialise(JSON.parse(json));
+}
+
+function serialise(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(serialise).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const members = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${serialise((value as Record<string, unknown>)[key])}`);
+    return `{${members.join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

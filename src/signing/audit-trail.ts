@@ -1,0 +1,226 @@
+/**
+ * The audit trail of a signing request (R5): who was invited on which channel, who opened, failed a PIN,
+ * viewed, signed or declined, from which IP and user agent, and when. Each event has a key unique within
+ * its request, so recording it again (an activity retry) keeps one row.
+ *
+ * Tamper-evident: the events of a request form a hash chain (src/signing/audit-chain.ts). Each takes the
+ * next position (a unique index makes concurrent appends retry, so positions stay consecutive), and the
+ * database refuses to update or delete audit rows (migration 1763840000000). `verifyAuditChain` names the
+ * first event where the chain breaks after someone changed rows behind the database's back.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryReturning } from '../database/data-source';
+import { AuditEvent, SigningRequest } from '../database/entities';
+import { auditEventHash, canonicalAuditRecordParts, canonicalJson } from './audit-chain';
+
+export type AuditEventType =
+  | 'created'
+  | 'invited'
+  | 'pin_sent'
+  | 'opened'
+  | 'pin_failed'
+  | 'locked'
+  | 'pin_reset'
+  | 'viewed'
+  | 'signed'
+  | 'declined'
+  | 'reminded'
+  | 'expired'
+  | 'cancelled'
+  | 'sealed'
+  | 'archived'
+  | 'failed'
+  | 'notified';
+
+export interface NewAuditEvent {
+  requestId: string;
+  eventKey: string;
+  type: AuditEventType;
+  signerId?: string;
+  actor: string;
+  channel?: string;
+  ip?: string;
+  userAgent?: string;
+  detail?: Record<string, unknown>;
+  occurredAt: string | Date;
+}
+
+/** Longest user agent kept (UTF-16 code units, never splitting a surrogate pair). */
+const maxUserAgentLength = 512;
+
+/** Attempts before giving up when other events of the same request keep taking the next position. */
+const maxAppendAttempts = 100;
+
+/**
+ * Appends the event to its request's chain, unless an event with its key was recorded already. Works on the
+ * data source or on a transaction's EntityManager (archiveSealedDocument records inside its transaction).
+ *
+ * One statement appends: it reads the last position and hash, and inserts the event at the next position
+ * with its hash computed by PostgreSQL from the canonical record built here (everything but the sequence
+ * number, see audit-chain.ts). If a concurrent append took that position first, the unique index on
+ * (request_id, sequence) refuses this one and it is tried again, so positions stay gap-free and each event
+ * links to its predecessor. No lock and no transaction of its own: on the embedded PGlite, whose socket
+ * server interleaves the protocol messages of concurrent connections (electric-sql/pglite#1046), every
+ * extra transaction or statement made unrelated queries fail more often. Inside a caller's transaction, a
+ * savepoint keeps a lost race from aborting it.
+ */
+export async function recordAuditEvent(db: DataSource | EntityManager, event: NewAuditEvent): Promise<void> {
+  const inTransaction = 'queryRunner' in db && db.queryRunner?.isTransactionActive === true;
+  // Exactly what PostgreSQL will store and return: the hash covers what verification reads back.
+  const stored = {
+    requestId: canonicalUuid(event.requestId),
+    eventKey: wellFormed(event.eventKey),
+    type: wellFormed(event.type),
+    signerId: event.signerId === undefined ? null : canonicalUuid(event.signerId),
+    actor: wellFormed(event.actor),
+    channel: event.channel === undefined ? null : wellFormed(event.channel),
+    ip: event.ip === undefined ? null : wellFormed(event.ip),
+    userAgent: event.userAgent === undefined ? null : wellFormed(truncateUserAgent(event.userAgent)),
+    detail: event.detail ? (JSON.parse(canonicalJson(event.detail)) as unknown) : null,
+    occurredAt: new Date(event.occurredAt),
+  };
+  const { prefix, suffix } = canonicalAuditRecordParts(stored);
+  const parameters = [
+    stored.requestId,
+    stored.eventKey,
+    stored.type,
+    stored.signerId,
+    stored.actor,
+    stored.channel,
+    stored.ip,
+    stored.userAgent,
+    stored.detail === null ? null : canonicalJson(stored.detail),
+    stored.occurredAt,
+    prefix,
+    suffix,
+  ];
+  for (let attempt = 1; ; attempt++) {
+    let appended: Array<{ event_key: string }>;
+    try {
+      if (inTransaction) await db.query(`SAVEPOINT sigill_audit_append`);
+      appended = await queryReturning<{ event_key: string }>(
+        db,
+        `WITH last AS (
+           SELECT e.sequence, e.hash FROM audit_events e WHERE e.request_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
+         ), next AS (
+           SELECT coalesce((SELECT sequence FROM last), 0) + 1 AS sequence, (SELECT hash FROM last) AS prev_hash
+         )
+         INSERT INTO audit_events (request_id, event_key, type, signer_id, actor, channel, ip, user_agent, detail, occurred_at,
+                                   sequence, prev_hash, hash)
+         SELECT $1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::timestamptz,
+                next.sequence, next.prev_hash,
+                encode(sha256(convert_to(coalesce(next.prev_hash, '') || $11::text || next.sequence::text || $12::text, 'UTF8')), 'hex')
+           FROM next
+          WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.request_id = $1::uuid AND e.event_key = $2::text)
+         ON CONFLICT (request_id, event_key) DO NOTHING
+         RETURNING event_key`,
+        parameters,
+      );
+      if (inTransaction) await db.query(`RELEASE SAVEPOINT sigill_audit_append`);
+    } catch (error) {
+      if (inTransaction) await db.query(`ROLLBACK TO SAVEPOINT sigill_audit_append; RELEASE SAVEPOINT sigill_audit_append`);
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      const lostRace = code === '23505' && constraint === 'audit_events_chain_key';
+      if (!lostRace || attempt >= maxAppendAttempts) throw error;
+      continue;
+    }
+    if (appended.some((row) => row.event_key === stored.eventKey)) return;
+    // Nothing appended: normally because the event was recorded already. Make sure of it rather than
+    // assume it: the embedded PGlite's socket server can run one connection's statement with another's
+    // parameters (electric-sql/pglite#1046), and an audit event must not vanish silently.
+    const recorded = await db.query(`SELECT 1 FROM audit_events WHERE request_id = $1 AND event_key = $2`, [stored.requestId, stored.eventKey]);
+    if (recorded.length > 0) return;
+    if (attempt >= maxAppendAttempts) throw new Error(`audit event ${event.eventKey} could not be recorded`);
+  }
+}
+
+function truncateUserAgent(userAgent: string): string {
+  const cut = userAgent.slice(0, maxUserAgentLength);
+  return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
+}
+
+/** Lone surrogates become U+FFFD, as they do on their way to PostgreSQL as UTF-8. */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}
+
+/** A uuid as PostgreSQL prints it (lower case, hyphenated); anything else is left for PostgreSQL to refuse. */
+function canonicalUuid(value: string): string {
+  const hex = value.replace(/^\{(.*)\}$/, '$1').replace(/-/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) return value;
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The request's events in chain order (which is the order they were recorded). */
+export async function readAuditTrail(db: DataSource | EntityManager, requestId: string): Promise<AuditEvent[]> {
+  return db.getRepository(AuditEvent).find({ where: { requestId }, order: { sequence: 'ASC', id: 'ASC' } });
+}
+
+export interface AuditChainVerification {
+  valid: boolean;
+  /** The last event's hash, when the whole chain verifies. */
+  head?: string;
+  /** Where the chain breaks: the first event whose position, link or hash is wrong. */
+  firstBrokenEvent?: {
+    sequence: number;
+    type: string;
+    eventKey?: string;
+    /**
+     * missing_event: positions jump here (an earlier event was removed); link_mismatch: its prev_hash is
+     * not the previous event's hash (or, for the 'sealed' event, the chain head it names is no earlier
+     * event's hash); hash_mismatch: its fields no longer give its hash (it was edited).
+     */
+    reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch';
+  };
+}
+
+/** Recomputes the request's chain from the database. */
+export async function verifyAuditChain(db: DataSource | EntityManager, requestId: string): Promise<AuditChainVerification> {
+  return verifyAuditEvents(await readAuditTrail(db, requestId));
+}
+
+/** Verifies events as read by `readAuditTrail` (one request, chain order). */
+export function verifyAuditEvents(events: AuditEvent[]): AuditChainVerification {
+  let previous: AuditEvent | undefined;
+  const hashes = new Set<string>();
+  for (const event of events) {
+    const broken = (reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch'): AuditChainVerification => ({
+      valid: false,
+      firstBrokenEvent: { sequence: event.sequence, type: event.type, eventKey: event.eventKey, reason },
+    });
+    if (event.sequence !== (previous?.sequence ?? 0) + 1) return broken('missing_event');
+    if (event.prevHash !== (previous?.hash ?? null)) return broken('link_mismatch');
+    const recomputed = auditEventHash(event.prevHash, {
+      requestId: event.requestId,
+      sequence: event.sequence,
+      eventKey: event.eventKey,
+      type: event.type,
+      signerId: event.signerId,
+      actor: event.actor,
+      channel: event.channel,
+      ip: event.ip,
+      userAgent: event.userAgent,
+      detail: event.detail,
+      occurredAt: event.occurredAt,
+    });
+    if (recomputed !== event.hash) return broken('hash_mismatch');
+    // The seal names the head it printed: it must be an earlier event's hash, or the chain was rewritten.
+    const sealedHead = event.type === 'sealed' ? event.detail?.auditChainHead : undefined;
+    if (typeof sealedHead === 'string' && !hashes.has(sealedHead)) return broken('link_mismatch');
+    hashes.add(event.hash);
+    previous = event;
+  }
+  return previous ? { valid: true, head: previous.hash } : { valid: true };
+}
+
+/**
+ * Deletes a signing request together with its audit trail: the one deletion of audit rows the database
+ * allows, and only for a transaction that sets `sigill.allow_audit_delete` locally (the rows of a request
+ * that still exists can never be deleted). Used when a request just created could not be started.
+ */
+export async function deleteSigningRequestWithAuditTrail(db: DataSource, requestId: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('sigill.allow_audit_delete', 'on', true)`);
+    await tx.delete(SigningRequest, { id: requestId });
+  });
+}

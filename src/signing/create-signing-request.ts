@@ -1,0 +1,259 @@
+/**
+ * Creating a signing request: validate everything first (nothing is created for bad input), store the
+ * original, record the request and its signers in one transaction, then start its workflow. The workflow
+ * id is derived from the request id, and a retried create with the same Idempotency-Key finds the same
+ * request, so one request never has two rounds.
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { z } from 'zod';
+import { Signer, SigningRequest } from '../database/entities';
+import { inspectPdf } from '../documents/inspect-pdf';
+import { isoDuration } from '../durations';
+import { AppError } from '../errors';
+import type { TemporalTarget } from '../adapters/temporal-connection';
+import { organizationIdAttribute, processStatusAttribute } from '../workflows/search-attributes';
+import type { SigningRoundInput } from '../workflows/signing-round';
+import { deleteSigningRequestWithAuditTrail, recordAuditEvent } from './audit-trail';
+import type { SigningContext } from './signing-context';
+
+const day = 86_400_000;
+
+export const signerInput = z.strictObject({
+  name: z.string().trim().min(1, 'must not be empty').max(200),
+  email: z.email('must be an email address').max(254),
+  phone: z
+    .string()
+    .regex(/^\+[1-9]\d{6,14}$/, 'must be an international phone number such as +358401234567')
+    .optional(),
+  pinDelivery: z.enum(['sms', 'sender']).optional(),
+});
+
+export const createSigningRequestInput = z
+  .strictObject({
+    title: z.string().trim().min(1, 'must not be empty').max(200),
+    document: z.strictObject({
+      filename: z.string().trim().min(1, 'must not be empty').max(255),
+      contentBase64: z.string().min(1, 'must not be empty').regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
+    }),
+    signers: z.array(signerInput).min(1, 'must name at least one signer').max(50),
+    routing: z.enum(['parallel', 'sequential']).default('parallel'),
+    reminders: z
+      .strictObject({
+        firstAfter: isoDuration({ minMs: 1000, maxMs: 365 * day }),
+        every: isoDuration({ minMs: 1000, maxMs: 365 * day }),
+        max: z.number().int().min(0).max(20),
+      })
+      .optional(),
+    expiresIn: isoDuration({ minMs: 60_000, maxMs: 365 * day }).optional(),
+    expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
+    message: z.string().trim().max(2000).optional(),
+  })
+  .refine((input) => !(input.expiresIn !== undefined && input.expiresAt !== undefined), {
+    message: 'give expiresIn or expiresAt, not both',
+    path: ['expiresAt'],
+  });
+
+export type CreateSigningRequestInput = z.output<typeof createSigningRequestInput>;
+
+export interface CreatedSigner {
+  id: string;
+  name: string;
+  email: string;
+  status: 'waiting' | 'invited';
+  /** Only for PIN delivery by the sender, and only in the create response. */
+  pin?: string;
+}
+
+export interface CreatedSigningRequest {
+  id: string;
+  status: 'pending';
+  createdAt: string;
+  expiresAt: string;
+  signers: CreatedSigner[];
+}
+
+export const workflowIdForRequest = (requestId: string) => `signing-request-${requestId}`;
+
+const codeAlphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford: no I, L, O, U
+function newDocumentCode(): string {
+  const bytes = randomBytes(12);
+  const chars = [...bytes].map((byte) => codeAlphabet[byte % 32]).join('');
+  return `SGL-${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8, 12)}`;
+}
+
+export async function createSigningRequest(
+  context: SigningContext,
+  temporal: TemporalTarget,
+  input: { organizationId: string; request: CreateSigningRequestInput; idempotencyKey?: string; now: Date },
+): Promise<CreatedSigningRequest> {
+  const { request, organizationId, now } = input;
+  const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  if (input.idempotencyKey) {
+    const replay = await findByIdempotencyKey(context, organizationId, input.idempotencyKey, fingerprint);
+    if (replay) return startRound(context, temporal, replay, organizationId, { isNew: false });
+  }
+
+  const { pdf, pageCount, sha256 } = await readDocument(context, request.document.contentBase64);
+  const signers = planSigners(request);
+  const expiresAt = resolveExpiry(request, now);
+
+  const requestId = randomUUID();
+  const originalBlobKey = `orgs/${organizationId}/requests/${requestId}/original.pdf`;
+  await context.adapters.blobStore.put(originalBlobKey, pdf);
+
+  const reminders = request.reminders ?? { firstAfter: 2 * day, every: 2 * day, max: 3 };
+  try {
+    await context.dataSource.transaction(async (tx) => {
+      await tx.insert(SigningRequest, {
+        id: requestId,
+        organizationId,
+        title: request.title,
+        message: request.message ?? null,
+        documentFilename: request.document.filename,
+        documentCode: newDocumentCode(),
+        originalBlobKey,
+        originalSha256: sha256,
+        pageCount,
+        routing: request.routing,
+        reminderFirstAfterMs: reminders.firstAfter,
+        reminderEveryMs: reminders.every,
+        reminderMax: reminders.max,
+        status: 'pending',
+        createdAt: now,
+        expiresAt,
+        completedAt: null,
+        sealedAt: null,
+        sealedBlobKey: null,
+        sealedSha256: null,
+      });
+      await tx.insert(
+        Signer,
+        signers.map((signer, position) => ({ ...signer, requestId, position, linkVersion: 1, pinVersion: 1, failedPinAttempts: 0, lockedAt: null })),
+      );
+      if (input.idempotencyKey) {
+        await tx.query(
+          `INSERT INTO idempotency_keys (organization_id, key, request_fingerprint, signing_request_id) VALUES ($1, $2, $3, $4)`,
+          [organizationId, input.idempotencyKey, fingerprint, requestId],
+        );
+      }
+      await recordAuditEvent(tx, { requestId, eventKey: 'created', type: 'created', actor: 'sender', occurredAt: now });
+    });
+  } catch (error) {
+    // Two creates with one key at the same moment: the first transaction won; answer with its request.
+    if (input.idempotencyKey && (error as { code?: string }).code === '23505') {
+      const replay = await findByIdempotencyKey(context, organizationId, input.idempotencyKey, fingerprint);
+      if (replay) return startRound(context, temporal, replay, organizationId, { isNew: false });
+    }
+    throw error;
+  }
+  return startRound(context, temporal, requestId, organizationId, { isNew: true });
+}
+
+async function readDocument(context: SigningContext, contentBase64: string) {
+  // Base64 is 4 characters per 3 bytes: refuse an oversized document before decoding it.
+  if (Math.floor((contentBase64.length * 3) / 4) > context.maxDocumentBytes + 2) throw documentTooLarge(context);
+  const pdf = Buffer.from(contentBase64, 'base64');
+  if (pdf.length > context.maxDocumentBytes) throw documentTooLarge(context);
+  const { pageCount, sha256 } = await inspectPdf(pdf);
+  return { pdf, pageCount, sha256 };
+}
+
+const documentTooLarge = (context: SigningContext) =>
+  new AppError('payload_too_large', `The document is larger than the limit of ${Math.round(context.maxDocumentBytes / 1024 / 1024)} MB.`);
+
+function planSigners(request: CreateSigningRequestInput) {
+  const seen = new Set<string>();
+  return request.signers.map((signer, index) => {
+    const email = signer.email.toLowerCase();
+    if (seen.has(email)) throw new AppError('unprocessable', `signers[${index}].email: ${email} appears more than once.`);
+    seen.add(email);
+    const pinDelivery = signer.pinDelivery ?? (signer.phone ? 'sms' : 'sender');
+    if (pinDelivery === 'sms' && !signer.phone) {
+      throw new AppError('unprocessable', `signers[${index}].phone: a phone number is needed to send the PIN by SMS.`);
+    }
+    return { id: randomUUID(), name: signer.name, email, phone: signer.phone ?? null, pinDelivery } as const;
+  });
+}
+
+function resolveExpiry(request: CreateSigningRequestInput, now: Date): Date {
+  if (request.expiresAt) {
+    const expiresAt = new Date(request.expiresAt);
+    if (expiresAt.getTime() <= now.getTime() + 60_000) {
+      throw new AppError('unprocessable', 'expiresAt: must be in the future (at least a minute from now).');
+    }
+    return expiresAt;
+  }
+  return new Date(now.getTime() + (request.expiresIn ?? 30 * day));
+}
+
+async function findByIdempotencyKey(
+  context: SigningContext,
+  organizationId: string,
+  key: string,
+  fingerprint: string,
+): Promise<string | undefined> {
+  const rows: Array<{ signing_request_id: string; request_fingerprint: string }> = await context.dataSource.query(
+    `SELECT signing_request_id, request_fingerprint FROM idempotency_keys WHERE organization_id = $1 AND key = $2`,
+    [organizationId, key],
+  );
+  const row = rows[0];
+  if (!row) return undefined;
+  if (row.request_fingerprint !== fingerprint) {
+    throw new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
+  }
+  return row.signing_request_id;
+}
+
+/**
+ * Starts the request's workflow, or finds it already started (a retried create), and answers with the
+ * request as created. If Temporal cannot be reached for a brand-new request, the request is removed again:
+ * nothing is left half-created (a retry with the same Idempotency-Key starts over cleanly).
+ */
+async function startRound(
+  context: SigningContext,
+  temporal: TemporalTarget,
+  requestId: string,
+  organizationId: string,
+  options: { isNew: boolean },
+): Promise<CreatedSigningRequest> {
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: requestId, organizationId });
+  const signers = await context.dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
+  const roundInput: SigningRoundInput = {
+    requestId,
+    routing: request.routing,
+    signerIds: signers.map((signer) => signer.id),
+    reminders: { firstAfterMs: request.reminderFirstAfterMs, everyMs: request.reminderEveryMs, max: request.reminderMax },
+    expiresAt: request.expiresAt.toISOString(),
+  };
+  try {
+    await temporal.client.workflow.start('signingRoundWorkflow', {
+      taskQueue: temporal.taskQueue,
+      workflowId: workflowIdForRequest(requestId),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      args: [roundInput],
+      typedSearchAttributes: [
+        { key: organizationIdAttribute, value: organizationId },
+        { key: processStatusAttribute, value: 'pending' },
+      ],
+    });
+  } catch {
+    // Only a request created by this call is removed: a replayed one may have a round running already.
+    if (options.isNew) await deleteSigningRequestWithAuditTrail(context.dataSource, requestId);
+    throw new AppError('dependency_unavailable', 'The signing request could not be started; nothing was created. Try again.');
+  }
+
+  return {
+    id: request.id,
+    status: 'pending',
+    createdAt: request.createdAt.toISOString(),
+    expiresAt: request.expiresAt.toISOString(),
+    signers: signers.map((signer, index) => ({
+      id: signer.id,
+      name: signer.name,
+      email: signer.email,
+      status: request.routing === 'parallel' || index === 0 ? 'invited' : 'waiting',
+      ...(signer.pinDelivery === 'sender' ? { pin: context.credentials.pin({ signerId: signer.id, pinVersion: signer.pinVersion }) } : {}),
+    })),
+  };
+}

@@ -1,0 +1,3 @@
+/** Every workflow the worker runs. This file is the bundle's entry: it must import workflow code only. */
+export { probeWorkflow } from './probe';
+export { signingRoundWorkflow } from './signing-round';

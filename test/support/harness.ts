@@ -1,0 +1,148 @@
+/**
+ * What test files use to reach the real parts started by global-setup, and to assemble Sigill pieces
+ * around them: a data source, a worker on a task queue of the test's own, the API on a free port.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { DataSource } from 'typeorm';
+import { createActivities } from '../../src/activities';
+import { createAdapters } from '../../src/adapters';
+import { sigillDataConverter } from '../../src/adapters/data-converter';
+import type { PayloadCodec } from '@temporalio/common';
+import { createApp } from '../../src/api/app';
+import { listen, type RunningServer } from '../../src/api/server';
+import { parseConfig, type Config } from '../../src/config';
+import { createDataSource } from '../../src/database/data-source';
+import { createLogger, type Logger } from '../../src/logger';
+import { readinessChecks, type ReadinessCheck } from '../../src/readiness';
+import { createSigningContext, type SigningContext } from '../../src/signing/signing-context';
+import { freePort } from './free-port';
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the tests through jest (npm test), which starts the harness`);
+  return value;
+}
+
+export const testLog = createLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+
+export const harness = {
+  temporalAddress: () => required('SIGILL_TEST_TEMPORAL_ADDRESS'),
+  databaseUrl: () => required('SIGILL_TEST_DATABASE_URL'),
+  workflowBundle: () => required('SIGILL_TEST_WORKFLOW_BUNDLE'),
+  timeSkippingServer: () => required('SIGILL_TEST_TIME_SKIPPING_SERVER'),
+  /** A fresh folder under the run's work dir, removed with it. */
+  tempDir(prefix: string): string {
+    const dir = path.join(required('SIGILL_TEST_WORK_DIR'), `${prefix}-${randomUUID()}`);
+    fs.mkdirSync(dir, { recursive: true });
+    return dir;
+  },
+};
+
+/**
+ * A config on embedded adapters in a fresh DATA_DIR. Every test process shares one master key, as the
+ * processes of one deployment do: the deployment secret in the shared database is wrapped under it.
+ */
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  const dataDir = harness.tempDir('data');
+  fs.mkdirSync(path.join(dataDir, 'keys'), { recursive: true, mode: 0o700 });
+  fs.copyFileSync(required('SIGILL_TEST_MASTER_KEY'), path.join(dataDir, 'keys', 'master.key'));
+  return parseConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...overrides });
+}
+
+export async function openTestDataSource(): Promise<DataSource> {
+  return createDataSource(harness.databaseUrl(), { poolSize: 4 }).initialize();
+}
+
+/** A client as the API has one: with the encryption codec when given the key service to use. */
+export async function connectTestClient(codec?: PayloadCodec): Promise<Client> {
+  const connection = await Connection.connect({ address: harness.temporalAddress() });
+  return new Client({ connection, dataConverter: codec ? sigillDataConverter(codec) : undefined });
+}
+
+/** The signing context the service builds at start, for a test's own config (adapters under its DATA_DIR). */
+export async function testSigningContext(dataSource: DataSource, config: Config = testConfig()): Promise<SigningContext> {
+  return createSigningContext(config, dataSource, createAdapters(config));
+}
+
+/** A worker on a task queue of its own, so test files running in parallel never take each other's tasks. */
+export async function startTestWorker(deps: { signing: SigningContext; connection?: NativeConnection; taskQueue?: string }) {
+  const taskQueue = deps.taskQueue ?? `test-${randomUUID()}`;
+  const connection = deps.connection ?? (await NativeConnection.connect({ address: harness.temporalAddress() }));
+  const worker = await Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: { codePath: harness.workflowBundle() },
+    dataConverter: sigillDataConverter(deps.signing.payloadCodec),
+    activities: createActivities(deps.signing),
+  });
+  const running = worker.run();
+  return {
+    taskQueue,
+    async stop() {
+      worker.shutdown();
+      await running;
+      if (!deps.connection) await connection.close();
+    },
+  };
+}
+
+export interface TestApi {
+  url: string;
+  client: Client;
+  taskQueue: string;
+  config: Config;
+  signing: SigningContext;
+  close(): Promise<void>;
+}
+
+/** The whole API against the real Temporal and PostgreSQL, with a worker of its own behind it. */
+export async function startTestApi(
+  dataSource: DataSource,
+  options: {
+    env?: Record<string, string>;
+    readinessChecks?: ReadinessCheck[];
+    /** false: no in-process worker (e.g. a test runs `src/worker.ts` as a separate process on `taskQueue`). */
+    withWorker?: boolean;
+    taskQueue?: string;
+    /** Where the API logs go (default: silent); a test can capture them to check what they contain. */
+    log?: Logger;
+  } = {},
+): Promise<TestApi> {
+  // The port is chosen first so that PUBLIC_URL, and with it every link in an email, points at this API.
+  const port = await freePort();
+  const config = testConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...options.env });
+  const adapters = createAdapters(config);
+  const signing = await createSigningContext(config, dataSource, adapters);
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
+  const worker = options.withWorker === false ? undefined : await startTestWorker({ signing, taskQueue });
+  const client = await connectTestClient(signing.payloadCodec);
+  const app = createApp({
+    log: options.log ?? testLog,
+    dataSource,
+    temporal: { client, taskQueue },
+    readinessChecks:
+      options.readinessChecks ?? readinessChecks({ temporal: client, dataSource, blobStore: adapters.blobStore, keyService: adapters.keyService }),
+    publicUrl: config.http.publicUrl,
+    trustProxy: config.http.trustProxy,
+    signing,
+    codec: config.codec,
+  });
+  const server: RunningServer = await listen(app, { host: '127.0.0.1', port });
+  return {
+    url: server.url,
+    client,
+    taskQueue,
+    config,
+    signing,
+    async close() {
+      await server.close();
+      await worker?.stop();
+      await client.connection.close();
+      adapters.close();
+    },
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * A real SMTP server (the `smtp-server` package) that keeps every message it receives, parsed, so tests
+ * read what a person would find in their inbox. STARTTLS is off: the package's built-in certificate has
+ * expired, and this server only listens on loopback.
+ */
+import { simpleParser } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+import { freePort } from './free-port';
+import { waitFor } from './wait-for';
+
+export interface CaughtMail {
+  to: string;
+  subject: string;
+  text: string;
+  messageId: string;
+}
+
+export async function startSmtpCatcher() {
+  const messages: CaughtMail[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    onData(stream, _session, callback) {
+      simpleParser(stream).then(
+        (parsed) => {
+          const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+          messages.push({
+            to: to?.value[0]?.address ?? '',
+            subject: parsed.subject ?? '',
+            text: parsed.text ?? '',
+            messageId: parsed.messageId ?? '',
+          });
+          callback();
+        },
+        (error) => callback(error),
+      );
+    },
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    /** Messages to one address, optionally with a subject containing `subject`. */
+    to: (address: string, subject?: string) =>
+      messages.filter((mail) => mail.to === address.toLowerCase() && (!subject || mail.subject.includes(subject))),
+    waitForMail: (address: string, subject: string, count = 1) =>
+      waitFor(`${count} mail(s) "${subject}" to ${address}`, () => {
+        const found = messages.filter((mail) => mail.to === address.toLowerCase() && mail.subject.includes(subject));
+        return found.length >= count ? found : undefined;
+      }),
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** The personal signing token in an invitation or reminder. */
+export function signingTokenIn(mail: CaughtMail): string {
+  const match = /\/s\/([0-9a-f]{64})/.exec(mail.text);
+  if (!match) throw new Error(`no signing link in "${mail.subject}"`);
+  return match[1]!;
+}

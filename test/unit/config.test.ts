@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { ConfigError, parseConfig } from '../../src/config';
+
+describe('parseConfig', () => {
+  test('no variables: every part is embedded, under ./data', () => {
+    const config = parseConfig({});
+    const dataDir = path.resolve('data');
+    expect(config.dataDir).toBe(dataDir);
+    expect(config.http).toEqual({ host: '127.0.0.1', port: 3000, publicUrl: 'http://localhost:3000', trustProxy: false });
+    expect(config.temporal).toMatchObject({ mode: 'embedded', port: 7233, uiPort: 8233, namespace: 'default', taskQueue: 'sigill' });
+    expect(config.database).toEqual({ mode: 'embedded', dataDir: path.join(dataDir, 'postgres'), port: 54329 });
+    expect(config.blobStore).toEqual({ kind: 'filesystem', root: path.join(dataDir, 'blobs') });
+    expect(config.keys).toEqual({ kind: 'local', masterKeyPath: path.join(dataDir, 'keys', 'master.key') });
+    expect(config.mail).toMatchObject({ kind: 'outbox', dir: path.join(dataDir, 'outbox', 'mail') });
+    expect(config.sms).toMatchObject({ kind: 'outbox', dir: path.join(dataDir, 'outbox', 'sms') });
+  });
+
+  test('production settings select the production implementations', () => {
+    const config = parseConfig({
+      TEMPORAL_ADDRESS: 'sigill.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'sigill.a1b2c',
+      TEMPORAL_API_KEY: 'key',
+      DATABASE_URL: 'postgres://sigill@db.internal:5432/sigill',
+      S3_BUCKET: 'sigill-documents',
+      S3_REGION: 'eu-north-1',
+      KMS_KEY_ID: 'alias/sigill',
+      SMTP_URL: 'smtps://user:pass@smtp.example.com:465',
+      SMS_PROVIDER_URL: 'https://sms.example.com/send',
+      PUBLIC_URL: 'https://sign.example.com/',
+    });
+    expect(config.temporal).toMatchObject({ mode: 'external', address: 'sigill.a1b2c.tmprl.cloud:7233', apiKey: 'key', tls: {} });
+    expect(config.database).toEqual({ mode: 'external', url: 'postgres://sigill@db.internal:5432/sigill' });
+    expect(config.blobStore).toEqual({ kind: 's3', bucket: 'sigill-documents', region: 'eu-north-1', forcePathStyle: false });
+    expect(config.keys).toMatchObject({ kind: 'kms', keyId: 'alias/sigill', region: 'eu-north-1' });
+    expect(config.mail.kind).toBe('smtp');
+    expect(config.sms.kind).toBe('http');
+    expect(config.http.publicUrl).toBe('https://sign.example.com');
+  });
+
+  test('a custom S3 endpoint implies path-style addressing; TLS is off for a plain self-hosted Temporal', () => {
+    const config = parseConfig({ S3_BUCKET: 'b', S3_ENDPOINT: 'http://127.0.0.1:9000', TEMPORAL_ADDRESS: 'temporal:7233' });
+    expect(config.blobStore).toMatchObject({ forcePathStyle: true, endpoint: 'http://127.0.0.1:9000' });
+    expect(config.temporal).toMatchObject({ mode: 'external', tls: undefined });
+  });
+
+  test('document limit and seal: defaults, and a configured P12', () => {
+    const defaults = parseConfig({});
+    expect(defaults.maxDocumentBytes).toBe(25 * 1024 * 1024);
+    expect(defaults.seal).toEqual({ kind: 'self-signed', dir: path.join(path.resolve('data'), 'keys', 'seal') });
+    const configured = parseConfig({ MAX_DOCUMENT_MB: '5', SEAL_P12_PATH: 'seal.p12', SEAL_P12_PASSWORD: 'pw' });
+    expect(configured.maxDocumentBytes).toBe(5 * 1024 * 1024);
+    expect(configured.seal).toEqual({ kind: 'p12', path: path.resolve('seal.p12'), password: 'pw' });
+    expect(() => parseConfig({ MAX_DOCUMENT_MB: 'lots' })).toThrow(/MAX_DOCUMENT_MB/);
+  });
+
+  test('an empty variable counts as unset', () => {
+    expect(parseConfig({ DATABASE_URL: '', PORT: '' }).database.mode).toBe('embedded');
+  });
+
+  test.each([
+    ['DATABASE_URL', 'not-a-url', /DATABASE_URL must be a postgres/],
+    ['DATABASE_URL', 'mysql://db/x', /DATABASE_URL must be a postgres/],
+    ['PORT', 'abc', /PORT must be a port number/],
+    ['PORT', '70000', /PORT must be a port number/],
+    ['TEMPORAL_ADDRESS', 'localhost', /TEMPORAL_ADDRESS must be host:port/],
+    ['PUBLIC_URL', 'ftp://x', /PUBLIC_URL must be an http/],
+    ['SMTP_URL', 'http://mail', /SMTP_URL must be an smtp/],
+    ['MIGRATE_ON_START', 'maybe', /MIGRATE_ON_START/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL/],
+  ])('%s=%s is refused with a message naming the variable', (variable, value, message) => {
+    let thrown: unknown;
+    try {
+      parseConfig({ [variable]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect((thrown as ConfigError).variable).toBe(variable);
+    expect((thrown as Error).message).toMatch(message);
+    expect((thrown as Error).message.split('\n')).toHaveLength(1);
+  });
+
+  test('the value of a bad variable is never echoed (it may be a secret)', () => {
+    expect(() => parseConfig({ DATABASE_URL: 'hunter2-password' })).toThrow(/^((?!hunter2).)*$/);
+  });
+
+  test('mTLS needs both certificate and key', () => {
+    expect(() => parseConfig({ TEMPORAL_ADDRESS: 't:7233', TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
+  });
+});

@@ -1,0 +1,89 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { PDFDocument } from 'pdf-lib';
+import { inspectPdf } from '../../../src/documents/inspect-pdf';
+import { AppError } from '../../../src/errors';
+import { createTestPdf, temporaryDirectory } from '../../support/pdf-factories';
+import { runTool } from '../../support/pdf-validators';
+
+async function errorOf(promise: Promise<unknown>): Promise<AppError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  if (!(error instanceof AppError)) throw new Error(`expected an AppError, got ${String(error)}`);
+  return error;
+}
+
+test('counts the pages and fingerprints the bytes', async () => {
+  const pdf = await createTestPdf([{}, {}, { size: [842, 595] }]);
+  expect(await inspectPdf(pdf)).toEqual({
+    pageCount: 3,
+    sha256: createHash('sha256').update(pdf).digest('hex'),
+  });
+});
+
+test.each([
+  ['random bytes', () => randomBytes(2048)],
+  ['an empty file', () => new Uint8Array()],
+  ['a PNG signature', () => Buffer.from('\x89PNG\r\n\x1a\n', 'latin1')],
+])('%s: not a PDF', async (_, bytes) => {
+  const error = await errorOf(inspectPdf(bytes()));
+  expect(error.code).toBe('invalid_document');
+  expect(error.message).toBe('The document is not a PDF.');
+  expect(error.status).toBe(422);
+});
+
+test('a PDF header followed by garbage is malformed', async () => {
+  const bytes = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(4096)]);
+  const error = await errorOf(inspectPdf(bytes));
+  expect(error.code).toBe('invalid_document');
+});
+
+test('a PDF cut off after its header is malformed', async () => {
+  const pdf = await createTestPdf();
+  const error = await errorOf(inspectPdf(pdf.subarray(0, 40)));
+  expect(error.code).toBe('invalid_document');
+  expect(error.message).toMatch(/malformed|no pages/);
+});
+
+test('a PDF without pages is refused', async () => {
+  // pdf-lib adds a blank page on save unless told not to.
+  const empty = await (await PDFDocument.create()).save({ addDefaultPage: false });
+  const error = await errorOf(inspectPdf(empty));
+  expect(error).toMatchObject({ code: 'invalid_document', message: 'The PDF has no pages.' });
+});
+
+test('an encrypted PDF is refused with its own code', async () => {
+  const { dir, remove } = temporaryDirectory('inspect');
+  try {
+    const plain = path.join(dir, 'plain.pdf');
+    const encrypted = path.join(dir, 'encrypted.pdf');
+    fs.writeFileSync(plain, await createTestPdf());
+    const run = runTool('qpdf', ['--encrypt', 'user', 'owner', '256', '--', plain, encrypted]);
+    expect(run.status).toBe(0);
+
+    const error = await errorOf(inspectPdf(fs.readFileSync(encrypted)));
+    expect(error).toMatchObject({
+      code: 'encrypted_document',
+      message: 'The PDF is encrypted or password-protected; upload an unprotected copy.',
+      status: 422,
+    });
+  } finally {
+    remove();
+  }
+});
+
+test('a PDF encrypted with an empty user password (opens without asking) is still refused', async () => {
+  const { dir, remove } = temporaryDirectory('inspect');
+  try {
+    const plain = path.join(dir, 'plain.pdf');
+    const encrypted = path.join(dir, 'encrypted.pdf');
+    fs.writeFileSync(plain, await createTestPdf());
+    expect(runTool('qpdf', ['--encrypt', '', 'owner', '256', '--', plain, encrypted]).status).toBe(0);
+    expect((await errorOf(inspectPdf(fs.readFileSync(encrypted)))).code).toBe('encrypted_document');
+  } finally {
+    remove();
+  }
+});
