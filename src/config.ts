@@ -71,6 +71,9 @@ const environmentSchema = z.object({
 
   SEAL_P12_PATH: nonEmpty.optional(),
   SEAL_P12_PASSWORD: z.string().optional(),
+  SEAL_KMS_KEY_ID: nonEmpty.optional(),
+  SEAL_CERTIFICATE_PATH: nonEmpty.optional(),
+  TSA_URL: httpUrl.optional(),
 
   SMS_PROVIDER_URL: httpUrl.optional(),
   SMS_PROVIDER_TOKEN: nonEmpty.optional(),
@@ -111,8 +114,18 @@ export interface CodecConfig {
   corsOrigins: string[];
 }
 
-/** The organisation seal that signs sealed PDFs: a configured PKCS#12 file, or a generated self-signed one. */
-export type SealConfig = { kind: 'p12'; path: string; password: string } | { kind: 'self-signed'; dir: string };
+/**
+ * The seal that signs sealed PDFs: a configured PKCS#12 file, an asymmetric AWS KMS key (the private key
+ * never leaves KMS; certificate from a file or self-signed through KMS), or a generated local self-signed
+ * key. With a timestamp authority the seals are PAdES B-T, else B-B.
+ */
+export interface SealConfig {
+  key:
+    | { kind: 'p12'; path: string; password: string }
+    | { kind: 'kms'; keyId: string; region: string; endpoint?: string; certificatePath?: string }
+    | { kind: 'self-signed'; dir: string };
+  timestampAuthorityUrl?: string;
+}
 
 export type MailConfig = { from: string } & ({ kind: 'outbox'; dir: string } | { kind: 'smtp'; url: string });
 
@@ -196,9 +209,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keys: e.KMS_KEY_ID
       ? { kind: 'kms', keyId: e.KMS_KEY_ID, region: e.KMS_REGION ?? e.AWS_REGION, endpoint: e.KMS_ENDPOINT }
       : { kind: 'local', masterKeyPath: path.join(dataDir, 'keys', 'master.key') },
-    seal: e.SEAL_P12_PATH
-      ? { kind: 'p12', path: path.resolve(e.SEAL_P12_PATH), password: e.SEAL_P12_PASSWORD ?? '' }
-      : { kind: 'self-signed', dir: path.join(dataDir, 'keys', 'seal') },
+    seal: sealConfig(e, dataDir),
     codec: codecConfig(e),
     mail: e.SMTP_URL
       ? { kind: 'smtp', url: e.SMTP_URL, from: e.MAIL_FROM }
@@ -207,6 +218,27 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { kind: 'http', url: e.SMS_PROVIDER_URL, token: e.SMS_PROVIDER_TOKEN, sender: e.SMS_SENDER }
       : { kind: 'outbox', dir: path.join(dataDir, 'outbox', 'sms'), sender: e.SMS_SENDER },
   };
+}
+
+function sealConfig(e: z.infer<typeof environmentSchema>, dataDir: string): SealConfig {
+  if (e.SEAL_P12_PATH && e.SEAL_KMS_KEY_ID) {
+    throw new ConfigError('SEAL_KMS_KEY_ID', 'and SEAL_P12_PATH cannot both be set: choose one seal key');
+  }
+  if (e.SEAL_CERTIFICATE_PATH && !e.SEAL_KMS_KEY_ID) {
+    throw new ConfigError('SEAL_CERTIFICATE_PATH', 'is only used with SEAL_KMS_KEY_ID (a P12 file carries its own certificate)');
+  }
+  const key: SealConfig['key'] = e.SEAL_P12_PATH
+    ? { kind: 'p12', path: path.resolve(e.SEAL_P12_PATH), password: e.SEAL_P12_PASSWORD ?? '' }
+    : e.SEAL_KMS_KEY_ID
+      ? {
+          kind: 'kms',
+          keyId: e.SEAL_KMS_KEY_ID,
+          region: e.KMS_REGION ?? e.AWS_REGION,
+          endpoint: e.KMS_ENDPOINT,
+          certificatePath: e.SEAL_CERTIFICATE_PATH ? path.resolve(e.SEAL_CERTIFICATE_PATH) : undefined,
+        }
+      : { kind: 'self-signed', dir: path.join(dataDir, 'keys', 'seal') };
+  return { key, timestampAuthorityUrl: e.TSA_URL };
 }
 
 function codecConfig(e: z.infer<typeof environmentSchema>): CodecConfig {

@@ -57,8 +57,8 @@ export async function startService(
 
   let workerFinished: Promise<void> | undefined;
   if (roles.worker) {
-    // A configured P12 is opened now, so a wrong path or password stops the start, not the first seal.
-    if (config.seal.kind === 'p12') await signing.sealKey();
+    // A configured P12 or KMS key is opened now, so a wrong path, password or key stops the start, not the first seal.
+    if (config.seal.key.kind !== 'self-signed') await signing.sealKey();
     if (config.temporal.mode === 'external') {
       await ensureSearchAttributes(temporalSettings, config.temporal.namespace, log);
     }

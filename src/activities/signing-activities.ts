@@ -165,6 +165,8 @@ export function signingActivities(context: SigningContext) {
         })),
         sealedAt: new Date(input.sealedAt),
         key: await context.sealKey(),
+        timestamper: context.sealTimestamper,
+        verifyUrl: `${context.publicUrl}/verify`,
         signerName: `Sigill seal - ${organization.name}`,
       });
       heartbeat('storing');

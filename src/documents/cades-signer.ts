@@ -11,12 +11,24 @@
  */
 import { createHash } from 'node:crypto';
 import { Signer } from '@signpdf/utils';
+import {
+  children,
+  derSortedSetContents,
+  integer,
+  nullValue,
+  objectIdentifier,
+  octetString,
+  readElement,
+  sequence,
+  tag,
+  tlv,
+} from './der';
 import type { SealKey } from './seal-key';
 
 /**
  * Where a B-T signature will get its RFC 3161 timestamp: given the signature value, return the DER of a
  * TimeStampToken (a CMS ContentInfo) whose message imprint is the SHA-256 of that value. It goes into the
- * unsigned attribute signature-time-stamp; no TSA client exists yet, so B-B seals leave this unset.
+ * unsigned attribute signature-time-stamp, which makes the seal PAdES B-T (see timestamp-authority.ts).
  */
 export interface SignatureTimestamper {
   timestampSignature(signatureValue: Buffer): Promise<Buffer>;
@@ -120,103 +132,6 @@ const oid = {
   sha256: '2.16.840.1.101.3.4.2.1',
   sha256WithRsaEncryption: '1.2.840.113549.1.1.11',
 } as const;
-
-// ---------------------------------------------------------------------------------------------------------
-// Just enough DER: writing TLVs, and reading the issuer and serial number out of a certificate
-// ---------------------------------------------------------------------------------------------------------
-
-const tag = {
-  integer: 0x02,
-  octetString: 0x04,
-  null: 0x05,
-  objectIdentifier: 0x06,
-  sequence: 0x30,
-  set: 0x31,
-  contextConstructed: (n: number) => 0xa0 | n,
-} as const;
-
-function tlv(tagByte: number, ...contents: Buffer[]): Buffer {
-  const body = Buffer.concat(contents);
-  return Buffer.concat([Buffer.from([tagByte]), derLength(body.length), body]);
-}
-
-function derLength(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let rest = length; rest > 0; rest = Math.floor(rest / 256)) bytes.unshift(rest & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-function sequence(...elements: Buffer[]): Buffer {
-  return tlv(tag.sequence, ...elements);
-}
-
-function octetString(bytes: Buffer): Buffer {
-  return tlv(tag.octetString, bytes);
-}
-
-function nullValue(): Buffer {
-  return tlv(tag.null);
-}
-
-/** Small non-negative integers only (versions). */
-function integer(value: number): Buffer {
-  return tlv(tag.integer, Buffer.from([value]));
-}
-
-function objectIdentifier(dotted: string): Buffer {
-  const [first, second, ...rest] = dotted.split('.').map(Number);
-  const arcs = [first! * 40 + second!, ...rest];
-  const bytes: number[] = [];
-  for (const arc of arcs) {
-    const base128 = [arc & 0x7f];
-    for (let value = Math.floor(arc / 128); value > 0; value = Math.floor(value / 128)) {
-      base128.unshift((value & 0x7f) | 0x80);
-    }
-    bytes.push(...base128);
-  }
-  return tlv(tag.objectIdentifier, Buffer.from(bytes));
-}
-
-/** DER orders the members of a SET OF by their encodings; verifiers hash the bytes as they find them. */
-function derSortedSetContents(elements: Buffer[]): Buffer {
-  return Buffer.concat([...elements].sort(Buffer.compare));
-}
-
-interface DerElement {
-  tag: number;
-  /** Offset of the tag byte. */
-  start: number;
-  contentStart: number;
-  end: number;
-}
-
-function readElement(der: Buffer, start: number): DerElement {
-  const tagByte = der[start];
-  const firstLengthByte = der[start + 1];
-  if (tagByte === undefined || firstLengthByte === undefined) throw new Error('truncated DER');
-  let length = firstLengthByte;
-  let contentStart = start + 2;
-  if (firstLengthByte & 0x80) {
-    const lengthBytes = firstLengthByte & 0x7f;
-    if (lengthBytes === 0 || lengthBytes > 4) throw new Error('unsupported DER length');
-    length = der.readUIntBE(start + 2, lengthBytes);
-    contentStart += lengthBytes;
-  }
-  const end = contentStart + length;
-  if (end > der.length) throw new Error('truncated DER');
-  return { tag: tagByte, start, contentStart, end };
-}
-
-function children(der: Buffer, parent: DerElement): DerElement[] {
-  const found: DerElement[] = [];
-  for (let offset = parent.contentStart; offset < parent.end; ) {
-    const child = readElement(der, offset);
-    found.push(child);
-    offset = child.end;
-  }
-  return found;
-}
 
 /** The issuer Name and serialNumber INTEGER of a certificate, as their exact DER (tag included). */
 function readIssuerAndSerial(certificate: Buffer): { issuer: Buffer; serialNumber: Buffer } {

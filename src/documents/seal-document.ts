@@ -1,17 +1,19 @@
 /**
  * Turns the original PDF into the sealed one the signers receive: every original page carries the document
  * code (so a printed page leads back to its record), an audit trail is appended, and the whole file is
- * signed with the organisation's seal as a PAdES B-B signature covering the entire document.
+ * signed with the organisation's seal as a PAdES signature covering the entire document: B-B, or B-T when a
+ * timestamp authority vouches for the signing time. The document code is also written into the document
+ * information dictionary, where /v1/verify finds it even in a copy whose pages were changed.
  *
  * Retry-safe: everything that varies between runs is either taken from the input (`sealedAt` is the time
  * on the stamp and the /M signing time) or not part of what a verifier checks, so a retried activity
  * produces an equally valid seal.
  */
-import { PDFDocument, PageSizes, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { PDFDict, PDFDocument, PDFName, PDFString, PageSizes, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
 import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
-import { CadesDetachedSigner } from './cades-signer';
+import { CadesDetachedSigner, type SignatureTimestamper } from './cades-signer';
 import type { SealKey } from './seal-key';
 
 export interface AuditTrailEntry {
@@ -50,9 +52,16 @@ export interface SealInput {
   /** The time on the stamp and the PDF /M signing time; fixed by the caller so retries agree. */
   sealedAt: Date;
   key: SealKey;
+  /** Makes the seal PAdES B-T; without it B-B. */
+  timestamper?: SignatureTimestamper;
+  /** Printed on every page, e.g. 'https://sign.example.com/verify'. */
+  verifyUrl?: string;
   /** e.g. 'Sigill seal — Acme Oy'. */
   signerName: string;
 }
+
+/** The document information entry that carries the document code (see findDocumentCodes in verify-document.ts). */
+export const documentCodeInfoKey = 'SigillDocumentCode';
 
 /**
  * Room kept in the file for the CMS: an RSA-3072 signature with a certificate chain needs 2-5 KiB, and an
@@ -64,6 +73,8 @@ export async function sealDocument(input: SealInput): Promise<Uint8Array> {
   // updateMetadata off: pdf-lib would otherwise stamp its own producer and the machine's clock.
   const document = await PDFDocument.load(input.pdf, { updateMetadata: false });
   document.setModificationDate(input.sealedAt);
+  // setModificationDate made sure the information dictionary exists.
+  document.context.lookup(document.context.trailerInfo.Info, PDFDict).set(PDFName.of(documentCodeInfoKey), PDFString.of(input.documentCode));
   const fonts = {
     regular: await document.embedFont(StandardFonts.Helvetica),
     bold: await document.embedFont(StandardFonts.HelveticaBold),
@@ -71,7 +82,7 @@ export async function sealDocument(input: SealInput): Promise<Uint8Array> {
   };
 
   const sealedOn = formatUtc(input.sealedAt);
-  const stamp = `Sigill document ${input.documentCode} · sealed ${sealedOn} · verify at /verify`;
+  const stamp = `Sigill document ${input.documentCode} · sealed ${sealedOn} · verify at ${input.verifyUrl ?? '/verify'}`;
   for (const page of document.getPages()) stampFooter(page, winAnsiSafe(stamp, fonts.regular), fonts.regular);
 
   const auditPages = appendAuditTrail(document, input, fonts);
@@ -91,7 +102,7 @@ export async function sealDocument(input: SealInput): Promise<Uint8Array> {
   });
   // Object streams off: signpdf finds the /ByteRange and /Contents placeholders by scanning plain text.
   const prepared = await document.save({ useObjectStreams: false });
-  const sealed = await new SignPdf().sign(Buffer.from(prepared), new CadesDetachedSigner(input.key), input.sealedAt);
+  const sealed = await new SignPdf().sign(Buffer.from(prepared), new CadesDetachedSigner(input.key, { signatureTimestamper: input.timestamper }), input.sealedAt);
   return sealed;
 }
 

@@ -8,7 +8,11 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Adapters } from '../adapters';
 import { EncryptionPayloadCodec } from '../adapters/payload-codec';
 import type { Config } from '../config';
+import { KMSClient } from '@aws-sdk/client-kms';
+import type { SignatureTimestamper } from '../documents/cades-signer';
+import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
 import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../documents/seal-key';
+import { Rfc3161Timestamper } from '../documents/timestamp-authority';
 import { loadDeploymentSecret } from './deployment-secret';
 import { SignerCredentials } from './signer-credentials';
 
@@ -21,6 +25,8 @@ export interface SigningContext {
   publicUrl: string;
   /** Loaded on first use: only sealing needs it. */
   sealKey(): Promise<SealKey>;
+  /** Set when a timestamp authority is configured: seals are then PAdES B-T. */
+  sealTimestamper?: SignatureTimestamper;
   maxDocumentBytes: number;
 }
 
@@ -33,12 +39,54 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     credentials: new SignerCredentials(secret),
     payloadCodec: new EncryptionPayloadCodec(adapters.keyService),
     publicUrl: config.http.publicUrl,
-    sealKey: () => (sealKey ??= loadSealKey(config)),
+    // A failed load is forgotten, so a KMS outage at the first seal does not stick for the process's life.
+    sealKey: () =>
+      (sealKey ??= loadSealKey(config, dataSource).catch((error: unknown) => {
+        sealKey = undefined;
+        throw error;
+      })),
+    sealTimestamper: config.seal.timestampAuthorityUrl ? new Rfc3161Timestamper(config.seal.timestampAuthorityUrl) : undefined,
     maxDocumentBytes: config.maxDocumentBytes,
   };
 }
 
-async function loadSealKey(config: Config): Promise<SealKey> {
-  if (config.seal.kind === 'p12') return loadP12SealKey(await fs.readFile(config.seal.path), config.seal.password);
-  return loadOrCreateLocalSealKey(config.seal.dir, 'Sigill seal');
+async function loadSealKey(config: Config, dataSource: DataSource): Promise<SealKey> {
+  const key = config.seal.key;
+  if (key.kind === 'p12') return loadP12SealKey(await fs.readFile(key.path), key.password);
+  if (key.kind === 'self-signed') return loadOrCreateLocalSealKey(key.dir, 'Sigill seal');
+  const kms = new KMSClient({ region: key.region, endpoint: key.endpoint });
+  try {
+    return await loadKmsSealKey({
+      kms,
+      keyId: key.keyId,
+      certificateChainPem: key.certificatePath ? await fs.readFile(key.certificatePath, 'utf8') : undefined,
+      certificateStore: databaseCertificateStore(dataSource),
+      subjectName: 'Sigill seal',
+    });
+  } catch (error) {
+    kms.destroy();
+    throw error;
+  }
+}
+
+/** First writer wins: concurrent workers each make a certificate, and all of them keep the stored one. */
+function databaseCertificateStore(dataSource: DataSource): SealCertificateStore {
+  const read = async (keyRef: string) => {
+    const rows: Array<{ certificate_der: Buffer }> = await dataSource.query(
+      `SELECT certificate_der FROM seal_certificates WHERE key_ref = $1`,
+      [keyRef],
+    );
+    return rows[0]?.certificate_der;
+  };
+  return {
+    async getOrCreate(keyRef, create) {
+      const stored = await read(keyRef);
+      if (stored) return stored;
+      await dataSource.query(`INSERT INTO seal_certificates (key_ref, certificate_der) VALUES ($1, $2) ON CONFLICT (key_ref) DO NOTHING`, [
+        keyRef,
+        await create(),
+      ]);
+      return (await read(keyRef))!;
+    },
+  };
 }

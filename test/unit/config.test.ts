@@ -46,11 +46,28 @@ describe('parseConfig', () => {
   test('document limit and seal: defaults, and a configured P12', () => {
     const defaults = parseConfig({});
     expect(defaults.maxDocumentBytes).toBe(25 * 1024 * 1024);
-    expect(defaults.seal).toEqual({ kind: 'self-signed', dir: path.join(path.resolve('data'), 'keys', 'seal') });
+    expect(defaults.seal).toEqual({ key: { kind: 'self-signed', dir: path.join(path.resolve('data'), 'keys', 'seal') } });
     const configured = parseConfig({ MAX_DOCUMENT_MB: '5', SEAL_P12_PATH: 'seal.p12', SEAL_P12_PASSWORD: 'pw' });
     expect(configured.maxDocumentBytes).toBe(5 * 1024 * 1024);
-    expect(configured.seal).toEqual({ kind: 'p12', path: path.resolve('seal.p12'), password: 'pw' });
+    expect(configured.seal).toEqual({ key: { kind: 'p12', path: path.resolve('seal.p12'), password: 'pw' } });
     expect(() => parseConfig({ MAX_DOCUMENT_MB: 'lots' })).toThrow(/MAX_DOCUMENT_MB/);
+  });
+
+  test('a KMS seal key uses the KMS region and endpoint; a TSA URL makes seals B-T', () => {
+    const config = parseConfig({
+      SEAL_KMS_KEY_ID: 'alias/sigill-seal',
+      SEAL_CERTIFICATE_PATH: 'seal-chain.pem',
+      KMS_REGION: 'eu-west-1',
+      KMS_ENDPOINT: 'http://127.0.0.1:5000',
+      TSA_URL: 'https://tsa.example.test/rfc3161',
+    });
+    expect(config.seal).toEqual({
+      key: { kind: 'kms', keyId: 'alias/sigill-seal', region: 'eu-west-1', endpoint: 'http://127.0.0.1:5000', certificatePath: path.resolve('seal-chain.pem') },
+      timestampAuthorityUrl: 'https://tsa.example.test/rfc3161',
+    });
+    expect(() => parseConfig({ SEAL_KMS_KEY_ID: 'k', SEAL_P12_PATH: 'seal.p12' })).toThrow(/SEAL_KMS_KEY_ID and SEAL_P12_PATH cannot both be set/);
+    expect(() => parseConfig({ SEAL_CERTIFICATE_PATH: 'c.pem' })).toThrow(/SEAL_CERTIFICATE_PATH is only used with SEAL_KMS_KEY_ID/);
+    expect(() => parseConfig({ TSA_URL: 'tsa.example.test' })).toThrow(/TSA_URL must be an http/);
   });
 
   test('an empty variable counts as unset', () => {

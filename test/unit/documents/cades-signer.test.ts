@@ -4,69 +4,25 @@ import { PDFDocument } from 'pdf-lib';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
 import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
-import { CadesDetachedSigner, type SignatureTimestamper } from '../../../src/documents/cades-signer';
+import { CadesDetachedSigner } from '../../../src/documents/cades-signer';
+import { Rfc3161Timestamper, TimestampError } from '../../../src/documents/timestamp-authority';
+import { startLocalTsa, type LocalTsa } from '../../support/local-tsa';
 import { loadOrCreateLocalSealKey, type SealKey } from '../../../src/documents/seal-key';
 import { createTestPdf, temporaryDirectory } from '../../support/pdf-factories';
 import { pdfsig, pyhankoValidate, runTool } from '../../support/pdf-validators';
 
 const workspace = temporaryDirectory('cades');
-const tsaDir = path.join(workspace.dir, 'tsa');
-const inTsaDir = (name: string) => path.join(tsaDir, name);
 let key: SealKey;
-
-function openssl(...args: string[]): void {
-  const run = runTool('openssl', args);
-  if (run.status !== 0) throw new Error(`openssl ${args.slice(0, 2).join(' ')} failed: ${run.output}`);
-}
-
-/** A real RFC 3161 time-stamping authority: `openssl ts` with its own small CA. */
-function startLocalTsa(): void {
-  fs.mkdirSync(tsaDir, { recursive: true });
-  fs.writeFileSync(inTsaDir('serial'), '01\n');
-  fs.writeFileSync(
-    inTsaDir('tsa.cnf'),
-    [
-      '[ tsa ]',
-      'default_tsa = tsa_config',
-      '[ tsa_config ]',
-      `serial = ${inTsaDir('serial')}`,
-      'crypto_device = builtin',
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      'other_policies = 1.2.3.4.2',
-      'digests = sha256',
-      'accuracy = secs:1',
-      'ordering = no',
-      'tsa_name = no',
-      'ess_cert_id_chain = no',
-      'ess_cert_id_alg = sha256',
-      '',
-    ].join('\n'),
-  );
-  fs.writeFileSync(inTsaDir('tsa.ext'), 'extendedKeyUsage = critical, timeStamping\nkeyUsage = critical, digitalSignature\n');
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', inTsaDir('ca.key'), '-out', inTsaDir('ca.pem'),
-    '-subj', '/CN=Test TSA CA', '-days', '2');
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', inTsaDir('tsa.key'), '-out', inTsaDir('tsa.csr'),
-    '-subj', '/CN=Test TSA');
-  openssl('x509', '-req', '-in', inTsaDir('tsa.csr'), '-CA', inTsaDir('ca.pem'), '-CAkey', inTsaDir('ca.key'),
-    '-set_serial', '7', '-days', '2', '-extfile', inTsaDir('tsa.ext'), '-out', inTsaDir('tsa.pem'));
-}
-
-const localTsa: SignatureTimestamper = {
-  async timestampSignature(signatureValue) {
-    fs.writeFileSync(inTsaDir('signature.bin'), signatureValue);
-    openssl('ts', '-query', '-data', inTsaDir('signature.bin'), '-sha256', '-cert', '-no_nonce', '-out', inTsaDir('request.tsq'));
-    openssl('ts', '-reply', '-config', inTsaDir('tsa.cnf'), '-queryfile', inTsaDir('request.tsq'), '-signer', inTsaDir('tsa.pem'),
-      '-inkey', inTsaDir('tsa.key'), '-chain', inTsaDir('ca.pem'), '-token_out', '-out', inTsaDir('token.der'));
-    return fs.readFileSync(inTsaDir('token.der'));
-  },
-};
+let tsa: LocalTsa;
 
 beforeAll(async () => {
   key = await loadOrCreateLocalSealKey(path.join(workspace.dir, 'keys'), 'Sigill seal — Acme Oy');
-  startLocalTsa();
+  tsa = await startLocalTsa(path.join(workspace.dir, 'tsa'));
 });
-afterAll(() => workspace.remove());
+afterAll(async () => {
+  await tsa.stop();
+  workspace.remove();
+});
 
 async function signWith(signer: CadesDetachedSigner): Promise<string> {
   const document = await PDFDocument.load(await createTestPdf([{}]));
@@ -93,12 +49,14 @@ test('one signer instance signs any number of documents', async () => {
   }
 });
 
-test('the signature-time-stamp extension point takes an RFC 3161 token (the future B-T level)', async () => {
-  const file = await signWith(new CadesDetachedSigner(key, { signatureTimestamper: localTsa }));
+test('with a timestamp authority the seal is PAdES B-T: pyHanko finds a sound, trusted signature timestamp', async () => {
+  const before = tsa.requests();
+  const file = await signWith(new CadesDetachedSigner(key, { signatureTimestamper: new Rfc3161Timestamper(tsa.url) }));
+  expect(tsa.requests()).toBe(before + 1);
 
   expect(pdfsig(file).output).toContain('Signature Validation: Signature is Valid.');
   const run = runTool('pyhanko', ['sign', 'validate', '--trust', path.join(workspace.dir, 'keys', 'seal-cert.pem'),
-    '--trust', inTsaDir('ca.pem'), '--trust-replace', '--pretty-print', file]);
+    '--trust', tsa.caFile, '--trust-replace', '--pretty-print', file]);
   expect(run.output).toContain('The signature is judged VALID.');
   expect(run.output).toContain('Signature timestamp token:');
   expect(run.output).toContain('The timestamp token is cryptographically sound.');
@@ -106,4 +64,27 @@ test('the signature-time-stamp extension point takes an RFC 3161 token (the futu
   // Without a timestamper the same validator finds no timestamp: B-B.
   const plain = await signWith(new CadesDetachedSigner(key));
   expect(pyhankoValidate(plain, path.join(workspace.dir, 'keys', 'seal-cert.pem')).output).not.toContain('timestamp token');
+});
+
+describe('the RFC 3161 client refuses answers that do not fit the request', () => {
+  afterEach(() => {
+    tsa.replayPreviousAnswer = false;
+  });
+
+  test('a replayed answer (another nonce and imprint) is refused', async () => {
+    const timestamper = new Rfc3161Timestamper(tsa.url);
+    await timestamper.timestampSignature(Buffer.from('first signature'));
+    tsa.replayPreviousAnswer = true;
+    await expect(timestamper.timestampSignature(Buffer.from('second signature'))).rejects.toThrow(TimestampError);
+  });
+
+  test('an HTTP error and an unreachable TSA are errors naming the host, not tokens', async () => {
+    await expect(new Rfc3161Timestamper(tsa.url.replace('/tsa', '/elsewhere')).timestampSignature(Buffer.from('x'))).rejects.toThrow(
+      /the timestamp authority at 127\.0\.0\.1:\d+ answered HTTP 404/,
+    );
+    const unreachable = new Rfc3161Timestamper('http://127.0.0.1:9/tsa?token=secret', 2_000);
+    const failure = unreachable.timestampSignature(Buffer.from('x'));
+    await expect(failure).rejects.toThrow('the timestamp authority at 127.0.0.1:9 did not answer');
+    await expect(failure).rejects.not.toThrow('secret');
+  });
 });
