@@ -23,6 +23,8 @@ import { mountSignerPage } from './signer-page';
 import type { SigningContext } from '../signing/signing-context';
 import type { CodecConfig } from '../config';
 import { codecRoutes } from './routes/codec';
+import { verifyRoutes } from './routes/verify';
+import { mountVerifyPage } from './verify-page';
 
 export interface ApiDependencies {
   log: Logger;
@@ -47,6 +49,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...signingRequestRoutes(deps.signing, deps.temporal),
     ...signerRoutes(deps.signing, deps.temporal),
     ...codecRoutes(deps.codec, deps.signing.payloadCodec),
+    ...verifyRoutes(deps.dataSource, deps.signing.maxDocumentBytes),
   ];
   const { router, openApiDocument } = buildRouter(routes, deps);
 
@@ -65,6 +68,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ctx.body = openApiDocument;
   });
   mountSignerPage(router);
+  mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -10,6 +10,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors';
 import type { Principal } from './principal';
+import { rateLimit, type RateLimitPolicy } from './rate-limit';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -24,6 +25,8 @@ export interface RouteInput<P extends AnyObject, Q extends AnyObject, B extends 
   query: z.output<Q>;
   body: z.output<B>;
   principal: Principal | undefined;
+  /** The raw body of a `binaryBody` route. */
+  binaryBody: Buffer | undefined;
   ctx: Context;
 }
 
@@ -39,6 +42,13 @@ export interface RouteDefinition<P extends AnyObject, Q extends AnyObject, B ext
    * `public`: no credentials.
    */
   auth: 'api-key' | 'signer-session' | 'public';
+  /** Requests per client IP per window; checked before credentials and body. */
+  rateLimit?: RateLimitPolicy;
+  /**
+   * The body is a file of this media type (e.g. application/pdf), not JSON: the handler gets it as
+   * `binaryBody`, refused with 413 past `maxBytes()`. Excludes `body` and `multipart`.
+   */
+  binaryBody?: { mediaType: string; maxBytes(): number };
   /** Largest JSON body accepted (bytes or a string like '1mb'); default 1 MB. */
   bodyLimit?: number | string;
   /**
@@ -113,14 +123,24 @@ export function mountRoute(
       throw error;
     },
   });
+  const limit = route.rateLimit ? rateLimit(route.rateLimit) : (_ctx: Context, next: () => Promise<unknown>) => next();
   router[route.method](
     route.path,
+    limit,
     // Credentials first: nobody gets a large body parsed without a valid key.
     async (ctx, next) => {
       ctx.state.principal = route.auth === 'api-key' ? await authenticate(ctx) : undefined;
       await next();
     },
     async (ctx, next) => {
+      if (route.binaryBody) {
+        if (!requestHasBody(ctx)) throw new AppError('invalid_request', `Send the file as the request body (${route.binaryBody.mediaType}).`);
+        if (!ctx.is(route.binaryBody.mediaType)) {
+          throw new AppError('unsupported_media_type', `Send the request body as ${route.binaryBody.mediaType}.`);
+        }
+        ctx.state.binaryBody = await readRawBody(ctx, route.binaryBody.maxBytes());
+        return next();
+      }
       if (!route.body || !requestHasBody(ctx)) return next();
       if (route.multipart && ctx.is('multipart/form-data')) {
         (ctx.request as { body?: unknown }).body = await route.multipart.toBody(ctx);
@@ -138,6 +158,7 @@ export function mountRoute(
         query: parse(route.query, ctx.query, 'query'),
         body: parse(route.body, requestHasBody(ctx) ? (ctx.request as { body?: unknown }).body : undefined, 'body'),
         principal: ctx.state.principal as Principal | undefined,
+        binaryBody: ctx.state.binaryBody as Buffer | undefined,
         ctx,
       };
       const result = await route.handler(input);
@@ -145,6 +166,21 @@ export function mountRoute(
       ctx.body = result.body;
     },
   );
+}
+
+/** The request body as bytes, refused with 413 as soon as it passes `maxBytes` (never buffered whole). */
+async function readRawBody(ctx: Context, maxBytes: number): Promise<Buffer> {
+  const declared = Number(ctx.get('content-length') || 0);
+  const tooLarge = () => new AppError('payload_too_large', `The file is larger than the limit of ${Math.round(maxBytes / 1024 / 1024)} MB.`);
+  if (declared > maxBytes) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let received = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    received += chunk.length;
+    if (received > maxBytes) throw tooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
 }
 
 function requestHasBody(ctx: Context): boolean {
@@ -164,7 +200,12 @@ function openApiEntry(route: AnyRoute): RouteConfig {
       ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
     };
   }
-  const errorStatuses = new Set([...(route.errors ?? []), ...(route.body || route.params || route.query ? [400] : [])]);
+  const errorStatuses = new Set([
+    ...(route.errors ?? []),
+    ...(route.body || route.binaryBody || route.params || route.query ? [400] : []),
+    ...(route.binaryBody ? [413, 415] : []),
+    ...(route.rateLimit ? [429] : []),
+  ]);
   if (route.auth !== 'public') errorStatuses.add(401);
   for (const status of errorStatuses) {
     responses[status] = {
@@ -181,7 +222,9 @@ function openApiEntry(route: AnyRoute): RouteConfig {
     request: {
       params: route.params,
       query: route.query,
-      body: route.body
+      body: route.binaryBody
+        ? { content: { [route.binaryBody.mediaType]: { schema: { type: 'string', format: 'binary' } } }, required: true }
+        : route.body
         ? {
             content: {
               'application/json': { schema: route.body },

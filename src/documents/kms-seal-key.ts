@@ -53,7 +53,7 @@ export async function loadKmsSealKey(options: KmsSealKeyOptions): Promise<SealKe
   const { kms, keyId } = options;
   const publicKey = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
   if (publicKey.KeyUsage !== 'SIGN_VERIFY' || !publicKey.SigningAlgorithms?.includes(signingAlgorithm)) {
-    throw new Error(`the KMS seal key must be an RSA signing key (KeyUsage SIGN_VERIFY, ${signingAlgorithm}); it is ${publicKey.KeySpec ?? 'unknown'}/${publicKey.KeyUsage ?? 'unknown'}`);
+    throw new Error(`the KMS seal key must be an RSA signing key (KeyUsage SIGN_VERIFY, ${signingAlgorithm}); it is ${publicKey.KeySpec ?? publicKey.CustomerMasterKeySpec ?? 'unknown'}/${publicKey.KeyUsage ?? 'unknown'}`);
   }
   const spki = Buffer.from(publicKey.PublicKey!);
   const sign = async (data: Buffer): Promise<Buffer> => {

@@ -4,22 +4,21 @@
  * someone who can read only the storage finds ciphertext, while the service reads its documents back.
  * Adapters are built through parseConfig → createAdapters, the path a deployment takes.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { createAdapters, type Adapters } from '../../src/adapters';
 import { S3BlobStore } from '../../src/adapters/blob-store';
 import { parseConfig } from '../../src/config';
-import { workflowIdForRequest } from '../../src/signing/create-signing-request';
-import { apiClient, type Json } from '../support/api-client';
-import { createTestOrganization } from '../support/factories';
 import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { startIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database';
-import { createMotoBucket, createMotoKmsKey, motoAwsEnv, motoUrl, readBucketObjects, useMotoCredentials } from '../support/moto';
+import { createMotoBucket, createMotoKmsKey, createMotoSigningKey, motoAwsEnv, motoUrl, readBucketObjects, useMotoCredentials } from '../support/moto';
 import { createTestPdf } from '../support/pdf-factories';
-import { pdfsig } from '../support/pdf-validators';
-import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
+import { startLocalTsa, type LocalTsa } from '../support/local-tsa';
+import { pdfsig, runTool } from '../support/pdf-validators';
+import { completeOneRound } from '../support/rounds';
+import { startSmtpCatcher } from '../support/smtp-catcher';
 
 // Before any AWS client exists: the SDK's default credential chain reads them from the environment.
 useMotoCredentials();
@@ -111,73 +110,55 @@ describe('S3 + KMS through createAdapters, against moto', () => {
   });
 });
 
-/** One signer through the API and signer API: create, open, read, sign; returns the sealed PDF. */
-async function completeOneRound(api: TestApi, dataSource: DataSource) {
-  const org = await createTestOrganization(dataSource);
-  const call = apiClient(() => api.url, () => org.apiKey);
-  const email = `signer-${randomUUID()}@example.test`;
-  const created = await call('/v1/signing-requests', {
-    body: {
-      title: 'Encrypted at rest',
-      document: { filename: 'agreement.pdf', contentBase64: pdf.toString('base64') },
-      signers: [{ name: 'Aino Virtanen', email }],
-    },
-  });
-  expect(created.status).toBe(201);
-  const id: string = created.body.id;
-
-  const [invitation] = await smtp.waitForMail(email, 'Please sign');
-  const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.body.signers[0].pin } });
-  expect(session.status).toBe(200);
-  const auth = { authorization: `Bearer ${session.body.sessionToken}` };
-  const original = await call('/v1/signer/document', { key: null, headers: auth });
-  expect(original.status).toBe(200);
-  expect(Buffer.from(original.body)).toEqual(pdf); // decrypted on the way out
-  expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Aino Virtanen', consent: true } })).status).toBe(200);
-
-  expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');
-  const status = await call(`/v1/signing-requests/${id}`);
-  expect(status.body.status).toBe('completed');
-  const sealed = await call(`/v1/signing-requests/${id}/document`);
-  expect(sealed.status).toBe(200);
-  expect(sealed.headers.get('content-type')).toBe('application/pdf');
-  expect(sealed.body.subarray(0, 5).toString('latin1')).toBe('%PDF-');
-  expect(createHash('sha256').update(sealed.body).digest('hex')).toBe(status.body.sha256);
+async function completeOneRoundAndCheckSeal(api: TestApi, dataSource: DataSource) {
+  const round = await completeOneRound(api, dataSource, smtp, pdf);
   const file = path.join(harness.tempDir('sealed'), 'sealed.pdf');
-  fs.writeFileSync(file, sealed.body);
+  fs.writeFileSync(file, round.sealed);
   expect(pdfsig(file).stdout).toContain('Signature is Valid');
-
-  const trail = await call(`/v1/signing-requests/${id}/audit-trail`);
-  const archived = (trail.body.events as Json[]).find((event) => event.type === 'archived');
-  const [row]: Array<{ original_blob_key: string; sealed_blob_key: string }> = await dataSource.query(
-    `SELECT original_blob_key, sealed_blob_key FROM signing_requests WHERE id = $1`,
-    [id],
-  );
-  return { id, archived, blobKeys: [row!.original_blob_key, row!.sealed_blob_key] };
+  return { ...round, file };
 }
 
 describe('a whole signing round on S3 + KMS', () => {
   // A KMS-configured deployment cannot unwrap the deployment secret the shared test database holds
   // (wrapped by the run's local master key), so this round runs on a database of its own.
+  // The production-shaped seal too: the private key in KMS (moto) and a timestamp from a real RFC 3161 TSA.
   let database: IsolatedDatabase;
   let api: TestApi;
   let bucket: string;
+  let tsa: LocalTsa;
 
   beforeAll(async () => {
     bucket = await createMotoBucket();
     database = await startIsolatedDatabase('kms');
-    api = await startTestApi(database.dataSource, { env: { ...awsEnv(bucket), SMTP_URL: smtp.url } });
+    tsa = await startLocalTsa(harness.tempDir('tsa'));
+    const sealEnv = { SEAL_KMS_KEY_ID: await createMotoSigningKey(), TSA_URL: tsa.url };
+    api = await startTestApi(database.dataSource, { env: { ...awsEnv(bucket), ...sealEnv, SMTP_URL: smtp.url } });
   });
 
   afterAll(async () => {
     await api?.close();
+    await tsa?.stop();
     await database?.stop();
   });
 
   test('completes with a valid sealed PDF, and every object in the bucket is ciphertext', async () => {
     expect(api.config.blobStore.kind).toBe('s3');
     expect(api.config.keys.kind).toBe('kms');
-    const round = await completeOneRound(api, database.dataSource);
+    expect(api.config.seal.key.kind).toBe('kms');
+    const round = await completeOneRoundAndCheckSeal(api, database.dataSource);
+
+    // Sealed by the KMS key: its self-signed certificate (kept in the database) is the trust root, and the
+    // seal carries a signature timestamp from the TSA (PAdES B-T).
+    const [stored]: Array<{ certificate_der: Buffer }> = await database.dataSource.query(`SELECT certificate_der FROM seal_certificates`);
+    const sealCertificate = path.join(harness.tempDir('seal-cert'), 'seal.pem');
+    fs.writeFileSync(sealCertificate, new X509Certificate(stored!.certificate_der).toString());
+    expect(tsa.requests()).toBeGreaterThanOrEqual(1);
+    const validation = runTool('pyhanko', ['sign', 'validate', '--trust', sealCertificate, '--trust', tsa.caFile, '--trust-replace', '--pretty-print', round.file]);
+    expect(validation.output).toContain("The signer's certificate is trusted.");
+    expect(validation.output).toContain('The signature is judged VALID.');
+    expect(validation.output).toContain('The timestamp token is cryptographically sound.');
+    expect(validation.output).toContain('The TSA certificate is trusted.');
+
     expect(round.archived.detail).toEqual({ blobStore: 's3' });
 
     const objects = await readBucketObjects(bucket);
@@ -204,7 +185,7 @@ describe('a whole signing round on the embedded defaults', () => {
 
   test('no file under DATA_DIR/blobs is a plaintext PDF', async () => {
     expect(api.config.blobStore.kind).toBe('filesystem');
-    const round = await completeOneRound(api, dataSource);
+    const round = await completeOneRoundAndCheckSeal(api, dataSource);
     expect(round.archived.detail).toEqual({ blobStore: 'filesystem' });
 
     const root = path.join(api.config.dataDir, 'blobs');

@@ -4,7 +4,7 @@
  * with access to the storage alone would.
  */
 import { randomBytes } from 'node:crypto';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, KMSClient, type CreateKeyCommandInput } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
 export const motoRegion = 'eu-north-1';
@@ -57,13 +57,26 @@ export async function createMotoBucket(prefix = 'sigill-test'): Promise<string> 
 
 /** A fresh symmetric KMS key; returns its KeyId (what KMS_KEY_ID takes). */
 export async function createMotoKmsKey(): Promise<string> {
-  const client = new KMSClient({
+  return createKey({ Description: 'sigill test key' });
+}
+
+/** A fresh asymmetric KMS signing key (RSA 3072 by default); returns its KeyId (what SEAL_KMS_KEY_ID takes). */
+export async function createMotoSigningKey(keySpec: 'RSA_3072' | 'ECC_NIST_P256' = 'RSA_3072'): Promise<string> {
+  return createKey({ Description: 'sigill test seal key', KeySpec: keySpec, KeyUsage: 'SIGN_VERIFY' });
+}
+
+export function motoKmsClient(): KMSClient {
+  return new KMSClient({
     region: motoRegion,
     endpoint: motoUrl(),
     credentials: { accessKeyId: motoAwsEnv.AWS_ACCESS_KEY_ID, secretAccessKey: motoAwsEnv.AWS_SECRET_ACCESS_KEY },
   });
+}
+
+async function createKey(input: CreateKeyCommandInput): Promise<string> {
+  const client = motoKmsClient();
   try {
-    const created = await client.send(new CreateKeyCommand({ Description: 'sigill test key' }));
+    const created = await client.send(new CreateKeyCommand(input));
     return created.KeyMetadata!.KeyId!;
   } finally {
     client.destroy();

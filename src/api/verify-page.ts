@@ -1,0 +1,94 @@
+/**
+ * The plain verification page at PUBLIC_URL/verify, the address printed on every sealed page: upload a PDF
+ * (or type its code) and read the verdict. A classic form post rendered on the server, so it works without
+ * JavaScript and the Content-Security-Policy needs no exception. The JSON API is /v1/verify.
+ */
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { DataSource } from 'typeorm';
+import { AppError } from '../errors';
+import { verifyDocument, verifyDocumentCode, type VerificationResult } from '../signing/verify-document';
+import { readMultipart } from './multipart';
+import { rateLimit } from './rate-limit';
+import { verifyRateLimit } from './routes/verify';
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+function layout(body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Verify a sealed document - Sigill</title>
+<style>
+  body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
+  label { display: block; margin: .75rem 0 .25rem; }
+  input, button { font: inherit; padding: .4rem .6rem; }
+  .verdict { font-size: 1.25rem; font-weight: bold; }
+  .authentic { color: #060; } .modified, .error { color: #a00; } .unknown { color: #555; }
+  code { word-break: break-all; }
+</style>
+</head>
+<body>
+<h1>Verify a sealed document</h1>
+${body}
+<form method="post" action="/verify" enctype="multipart/form-data">
+  <label for="document">A sealed PDF</label>
+  <input id="document" name="document" type="file" accept="application/pdf">
+  <label for="code">or the document code printed on its pages</label>
+  <input id="code" name="code" placeholder="SGL-XXXX-XXXX-XXXX" maxlength="20">
+  <p><button type="submit">Verify</button></p>
+</form>
+</body>
+</html>
+`;
+}
+
+const verdictText: Record<VerificationResult['verdict'], string> = {
+  authentic: 'Authentic: this is a document sealed by this service, unchanged since sealing.',
+  modified: 'Not authentic: this file differs from the document that was sealed under this code.',
+  unknown: 'Unknown: this file is not a document sealed by this service.',
+};
+
+function renderResult(result: VerificationResult, byCode: boolean): string {
+  const text = byCode ? 'This code belongs to a sealed document. Compare its fingerprint with your copy.' : verdictText[result.verdict];
+  const rows: string[] = [];
+  if (result.documentCode) rows.push(`<dt>Document code</dt><dd>${escapeHtml(result.documentCode)}</dd>`);
+  if (result.sealedAt) rows.push(`<dt>Sealed</dt><dd>${escapeHtml(result.sealedAt)}</dd>`);
+  if (result.sha256) rows.push(`<dt>SHA-256 of the sealed document</dt><dd><code>${result.sha256}</code></dd>`);
+  if (result.uploadedSha256) rows.push(`<dt>SHA-256 of your file</dt><dd><code>${result.uploadedSha256}</code></dd>`);
+  for (const signer of result.signers) {
+    rows.push(`<dt>Signed by</dt><dd>${escapeHtml(signer.name)}${signer.signedAt ? `, ${escapeHtml(signer.signedAt)}` : ''}</dd>`);
+  }
+  return `<p class="verdict ${byCode ? 'authentic' : result.verdict}" role="status">${escapeHtml(text)}</p>${rows.length ? `<dl>${rows.join('')}</dl>` : ''}`;
+}
+
+export function mountVerifyPage(router: Router, dataSource: DataSource, maxDocumentBytes: number): void {
+  const html = (ctx: Context, status: number, body: string) => {
+    ctx.status = status;
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.body = layout(body);
+  };
+  router.get('/verify', (ctx) => html(ctx, 200, ''));
+  router.post('/verify', rateLimit(verifyRateLimit), async (ctx) => {
+    try {
+      if (!ctx.is('multipart/form-data')) throw new AppError('unsupported_media_type', 'Send the form as multipart/form-data.');
+      const form = await readMultipart(ctx, { maxFileBytes: maxDocumentBytes, maxFieldBytes: 100 });
+      const file = form.files.get('document');
+      const code = form.fields.get('code')?.trim();
+      if (file && file.bytes.length > 0) {
+        html(ctx, 200, renderResult(await verifyDocument(dataSource, file.bytes), false));
+      } else if (code) {
+        if (!/^SGL-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}$/.test(code)) throw new AppError('invalid_request', 'A document code looks like SGL-XXXX-XXXX-XXXX.');
+        html(ctx, 200, renderResult(await verifyDocumentCode(dataSource, code), true));
+      } else {
+        throw new AppError('invalid_request', 'Choose a PDF file or type a document code.');
+      }
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      html(ctx, error.status, `<p class="error" role="alert">${escapeHtml(error.message)}</p>`);
+    }
+  });
+}

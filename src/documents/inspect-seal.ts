@@ -1,0 +1,84 @@
+/**
+ * Checks the last signature in a PDF the way a validator's first steps do: the CMS message digest must be
+ * the SHA-256 of the bytes the /ByteRange names, and the signature over the signed attributes must verify
+ * with the signer certificate's public key. It does not judge trust (whose certificate it is): public
+ * verification answers that by matching the whole file against the seals this service made.
+ */
+import { constants, createHash, verify, X509Certificate } from 'node:crypto';
+import { children, readElement, tag, type DerElement } from './der';
+
+export interface SealInspection {
+  /** The CMS digest matches the signed byte ranges and the signature verifies with the embedded certificate. */
+  signatureValid: boolean;
+  /** The byte ranges cover the whole file except the signature itself: nothing was appended after signing. */
+  coversWholeFile: boolean;
+  signerCertificate?: X509Certificate;
+}
+
+const oid = {
+  messageDigest: '06092a864886f70d010904',
+};
+
+export function inspectSeal(pdf: Buffer): SealInspection | undefined {
+  const text = pdf.toString('latin1');
+  const byteRanges = [...text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)];
+  const last = byteRanges.at(-1);
+  if (!last) return undefined;
+  const [start1, length1, start2, length2] = last.slice(1, 5).map(Number) as [number, number, number, number];
+  if (start1 !== 0 || start2 < length1 || start2 + length2 > pdf.length) return { signatureValid: false, coversWholeFile: false };
+  const coversWholeFile = start2 + length2 === pdf.length;
+
+  // Between the two ranges sits /Contents <hex>, zero-padded after the DER.
+  const hex = text.slice(length1, start2).replace(/^</, '').replace(/>$/, '');
+  if (!/^[0-9a-fA-F]*$/.test(hex)) return { signatureValid: false, coversWholeFile };
+  const cms = Buffer.from(hex, 'hex');
+  const signedBytes = Buffer.concat([pdf.subarray(start1, length1), pdf.subarray(start2, start2 + length2)]);
+  try {
+    return { ...verifyDetachedCms(cms, signedBytes), coversWholeFile };
+  } catch {
+    return { signatureValid: false, coversWholeFile };
+  }
+}
+
+/** SignedData → first SignerInfo: digest and signature checks against the first certificate. */
+function verifyDetachedCms(cms: Buffer, signedBytes: Buffer): Omit<SealInspection, 'coversWholeFile'> {
+  const contentInfo = readElement(cms, 0);
+  const [, explicitContent] = children(cms, contentInfo);
+  const signedData = children(cms, requireTag(explicitContent, tag.contextConstructed(0)))[0];
+  const signedDataFields = children(cms, requireTag(signedData, tag.sequence));
+  const certificates = signedDataFields.find((field) => field.tag === tag.contextConstructed(0));
+  const signerInfos = signedDataFields.at(-1);
+  const signerInfo = children(cms, requireTag(signerInfos, tag.set))[0];
+  const signerFields = children(cms, requireTag(signerInfo, tag.sequence));
+  const signedAttributes = requireTag(signerFields[3], tag.contextConstructed(0));
+  const signature = signerFields.find((field, index) => index > 3 && field.tag === tag.octetString);
+  const firstCertificate = children(cms, requireTag(certificates, tag.contextConstructed(0)))[0];
+
+  const certificate = new X509Certificate(slice(cms, requireTag(firstCertificate, tag.sequence)));
+  const digest = createHash('sha256').update(signedBytes).digest();
+  const digestMatches = children(cms, signedAttributes).some((attribute) => {
+    const [type, values] = children(cms, attribute);
+    if (!type || !values || slice(cms, type).toString('hex') !== oid.messageDigest) return false;
+    const value = children(cms, values)[0];
+    return value !== undefined && cms.subarray(value.contentStart, value.end).equals(digest);
+  });
+  // The signature covers the attributes re-tagged as a universal SET (RFC 5652 §5.4).
+  const attributesAsSet = Buffer.from(slice(cms, signedAttributes));
+  attributesAsSet[0] = tag.set;
+  const signatureVerifies = verify(
+    'sha256',
+    attributesAsSet,
+    { key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING },
+    cms.subarray(requireTag(signature, tag.octetString).contentStart, signature!.end),
+  );
+  return { signatureValid: digestMatches && signatureVerifies, signerCertificate: certificate };
+}
+
+function requireTag(element: DerElement | undefined, wanted: number): DerElement {
+  if (!element || element.tag !== wanted) throw new Error('unexpected CMS structure');
+  return element;
+}
+
+function slice(der: Buffer, element: DerElement): Buffer {
+  return der.subarray(element.start, element.end);
+}

@@ -1,0 +1,76 @@
+/**
+ * Public verification (R4): anyone holding a sealed document, or just its printed code, can check it
+ * without an account. The answer tells who signed and when, never emails, IPs or the document's title.
+ *
+ * A file is "authentic" only when it is byte for byte a document this service sealed (its SHA-256 is on
+ * record) and its seal signature checks out, so a single changed byte can never pass. A file that names a
+ * sealed document's code but differs from it is "modified"; anything else is "unknown".
+ */
+import { createHash } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { AuditEvent, Signer, SigningRequest } from '../database/entities';
+import { inspectSeal } from '../documents/inspect-seal';
+import { AppError } from '../errors';
+
+export type Verdict = 'authentic' | 'modified' | 'unknown';
+
+export interface VerificationResult {
+  verdict: Verdict;
+  documentCode: string | null;
+  sealedAt: string | null;
+  /** SHA-256 of the sealed document on record (what an authentic copy hashes to). */
+  sha256: string | null;
+  /** SHA-256 of the file that was checked (absent when verifying by code). */
+  uploadedSha256?: string;
+  /** The file's last signature verifies cryptographically over the bytes it covers (absent by code). */
+  signatureValid?: boolean;
+  signers: Array<{ name: string; signedAt: string | null }>;
+}
+
+/** Same shape as the stamp and the code generator in create-signing-request.ts (Crockford base 32). */
+const documentCodePattern = /SGL-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/g;
+const pdfHeader = Buffer.from('%PDF-', 'latin1');
+
+export async function verifyDocument(dataSource: DataSource, bytes: Buffer): Promise<VerificationResult> {
+  if (!bytes.subarray(0, pdfHeader.length).equals(pdfHeader)) {
+    throw new AppError('invalid_document', 'The file is not a PDF.');
+  }
+  const uploadedSha256 = createHash('sha256').update(bytes).digest('hex');
+  const seal = inspectSeal(bytes);
+  const signatureValid = seal?.signatureValid ?? false;
+  const sealedRequests = dataSource.getRepository(SigningRequest);
+
+  const exactMatch = await sealedRequests.findOneBy({ sealedSha256: uploadedSha256 });
+  if (exactMatch && signatureValid && seal?.coversWholeFile) {
+    return { ...(await describe(dataSource, exactMatch)), verdict: 'authentic', uploadedSha256, signatureValid };
+  }
+  // The code sits in the information dictionary and on every page; an edited copy usually keeps it.
+  const codes = [...new Set(bytes.toString('latin1').match(documentCodePattern) ?? [])].slice(0, 20);
+  for (const documentCode of codes) {
+    const request = await sealedRequests.findOneBy({ documentCode });
+    if (request?.sealedSha256) {
+      return { ...(await describe(dataSource, request)), verdict: 'modified', uploadedSha256, signatureValid };
+    }
+  }
+  return { verdict: 'unknown', documentCode: null, sealedAt: null, sha256: null, uploadedSha256, signatureValid, signers: [] };
+}
+
+/** By the code printed on the pages: the record, without judging any file. */
+export async function verifyDocumentCode(dataSource: DataSource, documentCode: string): Promise<VerificationResult> {
+  const request = await dataSource.getRepository(SigningRequest).findOneBy({ documentCode: documentCode.toUpperCase() });
+  // A code that exists but is not sealed yet answers like one that does not exist: nothing to vouch for.
+  if (!request?.sealedSha256) throw new AppError('not_found', 'No sealed document has this code.');
+  return { ...(await describe(dataSource, request)), verdict: 'authentic' };
+}
+
+async function describe(dataSource: DataSource, request: SigningRequest): Promise<Omit<VerificationResult, 'verdict'>> {
+  const signers = await dataSource.getRepository(Signer).find({ where: { requestId: request.id }, order: { position: 'ASC' } });
+  const signedEvents = await dataSource.getRepository(AuditEvent).find({ where: { requestId: request.id, type: 'signed' } });
+  const signedAt = new Map(signedEvents.map((event) => [event.signerId, event.occurredAt.toISOString()]));
+  return {
+    documentCode: request.documentCode,
+    sealedAt: request.sealedAt?.toISOString() ?? null,
+    sha256: request.sealedSha256,
+    signers: signers.map((signer) => ({ name: signer.name, signedAt: signedAt.get(signer.id) ?? null })),
+  };
+}
