@@ -1,7 +1,7 @@
 /**
  * Checks the last signature in a PDF the way a validator's first steps do: the CMS message digest must be
- * the SHA-256 of the bytes the /ByteRange names, and the signature over the signed attributes must verify
- * with the signer certificate's public key. It does not judge trust (whose certificate it is): public
+ * the SHA-256 of the bytes the /ByteRange names, the signing-certificate-v2 attribute must name the embedded
+ * certificate, and the signature over the signed attributes must verify with that certificate's key. It does not judge trust (whose certificate it is): public
  * verification answers that by matching the whole file against the seals this service made.
  */
 import { constants, createHash, verify, X509Certificate } from 'node:crypto';
@@ -15,8 +15,10 @@ export interface SealInspection {
   signerCertificate?: X509Certificate;
 }
 
+/** Attribute types as their DER OBJECT IDENTIFIER encodings. */
 const oid = {
   messageDigest: '06092a864886f70d010904',
+  signingCertificateV2: '060b2a864886f70d010910022f',
 };
 
 export function inspectSeal(pdf: Buffer): SealInspection | undefined {
@@ -55,13 +57,23 @@ function verifyDetachedCms(cms: Buffer, signedBytes: Buffer): Omit<SealInspectio
   const firstCertificate = children(cms, requireTag(certificates, tag.contextConstructed(0)))[0];
 
   const certificate = new X509Certificate(slice(cms, requireTag(firstCertificate, tag.sequence)));
-  const digest = createHash('sha256').update(signedBytes).digest();
-  const digestMatches = children(cms, signedAttributes).some((attribute) => {
-    const [type, values] = children(cms, attribute);
-    if (!type || !values || slice(cms, type).toString('hex') !== oid.messageDigest) return false;
-    const value = children(cms, values)[0];
-    return value !== undefined && cms.subarray(value.contentStart, value.end).equals(digest);
-  });
+  const attributeValue = (type: string) => {
+    for (const attribute of children(cms, signedAttributes)) {
+      const [attributeType, values] = children(cms, attribute);
+      if (attributeType && values && slice(cms, attributeType).toString('hex') === type) return children(cms, values)[0];
+    }
+    return undefined;
+  };
+  const messageDigest = attributeValue(oid.messageDigest);
+  const digestMatches =
+    messageDigest !== undefined && cms.subarray(messageDigest.contentStart, messageDigest.end).equals(createHash('sha256').update(signedBytes).digest());
+  // signing-certificate-v2 binds the signature to this exact certificate: SEQUENCE { SEQUENCE OF { ESSCertIDv2 { hash, ... } } }.
+  const essCertIds = attributeValue(oid.signingCertificateV2);
+  const firstCertId = essCertIds && children(cms, requireTag(children(cms, essCertIds)[0], tag.sequence))[0];
+  const certificateHash = firstCertId && children(cms, firstCertId)[0];
+  const certificateBound =
+    certificateHash?.tag === tag.octetString &&
+    cms.subarray(certificateHash.contentStart, certificateHash.end).equals(createHash('sha256').update(certificate.raw).digest());
   // The signature covers the attributes re-tagged as a universal SET (RFC 5652 §5.4).
   const attributesAsSet = Buffer.from(slice(cms, signedAttributes));
   attributesAsSet[0] = tag.set;
@@ -71,7 +83,7 @@ function verifyDetachedCms(cms: Buffer, signedBytes: Buffer): Omit<SealInspectio
     { key: certificate.publicKey, padding: constants.RSA_PKCS1_PADDING },
     cms.subarray(requireTag(signature, tag.octetString).contentStart, signature!.end),
   );
-  return { signatureValid: digestMatches && signatureVerifies, signerCertificate: certificate };
+  return { signatureValid: digestMatches && certificateBound && signatureVerifies, signerCertificate: certificate };
 }
 
 function requireTag(element: DerElement | undefined, wanted: number): DerElement {
