@@ -22,6 +22,7 @@ import { PDFDocument } from 'pdf-lib';
 import { createAdapters } from '../src/adapters';
 import { sigillDataConverter } from '../src/adapters/data-converter';
 import { EncryptionPayloadCodec } from '../src/adapters/payload-codec';
+import { organizationScope } from '../src/accounts/access';
 import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../src/signing/create-signing-request';
 import { createSigningContext } from '../src/signing/signing-context';
 import { acknowledgeProbeUpdate } from '../src/workflows/probe';
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
     const pdf = await PDFDocument.create();
     pdf.addPage().drawText('Fixture agreement');
     const created = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
-      organizationId,
+      scope: organizationScope(organizationId),
       now: new Date(),
       request: createSigningRequestInput.parse({
         title: 'Fixture agreement',
@@ -150,7 +151,7 @@ async function main(): Promise<void> {
     await saveHistory('signing-round-completed', created.id);
 
     const cancelledRequest = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
-      organizationId,
+      scope: organizationScope(organizationId),
       now: new Date(),
       request: createSigningRequestInput.parse({
         title: 'Fixture cancelled',

@@ -1,12 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { ApiKey } from '../database/entities';
 import { AppError } from '../errors';
+import { folderSubtree, type AccessScope } from './access';
 import { apiKeyMatches, apiKeyPrefix } from './api-key-secret';
 
-export interface ApiKeyPrincipal {
+export interface ApiKeyPrincipal extends AccessScope {
   kind: 'api-key';
   apiKeyId: string;
-  organizationId: string;
 }
 
 /** Recording every use would write on every request; a minute's precision is what an admin needs. */
@@ -25,5 +25,12 @@ export async function authenticateApiKey(dataSource: DataSource, key: string | u
   if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > lastUsedPrecisionMs) {
     await dataSource.getRepository(ApiKey).update({ id: row.id }, { lastUsedAt: new Date(now) });
   }
-  return { kind: 'api-key', apiKeyId: row.id, organizationId: row.organizationId };
+  return {
+    kind: 'api-key',
+    apiKeyId: row.id,
+    organizationId: row.organizationId,
+    // Resolved per request, so a folder created under the key's folder is reachable at once.
+    folderIds: row.folderId ? await folderSubtree(dataSource, row.folderId) : undefined,
+    permissions: new Set(row.permissions),
+  };
 }

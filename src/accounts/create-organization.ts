@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { ApiKey, Membership, Organization, User } from '../database/entities';
+import { ApiKey, Folder, Membership, Organization, User } from '../database/entities';
 import { AppError } from '../errors';
 import { generateApiKeySecret } from './api-key-secret';
 
@@ -42,6 +42,7 @@ export async function createOrganization(
     );
     const owner = await tx.findOneByOrFail(User, { email: ownerEmail });
     await tx.insert(Membership, { organizationId: organization.id, userId: owner.id, role: 'owner', createdAt: now });
+    await tx.insert(Folder, { id: randomUUID(), organizationId: organization.id, parentId: null, name: 'Shared', isDefault: true, createdAt: now });
     await tx.insert(ApiKey, {
       id: randomUUID(),
       organizationId: organization.id,
@@ -51,6 +52,8 @@ export async function createOrganization(
       createdAt: now,
       lastUsedAt: null,
       revokedAt: null,
+      folderId: null,
+      permissions: ['view', 'send', 'admin'],
     });
     return { orgId: organization.id, ownerUserId: owner.id, apiKey: secret.key };
   });

@@ -24,6 +24,7 @@ import type { SigningContext } from '../signing/signing-context';
 import type { CodecConfig } from '../config';
 import { codecRoutes } from './routes/codec';
 import { verifyRoutes } from './routes/verify';
+import { adminRoutes } from './routes/admin';
 import { mountVerifyPage } from './verify-page';
 
 export interface ApiDependencies {
@@ -50,6 +51,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...signerRoutes(deps.signing, deps.temporal),
     ...codecRoutes(deps.codec, deps.signing.payloadCodec),
     ...verifyRoutes(deps.dataSource, deps.signing.maxDocumentBytes),
+    ...adminRoutes(deps.dataSource),
   ];
   const { router, openApiDocument } = buildRouter(routes, deps);
 

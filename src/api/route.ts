@@ -9,6 +9,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { requirePermission, type Permission } from '../accounts/access';
 import type { Principal } from './principal';
 import { rateLimit, type RateLimitPolicy } from './rate-limit';
 
@@ -42,6 +43,8 @@ export interface RouteDefinition<P extends AnyObject, Q extends AnyObject, B ext
    * `public`: no credentials.
    */
   auth: 'api-key' | 'signer-session' | 'public';
+  /** For `api-key` routes: the permission the key needs (403 without it). Folder scope is the use case's. */
+  permission?: Permission;
   /** Requests per client IP per window; checked before credentials and body. */
   rateLimit?: RateLimitPolicy;
   /**
@@ -86,6 +89,7 @@ export const errorBodySchema = z.object({
 const errorDescriptions: Record<number, string> = {
   400: 'Invalid request',
   401: 'Missing or invalid credentials',
+  403: 'The credential lacks the permission this needs',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Payload too large',
@@ -130,6 +134,7 @@ export function mountRoute(
     // Credentials first: nobody gets a large body parsed without a valid key.
     async (ctx, next) => {
       ctx.state.principal = route.auth === 'api-key' ? await authenticate(ctx) : undefined;
+      if (route.permission) requirePermission(ctx.state.principal as Principal, route.permission);
       await next();
     },
     async (ctx, next) => {
@@ -207,6 +212,7 @@ function openApiEntry(route: AnyRoute): RouteConfig {
     ...(route.rateLimit ? [429] : []),
   ]);
   if (route.auth !== 'public') errorStatuses.add(401);
+  if (route.permission) errorStatuses.add(403);
   for (const status of errorStatuses) {
     responses[status] = {
       description: errorDescriptions[status] ?? 'Error',

@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { Permission } from '../accounts/access';
 
 export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
 
@@ -11,6 +12,17 @@ export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
 export class Organization {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
   @Column({ type: 'text' }) name!: string;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+/** A node of an organisation's folder tree; each organisation has one default folder ('Shared'). */
+@Entity({ name: 'folders' })
+export class Folder {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ name: 'parent_id', type: 'uuid', nullable: true }) parentId!: string | null;
+  @Column({ type: 'text' }) name!: string;
+  @Column({ name: 'is_default', type: 'boolean' }) isDefault!: boolean;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
@@ -41,6 +53,9 @@ export class ApiKey {
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
   @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true }) lastUsedAt!: Date | null;
   @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt!: Date | null;
+  /** Null: the whole organisation; else this folder and its subfolders. */
+  @Column({ name: 'folder_id', type: 'uuid', nullable: true }) folderId!: string | null;
+  @Column({ type: 'text', array: true }) permissions!: Permission[];
 }
 
 @Entity({ name: 'probe_results' })
@@ -62,6 +77,7 @@ const bigintAsNumber = { to: (value: number) => value, from: (value: string | nu
 export class SigningRequest {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
   @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ name: 'folder_id', type: 'uuid' }) folderId!: string;
   @Column({ type: 'text' }) title!: string;
   @Column({ type: 'text', nullable: true }) message!: string | null;
   @Column({ name: 'document_filename', type: 'text' }) documentFilename!: string;
@@ -123,4 +139,4 @@ export class AuditEvent {
   @Column({ type: 'text' }) hash!: string;
 }
 
-export const entities = [Organization, User, Membership, ApiKey, ProbeResult, SigningRequest, Signer, AuditEvent];
+export const entities = [Organization, Folder, User, Membership, ApiKey, ProbeResult, SigningRequest, Signer, AuditEvent];

@@ -1,3 +1,4 @@
+import type { AccessScope } from '../accounts/access';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { cancelUpdate, type ActorContext, type RoundState } from '../workflows/signing-round';
 import { findOwnRequest } from './get-signing-request';
@@ -8,10 +9,10 @@ import type { SigningContext } from './signing-context';
 export async function cancelSigningRequest(
   context: SigningContext,
   temporal: TemporalTarget,
-  organizationId: string,
+  scope: AccessScope,
   requestId: string,
   input: { reason: string } & ActorContext,
 ): Promise<RoundState> {
-  await findOwnRequest(context, organizationId, requestId);
+  await findOwnRequest(context, scope, requestId);
   return updateRound(temporal, requestId, cancelUpdate, input);
 }

@@ -12,6 +12,8 @@ import { inspectPdf } from '../documents/inspect-pdf';
 import { isoDuration } from '../durations';
 import { AppError } from '../errors';
 import type { TemporalTarget } from '../adapters/temporal-connection';
+import { folderInScope, type AccessScope } from '../accounts/access';
+import { Folder } from '../database/entities';
 import { organizationIdAttribute, processStatusAttribute } from '../workflows/search-attributes';
 import type { SigningRoundInput } from '../workflows/signing-round';
 import { deleteSigningRequestWithAuditTrail, recordAuditEvent } from './audit-trail';
@@ -32,6 +34,7 @@ export const signerInput = z.strictObject({
 export const createSigningRequestInput = z
   .strictObject({
     title: z.string().trim().min(1, 'must not be empty').max(200),
+    folderId: z.uuid('must be a folder id').optional().describe("Where the request is filed; default: the key's folder, else the organisation's default folder"),
     document: z.strictObject({
       filename: z.string().trim().min(1, 'must not be empty').max(255),
       contentBase64: z.string().min(1, 'must not be empty').regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
@@ -82,18 +85,36 @@ function newDocumentCode(): string {
   return `SGL-${chars.slice(0, 4)}-${chars.slice(4, 8)}-${chars.slice(8, 12)}`;
 }
 
+/**
+ * The folder a new request is filed in: the one asked for if the scope reaches it (else 404, as for any
+ * object outside the scope), otherwise the scope's own folder, otherwise the organisation's default folder.
+ */
+async function resolveFolder(context: SigningContext, scope: AccessScope, requested: string | undefined): Promise<string> {
+  const folders = context.dataSource.getRepository(Folder);
+  if (requested) {
+    const folder = await folders.findOneBy({ id: requested, organizationId: scope.organizationId });
+    if (!folder || !folderInScope(scope, folder.id)) throw new AppError('not_found', 'No such folder.');
+    return folder.id;
+  }
+  if (scope.folderIds) return scope.folderIds[0]!;
+  const fallback = await folders.findOneByOrFail({ organizationId: scope.organizationId, isDefault: true });
+  return fallback.id;
+}
+
 export async function createSigningRequest(
   context: SigningContext,
   temporal: TemporalTarget,
-  input: { organizationId: string; request: CreateSigningRequestInput; idempotencyKey?: string; now: Date },
+  input: { scope: AccessScope; request: CreateSigningRequestInput; idempotencyKey?: string; now: Date },
 ): Promise<CreatedSigningRequest> {
-  const { request, organizationId, now } = input;
+  const { request, scope, now } = input;
+  const { organizationId } = scope;
   const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
   if (input.idempotencyKey) {
     const replay = await findByIdempotencyKey(context, organizationId, input.idempotencyKey, fingerprint);
     if (replay) return startRound(context, temporal, replay, organizationId, { isNew: false });
   }
 
+  const folderId = await resolveFolder(context, scope, request.folderId);
   const { pdf, pageCount, sha256 } = await readDocument(context, request.document.contentBase64);
   const signers = planSigners(request);
   const expiresAt = resolveExpiry(request, now);
@@ -108,6 +129,7 @@ export async function createSigningRequest(
       await tx.insert(SigningRequest, {
         id: requestId,
         organizationId,
+        folderId,
         title: request.title,
         message: request.message ?? null,
         documentFilename: request.document.filename,

@@ -3,6 +3,7 @@
  * When the workflow is gone (past Temporal's retention), the database's record answers alone.
  */
 import { isGrpcDeadlineError, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { folderInScope, type AccessScope } from '../accounts/access';
 import { Signer, SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
@@ -37,19 +38,20 @@ export interface SigningRequestView {
 
 export const signingRequestNotFound = () => new AppError('not_found', 'No such signing request.');
 
-export async function findOwnRequest(context: SigningContext, organizationId: string, requestId: string): Promise<SigningRequest> {
-  const request = await context.dataSource.getRepository(SigningRequest).findOneBy({ id: requestId, organizationId });
-  if (!request) throw signingRequestNotFound();
+/** The request if the scope may see it: another organisation's, or one outside the scope's folders, is 404. */
+export async function findOwnRequest(context: SigningContext, scope: AccessScope, requestId: string): Promise<SigningRequest> {
+  const request = await context.dataSource.getRepository(SigningRequest).findOneBy({ id: requestId, organizationId: scope.organizationId });
+  if (!request || !folderInScope(scope, request.folderId)) throw signingRequestNotFound();
   return request;
 }
 
 export async function getSigningRequest(
   context: SigningContext,
   temporal: TemporalTarget,
-  organizationId: string,
+  scope: AccessScope,
   requestId: string,
 ): Promise<SigningRequestView> {
-  const request = await findOwnRequest(context, organizationId, requestId);
+  const request = await findOwnRequest(context, scope, requestId);
   const signers = await context.dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
   const round = (await queryRound(temporal, requestId)) ?? (await roundFromRecords(context, request, signers));
   const progress = new Map(round.signers.map((signer) => [signer.id, signer]));

@@ -1,7 +1,8 @@
-/** Listing an organisation's signing requests, newest first, with an opaque cursor (keyset pagination). */
+/** Listing the signing requests a scope may see (its organisation, its folders), newest first, with an opaque cursor (keyset pagination). */
 import type { DataSource } from 'typeorm';
 import { AppError } from '../errors';
 import type { RequestStatus } from '../database/entities';
+import type { AccessScope } from '../accounts/access';
 
 export interface ListedRequest {
   id: string;
@@ -31,8 +32,8 @@ function decodeCursor(text: string): Cursor {
 
 export async function listSigningRequests(
   dataSource: DataSource,
-  organizationId: string,
-  options: { status?: RequestStatus; cursor?: string; limit: number },
+  scope: AccessScope,
+  options: { status?: RequestStatus; folderId?: string; cursor?: string; limit: number },
 ): Promise<{ items: ListedRequest[]; nextCursor?: string }> {
   const after = options.cursor ? decodeCursor(options.cursor) : undefined;
   const rows: Array<{ id: string; title: string; status: RequestStatus; document_code: string; created_at: Date; expires_at: Date }> =
@@ -40,11 +41,21 @@ export async function listSigningRequests(
       `SELECT id, title, status, document_code, created_at, expires_at
          FROM signing_requests
         WHERE organization_id = $1
+          AND ($6::uuid[] IS NULL OR folder_id = ANY($6::uuid[]))
+          AND ($7::uuid IS NULL OR folder_id = $7)
           AND ($2::text IS NULL OR status = $2)
           AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
         ORDER BY created_at DESC, id DESC
         LIMIT $5`,
-      [organizationId, options.status ?? null, after?.createdAt ?? null, after?.id ?? null, options.limit + 1],
+      [
+        scope.organizationId,
+        options.status ?? null,
+        after?.createdAt ?? null,
+        after?.id ?? null,
+        options.limit + 1,
+        scope.folderIds ?? null,
+        options.folderId ?? null,
+      ],
     );
   const page = rows.slice(0, options.limit).map((row) => ({
     id: row.id,

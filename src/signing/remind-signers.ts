@@ -1,3 +1,4 @@
+import type { AccessScope } from '../accounts/access';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { remindNowUpdate } from '../workflows/signing-round';
 import { findOwnRequest } from './get-signing-request';
@@ -8,9 +9,9 @@ import type { SigningContext } from './signing-context';
 export async function remindSigners(
   context: SigningContext,
   temporal: TemporalTarget,
-  organizationId: string,
+  scope: AccessScope,
   requestId: string,
 ): Promise<{ reminded: number }> {
-  await findOwnRequest(context, organizationId, requestId);
+  await findOwnRequest(context, scope, requestId);
   return updateRound(temporal, requestId, remindNowUpdate);
 }

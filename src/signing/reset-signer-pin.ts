@@ -2,6 +2,7 @@
  * Issuing a new PIN (R1): the old PIN and every session opened with it stop working, failed attempts are
  * forgotten and the link unlocks. The new PIN goes back to the sender (pinDelivery "sender") or out by SMS.
  */
+import type { AccessScope } from '../accounts/access';
 import { queryReturning } from '../database/data-source';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
@@ -14,9 +15,9 @@ import type { SigningContext } from './signing-context';
 export async function resetSignerPin(
   context: SigningContext,
   temporal: TemporalTarget,
-  input: { organizationId: string; requestId: string; signerId: string; ip?: string; userAgent?: string },
+  input: { scope: AccessScope; requestId: string; signerId: string; ip?: string; userAgent?: string },
 ): Promise<{ delivery: 'sender'; pin: string } | { delivery: 'sms' }> {
-  const request = await findOwnRequest(context, input.organizationId, input.requestId);
+  const request = await findOwnRequest(context, input.scope, input.requestId);
   if (request.status !== 'pending') throw new AppError('conflict', `The signing request is ${request.status}.`);
   const [signer] = await queryReturning<{ id: string; pin_version: number; pin_delivery: 'sms' | 'sender' }>(
     context.dataSource,

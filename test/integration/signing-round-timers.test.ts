@@ -4,6 +4,7 @@
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { DataSource } from 'typeorm';
+import { organizationScope } from '../../src/accounts/access';
 import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../../src/signing/create-signing-request';
 import type { SigningContext } from '../../src/signing/signing-context';
 import { roundStateQuery, signUpdate, type RoundState } from '../../src/workflows/signing-round';
@@ -41,7 +42,7 @@ test('reminders every 2 days (at most 3) go to the pending signer only, and the 
   const pending = `pending-${Date.now()}@example.test`;
   const final = await timeSkipping.withWorker(async (taskQueue) => {
     const created = await createSigningRequest(signing, { client: env.client, taskQueue }, {
-      organizationId: org.orgId,
+      scope: organizationScope(org.orgId),
       now: new Date(await env.currentTimeMs()),
       request: createSigningRequestInput.parse({
         title: 'Lease',

@@ -116,11 +116,13 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
     defineRoute({
       method: 'get',
       path: '/v1/signing-requests',
-      summary: "The organisation's signing requests, newest first",
+      permission: 'view',
+      summary: 'The signing requests the key may see (its organisation, its folders), newest first',
       tag: 'Signing requests',
       auth: 'api-key',
       query: z.strictObject({
         status: requestStatus.optional(),
+        folderId: z.uuid('must be a folder id').optional().describe('Only this folder (not its subfolders)'),
         cursor: z.string().max(500).optional().describe('`nextCursor` of the previous page'),
         limit: z.coerce.number().int().min(1).max(100).default(20),
       }),
@@ -144,12 +146,13 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       },
       handler: async ({ query, principal }) => ({
         status: 200,
-        body: await listSigningRequests(context.dataSource, principal!.organizationId, query),
+        body: await listSigningRequests(context.dataSource, principal!, query),
       }),
     }),
     defineRoute({
       method: 'post',
       path: '/v1/signing-requests',
+      permission: 'send',
       summary: 'Create a signing request and start its round',
       tag: 'Signing requests',
       auth: 'api-key',
@@ -186,7 +189,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
           throw new AppError('invalid_request', 'Idempotency-Key must be 1-255 visible ASCII characters.');
         }
         const created = await createSigningRequest(context, temporal, {
-          organizationId: principal!.organizationId,
+          scope: principal!,
           request: body,
           idempotencyKey,
           now: new Date(),
@@ -198,6 +201,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
     defineRoute({
       method: 'get',
       path: '/v1/signing-requests/:id',
+      permission: 'view',
       summary: 'Live status of a signing request and each signer',
       tag: 'Signing requests',
       auth: 'api-key',
@@ -205,13 +209,14 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       responses: { 200: { description: 'The signing request', schema: requestBody } },
       errors: [404],
       handler: async ({ params, principal }) => {
-        const view = await getSigningRequest(context, temporal, principal!.organizationId, params.id);
+        const view = await getSigningRequest(context, temporal, principal!, params.id);
         return { status: 200, body: { ...view, links: links(view.id) } };
       },
     }),
     defineRoute({
       method: 'post',
       path: '/v1/signing-requests/:id/cancel',
+      permission: 'send',
       summary: 'Cancel a pending signing request; everyone concerned is told',
       tag: 'Signing requests',
       auth: 'api-key',
@@ -220,7 +225,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       responses: { 200: { description: 'Cancelled', schema: z.object({ id: z.uuid(), status: requestStatus }) } },
       errors: [404, 409],
       handler: async ({ params, body, principal, ctx }) => {
-        const state = await cancelSigningRequest(context, temporal, principal!.organizationId, params.id, {
+        const state = await cancelSigningRequest(context, temporal, principal!, params.id, {
           reason: body.reason,
           ip: ctx.ip,
           userAgent: ctx.get('user-agent') || undefined,
@@ -231,6 +236,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
     defineRoute({
       method: 'get',
       path: '/v1/signing-requests/:id/document',
+      permission: 'view',
       summary: 'The sealed PDF, once the request is completed',
       tag: 'Signing requests',
       auth: 'api-key',
@@ -238,7 +244,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       responses: { 200: { description: 'application/pdf: the sealed document' } },
       errors: [404, 409],
       handler: async ({ params, principal, ctx }) => {
-        const request = await findOwnRequest(context, principal!.organizationId, params.id);
+        const request = await findOwnRequest(context, principal!, params.id);
         if (request.status !== 'completed' || !request.sealedBlobKey) {
           throw new AppError('conflict', `The sealed document exists once the request is completed (it is ${request.status}).`);
         }
@@ -253,6 +259,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
     defineRoute({
       method: 'get',
       path: '/v1/signing-requests/:id/audit-trail',
+      permission: 'view',
       summary: 'Every event of the request: who, what, when, from which IP and user agent; hash-chained and verified',
       tag: 'Signing requests',
       auth: 'api-key',
@@ -260,7 +267,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       responses: { 200: { description: 'The audit trail in chain order (the order of recording), and whether its hash chain holds', schema: auditTrailBody } },
       errors: [404],
       handler: async ({ params, principal }) => {
-        await findOwnRequest(context, principal!.organizationId, params.id);
+        await findOwnRequest(context, principal!, params.id);
         const events = await readAuditTrail(context.dataSource, params.id);
         const verification = verifyAuditEvents(events);
         return {
@@ -290,6 +297,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       defineRoute({
       method: 'post',
       path: '/v1/signing-requests/:id/remind',
+      permission: 'send',
       summary: 'Remind every pending signer now (at most once an hour)',
       tag: 'Signing requests',
       auth: 'api-key',
@@ -298,12 +306,13 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       errors: [404, 409, 429],
       handler: async ({ params, principal }) => ({
         status: 200,
-        body: await remindSigners(context, temporal, principal!.organizationId, params.id),
+        body: await remindSigners(context, temporal, principal!, params.id),
       }),
     }),
     defineRoute({
       method: 'post',
       path: '/v1/signing-requests/:id/signers/:signerId/reset-pin',
+      permission: 'send',
       summary: 'Issue a new PIN: unlocks the link; returned here for sender delivery, else sent by SMS',
       tag: 'Signing requests',
       auth: 'api-key',
@@ -318,7 +327,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       handler: async ({ params, principal, ctx }) => ({
         status: 200,
         body: await resetSignerPin(context, temporal, {
-          organizationId: principal!.organizationId,
+          scope: principal!,
           requestId: params.id,
           signerId: params.signerId,
           ip: ctx.ip,
@@ -329,6 +338,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
     defineRoute({
       method: 'get',
       path: '/v1/signing-requests/:id/history',
+      permission: 'view',
       summary: "For support: the round's Temporal event history as a readable timeline (no document contents)",
       tag: 'Signing requests',
       auth: 'api-key',
@@ -352,7 +362,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       },
       errors: [404],
       handler: async ({ params, principal }) => {
-        await findOwnRequest(context, principal!.organizationId, params.id);
+        await findOwnRequest(context, principal!, params.id);
         return { status: 200, body: { steps: await readRoundHistory(temporal, context.payloadCodec, params.id) } };
       },
     }),
