@@ -7,7 +7,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { DataSource } from 'typeorm';
 import { AppError } from '../errors';
-import { verifyDocument, verifyDocumentCode, type VerificationResult } from '../signing/verify-document';
+import { documentCodeInput, verifyDocument, verifyDocumentCode, type VerificationResult } from '../signing/verify-document';
 import { readMultipart } from './multipart';
 import { rateLimit } from './rate-limit';
 import { verifyRateLimit } from './routes/verify';
@@ -81,8 +81,9 @@ export function mountVerifyPage(router: Router, dataSource: DataSource, maxDocum
       if (file && file.bytes.length > 0) {
         html(ctx, 200, renderResult(await verifyDocument(dataSource, file.bytes), false));
       } else if (code) {
-        if (!/^SGL-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}$/.test(code)) throw new AppError('invalid_request', 'A document code looks like SGL-XXXX-XXXX-XXXX.');
-        html(ctx, 200, renderResult(await verifyDocumentCode(dataSource, code), true));
+        const parsed = documentCodeInput.safeParse(code);
+        if (!parsed.success) throw new AppError('invalid_request', 'A document code looks like SGL-XXXX-XXXX-XXXX.');
+        html(ctx, 200, renderResult(await verifyDocumentCode(dataSource, parsed.data), true));
       } else {
         throw new AppError('invalid_request', 'Choose a PDF file or type a document code.');
       }

@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { AuditEvent, Signer, SigningRequest } from '../database/entities';
 import { inspectSeal } from '../documents/inspect-seal';
 import { AppError } from '../errors';
@@ -30,6 +31,12 @@ export interface VerificationResult {
 /** Same shape as the stamp and the code generator in create-signing-request.ts (Crockford base 32). */
 const documentCodePattern = /SGL-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}/g;
 const pdfHeader = Buffer.from('%PDF-', 'latin1');
+
+/** A code as a person types it (any case), for the API and the page alike. */
+export const documentCodeInput = z
+  .string()
+  .trim()
+  .regex(/^SGL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/i, 'must look like SGL-XXXX-XXXX-XXXX');
 
 export async function verifyDocument(dataSource: DataSource, bytes: Buffer): Promise<VerificationResult> {
   if (!bytes.subarray(0, pdfHeader.length).equals(pdfHeader)) {

@@ -135,6 +135,21 @@ test('the /verify page takes an upload and shows the verdict', async () => {
   const tampered = Buffer.from(round.sealed);
   tampered[tampered.length - 2] ^= 1;
   expect((await upload(tampered)).text).toContain('Not authentic');
+
+  const byCode = async (code: string) => {
+    const form = new FormData();
+    form.set('code', code);
+    const response = await fetch(`${api.url}/verify`, { method: 'POST', body: form });
+    return { status: response.status, text: await response.text() };
+  };
+  const found = await byCode(round.documentCode.toLowerCase());
+  expect(found.status).toBe(200);
+  expect(found.text).toContain('This code belongs to a sealed document');
+  expect(found.text).toContain(round.sha256);
+  const malformed = await byCode('<script>alert(1)</script>');
+  expect(malformed.status).toBe(400);
+  expect(malformed.text).toContain('A document code looks like SGL-XXXX-XXXX-XXXX.');
+  expect(malformed.text).not.toContain('<script>alert');
 });
 
 test('verification is rate-limited per client address', async () => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { DataSource } from 'typeorm';
-import { verifyDocument, verifyDocumentCode } from '../../signing/verify-document';
+import { documentCodeInput, verifyDocument, verifyDocumentCode } from '../../signing/verify-document';
 import { defineRoute } from '../route';
 import type { RateLimitPolicy } from '../rate-limit';
 
@@ -44,7 +44,7 @@ export function verifyRoutes(dataSource: DataSource, maxDocumentBytes: number) {
       tag: 'Verification',
       auth: 'public',
       rateLimit: verifyRateLimit,
-      params: z.object({ documentCode: z.string().regex(/^SGL-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}$/, 'must look like SGL-XXXX-XXXX-XXXX') }),
+      params: z.object({ documentCode: documentCodeInput }),
       responses: { 200: { description: 'The sealed document on record; compare its sha256 with your copy', schema: verificationSchema } },
       errors: [404],
       handler: async ({ params }) => ({ status: 200, body: await verifyDocumentCode(dataSource, params.documentCode) }),
