@@ -51,15 +51,25 @@ afterAll(async () => {
 const call = apiClient(() => api.url, () => org.apiKey);
 const appendOnly = /audit events are append-only/;
 
-/** A request row with no round behind it, so only the test records its events. */
-async function bareRequest(db: Pick<DataSource, 'query'> = dataSource, organizationId = org.orgId): Promise<string> {
+/**
+ * A request row with no round behind it, so only the test records its events. `schema: 'before-folders'`
+ * for a database migrated only up to the audit chain (the migration test), before requests had folders.
+ */
+async function bareRequest(
+  db: Pick<DataSource, 'query'> = dataSource,
+  organizationId = org.orgId,
+  schema: 'current' | 'before-folders' = 'current',
+): Promise<string> {
   const id = randomUUID();
+  const withFolder = schema === 'current';
+  const folderColumn = withFolder ? 'folder_id, ' : '';
+  const folderValue = withFolder ? '(SELECT id FROM folders WHERE organization_id = $2 AND is_default), ' : '';
   await db.query(
-    `INSERT INTO signing_requests (id, organization_id, title, document_filename, document_code, original_blob_key,
+    `INSERT INTO signing_requests (id, organization_id, ${folderColumn}title, document_filename, document_code, original_blob_key,
        original_sha256, page_count, routing, reminder_first_after_ms, reminder_every_ms, reminder_max, status,
        created_at, expires_at)
-     VALUES ($1, $2, 'Chain test', 'chain.pdf', $3, 'none', $4, 1, 'parallel', 86400000, 86400000, 0, 'pending',
-       now(), now() + interval '30 days')`,
+     VALUES ($1, $2, ${folderValue}'Chain test', 'chain.pdf', $3,
+       'none', $4, 1, 'parallel', 86400000, 86400000, 0, 'pending', now(), now() + interval '30 days')`,
     [id, organizationId, `SGL-TEST-${randomBytes(6).toString('hex')}`, '0'.repeat(64)],
   );
   return id;
@@ -384,7 +394,10 @@ describe('the migration', () => {
       await new InitialSchema1763820000000().up(runner);
       await new SigningRequests1763830000000().up(runner);
       const [organization] = await runner.query(`INSERT INTO organizations (name) VALUES ('Legacy Oy') RETURNING id`);
-      const requests = [await bareRequest(runner, organization.id), await bareRequest(runner, organization.id)];
+      const requests = [
+        await bareRequest(runner, organization.id, 'before-folders'),
+        await bareRequest(runner, organization.id, 'before-folders'),
+      ];
       const insert = `INSERT INTO audit_events (request_id, event_key, type, actor, ip, detail, occurred_at) VALUES ($1, $2, $3, 'system', $4, $5, $6)`;
       for (const requestId of requests) {
         // Recorded out of order, and one with microseconds as SQL's now() would store.
