@@ -4,5 +4,13 @@ import { SigningRequests1763830000000 } from './1763830000000-signing-requests';
 import { AuditChain1763840000000 } from './1763840000000-audit-chain';
 import { SealEvidence1763850000000 } from './1763850000000-seal-evidence';
 import { FoldersAndScopedKeys1763860000000 } from './1763860000000-folders-and-scoped-keys';
+import { UsersAndSessions1763870000000 } from './1763870000000-users-and-sessions';
 
-export const migrations = [InitialSchema1763820000000, SigningRequests1763830000000, AuditChain1763840000000, SealEvidence1763850000000, FoldersAndScopedKeys1763860000000];
+export const migrations = [
+  InitialSchema1763820000000,
+  SigningRequests1763830000000,
+  AuditChain1763840000000,
+  SealEvidence1763850000000,
+  FoldersAndScopedKeys1763860000000,
+  UsersAndSessions1763870000000,
+];

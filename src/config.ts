@@ -78,6 +78,13 @@ const environmentSchema = z.object({
   SMS_PROVIDER_URL: httpUrl.optional(),
   SMS_PROVIDER_TOKEN: nonEmpty.optional(),
   SMS_SENDER: nonEmpty.default('Sigill'),
+
+  OIDC_GOOGLE_CLIENT_ID: nonEmpty.optional(),
+  OIDC_GOOGLE_CLIENT_SECRET: nonEmpty.optional(),
+  OIDC_GOOGLE_ISSUER: httpUrl.default('https://accounts.google.com'),
+  OIDC_MICROSOFT_CLIENT_ID: nonEmpty.optional(),
+  OIDC_MICROSOFT_CLIENT_SECRET: nonEmpty.optional(),
+  OIDC_MICROSOFT_ISSUER: httpUrl.optional(),
 });
 
 export type TemporalConfig = {
@@ -134,6 +141,22 @@ export type SmsConfig = { sender: string } & (
   | { kind: 'http'; url: string; token?: string }
 );
 
+export const oidcProviderNames = ['google', 'microsoft'] as const;
+export type OidcProviderName = (typeof oidcProviderNames)[number];
+
+export interface OidcProviderConfig {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+export interface AuthConfig {
+  /** Cookies carry `Secure` when the public URL is https (R10: production runs behind TLS). */
+  secureCookies: boolean;
+  /** Google and Microsoft login, each enabled by its client id. */
+  oidc: Partial<Record<OidcProviderName, OidcProviderConfig>>;
+}
+
 export interface Config {
   dataDir: string;
   http: {
@@ -155,6 +178,7 @@ export interface Config {
   codec: CodecConfig;
   mail: MailConfig;
   sms: SmsConfig;
+  auth: AuthConfig;
 }
 
 /** A configuration error names the variable and what is wrong, never its value (it may be a secret). */
@@ -217,7 +241,26 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sms: e.SMS_PROVIDER_URL
       ? { kind: 'http', url: e.SMS_PROVIDER_URL, token: e.SMS_PROVIDER_TOKEN, sender: e.SMS_SENDER }
       : { kind: 'outbox', dir: path.join(dataDir, 'outbox', 'sms'), sender: e.SMS_SENDER },
+    auth: {
+      secureCookies: (e.PUBLIC_URL ?? '').startsWith('https:'),
+      oidc: {
+        google: oidcProvider('OIDC_GOOGLE', e.OIDC_GOOGLE_ISSUER, e.OIDC_GOOGLE_CLIENT_ID, e.OIDC_GOOGLE_CLIENT_SECRET),
+        microsoft: oidcProvider('OIDC_MICROSOFT', e.OIDC_MICROSOFT_ISSUER, e.OIDC_MICROSOFT_CLIENT_ID, e.OIDC_MICROSOFT_CLIENT_SECRET),
+      },
+    },
   };
+}
+
+/**
+ * A provider is on when its client id is set; then its secret (and Microsoft's tenant issuer, e.g.
+ * https://login.microsoftonline.com/<tenant-id>/v2.0: the multi-tenant "common" issuer names no single
+ * issuer an ID token could be checked against) must be set too.
+ */
+function oidcProvider(prefix: string, issuer: string | undefined, clientId: string | undefined, clientSecret: string | undefined) {
+  if (!clientId) return undefined;
+  if (!clientSecret) throw new ConfigError(`${prefix}_CLIENT_SECRET`, `is required when ${prefix}_CLIENT_ID is set`);
+  if (!issuer) throw new ConfigError(`${prefix}_ISSUER`, `is required when ${prefix}_CLIENT_ID is set (your tenant's issuer URL)`);
+  return { issuer: issuer.replace(/\/+$/, ''), clientId, clientSecret };
 }
 
 function sealConfig(e: z.infer<typeof environmentSchema>, dataDir: string): SealConfig {

@@ -6,6 +6,8 @@ export const errorStatus = {
   invalid_request: 400,
   unauthenticated: 401,
   forbidden: 403,
+  /** A change made with a session cookie did not carry the session's X-CSRF-Token header. */
+  csrf_token_invalid: 403,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
@@ -41,4 +43,9 @@ export class AppError extends Error {
   get status(): number {
     return errorStatus[this.code];
   }
+}
+
+/** 429 with the seconds to wait, which the error handler also sends as `Retry-After`. */
+export function rateLimitedError(message: string, retryAfterSeconds: number): AppError {
+  return new AppError('rate_limited', message, undefined, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
 }

@@ -3,6 +3,7 @@
  * Every part started is registered for shutdown at once, so a failure half-way through start-up, or
  * Ctrl-C at any moment, stops what was started and leaves no process behind.
  */
+import { createAccountsContext } from './accounts/accounts-context';
 import { Client, Connection } from '@temporalio/client';
 import { ensureDevOrganization } from './accounts/ensure-dev-organization';
 import { createAdapters } from './adapters';
@@ -84,6 +85,7 @@ export async function startService(
       publicUrl: config.http.publicUrl,
       trustProxy: config.http.trustProxy,
       signing,
+      accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters),
       codec: config.codec,
     });
     const server = await listen(app, config.http);

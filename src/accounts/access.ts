@@ -1,7 +1,10 @@
 /**
- * What a principal may see and do (R8). A scope is an organisation, optionally narrowed to a folder subtree,
- * and a set of permissions. Use cases take the scope, never a bare organisation id, so every read and list
- * is filtered the same way; an object outside the scope answers exactly like one that does not exist (404).
+ * What a principal may see and do (R8). A scope is an organisation and either the whole of it (with one
+ * set of permissions) or the folders the principal reaches, each with what may be done there: an API key
+ * scoped to a folder has its permissions throughout that subtree; a member has what their grants give,
+ * inherited by subfolders. Use cases take the scope, never a bare organisation id, so every read and list
+ * is filtered the same way; an object outside the scope answers exactly like one that does not exist (404),
+ * and one the principal can see but not act on answers 403.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../errors';
@@ -9,41 +12,92 @@ import { AppError } from '../errors';
 export const permissions = ['view', 'send', 'admin'] as const;
 export type Permission = (typeof permissions)[number];
 
+export type FolderPermissions = ReadonlyMap<string, ReadonlySet<Permission>>;
+
 export interface AccessScope {
   organizationId: string;
-  /** The folders the principal may reach (a subtree); undefined means the whole organisation. */
-  folderIds?: readonly string[];
+  /** The folders the principal reaches, with what it may do in each; undefined means the whole organisation. */
+  folders?: FolderPermissions;
+  /** Everything the principal may do somewhere: what a route checks before a use case narrows it to a folder. */
   permissions: ReadonlySet<Permission>;
 }
 
 const permissionMeaning: Record<Permission, string> = {
   view: 'read signing requests',
   send: 'create and act on signing requests',
-  admin: 'manage folders and API keys',
+  admin: 'manage folders, members, grants and API keys',
 };
 
+export const lacksPermission = (permission: Permission, where = '') =>
+  new AppError('forbidden', `You lack the "${permission}" permission${where} (${permissionMeaning[permission]}).`);
+
 export function requirePermission(scope: AccessScope, permission: Permission): void {
-  if (!scope.permissions.has(permission)) {
-    throw new AppError('forbidden', `This credential lacks the "${permission}" permission (${permissionMeaning[permission]}).`);
+  if (!scope.permissions.has(permission)) throw lacksPermission(permission);
+}
+
+/** Organisation-wide administration (members, roles, organisation-wide keys, the audit log): owners, admins, org-wide admin keys. */
+export function requireOrganizationAdmin(scope: AccessScope): void {
+  if (scope.folders !== undefined || !scope.permissions.has('admin')) {
+    throw new AppError('forbidden', 'Only organisation owners and administrators (or an organisation-wide admin key) can do this.');
   }
 }
 
 export function folderInScope(scope: AccessScope, folderId: string): boolean {
-  return scope.folderIds === undefined || scope.folderIds.includes(folderId);
+  return scope.folders === undefined || scope.folders.has(folderId);
 }
 
-/** `folderId` and every folder below it. */
-export async function folderSubtree(db: DataSource | EntityManager, folderId: string): Promise<string[]> {
-  const rows: Array<{ id: string }> = await db.query(
+export function mayInFolder(scope: AccessScope, permission: Permission, folderId: string): boolean {
+  if (scope.folders === undefined) return scope.permissions.has(permission);
+  return scope.folders.get(folderId)?.has(permission) ?? false;
+}
+
+/** 404 if the scope cannot see the folder, 403 if it sees it but may not do `permission` there. */
+export function requireInFolder(scope: AccessScope, permission: Permission, folderId: string, notFound: () => AppError): void {
+  if (!folderInScope(scope, folderId)) throw notFound();
+  if (!mayInFolder(scope, permission, folderId)) throw lacksPermission(permission, ' in this folder');
+}
+
+/** The ids of the folders the scope reaches; undefined means all of the organisation's. */
+export function reachableFolderIds(scope: AccessScope): string[] | undefined {
+  return scope.folders ? [...scope.folders.keys()] : undefined;
+}
+
+/**
+ * Each root folder's subtree, with the root's permissions; where subtrees overlap (a grant on a folder and
+ * another on its subfolder) the permissions add up. Folders are returned in tree order from the roots.
+ */
+export async function folderSubtreePermissions(
+  db: DataSource | EntityManager,
+  organizationId: string,
+  roots: ReadonlyArray<{ folderId: string; permissions: readonly Permission[] }>,
+): Promise<Map<string, Set<Permission>>> {
+  const result = new Map<string, Set<Permission>>();
+  if (roots.length === 0) return result;
+  const rows: Array<{ id: string; root: number }> = await db.query(
     `WITH RECURSIVE subtree AS (
-       SELECT id FROM folders WHERE id = $1
+       SELECT f.id, r.ord AS root, 0 AS depth
+         FROM folders f JOIN unnest($2::uuid[]) WITH ORDINALITY AS r(id, ord) ON f.id = r.id
+        WHERE f.organization_id = $1
        UNION ALL
-       SELECT f.id FROM folders f JOIN subtree s ON f.parent_id = s.id
+       SELECT f.id, s.root, s.depth + 1 FROM folders f JOIN subtree s ON f.parent_id = s.id
      )
-     SELECT id FROM subtree`,
-    [folderId],
+     SELECT id, root FROM subtree ORDER BY root, depth, id`,
+    [organizationId, roots.map((root) => root.folderId)],
   );
-  return rows.map((row) => row.id);
+  for (const row of rows) {
+    const granted = roots[Number(row.root) - 1]!.permissions;
+    const held = result.get(row.id) ?? new Set<Permission>();
+    for (const permission of granted) held.add(permission);
+    result.set(row.id, held);
+  }
+  return result;
+}
+
+/** The union of what the scope may do in any of its folders. */
+export function permissionsAnywhere(folders: FolderPermissions): Set<Permission> {
+  const all = new Set<Permission>();
+  for (const held of folders.values()) for (const permission of held) all.add(permission);
+  return all;
 }
 
 /** The whole organisation with every permission: for the service's own tools (fixtures, CLI), not callers. */

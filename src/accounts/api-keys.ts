@@ -8,8 +8,9 @@ import type { DataSource } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { ApiKey, Folder } from '../database/entities';
 import { AppError } from '../errors';
-import { folderInScope, type AccessScope, type Permission } from './access';
+import { folderInScope, mayInFolder, type AccessScope, type Permission } from './access';
 import { generateApiKeySecret } from './api-key-secret';
+import { recordOrganizationEvent, type Actor } from './organization-audit-log';
 
 export interface ApiKeyView {
   id: string;
@@ -37,15 +38,20 @@ export async function createApiKey(
   dataSource: DataSource,
   scope: AccessScope,
   input: { name: string; folderId?: string; permissions: Permission[] },
+  actor: Actor,
 ): Promise<ApiKeyView & { key: string }> {
-  const beyond = input.permissions.filter((permission) => !scope.permissions.has(permission));
-  if (beyond.length > 0) throw new AppError('forbidden', `A key cannot grant permissions it does not hold: ${beyond.join(', ')}.`);
   if (input.folderId) {
     const folder = await dataSource.getRepository(Folder).findOneBy({ id: input.folderId, organizationId: scope.organizationId });
     if (!folder || !folderInScope(scope, folder.id)) throw new AppError('not_found', 'No such folder.');
-  } else if (scope.folderIds) {
-    throw new AppError('forbidden', 'A folder-scoped credential can only create keys for its own folders: give folderId.');
+    if (!mayInFolder(scope, 'admin', folder.id)) throw new AppError('forbidden', 'You lack the "admin" permission in this folder.');
+  } else if (scope.folders) {
+    throw new AppError('forbidden', 'A folder-scoped principal can only create keys for its own folders: give folderId.');
   }
+  // Never wider than the creator: what the key may do, the creator may do where the key reaches.
+  const beyond = input.permissions.filter((permission) =>
+    input.folderId ? !mayInFolder(scope, permission, input.folderId) : !scope.permissions.has(permission),
+  );
+  if (beyond.length > 0) throw new AppError('forbidden', `A key cannot be given permissions you do not hold there: ${beyond.join(', ')}.`);
   const secret = generateApiKeySecret();
   const row: ApiKey = {
     id: randomUUID(),
@@ -59,7 +65,15 @@ export async function createApiKey(
     folderId: input.folderId ?? null,
     permissions: [...new Set(input.permissions)],
   };
-  await dataSource.getRepository(ApiKey).insert(row);
+  await dataSource.transaction(async (tx) => {
+    await tx.getRepository(ApiKey).insert(row);
+    await recordOrganizationEvent(tx, {
+      ...actor,
+      organizationId: scope.organizationId,
+      type: 'api_key.created',
+      detail: { apiKeyId: row.id, folderId: row.folderId, permissions: row.permissions },
+    });
+  });
   return { ...present(row), key: secret.key };
 }
 
@@ -70,12 +84,17 @@ export async function listApiKeys(dataSource: DataSource, scope: AccessScope): P
 }
 
 /** Revokes at once (the next request with it is 401). Revoking twice is harmless. */
-export async function revokeApiKey(dataSource: DataSource, scope: AccessScope, apiKeyId: string): Promise<void> {
+export async function revokeApiKey(dataSource: DataSource, scope: AccessScope, apiKeyId: string, actor: Actor): Promise<void> {
   const key = await dataSource.getRepository(ApiKey).findOneBy({ id: apiKeyId, organizationId: scope.organizationId });
   if (!key || !reaches(scope, key)) throw new AppError('not_found', 'No such API key.');
-  await dataSource.getRepository(ApiKey).update({ id: key.id, revokedAt: IsNull() }, { revokedAt: new Date() });
+  await dataSource.transaction(async (tx) => {
+    const revoked = await tx.getRepository(ApiKey).update({ id: key.id, revokedAt: IsNull() }, { revokedAt: new Date() });
+    if (revoked.affected) {
+      await recordOrganizationEvent(tx, { ...actor, organizationId: scope.organizationId, type: 'api_key.revoked', detail: { apiKeyId: key.id } });
+    }
+  });
 }
 
 function reaches(scope: AccessScope, key: ApiKey): boolean {
-  return key.folderId === null ? scope.folderIds === undefined : folderInScope(scope, key.folderId);
+  return key.folderId === null ? scope.folders === undefined : mayInFolder(scope, 'admin', key.folderId);
 }

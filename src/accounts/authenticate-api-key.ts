@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ApiKey } from '../database/entities';
 import { AppError } from '../errors';
-import { folderSubtree, type AccessScope } from './access';
+import { folderSubtreePermissions, type AccessScope } from './access';
 import { apiKeyMatches, apiKeyPrefix } from './api-key-secret';
 
 export interface ApiKeyPrincipal extends AccessScope {
@@ -30,7 +30,9 @@ export async function authenticateApiKey(dataSource: DataSource, key: string | u
     apiKeyId: row.id,
     organizationId: row.organizationId,
     // Resolved per request, so a folder created under the key's folder is reachable at once.
-    folderIds: row.folderId ? await folderSubtree(dataSource, row.folderId) : undefined,
+    folders: row.folderId
+      ? await folderSubtreePermissions(dataSource, row.organizationId, [{ folderId: row.folderId, permissions: row.permissions }])
+      : undefined,
     permissions: new Set(row.permissions),
   };
 }

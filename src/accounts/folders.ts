@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { Folder } from '../database/entities';
 import { AppError } from '../errors';
-import { folderInScope, type AccessScope } from './access';
+import { folderInScope, requireInFolder, type AccessScope } from './access';
+import { recordOrganizationEvent, type Actor } from './organization-audit-log';
 
 export interface FolderView {
   id: string;
@@ -30,12 +31,18 @@ export async function listFolders(dataSource: DataSource, scope: AccessScope): P
  * A new folder under `parentId` (which the scope must reach), or at the top level (only for a scope over the
  * whole organisation: a folder-scoped key cannot create folders outside its own subtree).
  */
-export async function createFolder(dataSource: DataSource, scope: AccessScope, input: { name: string; parentId?: string }): Promise<FolderView> {
+export async function createFolder(
+  dataSource: DataSource,
+  scope: AccessScope,
+  input: { name: string; parentId?: string },
+  actor: Actor,
+): Promise<FolderView> {
   if (input.parentId) {
     const parent = await dataSource.getRepository(Folder).findOneBy({ id: input.parentId, organizationId: scope.organizationId });
-    if (!parent || !folderInScope(scope, parent.id)) throw new AppError('not_found', 'No such parent folder.');
-  } else if (scope.folderIds) {
-    throw new AppError('forbidden', 'A folder-scoped credential can only create folders inside its own folder: give parentId.');
+    if (!parent) throw new AppError('not_found', 'No such parent folder.');
+    requireInFolder(scope, 'admin', parent.id, () => new AppError('not_found', 'No such parent folder.'));
+  } else if (scope.folders) {
+    throw new AppError('forbidden', 'A folder-scoped principal can only create folders inside its own folders: give parentId.');
   }
   const folder: Folder = {
     id: randomUUID(),
@@ -46,7 +53,10 @@ export async function createFolder(dataSource: DataSource, scope: AccessScope, i
     createdAt: new Date(),
   };
   try {
-    await dataSource.getRepository(Folder).insert(folder);
+    await dataSource.transaction(async (tx) => {
+      await tx.getRepository(Folder).insert(folder);
+      await recordOrganizationEvent(tx, { ...actor, organizationId: scope.organizationId, type: 'folder.created', detail: { folderId: folder.id, parentId: folder.parentId } });
+    });
   } catch (error) {
     if ((error as { code?: string }).code === '23505') throw new AppError('conflict', 'A folder with this name already exists there.');
     throw error;

@@ -8,13 +8,14 @@ import Koa from 'koa';
 import cors from '@koa/cors';
 import helmet from 'koa-helmet';
 import type { DataSource } from 'typeorm';
-import { authenticateApiKey } from '../accounts/authenticate-api-key';
+import { sessionCookieName } from '../accounts/sessions';
+import { principalAuthenticator } from './authenticate';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import type { Logger } from '../logger';
 import type { ReadinessCheck } from '../readiness';
 import { errorHandler } from './middleware/error-handler';
 import { requestContext } from './middleware/request-context';
-import { bearerToken, mountRoute, type AnyRoute } from './route';
+import { mountRoute, type AnyRoute } from './route';
 import { diagnosticsRoutes } from './routes/diagnostics';
 import { healthRoutes } from './routes/health';
 import { signerRoutes } from './routes/signer';
@@ -26,6 +27,10 @@ import { codecRoutes } from './routes/codec';
 import { verifyRoutes } from './routes/verify';
 import { adminRoutes } from './routes/admin';
 import { mountVerifyPage } from './verify-page';
+import type { AccountsContext } from '../accounts/accounts-context';
+import { authRoutes } from './routes/auth';
+import { memberRoutes } from './routes/members';
+import { mountLoginPages } from './login-pages';
 
 export interface ApiDependencies {
   log: Logger;
@@ -33,6 +38,7 @@ export interface ApiDependencies {
   temporal: TemporalTarget;
   readinessChecks: ReadinessCheck[];
   signing: SigningContext;
+  accounts: AccountsContext;
   codec: CodecConfig;
   publicUrl: string;
   /** See Config.http.trustProxy: client IPs end up in audit trails, so they must not be forgeable. */
@@ -52,6 +58,8 @@ export function createApp(deps: ApiDependencies): Koa {
     ...codecRoutes(deps.codec, deps.signing.payloadCodec),
     ...verifyRoutes(deps.dataSource, deps.signing.maxDocumentBytes),
     ...adminRoutes(deps.dataSource),
+    ...memberRoutes(deps.accounts),
+    ...authRoutes(deps.accounts),
   ];
   const { router, openApiDocument } = buildRouter(routes, deps);
 
@@ -71,6 +79,7 @@ export function createApp(deps: ApiDependencies): Koa {
   });
   mountSignerPage(router);
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes);
+  mountLoginPages(router, deps.accounts);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;
@@ -89,7 +98,13 @@ function buildRouter(routes: AnyRoute[], deps: ApiDependencies) {
     scheme: 'bearer',
     description: 'A signer session token from `POST /v1/signer/session`',
   });
-  const authenticate = (ctx: Koa.Context) => authenticateApiKey(deps.dataSource, bearerToken(ctx));
+  registry.registerComponent('securitySchemes', 'sessionCookie', {
+    type: 'apiKey',
+    in: 'cookie',
+    name: sessionCookieName,
+    description: 'A member signed in through /v1/auth/login; changes also need the `X-CSRF-Token` header',
+  });
+  const authenticate = principalAuthenticator(deps.dataSource);
   for (const route of routes) mountRoute(router, registry, route, authenticate);
 
   const openApiDocument = new OpenApiGeneratorV31(registry.definitions).generateDocument({

@@ -38,12 +38,13 @@ export interface RouteDefinition<P extends AnyObject, Q extends AnyObject, B ext
   summary: string;
   tag: string;
   /**
-   * `api-key`: `Authorization: Bearer <key>` required, checked before the body is read.
+   * `principal`: an API key (`Authorization: Bearer <key>`) or a member's session cookie (with the CSRF
+   * header on changes), checked before the body is read.
    * `signer-session`: `Authorization: Bearer <session token>`, checked by the handler's use case.
    * `public`: no credentials.
    */
-  auth: 'api-key' | 'signer-session' | 'public';
-  /** For `api-key` routes: the permission the key needs (403 without it). Folder scope is the use case's. */
+  auth: 'principal' | 'signer-session' | 'public';
+  /** For `principal` routes: the permission needed somewhere (403 without it). Folder scope is the use case's. */
   permission?: Permission;
   /** Requests per client IP per window; checked before credentials and body. */
   rateLimit?: RateLimitPolicy;
@@ -89,7 +90,7 @@ export const errorBodySchema = z.object({
 const errorDescriptions: Record<number, string> = {
   400: 'Invalid request',
   401: 'Missing or invalid credentials',
-  403: 'The credential lacks the permission this needs',
+  403: 'The credential lacks the permission this needs (or a session-authenticated change lacks its CSRF token)',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Payload too large',
@@ -133,7 +134,7 @@ export function mountRoute(
     limit,
     // Credentials first: nobody gets a large body parsed without a valid key.
     async (ctx, next) => {
-      ctx.state.principal = route.auth === 'api-key' ? await authenticate(ctx) : undefined;
+      ctx.state.principal = route.auth === 'principal' ? await authenticate(ctx) : undefined;
       if (route.permission) requirePermission(ctx.state.principal as Principal, route.permission);
       await next();
     },
@@ -224,7 +225,8 @@ function openApiEntry(route: AnyRoute): RouteConfig {
     path: route.path.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),
     summary: route.summary,
     tags: [route.tag],
-    security: route.auth === 'api-key' ? [{ bearerAuth: [] }] : route.auth === 'signer-session' ? [{ signerSession: [] }] : [],
+    security:
+      route.auth === 'principal' ? [{ bearerAuth: [] }, { sessionCookie: [] }] : route.auth === 'signer-session' ? [{ signerSession: [] }] : [],
     request: {
       params: route.params,
       query: route.query,

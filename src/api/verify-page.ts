@@ -8,42 +8,23 @@ import type { Context } from 'koa';
 import type { DataSource } from 'typeorm';
 import { AppError } from '../errors';
 import { documentCodeInput, verifyDocument, verifyDocumentCode, type VerificationResult } from '../signing/verify-document';
+import { escapeHtml, htmlPage } from './html';
 import { readMultipart } from './multipart';
 import { rateLimit } from './rate-limit';
 import { verifyRateLimit } from './routes/verify';
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 function layout(body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Verify a sealed document - Sigill</title>
-<style>
-  body { font-family: system-ui, sans-serif; max-width: 40rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.5; }
-  label { display: block; margin: .75rem 0 .25rem; }
-  input, button { font: inherit; padding: .4rem .6rem; }
-  .verdict { font-size: 1.25rem; font-weight: bold; }
-  .authentic { color: #060; } .modified, .error { color: #a00; } .unknown { color: #555; }
-  code { word-break: break-all; }
-</style>
-</head>
-<body>
-<h1>Verify a sealed document</h1>
-${body}
+  return htmlPage(
+    'Verify a sealed document',
+    `${body}
 <form method="post" action="/verify" enctype="multipart/form-data">
   <label for="document">A sealed PDF</label>
   <input id="document" name="document" type="file" accept="application/pdf">
   <label for="code">or the document code printed on its pages</label>
   <input id="code" name="code" placeholder="SGL-XXXX-XXXX-XXXX" maxlength="20">
   <p><button type="submit">Verify</button></p>
-</form>
-</body>
-</html>
-`;
+</form>`,
+  );
 }
 
 const verdictText: Record<VerificationResult['verdict'], string> = {

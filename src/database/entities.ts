@@ -30,6 +30,12 @@ export class Folder {
 export class User {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
   @Column({ type: 'text' }) email!: string;
+  @Column({ type: 'text', nullable: true }) name!: string | null;
+  /** E.164; where new-device codes go (email when absent). */
+  @Column({ type: 'text', nullable: true }) phone!: string | null;
+  /** argon2id PHC string; null for users who have not set a password (invited, or Google/Microsoft only). */
+  @Column({ name: 'password_hash', type: 'text', nullable: true }) passwordHash!: string | null;
+  @Column({ name: 'password_changed_at', type: 'timestamptz', nullable: true }) passwordChangedAt!: Date | null;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
 }
 
@@ -39,6 +45,80 @@ export class Membership {
   @PrimaryColumn({ name: 'user_id', type: 'uuid' }) userId!: string;
   @Column({ type: 'text' }) role!: MemberRole;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+export type GrantPermission = 'view' | 'send' | 'manage';
+
+@Entity({ name: 'folder_grants' })
+export class FolderGrant {
+  @PrimaryColumn({ name: 'folder_id', type: 'uuid' }) folderId!: string;
+  @PrimaryColumn({ name: 'user_id', type: 'uuid' }) userId!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ type: 'text' }) permission!: GrantPermission;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity({ name: 'user_sessions' })
+export class UserSession {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'token_hash', type: 'bytea' }) tokenHash!: Buffer;
+  @Column({ name: 'user_id', type: 'uuid' }) userId!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ name: 'csrf_token', type: 'text' }) csrfToken!: string;
+  /** How the user proved who they are: `password`, `oidc:google`, `oidc:microsoft`. */
+  @Column({ type: 'text' }) method!: string;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'last_seen_at', type: 'timestamptz' }) lastSeenAt!: Date;
+  @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true }) revokedAt!: Date | null;
+}
+
+@Entity({ name: 'login_challenges' })
+export class LoginChallenge {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'user_id', type: 'uuid' }) userId!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ name: 'code_hash', type: 'bytea' }) codeHash!: Buffer;
+  @Column({ type: 'text' }) channel!: 'sms' | 'email';
+  @Column({ type: 'text' }) method!: string;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  @Column({ name: 'used_at', type: 'timestamptz', nullable: true }) usedAt!: Date | null;
+  @Column({ name: 'failed_attempts', type: 'integer' }) failedAttempts!: number;
+}
+
+@Entity({ name: 'password_tokens' })
+export class PasswordToken {
+  @PrimaryColumn({ type: 'uuid' }) id!: string;
+  @Column({ name: 'token_hash', type: 'bytea' }) tokenHash!: Buffer;
+  @Column({ name: 'user_id', type: 'uuid' }) userId!: string;
+  @Column({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @Column({ type: 'text' }) purpose!: 'invitation' | 'reset';
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  @Column({ name: 'expires_at', type: 'timestamptz' }) expiresAt!: Date;
+  @Column({ name: 'used_at', type: 'timestamptz', nullable: true }) usedAt!: Date | null;
+}
+
+@Entity({ name: 'user_identities' })
+export class UserIdentity {
+  @PrimaryColumn({ type: 'text' }) provider!: string;
+  @PrimaryColumn({ type: 'text' }) subject!: string;
+  @Column({ name: 'user_id', type: 'uuid' }) userId!: string;
+  @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+}
+
+@Entity({ name: 'organization_audit_events' })
+export class OrganizationAuditEvent {
+  @PrimaryColumn({ name: 'organization_id', type: 'uuid' }) organizationId!: string;
+  @PrimaryColumn({ type: 'integer' }) sequence!: number;
+  @Column({ type: 'text' }) type!: string;
+  @Column({ type: 'text' }) actor!: string;
+  @Column({ type: 'text', nullable: true }) ip!: string | null;
+  @Column({ name: 'user_agent', type: 'text', nullable: true }) userAgent!: string | null;
+  @Column({ type: 'jsonb', nullable: true }) detail!: Record<string, unknown> | null;
+  @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
+  @Column({ name: 'prev_hash', type: 'text', nullable: true }) prevHash!: string | null;
+  @Column({ type: 'text' }) hash!: string;
 }
 
 @Entity({ name: 'api_keys' })
@@ -139,4 +219,20 @@ export class AuditEvent {
   @Column({ type: 'text' }) hash!: string;
 }
 
-export const entities = [Organization, Folder, User, Membership, ApiKey, ProbeResult, SigningRequest, Signer, AuditEvent];
+export const entities = [
+  Organization,
+  Folder,
+  User,
+  Membership,
+  FolderGrant,
+  UserSession,
+  LoginChallenge,
+  PasswordToken,
+  UserIdentity,
+  OrganizationAuditEvent,
+  ApiKey,
+  ProbeResult,
+  SigningRequest,
+  Signer,
+  AuditEvent,
+];

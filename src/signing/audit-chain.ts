@@ -82,3 +82,40 @@ function serialise(value: unknown): string {
   }
   return JSON.stringify(value);
 }
+
+/**
+ * An organisation's audit log (admin actions, logins) is chained the same way, over its own record:
+ * actor, detail, ip, occurred_at, organization_id, sequence, type, user_agent (sorted as written), so
+ * `hash = hex(SHA-256(UTF-8(prevHash + canonicalJson(record))))` again, with the sequence spliced in.
+ */
+export interface ChainedOrganizationAuditFields {
+  organizationId: string;
+  sequence: number;
+  type: string;
+  actor: string;
+  ip: string | null;
+  userAgent: string | null;
+  detail: unknown;
+  occurredAt: Date;
+}
+
+export function canonicalOrganizationAuditRecordParts(fields: Omit<ChainedOrganizationAuditFields, 'sequence'>): { prefix: string; suffix: string } {
+  const member = (key: string, value: unknown) => `${JSON.stringify(key)}:${canonicalJson(value)}`;
+  const before = [
+    member('actor', fields.actor),
+    member('detail', fields.detail ?? null),
+    member('ip', fields.ip),
+    member('occurred_at', fields.occurredAt.toISOString()),
+    member('organization_id', fields.organizationId),
+  ];
+  const after = [member('type', fields.type), member('user_agent', fields.userAgent)];
+  return { prefix: `{${before.join(',')},"sequence":`, suffix: `,${after.join(',')}}` };
+}
+
+export function organizationAuditEventHash(prevHash: string | null, fields: ChainedOrganizationAuditFields): string {
+  if (!Number.isSafeInteger(fields.sequence)) throw new Error(`invalid audit event sequence ${fields.sequence}`);
+  const { prefix, suffix } = canonicalOrganizationAuditRecordParts(fields);
+  return createHash('sha256')
+    .update(`${prevHash ?? ''}${prefix}${fields.sequence}${suffix}`, 'utf8')
+    .digest('hex');
+}

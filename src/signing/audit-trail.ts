@@ -134,13 +134,13 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
   }
 }
 
-function truncateUserAgent(userAgent: string): string {
+export function truncateUserAgent(userAgent: string): string {
   const cut = userAgent.slice(0, maxUserAgentLength);
   return /[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut;
 }
 
 /** Lone surrogates become U+FFFD, as they do on their way to PostgreSQL as UTF-8. */
-function wellFormed(text: string): string {
+export function wellFormed(text: string): string {
   return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }
 

@@ -13,6 +13,6 @@ export async function cancelSigningRequest(
   requestId: string,
   input: { reason: string } & ActorContext,
 ): Promise<RoundState> {
-  await findOwnRequest(context, scope, requestId);
+  await findOwnRequest(context, scope, requestId, 'send');
   return updateRound(temporal, requestId, cancelUpdate, input);
 }

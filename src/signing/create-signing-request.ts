@@ -12,7 +12,7 @@ import { inspectPdf } from '../documents/inspect-pdf';
 import { isoDuration } from '../durations';
 import { AppError } from '../errors';
 import type { TemporalTarget } from '../adapters/temporal-connection';
-import { folderInScope, type AccessScope } from '../accounts/access';
+import { lacksPermission, requireInFolder, type AccessScope } from '../accounts/access';
 import { Folder } from '../database/entities';
 import { organizationIdAttribute, processStatusAttribute } from '../workflows/search-attributes';
 import type { SigningRoundInput } from '../workflows/signing-round';
@@ -93,10 +93,15 @@ async function resolveFolder(context: SigningContext, scope: AccessScope, reques
   const folders = context.dataSource.getRepository(Folder);
   if (requested) {
     const folder = await folders.findOneBy({ id: requested, organizationId: scope.organizationId });
-    if (!folder || !folderInScope(scope, folder.id)) throw new AppError('not_found', 'No such folder.');
+    if (!folder) throw new AppError('not_found', 'No such folder.');
+    requireInFolder(scope, 'send', folder.id, () => new AppError('not_found', 'No such folder.'));
     return folder.id;
   }
-  if (scope.folderIds) return scope.folderIds[0]!;
+  if (scope.folders) {
+    const sendable = [...scope.folders].find(([, held]) => held.has('send'));
+    if (!sendable) throw lacksPermission('send', ' in any folder');
+    return sendable[0];
+  }
   const fallback = await folders.findOneByOrFail({ organizationId: scope.organizationId, isDefault: true });
   return fallback.id;
 }

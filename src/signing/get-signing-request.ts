@@ -3,7 +3,7 @@
  * When the workflow is gone (past Temporal's retention), the database's record answers alone.
  */
 import { isGrpcDeadlineError, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
-import { folderInScope, type AccessScope } from '../accounts/access';
+import { requireInFolder, type AccessScope, type Permission } from '../accounts/access';
 import { Signer, SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
@@ -38,10 +38,19 @@ export interface SigningRequestView {
 
 export const signingRequestNotFound = () => new AppError('not_found', 'No such signing request.');
 
-/** The request if the scope may see it: another organisation's, or one outside the scope's folders, is 404. */
-export async function findOwnRequest(context: SigningContext, scope: AccessScope, requestId: string): Promise<SigningRequest> {
+/**
+ * The request if the scope may see it (another organisation's, or one outside the scope's folders, is 404)
+ * and may do `permission` in its folder (else 403).
+ */
+export async function findOwnRequest(
+  context: SigningContext,
+  scope: AccessScope,
+  requestId: string,
+  permission: Permission = 'view',
+): Promise<SigningRequest> {
   const request = await context.dataSource.getRepository(SigningRequest).findOneBy({ id: requestId, organizationId: scope.organizationId });
-  if (!request || !folderInScope(scope, request.folderId)) throw signingRequestNotFound();
+  if (!request) throw signingRequestNotFound();
+  requireInFolder(scope, permission, request.folderId, signingRequestNotFound);
   return request;
 }
 

@@ -2,7 +2,7 @@
 import type { DataSource } from 'typeorm';
 import { AppError } from '../errors';
 import type { RequestStatus } from '../database/entities';
-import type { AccessScope } from '../accounts/access';
+import { reachableFolderIds, type AccessScope } from '../accounts/access';
 
 export interface ListedRequest {
   id: string;
@@ -53,7 +53,7 @@ export async function listSigningRequests(
         after?.createdAt ?? null,
         after?.id ?? null,
         options.limit + 1,
-        scope.folderIds ?? null,
+        reachableFolderIds(scope) ?? null,
         options.folderId ?? null,
       ],
     );

@@ -12,6 +12,6 @@ export async function remindSigners(
   scope: AccessScope,
   requestId: string,
 ): Promise<{ reminded: number }> {
-  await findOwnRequest(context, scope, requestId);
+  await findOwnRequest(context, scope, requestId, 'send');
   return updateRound(temporal, requestId, remindNowUpdate);
 }

@@ -17,7 +17,7 @@ export async function resetSignerPin(
   temporal: TemporalTarget,
   input: { scope: AccessScope; requestId: string; signerId: string; ip?: string; userAgent?: string },
 ): Promise<{ delivery: 'sender'; pin: string } | { delivery: 'sms' }> {
-  const request = await findOwnRequest(context, input.scope, input.requestId);
+  const request = await findOwnRequest(context, input.scope, input.requestId, 'send');
   if (request.status !== 'pending') throw new AppError('conflict', `The signing request is ${request.status}.`);
   const [signer] = await queryReturning<{ id: string; pin_version: number; pin_delivery: 'sms' | 'sender' }>(
     context.dataSource,

@@ -86,7 +86,7 @@ describe('operations endpoints', () => {
       ]),
     );
     const start = document.paths['/v1/diagnostics/probes'].post;
-    expect(start.security).toEqual([{ bearerAuth: [] }]);
+    expect(start.security).toEqual([{ bearerAuth: [] }, { sessionCookie: [] }]);
     expect(Object.keys(start.responses)).toEqual(expect.arrayContaining(['201', '400', '401']));
     expect(start.requestBody.content['application/json'].schema.properties.timeout).toBeDefined();
   });

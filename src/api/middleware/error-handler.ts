@@ -56,6 +56,8 @@ export function errorHandler(): Middleware {
             ...(appError.details === undefined ? {} : { details: appError.details }),
           },
         };
+        const retryAfter = appError.topLevel?.retryAfterSeconds;
+        if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
         if (appError.code === 'dependency_unavailable') ctx.state.log?.warn({ err: error }, 'dependency unavailable');
         return;
       }

@@ -3,6 +3,7 @@ import type { DataSource } from 'typeorm';
 import { permissions } from '../../accounts/access';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../accounts/api-keys';
 import { createFolder, listFolders } from '../../accounts/folders';
+import { actorContext } from '../principal';
 import { defineRoute } from '../route';
 
 const folderBody = z.object({
@@ -32,7 +33,7 @@ export function adminRoutes(dataSource: DataSource) {
       path: '/v1/folders',
       summary: 'The folders the key reaches',
       tag: 'Administration',
-      auth: 'api-key',
+      auth: 'principal',
       permission: 'view',
       responses: { 200: { description: 'Flat list; parentId gives the tree', schema: z.object({ items: z.array(folderBody) }) } },
       handler: async ({ principal }) => ({ status: 200, body: { items: await listFolders(dataSource, principal!) } }),
@@ -42,7 +43,7 @@ export function adminRoutes(dataSource: DataSource) {
       path: '/v1/folders',
       summary: 'Create a folder',
       tag: 'Administration',
-      auth: 'api-key',
+      auth: 'principal',
       permission: 'admin',
       body: z.strictObject({
         name: z.string().trim().min(1, 'must not be empty').max(200),
@@ -50,14 +51,14 @@ export function adminRoutes(dataSource: DataSource) {
       }),
       responses: { 201: { description: 'Created', schema: folderBody } },
       errors: [404, 409],
-      handler: async ({ body, principal }) => ({ status: 201, body: await createFolder(dataSource, principal!, body) }),
+      handler: async ({ body, principal, ctx }) => ({ status: 201, body: await createFolder(dataSource, principal!, body, actorContext(principal!, ctx)) }),
     }),
     defineRoute({
       method: 'get',
       path: '/v1/api-keys',
       summary: "The organisation's API keys the key reaches (never the secrets)",
       tag: 'Administration',
-      auth: 'api-key',
+      auth: 'principal',
       permission: 'admin',
       responses: { 200: { description: 'Keys with their scope and last use', schema: z.object({ items: z.array(apiKeyBody) }) } },
       handler: async ({ principal }) => ({ status: 200, body: { items: await listApiKeys(dataSource, principal!) } }),
@@ -67,7 +68,7 @@ export function adminRoutes(dataSource: DataSource) {
       path: '/v1/api-keys',
       summary: 'Create a scoped API key (the key is in this response only)',
       tag: 'Administration',
-      auth: 'api-key',
+      auth: 'principal',
       permission: 'admin',
       body: z.strictObject({
         name: z.string().trim().min(1, 'must not be empty').max(200),
@@ -76,20 +77,20 @@ export function adminRoutes(dataSource: DataSource) {
       }),
       responses: { 201: { description: 'Created; store `key` now, it is never shown again', schema: apiKeyBody.extend({ key: z.string() }) } },
       errors: [404],
-      handler: async ({ body, principal }) => ({ status: 201, body: await createApiKey(dataSource, principal!, body) }),
+      handler: async ({ body, principal, ctx }) => ({ status: 201, body: await createApiKey(dataSource, principal!, body, actorContext(principal!, ctx)) }),
     }),
     defineRoute({
       method: 'delete',
       path: '/v1/api-keys/:id',
       summary: 'Revoke an API key (effective immediately)',
       tag: 'Administration',
-      auth: 'api-key',
+      auth: 'principal',
       permission: 'admin',
       params: z.object({ id: z.uuid('must be an API key id') }),
       responses: { 204: { description: 'Revoked' } },
       errors: [404],
-      handler: async ({ params, principal }) => {
-        await revokeApiKey(dataSource, principal!, params.id);
+      handler: async ({ params, principal, ctx }) => {
+        await revokeApiKey(dataSource, principal!, params.id, actorContext(principal!, ctx));
         return { status: 204, body: undefined };
       },
     }),

@@ -27,7 +27,7 @@ export function diagnosticsRoutes(temporal: TemporalTarget) {
       path: '/v1/diagnostics/probes',
       summary: 'Start a probe: a round trip through API, Temporal, worker and database',
       tag: 'Diagnostics',
-      auth: 'api-key',
+      auth: 'principal',
       body: z
         .strictObject({
           timeout: isoDuration({ minMs: 1000, maxMs: 7 * 86_400_000 })
@@ -49,7 +49,7 @@ export function diagnosticsRoutes(temporal: TemporalTarget) {
       path: '/v1/diagnostics/probes/:probeId',
       summary: "A probe's live state, read from its workflow",
       tag: 'Diagnostics',
-      auth: 'api-key',
+      auth: 'principal',
       params: probeParams,
       responses: { 200: { description: 'The probe', schema: probeBody } },
       errors: [404],
@@ -63,7 +63,7 @@ export function diagnosticsRoutes(temporal: TemporalTarget) {
       path: '/v1/diagnostics/probes/:probeId/acknowledge',
       summary: 'Acknowledge a waiting probe (a Temporal Update; repeating it is harmless)',
       tag: 'Diagnostics',
-      auth: 'api-key',
+      auth: 'principal',
       params: probeParams,
       responses: { 200: { description: 'The probe after acknowledgement', schema: probeBody } },
       errors: [404, 409],

@@ -1,0 +1,135 @@
+/**
+ * The organisation's audit log (R5, R8): role changes, invitations, grants, folders, API keys, logins and
+ * failed logins. Append-only in the database (migration 1763870000000) and hash-chained like a request's
+ * trail (src/signing/audit-chain.ts), so an edited or removed row is found by `verifyOrganizationAuditLog`.
+ *
+ * Entries name people and keys by id, never by email: the log outlives memberships, and ids are enough for
+ * an administrator who can list members.
+ */
+import type { DataSource, EntityManager } from 'typeorm';
+import { queryReturning } from '../database/data-source';
+import { OrganizationAuditEvent } from '../database/entities';
+import { canonicalJson, canonicalOrganizationAuditRecordParts, organizationAuditEventHash } from '../signing/audit-chain';
+import { truncateUserAgent, wellFormed } from '../signing/audit-trail';
+
+export type OrganizationEventType =
+  | 'member.invited'
+  | 'member.role_changed'
+  | 'member.removed'
+  | 'grant.set'
+  | 'grant.removed'
+  | 'folder.created'
+  | 'api_key.created'
+  | 'api_key.revoked'
+  | 'login.succeeded'
+  | 'login.failed'
+  | 'login.locked'
+  | 'login.device_code_sent'
+  | 'login.device_code_failed'
+  | 'login.identity_linked'
+  | 'logout'
+  | 'password.reset_requested'
+  | 'password.set';
+
+/** Who did it and from where, as the API saw the request. */
+export interface Actor {
+  /** `user:<id>`, `api-key:<id>`, or `system`. */
+  actor: string;
+  ip?: string;
+  userAgent?: string;
+}
+
+export interface NewOrganizationEvent extends Actor {
+  organizationId: string;
+  type: OrganizationEventType;
+  detail?: Record<string, unknown>;
+  occurredAt?: Date;
+}
+
+const maxAppendAttempts = 100;
+
+/**
+ * Appends one event at the organisation's next position, its hash computed by PostgreSQL from the record
+ * built here (as for request trails: the database alone knows the position and previous hash). A concurrent
+ * append that took the position first makes this one try again; inside a caller's transaction a savepoint
+ * keeps that from aborting it, so an admin change and its audit entry commit together.
+ */
+export async function recordOrganizationEvent(db: DataSource | EntityManager, event: NewOrganizationEvent): Promise<void> {
+  const inTransaction = 'queryRunner' in db && db.queryRunner?.isTransactionActive === true;
+  const stored = {
+    organizationId: event.organizationId,
+    type: event.type,
+    actor: wellFormed(event.actor),
+    ip: event.ip ? wellFormed(event.ip) : null,
+    userAgent: event.userAgent ? wellFormed(truncateUserAgent(event.userAgent)) : null,
+    detail: event.detail ? (JSON.parse(canonicalJson(event.detail)) as unknown) : null,
+    occurredAt: new Date(event.occurredAt ?? Date.now()),
+  };
+  const { prefix, suffix } = canonicalOrganizationAuditRecordParts(stored);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      if (inTransaction) await db.query(`SAVEPOINT sigill_org_audit_append`);
+      await queryReturning(
+        db,
+        `WITH last AS (
+           SELECT e.sequence, e.hash FROM organization_audit_events e WHERE e.organization_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
+         ), next AS (
+           SELECT coalesce((SELECT sequence FROM last), 0) + 1 AS sequence, (SELECT hash FROM last) AS prev_hash
+         )
+         INSERT INTO organization_audit_events (organization_id, type, actor, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash)
+         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::timestamptz, next.sequence, next.prev_hash,
+                encode(sha256(convert_to(coalesce(next.prev_hash, '') || $8::text || next.sequence::text || $9::text, 'UTF8')), 'hex')
+           FROM next
+         RETURNING sequence`,
+        [
+          stored.organizationId,
+          stored.type,
+          stored.actor,
+          stored.ip,
+          stored.userAgent,
+          stored.detail === null ? null : canonicalJson(stored.detail),
+          stored.occurredAt,
+          prefix,
+          suffix,
+        ],
+      );
+      if (inTransaction) await db.query(`RELEASE SAVEPOINT sigill_org_audit_append`);
+      return;
+    } catch (error) {
+      if (inTransaction) await db.query(`ROLLBACK TO SAVEPOINT sigill_org_audit_append; RELEASE SAVEPOINT sigill_org_audit_append`);
+      const { code, constraint } = error as { code?: string; constraint?: string };
+      const lostRace = code === '23505' && constraint === 'organization_audit_events_pkey';
+      if (!lostRace || attempt >= maxAppendAttempts) throw error;
+    }
+  }
+}
+
+export interface OrganizationAuditVerification {
+  valid: boolean;
+  head?: string;
+  firstBrokenEvent?: { sequence: number; type: string; reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch' };
+}
+
+/** The whole log in chain order, and whether the chain holds. */
+export async function readOrganizationAuditLog(
+  db: DataSource | EntityManager,
+  organizationId: string,
+): Promise<{ events: OrganizationAuditEvent[]; verification: OrganizationAuditVerification }> {
+  const events = await db.getRepository(OrganizationAuditEvent).find({ where: { organizationId }, order: { sequence: 'ASC' } });
+  return { events, verification: verifyOrganizationAuditEvents(events) };
+}
+
+export function verifyOrganizationAuditEvents(events: OrganizationAuditEvent[]): OrganizationAuditVerification {
+  let previous: OrganizationAuditEvent | undefined;
+  for (const event of events) {
+    const broken = (reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch'): OrganizationAuditVerification => ({
+      valid: false,
+      firstBrokenEvent: { sequence: event.sequence, type: event.type, reason },
+    });
+    if (event.sequence !== (previous?.sequence ?? 0) + 1) return broken('missing_event');
+    if (event.prevHash !== (previous?.hash ?? null)) return broken('link_mismatch');
+    if (organizationAuditEventHash(event.prevHash, event) !== event.hash) return broken('hash_mismatch');
+    previous = event;
+  }
+  return previous ? { valid: true, head: previous.hash } : { valid: true };
+}

@@ -1,0 +1,28 @@
+/**
+ * Who is calling a `principal` route: an API key when the request has an Authorization header, else the
+ * member behind the session cookie. Cookies ride along on cross-site requests, so a change made with one
+ * must also carry the session's CSRF token in a header, which another site cannot read or set.
+ */
+import type { Context } from 'koa';
+import type { DataSource } from 'typeorm';
+import { authenticateApiKey } from '../accounts/authenticate-api-key';
+import { authenticateSession, csrfTokenMatches, sessionCookieName } from '../accounts/sessions';
+import { AppError } from '../errors';
+import type { Principal } from './principal';
+import { bearerToken } from './route';
+
+const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
+export const csrfHeader = 'x-csrf-token';
+
+export function principalAuthenticator(dataSource: DataSource): (ctx: Context) => Promise<Principal> {
+  return async (ctx) => {
+    if (ctx.get('authorization')) return authenticateApiKey(dataSource, bearerToken(ctx));
+    const token = ctx.cookies.get(sessionCookieName);
+    if (!token) throw new AppError('unauthenticated', 'Sign in, or send an API key (Authorization: Bearer <key>).');
+    const principal = await authenticateSession(dataSource, token);
+    if (!safeMethods.has(ctx.method) && !csrfTokenMatches(principal, ctx.get(csrfHeader) || undefined)) {
+      throw new AppError('csrf_token_invalid', `Send the session's CSRF token in the ${csrfHeader} header (GET /v1/auth/session gives it).`);
+    }
+    return principal;
+  };
+}

@@ -1,0 +1,191 @@
+/**
+ * The plain sign-in pages: password, new-device code, choosing a password from an invitation or reset
+ * link, forgotten password, and a minimal account page with sign-out. Classic form posts rendered on the
+ * server (no JavaScript), over the same use cases as /v1/auth. The one page that changes state for a signed-in
+ * member (sign-out) carries the session's CSRF token in the form.
+ */
+import type Router from '@koa/router';
+import { bodyParser } from '@koa/bodyparser';
+import type { Context } from 'koa';
+import type { AccountsContext } from '../accounts/accounts-context';
+import { describeSession, passwordLogin, signOut, verifyDeviceCode, type LoginOutcome } from '../accounts/login';
+import { describePasswordLink, requestPasswordReset, setPasswordWithLink } from '../accounts/password-links';
+import { authenticateSession, csrfTokenMatches } from '../accounts/sessions';
+import { oidcProviderNames } from '../config';
+import { AppError } from '../errors';
+import { escapeHtml, htmlPage } from './html';
+import { rateLimit } from './rate-limit';
+import { origin } from './routes/auth';
+import { clearSessionCookie, deviceCookie, sessionToken, setSignInCookies } from './session-cookies';
+
+const providerLabel = { google: 'Google', microsoft: 'Microsoft' } as const;
+
+const notice = (text: string, kind: 'error' | 'notice' = 'error') =>
+  `<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${escapeHtml(text)}</p>`;
+
+function loginForm(accounts: AccountsContext, message = ''): string {
+  const providers = oidcProviderNames
+    .filter((name) => accounts.auth.oidc[name])
+    .map((name) => `<p><a href="/v1/auth/oidc/${name}">Sign in with ${providerLabel[name]}</a></p>`)
+    .join('');
+  return `${message}
+<form method="post" action="/login">
+  <label for="email">Email</label>
+  <input id="email" name="email" type="email" autocomplete="username" required>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password" required>
+  <p><button type="submit">Sign in</button></p>
+</form>
+${providers}
+<p><a href="/login/forgot">Forgot your password?</a></p>`;
+}
+
+export function codeForm(challengeId: string, sentTo: string, message = ''): string {
+  return `${message}
+<p>This browser is new to us. We sent a six-digit code to ${escapeHtml(sentTo)}.</p>
+<form method="post" action="/login/code">
+  <input type="hidden" name="challengeId" value="${escapeHtml(challengeId)}">
+  <input type="hidden" name="sentTo" value="${escapeHtml(sentTo)}">
+  <label for="code">Code</label>
+  <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+  <p><button type="submit">Continue</button></p>
+</form>`;
+}
+
+function passwordForm(token: string, facts: { email: string; purpose: string; organization: string }, message = ''): string {
+  const intro =
+    facts.purpose === 'invitation'
+      ? `Welcome to ${facts.organization}. Choose a password for ${facts.email}.`
+      : `Choose a new password for ${facts.email}.`;
+  return `${message}
+<p>${escapeHtml(intro)} At least 12 characters; a few unrelated words make a good one.</p>
+<form method="post" action="/login/password">
+  <input type="hidden" name="token" value="${escapeHtml(token)}">
+  <input type="hidden" name="username" value="${escapeHtml(facts.email)}" autocomplete="username">
+  <label for="password">New password</label>
+  <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>
+  <p><button type="submit">Save password</button></p>
+</form>`;
+}
+
+export function mountLoginPages(router: Router, accounts: AccountsContext): void {
+  const formBody = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
+  const form = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, string | undefined>;
+  const html = (ctx: Context, status: number, title: string, body: string) => {
+    ctx.status = status;
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = htmlPage(title, body);
+  };
+  /** Renders the page again with the error, for every failure a person can fix or wait out. */
+  const onUserError = async (ctx: Context, title: string, render: (message: string) => string, run: () => Promise<void>) => {
+    try {
+      await run();
+    } catch (error) {
+      if (!(error instanceof AppError)) throw error;
+      const retryAfter = error.topLevel?.retryAfterSeconds;
+      if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
+      html(ctx, error.status, title, render(notice(error.message)));
+    }
+  };
+  const finish = (ctx: Context, outcome: LoginOutcome) => {
+    if (outcome.kind === 'device-code-required') return html(ctx, 200, 'Check your phone', codeForm(outcome.challengeId, outcome.sentTo));
+    setSignInCookies(ctx, accounts, outcome);
+    ctx.redirect('/account');
+    ctx.status = 303;
+  };
+  const loginLimit = rateLimit({ points: 60, windowSeconds: 15 * 60 });
+  const codeLimit = rateLimit({ points: 30, windowSeconds: 15 * 60 });
+  const resetLimit = rateLimit({ points: 10, windowSeconds: 15 * 60 });
+  const setPasswordLimit = rateLimit({ points: 60, windowSeconds: 15 * 60 });
+
+  router.get('/login', (ctx) => html(ctx, 200, 'Sign in', loginForm(accounts)));
+  router.post('/login', loginLimit, formBody, (ctx) =>
+    onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message), async () => {
+      const { email = '', password = '' } = form(ctx);
+      if (!email || !password) throw new AppError('invalid_request', 'Enter your email and password.');
+      finish(ctx, await passwordLogin(accounts, { email: email.slice(0, 254), password: password.slice(0, 256), deviceCookie: deviceCookie(ctx), origin: origin(ctx) }));
+    }),
+  );
+
+  router.get('/login/code', (ctx) => {
+    const challengeId = String(ctx.query.challenge ?? '');
+    const sentTo = String(ctx.query.sentTo ?? 'your phone or email');
+    html(ctx, 200, 'Check your phone', codeForm(challengeId, sentTo));
+  });
+  router.post('/login/code', codeLimit, formBody, async (ctx) => {
+    const { challengeId = '', code = '', sentTo = 'your phone or email' } = form(ctx);
+    await onUserError(ctx, 'Check your phone', (message) => codeForm(challengeId, sentTo, message), async () => {
+      if (!/^[0-9a-f-]{36}$/i.test(challengeId) || !/^\d{6}$/.test(code.trim())) throw new AppError('invalid_request', 'Enter the six-digit code.');
+      finish(ctx, await verifyDeviceCode(accounts, { challengeId, code, origin: origin(ctx) }));
+    });
+  });
+
+  router.get('/login/password', async (ctx) => {
+    const token = String(ctx.query.token ?? '');
+    await onUserError(ctx, 'Choose a password', (message) => `${message}<p><a href="/login/forgot">Ask for a new link</a></p>`, async () => {
+      html(ctx, 200, 'Choose a password', passwordForm(token, await describePasswordLink(accounts, token)));
+    });
+  });
+  router.post('/login/password', setPasswordLimit, formBody, async (ctx) => {
+    const { token = '', password = '' } = form(ctx);
+    let facts: Awaited<ReturnType<typeof describePasswordLink>> | undefined;
+    await onUserError(
+      ctx,
+      'Choose a password',
+      (message) => (facts ? passwordForm(token, facts, message) : `${message}<p><a href="/login/forgot">Ask for a new link</a></p>`),
+      async () => {
+        facts = await describePasswordLink(accounts, token);
+        await setPasswordWithLink(accounts, { token, password: password.slice(0, 257), origin: origin(ctx) });
+        html(ctx, 200, 'Password saved', `${notice('Your password is saved.', 'notice')}<p><a href="/login">Sign in</a></p>`);
+      },
+    );
+  });
+
+  const forgotForm = (message = '') => `${message}
+<form method="post" action="/login/forgot">
+  <label for="email">Your email</label>
+  <input id="email" name="email" type="email" autocomplete="username" required>
+  <p><button type="submit">Email me a link</button></p>
+</form>`;
+  router.get('/login/forgot', (ctx) => html(ctx, 200, 'Forgot your password?', forgotForm()));
+  router.post('/login/forgot', resetLimit, formBody, async (ctx) => {
+    const { email = '' } = form(ctx);
+    await onUserError(ctx, 'Forgot your password?', forgotForm, async () => {
+      if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new AppError('invalid_request', 'Enter your email address.');
+      await requestPasswordReset(accounts, { email, origin: origin(ctx) });
+      html(ctx, 200, 'Forgot your password?', notice('If this address belongs to an account, a link to choose a new password is on its way. It works for 30 minutes.', 'notice'));
+    });
+  });
+
+  router.get('/account', async (ctx) => {
+    const token = sessionToken(ctx);
+    const member = token ? await authenticateSession(accounts.dataSource, token).catch(() => undefined) : undefined;
+    if (!member) {
+      ctx.redirect('/login');
+      return;
+    }
+    const session = await describeSession(accounts, { ...member, expiresAt: member.sessionExpiresAt });
+    html(
+      ctx,
+      200,
+      'Your account',
+      `<p>Signed in as <strong>${escapeHtml(session.user.email)}</strong>, ${escapeHtml(session.organization.role)} of ${escapeHtml(session.organization.name)}.</p>
+<form method="post" action="/logout">
+  <input type="hidden" name="_csrf" value="${escapeHtml(session.csrfToken)}">
+  <p><button type="submit">Sign out</button></p>
+</form>`,
+    );
+  });
+  router.post('/logout', formBody, async (ctx) => {
+    const token = sessionToken(ctx);
+    const member = token ? await authenticateSession(accounts.dataSource, token).catch(() => undefined) : undefined;
+    if (member) {
+      if (!csrfTokenMatches(member, form(ctx)._csrf)) return html(ctx, 403, 'Sign out', notice('This sign-out form has expired; open your account page again.'));
+      await signOut(accounts, member, origin(ctx));
+    }
+    clearSessionCookie(ctx, accounts);
+    ctx.redirect('/login');
+    ctx.status = 303;
+  });
+}
