@@ -40,8 +40,12 @@ async function main(argv: string[]): Promise<number> {
     const dataSource = await createDataSource(databaseUrl, { poolSize: 2 }).initialize();
     shutdown.add('database pool', () => dataSource.destroy());
     await runMigrations(dataSource, log);
-    const created = await createOrganization(dataSource, { name: options.name, ownerEmail: options['owner-email'] });
-    process.stdout.write(`${JSON.stringify({ orgId: created.orgId, apiKey: created.apiKey })}\n`);
+    const created = await createOrganization(
+      dataSource,
+      { name: options.name, ownerEmail: options['owner-email'] },
+      { publicUrl: config.http.publicUrl },
+    );
+    process.stdout.write(`${JSON.stringify({ orgId: created.orgId, apiKey: created.apiKey, ownerPasswordLink: created.ownerPasswordLink })}\n`);
     return 0;
   } catch (error) {
     process.stderr.write(`${error instanceof AppError ? error.message : `Failed: ${(error as Error).message}`}\n`);

@@ -28,7 +28,7 @@ export interface RunningService {
   apiUrl?: string;
   temporalUiUrl?: string;
   /** Set only on the very first start with embedded defaults. */
-  newDevApiKey?: string;
+  newDevOrganization?: { apiKey: string; ownerEmail: string; ownerPasswordLink?: string };
   /** Settles if the worker stops by itself (a fatal error); the process should then exit. */
   workerFinished?: Promise<void>;
 }
@@ -49,8 +49,8 @@ export async function startService(
   }).initialize();
   shutdown.add('database pool', () => dataSource.destroy());
   if (config.migrateOnStart) await runMigrations(dataSource, log);
-  const newDevApiKey =
-    config.database.mode === 'embedded' ? await ensureDevOrganization(dataSource, config.dataDir) : undefined;
+  const newDevOrganization =
+    config.database.mode === 'embedded' ? await ensureDevOrganization(dataSource, config.dataDir, config.http.publicUrl) : undefined;
 
   const adapters = createAdapters(config);
   shutdown.add('adapters', () => adapters.close());
@@ -95,7 +95,7 @@ export async function startService(
     log.info({ url: server.url, publicUrl: config.http.publicUrl }, 'API is listening');
   }
 
-  return { apiUrl, temporalUiUrl: temporalSettings.uiUrl, newDevApiKey, workerFinished };
+  return { apiUrl, temporalUiUrl: temporalSettings.uiUrl, newDevOrganization, workerFinished };
 }
 
 function printBanner(config: Config, service: RunningService): void {
@@ -105,16 +105,25 @@ function printBanner(config: Config, service: RunningService): void {
   }
   if (service.temporalUiUrl) lines.push(`  Temporal UI:  ${service.temporalUiUrl}`);
   lines.push(`  Data:         ${config.dataDir}`);
-  if (service.newDevApiKey) {
+  const dev = service.newDevOrganization;
+  if (dev) {
     lines.push(
       '',
       'A development organisation was created. Its API key is shown this once and saved to',
       `${config.dataDir}/dev-api-key (readable by you only):`,
       '',
-      `  ${service.newDevApiKey}`,
+      `  ${dev.apiKey}`,
       '',
       `Try: curl -H "Authorization: Bearer $(cat ${config.dataDir}/dev-api-key)" -X POST ${service.apiUrl ?? config.http.publicUrl}/v1/diagnostics/probes`,
     );
+    if (dev.ownerPasswordLink) {
+      lines.push(
+        '',
+        `To sign in as its owner (${dev.ownerEmail}), choose a password here (valid 7 days):`,
+        `  ${dev.ownerPasswordLink}`,
+        `then sign in at ${config.http.publicUrl}/login; new-browser codes arrive in ${config.dataDir}/outbox/mail.`,
+      );
+    }
   }
   lines.push('', 'Press Ctrl-C to stop.', '');
   process.stdout.write(lines.join('\n') + '\n');

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { ApiKey, Folder, Membership, Organization, User } from '../database/entities';
 import { AppError } from '../errors';
 import { generateApiKeySecret } from './api-key-secret';
+import { issuePasswordLink } from './password-links';
 
 export const createOrganizationInput = z.object({
   name: z.string().trim().min(1, 'must not be empty').max(200),
@@ -15,6 +16,8 @@ export interface CreatedOrganization {
   ownerUserId: string;
   /** The first API key, in full: shown once, only its hash is kept. */
   apiKey: string;
+  /** When the owner has no password yet and a public URL was given: their single-use link to choose one (7 days). */
+  ownerPasswordLink?: string;
 }
 
 /**
@@ -24,6 +27,7 @@ export interface CreatedOrganization {
 export async function createOrganization(
   dataSource: DataSource,
   input: z.input<typeof createOrganizationInput>,
+  options: { publicUrl?: string } = {},
 ): Promise<CreatedOrganization> {
   const parsed = createOrganizationInput.safeParse(input);
   if (!parsed.success) {
@@ -55,6 +59,10 @@ export async function createOrganization(
       folderId: null,
       permissions: ['view', 'send', 'admin'],
     });
-    return { orgId: organization.id, ownerUserId: owner.id, apiKey: secret.key };
+    const ownerPasswordLink =
+      options.publicUrl && !owner.passwordHash
+        ? (await issuePasswordLink(tx, options.publicUrl, { userId: owner.id, organizationId: organization.id, purpose: 'invitation' })).link
+        : undefined;
+    return { orgId: organization.id, ownerUserId: owner.id, apiKey: secret.key, ownerPasswordLink };
   });
 }

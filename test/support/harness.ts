@@ -2,6 +2,7 @@
  * What test files use to reach the real parts started by global-setup, and to assemble Sigill pieces
  * around them: a data source, a worker on a task queue of the test's own, the API on a free port.
  */
+import { createAccountsContext } from '../../src/accounts/accounts-context';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -129,6 +130,7 @@ export async function startTestApi(
     publicUrl: config.http.publicUrl,
     trustProxy: config.http.trustProxy,
     signing,
+    accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters),
     codec: config.codec,
   });
   const server: RunningServer = await listen(app, { host: '127.0.0.1', port });
