@@ -44,7 +44,10 @@ export interface RouteDefinition<P extends AnyObject, Q extends AnyObject, B ext
    * `public`: no credentials.
    */
   auth: 'principal' | 'signer-session' | 'public';
-  /** For `principal` routes: the permission needed somewhere (403 without it). Folder scope is the use case's. */
+  /**
+   * For `principal` routes: the permission needed (403 for organisation-wide principals without it). For
+   * folder-scoped principals the use case checks it in the object's folder.
+   */
   permission?: Permission;
   /** Requests per client IP per window; checked before credentials and body. */
   rateLimit?: RateLimitPolicy;
@@ -135,7 +138,11 @@ export function mountRoute(
     // Credentials first: nobody gets a large body parsed without a valid key.
     async (ctx, next) => {
       ctx.state.principal = route.auth === 'principal' ? await authenticate(ctx) : undefined;
-      if (route.permission) requirePermission(ctx.state.principal as Principal, route.permission);
+      // An organisation-wide principal without the permission is refused here, before any lookup. A
+      // folder-scoped one is judged by the use case against the object's folder (404 where it cannot see,
+      // 403 where it sees but may not act), so the answer about an unseen object never differs from 404.
+      const principal = ctx.state.principal as Principal | undefined;
+      if (route.permission && principal?.folders === undefined) requirePermission(principal!, route.permission);
       await next();
     },
     async (ctx, next) => {
