@@ -11,9 +11,16 @@ const swc = [
   },
 ];
 
+// openid-client and its dependencies ship ESM only. Node 20 can require(esm), but jest on Node < 24.9
+// loads modules through its own CJS loader, so these packages are compiled to CJS like our sources.
+const esmOnlyPackages = ['openid-client', 'oauth4webapi', 'jose'];
+const swcEsm = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, '^.+\\.m?js$': swcEsm },
+  // Everything else under node_modules stays untransformed (the default).
+  transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
   globalSetup: '<rootDir>/test/support/global-setup.ts',

@@ -11,7 +11,8 @@ import type { AccountsContext } from '../accounts/accounts-context';
 import { describeSession, passwordLogin, signOut, verifyDeviceCode, type LoginOutcome } from '../accounts/login';
 import { describePasswordLink, requestPasswordReset, setPasswordWithLink } from '../accounts/password-links';
 import { authenticateSession, csrfTokenMatches } from '../accounts/sessions';
-import { oidcProviderNames } from '../config';
+import { oidcProviderNames, type OidcProviderName } from '../config';
+import { OidcLogin, oidcCookieLifetimeMs, oidcCookieName } from '../accounts/oidc-login';
 import { AppError } from '../errors';
 import { escapeHtml, htmlPage } from './html';
 import { rateLimit } from './rate-limit';
@@ -107,6 +108,51 @@ export function mountLoginPages(router: Router, accounts: AccountsContext): void
       finish(ctx, await passwordLogin(accounts, { email: email.slice(0, 254), password: password.slice(0, 256), deviceCookie: deviceCookie(ctx), origin: origin(ctx) }));
     }),
   );
+
+  // Google and Microsoft: leave for the provider, come back to the callback (browser navigations, not JSON).
+  const oidc = new OidcLogin(accounts);
+  const providerOf = (ctx: Context): OidcProviderName => {
+    const provider = oidcProviderNames.find((name) => name === ctx.params.provider);
+    if (!provider || !oidc.enabled(provider)) throw new AppError('not_found', 'This sign-in provider is not configured here.');
+    return provider;
+  };
+  const oidcCookie = (maxAgeMs: number) => ({
+    httpOnly: true,
+    sameSite: 'lax' as const, // the provider sends the browser back with a top-level GET: Lax cookies come along
+    secure: accounts.auth.secureCookies,
+    path: '/v1/auth/oidc',
+    overwrite: true,
+    maxAge: maxAgeMs,
+  });
+  router.get('/v1/auth/oidc/:provider', loginLimit, async (ctx) => {
+    await onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message), async () => {
+      const started = await oidc.start(providerOf(ctx));
+      if (accounts.auth.secureCookies) ctx.cookies.secure = true;
+      ctx.cookies.set(oidcCookieName, started.cookie, oidcCookie(oidcCookieLifetimeMs));
+      ctx.redirect(started.authorizationUrl);
+    });
+  });
+  router.get('/v1/auth/oidc/:provider/callback', loginLimit, async (ctx) => {
+    await onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message), async () => {
+      const provider = providerOf(ctx);
+      const cookie = ctx.cookies.get(oidcCookieName);
+      if (accounts.auth.secureCookies) ctx.cookies.secure = true;
+      ctx.cookies.set(oidcCookieName, '', oidcCookie(0));
+      const outcome = await oidc.finish(provider, {
+        // As the provider saw it: the redirect URI registered there is under PUBLIC_URL.
+        callbackUrl: new URL(ctx.originalUrl, `${accounts.publicUrl}/`),
+        cookie,
+        deviceCookie: deviceCookie(ctx),
+        origin: origin(ctx),
+      });
+      if (outcome.kind === 'device-code-required') {
+        ctx.redirect(`/login/code?${new URLSearchParams({ challenge: outcome.challengeId, sentTo: outcome.sentTo })}`);
+        ctx.status = 303;
+        return;
+      }
+      finish(ctx, outcome);
+    });
+  });
 
   router.get('/login/code', (ctx) => {
     const challengeId = String(ctx.query.challenge ?? '');

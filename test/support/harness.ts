@@ -111,10 +111,12 @@ export async function startTestApi(
     taskQueue?: string;
     /** Where the API logs go (default: silent); a test can capture them to check what they contain. */
     log?: Logger;
+    /** A port chosen beforehand (e.g. registered as a redirect URI at an identity provider); default: any free one. */
+    port?: number;
   } = {},
 ): Promise<TestApi> {
   // The port is chosen first so that PUBLIC_URL, and with it every link in an email, points at this API.
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const config = testConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...options.env });
   const adapters = createAdapters(config);
   const signing = await createSigningContext(config, dataSource, adapters);
