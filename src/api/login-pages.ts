@@ -156,7 +156,9 @@ export function mountLoginPages(router: Router, accounts: AccountsContext): void
 
   router.get('/login/code', (ctx) => {
     const challengeId = String(ctx.query.challenge ?? '');
-    const sentTo = String(ctx.query.sentTo ?? 'your phone or email');
+    // Only a masked address as this service writes them: a link cannot make the page say anything else.
+    const given = String(ctx.query.sentTo ?? '');
+    const sentTo = /^(\+\d{2}•+\d{2}|[^\s@<>]•••@[A-Za-z0-9.-]+)$/.test(given) ? given : 'your phone or email';
     html(ctx, 200, 'Check your phone', codeForm(challengeId, sentTo));
   });
   router.post('/login/code', codeLimit, formBody, async (ctx) => {

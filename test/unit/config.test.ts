@@ -70,6 +70,28 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ TSA_URL: 'tsa.example.test' })).toThrow(/TSA_URL must be an http/);
   });
 
+  test('sign-in: cookies are Secure behind an https PUBLIC_URL; each OpenID provider is on with its client id', () => {
+    const defaults = parseConfig({});
+    expect(defaults.auth).toEqual({ secureCookies: false, oidc: { google: undefined, microsoft: undefined } });
+    const configured = parseConfig({
+      PUBLIC_URL: 'https://sign.example.com',
+      OIDC_GOOGLE_CLIENT_ID: 'g-id',
+      OIDC_GOOGLE_CLIENT_SECRET: 'g-secret',
+      OIDC_MICROSOFT_CLIENT_ID: 'm-id',
+      OIDC_MICROSOFT_CLIENT_SECRET: 'm-secret',
+      OIDC_MICROSOFT_ISSUER: 'https://login.microsoftonline.com/tenant/v2.0/',
+    });
+    expect(configured.auth).toEqual({
+      secureCookies: true,
+      oidc: {
+        google: { issuer: 'https://accounts.google.com', clientId: 'g-id', clientSecret: 'g-secret' },
+        microsoft: { issuer: 'https://login.microsoftonline.com/tenant/v2.0', clientId: 'm-id', clientSecret: 'm-secret' },
+      },
+    });
+    expect(() => parseConfig({ OIDC_GOOGLE_CLIENT_ID: 'g-id' })).toThrow(/OIDC_GOOGLE_CLIENT_SECRET is required/);
+    expect(() => parseConfig({ OIDC_MICROSOFT_CLIENT_ID: 'm-id', OIDC_MICROSOFT_CLIENT_SECRET: 's' })).toThrow(/OIDC_MICROSOFT_ISSUER is required/);
+  });
+
   test('an empty variable counts as unset', () => {
     expect(parseConfig({ DATABASE_URL: '', PORT: '' }).database.mode).toBe('embedded');
   });

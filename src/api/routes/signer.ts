@@ -22,6 +22,9 @@ function presentRound(state: { status: z.infer<typeof roundBody>['status']; sign
   return { status: state.status, signers: state.signers.map(({ id, status, signedAt }) => ({ id, status, signedAt })) };
 }
 
+/** PIN entries per client IP per 15 minutes (generous: a whole office may sign from one address). */
+export const pinRateLimit = { points: 60, windowSeconds: 15 * 60 };
+
 /** The signer side (R1): no API key, the personal link and PIN identify the signer. */
 export function signerRoutes(context: SigningContext, temporal: TemporalTarget) {
   return [
@@ -31,6 +34,8 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       summary: 'Open a personal signing link with its PIN',
       tag: 'Signer',
       auth: 'public',
+      // Each link locks itself after 5 wrong PINs; this bounds one address trying PINs across many links.
+      rateLimit: pinRateLimit,
       body: z.strictObject({
         token: z.string().min(1).max(200),
         pin: z.string().regex(/^\d{6}$/, 'must be the 6-digit PIN'),
