@@ -10,7 +10,9 @@ import path from 'node:path';
 import { isProcessAlive, readProcessLock } from '../../src/adapters/process-lock';
 import { isPortOpen } from '../../src/adapters/wait-for-port';
 import { freePort } from '../support/free-port';
+import { TestBrowser } from '../support/browser';
 import { harness } from '../support/harness';
+import { deviceCodeIn } from '../support/members';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
@@ -101,6 +103,24 @@ test('first start: ready with no configuration, dev key works, org create joins 
   const key = devApiKey();
   expect(run.output()).toContain(key);
 
+  // The banner's link lets the development owner choose a password; the sign-in page is there.
+  const ownerLink = /(http\S+\/login\/password\?token=\S+)/.exec(run.output())?.[1];
+  expect(ownerLink).toBeDefined();
+  const passwordPage = await fetch(`${baseUrl}${new URL(ownerLink!).pathname}${new URL(ownerLink!).search}`);
+  expect(passwordPage.status).toBe(200);
+  expect(await passwordPage.text()).toContain('dev@sigill.localhost');
+  // ... and signs in on the embedded database, the new-browser code arriving in the mail outbox.
+  const owner = new TestBrowser(baseUrl);
+  const token = new URL(ownerLink!).searchParams.get('token')!;
+  expect((await owner.submit('/login/password', { token, password: 'development passphrase' })).status).toBe(200);
+  const codePage = await owner.submit('/login', { email: 'dev@sigill.localhost', password: 'development passphrase' });
+  const challengeId = /name="challengeId" value="([^"]+)"/.exec(codePage.text)?.[1];
+  expect(challengeId).toBeDefined();
+  const mail = fs.readFileSync(path.join(env.DATA_DIR!, 'outbox', 'mail', `device-code-${challengeId}.eml`), 'utf8');
+  const signedIn = await owner.submit('/login/code', { challengeId: challengeId!, code: deviceCodeIn(mail) });
+  expect(signedIn.status).toBe(303);
+  expect((await owner.call('/v1/auth/session')).body.organization).toMatchObject({ name: 'Development', role: 'owner' });
+
   const probe = await authorized(key, '/v1/diagnostics/probes', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -116,8 +136,9 @@ test('first start: ready with no configuration, dev key works, org create joins 
     encoding: 'utf8',
   });
   expect(cli.status).toBe(0);
-  const created = JSON.parse(cli.stdout) as { orgId: string; apiKey: string };
-  expect(Object.keys(created).sort()).toEqual(['apiKey', 'orgId']);
+  const created = JSON.parse(cli.stdout) as { orgId: string; apiKey: string; ownerPasswordLink: string };
+  expect(Object.keys(created).sort()).toEqual(['apiKey', 'orgId', 'ownerPasswordLink']);
+  expect(created.ownerPasswordLink).toMatch(/\/login\/password\?token=sgp_/);
   // The new organisation's key is valid, and sees nothing of the dev organisation.
   expect((await authorized(created.apiKey, `/v1/diagnostics/probes/${probeId}`)).status).toBe(404);
   expect((await authorized(key, `/v1/diagnostics/probes/${probeId}`)).status).toBe(200);
@@ -155,7 +176,11 @@ test('`org create` without a running service opens the embedded database itself;
     encoding: 'utf8',
   });
   expect(ok.status).toBe(0);
-  expect(JSON.parse(ok.stdout)).toEqual({ orgId: expect.any(String), apiKey: expect.stringMatching(/^sgl_/) });
+  expect(JSON.parse(ok.stdout)).toEqual({
+    orgId: expect.any(String),
+    apiKey: expect.stringMatching(/^sgl_/),
+    ownerPasswordLink: expect.stringMatching(/\/login\/password\?token=sgp_/),
+  });
 
   const bad = spawnSync(tsx, ['src/cli.ts', 'org', 'create', '--name', 'Gamma', '--owner-email', 'not-an-email'], {
     cwd: projectRoot,
