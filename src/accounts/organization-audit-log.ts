@@ -7,6 +7,7 @@
  * an administrator who can list members.
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
 import { OrganizationAuditEvent } from '../database/entities';
 import { canonicalJson, canonicalOrganizationAuditRecordParts, organizationAuditEventHash } from '../signing/audit-chain';
@@ -50,12 +51,11 @@ const maxAppendAttempts = 100;
 
 /**
  * Appends one event at the organisation's next position, its hash computed by PostgreSQL from the record
- * built here (as for request trails: the database alone knows the position and previous hash). A concurrent
- * append that took the position first makes this one try again; inside a caller's transaction a savepoint
- * keeps that from aborting it, so an admin change and its audit entry commit together.
+ * built here (as for request trails: the database alone knows the position and previous hash), retried when
+ * a concurrent append took the position (src/database/chain-append.ts). Works inside a caller's transaction, so
+ * an admin change and its audit entry commit together.
  */
 export async function recordOrganizationEvent(db: DataSource | EntityManager, event: NewOrganizationEvent): Promise<void> {
-  const inTransaction = 'queryRunner' in db && db.queryRunner?.isTransactionActive === true;
   const stored = {
     organizationId: event.organizationId,
     type: event.type,
@@ -67,9 +67,8 @@ export async function recordOrganizationEvent(db: DataSource | EntityManager, ev
   };
   const { prefix, suffix } = canonicalOrganizationAuditRecordParts(stored);
   for (let attempt = 1; ; attempt++) {
-    try {
-      if (inTransaction) await db.query(`SAVEPOINT sigill_org_audit_append`);
-      await queryReturning(
+    const appended = await tryChainAppend(db, 'organization_audit_events_pkey', () =>
+      queryReturning(
         db,
         `WITH last AS (
            SELECT e.sequence, e.hash FROM organization_audit_events e WHERE e.organization_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
@@ -92,15 +91,10 @@ export async function recordOrganizationEvent(db: DataSource | EntityManager, ev
           prefix,
           suffix,
         ],
-      );
-      if (inTransaction) await db.query(`RELEASE SAVEPOINT sigill_org_audit_append`);
-      return;
-    } catch (error) {
-      if (inTransaction) await db.query(`ROLLBACK TO SAVEPOINT sigill_org_audit_append; RELEASE SAVEPOINT sigill_org_audit_append`);
-      const { code, constraint } = error as { code?: string; constraint?: string };
-      const lostRace = code === '23505' && constraint === 'organization_audit_events_pkey';
-      if (!lostRace || attempt >= maxAppendAttempts) throw error;
-    }
+      ),
+    );
+    if (appended !== lostRace) return;
+    if (attempt >= maxAppendAttempts) throw new Error(`organisation audit event ${event.type} lost the race for its position ${attempt} times`);
   }
 }
 

@@ -9,6 +9,7 @@
  * first event where the chain breaks after someone changed rows behind the database's back.
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
 import { AuditEvent, SigningRequest } from '../database/entities';
 import { auditEventHash, canonicalAuditRecordParts, canonicalJson } from './audit-chain';
@@ -65,7 +66,6 @@ const maxAppendAttempts = 100;
  * savepoint keeps a lost race from aborting it.
  */
 export async function recordAuditEvent(db: DataSource | EntityManager, event: NewAuditEvent): Promise<void> {
-  const inTransaction = 'queryRunner' in db && db.queryRunner?.isTransactionActive === true;
   // Exactly what PostgreSQL will store and return: the hash covers what verification reads back.
   const stored = {
     requestId: canonicalUuid(event.requestId),
@@ -95,10 +95,8 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
     suffix,
   ];
   for (let attempt = 1; ; attempt++) {
-    let appended: Array<{ event_key: string }>;
-    try {
-      if (inTransaction) await db.query(`SAVEPOINT sigill_audit_append`);
-      appended = await queryReturning<{ event_key: string }>(
+    const appended = await tryChainAppend(db, 'audit_events_chain_key', () =>
+      queryReturning<{ event_key: string }>(
         db,
         `WITH last AS (
            SELECT e.sequence, e.hash FROM audit_events e WHERE e.request_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
@@ -115,13 +113,10 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
          ON CONFLICT (request_id, event_key) DO NOTHING
          RETURNING event_key`,
         parameters,
-      );
-      if (inTransaction) await db.query(`RELEASE SAVEPOINT sigill_audit_append`);
-    } catch (error) {
-      if (inTransaction) await db.query(`ROLLBACK TO SAVEPOINT sigill_audit_append; RELEASE SAVEPOINT sigill_audit_append`);
-      const { code, constraint } = error as { code?: string; constraint?: string };
-      const lostRace = code === '23505' && constraint === 'audit_events_chain_key';
-      if (!lostRace || attempt >= maxAppendAttempts) throw error;
+      ),
+    );
+    if (appended === lostRace) {
+      if (attempt >= maxAppendAttempts) throw new Error(`audit event ${event.eventKey} lost the race for its position ${attempt} times`);
       continue;
     }
     if (appended.some((row) => row.event_key === stored.eventKey)) return;

@@ -258,3 +258,27 @@ describe('sessions', () => {
     expect(wrong.text).toContain('Wrong email or password');
   });
 });
+
+describe('organisation audit log', () => {
+  test('concurrent admin actions each get their own position in one intact chain', async () => {
+    const org = await createTestOrganization(dataSource);
+    const key = apiClient(() => api.url, () => org.apiKey);
+    const made = await Promise.all(Array.from({ length: 8 }, (_, i) => key('/v1/folders', { body: { name: `Parallel ${i}` } })));
+    expect(made.map((response) => response.status)).toEqual(Array(8).fill(201));
+    const log = (await key('/v1/audit-log')).body;
+    expect(log.chain.valid).toBe(true);
+    expect(log.events.map((event: Json) => event.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(new Set(log.events.map((event: Json) => event.detail.folderId))).toEqual(new Set(made.map((response) => response.body.id)));
+
+    // Rows edited behind the service's back break the chain where they were changed.
+    await dataSource.query(`ALTER TABLE organization_audit_events DISABLE TRIGGER organization_audit_events_append_only`);
+    try {
+      await dataSource.query(`UPDATE organization_audit_events SET actor = 'user:someone-else' WHERE organization_id = $1 AND sequence = 5`, [org.orgId]);
+    } finally {
+      await dataSource.query(`ALTER TABLE organization_audit_events ENABLE TRIGGER organization_audit_events_append_only`);
+    }
+    const broken = (await key('/v1/audit-log')).body;
+    expect(broken.chain).toMatchObject({ valid: false, firstBrokenEvent: { sequence: 5, reason: 'hash_mismatch' } });
+    await expect(dataSource.query(`DELETE FROM organization_audit_events WHERE organization_id = $1`, [org.orgId])).rejects.toThrow(/append-only/);
+  });
+});
