@@ -24,8 +24,6 @@ export interface AccountsContext {
     deviceCookie: Buffer;
     /** Signs the short-lived cookie that carries an OpenID Connect login's state, nonce and PKCE verifier. */
     oidcState: Buffer;
-    /** Keys the failed-login counter per email without storing the email. */
-    loginThrottle: Buffer;
   };
 }
 
@@ -39,19 +37,18 @@ export async function createAccountsContext(
   adapters: Pick<Adapters, 'mailer' | 'smsSender' | 'keyService'>,
 ): Promise<AccountsContext> {
   const secret = await loadDeploymentSecret(dataSource, adapters.keyService);
-  const loginThrottleKey = deriveKey(secret, 'login-throttle');
   return {
     dataSource,
     mailer: adapters.mailer,
     sms: adapters.smsSender,
     publicUrl: options.publicUrl,
     auth: options.auth,
-    throttle: new LoginThrottle(dataSource, loginThrottleKey),
+    // Keys the failed-login counter per email without storing the email.
+    throttle: new LoginThrottle(dataSource, deriveKey(secret, 'login-throttle')),
     keys: {
       deviceCode: deriveKey(secret, 'device-code'),
       deviceCookie: deriveKey(secret, 'device-cookie'),
       oidcState: deriveKey(secret, 'oidc-state'),
-      loginThrottle: loginThrottleKey,
     },
   };
 }

@@ -35,18 +35,34 @@ export interface ChainedAuditFields {
 
 /** The canonical record around its sequence number: `${prefix}${sequence}${suffix}`. */
 export function canonicalAuditRecordParts(fields: Omit<ChainedAuditFields, 'sequence'>): { prefix: string; suffix: string } {
-  const member = (key: string, value: unknown) => `${JSON.stringify(key)}:${canonicalJson(value)}`;
-  const before = [
-    member('actor', fields.actor),
-    member('channel', fields.channel),
-    member('detail', fields.detail ?? null),
-    member('event_key', fields.eventKey),
-    member('ip', fields.ip),
-    member('occurred_at', fields.occurredAt.toISOString()),
-    member('request_id', fields.requestId),
-  ];
-  const after = [member('signer_id', fields.signerId), member('type', fields.type), member('user_agent', fields.userAgent)];
-  return { prefix: `{${before.join(',')},"sequence":`, suffix: `,${after.join(',')}}` };
+  return partsAroundSequence({
+    actor: fields.actor,
+    channel: fields.channel,
+    detail: fields.detail ?? null,
+    event_key: fields.eventKey,
+    ip: fields.ip,
+    occurred_at: fields.occurredAt.toISOString(),
+    request_id: fields.requestId,
+    signer_id: fields.signerId,
+    type: fields.type,
+    user_agent: fields.userAgent,
+  });
+}
+
+/**
+ * canonicalJson of `record` plus a `sequence` member, split where the sequence number goes: the database,
+ * which alone knows the number when it appends, puts it between the two halves.
+ */
+function partsAroundSequence(record: Record<string, unknown>): { prefix: string; suffix: string } {
+  const keys = [...Object.keys(record), 'sequence'].sort();
+  const member = (key: string) => `${JSON.stringify(key)}:${canonicalJson(record[key])}`;
+  const at = keys.indexOf('sequence');
+  const before = keys.slice(0, at).map(member);
+  const after = keys.slice(at + 1).map(member);
+  return {
+    prefix: `{${[...before, '"sequence":'].join(',')}`,
+    suffix: `${after.length ? ',' : ''}${after.join(',')}}`,
+  };
 }
 
 /** The exact text that is hashed after the previous hash. */
@@ -100,16 +116,15 @@ export interface ChainedOrganizationAuditFields {
 }
 
 export function canonicalOrganizationAuditRecordParts(fields: Omit<ChainedOrganizationAuditFields, 'sequence'>): { prefix: string; suffix: string } {
-  const member = (key: string, value: unknown) => `${JSON.stringify(key)}:${canonicalJson(value)}`;
-  const before = [
-    member('actor', fields.actor),
-    member('detail', fields.detail ?? null),
-    member('ip', fields.ip),
-    member('occurred_at', fields.occurredAt.toISOString()),
-    member('organization_id', fields.organizationId),
-  ];
-  const after = [member('type', fields.type), member('user_agent', fields.userAgent)];
-  return { prefix: `{${before.join(',')},"sequence":`, suffix: `,${after.join(',')}}` };
+  return partsAroundSequence({
+    actor: fields.actor,
+    detail: fields.detail ?? null,
+    ip: fields.ip,
+    occurred_at: fields.occurredAt.toISOString(),
+    organization_id: fields.organizationId,
+    type: fields.type,
+    user_agent: fields.userAgent,
+  });
 }
 
 export function organizationAuditEventHash(prevHash: string | null, fields: ChainedOrganizationAuditFields): string {

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { apiClient, type Json } from '../support/api-client';
 import { TestBrowser } from '../support/browser';
-import { createTestOrganization } from '../support/factories';
+import { createTestOrganization, signingRequestBody } from '../support/factories';
 import { freePort } from '../support/free-port';
 import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { startLocalOidcProvider, type LocalOidcProvider } from '../support/local-oidc-provider';
@@ -63,14 +63,7 @@ afterAll(async () => {
   await dataSource?.destroy();
 });
 
-function requestBody(title: string, folderId?: string) {
-  return {
-    title,
-    ...(folderId ? { folderId } : {}),
-    document: { filename: 'agreement.pdf', contentBase64: pdfBase64 },
-    signers: [{ name: 'Customer', email: `customer-${randomUUID()}@example.test`, pinDelivery: 'sender' }],
-  };
-}
+const requestBody = (title: string, folderId?: string) => signingRequestBody(pdfBase64, title, folderId);
 
 /** Follows Sigill's redirect to the provider, logs in there as `login`, and brings the browser back. */
 async function signInWith(browser: TestBrowser, name: 'google' | 'microsoft', login: string) {

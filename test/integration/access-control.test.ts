@@ -3,10 +3,9 @@
  * touches a signing request answers 404 for objects outside the caller's organisation or folders, and 403
  * for actions outside its permissions; keys can only mint keys within their own scope.
  */
-import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { apiClient, type Json } from '../support/api-client';
-import { createTestOrganization } from '../support/factories';
+import { createTestOrganization, signingRequestBody } from '../support/factories';
 import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { createTestPdf } from '../support/pdf-factories';
 
@@ -26,14 +25,7 @@ afterAll(async () => {
 
 const as = (key: string) => apiClient(() => api.url, () => key);
 
-function requestBody(title: string, folderId?: string) {
-  return {
-    title,
-    ...(folderId ? { folderId } : {}),
-    document: { filename: 'a.pdf', contentBase64: pdfBase64 },
-    signers: [{ name: 'Signer', email: `s-${randomUUID()}@example.test`, pinDelivery: 'sender' }],
-  };
-}
+const requestBody = (title: string, folderId?: string) => signingRequestBody(pdfBase64, title, folderId);
 
 /** Every route that names one signing request, with the status a caller outside its scope must get. */
 function requestRoutes(id: string, signerId: string): Array<[string, { method?: string; body?: unknown }]> {

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { apiClient, type Json } from '../support/api-client';
 import type { BrowserResponse } from '../support/browser';
-import { createTestOrganization } from '../support/factories';
+import { createTestOrganization, signingRequestBody } from '../support/factories';
 import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { goodPassword, inviteMember, outboxMessage, passwordLinkIn, signIn, tokenOf } from '../support/members';
 import { createTestPdf } from '../support/pdf-factories';
@@ -45,14 +45,7 @@ const as = (key: string) => apiClient(() => api.url, () => key);
 const anonymous = () => apiClient(() => api.url, () => null);
 const uniqueEmail = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.test`;
 
-function requestBody(title: string, folderId?: string) {
-  return {
-    title,
-    ...(folderId ? { folderId } : {}),
-    document: { filename: 'a.pdf', contentBase64: pdfBase64 },
-    signers: [{ name: 'Signer', email: `s-${randomUUID()}@example.test`, pinDelivery: 'sender' }],
-  };
-}
+const requestBody = (title: string, folderId?: string) => signingRequestBody(pdfBase64, title, folderId);
 
 /** Every route that names one signing request (as in access-control.test.ts). */
 function requestRoutes(request: Json): Array<[string, Init]> {

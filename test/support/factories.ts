@@ -12,3 +12,13 @@ export function createTestOrganization(
     ownerEmail: overrides.ownerEmail ?? `owner-${unique}@example.test`,
   });
 }
+
+/** The JSON body of a one-signer request (PIN to the sender), optionally filed in `folderId`. */
+export function signingRequestBody(pdfBase64: string, title: string, folderId?: string) {
+  return {
+    title,
+    ...(folderId ? { folderId } : {}),
+    document: { filename: 'agreement.pdf', contentBase64: pdfBase64 },
+    signers: [{ name: 'Signer', email: `signer-${randomUUID()}@example.test`, pinDelivery: 'sender' }],
+  };
+}

@@ -3,6 +3,7 @@ import type { Context } from 'koa';
 import type { AccountsContext } from '../../accounts/accounts-context';
 import { describeSession, passwordLogin, signOut, verifyDeviceCode, type LoginOutcome, type RequestOrigin } from '../../accounts/login';
 import { requestPasswordReset, setPasswordWithLink } from '../../accounts/password-links';
+import { memberRoles } from '../../accounts/members';
 import { maxPasswordLength } from '../../accounts/passwords';
 import type { UserPrincipal } from '../../accounts/sessions';
 import { AppError } from '../../errors';
@@ -11,7 +12,7 @@ import { defineRoute } from '../route';
 import { clearSessionCookie, deviceCookie, setSignInCookies } from '../session-cookies';
 
 const email = z.email('must be an email address').max(254);
-const role = z.enum(['owner', 'admin', 'member', 'viewer']);
+const role = z.enum(memberRoles);
 
 export const sessionBody = z.object({
   user: z.object({ id: z.uuid(), email: z.string(), name: z.string().nullable() }),
