@@ -14,7 +14,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { Client } from 'pg';
 import { startOrJoinEmbeddedPostgres } from '../../src/adapters/embedded-postgres';
 import { findExecutable } from '../../src/adapters/find-executable';
 import { startOrJoinEmbeddedTemporal, temporalInstallHint } from '../../src/adapters/temporal-dev-server';
@@ -23,6 +22,7 @@ import { failureConverterPath } from '../../src/adapters/data-converter';
 import { createDataSource, runMigrations } from '../../src/database/data-source';
 import { createLogger } from '../../src/logger';
 import { freePort } from './free-port';
+import { createServerDatabase } from './server-database';
 
 export interface HarnessState {
   stop(): Promise<void>;
@@ -104,20 +104,9 @@ async function startDatabase(workDir: string, stops: Array<() => Promise<void>>)
     return db.url;
   }
   // A database of our own per run: no run depends on what an earlier one left behind.
-  const name = `sigill_test_${randomBytes(6).toString('hex')}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  stops.push(async () => {
-    const dropper = new Client({ connectionString: serverUrl });
-    await dropper.connect();
-    await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await dropper.end();
-  });
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
+  const database = await createServerDatabase(serverUrl, 'sigill_test');
+  stops.push(() => database.drop());
+  return database.url;
 }
 
 async function bundleWorkflows(workDir: string): Promise<string> {

@@ -3,18 +3,17 @@
  * different key service (KMS): the deployment secret in the shared database is wrapped by the run's local
  * master key, which a KMS-configured process cannot unwrap — as two deployments could not share one.
  *
- * Same kind of server as the run's: a fresh `sigill_test_<random>_<suffix>` database on DATABASE_URL's
+ * Same kind of server as the run's: a fresh `sigill_test_<suffix>_<random>` database on DATABASE_URL's
  * server when it is set (dropped by `stop`), else a second embedded PGlite on a free port, run as a child
  * process (embedded-postgres-process.ts: PGlite cannot load inside jest's VM).
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { Client } from 'pg';
 import type { DataSource } from 'typeorm';
 import { projectRoot } from '../../src/adapters/find-executable';
 import { createDataSource, runMigrations } from '../../src/database/data-source';
 import { freePort } from './free-port';
+import { createServerDatabase } from './server-database';
 import { harness, testLog } from './harness';
 import { waitFor } from './wait-for';
 
@@ -25,7 +24,9 @@ export interface IsolatedDatabase {
 
 export async function startIsolatedDatabase(suffix: string): Promise<IsolatedDatabase> {
   if (!/^[a-z0-9_]{1,20}$/.test(suffix)) throw new Error(`database suffix must be lower-case letters, digits or _: ${suffix}`);
-  const { url, drop } = process.env.DATABASE_URL ? await createOnServer(process.env.DATABASE_URL, suffix) : await startEmbedded(suffix);
+  const { url, drop } = process.env.DATABASE_URL
+    ? await createServerDatabase(process.env.DATABASE_URL, `sigill_test_${suffix}`)
+    : await startEmbedded(suffix);
   try {
     // Migrations on a pool of one, as the service does: they hold an advisory lock on their own connection.
     const migrator = await createDataSource(url, { poolSize: 1 }).initialize();
@@ -42,31 +43,6 @@ export async function startIsolatedDatabase(suffix: string): Promise<IsolatedDat
     await drop();
     throw error;
   }
-}
-
-async function createOnServer(serverUrl: string, suffix: string) {
-  const name = `sigill_test_${randomBytes(6).toString('hex')}_${suffix}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      const dropper = new Client({ connectionString: serverUrl });
-      await dropper.connect();
-      try {
-        await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      } finally {
-        await dropper.end();
-      }
-    },
-  };
 }
 
 async function startEmbedded(suffix: string) {

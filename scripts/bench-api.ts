@@ -1,0 +1,287 @@
+/**
+ * `npm run bench:api`: how much a status read (`GET /v1/signing-requests/:id`) costs compared with a bare
+ * Koa route returning the same JSON bytes, under the same load, in one run. Prints a table and ratios; it
+ * asserts nothing about timings and exits non-zero only on errors (non-2xx answers, a part failing to start).
+ *
+ * Production topology on one machine: a Temporal dev server, a fresh database on DATABASE_URL's PostgreSQL
+ * (default postgres://postgres@127.0.0.1:5432/postgres, dropped at the end), the worker (`src/worker.ts`)
+ * and the API (`src/main.ts api`) as one child process each, the bare Koa app (`bench-bare-koa.ts`) in a
+ * child process too; autocannon runs in this process. Everything is stopped and removed at the end, on
+ * errors and on Ctrl-C too.
+ *
+ *   npm run bench:api [-- --duration SECONDS] [-- --quick] [-- --rounds N] [-- --connections N]
+ */
+import autocannon from 'autocannon';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startOrJoinEmbeddedTemporal } from '../src/adapters/temporal-dev-server';
+import { createDataSource, runMigrations } from '../src/database/data-source';
+import { ShutdownSequence } from '../src/lifecycle';
+import { createLogger } from '../src/logger';
+import { apiClient } from '../test/support/api-client';
+import { startTsxProcess, type ChildProcess } from '../test/support/child-process';
+import { createTestOrganization } from '../test/support/factories';
+import { freePort } from '../test/support/free-port';
+import { createTestPdf } from '../test/support/pdf-factories';
+import { createServerDatabase } from '../test/support/server-database';
+import { waitFor } from '../test/support/wait-for';
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '10' },
+  },
+});
+const durationSeconds = flags.quick ? 2 : positive('duration', flags.duration);
+const warmupSeconds = flags.quick ? 1 : 3;
+const roundCount = positive('rounds', flags.rounds);
+const connections = positive('connections', flags.connections);
+// Targets take turns in short slices, so a slow phase of the machine (a Temporal compaction, another job)
+// hits all of them alike rather than one target's whole measurement.
+const slices = Math.max(1, Math.round(durationSeconds / 2));
+
+function positive(name: string, value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`--${name} must be a positive whole number, not ${value}`);
+  return number;
+}
+
+const log = createLogger('warn');
+const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+interface Target {
+  name: string;
+  url: string;
+  paths: string[];
+}
+
+/** One target's responses over all its slices: autocannon's own histograms cannot be merged across runs. */
+interface Sample {
+  latenciesMs: number[];
+  seconds: number;
+  non2xx: number;
+  errors: number;
+}
+
+interface Stack {
+  apiUrl: string;
+  apiKey: string;
+  requestPaths: string[];
+  bareUrl: string;
+}
+
+async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigill-bench-'));
+  shutdown.add('temp dir', () => fs.rmSync(workDir, { recursive: true, force: true }));
+  const start = (child: ChildProcess, name: string) => {
+    children.push({ name, process: child });
+    shutdown.add(name, () => child.stop());
+  };
+
+  const [temporal, database] = await Promise.all([
+    (async () => {
+      const dbFile = path.join(workDir, 'temporal', 'temporal.db');
+      const ports = { port: await freePort(), uiPort: await freePort() };
+      const server = await startOrJoinEmbeddedTemporal({ cliPath: process.env.TEMPORAL_CLI_PATH, ...ports, dbFile, namespace: 'default' }, log);
+      shutdown.add('temporal', () => server.stop());
+      return server;
+    })(),
+    (async () => {
+      const db = await createServerDatabase(serverUrl, 'sigill_bench');
+      shutdown.add('database', () => db.drop());
+      return db;
+    })(),
+  ]);
+
+  // Migrations on a pool of one, as the service does; the organisation is made the way tests make it.
+  const dataSource = await createDataSource(database.url, { poolSize: 1 }).initialize();
+  const organization = await (async () => {
+    await runMigrations(dataSource, log);
+    return createTestOrganization(dataSource);
+  })().finally(() => dataSource.destroy());
+
+  const apiPort = await freePort();
+  // Exactly these settings, nothing from the developer's shell (an S3 bucket, an SMTP server): every other
+  // part runs on its default under DATA_DIR.
+  const env = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    DATA_DIR: path.join(workDir, 'data'),
+    PORT: String(apiPort),
+    PUBLIC_URL: `http://127.0.0.1:${apiPort}`,
+    LOG_LEVEL: 'warn',
+    MIGRATE_ON_START: 'false',
+  };
+  // The worker first: it creates the master key in the shared DATA_DIR that the API then reads.
+  const worker = startTsxProcess('the worker', 'src/worker.ts', [], env);
+  start(worker, 'worker');
+  await worker.waitForOutput(/Sigill is running/, 120_000);
+  const api = startTsxProcess('the API', 'src/main.ts', ['api'], env);
+  start(api, 'api');
+  await api.waitForOutput(/Sigill is running/, 120_000);
+  const apiUrl = env.PUBLIC_URL;
+
+  const call = apiClient(() => apiUrl, () => organization.apiKey);
+  const pdf = Buffer.from(await createTestPdf()).toString('base64');
+  const requestPaths: string[] = [];
+  for (let i = 1; i <= roundCount; i++) {
+    const created = await call('/v1/signing-requests', {
+      body: {
+        title: `Bench round ${i}`,
+        document: { filename: 'agreement.pdf', contentBase64: pdf },
+        signers: [1, 2].map((n) => ({ name: `Signer ${n}`, email: `signer-${n}-${i}@example.test`, pinDelivery: 'sender' })),
+      },
+    });
+    if (created.status !== 201) throw new Error(`creating round ${i} answered ${created.status}: ${JSON.stringify(created.body)}`);
+    requestPaths.push(`/v1/signing-requests/${created.body.id}`);
+  }
+
+  // Measure steady state: every signer invited, so the answers no longer change while we read them.
+  const bodies: Record<string, string> = {};
+  for (const requestPath of requestPaths) {
+    bodies[requestPath] = await waitFor(`${requestPath} to show both signers invited`, async () => {
+      const response = await fetch(apiUrl + requestPath, { headers: { authorization: `Bearer ${organization.apiKey}` } });
+      const text = await response.text();
+      if (response.status !== 200) throw new Error(`GET ${requestPath} answered ${response.status}: ${text}`);
+      const status = JSON.parse(text) as { status: string; signers: Array<{ status: string }> };
+      return status.status === 'pending' && status.signers.every((signer) => signer.status === 'invited') && text;
+    }, 60_000);
+  }
+  const bodiesFile = path.join(workDir, 'bare-bodies.json');
+  fs.writeFileSync(bodiesFile, JSON.stringify(bodies));
+  const barePort = await freePort();
+  const bare = startTsxProcess('the bare Koa app', 'scripts/bench-bare-koa.ts', [String(barePort), bodiesFile]);
+  start(bare, 'bare koa');
+  await bare.waitForOutput(/listening/, 60_000);
+
+  return { apiUrl, apiKey: organization.apiKey, requestPaths, bareUrl: `http://127.0.0.1:${barePort}` };
+}
+
+function load(target: Target, seconds: number, headers: Record<string, string>, sample: Sample): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      // Each connection cycles through the paths: every round is read in turn.
+      { url: target.url, connections, duration: seconds, headers, requests: target.paths.map((p) => ({ method: 'GET', path: p })) },
+      (error, result) => {
+        if (error) return reject(error);
+        sample.seconds += result.duration;
+        sample.errors += result.errors;
+        resolve();
+      },
+    );
+    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
+      sample.latenciesMs.push(responseTimeMs);
+      if (statusCode < 200 || statusCode > 299) sample.non2xx++;
+    });
+  });
+}
+
+function percentile(sorted: number[], fraction: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]! : NaN;
+}
+
+function summarize(sample: Sample) {
+  const sorted = [...sample.latenciesMs].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), perSecond: sample.latenciesMs.length / sample.seconds, ...sample };
+}
+
+function commitDescription(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head} (with uncommitted changes in src/)` : head;
+  } catch {
+    return 'unknown (not a git checkout)';
+  }
+}
+
+async function bench(stack: Stack): Promise<boolean> {
+  const headers = { authorization: `Bearer ${stack.apiKey}` };
+  const targets: Target[] = [
+    { name: 'Sigill GET /v1/signing-requests/:id', url: stack.apiUrl, paths: stack.requestPaths },
+    { name: 'bare Koa, same JSON bytes', url: stack.bareUrl, paths: stack.requestPaths },
+    { name: 'Sigill GET /healthz (reference)', url: stack.apiUrl, paths: ['/healthz'] },
+  ];
+  const empty = (): Sample => ({ latenciesMs: [], seconds: 0, non2xx: 0, errors: 0 });
+  const warmups = targets.map(empty);
+  const samples = targets.map(empty);
+  process.stderr.write(`warming up (${warmupSeconds} s per target), then ${durationSeconds} s per target in ${slices} alternating slices…\n`);
+  for (const [i, target] of targets.entries()) await load(target, warmupSeconds, headers, warmups[i]!);
+  for (let slice = 0; slice < slices; slice++) {
+    // Alternate the order too, so no target always runs right after the same other one.
+    const order = slice % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
+    for (const i of order) await load(targets[i]!, durationSeconds / slices, headers, samples[i]!);
+  }
+
+  const results = samples.map(summarize);
+  const ms = (value: number) => value.toFixed(value < 10 ? 2 : 1);
+  const rows = [
+    ['target', 'p50 ms', 'p99 ms', 'req/s', 'non-2xx', 'errors'],
+    ...results.map((r, i) => [targets[i]!.name, ms(r.p50), ms(r.p99), r.perSecond.toFixed(0), String(r.non2xx), String(r.errors)]),
+  ];
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const line = (row: string[]) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ');
+
+  const [sigill, bare] = results as [ReturnType<typeof summarize>, ReturnType<typeof summarize>];
+  const p99Ratio = sigill.p99 / bare.p99;
+  const output = [
+    '',
+    `Sigill API benchmark at ${commitDescription()}`,
+    `Topology: Temporal dev server, PostgreSQL database on ${new URL(serverUrl).host}, ` +
+      'worker and API one child process each, bare Koa a child process; autocannon in the benchmark process.',
+    `Load: ${connections} connections, ${durationSeconds} s per target (${warmupSeconds} s warm-up), ${stack.requestPaths.length} pending two-signer rounds read in turn.`,
+    '',
+    line(rows[0]!),
+    ...rows.slice(1).map(line),
+    '',
+    `Sigill ÷ bare Koa: p50 ${(sigill.p50 / bare.p50).toFixed(1)}×, p99 ${p99Ratio.toFixed(1)}×; throughput bare ÷ Sigill ${(bare.perSecond / sigill.perSecond).toFixed(1)}×`,
+    `Goal "status read p99 ≤ 3× bare Koa": ${p99Ratio <= 3 ? 'met' : 'NOT met'} (${p99Ratio.toFixed(1)}×)`,
+    '',
+  ];
+  process.stdout.write(output.join('\n'));
+
+  const failures = [...warmups, ...samples].reduce((sum, s) => sum + s.non2xx + s.errors, 0);
+  if (failures) process.stderr.write(`${failures} request(s) failed (non-2xx answers or connection errors): see the table.\n`);
+  return failures === 0;
+}
+
+/** Started children, so a failure can show what they logged (LOG_LEVEL=warn: warnings and errors only). */
+const children: Array<{ name: string; process: ChildProcess }> = [];
+
+function printChildLogs(): void {
+  for (const child of children) {
+    const tail = child.process.output().trim();
+    if (tail) process.stderr.write(`--- last output of ${child.name} ---\n${tail.slice(-3000)}\n`);
+  }
+}
+
+async function main(): Promise<number> {
+  const shutdown = new ShutdownSequence(log);
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`${signal}: stopping everything the benchmark started…\n`);
+    void shutdown.run().then(() => process.exit(130));
+  };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    process.stderr.write('starting Temporal, PostgreSQL database, worker and API…\n');
+    if (await bench(await startStack(shutdown))) return 0;
+    printChildLogs();
+    return 1;
+  } catch (error) {
+    printChildLogs();
+    process.stderr.write(`bench:api failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    await shutdown.run();
+  }
+}
+
+void main().then((code) => process.exit(code));
