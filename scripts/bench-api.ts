@@ -194,8 +194,9 @@ function summarize(sample: Sample) {
 
 function commitDescription(): string {
   try {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git('rev-parse', 'HEAD');
+    const dirty = git('status', '--porcelain', '--', 'src') !== '';
     return dirty ? `${head} (with uncommitted changes in src/)` : head;
   } catch {
     return 'unknown (not a git checkout)';
