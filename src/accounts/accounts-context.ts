@@ -6,6 +6,7 @@ import { createHmac } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import type { Adapters } from '../adapters';
 import type { AuthConfig } from '../config';
+import type { RateLimitStore } from '../database/rate-limit-store';
 import { loadDeploymentSecret } from '../signing/deployment-secret';
 import { LoginThrottle } from './login-throttle';
 
@@ -35,6 +36,7 @@ export async function createAccountsContext(
   options: { publicUrl: string; auth: AuthConfig },
   dataSource: DataSource,
   adapters: Pick<Adapters, 'mailer' | 'smsSender' | 'keyService'>,
+  rateLimits: RateLimitStore,
 ): Promise<AccountsContext> {
   const secret = await loadDeploymentSecret(dataSource, adapters.keyService);
   return {
@@ -44,7 +46,7 @@ export async function createAccountsContext(
     publicUrl: options.publicUrl,
     auth: options.auth,
     // Keys the failed-login counter per email without storing the email.
-    throttle: new LoginThrottle(dataSource, deriveKey(secret, 'login-throttle')),
+    throttle: new LoginThrottle(dataSource, deriveKey(secret, 'login-throttle'), rateLimits),
     keys: {
       deviceCode: deriveKey(secret, 'device-code'),
       deviceCookie: deriveKey(secret, 'device-cookie'),

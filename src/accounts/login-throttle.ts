@@ -5,14 +5,15 @@
  *   address used. Kept in PostgreSQL (so every API replica and a restart see it), keyed by an HMAC of the
  *   email: unknown addresses lock exactly like known ones, so the lock tells nobody an account exists.
  * - per client IP: 10 failures within 15 minutes block the address from trying any account (spraying
- *   one password over many emails). In memory per API process, like the other per-IP budgets.
+ *   one password over many emails). A rate-limit budget in PostgreSQL like the other per-IP budgets, so
+ *   replicas and restarts share it too (src/database/rate-limit-store.ts).
  *
  * While locked or blocked, even the right password is refused: the attacker cannot learn they found it.
  */
 import { createHmac } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { queryReturning } from '../database/data-source';
+import type { RateLimitBudget, RateLimitStore } from '../database/rate-limit-store';
 import { rateLimitedError } from '../errors';
 
 export const maxFailuresPerCredential = 5;
@@ -21,12 +22,15 @@ const windowSeconds = 15 * 60;
 const lockSeconds = 15 * 60;
 
 export class LoginThrottle {
-  private readonly failuresByIp = new RateLimiterMemory({ points: maxFailuresPerIp, duration: windowSeconds });
+  private readonly failuresByIp: RateLimitBudget;
 
   constructor(
     private readonly dataSource: DataSource,
     private readonly key: Buffer,
-  ) {}
+    rateLimits: RateLimitStore,
+  ) {
+    this.failuresByIp = rateLimits.budget('login failures', { points: maxFailuresPerIp, windowSeconds });
+  }
 
   private credentialKey(email: string): Buffer {
     return createHmac('sha256', this.key).update(email.trim().toLowerCase()).digest();
@@ -48,7 +52,7 @@ export class LoginThrottle {
 
   /** Counts a failure; true when it locked the credential just now. */
   async recordFailure(email: string, ip: string): Promise<{ lockedNow: boolean }> {
-    await this.failuresByIp.penalty(ip, 1);
+    await this.failuresByIp.penalty(ip);
     const rows = await queryReturning<{ failures: number; locked: boolean }>(
       this.dataSource,
       `INSERT INTO login_throttle AS t (credential_key, failures, window_started_at)

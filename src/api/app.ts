@@ -8,6 +8,7 @@ import Koa from 'koa';
 import cors from '@koa/cors';
 import helmet from 'koa-helmet';
 import type { DataSource } from 'typeorm';
+import type { RateLimitStore } from '../database/rate-limit-store';
 import { sessionCookieName } from '../accounts/sessions';
 import { principalAuthenticator } from './authenticate';
 import type { TemporalTarget } from '../adapters/temporal-connection';
@@ -43,6 +44,8 @@ export interface ApiDependencies {
   publicUrl: string;
   /** See Config.http.trustProxy: client IPs end up in audit trails, so they must not be forgeable. */
   trustProxy: boolean;
+  /** Per-client budgets, shared with the other API processes through the database. */
+  rateLimits: RateLimitStore;
 }
 
 export function createApp(deps: ApiDependencies): Koa {
@@ -78,8 +81,8 @@ export function createApp(deps: ApiDependencies): Koa {
     ctx.body = openApiDocument;
   });
   mountSignerPage(router);
-  mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes);
-  mountLoginPages(router, deps.accounts);
+  mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
+  mountLoginPages(router, deps.accounts, deps.rateLimits);
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;
@@ -105,7 +108,7 @@ function buildRouter(routes: AnyRoute[], deps: ApiDependencies) {
     description: 'A member signed in through /v1/auth/login; changes also need the `X-CSRF-Token` header',
   });
   const authenticate = principalAuthenticator(deps.dataSource);
-  for (const route of routes) mountRoute(router, registry, route, authenticate);
+  for (const route of routes) mountRoute(router, registry, route, authenticate, deps.rateLimits);
 
   const openApiDocument = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

@@ -15,6 +15,7 @@ import { oidcProviderNames, type OidcProviderName } from '../config';
 import { OidcLogin, oidcCookieLifetimeMs, oidcCookieName } from '../accounts/oidc-login';
 import { AppError } from '../errors';
 import { escapeHtml, htmlPage } from './html';
+import type { RateLimitStore } from '../database/rate-limit-store';
 import { rateLimit } from './rate-limit';
 import { origin } from './routes/auth';
 import { clearSessionCookie, deviceCookie, sessionToken, setSignInCookies } from './session-cookies';
@@ -69,7 +70,7 @@ function passwordForm(token: string, facts: { email: string; purpose: string; or
 </form>`;
 }
 
-export function mountLoginPages(router: Router, accounts: AccountsContext): void {
+export function mountLoginPages(router: Router, accounts: AccountsContext, rateLimits: RateLimitStore): void {
   const formBody = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
   const form = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, string | undefined>;
   const html = (ctx: Context, status: number, title: string, body: string) => {
@@ -95,10 +96,11 @@ export function mountLoginPages(router: Router, accounts: AccountsContext): void
     ctx.redirect('/account');
     ctx.status = 303;
   };
-  const loginLimit = rateLimit({ points: 60, windowSeconds: 15 * 60 });
-  const codeLimit = rateLimit({ points: 30, windowSeconds: 15 * 60 });
-  const resetLimit = rateLimit({ points: 10, windowSeconds: 15 * 60 });
-  const setPasswordLimit = rateLimit({ points: 60, windowSeconds: 15 * 60 });
+  // The password form and both OpenID Connect steps spend one budget.
+  const loginLimit = rateLimit(rateLimits, 'sign-in pages', { points: 60, windowSeconds: 15 * 60 });
+  const codeLimit = rateLimit(rateLimits, 'device-code page', { points: 30, windowSeconds: 15 * 60 });
+  const resetLimit = rateLimit(rateLimits, 'password-reset page', { points: 10, windowSeconds: 15 * 60 });
+  const setPasswordLimit = rateLimit(rateLimits, 'set-password page', { points: 60, windowSeconds: 15 * 60 });
 
   router.get('/login', (ctx) => html(ctx, 200, 'Sign in', loginForm(accounts)));
   router.post('/login', loginLimit, formBody, (ctx) =>

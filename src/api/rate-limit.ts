@@ -1,27 +1,30 @@
 /**
  * Per-client request budgets for the endpoints that guess-able secrets or expensive work sit behind (PIN
- * entry, public verification). Counted per API process in memory: with N API replicas a client gets up to
- * N budgets, which still bounds guessing; a shared store (PostgreSQL/Redis) is the upgrade for large fleets.
+ * entry, sign-in, public verification). Counted in PostgreSQL (src/database/rate-limit-store.ts), so every
+ * API replica spends one budget and a restart does not refill it; while PostgreSQL does not answer, each
+ * process counts in memory rather than refusing or failing the request.
  */
 import type { Context, Middleware } from 'koa';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppError } from '../errors';
+import { RateLimiterRes } from 'rate-limiter-flexible';
+import { rateLimitedError } from '../errors';
+import type { RateLimitPolicy, RateLimitStore } from '../database/rate-limit-store';
 
-export interface RateLimitPolicy {
-  /** Requests allowed per window, per client IP. */
-  points: number;
-  windowSeconds: number;
-}
+export type { RateLimitPolicy };
 
-export function rateLimit(policy: RateLimitPolicy, keyOf: (ctx: Context) => string = (ctx) => ctx.ip): Middleware {
-  const limiter = new RateLimiterMemory({ points: policy.points, duration: policy.windowSeconds });
+/** `name` identifies the budget across processes (routes use their method and path). */
+export function rateLimit(
+  store: RateLimitStore,
+  name: string,
+  policy: RateLimitPolicy,
+  keyOf: (ctx: Context) => string = (ctx) => ctx.ip,
+): Middleware {
+  const budget = store.budget(name, policy);
   return async (ctx, next) => {
     try {
-      await limiter.consume(keyOf(ctx));
+      await budget.consume(keyOf(ctx));
     } catch (rejection) {
       if (!(rejection instanceof RateLimiterRes)) throw rejection;
-      ctx.set('Retry-After', String(Math.max(1, Math.ceil(rejection.msBeforeNext / 1000))));
-      throw new AppError('rate_limited', 'Too many requests from this address; try again later.');
+      throw rateLimitedError('Too many requests from this address; try again later.', rejection.msBeforeNext / 1000);
     }
     await next();
   };

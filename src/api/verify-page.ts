@@ -10,6 +10,7 @@ import { AppError } from '../errors';
 import { documentCodeInput, verifyDocument, verifyDocumentCode, type VerificationResult } from '../signing/verify-document';
 import { escapeHtml, htmlPage } from './html';
 import { readMultipart } from './multipart';
+import type { RateLimitStore } from '../database/rate-limit-store';
 import { rateLimit } from './rate-limit';
 import { verifyRateLimit } from './routes/verify';
 
@@ -46,14 +47,14 @@ function renderResult(result: VerificationResult, byCode: boolean): string {
   return `<p class="verdict ${byCode ? 'authentic' : result.verdict}" role="status">${escapeHtml(text)}</p>${rows.length ? `<dl>${rows.join('')}</dl>` : ''}`;
 }
 
-export function mountVerifyPage(router: Router, dataSource: DataSource, maxDocumentBytes: number): void {
+export function mountVerifyPage(router: Router, dataSource: DataSource, maxDocumentBytes: number, rateLimits: RateLimitStore): void {
   const html = (ctx: Context, status: number, body: string) => {
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
     ctx.body = layout(body);
   };
   router.get('/verify', (ctx) => html(ctx, 200, ''));
-  router.post('/verify', rateLimit(verifyRateLimit), async (ctx) => {
+  router.post('/verify', rateLimit(rateLimits, 'verify page', verifyRateLimit), async (ctx) => {
     try {
       if (!ctx.is('multipart/form-data')) throw new AppError('unsupported_media_type', 'Send the form as multipart/form-data.');
       const form = await readMultipart(ctx, { maxFileBytes: maxDocumentBytes, maxFieldBytes: 100 });

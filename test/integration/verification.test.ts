@@ -153,7 +153,7 @@ test('the /verify page takes an upload and shows the verdict', async () => {
 });
 
 test('verification is rate-limited per client address', async () => {
-  // An API of its own: the budget is per process, and the tests above spent some of this one's.
+  // An API of its own (the harness gives each its own rate-limit namespace): the tests above spent some of this one's.
   const fresh = await startTestApi(dataSource, { withWorker: false });
   try {
     const statuses: number[] = [];
