@@ -5,6 +5,8 @@ import { AuditChain1763840000000 } from './1763840000000-audit-chain';
 import { SealEvidence1763850000000 } from './1763850000000-seal-evidence';
 import { FoldersAndScopedKeys1763860000000 } from './1763860000000-folders-and-scoped-keys';
 import { UsersAndSessions1763870000000 } from './1763870000000-users-and-sessions';
+import { RoundReadModel1763880000000 } from './1763880000000-round-read-model';
+import { RateLimits1763890000000 } from './1763890000000-rate-limits';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -13,4 +15,6 @@ export const migrations = [
   SealEvidence1763850000000,
   FoldersAndScopedKeys1763860000000,
   UsersAndSessions1763870000000,
+  RoundReadModel1763880000000,
+  RateLimits1763890000000,
 ];

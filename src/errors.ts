@@ -14,6 +14,8 @@ export const errorStatus = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,
+  /** A text field holds characters Sigill never stores: control characters, lone surrogates (src/text-input.ts). */
+  invalid_text: 422,
   /** The uploaded file is not a PDF, or a PDF that cannot be parsed. */
   invalid_document: 422,
   /** The uploaded PDF is encrypted or password-protected: it cannot be stamped and sealed. */
@@ -22,7 +24,14 @@ export const errorStatus = {
   locked: 423,
   rate_limited: 429,
   internal_error: 500,
+  /** The HTTP method is one this server never implements (e.g. TRACE). */
+  not_implemented: 501,
+  /** A part Sigill depends on (blob store, identity provider) cannot be reached; retry later. */
   dependency_unavailable: 503,
+  /** The Temporal cluster cannot be reached; retry later (`Retry-After`). */
+  temporal_unavailable: 503,
+  /** The database cannot be reached; retry later (`Retry-After`). */
+  database_unavailable: 503,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
@@ -48,4 +57,13 @@ export class AppError extends Error {
 /** 429 with the seconds to wait, which the error handler also sends as `Retry-After`. */
 export function rateLimitedError(message: string, retryAfterSeconds: number): AppError {
   return new AppError('rate_limited', message, undefined, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
+}
+
+/** Seconds a client should wait before retrying during an outage: long enough for a restart to finish. */
+const outageRetryAfterSeconds = 5;
+
+/** 503 naming the part that is out (`database_unavailable`, `temporal_unavailable`), with `Retry-After`. */
+export function unavailableError(part: 'database' | 'temporal', message?: string): AppError {
+  const defaultMessage = part === 'database' ? 'The database is unavailable right now.' : 'The workflow service is unavailable right now.';
+  return new AppError(`${part}_unavailable`, `${message ?? defaultMessage} Try again shortly.`, undefined, { retryAfterSeconds: outageRetryAfterSeconds });
 }

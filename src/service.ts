@@ -12,10 +12,12 @@ import { createApp } from './api/app';
 import { listen } from './api/server';
 import { loadConfigOrExit, type Config } from './config';
 import { createDataSource, runMigrations } from './database/data-source';
+import { RateLimitStore } from './database/rate-limit-store';
 import { startInfrastructure } from './infrastructure';
 import { exitOnSignals, exitOnStartupFailure, ShutdownSequence } from './lifecycle';
 import { createLogger, type Logger } from './logger';
 import { readinessChecks } from './readiness';
+import { startRoundSignalRelay } from './signing/round-signal-relay';
 import { createSigningContext } from './signing/signing-context';
 import { ensureSearchAttributes, startWorker } from './worker-runtime';
 
@@ -77,6 +79,7 @@ export async function startService(
       namespace: config.temporal.namespace,
       dataConverter: sigillDataConverter(signing.payloadCodec),
     });
+    const rateLimits = RateLimitStore.onDataSource(dataSource, log);
     const app = createApp({
       log,
       dataSource,
@@ -85,9 +88,12 @@ export async function startService(
       publicUrl: config.http.publicUrl,
       trustProxy: config.http.trustProxy,
       signing,
-      accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters),
+      accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters, rateLimits),
       codec: config.codec,
+      rateLimits,
     });
+    const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue: config.temporal.taskQueue }, log });
+    shutdown.add('round signal relay', () => relay.stop());
     const server = await listen(app, config.http);
     // Registered last so it stops first: no new requests while the worker drains.
     shutdown.add('http server', () => server.close());

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { singleLineText } from '../text-input';
 import { ApiKey, Folder, Membership, Organization, User } from '../database/entities';
 import { AppError } from '../errors';
 import { generateApiKeySecret } from './api-key-secret';
 import { issuePasswordLink } from './password-links';
 
 export const createOrganizationInput = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
+  name: singleLineText({ max: 200 }),
   ownerEmail: z.email('must be an email address').transform((email) => email.toLowerCase()),
 });
 

@@ -3,13 +3,14 @@
  * retry (idempotent, keyed by the ids the workflow passes).
  */
 import type { SigningContext } from '../signing/signing-context';
+import { failPermanentErrorsAtOnce } from './permanent-failures';
 import { probeActivities } from './probe-activities';
 import { signingActivities } from './signing-activities';
 
 /** Activities need what signing needs: the database, the adapters and the credential deriver. */
 export function createActivities(context: SigningContext) {
-  return {
+  return failPermanentErrorsAtOnce({
     ...probeActivities(context),
     ...signingActivities(context),
-  };
+  });
 }

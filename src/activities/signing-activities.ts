@@ -12,6 +12,7 @@ import { sealDocument } from '../documents/seal-document';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
 import { invitationEmail, outcomeEmail, pinSms, reminderEmail } from '../signing/messages';
 import type { SigningContext } from '../signing/signing-context';
+import type { RoundFailureReason } from '../workflows/signing-round';
 
 export function signingActivities(context: SigningContext) {
   const { dataSource, adapters, credentials } = context;
@@ -204,13 +205,20 @@ export function signingActivities(context: SigningContext) {
       });
     },
 
-    async recordOutcome(input: { requestId: string; status: RequestStatus; at: string }): Promise<void> {
+    async recordOutcome(input: { requestId: string; status: RequestStatus; at: string; failureReason?: RoundFailureReason }): Promise<void> {
       await dataSource.getRepository(SigningRequest).update(
         { id: input.requestId },
         { status: input.status, completedAt: new Date(input.at) },
       );
       if (input.status === 'failed') {
-        await recordAuditEvent(dataSource, { requestId: input.requestId, eventKey: 'failed', type: 'failed', actor: 'system', occurredAt: input.at });
+        await recordAuditEvent(dataSource, {
+          requestId: input.requestId,
+          eventKey: 'failed',
+          type: 'failed',
+          actor: 'system',
+          ...(input.failureReason ? { detail: { reason: input.failureReason } } : {}),
+          occurredAt: input.at,
+        });
       }
     },
 

@@ -9,9 +9,11 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { forbiddenCharacterIn, forbiddenCharacterMessage, isInvalidTextIssue } from '../text-input';
 import { requirePermission, type Permission } from '../accounts/access';
 import type { Principal } from './principal';
 import { rateLimit, type RateLimitPolicy } from './rate-limit';
+import type { RateLimitStore } from '../database/rate-limit-store';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type AnyObject = z.ZodObject<z.ZodRawShape>;
@@ -93,23 +95,53 @@ export const errorBodySchema = z.object({
 const errorDescriptions: Record<number, string> = {
   400: 'Invalid request',
   401: 'Missing or invalid credentials',
-  403: 'The credential lacks the permission this needs (or a session-authenticated change lacks its CSRF token)',
+  403: 'The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token',
   404: 'Not found',
   409: 'Conflict with the current state',
   413: 'Payload too large',
   415: 'Unsupported media type',
   422: 'Request understood but cannot be processed',
   429: 'Too many requests',
-  503: 'A dependency is unavailable',
+  503: 'A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds',
 };
 
+/**
+ * 400 for a request of the wrong shape; 422 when the shape is right but a text holds characters Sigill
+ * never stores (src/text-input.ts), naming the field either way.
+ */
 function validationError(where: string, error: z.ZodError): AppError {
-  const issues = error.issues.map((issue) => ({ path: [where, ...issue.path].join('.'), message: issue.message }));
-  return new AppError('invalid_request', `${issues[0]!.path}: ${issues[0]!.message}`, { issues });
+  const textIssues = error.issues.filter(isInvalidTextIssue);
+  const reported = textIssues.length > 0 ? textIssues : error.issues;
+  const issues = reported.map((issue) => ({ path: [where, ...issue.path].join('.'), message: issue.message }));
+  return new AppError(textIssues.length > 0 ? 'invalid_text' : 'invalid_request', `${issues[0]!.path}: ${issues[0]!.message}`, { issues });
+}
+
+/**
+ * Every string of every request (keys included) obeys the text rule before any schema sees it, so a field
+ * whose schema is not free text (a token, a cursor, a password) cannot carry a NUL or a lone surrogate
+ * into the database, a workflow or a log either. Line breaks and tabs pass here; single-line fields refuse
+ * them in their own schema.
+ */
+function refuseForbiddenCharacters(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    const problem = forbiddenCharacterIn(value, { lineBreaks: true });
+    if (problem) {
+      const message = forbiddenCharacterMessage[problem];
+      throw new AppError('invalid_text', `${path}: ${message}`, { issues: [{ path, message }] });
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, index) => refuseForbiddenCharacters(item, `${path}.${index}`));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) {
+      refuseForbiddenCharacters(key, `${path} (a key)`);
+      refuseForbiddenCharacters(item, `${path}.${key}`);
+    }
+  }
 }
 
 function parse<T extends z.ZodType>(schema: T | undefined, value: unknown, where: string): z.output<T> {
   if (!schema) return undefined as z.output<T>;
+  refuseForbiddenCharacters(value, where);
   const result = schema.safeParse(value);
   if (!result.success) throw validationError(where, result.error);
   return result.data;
@@ -120,6 +152,7 @@ export function mountRoute(
   registry: OpenAPIRegistry,
   route: AnyRoute,
   authenticate: (ctx: Context) => Promise<Principal>,
+  rateLimits: RateLimitStore,
 ): void {
   registry.registerPath(openApiEntry(route));
   const parseBody = bodyParser({
@@ -131,7 +164,7 @@ export function mountRoute(
       throw error;
     },
   });
-  const limit = route.rateLimit ? rateLimit(route.rateLimit) : (_ctx: Context, next: () => Promise<unknown>) => next();
+  const limit = route.rateLimit ? rateLimit(rateLimits, `${route.method.toUpperCase()} ${route.path}`, route.rateLimit) : (_ctx: Context, next: () => Promise<unknown>) => next();
   router[route.method](
     route.path,
     limit,
@@ -213,14 +246,20 @@ function openApiEntry(route: AnyRoute): RouteConfig {
       ...(response.schema ? { content: { 'application/json': { schema: response.schema } } } : {}),
     };
   }
+  const takesInput = Boolean(route.body || route.binaryBody || route.params || route.query);
   const errorStatuses = new Set([
     ...(route.errors ?? []),
-    ...(route.body || route.binaryBody || route.params || route.query ? [400] : []),
+    // Input of the wrong shape is 400; text with characters Sigill never stores is 422 (src/text-input.ts).
+    ...(takesInput ? [400, 422] : []),
+    // Anything that reads credentials or input reaches the database (or Temporal): an outage is 503.
+    ...(takesInput || route.auth !== 'public' ? [503] : []),
     ...(route.binaryBody ? [413, 415] : []),
     ...(route.rateLimit ? [429] : []),
   ]);
   if (route.auth !== 'public') errorStatuses.add(401);
-  if (route.permission) errorStatuses.add(403);
+  // A principal may lack the permission, be the wrong kind (an API key where a person's session is needed),
+  // or, signed in with a cookie, send a change without its CSRF token.
+  if (route.auth === 'principal') errorStatuses.add(403);
   for (const status of errorStatuses) {
     responses[status] = {
       description: errorDescriptions[status] ?? 'Error',

@@ -179,7 +179,11 @@ export class SigningRequest {
   @Column({ name: 'sealed_sha256', type: 'text', nullable: true }) sealedSha256!: string | null;
   /** The audit chain head printed on the sealed document's audit page (the last event's hash at sealing). */
   @Column({ name: 'audit_chain_head', type: 'text', nullable: true }) auditChainHead!: string | null;
+  /** Scheduled reminder rounds sent so far (read model, src/signing/round-read-model.ts). */
+  @Column({ name: 'reminders_sent', type: 'integer' }) remindersSent!: number;
 }
+
+export type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined';
 
 @Entity({ name: 'signers' })
 export class Signer {
@@ -194,6 +198,13 @@ export class Signer {
   @Column({ name: 'pin_version', type: 'integer' }) pinVersion!: number;
   @Column({ name: 'failed_pin_attempts', type: 'integer' }) failedPinAttempts!: number;
   @Column({ name: 'locked_at', type: 'timestamptz', nullable: true }) lockedAt!: Date | null;
+  // Progress, the read model kept current as each event is recorded (src/signing/round-read-model.ts).
+  @Column({ type: 'text' }) status!: SignerStatus;
+  @Column({ name: 'invited_at', type: 'timestamptz', nullable: true }) invitedAt!: Date | null;
+  @Column({ name: 'opened_at', type: 'timestamptz', nullable: true }) openedAt!: Date | null;
+  @Column({ name: 'signed_at', type: 'timestamptz', nullable: true }) signedAt!: Date | null;
+  @Column({ name: 'declined_at', type: 'timestamptz', nullable: true }) declinedAt!: Date | null;
+  @Column({ name: 'reminders_sent', type: 'integer' }) remindersSent!: number;
 }
 
 /** Append-only: the database refuses UPDATE, DELETE and TRUNCATE of these rows. */

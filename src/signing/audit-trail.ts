@@ -13,6 +13,7 @@ import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
 import { AuditEvent, SigningRequest } from '../database/entities';
 import { auditEventHash, canonicalAuditRecordParts, canonicalJson } from './audit-chain';
+import { applyEventToReadModel } from './round-read-model';
 
 export type AuditEventType =
   | 'created'
@@ -53,8 +54,9 @@ const maxUserAgentLength = 512;
 const maxAppendAttempts = 100;
 
 /**
- * Appends the event to its request's chain, unless an event with its key was recorded already. Works on the
- * data source or on a transaction's EntityManager (archiveSealedDocument records inside its transaction).
+ * Appends the event to its request's chain, unless an event with its key was recorded already, and brings
+ * the request's read model up to date with it (src/signing/round-read-model.ts). Works on the data source
+ * or on a transaction's EntityManager (archiveSealedDocument records inside its transaction).
  *
  * One statement appends: it reads the last position and hash, and inserts the event at the next position
  * with its hash computed by PostgreSQL from the canonical record built here (everything but the sequence
@@ -119,12 +121,17 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
       if (attempt >= maxAppendAttempts) throw new Error(`audit event ${event.eventKey} lost the race for its position ${attempt} times`);
       continue;
     }
-    if (appended.some((row) => row.event_key === stored.eventKey)) return;
-    // Nothing appended: normally because the event was recorded already. Make sure of it rather than
-    // assume it: the embedded PGlite's socket server can run one connection's statement with another's
-    // parameters (electric-sql/pglite#1046), and an audit event must not vanish silently.
-    const recorded = await db.query(`SELECT 1 FROM audit_events WHERE request_id = $1 AND event_key = $2`, [stored.requestId, stored.eventKey]);
-    if (recorded.length > 0) return;
+    // Nothing appended normally means the event was recorded already. Make sure of it rather than assume
+    // it: the embedded PGlite's socket server can run one connection's statement with another's parameters
+    // (electric-sql/pglite#1046), and an audit event must not vanish silently.
+    const recorded =
+      appended.some((row) => row.event_key === stored.eventKey) ||
+      (await db.query(`SELECT 1 FROM audit_events WHERE request_id = $1 AND event_key = $2`, [stored.requestId, stored.eventKey])).length > 0;
+    if (recorded) {
+      // Also when it was recorded before: an earlier attempt may have died before this step.
+      await applyEventToReadModel(db, stored);
+      return;
+    }
     if (attempt >= maxAppendAttempts) throw new Error(`audit event ${event.eventKey} could not be recorded`);
   }
 }

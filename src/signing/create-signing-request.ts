@@ -10,7 +10,8 @@ import { z } from 'zod';
 import { Signer, SigningRequest } from '../database/entities';
 import { inspectPdf } from '../documents/inspect-pdf';
 import { isoDuration } from '../durations';
-import { AppError } from '../errors';
+import { AppError, unavailableError } from '../errors';
+import { multilineText, singleLineText } from '../text-input';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { lacksPermission, requireInFolder, type AccessScope } from '../accounts/access';
 import { Folder } from '../database/entities';
@@ -22,7 +23,7 @@ import type { SigningContext } from './signing-context';
 const day = 86_400_000;
 
 export const signerInput = z.strictObject({
-  name: z.string().trim().min(1, 'must not be empty').max(200),
+  name: singleLineText({ max: 200 }),
   email: z.email('must be an email address').max(254),
   phone: z
     .string()
@@ -33,10 +34,10 @@ export const signerInput = z.strictObject({
 
 export const createSigningRequestInput = z
   .strictObject({
-    title: z.string().trim().min(1, 'must not be empty').max(200),
+    title: singleLineText({ max: 200 }),
     folderId: z.uuid('must be a folder id').optional().describe("Where the request is filed; default: the key's folder, else the organisation's default folder"),
     document: z.strictObject({
-      filename: z.string().trim().min(1, 'must not be empty').max(255),
+      filename: singleLineText({ max: 255 }),
       contentBase64: z.string().min(1, 'must not be empty').regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64'),
     }),
     signers: z.array(signerInput).min(1, 'must name at least one signer').max(50),
@@ -50,7 +51,7 @@ export const createSigningRequestInput = z
       .optional(),
     expiresIn: isoDuration({ minMs: 60_000, maxMs: 365 * day }).optional(),
     expiresAt: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional(),
-    message: z.string().trim().max(2000).optional(),
+    message: multilineText({ min: 0, max: 2000 }).optional(),
   })
   .refine((input) => !(input.expiresIn !== undefined && input.expiresAt !== undefined), {
     message: 'give expiresIn or expiresAt, not both',
@@ -267,7 +268,7 @@ async function startRound(
   } catch {
     // Only a request created by this call is removed: a replayed one may have a round running already.
     if (options.isNew) await deleteSigningRequestWithAuditTrail(context.dataSource, requestId);
-    throw new AppError('dependency_unavailable', 'The signing request could not be started; nothing was created. Try again.');
+    throw unavailableError('temporal', 'The signing request could not be started; nothing was created.');
   }
 
   return {

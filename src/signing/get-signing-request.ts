@@ -1,14 +1,15 @@
 /**
- * The live state of a signing request: progress from its workflow (Query), people from the database.
- * When the workflow is gone (past Temporal's retention), the database's record answers alone.
+ * The state of a signing request as the read model holds it (src/signing/round-read-model.ts): one lookup
+ * in PostgreSQL, no worker involved, so it answers during a Temporal or worker outage too. The workflow's
+ * own view (its Query) is for support: `queryRound`, shown beside the history.
  */
-import { isGrpcDeadlineError, isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
+import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { requireInFolder, type AccessScope, type Permission } from '../accounts/access';
 import { Signer, SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
+import { unavailablePart } from '../failure-kinds';
 import { roundStateQuery, type RoundState, type SignerStatus } from '../workflows/signing-round';
-import { readAuditTrail } from './audit-trail';
 import { workflowIdForRequest } from './create-signing-request';
 import type { SigningContext } from './signing-context';
 
@@ -54,45 +55,58 @@ export async function findOwnRequest(
   return request;
 }
 
-export async function getSigningRequest(
-  context: SigningContext,
-  temporal: TemporalTarget,
-  scope: AccessScope,
-  requestId: string,
-): Promise<SigningRequestView> {
+export async function getSigningRequest(context: SigningContext, scope: AccessScope, requestId: string): Promise<SigningRequestView> {
   const request = await findOwnRequest(context, scope, requestId);
   const signers = await context.dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
-  const round = (await queryRound(temporal, requestId)) ?? (await roundFromRecords(context, request, signers));
-  const progress = new Map(round.signers.map((signer) => [signer.id, signer]));
+  const iso = (date: Date | null | undefined) => date?.toISOString();
   return {
     id: request.id,
     title: request.title,
-    status: round.status,
+    status: request.status,
     routing: request.routing,
     documentCode: request.documentCode,
     createdAt: request.createdAt.toISOString(),
     expiresAt: request.expiresAt.toISOString(),
-    remindersSent: round.remindersSent,
-    nextReminderAt: round.nextReminderAt,
-    sealedAt: request.sealedAt?.toISOString() ?? round.sealedAt,
-    sha256: request.sealedSha256 ?? round.sha256,
+    remindersSent: request.remindersSent,
+    nextReminderAt: iso(nextScheduledReminder(request)),
+    sealedAt: iso(request.sealedAt),
+    sha256: request.sealedSha256 ?? undefined,
     signers: signers.map((signer) => {
-      const { id: _id, remindersSent: _reminders, ...rest } = progress.get(signer.id) ?? { id: signer.id, status: 'waiting' as const, remindersSent: 0 };
-      const locked = signer.lockedAt !== null && (rest.status === 'invited' || rest.status === 'opened');
-      return { id: signer.id, name: signer.name, email: signer.email, ...rest, status: locked ? 'locked' : rest.status };
+      const locked = signer.lockedAt !== null && (signer.status === 'invited' || signer.status === 'opened');
+      return {
+        id: signer.id,
+        name: signer.name,
+        email: signer.email,
+        status: locked ? 'locked' : signer.status,
+        invitedAt: iso(signer.invitedAt),
+        openedAt: iso(signer.openedAt),
+        signedAt: iso(signer.signedAt),
+        declinedAt: iso(signer.declinedAt),
+      };
     }),
   };
 }
 
+/**
+ * When the round's next scheduled reminder falls due: the schedule is fixed at creation (first after,
+ * then every), so it follows from the reminders sent so far. The round counts from its start, a moment
+ * after the request's creation time used here.
+ */
+function nextScheduledReminder(request: SigningRequest): Date | undefined {
+  if (request.status !== 'pending' || request.remindersSent >= request.reminderMax) return undefined;
+  const dueAt = request.createdAt.getTime() + request.reminderFirstAfterMs + request.remindersSent * request.reminderEveryMs;
+  return dueAt < request.expiresAt.getTime() ? new Date(dueAt) : undefined;
+}
+
 const grpcFailedPrecondition = 9;
 
-/** A query needs a live worker; the status page must not wait long for one. */
+/** A query needs a live worker; support tools must not wait long for one. */
 const queryDeadlineMs = 5000;
 
 /**
- * The round's live state, or undefined when only the database can answer: the workflow is past
- * retention, or no worker answered in time (all workers down, or the round's first task not yet run).
- * Status reads keep working through a worker outage (R19), with the database's coarser view.
+ * The workflow's own view of the round, for support, or undefined when it cannot answer: the workflow is
+ * past retention, Temporal is out of reach, or no worker answered in time (all workers down, or the
+ * round's first task not yet run).
  */
 export async function queryRound(temporal: TemporalTarget, requestId: string): Promise<RoundState | undefined> {
   try {
@@ -100,7 +114,7 @@ export async function queryRound(temporal: TemporalTarget, requestId: string): P
       temporal.client.workflow.getHandle(workflowIdForRequest(requestId)).query(roundStateQuery),
     );
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError || isGrpcDeadlineError(error)) return undefined;
+    if (error instanceof WorkflowNotFoundError || unavailablePart(error) === 'temporal') return undefined;
     // FAILED_PRECONDITION: a query before the round's first workflow task has run.
     const cause = (error as { cause?: unknown }).cause;
     if ([error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === grpcFailedPrecondition)) {
@@ -108,23 +122,4 @@ export async function queryRound(temporal: TemporalTarget, requestId: string): P
     }
     throw error;
   }
-}
-
-async function roundFromRecords(context: SigningContext, request: SigningRequest, signers: Signer[]): Promise<RoundState> {
-  const events = await readAuditTrail(context.dataSource, request.id);
-  const at = (type: string, signerId: string) => events.find((event) => event.type === type && event.signerId === signerId)?.occurredAt.toISOString();
-  return {
-    requestId: request.id,
-    status: request.status,
-    remindersSent: new Set(events.filter((event) => event.type === 'reminded').map((event) => event.eventKey.split(':')[1])).size,
-    expiresAt: request.expiresAt.toISOString(),
-    signers: signers.map((signer) => {
-      const signedAt = at('signed', signer.id);
-      const declinedAt = at('declined', signer.id);
-      const openedAt = at('opened', signer.id);
-      const invitedAt = at('invited', signer.id);
-      const status: SignerStatus = signedAt ? 'signed' : declinedAt ? 'declined' : openedAt ? 'opened' : invitedAt ? 'invited' : 'waiting';
-      return { id: signer.id, status, invitedAt, openedAt, signedAt, declinedAt, remindersSent: 0 };
-    }),
-  };
 }

@@ -4,14 +4,13 @@
  * validated, idempotent Temporal Updates; every step is recorded with IP, user agent and time.
  */
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { queryReturning } from '../database/data-source';
 import { Signer, SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
-import { declineUpdate, signerOpenedSignal, signUpdate, type ActorContext, type RoundState } from '../workflows/signing-round';
+import { declineUpdate, signUpdate, type ActorContext, type RoundState } from '../workflows/signing-round';
 import { recordAuditEvent } from './audit-trail';
-import { workflowIdForRequest } from './create-signing-request';
+import { deliverRoundSignal } from './round-signal-relay';
 import type { SigningContext } from './signing-context';
 import { SignerCredentials } from './signer-credentials';
 import { updateRound } from './update-round';
@@ -41,26 +40,30 @@ export async function openSignerSession(
     await recordFailedPin(context, signer, input);
   }
 
-  await context.dataSource.getRepository(Signer).update({ id: signer.id }, { failedPinAttempts: 0 });
-  await recordAuditEvent(context.dataSource, {
-    requestId: request.id,
-    eventKey: `opened:${signer.id}:${randomUUID()}`,
-    type: 'opened',
-    signerId: signer.id,
-    actor: 'signer',
-    channel: 'link',
-    ip: input.actor.ip,
-    userAgent: input.actor.userAgent,
-    occurredAt: input.now,
+  // Everything about this opening is in PostgreSQL, in one transaction, so the link works while Temporal
+  // is down: the reset of wrong PINs, one 'opened' event (and the read model with it), and the outbox row
+  // through which the round hears of it (src/signing/round-signal-relay.ts).
+  const openingId = randomUUID();
+  await context.dataSource.transaction(async (tx) => {
+    await tx.getRepository(Signer).update({ id: signer.id }, { failedPinAttempts: 0 });
+    await recordAuditEvent(tx, {
+      requestId: request.id,
+      eventKey: `opened:${signer.id}:${openingId}`,
+      type: 'opened',
+      signerId: signer.id,
+      actor: 'signer',
+      channel: 'link',
+      ip: input.actor.ip,
+      userAgent: input.actor.userAgent,
+      occurredAt: input.now,
+    });
+    if (request.status === 'pending') {
+      await tx.query(`INSERT INTO round_signal_outbox (id, request_id, signer_id, kind) VALUES ($1, $2, $3, 'opened')`, [openingId, request.id, signer.id]);
+    }
   });
   if (request.status === 'pending') {
-    await temporal.client.workflow
-      .getHandle(workflowIdForRequest(request.id))
-      .signal(signerOpenedSignal, { signerId: signer.id, ...input.actor })
-      .catch((error) => {
-        // The round may have ended a moment ago; opening the link is still recorded above.
-        if (!(error instanceof WorkflowNotFoundError)) throw error;
-      });
+    // Told at once when Temporal is up; otherwise the relay delivers it later. The signer does not wait.
+    void deliverRoundSignal(context.dataSource, temporal, openingId).catch(() => undefined);
   }
   return {
     sessionToken: context.credentials.openSession(
@@ -140,18 +143,66 @@ export async function readDocumentAsSigner(
   return { filename, bytes };
 }
 
+/** What the signer API answers after an action: the round's status and each signer's progress. */
+export interface RoundSummary {
+  status: RoundState['status'];
+  signers: Array<{ id: string; status: string; signedAt?: string }>;
+}
+
+const summaryOf = (state: RoundState): RoundSummary => ({
+  status: state.status,
+  signers: state.signers.map(({ id, status, signedAt }) => ({ id, status, signedAt })),
+});
+
+async function summaryFromRecords(context: SigningContext, requestId: string): Promise<RoundSummary> {
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: requestId });
+  const signers = await context.dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
+  return {
+    status: request.status,
+    signers: signers.map((signer) => ({ id: signer.id, status: signer.status, signedAt: signer.signedAt?.toISOString() })),
+  };
+}
+
+/**
+ * Sends the signer's action to the round, idempotently end to end: a repeated sign (or decline) of a signer
+ * whose action is on record answers with the round as it stands, whether the round is still pending or has
+ * ended since (a retry after a lost response must not tell a person who signed that it failed). The
+ * round's own handler makes a repeat inside the round a no-op too.
+ */
+async function actAsSigner(
+  context: SigningContext,
+  session: { signer: Signer; request: SigningRequest },
+  done: 'signed' | 'declined',
+  act: () => Promise<RoundState>,
+): Promise<RoundSummary> {
+  const recorded = async () => (await context.dataSource.getRepository(Signer).findOneBy({ id: session.signer.id }))?.status === done;
+  if (session.signer.status === done) return summaryFromRecords(context, session.request.id);
+  try {
+    return summaryOf(await act());
+  } catch (error) {
+    if (error instanceof AppError && error.code === 'conflict' && (await recorded())) return summaryFromRecords(context, session.request.id);
+    throw error;
+  }
+}
+
 export function signAsSigner(
+  context: SigningContext,
   temporal: TemporalTarget,
   session: { signer: Signer; request: SigningRequest },
   input: { typedName: string; actor: ActorContext },
-): Promise<RoundState> {
-  return updateRound(temporal, session.request.id, signUpdate, { signerId: session.signer.id, typedName: input.typedName, ...input.actor });
+): Promise<RoundSummary> {
+  return actAsSigner(context, session, 'signed', () =>
+    updateRound(temporal, session.request.id, signUpdate, { signerId: session.signer.id, typedName: input.typedName, ...input.actor }),
+  );
 }
 
 export function declineAsSigner(
+  context: SigningContext,
   temporal: TemporalTarget,
   session: { signer: Signer; request: SigningRequest },
   input: { reason: string; actor: ActorContext },
-): Promise<RoundState> {
-  return updateRound(temporal, session.request.id, declineUpdate, { signerId: session.signer.id, reason: input.reason, ...input.actor });
+): Promise<RoundSummary> {
+  return actAsSigner(context, session, 'declined', () =>
+    updateRound(temporal, session.request.id, declineUpdate, { signerId: session.signer.id, reason: input.reason, ...input.actor }),
+  );
 }

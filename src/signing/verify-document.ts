@@ -36,7 +36,7 @@ const pdfHeader = Buffer.from('%PDF-', 'latin1');
 export const documentCodeInput = z
   .string()
   .trim()
-  .regex(/^SGL-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/i, 'must look like SGL-XXXX-XXXX-XXXX');
+  .regex(/^[Ss][Gg][Ll]-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}-[0-9A-Za-z]{4}$/, 'must look like SGL-XXXX-XXXX-XXXX');
 
 export async function verifyDocument(dataSource: DataSource, bytes: Buffer): Promise<VerificationResult> {
   if (!bytes.subarray(0, pdfHeader.length).equals(pdfHeader)) {

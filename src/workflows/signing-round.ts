@@ -54,7 +54,16 @@ export interface RoundState {
   sealedAt?: string;
   sha256?: string;
   endedAt?: string;
+  /** Why a round ended `failed` (a step name, never data). */
+  failureReason?: RoundFailureReason;
 }
+
+/**
+ * audit_event_rejected: an event could not be written to the audit trail (the evidence would be
+ * incomplete, so the round does not go on); message_failed: an invitation, reminder or PIN could not be
+ * sent for good; seal_failed: sealing or archiving failed after every retry.
+ */
+export type RoundFailureReason = 'audit_event_rejected' | 'message_failed' | 'seal_failed';
 
 /** Who acted and from where: recorded in the audit trail with the event. */
 export interface ActorContext {
@@ -257,26 +266,47 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
     found.openedAt = iso(Date.now());
   });
 
+  /**
+   * The messaging activities retry outages for ever, so a failure reaching here is permanent (bad data, a
+   * missing record). The round then ends `failed` whatever it was about to become: a decline or cancel whose
+   * audit event cannot be written must not end as if it had been recorded. Audit events already queued are
+   * still written; messages are not sent any more.
+   */
+  const failRound = (reason: RoundFailureReason) => {
+    state.status = 'failed';
+    state.failureReason ??= reason;
+    work.splice(0, work.length, ...work.filter((item) => item.kind === 'audit'));
+  };
+
   const doQueuedWork = async () => {
     while (work.length > 0) {
       const item = work.shift()!;
-      switch (item.kind) {
-        case 'invite':
-          await messaging.sendInvitation({ requestId: input.requestId, signerId: item.signerId });
-          break;
-        case 'remind':
-          for (const signerId of item.signerIds) {
-            await messaging.sendReminder({ requestId: input.requestId, signerId, reminderKey: item.reminderKey });
-            signer(signerId)!.remindersSent += 1;
-          }
-          break;
-        case 'resendPin':
-          await messaging.sendPin({ requestId: input.requestId, signerId: item.signerId, pinVersion: item.pinVersion });
-          break;
-        case 'audit':
-          await messaging.recordAuditEvent({ ...item.event, requestId: input.requestId });
-          break;
+      try {
+        await doWork(item);
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        failRound(item.kind === 'audit' ? 'audit_event_rejected' : 'message_failed');
       }
+    }
+  };
+
+  const doWork = async (item: Work) => {
+    switch (item.kind) {
+      case 'invite':
+        await messaging.sendInvitation({ requestId: input.requestId, signerId: item.signerId });
+        break;
+      case 'remind':
+        for (const signerId of item.signerIds) {
+          await messaging.sendReminder({ requestId: input.requestId, signerId, reminderKey: item.reminderKey });
+          signer(signerId)!.remindersSent += 1;
+        }
+        break;
+      case 'resendPin':
+        await messaging.sendPin({ requestId: input.requestId, signerId: item.signerId, pinVersion: item.pinVersion });
+        break;
+      case 'audit':
+        await messaging.recordAuditEvent({ ...item.event, requestId: input.requestId });
+        break;
     }
   };
 
@@ -314,7 +344,7 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
   }
   state.endedAt = iso(Date.now());
   upsertSearchAttributes([{ key: processStatusAttribute, value: state.status }]);
-  await messaging.recordOutcome({ requestId: input.requestId, status: state.status, at: state.endedAt });
+  await messaging.recordOutcome({ requestId: input.requestId, status: state.status, at: state.endedAt, failureReason: state.failureReason });
   await messaging.notifyOutcome({ requestId: input.requestId, status: state.status });
   return state;
 }
@@ -332,5 +362,6 @@ async function sealHashAndArchive(requestId: string, state: RoundState): Promise
     // Only after every retry failed or a permanent error: the round ends visibly as failed, never "pending".
     if (!(error instanceof ActivityFailure)) throw error;
     state.status = 'failed';
+    state.failureReason = 'seal_failed';
   }
 }

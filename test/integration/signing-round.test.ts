@@ -109,7 +109,12 @@ describe('a 3-signer parallel round', () => {
 
     await signAs(signers[0]!.email, created.signers[0].pin, 'Aino Virtanen');
     await signAs(signers[1]!.email, created.signers[1].pin, 'Bertil Berg');
-    const midway = await call(`/v1/signing-requests/${created.id}`);
+    // The status view is PostgreSQL, brought up to date by the activity recording each signature: a read
+    // right after an action may trail it by that activity's latency.
+    const midway = await waitFor('both signatures in the status view', async () => {
+      const read = await call(`/v1/signing-requests/${created.id}`);
+      return read.body.signers.filter((s: Json) => s.status === 'signed').length === 2 && read;
+    });
     expect(midway.body.status).toBe('pending');
     expect(midway.body.signers.map((s: Json) => s.status)).toEqual(['signed', 'signed', 'invited']);
     await signAs(signers[2]!.email, smsPinFor('+358401234567'), 'Chidi Okafor');

@@ -17,8 +17,10 @@ import { createApp } from '../../src/api/app';
 import { listen, type RunningServer } from '../../src/api/server';
 import { parseConfig, type Config } from '../../src/config';
 import { createDataSource } from '../../src/database/data-source';
+import { RateLimitStore } from '../../src/database/rate-limit-store';
 import { createLogger, type Logger } from '../../src/logger';
 import { readinessChecks, type ReadinessCheck } from '../../src/readiness';
+import { startRoundSignalRelay } from '../../src/signing/round-signal-relay';
 import { createSigningContext, type SigningContext } from '../../src/signing/signing-context';
 import { freePort } from './free-port';
 
@@ -113,6 +115,12 @@ export async function startTestApi(
     log?: Logger;
     /** A port chosen beforehand (e.g. registered as a redirect URI at an identity provider); default: any free one. */
     port?: number;
+    /**
+     * Where the API counts its rate limits. Default: this database under a namespace of this API's own,
+     * so test files running at once (all from 127.0.0.1) do not spend each other's budgets; a test of
+     * shared budgets gives several APIs stores of one namespace.
+     */
+    rateLimits?: RateLimitStore;
   } = {},
 ): Promise<TestApi> {
   // The port is chosen first so that PUBLIC_URL, and with it every link in an email, points at this API.
@@ -123,8 +131,10 @@ export async function startTestApi(
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const worker = options.withWorker === false ? undefined : await startTestWorker({ signing, taskQueue });
   const client = await connectTestClient(signing.payloadCodec);
+  const log = options.log ?? testLog;
+  const rateLimits = options.rateLimits ?? RateLimitStore.onDataSource(dataSource, log, randomUUID());
   const app = createApp({
-    log: options.log ?? testLog,
+    log,
     dataSource,
     temporal: { client, taskQueue },
     readinessChecks:
@@ -132,10 +142,13 @@ export async function startTestApi(
     publicUrl: config.http.publicUrl,
     trustProxy: config.http.trustProxy,
     signing,
-    accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters),
+    accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters, rateLimits),
     codec: config.codec,
+    rateLimits,
   });
   const server: RunningServer = await listen(app, { host: '127.0.0.1', port });
+  // As in the service: openings recorded while Temporal was out reach their rounds later.
+  const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue }, log, everyMs: 500 });
   return {
     url: server.url,
     client,
@@ -144,6 +157,7 @@ export async function startTestApi(
     signing,
     async close() {
       await server.close();
+      await relay.stop();
       await worker?.stop();
       await client.connection.close();
       adapters.close();

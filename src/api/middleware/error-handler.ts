@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
-import { AppError, type ErrorCode } from '../../errors';
+import { AppError, unavailableError, type ErrorCode } from '../../errors';
+import { isPermanentDataError, unavailablePart } from '../../failure-kinds';
 
 /** Errors thrown by Koa and its body parser carry an HTTP status; give each a stable code too. */
 const codeForStatus: Record<number, ErrorCode> = {
@@ -14,16 +15,23 @@ const codeForStatus: Record<number, ErrorCode> = {
   422: 'unprocessable',
   423: 'locked',
   429: 'rate_limited',
+  501: 'not_implemented',
 };
 
 const framedErrorMessages: Partial<Record<ErrorCode, string>> = {
   payload_too_large: 'The request body is larger than this endpoint accepts.',
   method_not_allowed: 'This method is not allowed on this path.',
   not_found: 'No such resource.',
+  not_implemented: 'This server does not implement this method.',
 };
+
 
 function toAppError(error: unknown): AppError | undefined {
   if (error instanceof AppError) return error;
+  const unavailable = unavailablePart(error);
+  if (unavailable) return unavailableError(unavailable);
+  // A value the database refuses (e.g. a NUL that slipped past validation): the caller's to change.
+  if (isPermanentDataError(error)) return new AppError('unprocessable', 'The request contains a value that cannot be stored.');
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   const code = status === undefined ? undefined : codeForStatus[status];
   if (!code) return undefined;
@@ -58,7 +66,8 @@ export function errorHandler(): Middleware {
         };
         const retryAfter = appError.topLevel?.retryAfterSeconds;
         if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
-        if (appError.code === 'dependency_unavailable') ctx.state.log?.warn({ err: error }, 'dependency unavailable');
+        if (appError.status === 503) ctx.state.log?.warn({ err: error, code: appError.code }, 'dependency unavailable');
+        else if (appError.code === 'unprocessable' && !(error instanceof AppError)) ctx.state.log?.warn({ err: error }, 'the database refused a value');
         return;
       }
       ctx.state.log?.error({ err: error }, 'unhandled error');

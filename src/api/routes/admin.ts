@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { singleLineText } from '../../text-input';
 import type { DataSource } from 'typeorm';
 import { permissions } from '../../accounts/access';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../accounts/api-keys';
@@ -46,7 +47,7 @@ export function adminRoutes(dataSource: DataSource) {
       auth: 'principal',
       permission: 'admin',
       body: z.strictObject({
-        name: z.string().trim().min(1, 'must not be empty').max(200),
+        name: singleLineText({ max: 200 }),
         parentId: z.uuid('must be a folder id').optional(),
       }),
       responses: { 201: { description: 'Created', schema: folderBody } },
@@ -71,7 +72,7 @@ export function adminRoutes(dataSource: DataSource) {
       auth: 'principal',
       permission: 'admin',
       body: z.strictObject({
-        name: z.string().trim().min(1, 'must not be empty').max(200),
+        name: singleLineText({ max: 200 }),
         folderId: z.uuid('must be a folder id').optional().describe('Limit the key to this folder and its subfolders'),
         permissions: z.array(z.enum(permissions)).min(1, 'must name at least one permission'),
       }),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { singleLineText } from '../../text-input';
 import type { AccountsContext } from '../../accounts/accounts-context';
 import { requireOrganizationAdmin } from '../../accounts/access';
 import { changeMemberRole, grantPermissions, inviteMember, listGrants, listMembers, memberRoles, removeGrant, removeMember, setGrant } from '../../accounts/members';
@@ -49,7 +50,7 @@ export function memberRoutes(accounts: AccountsContext) {
       permission: 'admin',
       body: z.strictObject({
         email: z.email('must be an email address').max(254),
-        name: z.string().trim().min(1).max(200).optional(),
+        name: singleLineText({ max: 200 }).optional(),
         phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be in international format, e.g. +46701234567').optional().describe('Where new-device codes go by SMS'),
         role: z.enum(memberRoles),
       }),

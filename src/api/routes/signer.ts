@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { multilineText, singleLineText } from '../../text-input';
 import type { TemporalTarget } from '../../adapters/temporal-connection';
 import type { SigningContext } from '../../signing/signing-context';
 import {
@@ -17,10 +18,6 @@ const roundBody = z.object({
 });
 
 const actorOf = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined });
-
-function presentRound(state: { status: z.infer<typeof roundBody>['status']; signers: Array<{ id: string; status: string; signedAt?: string }> }) {
-  return { status: state.status, signers: state.signers.map(({ id, status, signedAt }) => ({ id, status, signedAt })) };
-}
 
 /** PIN entries per client IP per 15 minutes (generous: a whole office may sign from one address). */
 export const pinRateLimit = { points: 60, windowSeconds: 15 * 60 };
@@ -74,14 +71,14 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       tag: 'Signer',
       auth: 'signer-session',
       body: z.strictObject({
-        typedName: z.string().trim().min(1, 'must not be empty').max(200),
+        typedName: singleLineText({ max: 200 }),
         consent: z.literal(true, { error: 'must be true: the signer agrees to sign electronically' }),
       }),
       responses: { 200: { description: "The round's status after the signature", schema: roundBody } },
       errors: [409],
       handler: async ({ body, ctx }) => {
         const session = await requireSignerSession(context, bearerToken(ctx), new Date());
-        return { status: 200, body: presentRound(await signAsSigner(temporal, session, { typedName: body.typedName, actor: actorOf(ctx) })) };
+        return { status: 200, body: await signAsSigner(context, temporal, session, { typedName: body.typedName, actor: actorOf(ctx) }) };
       },
     }),
     defineRoute({
@@ -90,12 +87,12 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       summary: 'Decline with a reason; the round ends as declined',
       tag: 'Signer',
       auth: 'signer-session',
-      body: z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000) }),
+      body: z.strictObject({ reason: multilineText({ max: 1000 }) }),
       responses: { 200: { description: "The round's status after the decline", schema: roundBody } },
       errors: [409],
       handler: async ({ body, ctx }) => {
         const session = await requireSignerSession(context, bearerToken(ctx), new Date());
-        return { status: 200, body: presentRound(await declineAsSigner(temporal, session, { reason: body.reason, actor: actorOf(ctx) })) };
+        return { status: 200, body: await declineAsSigner(context, temporal, session, { reason: body.reason, actor: actorOf(ctx) }) };
       },
     }),
   ];

@@ -1,7 +1,8 @@
 import { z } from 'zod';
+import { multilineText } from '../../text-input';
 import { cancelSigningRequest } from '../../signing/cancel-signing-request';
 import { createSigningRequest, createSigningRequestInput } from '../../signing/create-signing-request';
-import { findOwnRequest, getSigningRequest } from '../../signing/get-signing-request';
+import { findOwnRequest, getSigningRequest, queryRound } from '../../signing/get-signing-request';
 import { readAuditTrail, verifyAuditEvents } from '../../signing/audit-trail';
 import { listSigningRequests } from '../../signing/list-signing-requests';
 import { remindSigners } from '../../signing/remind-signers';
@@ -209,7 +210,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       responses: { 200: { description: 'The signing request', schema: requestBody } },
       errors: [404],
       handler: async ({ params, principal }) => {
-        const view = await getSigningRequest(context, temporal, principal!, params.id);
+        const view = await getSigningRequest(context, principal!, params.id);
         return { status: 200, body: { ...view, links: links(view.id) } };
       },
     }),
@@ -221,7 +222,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       tag: 'Signing requests',
       auth: 'principal',
       params: requestParams,
-      body: z.strictObject({ reason: z.string().trim().min(1, 'must not be empty').max(1000) }),
+      body: z.strictObject({ reason: multilineText({ max: 1000 }) }),
       responses: { 200: { description: 'Cancelled', schema: z.object({ id: z.uuid(), status: requestStatus }) } },
       errors: [404, 409],
       handler: async ({ params, body, principal, ctx }) => {
@@ -347,6 +348,13 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
         200: {
           description: 'Every step, oldest first, retries and failures included',
           schema: z.object({
+            live: z
+              .object({
+                status: requestStatus,
+                signers: z.array(z.object({ id: z.uuid(), status: z.enum(['waiting', 'invited', 'opened', 'signed', 'declined']) })),
+              })
+              .optional()
+              .describe("The workflow's own view (its Query), to compare with the status view; absent when no worker answers"),
             steps: z.array(
               z.object({
                 eventId: z.number().int(),
@@ -363,7 +371,9 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       errors: [404],
       handler: async ({ params, principal }) => {
         await findOwnRequest(context, principal!, params.id);
-        return { status: 200, body: { steps: await readRoundHistory(temporal, context.payloadCodec, params.id) } };
+        const [steps, live] = await Promise.all([readRoundHistory(temporal, context.payloadCodec, params.id), queryRound(temporal, params.id)]);
+        const liveView = live && { status: live.status, signers: live.signers.map(({ id, status }) => ({ id, status })) };
+        return { status: 200, body: { ...(liveView ? { live: liveView } : {}), steps } };
       },
     }),
   ];

@@ -1,0 +1,103 @@
+/**
+ * Signals to rounds that must not depend on Temporal being up when a person acts: a signer opening their
+ * link is recorded in PostgreSQL (audit event, read model and an outbox row, in one transaction), and the
+ * round hears of it through this relay, at least once. The `signerOpened` handler is idempotent (it only
+ * moves an invited signer to opened), so a repeated delivery changes nothing.
+ *
+ * Rows are leased (their next attempt pushed into the future) before delivery rather than locked across the
+ * calls to Temporal, so API replicas share the work without holding transactions open during an outage.
+ */
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { DataSource } from 'typeorm';
+import type { TemporalTarget } from '../adapters/temporal-connection';
+import { queryReturning } from '../database/data-source';
+import { unavailablePart } from '../failure-kinds';
+import type { Logger } from '../logger';
+import { signerOpenedSignal } from '../workflows/signing-round';
+import { workflowIdForRequest } from './create-signing-request';
+
+interface OutboxRow {
+  id: string;
+  request_id: string;
+  signer_id: string;
+}
+
+/** How long a claimed row stays with its claimant; then any relay may try it again. */
+const leaseSeconds = 30;
+const signalDeadlineMs = 5000;
+
+async function deliver(temporal: TemporalTarget, row: OutboxRow): Promise<void> {
+  try {
+    await temporal.client.withDeadline(Date.now() + signalDeadlineMs, () =>
+      temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(signerOpenedSignal, { signerId: row.signer_id }),
+    );
+  } catch (error) {
+    // The round has ended: there is nobody left to tell, and the opening is on record already.
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+}
+
+/** Delivers one row now and removes it; leaves it for the relay when Temporal cannot take it. */
+export async function deliverRoundSignal(dataSource: DataSource, temporal: TemporalTarget, id: string): Promise<boolean> {
+  const claimed = await claim(dataSource, `id = $2`, [id]);
+  return (await deliverClaimed(dataSource, temporal, claimed)) === claimed.length && claimed.length > 0;
+}
+
+/** Delivers the rows that are due; answers how many were delivered. */
+export async function deliverDueRoundSignals(dataSource: DataSource, temporal: TemporalTarget, limit = 50): Promise<number> {
+  return deliverClaimed(dataSource, temporal, await claim(dataSource, `next_attempt_at <= now()`, [], limit));
+}
+
+async function claim(dataSource: DataSource, condition: string, parameters: unknown[], limit = 1): Promise<OutboxRow[]> {
+  return queryReturning<OutboxRow>(
+    dataSource,
+    `UPDATE round_signal_outbox
+        SET attempts = attempts + 1,
+            next_attempt_at = now() + make_interval(secs => $1 * least(attempts + 1, 20))
+      WHERE id IN (SELECT id FROM round_signal_outbox WHERE ${condition} AND next_attempt_at <= now()
+                    ORDER BY next_attempt_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED)
+      RETURNING id, request_id, signer_id`,
+    [leaseSeconds, ...parameters],
+  );
+}
+
+async function deliverClaimed(dataSource: DataSource, temporal: TemporalTarget, rows: OutboxRow[]): Promise<number> {
+  let delivered = 0;
+  for (const row of rows) {
+    try {
+      await deliver(temporal, row);
+    } catch (error) {
+      // Temporal is out: the rest of the batch would fail alike; their leases expire and they come back.
+      if (unavailablePart(error) === 'temporal') break;
+      throw error;
+    }
+    await dataSource.query(`DELETE FROM round_signal_outbox WHERE id = $1`, [row.id]);
+    delivered += 1;
+  }
+  return delivered;
+}
+
+/** Runs in every API process: a short poll, cheap when the outbox is empty (an index on next_attempt_at). */
+export function startRoundSignalRelay(deps: { dataSource: DataSource; temporal: TemporalTarget; log: Logger; everyMs?: number }) {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = deliverDueRoundSignals(deps.dataSource, deps.temporal)
+      .then((delivered) => {
+        if (delivered > 0) deps.log.info({ delivered }, 'delivered pending round signals');
+      })
+      .catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver pending round signals; will retry'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, deps.everyMs ?? 2000);
+      });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
