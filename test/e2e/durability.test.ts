@@ -22,7 +22,9 @@ import { createTestOrganization } from '../support/factories';
 import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { createTestPdf } from '../support/pdf-factories';
 import { pdfsig } from '../support/pdf-validators';
+import { inheritedEnvironment, killProcessGroup } from '../support/process-group';
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
+import { smsPinFor as smsPinForIn } from '../support/sms-outbox';
 import { waitFor } from '../support/wait-for';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -71,39 +73,6 @@ interface WorkerProcess {
   kill(): Promise<{ killed: number[] }>;
 }
 
-/**
- * The processes of a group that still run. Zombies do not count: tsx's node child, orphaned by the kill,
- * stays a zombie until init reaps it (about a second here, never in a container without an init).
- */
-function liveProcessesInGroup(pgid: number): number[] {
-  if (!fs.existsSync('/proc/self/stat')) {
-    try {
-      process.kill(-pgid, 0);
-      return [pgid];
-    } catch {
-      return [];
-    }
-  }
-  const live: number[] = [];
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // "pid (comm) state ppid pgrp ...": comm may hold spaces and parentheses, so split after the last ')'.
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(pgrp) === pgid && state !== 'Z' && state !== 'X') live.push(Number(entry));
-  }
-  return live;
-}
-
-/** The environment minus Sigill settings a developer's shell may hold (S3, KMS, an SMS provider, …). */
-const inheritedEnvironment = () =>
-  Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(S3_|KMS_|SMS_|MAIL_|TEMPORAL_|SMTP_|PUBLIC_URL$)/.test(name)));
-
 function startWorkerProcess(name: string): WorkerProcess {
   const child = spawn(tsx, ['src/worker.ts'], {
     cwd: projectRoot,
@@ -131,20 +100,7 @@ function startWorkerProcess(name: string): WorkerProcess {
     child,
     output: () => output,
     exited,
-    async kill() {
-      const pgid = child.pid!;
-      const killed = liveProcessesInGroup(pgid);
-      if (killed.length > 0) {
-        try {
-          process.kill(-pgid, 'SIGKILL');
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-        }
-      }
-      await exited;
-      await waitFor(`every process of ${name} gone`, () => liveProcessesInGroup(pgid).length === 0, 15_000);
-      return { killed };
-    },
+    kill: () => killProcessGroup(child.pid!, { name, exited }),
   };
   workers.push(worker);
   return worker;
@@ -202,14 +158,7 @@ async function signAs(email: string, pin: string, name: string): Promise<void> {
   expect(signed.status).toBe(200);
 }
 
-function smsPinFor(phone: string): string | undefined {
-  const dir = path.join(api.config.dataDir, 'outbox', 'sms');
-  const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((file) => file.endsWith('.json')) : [];
-  const message = files
-    .map((file) => JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as { to: string; text: string })
-    .find((sms) => sms.to === phone);
-  return (message && /\b(\d{6})\b/.exec(message.text)?.[1]) || undefined;
-}
+const smsPinFor = (phone: string) => smsPinForIn(api.config.dataDir, phone);
 
 // ---------------------------------------------------------------------------------------------------------
 // Reading the workflow's history
