@@ -320,6 +320,8 @@ interface Round {
   error?: string;
   /** Answers a real user would find wrong, though the client carried on. */
   anomalies: string[];
+  /** Per signer id: how many attempts the client needed to open the link (one opening, maybe retried). */
+  sessionAttempts: Map<string, number>;
 }
 
 function planRounds(count: number): Round[] {
@@ -347,6 +349,7 @@ function planRounds(count: number): Round[] {
     finishedDriving: false,
     driven: false,
     anomalies: [],
+    sessionAttempts: new Map(),
   }));
 }
 
@@ -376,12 +379,12 @@ async function driveRound(round: Round, h: Harness): Promise<void> {
     throw new Error(`create answered ${created.status} ${JSON.stringify(created.body?.error ?? '')}`);
   }
   round.requestId = created.body.id;
-  const senderPins: Array<string | undefined> = created.body.signers.map((signer: { pin?: string }) => signer.pin);
-  await Promise.all(round.signers.map((signer, position) => signAs(round, signer, senderPins[position], h)));
+  const createdSigners: Array<{ id: string; pin?: string }> = created.body.signers;
+  await Promise.all(round.signers.map((signer, position) => signAs(round, signer, createdSigners[position]!, h)));
   round.driven = true;
 }
 
-async function signAs(round: Round, signer: PlannedSigner, senderPin: string | undefined, h: Harness): Promise<void> {
+async function signAs(round: Round, signer: PlannedSigner, created: { id: string; pin?: string }, h: Harness): Promise<void> {
   const invitation = await waitFor(`the invitation to ${signer.email}`, () => h.smtp.to(signer.email, 'Please sign')[0], messageWaitMs);
   const token = signingTokenIn(invitation);
   signersReading += 1;
@@ -392,11 +395,12 @@ async function signAs(round: Round, signer: PlannedSigner, senderPin: string | u
   }
   const pin =
     signer.pinDelivery === 'sender'
-      ? senderPin
+      ? created.pin
       : await waitFor(`the PIN SMS to ${signer.phone}`, () => h.sms.pinFor(signer.phone!), messageWaitMs);
   if (!pin) throw new Error(`no PIN for ${signer.email} in the create response`);
   const client = { 'x-forwarded-for': signer.ip, 'user-agent': `Mozilla/5.0 (chaos signer ${signer.name})` };
   const session = await call('POST /v1/signer/session', '/v1/signer/session', { headers: client, json: { token, pin } });
+  round.sessionAttempts.set(created.id, session.attempts);
   if (session.status !== 200) {
     throw new Error(`${signer.email}: opening the link answered ${session.status} ${JSON.stringify(session.body?.error ?? '')}`);
   }
@@ -898,7 +902,12 @@ async function run(
       const opened = new Map<string, number>();
       for (const event of events) if (event.type === 'opened' && event.signerId) opened.set(event.signerId, (opened.get(event.signerId) ?? 0) + 1);
       for (const [signerId, count] of opened) {
-        if (count > 1) extraOpened.push(`round ${round.index}: signer ${signerId} opened once, ${count} 'opened' audit events`);
+        const attempts = round.sessionAttempts.get(signerId) ?? 0;
+        if (count > 1) {
+          extraOpened.push(
+            `round ${round.index}: signer ${signerId} opened the link once (${attempts} attempt(s), the failed ones answered 5xx or lost), ${count} 'opened' audit events`,
+          );
+        }
       }
     }
 
