@@ -19,6 +19,8 @@ const databaseOutageStates = /^(08|57P0[123]|53300|53400)/;
 const networkErrorCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
 /** node-postgres reports a lost or refused connection with these plain messages (no code). */
 const pgConnectionMessages = /Connection terminated|timeout exceeded when trying to connect|connection error|Cannot use a pool after calling end/i;
+/** TypeORM's errors for a connection that died under a query runner (e.g. its backend was terminated). */
+const typeormConnectionErrors = new Set(['QueryRunnerProviderAlreadyReleasedError', 'QueryRunnerAlreadyReleasedError', 'ConnectionIsNotSetError']);
 
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
@@ -35,11 +37,12 @@ export function unavailablePart(error: unknown): UnavailablePart | undefined {
   if (chain.some((cause) => isGrpcServiceError(cause) && temporalOutageCodes.has(cause.code))) return 'temporal';
   for (const cause of chain) {
     if (typeof cause !== 'object' || cause === null) continue;
-    // AWS SDK errors (the blob store, KMS) carry $metadata: those parts have their own answers.
-    if ('$metadata' in cause) return undefined;
+    // Errors of other parts that also carry network codes: the AWS SDK (blob store, KMS) has $metadata,
+    // nodemailer a `command`, fetch (the SMS relay, identity providers) says "fetch failed".
+    if ('$metadata' in cause || 'command' in cause || (cause instanceof TypeError && cause.message === 'fetch failed')) return undefined;
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' && (databaseOutageStates.test(code) || networkErrorCodes.has(code))) return 'database';
-    if (cause instanceof Error && pgConnectionMessages.test(cause.message)) return 'database';
+    if (cause instanceof Error && (pgConnectionMessages.test(cause.message) || typeormConnectionErrors.has(cause.name))) return 'database';
   }
   return undefined;
 }
@@ -52,6 +55,17 @@ export function isPermanentDataError(error: unknown): boolean {
   return causes(error).some((cause) => {
     const code = (cause as { code?: unknown } | null)?.code;
     return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code);
+  });
+}
+
+/**
+ * The mail server refused the message or a recipient for good (an SMTP 5xx reply, e.g. "bad recipient
+ * address syntax"): sending the same message again gets the same answer.
+ */
+export function isPermanentMailRefusal(error: unknown): boolean {
+  return causes(error).some((cause) => {
+    const { responseCode, command } = (cause ?? {}) as { responseCode?: unknown; command?: unknown };
+    return typeof responseCode === 'number' && responseCode >= 500 && responseCode < 600 && typeof command === 'string';
   });
 }
 

@@ -80,7 +80,9 @@ export async function inviteMember(
   assertMayAssign(caller, input.role);
   const organizationId = caller.scope.organizationId;
   const email = input.email.trim().toLowerCase();
-  const { user, link } = await ctx.dataSource.transaction(async (tx) => {
+  // The invitation is sent before the transaction commits: an address the mail server refuses leaves no
+  // member behind (the caller gets 422 and may correct it), instead of a member nobody could ever invite.
+  const user = await ctx.dataSource.transaction(async (tx) => {
     const users = tx.getRepository(User);
     await users
       .createQueryBuilder()
@@ -94,17 +96,17 @@ export async function inviteMember(
     await tx.getRepository(Membership).insert({ organizationId, userId: user.id, role: input.role, createdAt: new Date() });
     const link = user.passwordHash ? undefined : (await issuePasswordLink(tx, ctx.publicUrl, { userId: user.id, organizationId, purpose: 'invitation' })).link;
     await recordOrganizationEvent(tx, { ...caller.actor, organizationId, type: 'member.invited', detail: { userId: user.id, role: input.role } });
-    return { user, link };
-  });
-  const organization = await ctx.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
-  await ctx.mailer.send({
-    messageId: `member-invitation-${organizationId}-${user.id}-${randomUUID()}`,
-    to: user.email,
-    subject: `You have been invited to ${organization.name} on Sigill`,
-    text: link
-      ? [`You have been invited to ${organization.name} on Sigill.`, '', `Choose your password within 7 days: ${link}`, '',
-          'If your organisation uses Google or Microsoft accounts, you can also sign in with those, using this address.'].join('\n')
-      : [`You have been added to ${organization.name} on Sigill.`, '', `Sign in as usual: ${ctx.publicUrl}/login`].join('\n'),
+    const organization = await tx.getRepository(Organization).findOneByOrFail({ id: organizationId });
+    await ctx.mailer.send({
+      messageId: `member-invitation-${organizationId}-${user.id}-${randomUUID()}`,
+      to: user.email,
+      subject: `You have been invited to ${organization.name} on Sigill`,
+      text: link
+        ? [`You have been invited to ${organization.name} on Sigill.`, '', `Choose your password within 7 days: ${link}`, '',
+            'If your organisation uses Google or Microsoft accounts, you can also sign in with those, using this address.'].join('\n')
+        : [`You have been added to ${organization.name} on Sigill.`, '', `Sign in as usual: ${ctx.publicUrl}/login`].join('\n'),
+    });
+    return user;
   });
   return (await listMembers(ctx, caller)).find((member) => member.userId === user.id)!;
 }

@@ -9,23 +9,36 @@ import { Organization, Signer, SigningRequest, type RequestStatus } from '../dat
 import { BlobDecryptionError } from '../adapters/encrypted-blob-store';
 import type { MailMessage } from '../adapters/mailer';
 import { sealDocument } from '../documents/seal-document';
+import { isPermanentMailRefusal } from '../failure-kinds';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
 import { invitationEmail, outcomeEmail, pinSms, reminderEmail } from '../signing/messages';
 import type { SigningContext } from '../signing/signing-context';
 import type { RoundFailureReason } from '../workflows/signing-round';
 
+/** Tries at recording a sent message (about 5 s in all, well inside the messaging activities' 30 s). */
+const recordSentAttempts = 5;
+
 export function signingActivities(context: SigningContext) {
   const { dataSource, adapters, credentials } = context;
 
-  /** Sends a message unless one with this id was sent already (an earlier attempt of this activity). */
+  /**
+   * Sends a message unless one with this id was sent already (an earlier attempt of this activity). Once
+   * sent, recording it is retried a few times before the activity gives up: a database hiccup at that
+   * instant (a dropped connection) would otherwise make the activity's retry send the message again.
+   */
   async function sendOnce(channel: 'email' | 'sms', messageId: string, send: () => Promise<void>): Promise<void> {
     const sent = await dataSource.query(`SELECT 1 FROM sent_messages WHERE message_id = $1`, [messageId]);
     if (sent.length > 0) return;
     await send();
-    await dataSource.query(`INSERT INTO sent_messages (message_id, channel) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [
-      messageId,
-      channel,
-    ]);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await dataSource.query(`INSERT INTO sent_messages (message_id, channel) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [messageId, channel]);
+        return;
+      } catch (error) {
+        if (attempt >= recordSentAttempts) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+      }
+    }
   }
   const email = (message: MailMessage) => sendOnce('email', message.messageId, () => adapters.mailer.send(message));
 
@@ -225,23 +238,26 @@ export function signingActivities(context: SigningContext) {
     /** Everyone concerned: every signer, and the organisation's owners and admins (the senders). */
     async notifyOutcome(input: { requestId: string; status: RequestStatus }): Promise<void> {
       const { request, signers, facts } = await load(input.requestId);
-      for (const signer of signers) {
-        await email({
-          messageId: `outcome-${signer.id}`,
-          to: signer.email,
-          ...outcomeEmail(facts, signer.name, input.status, linkFor(signer)),
-        });
-      }
       const senders: Array<{ id: string; email: string }> = await dataSource.query(
         `SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
          WHERE m.organization_id = $1 AND m.role IN ('owner', 'admin')`,
         [request.organizationId],
       );
-      for (const sender of senders) {
-        await email({
+      const messages: MailMessage[] = [
+        ...signers.map((signer) => ({ messageId: `outcome-${signer.id}`, to: signer.email, ...outcomeEmail(facts, signer.name, input.status, linkFor(signer)) })),
+        ...senders.map((sender) => ({
           messageId: `outcome-${request.id}-${sender.id}`,
           to: sender.email,
           ...outcomeEmail(facts, sender.email, input.status, `${context.publicUrl}/v1/signing-requests/${request.id}/document`),
+        })),
+      ];
+      // One address the mail server refuses for good (it may be why the round failed) must not keep the
+      // others from hearing how it ended: it is counted in the audit event instead.
+      let refused = 0;
+      for (const message of messages) {
+        await email(message).catch((error: unknown) => {
+          if (!isPermanentMailRefusal(error)) throw error;
+          refused += 1;
         });
       }
       await recordAuditEvent(dataSource, {
@@ -250,7 +266,7 @@ export function signingActivities(context: SigningContext) {
         type: 'notified',
         actor: 'system',
         channel: 'email',
-        detail: { status: input.status, recipients: signers.length + senders.length },
+        detail: { status: input.status, recipients: messages.length - refused, ...(refused > 0 ? { refused } : {}) },
         occurredAt: new Date(),
       });
     },

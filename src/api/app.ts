@@ -84,7 +84,8 @@ export function createApp(deps: ApiDependencies): Koa {
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  // 405 with Allow (501 for a method never implemented, e.g. TRACE); the error handler gives them their body.
+  app.use(router.allowedMethods());
   return app;
 }
 

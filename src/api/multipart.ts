@@ -18,6 +18,9 @@ export function readMultipart(ctx: Context, limits: { maxFileBytes: number; maxF
     try {
       parser = busboy({
         headers: ctx.req.headers,
+        // Browsers send a file name as UTF-8 bytes; busboy's default (latin1) would turn "契約.pdf" into
+        // mojibake with C1 control characters, which the text rule then refuses.
+        defParamCharset: 'utf8',
         limits: { fileSize: limits.maxFileBytes, fieldSize: limits.maxFieldBytes, files: 2, fields: 10, parts: 12 },
       });
     } catch {

@@ -293,7 +293,8 @@ function openApiEntry(route: AnyRoute): RouteConfig {
                   }
                 : {}),
             },
-            required: true,
+            // A body schema with a default (e.g. a probe's options) makes the body optional.
+            required: !route.body.safeParse(undefined).success,
           }
         : undefined,
     },

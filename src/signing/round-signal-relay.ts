@@ -22,8 +22,12 @@ interface OutboxRow {
   signer_id: string;
 }
 
-/** How long a claimed row stays with its claimant; then any relay may try it again. */
-const leaseSeconds = 30;
+/**
+ * How long a claimed row stays with its claimant before any relay may try it again: longer than one
+ * delivery may take, and growing with each failed attempt (5 s, 10 s, … at most a minute).
+ */
+const leaseStepSeconds = 5;
+const maxLeaseSeconds = 60;
 const signalDeadlineMs = 5000;
 
 async function deliver(temporal: TemporalTarget, row: OutboxRow): Promise<void> {
@@ -39,7 +43,7 @@ async function deliver(temporal: TemporalTarget, row: OutboxRow): Promise<void> 
 
 /** Delivers one row now and removes it; leaves it for the relay when Temporal cannot take it. */
 export async function deliverRoundSignal(dataSource: DataSource, temporal: TemporalTarget, id: string): Promise<boolean> {
-  const claimed = await claim(dataSource, `id = $2`, [id]);
+  const claimed = await claim(dataSource, `id = $3`, [id]);
   return (await deliverClaimed(dataSource, temporal, claimed)) === claimed.length && claimed.length > 0;
 }
 
@@ -53,11 +57,11 @@ async function claim(dataSource: DataSource, condition: string, parameters: unkn
     dataSource,
     `UPDATE round_signal_outbox
         SET attempts = attempts + 1,
-            next_attempt_at = now() + make_interval(secs => $1 * least(attempts + 1, 20))
+            next_attempt_at = now() + make_interval(secs => least($1 * (attempts + 1), $2))
       WHERE id IN (SELECT id FROM round_signal_outbox WHERE ${condition} AND next_attempt_at <= now()
                     ORDER BY next_attempt_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED)
       RETURNING id, request_id, signer_id`,
-    [leaseSeconds, ...parameters],
+    [leaseStepSeconds, maxLeaseSeconds, ...parameters],
   );
 }
 

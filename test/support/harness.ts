@@ -61,8 +61,8 @@ export async function openTestDataSource(): Promise<DataSource> {
 }
 
 /** A client as the API has one: with the encryption codec when given the key service to use. */
-export async function connectTestClient(codec?: PayloadCodec): Promise<Client> {
-  const connection = await Connection.connect({ address: harness.temporalAddress() });
+export async function connectTestClient(codec?: PayloadCodec, address = harness.temporalAddress()): Promise<Client> {
+  const connection = await Connection.connect({ address });
   return new Client({ connection, dataConverter: codec ? sigillDataConverter(codec) : undefined });
 }
 
@@ -121,6 +121,8 @@ export async function startTestApi(
      * shared budgets gives several APIs stores of one namespace.
      */
     rateLimits?: RateLimitStore;
+    /** Where the API reaches Temporal (e.g. through a relay a test can cut); its worker always connects directly. */
+    temporalAddress?: string;
   } = {},
 ): Promise<TestApi> {
   // The port is chosen first so that PUBLIC_URL, and with it every link in an email, points at this API.
@@ -130,7 +132,7 @@ export async function startTestApi(
   const signing = await createSigningContext(config, dataSource, adapters);
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const worker = options.withWorker === false ? undefined : await startTestWorker({ signing, taskQueue });
-  const client = await connectTestClient(signing.payloadCodec);
+  const client = await connectTestClient(signing.payloadCodec, options.temporalAddress);
   const log = options.log ?? testLog;
   const rateLimits = options.rateLimits ?? RateLimitStore.onDataSource(dataSource, log, randomUUID());
   const app = createApp({

@@ -15,11 +15,18 @@ export interface CaughtMail {
   messageId: string;
 }
 
+/** Mailboxes the catcher refuses for good (550), as a real server does for an address that does not exist. */
+export const refusedMailbox = (address: string) => address.toLowerCase().startsWith('nobody-');
+
 export async function startSmtpCatcher() {
   const messages: CaughtMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
+    onRcptTo(address, _session, callback) {
+      if (!refusedMailbox(address.address)) return callback();
+      callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 }));
+    },
     onData(stream, _session, callback) {
       simpleParser(stream).then(
         (parsed) => {

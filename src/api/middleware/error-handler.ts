@@ -1,6 +1,6 @@
 import type { Middleware } from 'koa';
 import { AppError, unavailableError, type ErrorCode } from '../../errors';
-import { isPermanentDataError, unavailablePart } from '../../failure-kinds';
+import { isPermanentDataError, isPermanentMailRefusal, unavailablePart } from '../../failure-kinds';
 
 /** Errors thrown by Koa and its body parser carry an HTTP status; give each a stable code too. */
 const codeForStatus: Record<number, ErrorCode> = {
@@ -32,6 +32,7 @@ function toAppError(error: unknown): AppError | undefined {
   if (unavailable) return unavailableError(unavailable);
   // A value the database refuses (e.g. a NUL that slipped past validation): the caller's to change.
   if (isPermanentDataError(error)) return new AppError('unprocessable', 'The request contains a value that cannot be stored.');
+  if (isPermanentMailRefusal(error)) return new AppError('unprocessable', 'The mail server refused the email address.');
   const status = (error as { status?: number; statusCode?: number })?.status ?? (error as { statusCode?: number })?.statusCode;
   const code = status === undefined ? undefined : codeForStatus[status];
   if (!code) return undefined;
@@ -52,6 +53,11 @@ export function errorHandler(): Middleware {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError('not_found', 'No such resource.');
+      // The router answers an unsupported method with the status and `Allow`, but no body.
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const code = codeForStatus[ctx.status]!;
+        throw new AppError(code, framedErrorMessages[code]!);
+      }
     } catch (error) {
       const appError = toAppError(error);
       if (appError) {
@@ -67,7 +73,7 @@ export function errorHandler(): Middleware {
         const retryAfter = appError.topLevel?.retryAfterSeconds;
         if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
         if (appError.status === 503) ctx.state.log?.warn({ err: error, code: appError.code }, 'dependency unavailable');
-        else if (appError.code === 'unprocessable' && !(error instanceof AppError)) ctx.state.log?.warn({ err: error }, 'the database refused a value');
+        else if (appError.code === 'unprocessable' && !(error instanceof AppError)) ctx.state.log?.warn({ err: error }, 'a value was refused downstream');
         return;
       }
       ctx.state.log?.error({ err: error }, 'unhandled error');
