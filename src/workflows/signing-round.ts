@@ -281,32 +281,30 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
   const doQueuedWork = async () => {
     while (work.length > 0) {
       const item = work.shift()!;
+      // The switch stays inline (no helper function): an extra await would move when activities are
+      // scheduled relative to Update completions, and recorded histories would no longer replay.
       try {
-        await doWork(item);
+        switch (item.kind) {
+          case 'invite':
+            await messaging.sendInvitation({ requestId: input.requestId, signerId: item.signerId });
+            break;
+          case 'remind':
+            for (const signerId of item.signerIds) {
+              await messaging.sendReminder({ requestId: input.requestId, signerId, reminderKey: item.reminderKey });
+              signer(signerId)!.remindersSent += 1;
+            }
+            break;
+          case 'resendPin':
+            await messaging.sendPin({ requestId: input.requestId, signerId: item.signerId, pinVersion: item.pinVersion });
+            break;
+          case 'audit':
+            await messaging.recordAuditEvent({ ...item.event, requestId: input.requestId });
+            break;
+        }
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
         failRound(item.kind === 'audit' ? 'audit_event_rejected' : 'message_failed');
       }
-    }
-  };
-
-  const doWork = async (item: Work) => {
-    switch (item.kind) {
-      case 'invite':
-        await messaging.sendInvitation({ requestId: input.requestId, signerId: item.signerId });
-        break;
-      case 'remind':
-        for (const signerId of item.signerIds) {
-          await messaging.sendReminder({ requestId: input.requestId, signerId, reminderKey: item.reminderKey });
-          signer(signerId)!.remindersSent += 1;
-        }
-        break;
-      case 'resendPin':
-        await messaging.sendPin({ requestId: input.requestId, signerId: item.signerId, pinVersion: item.pinVersion });
-        break;
-      case 'audit':
-        await messaging.recordAuditEvent({ ...item.event, requestId: input.requestId });
-        break;
     }
   };
 
