@@ -26,6 +26,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let server: net.Server | undefined;
   const listen = () =>
     new Promise<void>((resolve, reject) => {
+      if (server) return resolve(); // restoring a relay that is up changes nothing
       server = net.createServer((client) => {
         const upstream = net.connect(target.port, target.host);
         track(client);
