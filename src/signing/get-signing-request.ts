@@ -3,12 +3,10 @@
  * in PostgreSQL, no worker involved, so it answers during a Temporal or worker outage too. The workflow's
  * own view (its Query) is for support: `queryRound`, shown beside the history.
  */
-import { isGrpcServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { requireInFolder, type AccessScope, type Permission } from '../accounts/access';
 import { Signer, SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
-import { unavailablePart } from '../failure-kinds';
 import { roundStateQuery, type RoundState, type SignerStatus } from '../workflows/signing-round';
 import { workflowIdForRequest } from './create-signing-request';
 import type { SigningContext } from './signing-context';
@@ -98,28 +96,21 @@ function nextScheduledReminder(request: SigningRequest): Date | undefined {
   return dueAt < request.expiresAt.getTime() ? new Date(dueAt) : undefined;
 }
 
-const grpcFailedPrecondition = 9;
-
 /** A query needs a live worker; support tools must not wait long for one. */
 const queryDeadlineMs = 5000;
 
 /**
- * The workflow's own view of the round, for support, or undefined when it cannot answer: the workflow is
- * past retention, Temporal is out of reach, or no worker answered in time (all workers down, or the
- * round's first task not yet run).
+ * The workflow's own view of the round, for support, or undefined whenever it cannot answer: the workflow
+ * is past retention, Temporal is out of reach, no worker answered in time (all workers down, or the round's
+ * first task not yet run), or the query failed in any other way. It is a second opinion beside the
+ * history, never something a caller depends on, so no failure of it fails the request.
  */
 export async function queryRound(temporal: TemporalTarget, requestId: string): Promise<RoundState | undefined> {
   try {
     return await temporal.client.withDeadline(Date.now() + queryDeadlineMs, () =>
       temporal.client.workflow.getHandle(workflowIdForRequest(requestId)).query(roundStateQuery),
     );
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError || unavailablePart(error) === 'temporal') return undefined;
-    // FAILED_PRECONDITION: a query before the round's first workflow task has run.
-    const cause = (error as { cause?: unknown }).cause;
-    if ([error, cause].some((candidate) => isGrpcServiceError(candidate) && candidate.code === grpcFailedPrecondition)) {
-      return undefined;
-    }
-    throw error;
+  } catch {
+    return undefined;
   }
 }
