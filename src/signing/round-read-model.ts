@@ -7,10 +7,12 @@
  *
  * Every update is idempotent and order-tolerant (a status only moves forward, first times are kept), so an
  * activity retried after a crash between recording the event and applying it repairs the view.
- * Consistency: a read right after an action may trail it by the latency of the activity that records it;
- * the action's own response carries the new state.
+ * Consistency: the API also writes what an Update it sent has confirmed (`reflectConfirmedUpdate`: a
+ * signature, a decline, a cancel), so whoever acted reads their own action back at once; other changes (an
+ * invitation sent, a reminder, the seal) appear when the activity that performs them has recorded them.
  */
 import type { DataSource, EntityManager } from 'typeorm';
+import type { RoundState } from '../workflows/signing-round';
 import type { AuditEventType } from './audit-trail';
 
 export interface RecordedEvent {
@@ -65,4 +67,22 @@ export async function applyEventToReadModel(db: DataSource | EntityManager, even
   }
   const endsAs = endingEvents[event.type];
   if (endsAs) await db.query(`UPDATE signing_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, [requestId, endsAs]);
+}
+
+/**
+ * What the round confirmed in its answer to an Update: signatures and declines (with the round's own times,
+ * the ones its audit events will carry) and a round ended by a decline or cancel. Same forward-only rules as
+ * above, so the activity recording the same events later changes nothing.
+ */
+export async function reflectConfirmedUpdate(db: DataSource | EntityManager, state: RoundState): Promise<void> {
+  for (const signer of state.signers) {
+    if (signer.status === 'signed' && signer.signedAt) {
+      await db.query(`UPDATE signers SET status = 'signed', signed_at = coalesce(signed_at, $2) WHERE id = $1`, [signer.id, signer.signedAt]);
+    } else if (signer.status === 'declined' && signer.declinedAt) {
+      await db.query(`UPDATE signers SET status = 'declined', declined_at = coalesce(declined_at, $2) WHERE id = $1`, [signer.id, signer.declinedAt]);
+    }
+  }
+  if (state.status === 'declined' || state.status === 'cancelled') {
+    await db.query(`UPDATE signing_requests SET status = $2 WHERE id = $1 AND status = 'pending'`, [state.requestId, state.status]);
+  }
 }

@@ -10,6 +10,7 @@ import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
 import { declineUpdate, signUpdate, type ActorContext, type RoundState } from '../workflows/signing-round';
 import { recordAuditEvent } from './audit-trail';
+import { reflectConfirmedUpdate } from './round-read-model';
 import { deliverRoundSignal } from './round-signal-relay';
 import type { SigningContext } from './signing-context';
 import { SignerCredentials } from './signer-credentials';
@@ -178,7 +179,9 @@ async function actAsSigner(
   const recorded = async () => (await context.dataSource.getRepository(Signer).findOneBy({ id: session.signer.id }))?.status === done;
   if (session.signer.status === done) return summaryFromRecords(context, session.request.id);
   try {
-    return summaryOf(await act());
+    const state = await act();
+    await reflectConfirmedUpdate(context.dataSource, state);
+    return summaryOf(state);
   } catch (error) {
     if (error instanceof AppError && error.code === 'conflict' && (await recorded())) return summaryFromRecords(context, session.request.id);
     throw error;
