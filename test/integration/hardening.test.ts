@@ -226,6 +226,19 @@ async function harnessClientQuery(requestId: string) {
   }
 }
 
+describe('findings 4 and 11: status reads never call Temporal', () => {
+  it('twenty status reads and a list send nothing to Temporal, so no query wakes (or waits on) a worker', async () => {
+    const round = await startRound();
+    await waitFor('the invitation in the status view', async () => (await call(`/v1/signing-requests/${round.id}`)).body.signers[0].status === 'invited');
+    const before = temporalRelay.bytesFromClients();
+    for (let read = 0; read < 20; read++) expect((await call(`/v1/signing-requests/${round.id}`)).status).toBe(200);
+    expect((await call('/v1/signing-requests')).status).toBe(200);
+    // A query is hundreds of bytes; an HTTP/2 keepalive ping (17 bytes) may pass in the meantime.
+    expect(temporalRelay.bytesFromClients() - before).toBeLessThan(100);
+    await call(`/v1/signing-requests/${round.id}/cancel`, { body: { reason: 'test done' } });
+  });
+});
+
 describe('finding 4: status reads while no worker runs', () => {
   it('answer from PostgreSQL; the support history answers without the live view', async () => {
     const idle = await startTestApi(dataSource, { withWorker: false });

@@ -10,6 +10,8 @@ export interface TcpProxy {
   /** `127.0.0.1:<port>` of the relay. */
   address: string;
   port: number;
+  /** Bytes the clients have sent through the relay so far: whether they called the server at all. */
+  bytesFromClients(): number;
   cut(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -18,6 +20,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const port = await freePort();
   const sockets = new Set<net.Socket>();
+  let bytesFromClients = 0;
   const track = (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -31,6 +34,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         const upstream = net.connect(target.port, target.host);
         track(client);
         track(upstream);
+        client.on('data', (chunk: Buffer) => (bytesFromClients += chunk.length));
         client.pipe(upstream);
         upstream.pipe(client);
         client.on('close', () => upstream.destroy());
@@ -46,5 +50,5 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     if (closing) await new Promise<void>((resolve) => closing.close(() => resolve()));
   };
   await listen();
-  return { address: `127.0.0.1:${port}`, port, cut, restore: listen, close: cut };
+  return { address: `127.0.0.1:${port}`, port, bytesFromClients: () => bytesFromClients, cut, restore: listen, close: cut };
 }
