@@ -68,7 +68,11 @@ export function createApp(deps: ApiDependencies): Koa {
 
   app.use(requestContext(deps.log));
   app.use(errorHandler());
-  app.use(helmet());
+  // Helmet's defaults, except that `upgrade-insecure-requests` is sent only behind an https PUBLIC_URL: on
+  // plain http under a LAN or VM address the browser would otherwise fetch the page's script over https,
+  // where nothing listens, and the page breaks (browsers exempt only localhost from the upgrade).
+  const servedOverHttps = new URL(deps.publicUrl).protocol === 'https:';
+  app.use(helmet(servedOverHttps ? {} : { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   // Only the codec endpoint is called from another origin (the Temporal Web UI, in the browser).
   const codecCors = cors({
     origin: (ctx) => (deps.codec.corsOrigins.includes(ctx.get('origin')) ? ctx.get('origin') : ''),
