@@ -10,9 +10,11 @@
  * errors and on Ctrl-C too.
  *
  * Two phases, each target in turn in both:
- * - the same offered load (`--rate`, requests per second over all connections, default 200: an operations
- *   console and a back-office poller or two): latency at that load is the goal's measure, since it shows
- *   what a read costs rather than how requests queue behind each other;
+ * - the same offered load (`--rate`, requests per second, default 200: an operations console and a
+ *   back-office poller or two) as one even stream: latency at that load is the goal's measure, since it
+ *   shows what a read costs rather than how requests queue behind each other. (autocannon paces each
+ *   connection on its own timer, all started together: ten paced connections arrive in bursts of ten,
+ *   which measures the bursts, not the reads.)
  * - saturation (as fast as the connections go): the most requests per second each target serves.
  *
  *   npm run bench:api [-- --duration SECONDS] [-- --quick] [-- --rounds N] [-- --connections N] [-- --rate R]
@@ -172,14 +174,14 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   return { apiUrl, apiKey: organization.apiKey, requestPaths, bareUrl: `http://127.0.0.1:${barePort}` };
 }
 
-/** `rate`: requests per second over all connections; undefined: as fast as they go. */
+/** `rate`: an even stream of that many requests per second on one connection; undefined: as fast as `connections` go. */
 function load(target: Target, seconds: number, headers: Record<string, string>, sample: Sample, rate?: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const instance = autocannon(
       // Each connection cycles through the paths: every round is read in turn.
       {
         url: target.url,
-        connections,
+        connections: rate ? 1 : connections,
         duration: seconds,
         headers,
         requests: target.paths.map((p) => ({ method: 'GET', path: p })),
@@ -261,13 +263,13 @@ async function bench(stack: Stack): Promise<boolean> {
     `Sigill API benchmark at ${commitDescription()}`,
     `Topology: Temporal dev server, PostgreSQL database on ${new URL(serverUrl).host}, ` +
       'worker and API one child process each, bare Koa a child process; autocannon in the benchmark process.',
-    `${connections} connections, ${durationSeconds} s per target and phase (${warmupSeconds} s warm-up), ${stack.requestPaths.length} pending two-signer rounds read in turn.`,
+    `${durationSeconds} s per target and phase (${warmupSeconds} s warm-up), ${stack.requestPaths.length} pending two-signer rounds read in turn.`,
     '',
-    `Same offered load: ${offeredRate} requests/s`,
+    `Same offered load: an even stream of ${offeredRate} requests/s`,
     ...steady.lines,
     `Sigill ÷ bare Koa: p50 ${(steady.sigill.p50 / steady.bare.p50).toFixed(1)}×, p99 ${p99Ratio.toFixed(1)}×`,
     '',
-    'Saturation: as fast as the connections go',
+    `Saturation: as fast as ${connections} connections go`,
     ...flat.lines,
     `Sigill ÷ bare Koa: p50 ${(flat.sigill.p50 / flat.bare.p50).toFixed(1)}×, p99 ${(flat.sigill.p99 / flat.bare.p99).toFixed(1)}×; requests/s Sigill ÷ bare ${(flat.sigill.perSecond / flat.bare.perSecond).toFixed(3)}`,
     '',

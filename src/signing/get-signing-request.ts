@@ -4,7 +4,7 @@
  * own view (its Query) is for support: `queryRound`, shown beside the history.
  */
 import { requireInFolder, type AccessScope, type Permission } from '../accounts/access';
-import { Signer, SigningRequest } from '../database/entities';
+import { SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
 import { roundStateQuery, type RoundState, type SignerStatus } from '../workflows/signing-round';
@@ -53,35 +53,75 @@ export async function findOwnRequest(
   return request;
 }
 
+/** One status read is one statement: the request and its signers together (it is the API's hottest path). */
+interface StatusRow {
+  id: string;
+  folder_id: string;
+  title: string;
+  status: RoundState['status'];
+  routing: 'parallel' | 'sequential';
+  document_code: string;
+  created_at: Date;
+  expires_at: Date;
+  reminders_sent: number;
+  reminder_first_after_ms: string;
+  reminder_every_ms: string;
+  reminder_max: number;
+  sealed_at: Date | null;
+  sealed_sha256: string | null;
+  signers: Array<{
+    id: string;
+    name: string;
+    email: string;
+    status: SignerStatus;
+    locked: boolean;
+    invitedAt: string | null;
+    openedAt: string | null;
+    signedAt: string | null;
+    declinedAt: string | null;
+  }>;
+}
+
 export async function getSigningRequest(context: SigningContext, scope: AccessScope, requestId: string): Promise<SigningRequestView> {
-  const request = await findOwnRequest(context, scope, requestId);
-  const signers = await context.dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
-  const iso = (date: Date | null | undefined) => date?.toISOString();
+  const rows: StatusRow[] = await context.dataSource.query(
+    `SELECT r.id, r.folder_id, r.title, r.status, r.routing, r.document_code, r.created_at, r.expires_at, r.reminders_sent,
+            r.reminder_first_after_ms, r.reminder_every_ms, r.reminder_max, r.sealed_at, r.sealed_sha256,
+            coalesce((SELECT json_agg(json_build_object(
+                        'id', s.id, 'name', s.name, 'email', s.email, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
+                        'invitedAt', s.invited_at, 'openedAt', s.opened_at, 'signedAt', s.signed_at, 'declinedAt', s.declined_at)
+                        ORDER BY s.position)
+                        FROM signers s WHERE s.request_id = r.id), '[]'::json) AS signers
+       FROM signing_requests r
+      WHERE r.id = $1 AND r.organization_id = $2`,
+    [requestId, scope.organizationId],
+  );
+  const row = rows[0];
+  if (!row) throw signingRequestNotFound();
+  requireInFolder(scope, 'view', row.folder_id, signingRequestNotFound);
+  // JSON carries times as PostgreSQL prints them; the API speaks ISO 8601 in UTC.
+  const iso = (time: Date | string | null) => (time === null ? undefined : new Date(time).toISOString());
   return {
-    id: request.id,
-    title: request.title,
-    status: request.status,
-    routing: request.routing,
-    documentCode: request.documentCode,
-    createdAt: request.createdAt.toISOString(),
-    expiresAt: request.expiresAt.toISOString(),
-    remindersSent: request.remindersSent,
-    nextReminderAt: iso(nextScheduledReminder(request)),
-    sealedAt: iso(request.sealedAt),
-    sha256: request.sealedSha256 ?? undefined,
-    signers: signers.map((signer) => {
-      const locked = signer.lockedAt !== null && (signer.status === 'invited' || signer.status === 'opened');
-      return {
-        id: signer.id,
-        name: signer.name,
-        email: signer.email,
-        status: locked ? 'locked' : signer.status,
-        invitedAt: iso(signer.invitedAt),
-        openedAt: iso(signer.openedAt),
-        signedAt: iso(signer.signedAt),
-        declinedAt: iso(signer.declinedAt),
-      };
-    }),
+    id: row.id,
+    title: row.title,
+    status: row.status,
+    routing: row.routing,
+    documentCode: row.document_code,
+    createdAt: iso(row.created_at)!,
+    expiresAt: iso(row.expires_at)!,
+    remindersSent: row.reminders_sent,
+    nextReminderAt: iso(nextScheduledReminder(row) ?? null),
+    sealedAt: iso(row.sealed_at),
+    sha256: row.sealed_sha256 ?? undefined,
+    signers: row.signers.map((signer) => ({
+      id: signer.id,
+      name: signer.name,
+      email: signer.email,
+      status: signer.locked && (signer.status === 'invited' || signer.status === 'opened') ? 'locked' : signer.status,
+      invitedAt: iso(signer.invitedAt),
+      openedAt: iso(signer.openedAt),
+      signedAt: iso(signer.signedAt),
+      declinedAt: iso(signer.declinedAt),
+    })),
   };
 }
 
@@ -90,10 +130,11 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
  * then every), so it follows from the reminders sent so far. The round counts from its start, a moment
  * after the request's creation time used here.
  */
-function nextScheduledReminder(request: SigningRequest): Date | undefined {
-  if (request.status !== 'pending' || request.remindersSent >= request.reminderMax) return undefined;
-  const dueAt = request.createdAt.getTime() + request.reminderFirstAfterMs + request.remindersSent * request.reminderEveryMs;
-  return dueAt < request.expiresAt.getTime() ? new Date(dueAt) : undefined;
+function nextScheduledReminder(row: StatusRow): Date | undefined {
+  if (row.status !== 'pending' || row.reminders_sent >= row.reminder_max) return undefined;
+  const createdAt = new Date(row.created_at).getTime();
+  const dueAt = createdAt + Number(row.reminder_first_after_ms) + row.reminders_sent * Number(row.reminder_every_ms);
+  return dueAt < new Date(row.expires_at).getTime() ? new Date(dueAt) : undefined;
 }
 
 /** A query needs a live worker; support tools must not wait long for one. */
