@@ -11,7 +11,7 @@ import type { MailMessage } from '../adapters/mailer';
 import { sealDocument } from '../documents/seal-document';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
-import { invitationEmail, outcomeEmail, pinSms, reminderEmail } from '../signing/messages';
+import { invitationEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts } from '../signing/messages';
 import type { SigningContext } from '../signing/signing-context';
 import type { RoundFailureReason } from '../workflows/signing-round';
 
@@ -55,6 +55,19 @@ export function signingActivities(context: SigningContext) {
     const found = signers.find((candidate) => candidate.id === signerId);
     if (!found) throw ApplicationFailure.nonRetryable(`signer ${signerId} does not exist`, 'MissingSigner');
     return found;
+  }
+
+  /**
+   * Who declined and why, from the audit trail's `declined` event (the round records it before it ends), so
+   * the reason never travels through workflow history. Undefined if the event is missing: the mail then
+   * says only that a signer declined.
+   */
+  async function declineOf(requestId: string, signers: Signer[]): Promise<(DeclineFacts & { signerId: string }) | undefined> {
+    const event = (await readAuditTrail(dataSource, requestId)).find((candidate) => candidate.type === 'declined');
+    const signer = event?.signerId ? signers.find((candidate) => candidate.id === event.signerId) : undefined;
+    const reason = event?.detail?.reason;
+    if (!signer || typeof reason !== 'string') return undefined;
+    return { signerId: signer.id, signerName: signer.name, reason };
   }
 
   const linkFor = (signer: Signer) => `${context.publicUrl}/s/${credentials.linkToken({ signerId: signer.id, linkVersion: signer.linkVersion })}`;
@@ -243,12 +256,17 @@ export function signingActivities(context: SigningContext) {
          WHERE m.organization_id = $1 AND m.role IN ('owner', 'admin')`,
         [request.organizationId],
       );
+      const decline = input.status === 'declined' ? await declineOf(request.id, signers) : undefined;
       const messages: MailMessage[] = [
-        ...signers.map((signer) => ({ messageId: `outcome-${signer.id}`, to: signer.email, ...outcomeEmail(facts, signer.name, input.status, linkFor(signer)) })),
+        ...signers.map((signer) => ({
+          messageId: `outcome-${signer.id}`,
+          to: signer.email,
+          ...outcomeEmail(facts, signer.name, input.status, { link: linkFor(signer), decline, recipientIsDecliner: signer.id === decline?.signerId }),
+        })),
         ...senders.map((sender) => ({
           messageId: `outcome-${request.id}-${sender.id}`,
           to: sender.email,
-          ...outcomeEmail(facts, sender.email, input.status, `${context.publicUrl}/v1/signing-requests/${request.id}/document`),
+          ...outcomeEmail(facts, sender.email, input.status, { link: `${context.publicUrl}/v1/signing-requests/${request.id}/document`, decline }),
         })),
       ];
       // One address the mail server refuses for good (it may be why the round failed) must not keep the

@@ -63,13 +63,41 @@ const outcomeSentence: Record<RoundStatus, string> = {
   pending: 'is still pending',
 };
 
-export function outcomeEmail(request: RequestFacts, recipientName: string, status: RoundStatus, link?: string) {
+/** Who ended a declined round, and the reason they gave: read from the audit trail's `declined` event. */
+export interface DeclineFacts {
+  signerName: string;
+  reason: string;
+}
+
+/**
+ * Names the decliner (or "you", to the decliner, as a record of what the others were told) and quotes the
+ * reason line by line: it is the decliner's own words, and a reader must tell them from Sigill's text.
+ */
+function declineLines(request: RequestFacts, decline: DeclineFacts, recipientIsDecliner: boolean): string[] {
+  const by = recipientIsDecliner ? 'you' : decline.signerName;
+  return [
+    `"${request.title}" from ${request.organizationName} was declined by ${by}.`,
+    '',
+    'The reason given:',
+    ...decline.reason.split(/\r\n|\r|\n/).map((line) => (line ? `> ${line}` : '>')),
+  ];
+}
+
+export function outcomeEmail(
+  request: RequestFacts,
+  recipientName: string,
+  status: RoundStatus,
+  options: { link?: string; decline?: DeclineFacts; recipientIsDecliner?: boolean } = {},
+) {
+  const { link, decline } = options;
   return {
     subject: `${status === 'completed' ? 'Signed' : 'Not signed'}: ${request.title}`,
     text: [
       `Hello ${recipientName},`,
       '',
-      `"${request.title}" from ${request.organizationName} ${outcomeSentence[status]}.`,
+      ...(status === 'declined' && decline
+        ? declineLines(request, decline, options.recipientIsDecliner ?? false)
+        : [`"${request.title}" from ${request.organizationName} ${outcomeSentence[status]}.`]),
       ...(status === 'completed' && link ? ['', `Download the sealed document: ${link}`] : []),
     ].join('\n'),
   };

@@ -182,23 +182,45 @@ describe('a 2-signer sequential round', () => {
 });
 
 describe('ending a round early', () => {
-  test('a decline ends the round as declined and everyone is told', async () => {
+  test('a decline ends the round as declined and everyone is told who declined and why', async () => {
     const email = uniqueEmail('decliner');
     const other = uniqueEmail('other');
-    const created = await create(requestBody({ signers: [{ name: 'Dana', email }, { name: 'Olli', email: other }] }));
+    // A title of its own: the organisation's owner hears of every round in this file.
+    const title = `Agreement to decline ${Date.now()}`;
+    const created = await create(requestBody({ title, signers: [{ name: 'Dana Decliner', email }, { name: 'Olli', email: other }] }));
     const [invitation] = await smtp.waitForMail(email, 'Please sign');
     const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.signers[0].pin } });
+    const reason = 'The fee is wrong.\nClause 4 names the wrong party.';
     const declined = await call('/v1/signer/decline', {
       key: null,
       headers: { authorization: `Bearer ${session.body.sessionToken}` },
-      body: { reason: 'The fee is wrong.' },
+      body: { reason },
     });
     expect(declined.status).toBe(200);
     expect(declined.body.status).toBe('declined');
     expect((await roundResult(created.id)).status).toBe('declined');
-    await smtp.waitForMail(other, 'Not signed:');
     const trail = await call(`/v1/signing-requests/${created.id}/audit-trail`);
-    expect(trail.body.events.find((e: Json) => e.type === 'declined').detail).toEqual({ reason: 'The fee is wrong.' });
+    expect(trail.body.events.find((e: Json) => e.type === 'declined').detail).toEqual({ reason });
+
+    // The other signer and the sender (the organisation's owner) read who declined and the reason, quoted.
+    const [owner] = await dataSource.query(
+      `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND m.role = 'owner'`,
+      [org.orgId],
+    );
+    const [toOther] = await smtp.waitForMail(other, 'Not signed:');
+    const [toSender] = await smtp.waitForMail(owner.email, `Not signed: ${title}`);
+    for (const mail of [toOther!, toSender!]) {
+      expect(mail.text).toContain('was declined by Dana Decliner.');
+      expect(mail.text).toContain('> The fee is wrong.\n> Clause 4 names the wrong party.');
+    }
+    // The decliner gets the record of what the others were told.
+    const [toDecliner] = await smtp.waitForMail(email, 'Not signed:');
+    expect(toDecliner!.text).toContain('was declined by you.');
+    expect(toDecliner!.text).toContain('> The fee is wrong.');
+    for (const mail of [toOther!, toSender!, toDecliner!]) {
+      for (const signer of created.signers as Json[]) expect(mail.text).not.toContain(signer.pin);
+      expect(mail.text).not.toMatch(/https?:\/\//);
+    }
   });
 
   test('the sender cancels; a second cancel is a conflict; signers are told', async () => {
