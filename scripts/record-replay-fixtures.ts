@@ -4,7 +4,8 @@
  * the event histories as JSON fixtures.
  *
  * Re-record only for a deliberate, versioned workflow change: an existing fixture that stops replaying
- * means running workflows would break on deploy.   Usage: npm run record-fixtures
+ * means running workflows would break on deploy.   Usage: npm run record-fixtures [-- --only NAME,NAME]
+ * (`--only` writes just those fixtures, e.g. a new path, and leaves the recorded ones as they are).
  */
 import fs from 'node:fs';
 import net from 'node:net';
@@ -61,6 +62,9 @@ async function decryptPayloads(node: unknown, codec: EncryptionPayloadCodec): Pr
   return Object.fromEntries(entries);
 }
 
+const onlyFlag = process.argv.indexOf('--only');
+const only = onlyFlag >= 0 ? new Set((process.argv[onlyFlag + 1] ?? '').split(',')) : undefined;
+
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigill-fixtures-'));
   const config = parseConfig({
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
       await writeFixture(name, workflowId);
     };
     const writeFixture = async (name: string, workflowId: string) => {
+      if (only && !only.has(name)) return;
       const history = await client.workflow.getHandle(workflowId).fetchHistory();
       fs.mkdirSync(fixturesDir, { recursive: true });
       // Fixtures are stored decrypted: replaying them must not depend on this run's throwaway master key.
@@ -163,6 +168,22 @@ async function main(): Promise<void> {
     await cancelled.executeUpdate(cancelUpdate, { args: [{ reason: 'fixture' }] });
     await cancelled.result();
     await saveHistory('signing-round-cancelled', cancelledRequest.id);
+
+    // A round whose audit event the database refuses (a NUL that got past the API): it ends `failed`.
+    const failedRequest = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
+      scope: organizationScope(organizationId),
+      now: new Date(),
+      request: createSigningRequestInput.parse({
+        title: 'Fixture failed',
+        document: { filename: 'fixture.pdf', contentBase64: Buffer.from(await pdf.save()).toString('base64') },
+        signers: [{ name: 'Fourth Fixture', email: 'fourth@example.test' }],
+      }),
+    });
+    const failed = client.workflow.getHandle(workflowIdForRequest(failedRequest.id));
+    await failed.executeUpdate(signUpdate, { args: [{ signerId: failedRequest.signers[0]!.id, typedName: 'Fourth\u0000' }] });
+    const failedResult = await failed.result();
+    if (failedResult.status !== 'failed') throw new Error(`fixture round ended ${failedResult.status}`);
+    await saveHistory('signing-round-failed', failedRequest.id);
 
   } finally {
     await shutdown.run();

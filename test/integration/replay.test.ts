@@ -18,7 +18,13 @@ function loadHistory(file: string) {
 
 test('there are recorded histories to replay', () => {
   expect(fixtures).toEqual(
-    expect.arrayContaining(['probe-acknowledged.json', 'probe-timed-out.json', 'signing-round-completed.json', 'signing-round-cancelled.json']),
+    expect.arrayContaining([
+      'probe-acknowledged.json',
+      'probe-timed-out.json',
+      'signing-round-completed.json',
+      'signing-round-cancelled.json',
+      'signing-round-failed.json',
+    ]),
   );
 });
 
