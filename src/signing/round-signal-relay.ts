@@ -42,9 +42,8 @@ async function deliver(temporal: TemporalTarget, row: OutboxRow): Promise<void> 
 }
 
 /** Delivers one row now and removes it; leaves it for the relay when Temporal cannot take it. */
-export async function deliverRoundSignal(dataSource: DataSource, temporal: TemporalTarget, id: string): Promise<boolean> {
-  const claimed = await claim(dataSource, `id = $3`, [id]);
-  return (await deliverClaimed(dataSource, temporal, claimed)) === claimed.length && claimed.length > 0;
+export async function deliverRoundSignal(dataSource: DataSource, temporal: TemporalTarget, id: string): Promise<void> {
+  await deliverClaimed(dataSource, temporal, await claim(dataSource, `id = $3`, [id]));
 }
 
 /** Delivers the rows that are due; answers how many were delivered. */
