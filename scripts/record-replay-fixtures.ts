@@ -131,20 +131,25 @@ async function main(): Promise<void> {
     const signing = await createSigningContext(config, dataSource, adapters);
     const pdf = await PDFDocument.create();
     pdf.addPage().drawText('Fixture agreement');
-    const created = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
-      scope: organizationScope(organizationId),
-      now: new Date(),
-      request: createSigningRequestInput.parse({
-        title: 'Fixture agreement',
-        document: { filename: 'fixture.pdf', contentBase64: Buffer.from(await pdf.save()).toString('base64') },
-        signers: [
-          { name: 'First Fixture', email: 'first@example.test' },
-          { name: 'Second Fixture', email: 'second@example.test' },
-        ],
-        routing: 'sequential',
-      }),
-    });
-    const round = client.workflow.getHandle(workflowIdForRequest(created.id));
+    const pdfBase64 = Buffer.from(await pdf.save()).toString('base64');
+    /** A round created the way the API creates one, and its workflow handle. */
+    const startFixtureRound = async (title: string, signers: Array<{ name: string; email: string }>, routing?: 'sequential') => {
+      const request = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
+        scope: organizationScope(organizationId),
+        now: new Date(),
+        request: createSigningRequestInput.parse({ title, document: { filename: 'fixture.pdf', contentBase64: pdfBase64 }, signers, routing }),
+      });
+      return { request, handle: client.workflow.getHandle(workflowIdForRequest(request.id)) };
+    };
+
+    const { request: created, handle: round } = await startFixtureRound(
+      'Fixture agreement',
+      [
+        { name: 'First Fixture', email: 'first@example.test' },
+        { name: 'Second Fixture', email: 'second@example.test' },
+      ],
+      'sequential',
+    );
     await round.executeUpdate(remindNowUpdate);
     for (const signer of created.signers) {
       const signature = { signerId: signer.id, typedName: signer.name, ip: '192.0.2.1', userAgent: 'fixture' };
@@ -155,36 +160,17 @@ async function main(): Promise<void> {
     if (completed.status !== 'completed') throw new Error(`fixture round ended ${completed.status}`);
     await saveHistory('signing-round-completed', created.id);
 
-    const cancelledRequest = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
-      scope: organizationScope(organizationId),
-      now: new Date(),
-      request: createSigningRequestInput.parse({
-        title: 'Fixture cancelled',
-        document: { filename: 'fixture.pdf', contentBase64: Buffer.from(await pdf.save()).toString('base64') },
-        signers: [{ name: 'Third Fixture', email: 'third@example.test' }],
-      }),
-    });
-    const cancelled = client.workflow.getHandle(workflowIdForRequest(cancelledRequest.id));
-    await cancelled.executeUpdate(cancelUpdate, { args: [{ reason: 'fixture' }] });
-    await cancelled.result();
-    await saveHistory('signing-round-cancelled', cancelledRequest.id);
+    const cancelled = await startFixtureRound('Fixture cancelled', [{ name: 'Third Fixture', email: 'third@example.test' }]);
+    await cancelled.handle.executeUpdate(cancelUpdate, { args: [{ reason: 'fixture' }] });
+    await cancelled.handle.result();
+    await saveHistory('signing-round-cancelled', cancelled.request.id);
 
     // A round whose audit event the database refuses (a NUL that got past the API): it ends `failed`.
-    const failedRequest = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
-      scope: organizationScope(organizationId),
-      now: new Date(),
-      request: createSigningRequestInput.parse({
-        title: 'Fixture failed',
-        document: { filename: 'fixture.pdf', contentBase64: Buffer.from(await pdf.save()).toString('base64') },
-        signers: [{ name: 'Fourth Fixture', email: 'fourth@example.test' }],
-      }),
-    });
-    const failed = client.workflow.getHandle(workflowIdForRequest(failedRequest.id));
-    await failed.executeUpdate(signUpdate, { args: [{ signerId: failedRequest.signers[0]!.id, typedName: 'Fourth\u0000' }] });
-    const failedResult = await failed.result();
+    const failed = await startFixtureRound('Fixture failed', [{ name: 'Fourth Fixture', email: 'fourth@example.test' }]);
+    await failed.handle.executeUpdate(signUpdate, { args: [{ signerId: failed.request.signers[0]!.id, typedName: 'Fourth\u0000' }] });
+    const failedResult = await failed.handle.result();
     if (failedResult.status !== 'failed') throw new Error(`fixture round ended ${failedResult.status}`);
-    await saveHistory('signing-round-failed', failedRequest.id);
-
+    await saveHistory('signing-round-failed', failed.request.id);
   } finally {
     await shutdown.run();
     fs.rmSync(dataDir, { recursive: true, force: true });
