@@ -7,6 +7,7 @@ import { FoldersAndScopedKeys1763860000000 } from './1763860000000-folders-and-s
 import { UsersAndSessions1763870000000 } from './1763870000000-users-and-sessions';
 import { RoundReadModel1763880000000 } from './1763880000000-round-read-model';
 import { RateLimits1763890000000 } from './1763890000000-rate-limits';
+import { SupportRole1763900000000 } from './1763900000000-support-role';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -17,4 +18,5 @@ export const migrations = [
   UsersAndSessions1763870000000,
   RoundReadModel1763880000000,
   RateLimits1763890000000,
+  SupportRole1763900000000,
 ];

@@ -9,8 +9,29 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { AppError } from '../errors';
 
+/** What API keys carry and folder grants translate to. */
 export const permissions = ['view', 'send', 'admin'] as const;
-export type Permission = (typeof permissions)[number];
+export type GrantablePermission = (typeof permissions)[number];
+
+/**
+ * `documents` is reading what a request's document says: the original and the sealed PDF, and any view of
+ * a signer's document the console may add. It is never given by itself: it comes with `view`
+ * (`withDocuments`) for every principal except `support` members, who follow every request of the
+ * organisation (status, signers' progress, audit trail, workflow history) without seeing its content.
+ * A permission of its own, rather than an exception for support in each document read, so the rule fails
+ * closed: a document read asks for `documents`, and a principal nobody gave it to is refused.
+ */
+export type Permission = GrantablePermission | 'documents';
+
+/** Everything a principal can hold: owners, admins and the service's own tools. */
+export const everyPermission: ReadonlySet<Permission> = new Set<Permission>([...permissions, 'documents']);
+
+/** What `granted` gives: `view` brings `documents` with it (only support staff see requests without their documents). */
+export function withDocuments(granted: Iterable<Permission>): Permission[] {
+  const held = new Set(granted);
+  if (held.has('view')) held.add('documents');
+  return [...held];
+}
 
 export type FolderPermissions = ReadonlyMap<string, ReadonlySet<Permission>>;
 
@@ -26,6 +47,7 @@ const permissionMeaning: Record<Permission, string> = {
   view: 'read signing requests',
   send: 'create and act on signing requests',
   admin: 'manage folders, members, grants and API keys',
+  documents: "read the documents themselves (original and sealed PDF); support staff follow a request's progress, audit trail and history without them",
 };
 
 export const lacksPermission = (permission: Permission, where = '') =>
@@ -102,5 +124,5 @@ export function permissionsAnywhere(folders: FolderPermissions): Set<Permission>
 
 /** The whole organisation with every permission: for the service's own tools (fixtures, CLI), not callers. */
 export function organizationScope(organizationId: string): AccessScope {
-  return { organizationId, permissions: new Set(permissions) };
+  return { organizationId, permissions: new Set(everyPermission) };
 }

@@ -1,7 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ApiKey } from '../database/entities';
 import { AppError } from '../errors';
-import { folderSubtreePermissions, type AccessScope } from './access';
+import { folderSubtreePermissions, withDocuments, type AccessScope } from './access';
 import { apiKeyMatches, apiKeyPrefix } from './api-key-secret';
 
 export interface ApiKeyPrincipal extends AccessScope {
@@ -34,14 +34,16 @@ export async function authenticateApiKey(dataSource: DataSource, key: string | u
   if (!row.lastUsedAt || now - row.lastUsedAt.getTime() > lastUsedPrecisionMs) {
     await dataSource.getRepository(ApiKey).update({ id: row.id }, { lastUsedAt: new Date(now) });
   }
+  // A key is given view, send and admin; `view` brings reading documents with it (only support members lack it).
+  const granted = withDocuments(row.permissions);
   return {
     kind: 'api-key',
     apiKeyId: row.id,
     organizationId: row.organizationId,
     // Resolved per request, so a folder created under the key's folder is reachable at once.
     folders: row.folderId
-      ? await folderSubtreePermissions(dataSource, row.organizationId, [{ folderId: row.folderId, permissions: row.permissions }])
+      ? await folderSubtreePermissions(dataSource, row.organizationId, [{ folderId: row.folderId, permissions: granted }])
       : undefined,
-    permissions: new Set(row.permissions),
+    permissions: new Set(granted),
   };
 }

@@ -3,7 +3,9 @@
  *
  * Roles: `owner` and `admin` see and do everything in the organisation (owners alone make or unmake
  * owners, and the last owner stays); `member` works in the folders granted to them; `viewer` reads the
- * folders granted to them. Grants give `view`, `send` or `manage` (which includes managing the folder's
+ * folders granted to them; `support` follows every request of the organisation (status, signers' progress,
+ * audit trail, workflow history) but reads no document and acts on nothing (see `documents` in access.ts).
+ * Grants give `view`, `send` or `manage` (which includes managing the folder's
  * subfolders, grants and keys) on a folder and everything below it.
  *
  * Every change commits together with its entry in the organisation's audit log.
@@ -18,7 +20,7 @@ import { recordOrganizationEvent, type Actor } from './organization-audit-log';
 import { issuePasswordLink } from './password-links';
 import { revokeUserSessions } from './sessions';
 
-export const memberRoles = ['owner', 'admin', 'member', 'viewer'] as const satisfies readonly MemberRole[];
+export const memberRoles = ['owner', 'admin', 'member', 'viewer', 'support'] as const satisfies readonly MemberRole[];
 export const grantPermissions = ['view', 'send', 'manage'] as const satisfies readonly GrantPermission[];
 
 export interface AdminCaller {

@@ -9,7 +9,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { FolderGrant, Membership, UserSession, type GrantPermission, type MemberRole } from '../database/entities';
 import { AppError } from '../errors';
-import { folderSubtreePermissions, permissions, permissionsAnywhere, type AccessScope, type Permission } from './access';
+import { everyPermission, folderSubtreePermissions, permissionsAnywhere, withDocuments, type AccessScope, type Permission } from './access';
 import { newSecretToken, secretTokenHash } from './secret-tokens';
 
 export interface UserPrincipal extends AccessScope {
@@ -100,24 +100,26 @@ export async function revokeUserSessions(db: DataSource | EntityManager, userId:
 }
 
 const grantMeaning: Record<GrantPermission, Permission[]> = {
-  view: ['view'],
-  send: ['view', 'send'],
-  manage: ['view', 'send', 'admin'],
+  view: withDocuments(['view']),
+  send: withDocuments(['view', 'send']),
+  manage: withDocuments(['view', 'send', 'admin']),
 };
 
 /**
  * What a member may see and do: owners and admins the whole organisation; members what their folder grants
- * give (inherited by subfolders); viewers the same folders, read-only whatever the grant says.
+ * give (inherited by subfolders); viewers the same folders, read-only whatever the grant says; support staff
+ * every request of the organisation, read-only and without its documents (grants do not apply to them).
  */
 export async function memberScope(db: DataSource | EntityManager, organizationId: string, userId: string, role: MemberRole): Promise<AccessScope> {
-  if (role === 'owner' || role === 'admin') return { organizationId, permissions: new Set(permissions) };
+  if (role === 'owner' || role === 'admin') return { organizationId, permissions: new Set(everyPermission) };
+  if (role === 'support') return { organizationId, permissions: new Set<Permission>(['view']) };
   const grants = await db.getRepository(FolderGrant).find({ where: { organizationId, userId }, order: { createdAt: 'ASC', folderId: 'ASC' } });
   const folders = await folderSubtreePermissions(
     db,
     organizationId,
     grants.map((grant) => ({
       folderId: grant.folderId,
-      permissions: role === 'viewer' ? ['view'] : grantMeaning[grant.permission],
+      permissions: role === 'viewer' ? withDocuments(['view']) : grantMeaning[grant.permission],
     })),
   );
   // Every member may look (and find what they were granted, possibly nothing): listing is never a 403.

@@ -6,7 +6,7 @@ import 'reflect-metadata';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { Permission } from '../accounts/access';
 
-export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer';
+export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer' | 'support';
 
 @Entity({ name: 'organizations' })
 export class Organization {

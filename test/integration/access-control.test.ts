@@ -32,6 +32,7 @@ function requestRoutes(id: string, signerId: string): Array<[string, { method?: 
   return [
     [`/v1/signing-requests/${id}`, {}],
     [`/v1/signing-requests/${id}/document`, {}],
+    [`/v1/signing-requests/${id}/original`, {}],
     [`/v1/signing-requests/${id}/audit-trail`, {}],
     [`/v1/signing-requests/${id}/history`, {}],
     [`/v1/signing-requests/${id}/remind`, { method: 'POST', body: {} }],
@@ -103,6 +104,11 @@ describe('within one organisation', () => {
   test('a view-only key reads everything and can send nothing', async () => {
     const viewer = as(viewerKey);
     expect((await viewer(`/v1/signing-requests/${inLegal.id}`)).status).toBe(200);
+    // `view` brings the documents with it for keys (only support members read requests without them).
+    const original = await viewer(`/v1/signing-requests/${inLegal.id}/original`);
+    expect([original.status, original.headers.get('content-type')]).toEqual([200, 'application/pdf']);
+    expect(Buffer.compare(original.body, Buffer.from(pdfBase64, 'base64'))).toBe(0);
+    expect((await as(salesKey)(`/v1/signing-requests/${inEurope.id}/original`)).status).toBe(200);
     const create = await viewer('/v1/signing-requests', { body: requestBody('Not allowed') });
     expect(create.status).toBe(403);
     expect(create.body.error.code).toBe('forbidden');

@@ -4,10 +4,12 @@
  * exactly the folders granted to them (inherited by subfolders) and nothing else (404); what they see but may
  * not do answers 403 (a `view` grant, or the viewer role, cannot send). A `manage` grant administers its own
  * subtree only; owners and admins see everything, only owners make owners, the last owner stays. Removing a
- * member or withdrawing a grant applies to the very next request. Another organisation's administrator gets
- * 404 for every object of this one and never finds them in a list. The organisation audit log records it all.
+ * member or withdrawing a grant applies to the very next request. Support staff follow every request of the
+ * organisation (status, audit trail, workflow history) and get 403 on both PDFs and on every action. Another
+ * organisation's administrator or support member gets 404 for every object of this one and never finds them
+ * in a list. The organisation audit log records it all.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { apiClient, type Json } from '../support/api-client';
 import type { BrowserResponse } from '../support/browser';
@@ -16,7 +18,7 @@ import { openTestDataSource, startTestApi, type TestApi } from '../support/harne
 import { goodPassword, inviteMember, outboxMessage, passwordLinkIn, signIn, tokenOf } from '../support/members';
 import { createTestPdf } from '../support/pdf-factories';
 
-type Role = 'owner' | 'admin' | 'member' | 'viewer';
+type Role = 'owner' | 'admin' | 'member' | 'viewer' | 'support';
 type Grant = 'view' | 'send' | 'manage';
 type Init = { method?: string; body?: unknown };
 
@@ -53,6 +55,7 @@ function requestRoutes(request: Json): Array<[string, Init]> {
   return [
     [`/v1/signing-requests/${id}`, {}],
     [`/v1/signing-requests/${id}/document`, {}],
+    [`/v1/signing-requests/${id}/original`, {}],
     [`/v1/signing-requests/${id}/audit-trail`, {}],
     [`/v1/signing-requests/${id}/history`, {}],
     [`/v1/signing-requests/${id}/remind`, { method: 'POST', body: {} }],
@@ -61,6 +64,7 @@ function requestRoutes(request: Json): Array<[string, Init]> {
   ];
 }
 const isAction = ([, init]: [string, Init]) => init.method === 'POST';
+const isDocument = ([path]: [string, Init]) => path.endsWith('/document') || path.endsWith('/original');
 const readRoutes = (request: Json) => requestRoutes(request).filter((route) => !isAction(route));
 const actionRoutes = (request: Json) => requestRoutes(request).filter(isAction);
 
@@ -72,7 +76,7 @@ async function answers(who: Member, routes: Array<[string, Init]>): Promise<Arra
 }
 const everyRoute = (routes: Array<[string, Init]>, status: number | ((path: string) => number)): Array<[string, number]> =>
   routes.map(([path]) => [path, typeof status === 'number' ? status : status(path)]);
-/** A pending request, seen: its sealed document does not exist yet (409), everything else reads (200). */
+/** A pending request, seen: its sealed document does not exist yet (409), everything else (its original too) reads (200). */
 const seenPending = (path: string) => (path.endsWith('/document') ? 409 : 200);
 
 const ids = (items: Json[]) => (items as Array<{ id: string }>).map((item) => item.id).sort();
@@ -114,6 +118,7 @@ let viewGrantF: Member;
 let ungranted: Member;
 let manager: Member;
 let adminUser: Member;
+let supportA: Member;
 
 beforeAll(async () => {
   const ownerEmail = uniqueEmail('owner-a');
@@ -136,6 +141,8 @@ beforeAll(async () => {
   ungranted = await signedInMember(orgA.key, 'ungranted', 'member');
   manager = await signedInMember(orgA.key, 'manager-f', 'member', [[F, 'manage']]);
   adminUser = await signedInMember(orgA.key, 'admin-a', 'admin');
+  // A grant means nothing to support staff: they follow the whole organisation, read-only, without documents.
+  supportA = await signedInMember(orgA.key, 'support-a', 'support', [[G, 'manage']]);
 }, 60_000);
 
 describe('members of one organisation', () => {
@@ -196,6 +203,76 @@ describe('members of one organisation', () => {
     expect(await answers(viewGrantF, actionRoutes(inF))).toEqual(everyRoute(actionRoutes(inF), 403));
     expect((await viewGrantF.call('/v1/signing-requests', { body: requestBody('View sends', F.id) })).status).toBe(403);
     expect((await as(orgA.key)(`/v1/signing-requests/${inF.id}`)).body.status).toBe('pending');
+  });
+
+  test('support staff follow every request of the organisation: status, audit trail and history, never a document (403), no action (403)', async () => {
+    expect(ids((await supportA.call('/v1/signing-requests?limit=100')).body.items)).toEqual(expect.arrayContaining([inF.id, inSub.id, inG.id]));
+    const linkPrefix = `${api.config.http.publicUrl}/s/`;
+    for (const request of [inF, inSub, inG]) {
+      const reads = readRoutes(request).filter((route) => !isDocument(route));
+      expect(await answers(supportA, reads)).toEqual(everyRoute(reads, 200));
+      const documents = readRoutes(request).filter(isDocument);
+      expect(await answers(supportA, documents)).toEqual(everyRoute(documents, 403));
+      expect(await answers(supportA, actionRoutes(request))).toEqual(everyRoute(actionRoutes(request), 403));
+      // What support reads shows progress, never a way in: no signer link in any answer.
+      for (const [path] of reads) expect([path, (await supportA.call(path)).text.includes(linkPrefix)]).toEqual([path, false]);
+    }
+    const status = await supportA.call(`/v1/signing-requests/${inG.id}`);
+    expect(status.body).toMatchObject({ status: 'pending', signers: [{ id: inG.signers[0].id, status: expect.any(String) }] });
+    const trail = await supportA.call(`/v1/signing-requests/${inG.id}/audit-trail`);
+    expect(trail.body.chainValid).toBe(true);
+    expect((trail.body.events as Json[]).map((event) => event.type)).toContain('created');
+    const history = await supportA.call(`/v1/signing-requests/${inG.id}/history`);
+    expect((history.body.steps as Json[])[0]).toMatchObject({ event: 'WorkflowExecutionStarted' });
+
+    const original = await supportA.call(`/v1/signing-requests/${inG.id}/original`);
+    expect(original.body.error).toMatchObject({ code: 'forbidden', message: expect.stringContaining('"documents"') });
+    expect(original.body.error.message).toContain('support staff');
+    // The same request's documents are there for those who may read them: the 403 is support's alone.
+    const asAdmin = await adminUser.call(`/v1/signing-requests/${inG.id}/original`);
+    expect([asAdmin.status, asAdmin.headers.get('content-type')]).toEqual([200, 'application/pdf']);
+    const asKey = await as(orgA.key)(`/v1/signing-requests/${inG.id}/original`);
+    const pdf = Buffer.from(pdfBase64, 'base64');
+    expect(Buffer.compare(asKey.body, pdf)).toBe(0); // decrypted on the way out
+    expect(asKey.headers.get('x-content-sha256')).toBe(createHash('sha256').update(pdf).digest('hex'));
+
+    for (const folderId of [undefined, G.id]) {
+      const create = await supportA.call('/v1/signing-requests', { body: requestBody('Support sends', folderId) });
+      expect([folderId, create.status]).toEqual([folderId, 403]);
+    }
+    expect(
+      await answers(supportA, [
+        ['/v1/members', {}],
+        ['/v1/members', { body: { email: uniqueEmail('by-support'), role: 'member' } }],
+        [`/v1/members/${memberF.userId}`, { method: 'PATCH', body: { role: 'support' } }],
+        ['/v1/audit-log', {}],
+        ['/v1/api-keys', {}],
+        ['/v1/api-keys', { body: { name: 'Support key', permissions: ['view'] } }],
+        ['/v1/folders', { body: { name: 'By support' } }],
+        [`/v1/folders/${G.id}/grants`, {}],
+      ]),
+    ).toEqual(everyRoute([['/v1/members', {}], ['/v1/members', {}], [`/v1/members/${memberF.userId}`, {}], ['/v1/audit-log', {}], ['/v1/api-keys', {}], ['/v1/api-keys', {}], ['/v1/folders', {}], [`/v1/folders/${G.id}/grants`, {}]], 403));
+    // Nothing support tried changed anything.
+    expect((await as(orgA.key)(`/v1/signing-requests/${inG.id}`)).body.status).toBe('pending');
+  });
+
+  test('the support role is given and taken through the role change API, effective on the next request', async () => {
+    const person = await signedInMember(orgA.key, 'becomes-support', 'member', [[F, 'send']]);
+    expect((await person.call(`/v1/signing-requests/${inF.id}/original`)).status).toBe(200);
+    expect((await person.call(`/v1/signing-requests/${inG.id}`)).status).toBe(404);
+
+    const changed = await adminUser.call(`/v1/members/${person.userId}`, { method: 'PATCH', body: { role: 'support' } });
+    expect(changed).toMatchObject({ status: 200, body: { role: 'support' } });
+    expect((await person.call(`/v1/signing-requests/${inF.id}/original`)).status).toBe(403);
+    expect((await person.call(`/v1/signing-requests/${inF.id}/remind`, { method: 'POST' })).status).toBe(403);
+    expect((await person.call(`/v1/signing-requests/${inG.id}`)).status).toBe(200);
+
+    expect((await adminUser.call(`/v1/members/${person.userId}`, { method: 'PATCH', body: { role: 'member' } })).status).toBe(200);
+    expect((await person.call(`/v1/signing-requests/${inF.id}/original`)).status).toBe(200);
+    expect((await person.call(`/v1/signing-requests/${inG.id}`)).status).toBe(404);
+    const log = (await as(orgA.key)('/v1/audit-log')).body.events as Json[];
+    const changes = log.filter((event) => event.type === 'member.role_changed' && event.detail?.userId === person.userId);
+    expect(changes.map((event) => [event.detail.from, event.detail.to])).toEqual([['member', 'support'], ['support', 'member']]);
   });
 
   test('a member with no grants finds an empty list and 404 on every route', async () => {
@@ -293,6 +370,7 @@ describe('members of one organisation', () => {
 
 describe('another organisation', () => {
   let bAdmin: Member;
+  let bSupport: Member;
   let bKey: string;
   let inB: Json;
 
@@ -300,6 +378,18 @@ describe('another organisation', () => {
     bKey = (await createTestOrganization(dataSource)).apiKey;
     inB = (await as(bKey)('/v1/signing-requests', { body: requestBody('B request') })).body;
     bAdmin = await signedInMember(bKey, 'admin-b', 'admin');
+    bSupport = await signedInMember(bKey, 'support-b', 'support');
+  });
+
+  test('its support staff see none of this one: 404 on every read, absent from their list', async () => {
+    for (const request of [inF, inSub, inG]) {
+      expect(await answers(bSupport, readRoutes(request))).toEqual(everyRoute(readRoutes(request), 404));
+      // Actions are refused (403) before any lookup, exactly as for a request that does not exist: nothing is learnt.
+      const madeUp = { id: randomUUID(), signers: [{ id: randomUUID() }] };
+      expect(await answers(bSupport, actionRoutes(request))).toEqual(everyRoute(actionRoutes(request), 403));
+      expect(await answers(bSupport, actionRoutes(madeUp))).toEqual(everyRoute(actionRoutes(madeUp), 403));
+    }
+    expect(ids((await bSupport.call('/v1/signing-requests?limit=100')).body.items)).toEqual([inB.id]);
   });
 
   test('its administrator gets 404 for every object of this one', async () => {

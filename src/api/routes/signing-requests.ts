@@ -1,3 +1,4 @@
+import type { Context } from 'koa';
 import { z } from 'zod';
 import { multilineText } from '../../text-input';
 import { cancelSigningRequest } from '../../signing/cancel-signing-request';
@@ -5,6 +6,7 @@ import { createSigningRequest, createSigningRequestInput } from '../../signing/c
 import { findOwnRequest, getSigningRequest, queryRound } from '../../signing/get-signing-request';
 import { readAuditTrail, verifyAuditEvents } from '../../signing/audit-trail';
 import { listSigningRequests } from '../../signing/list-signing-requests';
+import { readOriginalDocument, readSealedDocument, type RequestDocument } from '../../signing/read-request-document';
 import { remindSigners } from '../../signing/remind-signers';
 import { resetSignerPin } from '../../signing/reset-signer-pin';
 import { readRoundHistory } from '../../signing/workflow-history';
@@ -104,6 +106,14 @@ const auditTrailBody = z.object({
     .optional()
     .describe('When chainValid is false: the first event where the chain breaks'),
 });
+
+/** A document read answers the PDF itself, as a download. */
+function pdfDownload(ctx: Context, document: RequestDocument) {
+  ctx.attachment(document.filename); // encodes any name safely (RFC 6266)
+  ctx.type = 'application/pdf';
+  ctx.set('X-Content-SHA256', document.sha256);
+  return { status: 200, body: document.bytes };
+}
 
 export function signingRequestRoutes(context: SigningContext, temporal: TemporalTarget) {
   const links = (id: string) => {
@@ -238,24 +248,25 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       method: 'get',
       path: '/v1/signing-requests/:id/document',
       permission: 'view',
-      summary: 'The sealed PDF, once the request is completed',
+      summary: 'The sealed PDF, once the request is completed (not for support staff: they see no documents)',
       tag: 'Signing requests',
       auth: 'principal',
       params: requestParams,
       responses: { 200: { description: 'application/pdf: the sealed document' } },
       errors: [404, 409],
-      handler: async ({ params, principal, ctx }) => {
-        const request = await findOwnRequest(context, principal!, params.id);
-        if (request.status !== 'completed' || !request.sealedBlobKey) {
-          throw new AppError('conflict', `The sealed document exists once the request is completed (it is ${request.status}).`);
-        }
-        const bytes = await context.adapters.blobStore.get(request.sealedBlobKey);
-        if (!bytes) throw new AppError('dependency_unavailable', 'The sealed document is not available right now.');
-        ctx.type = 'application/pdf';
-        ctx.set('Content-Disposition', `attachment; filename="${request.documentCode}.pdf"`);
-        if (request.sealedSha256) ctx.set('X-Content-SHA256', request.sealedSha256);
-        return { status: 200, body: Buffer.from(bytes) };
-      },
+      handler: async ({ params, principal, ctx }) => pdfDownload(ctx, await readSealedDocument(context, principal!, params.id)),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests/:id/original',
+      permission: 'view',
+      summary: 'The PDF as it was sent for signing (not for support staff: they see no documents)',
+      tag: 'Signing requests',
+      auth: 'principal',
+      params: requestParams,
+      responses: { 200: { description: 'application/pdf: the original document' } },
+      errors: [404],
+      handler: async ({ params, principal, ctx }) => pdfDownload(ctx, await readOriginalDocument(context, principal!, params.id)),
     }),
     defineRoute({
       method: 'get',
