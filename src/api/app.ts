@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health';
 import { signerRoutes } from './routes/signer';
 import { signingRequestRoutes } from './routes/signing-requests';
 import { mountSignerPage } from './signer-page';
+import { mountWebAssets } from '../web/assets';
 import type { SigningContext } from '../signing/signing-context';
 import type { CodecConfig } from '../config';
 import { codecRoutes } from './routes/codec';
@@ -31,6 +32,7 @@ import { mountVerifyPage } from './verify-page';
 import type { AccountsContext } from '../accounts/accounts-context';
 import { authRoutes } from './routes/auth';
 import { memberRoutes } from './routes/members';
+import { organizationRoutes } from './routes/organization';
 import { mountLoginPages } from './login-pages';
 
 export interface ApiDependencies {
@@ -62,6 +64,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...verifyRoutes(deps.dataSource, deps.signing.maxDocumentBytes),
     ...adminRoutes(deps.dataSource),
     ...memberRoutes(deps.accounts),
+    ...organizationRoutes(deps.accounts),
     ...authRoutes(deps.accounts),
   ];
   const { router, openApiDocument } = buildRouter(routes, deps);
@@ -71,8 +74,16 @@ export function createApp(deps: ApiDependencies): Koa {
   // Helmet's defaults, except that `upgrade-insecure-requests` is sent only behind an https PUBLIC_URL: on
   // plain http under a LAN or VM address the browser would otherwise fetch the page's script over https,
   // where nothing listens, and the page breaks (browsers exempt only localhost from the upgrade).
+  // Scripts only from our origin, never inline; 'wasm-unsafe-eval' lets pdf.js compile its own bundled image
+  // decoders (JPEG 2000, JBIG2), which cannot run script.
   const servedOverHttps = new URL(deps.publicUrl).protocol === 'https:';
-  app.use(helmet(servedOverHttps ? {} : { contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        directives: { scriptSrc: ["'self'", "'wasm-unsafe-eval'"], ...(servedOverHttps ? {} : { upgradeInsecureRequests: null }) },
+      },
+    }),
+  );
   // Only the codec endpoint is called from another origin (the Temporal Web UI, in the browser).
   const codecCors = cors({
     origin: (ctx) => (deps.codec.corsOrigins.includes(ctx.get('origin')) ? ctx.get('origin') : ''),
@@ -84,7 +95,8 @@ export function createApp(deps: ApiDependencies): Koa {
   router.get('/openapi.json', (ctx) => {
     ctx.body = openApiDocument;
   });
-  mountSignerPage(router);
+  mountWebAssets(router);
+  mountSignerPage(router, deps.signing);
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
   app.use(router.routes());

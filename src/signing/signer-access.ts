@@ -79,29 +79,42 @@ const lockedError = () =>
     attemptsLeft: 0,
   });
 
-/** Counts the failure atomically (two guesses at once both count) and locks at the limit. Always throws. */
+/**
+ * Counts the failure atomically (two guesses at once both count) and locks at the limit. Always throws.
+ * The count, its events and, at the limit, the lock and the outbox row through which the round tells the
+ * senders (src/signing/round-signal-relay.ts) commit together: no lock goes unreported, and no report
+ * names a lock that did not happen.
+ */
 async function recordFailedPin(context: SigningContext, signer: Signer, input: { actor: ActorContext; now: Date }): Promise<never> {
-  const rows = await queryReturning<{ failed_pin_attempts: number; locked_at: Date | null }>(
-    context.dataSource,
-    `UPDATE signers
-        SET failed_pin_attempts = failed_pin_attempts + 1,
-            locked_at = CASE WHEN failed_pin_attempts + 1 >= $2 THEN now() ELSE NULL END
-      WHERE id = $1 AND locked_at IS NULL
-      RETURNING failed_pin_attempts, locked_at`,
-    [signer.id, maxPinAttempts],
-  );
-  const row = rows[0];
-  if (!row) throw lockedError(); // locked by a concurrent attempt
-  const base = { requestId: signer.requestId, signerId: signer.id, actor: 'signer', channel: 'link', ip: input.actor.ip, userAgent: input.actor.userAgent, occurredAt: input.now };
-  await recordAuditEvent(context.dataSource, {
-    ...base,
-    eventKey: `pin_failed:${signer.id}:v${signer.pinVersion}:${row.failed_pin_attempts}`,
-    type: 'pin_failed',
+  const row = await context.dataSource.transaction(async (tx) => {
+    const rows = await queryReturning<{ failed_pin_attempts: number; locked_at: Date | null }>(
+      tx,
+      `UPDATE signers
+          SET failed_pin_attempts = failed_pin_attempts + 1,
+              locked_at = CASE WHEN failed_pin_attempts + 1 >= $2 THEN now() ELSE NULL END
+        WHERE id = $1 AND locked_at IS NULL
+        RETURNING failed_pin_attempts, locked_at`,
+      [signer.id, maxPinAttempts],
+    );
+    const counted = rows[0];
+    if (!counted) return undefined; // locked by a concurrent attempt
+    const base = { requestId: signer.requestId, signerId: signer.id, actor: 'signer', channel: 'link', ip: input.actor.ip, userAgent: input.actor.userAgent, occurredAt: input.now };
+    await recordAuditEvent(tx, {
+      ...base,
+      eventKey: `pin_failed:${signer.id}:v${signer.pinVersion}:${counted.failed_pin_attempts}`,
+      type: 'pin_failed',
+    });
+    if (counted.locked_at) {
+      await recordAuditEvent(tx, { ...base, eventKey: `locked:${signer.id}:v${signer.pinVersion}`, type: 'locked' });
+      await tx.query(`INSERT INTO round_signal_outbox (id, request_id, signer_id, kind) VALUES ($1, $2, $3, 'locked')`, [
+        randomUUID(),
+        signer.requestId,
+        signer.id,
+      ]);
+    }
+    return counted;
   });
-  if (row.locked_at) {
-    await recordAuditEvent(context.dataSource, { ...base, eventKey: `locked:${signer.id}:v${signer.pinVersion}`, type: 'locked' });
-    throw lockedError();
-  }
+  if (!row || row.locked_at) throw lockedError();
   throw new AppError('unauthenticated', 'Wrong PIN.', undefined, { attemptsLeft: maxPinAttempts - row.failed_pin_attempts });
 }
 
@@ -118,28 +131,18 @@ export async function requireSignerSession(context: SigningContext, sessionToken
   return { signer, request };
 }
 
-/** The document as it stands: the original while the round runs, the sealed one once it is completed. */
+/**
+ * The document as it stands: the original while the round runs, the sealed one once it is completed.
+ * Fetching is not reading: the page reports what it displayed (signer-view.ts, `recordReadingEvent`).
+ */
 export async function readDocumentAsSigner(
   context: SigningContext,
   session: { signer: Signer; request: SigningRequest },
-  actor: ActorContext,
-  now: Date,
 ): Promise<{ filename: string; bytes: Uint8Array }> {
-  const { request, signer } = session;
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: session.request.id });
   const key = request.status === 'completed' && request.sealedBlobKey ? request.sealedBlobKey : request.originalBlobKey;
   const bytes = await context.adapters.blobStore.get(key);
   if (!bytes) throw new AppError('dependency_unavailable', 'The document is not available right now.');
-  await recordAuditEvent(context.dataSource, {
-    requestId: request.id,
-    eventKey: `viewed:${signer.id}:${randomUUID()}`,
-    type: 'viewed',
-    signerId: signer.id,
-    actor: 'signer',
-    channel: 'link',
-    ip: actor.ip,
-    userAgent: actor.userAgent,
-    occurredAt: now,
-  });
   const filename = request.status === 'completed' ? request.documentFilename.replace(/(\.pdf)?$/i, '-sealed.pdf') : request.documentFilename;
   return { filename, bytes };
 }

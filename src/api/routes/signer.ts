@@ -9,12 +9,35 @@ import {
   requireSignerSession,
   signAsSigner,
 } from '../../signing/signer-access';
+import { describeRoundForSigner, recordLinkOpened, recordReadingEvent } from '../../signing/signer-view';
+import { locales } from '../../i18n/locales';
 import type { Context } from 'koa';
 import { bearerToken, defineRoute } from '../route';
 
 const roundBody = z.object({
   status: z.enum(['pending', 'completed', 'declined', 'expired', 'cancelled', 'failed']),
   signers: z.array(z.object({ id: z.uuid(), status: z.string(), signedAt: z.string().optional() })),
+});
+
+const signerStatus = z.enum(['waiting', 'invited', 'opened', 'signed', 'declined']);
+const signerRoundView = z.object({
+  title: z.string(),
+  message: z.string().nullable(),
+  organization: z.object({ name: z.string(), timeZone: z.string() }),
+  status: roundBody.shape.status,
+  expiresAt: z.iso.datetime(),
+  document: z.object({ filename: z.string(), pageCount: z.number().int(), sealed: z.boolean() }),
+  locale: z.enum(locales),
+  you: z.object({
+    id: z.uuid(),
+    name: z.string(),
+    status: signerStatus,
+    displayedAt: z.iso.datetime().optional(),
+    lastPageReachedAt: z.iso.datetime().optional(),
+    signedAt: z.iso.datetime().optional(),
+  }),
+  signers: z.array(z.object({ name: z.string(), status: signerStatus, you: z.boolean() })),
+  declinedBy: z.string().optional(),
 });
 
 const actorOf = (ctx: Context) => ({ ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined });
@@ -25,6 +48,25 @@ export const pinRateLimit = { points: 60, windowSeconds: 15 * 60 };
 /** The signer side (R1): no API key, the personal link and PIN identify the signer. */
 export function signerRoutes(context: SigningContext, temporal: TemporalTarget) {
   return [
+    // Reveals nothing of the request: `unknown` (not a link Sigill issued, or replaced by a newer one), `ended`
+    // (declined, expired, cancelled or failed), `locked` or `open`, and the language the signer reads. An open
+    // link records `link_opened` in the audit trail, once an hour at most.
+    defineRoute({
+      method: 'post',
+      path: '/v1/signer/link',
+      summary: "A personal link's state before any PIN; records that the link was opened",
+      tag: 'Signer',
+      auth: 'public',
+      rateLimit: pinRateLimit,
+      body: z.strictObject({ token: z.string().min(1).max(200) }),
+      responses: {
+        200: {
+          description: 'The state of the link',
+          schema: z.object({ state: z.enum(['unknown', 'ended', 'locked', 'open']), locale: z.enum(locales).optional() }),
+        },
+      },
+      handler: async ({ body, ctx }) => ({ status: 200, body: await recordLinkOpened(context, body.token, actorOf(ctx), new Date()) }),
+    }),
     defineRoute({
       method: 'post',
       path: '/v1/signer/session',
@@ -58,10 +100,42 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       handler: async ({ ctx }) => {
         const now = new Date();
         const session = await requireSignerSession(context, bearerToken(ctx), now);
-        const document = await readDocumentAsSigner(context, session, actorOf(ctx), now);
+        const document = await readDocumentAsSigner(context, session);
         ctx.type = 'application/pdf';
         ctx.set('Content-Disposition', `inline; filename="${document.filename.replace(/[^\w.-]/g, '_')}"`);
         return { status: 200, body: Buffer.from(document.bytes) };
+      },
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signer/round',
+      summary: 'The request as its signer sees it: title, sender, message, deadline, progress',
+      tag: 'Signer',
+      auth: 'signer-session',
+      responses: { 200: { description: 'The request and its signers (names and statuses only)', schema: signerRoundView } },
+      handler: async ({ ctx }) => {
+        const session = await requireSignerSession(context, bearerToken(ctx), new Date());
+        return { status: 200, body: await describeRoundForSigner(context, session) };
+      },
+    }),
+    // Sent by the signing page after it has rendered a page on screen, never on download. Each is recorded once
+    // per signer (a repeat changes nothing), and only while the signer can still act (`recorded: false` after).
+    defineRoute({
+      method: 'post',
+      path: '/v1/signer/reading-events',
+      summary: 'What the page displayed to the signer: the first page (`viewed`) and the last (`last_page_reached`)',
+      tag: 'Signer',
+      auth: 'signer-session',
+      body: z.strictObject({
+        event: z.enum(['document_displayed', 'last_page_reached']),
+        page: z.number().int().min(1).max(100_000),
+        pageCount: z.number().int().min(1).max(100_000),
+      }),
+      responses: { 200: { description: 'Whether the event belongs to the evidence', schema: z.object({ recorded: z.boolean() }) } },
+      handler: async ({ body, ctx }) => {
+        const now = new Date();
+        const session = await requireSignerSession(context, bearerToken(ctx), now);
+        return { status: 200, body: await recordReadingEvent(context, session, { ...body, actor: actorOf(ctx), now }) };
       },
     }),
     defineRoute({

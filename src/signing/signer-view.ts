@@ -1,0 +1,162 @@
+/**
+ * What a signer's page knows and records besides the actions in signer-access.ts: the state of a link
+ * before any PIN (an ended or unknown link says so and nothing else), the facts of the request once the
+ * PIN was accepted, and the truthful reading events — `link_opened`, `viewed` (the first page was displayed
+ * to the signer, reported by the page after rendering it, not when the PDF was fetched) and
+ * `last_page_reached`.
+ */
+import type { DataSource } from 'typeorm';
+import { Organization, Signer, SigningRequest, type RequestStatus, type SignerStatus } from '../database/entities';
+import type { ActorContext } from '../workflows/signing-round';
+import { defaultLocale, isLocale, type Locale } from '../i18n/locales';
+import { recordAuditEvent } from './audit-trail';
+import type { SigningContext } from './signing-context';
+import { SignerCredentials } from './signer-credentials';
+
+export type LinkState =
+  | { state: 'unknown' }
+  | { state: 'ended'; locale: Locale }
+  | { state: 'locked'; locale: Locale }
+  | { state: 'open'; locale: Locale };
+
+/** The signer's language: their own where the request set one, else their organisation's default. */
+export function localeOfSigner(signer: Signer, organization?: Organization | null): Locale {
+  const own = (signer as Signer & { locale?: unknown }).locale;
+  if (isLocale(own)) return own;
+  const organizations = (organization ?? undefined) as (Organization & { defaultLocale?: unknown }) | undefined;
+  return isLocale(organizations?.defaultLocale) ? organizations.defaultLocale : defaultLocale;
+}
+
+async function signerOfToken(context: SigningContext, token: string): Promise<Signer | undefined> {
+  const signerId = SignerCredentials.signerIdOfToken(token);
+  const signer = signerId ? await context.dataSource.getRepository(Signer).findOneBy({ id: signerId }) : null;
+  if (!signer || !context.credentials.linkTokenMatches(token, { signerId: signer.id, linkVersion: signer.linkVersion })) return undefined;
+  return signer;
+}
+
+/** A link's state as the page shows it before asking for a PIN. Completed rounds stay open: the signer may download the sealed PDF. */
+export async function describeSignerLink(context: SigningContext, token: string): Promise<LinkState> {
+  const signer = await signerOfToken(context, token);
+  if (!signer) return { state: 'unknown' };
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
+  const organization = await context.dataSource.getRepository(Organization).findOneBy({ id: request.organizationId });
+  const locale = localeOfSigner(signer, organization);
+  if (request.status !== 'pending' && request.status !== 'completed') return { state: 'ended', locale };
+  if (signer.lockedAt) return { state: 'locked', locale };
+  return { state: 'open', locale };
+}
+
+/**
+ * `link_opened` when the page loads for a link that can still be used. Repeated openings within the same
+ * hour are one event (a reload is not news); the PIN acceptance after it is recorded every time.
+ */
+export async function recordLinkOpened(context: SigningContext, token: string, actor: ActorContext, now: Date): Promise<LinkState> {
+  const link = await describeSignerLink(context, token);
+  if (link.state !== 'open') return link;
+  const signer = (await signerOfToken(context, token))!;
+  await recordAuditEvent(context.dataSource, {
+    requestId: signer.requestId,
+    eventKey: `link_opened:${signer.id}:${now.toISOString().slice(0, 13)}`,
+    type: 'link_opened',
+    signerId: signer.id,
+    actor: 'signer',
+    channel: 'link',
+    ip: actor.ip,
+    userAgent: actor.userAgent,
+    occurredAt: now,
+  });
+  return link;
+}
+
+export interface SignerRoundView {
+  title: string;
+  message: string | null;
+  organization: { name: string; timeZone: string };
+  status: RequestStatus;
+  expiresAt: string;
+  document: { filename: string; pageCount: number; sealed: boolean };
+  locale: Locale;
+  you: { id: string; name: string; status: SignerStatus; displayedAt?: string; lastPageReachedAt?: string; signedAt?: string };
+  /** Everyone in the round, in order: the signers see each other's names on the sealed audit page anyway. */
+  signers: Array<{ name: string; status: SignerStatus; you: boolean }>;
+  /** Who declined, when the round was declined. */
+  declinedBy?: string;
+}
+
+/** The request as the signer may see it, once their PIN was accepted. */
+export async function describeRoundForSigner(context: SigningContext, session: { signer: Signer; request: SigningRequest }): Promise<SignerRoundView> {
+  const { dataSource } = context;
+  const request = await dataSource.getRepository(SigningRequest).findOneByOrFail({ id: session.request.id });
+  const organization = await dataSource.getRepository(Organization).findOneByOrFail({ id: request.organizationId });
+  const signers = await dataSource.getRepository(Signer).find({ where: { requestId: request.id }, order: { position: 'ASC' } });
+  const you = signers.find((signer) => signer.id === session.signer.id)!;
+  const reading = await readingEventsOf(dataSource, request.id, you.id);
+  return {
+    title: request.title,
+    message: request.message,
+    organization: { name: organization.name, timeZone: timeZoneOf(organization) },
+    status: request.status,
+    expiresAt: request.expiresAt.toISOString(),
+    document: { filename: request.documentFilename, pageCount: request.pageCount, sealed: request.status === 'completed' && request.sealedBlobKey !== null },
+    locale: localeOfSigner(you, organization),
+    you: {
+      id: you.id,
+      name: you.name,
+      status: you.status,
+      displayedAt: reading.viewed,
+      lastPageReachedAt: reading.last_page_reached,
+      signedAt: you.signedAt?.toISOString(),
+    },
+    signers: signers.map((signer) => ({ name: signer.name, status: signer.status, you: signer.id === you.id })),
+    declinedBy: request.status === 'declined' ? signers.find((signer) => signer.status === 'declined')?.name : undefined,
+  };
+}
+
+function timeZoneOf(organization: Organization): string {
+  const zone = (organization as Organization & { timeZone?: unknown }).timeZone;
+  return typeof zone === 'string' && zone ? zone : 'UTC';
+}
+
+async function readingEventsOf(dataSource: DataSource, requestId: string, signerId: string): Promise<Partial<Record<'viewed' | 'last_page_reached', string>>> {
+  const rows: Array<{ type: 'viewed' | 'last_page_reached'; occurred_at: Date }> = await dataSource.query(
+    `SELECT type, min(occurred_at) AS occurred_at FROM audit_events
+      WHERE request_id = $1 AND signer_id = $2 AND type IN ('viewed', 'last_page_reached') GROUP BY type`,
+    [requestId, signerId],
+  );
+  return Object.fromEntries(rows.map((row) => [row.type, new Date(row.occurred_at).toISOString()]));
+}
+
+export type ReadingEvent = 'document_displayed' | 'last_page_reached';
+
+/**
+ * Records what the page reports it showed the signer. One `viewed` and one `last_page_reached` per signer
+ * (keyed, so a replayed or repeated report changes nothing), and only while the signer can still act:
+ * after they signed or the round ended, reading again is not evidence about the signature.
+ */
+export async function recordReadingEvent(
+  context: SigningContext,
+  session: { signer: Signer; request: SigningRequest },
+  input: { event: ReadingEvent; page: number; pageCount: number; actor: ActorContext; now: Date },
+): Promise<{ recorded: boolean }> {
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: session.request.id });
+  const signer = await context.dataSource.getRepository(Signer).findOneByOrFail({ id: session.signer.id });
+  if (request.status !== 'pending' || (signer.status !== 'invited' && signer.status !== 'opened')) return { recorded: false };
+  const type = input.event === 'document_displayed' ? 'viewed' : 'last_page_reached';
+  if (type === 'last_page_reached') {
+    // Reaching the end presupposes the display: a page that skips straight here still records both, in order.
+    await recordReadingEvent(context, session, { ...input, event: 'document_displayed', page: 1 });
+  }
+  await recordAuditEvent(context.dataSource, {
+    requestId: request.id,
+    eventKey: `${type}:${signer.id}`,
+    type,
+    signerId: signer.id,
+    actor: 'signer',
+    channel: 'link',
+    ip: input.actor.ip,
+    userAgent: input.actor.userAgent,
+    detail: { page: input.page, pageCount: input.pageCount },
+    occurredAt: input.now,
+  });
+  return { recorded: true };
+}

@@ -1,0 +1,455 @@
+/**
+ * The signer's page (R1, mobile first): PIN, then the request and the document itself, then sign or
+ * decline; and a page for every state a link can be in. It only calls the public signer API
+ * (/v1/signer/*); the server already answered unknown and ended links without this script.
+ */
+import { render } from 'preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { formatDateTime, translator, type Locale, type Translate } from '../../../i18n';
+import { readBootstrap } from '../shared/bootstrap';
+import { ApiError, callApi, fetchBytes, NetworkError } from '../shared/http';
+import { DocumentViewer } from './document-viewer';
+
+interface Bootstrap {
+  token: string;
+  locale: Locale;
+}
+
+type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined';
+interface RoundView {
+  title: string;
+  message: string | null;
+  organization: { name: string; timeZone: string };
+  status: 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
+  expiresAt: string;
+  document: { filename: string; pageCount: number; sealed: boolean };
+  locale: Locale;
+  you: { id: string; name: string; status: SignerStatus; displayedAt?: string; lastPageReachedAt?: string; signedAt?: string };
+  signers: Array<{ name: string; status: SignerStatus; you: boolean }>;
+  declinedBy?: string;
+}
+
+type Screen =
+  | { kind: 'starting' }
+  | { kind: 'pin'; notice?: string }
+  | { kind: 'locked' }
+  | { kind: 'ended' }
+  | { kind: 'unknown' }
+  | { kind: 'round'; round: RoundView };
+
+const { token, locale } = readBootstrap<Bootstrap>();
+const t = translator(locale);
+const sessionKey = `sigill.signer.${token}`;
+
+/** Says what went wrong in words a signer understands; never a code or a stack. */
+function describeFailure(error: unknown, t: Translate): string {
+  if (error instanceof NetworkError) return t('common:offline');
+  if (error instanceof ApiError) {
+    if (error.status === 429) return t('signer:errors.tooManyTries');
+    if (error.status === 422 || error.status === 400) return error.message;
+  }
+  return t('common:genericError');
+}
+
+function App() {
+  const [screen, setScreen] = useState<Screen>({ kind: 'starting' });
+  const [session, setSession] = useState<string | undefined>(() => sessionStorage.getItem(sessionKey) ?? undefined);
+
+  const remember = (value: string | undefined) => {
+    if (value) sessionStorage.setItem(sessionKey, value);
+    else sessionStorage.removeItem(sessionKey);
+    setSession(value);
+  };
+
+  /** Reads the round; a session that expired (or was ended by a new PIN) goes back to PIN entry, not to an error. */
+  const loadRound = async (sessionToken: string, notice?: string) => {
+    try {
+      const round = await callApi<RoundView>('/v1/signer/round', { bearer: sessionToken });
+      setScreen({ kind: 'round', round });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        remember(undefined);
+        setScreen({ kind: 'pin', notice: notice ?? t('signer:pin.sessionEnded') });
+      } else throw error;
+    }
+  };
+
+  useEffect(() => {
+    void (async () => {
+      try {
+        const link = await callApi<{ state: 'unknown' | 'ended' | 'locked' | 'open' }>('/v1/signer/link', { body: { token } });
+        if (link.state !== 'open') {
+          remember(undefined);
+          setScreen({ kind: link.state });
+          return;
+        }
+        if (session) await loadRound(session, t('signer:pin.sessionEnded'));
+        else setScreen({ kind: 'pin' });
+      } catch (error) {
+        setScreen({ kind: 'pin', notice: describeFailure(error, t) });
+      }
+    })();
+  }, []);
+
+  switch (screen.kind) {
+    case 'starting':
+      return <Frame heading={t('signer:pageTitle')}><p role="status" class="muted">{t('common:loading')}</p></Frame>;
+    case 'unknown':
+    case 'ended':
+    case 'locked':
+      return (
+        <Frame heading={t(`signer:link.${screen.kind}.heading`)}>
+          <p>{t(`signer:link.${screen.kind}.body`)}</p>
+        </Frame>
+      );
+    case 'pin':
+      return (
+        <PinForm
+          notice={screen.notice}
+          onOpened={async (sessionToken) => {
+            remember(sessionToken);
+            await loadRound(sessionToken);
+          }}
+          onLocked={() => setScreen({ kind: 'locked' })}
+          onEnded={() => setScreen({ kind: 'ended' })}
+        />
+      );
+    case 'round':
+      return (
+        <RoundPage
+          round={screen.round}
+          session={session!}
+          reload={() => loadRound(session!)}
+          onSessionEnded={() => {
+            remember(undefined);
+            setScreen({ kind: 'pin', notice: t('signer:pin.sessionEnded') });
+          }}
+        />
+      );
+  }
+}
+
+/** The page frame; its heading takes focus when the screen changes, so a screen reader hears the new state. */
+function Frame({ heading, children }: { heading: string; children: preact.ComponentChildren }) {
+  const title = useRef<HTMLHeadingElement>(null);
+  useEffect(() => title.current?.focus(), [heading]);
+  return (
+    <main class="page">
+      <p class="brand">Sigill</p>
+      <div class="card">
+        <h1 ref={title} tabIndex={-1}>
+          {heading}
+        </h1>
+        {children}
+      </div>
+    </main>
+  );
+}
+
+function PinForm({ notice, onOpened, onLocked, onEnded }: { notice?: string; onOpened(session: string): Promise<void>; onLocked(): void; onEnded(): void }) {
+  const [pin, setPin] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { sessionToken } = await callApi<{ sessionToken: string }>('/v1/signer/session', { body: { token, pin } });
+      await onOpened(sessionToken);
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 423) return onLocked();
+      if (failure instanceof ApiError && failure.status === 409) return onEnded();
+      if (failure instanceof ApiError && failure.status === 404) return onEnded();
+      if (failure instanceof ApiError && failure.status === 401) {
+        const left = typeof failure.body.attemptsLeft === 'number' ? failure.body.attemptsLeft : undefined;
+        setError(left === undefined ? t('signer:pin.wrong') : t('signer:pin.wrongWithAttempts', { count: left }));
+      } else setError(describeFailure(failure, t));
+      setPin('');
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <Frame heading={t('signer:pin.heading')}>
+      <p>{t('signer:pin.intro')}</p>
+      {notice && <p class="notice" role="status">{notice}</p>}
+      <form onSubmit={submit} noValidate={false}>
+        <label for="pin">{t('signer:pin.label')}</label>
+        <input
+          id="pin"
+          name="pin"
+          inputMode="numeric"
+          autoComplete="one-time-code"
+          pattern="[0-9]{6}"
+          maxLength={6}
+          required
+          value={pin}
+          onInput={(event) => setPin((event.target as HTMLInputElement).value.replace(/\D/g, '').slice(0, 6))}
+          aria-invalid={error ? 'true' : undefined}
+          aria-describedby={error ? 'pin-error' : 'pin-hint'}
+        />
+        <p id="pin-hint" class="hint">{t('signer:pin.hint')}</p>
+        {error && (
+          <p id="pin-error" class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {t('signer:pin.submit')}
+        </button>
+      </form>
+    </Frame>
+  );
+}
+
+function RoundPage({ round, session, reload, onSessionEnded }: { round: RoundView; session: string; reload(): Promise<void>; onSessionEnded(): void }) {
+  const zone = round.organization.timeZone;
+  const intro = (
+    <>
+      <p class="from">{t('signer:round.from', { organization: round.organization.name })}</p>
+      {round.message && (
+        <figure class="message">
+          <figcaption>{t('signer:round.messageCaption')}</figcaption>
+          <blockquote>{round.message}</blockquote>
+        </figure>
+      )}
+    </>
+  );
+
+  // The round is waiting for others: look again now and then, so the page moves on when it completes.
+  useEffect(() => {
+    if (round.status !== 'pending' || round.you.status !== 'signed') return;
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void reload().catch(() => undefined);
+    }, 15_000);
+    return () => clearInterval(timer);
+  }, [round.status, round.you.status]);
+
+  if (round.status === 'completed') {
+    return (
+      <Frame heading={t('signer:done.completedHeading')}>
+        <p>{t('signer:done.completedBody', { title: round.title })}</p>
+        <DownloadButton session={session} filename={round.document.filename.replace(/(\.pdf)?$/i, '-sealed.pdf')} label={t('signer:done.downloadSealed')} onSessionEnded={onSessionEnded} />
+      </Frame>
+    );
+  }
+  if (round.status !== 'pending') {
+    const body =
+      round.status === 'declined'
+        ? round.you.status === 'declined'
+          ? t('signer:ended.declinedByYou', { title: round.title })
+          : t('signer:ended.declinedBy', { title: round.title, name: round.declinedBy ?? '' })
+        : t(`signer:ended.${round.status}`, { title: round.title, organization: round.organization.name });
+    return (
+      <Frame heading={t(`common:requestStatus.${round.status}`)}>
+        <p>{body}</p>
+      </Frame>
+    );
+  }
+  if (round.you.status === 'signed') {
+    return (
+      <Frame heading={t('signer:done.signedHeading')}>
+        <p>{t('signer:done.signedBody', { title: round.title })}</p>
+        <Progress round={round} />
+        <p class="muted">{t('signer:done.emailLater')}</p>
+      </Frame>
+    );
+  }
+  return (
+    <Frame heading={round.title}>
+      {intro}
+      <p class="deadline">{t('signer:round.deadline', { dateTime: formatDateTime(round.expiresAt, round.locale, zone) })}</p>
+      <ReadAndSign round={round} session={session} reload={reload} onSessionEnded={onSessionEnded} />
+    </Frame>
+  );
+}
+
+function Progress({ round }: { round: RoundView }) {
+  return (
+    <ul class="progress" aria-label={t('signer:done.progressLabel')}>
+      {round.signers.map((signer, index) => (
+        <li key={index}>
+          <span>{signer.you ? t('signer:done.you', { name: signer.name }) : signer.name}</span>
+          <span class={`status status-${signer.status}`}>{t(`common:signerStatus.${signer.status}`)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundView; session: string; reload(): Promise<void>; onSessionEnded(): void }) {
+  const [bytes, setBytes] = useState<Uint8Array | undefined>();
+  const [loadError, setLoadError] = useState<string | undefined>();
+  const [displayed, setDisplayed] = useState(Boolean(round.you.displayedAt));
+  const [typedName, setTypedName] = useState('');
+  const [consent, setConsent] = useState(false);
+  const [declining, setDeclining] = useState(false);
+  const [reason, setReason] = useState('');
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  useEffect(() => {
+    fetchBytes('/v1/signer/document', session)
+      .then(setBytes)
+      .catch((failure) => (failure instanceof ApiError && failure.status === 401 ? onSessionEnded() : setLoadError(describeFailure(failure, t))));
+  }, [session]);
+
+  const report = (event: 'document_displayed' | 'last_page_reached', page: number, pageCount: number) =>
+    callApi('/v1/signer/reading-events', { bearer: session, body: { event, page, pageCount } }).catch((failure) => {
+      if (failure instanceof ApiError && failure.status === 401) onSessionEnded();
+    });
+
+  const act = async (path: string, body: unknown) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await callApi(path, { bearer: session, body });
+      await reload();
+    } catch (failure) {
+      if (failure instanceof ApiError && failure.status === 401) return onSessionEnded();
+      if (failure instanceof ApiError && failure.status === 409) return reload(); // the round moved on: show where it is
+      setError(describeFailure(failure, t));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <>
+      {loadError ? (
+        <p class="error" role="alert">
+          {loadError}
+        </p>
+      ) : bytes ? (
+        <>
+          <DocumentViewer
+            bytes={bytes}
+            t={t}
+            onDisplayed={(pageCount) => {
+              setDisplayed(true);
+              void report('document_displayed', 1, pageCount);
+            }}
+            onLastPageReached={(pageCount) => void report('last_page_reached', pageCount, pageCount)}
+          />
+          <p>
+            <DownloadLink bytes={bytes} filename={round.document.filename} label={t('signer:round.download')} />
+          </p>
+        </>
+      ) : (
+        <p class="muted" role="status">
+          {t('signer:viewer.loading')}
+        </p>
+      )}
+
+      {!declining ? (
+        <form
+          class="sign-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void act('/v1/signer/sign', { typedName: typedName.trim(), consent });
+          }}
+        >
+          <h2>{t('signer:sign.heading')}</h2>
+          <label for="typed-name">{t('signer:sign.typedNameLabel')}</label>
+          <input id="typed-name" autoComplete="name" required maxLength={200} value={typedName} onInput={(event) => setTypedName((event.target as HTMLInputElement).value)} />
+          <div class="checkbox">
+            <input
+              id="consent"
+              type="checkbox"
+              required
+              disabled={!displayed}
+              checked={consent}
+              onChange={(event) => setConsent((event.target as HTMLInputElement).checked)}
+              aria-describedby="consent-hint"
+            />
+            <label for="consent">{t('signer:sign.consent')}</label>
+          </div>
+          <p id="consent-hint" class="hint">
+            {displayed ? t('signer:sign.consentHintReady') : t('signer:sign.consentHintWaiting')}
+          </p>
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          <div class="actions">
+            <button type="submit" disabled={busy || !displayed}>
+              {t('signer:sign.submit')}
+            </button>
+            <button type="button" class="secondary" onClick={() => setDeclining(true)}>
+              {t('signer:decline.start')}
+            </button>
+          </div>
+        </form>
+      ) : (
+        <form
+          class="decline-form"
+          onSubmit={(event) => {
+            event.preventDefault();
+            void act('/v1/signer/decline', { reason: reason.trim() });
+          }}
+        >
+          <h2>{t('signer:decline.heading')}</h2>
+          <p>{t('signer:decline.explain', { organization: round.organization.name })}</p>
+          <label for="reason">{t('signer:decline.reasonLabel')}</label>
+          <textarea id="reason" required maxLength={1000} rows={4} value={reason} onInput={(event) => setReason((event.target as HTMLTextAreaElement).value)} />
+          {error && (
+            <p class="error" role="alert">
+              {error}
+            </p>
+          )}
+          <div class="actions">
+            <button type="submit" class="danger" disabled={busy}>
+              {t('signer:decline.confirm')}
+            </button>
+            <button type="button" class="secondary" onClick={() => setDeclining(false)}>
+              {t('signer:decline.back')}
+            </button>
+          </div>
+        </form>
+      )}
+    </>
+  );
+}
+
+function DownloadLink({ bytes, filename, label }: { bytes: Uint8Array; filename: string; label: string }) {
+  const [url, setUrl] = useState<string>();
+  useEffect(() => {
+    const created = URL.createObjectURL(new Blob([bytes.slice()], { type: 'application/pdf' }));
+    setUrl(created);
+    return () => URL.revokeObjectURL(created);
+  }, [bytes]);
+  return url ? (
+    <a href={url} download={filename}>
+      {label}
+    </a>
+  ) : null;
+}
+
+function DownloadButton({ session, filename, label, onSessionEnded }: { session: string; filename: string; label: string; onSessionEnded(): void }) {
+  const [bytes, setBytes] = useState<Uint8Array | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    fetchBytes('/v1/signer/document', session)
+      .then(setBytes)
+      .catch((failure) => (failure instanceof ApiError && failure.status === 401 ? onSessionEnded() : setError(describeFailure(failure, t))));
+  }, [session]);
+  if (error)
+    return (
+      <p class="error" role="alert">
+        {error}
+      </p>
+    );
+  return bytes ? (
+    <p>
+      <DownloadLink bytes={bytes} filename={filename} label={label} />
+    </p>
+  ) : (
+    <p class="muted" role="status">
+      {t('common:loading')}
+    </p>
+  );
+}
+
+render(<App />, document.getElementById('app')!);
