@@ -49,7 +49,8 @@ export function codeForm(challengeId: string, sentTo: string, message = ''): str
   <input type="hidden" name="challengeId" value="${escapeHtml(challengeId)}">
   <input type="hidden" name="sentTo" value="${escapeHtml(sentTo)}">
   <label for="code">Code</label>
-  <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" required>
+  <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" aria-describedby="code-hint" required>
+  <p class="hint" id="code-hint">Six digits; it works for 10 minutes.</p>
   <p><button type="submit">Continue</button></p>
 </form>`;
 }
@@ -60,12 +61,13 @@ function passwordForm(token: string, facts: { email: string; purpose: string; or
       ? `Welcome to ${facts.organization}. Choose a password for ${facts.email}.`
       : `Choose a new password for ${facts.email}.`;
   return `${message}
-<p>${escapeHtml(intro)} At least 12 characters; a few unrelated words make a good one.</p>
+<p>${escapeHtml(intro)}</p>
 <form method="post" action="/login/password">
   <input type="hidden" name="token" value="${escapeHtml(token)}">
   <input type="hidden" name="username" value="${escapeHtml(facts.email)}" autocomplete="username">
   <label for="password">New password</label>
-  <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" required>
+  <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" aria-describedby="password-hint" required>
+  <p class="hint" id="password-hint">At least 12 characters; a few unrelated words make a good one.</p>
   <p><button type="submit">Save password</button></p>
 </form>`;
 }
@@ -197,14 +199,20 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
   <label for="email">Your email</label>
   <input id="email" name="email" type="email" autocomplete="username" required>
   <p><button type="submit">Email me a link</button></p>
-</form>`;
+</form>
+<p><a href="/login">Back to sign in</a></p>`;
   router.get('/login/forgot', (ctx) => html(ctx, 200, 'Forgot your password?', forgotForm()));
   router.post('/login/forgot', resetLimit, formBody, async (ctx) => {
     const { email = '' } = form(ctx);
     await onUserError(ctx, 'Forgot your password?', forgotForm, async () => {
       if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new AppError('invalid_request', 'Enter your email address.');
       await requestPasswordReset(accounts, { email, origin: origin(ctx) });
-      html(ctx, 200, 'Forgot your password?', notice('If this address belongs to an account, a link to choose a new password is on its way. It works for 30 minutes.', 'notice'));
+      html(
+        ctx,
+        200,
+        'Forgot your password?',
+        `${notice('If this address belongs to an account, a link to choose a new password is on its way. It works for 30 minutes.', 'notice')}<p><a href="/login">Back to sign in</a></p>`,
+      );
     });
   });
 

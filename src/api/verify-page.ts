@@ -15,14 +15,17 @@ import { rateLimit } from './rate-limit';
 import { verifyRateLimit } from './routes/verify';
 
 function layout(body: string): string {
+  const intro = body ? '' : '<p>Check that a PDF was sealed by this service and has not changed since: upload the file, or type the document code printed on its pages.</p>';
   return htmlPage(
     'Verify a sealed document',
-    `${body}
+    `${intro}${body}
+${body ? '<h2>Verify another document</h2>' : ''}
 <form method="post" action="/verify" enctype="multipart/form-data">
   <label for="document">A sealed PDF</label>
   <input id="document" name="document" type="file" accept="application/pdf">
   <label for="code">or the document code printed on its pages</label>
-  <input id="code" name="code" placeholder="SGL-XXXX-XXXX-XXXX" maxlength="20">
+  <input id="code" name="code" maxlength="20" autocomplete="off" spellcheck="false" aria-describedby="code-hint">
+  <p class="hint" id="code-hint">It looks like SGL-XXXX-XXXX-XXXX.</p>
   <p><button type="submit">Verify</button></p>
 </form>`,
   );
