@@ -137,4 +137,18 @@ describe.each(viewports)('on a %s', (viewport, newContext) => {
     await page.getByRole('status').filter({ hasText: 'Unknown: this file is not a document sealed by this service.' }).waitFor();
     await checkPage(page, problems, `${viewport}-verify-result`, page.getByLabel('A sealed PDF'));
   });
+
+  test('what a person sees when something is wrong: a dead password link, a malformed document code', async () => {
+    const { page, problems } = await openPage(context);
+    const deadLink = await page.goto(`${api.url}/login/password?token=${'x'.repeat(43)}`);
+    expect(deadLink?.status()).toBe(400);
+    await page.getByRole('alert').waitFor();
+    await checkPage(page, problems, `${viewport}-password-link-dead`, page.getByRole('link', { name: 'Ask for a new link' }));
+
+    await page.goto(`${api.url}/verify`);
+    await page.getByLabel('or the document code printed on its pages').fill('not-a-code');
+    await page.getByRole('button', { name: 'Verify' }).click();
+    await page.getByRole('alert').filter({ hasText: 'A document code looks like SGL-XXXX-XXXX-XXXX.' }).waitFor();
+    await checkPage(page, problems, `${viewport}-verify-malformed-code`, page.getByLabel('A sealed PDF'));
+  });
 });
