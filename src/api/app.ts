@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health';
 import { signerRoutes } from './routes/signer';
 import { signingRequestRoutes } from './routes/signing-requests';
 import { mountSignerPage } from './signer-page';
+import { mountConsolePage } from './console-page';
 import { mountWebAssets } from '../web/assets';
 import type { SigningContext } from '../signing/signing-context';
 import type { CodecConfig } from '../config';
@@ -97,6 +98,7 @@ export function createApp(deps: ApiDependencies): Koa {
   });
   mountWebAssets(router);
   mountSignerPage(router, deps.signing);
+  mountConsolePage(router, deps.dataSource);
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
   app.use(router.routes());

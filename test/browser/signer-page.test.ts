@@ -1,4 +1,3 @@
-/// <reference lib="dom" />
 /**
  * The signer's page in a real browser (Debian Chromium): on a 390×844 phone a signer opens the link, enters
  * the PIN, sees page 1 drawn (pixels, not an empty canvas), scrolls to the end and signs; the audit trail
@@ -81,9 +80,18 @@ async function auditEvents(requestId: string): Promise<Json[]> {
   return trail.body.events as Json[];
 }
 
+// What the functions below use in the page (this program is type-checked without the DOM library).
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null;
+}
+declare const sessionStorage: { setItem(key: string, value: string): void };
+
 /** Non-white pixels of the first drawn page: an empty canvas has none. */
 const inkOnFirstPage = (page: Page) =>
-  page.locator('canvas[data-drawn="true"]').first().evaluate((canvas: HTMLCanvasElement) => {
+  page.locator('canvas[data-drawn="true"]').first().evaluate((element) => {
+    const canvas = element as unknown as PageCanvas;
     const context = canvas.getContext('2d')!;
     const { data } = context.getImageData(0, 0, canvas.width, canvas.height);
     let ink = 0;

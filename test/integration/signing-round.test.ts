@@ -68,6 +68,9 @@ async function signAs(email: string, pin: string, name: string) {
   const document = await call('/v1/signer/document', { key: null, headers: auth });
   expect(document.status).toBe(200);
   expect(document.body.subarray(0, 5).toString()).toBe('%PDF-');
+  // What the signing page reports once it has drawn the first page on screen.
+  const displayed = await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 2 } });
+  expect(displayed.body).toEqual({ recorded: true });
   const signed = await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: name, consent: true } });
   expect(signed.status).toBe(200);
   return { token, auth, round: signed.body };

@@ -1,0 +1,39 @@
+/**
+ * The console's pages by path. Each page is a component of its own file that receives the ConsoleContext
+ * and the path's parameters; add a line here to add a page. The server serves the same HTML for every one
+ * of these paths (src/api/console-page.ts), so a reload or a shared link lands on the right page.
+ */
+import type { ComponentChildren } from 'preact';
+import type { ConsoleContext } from './context';
+import { HomePage } from './home-page';
+
+export interface ConsoleRoute {
+  /** `/requests/:id`: segments starting with `:` are parameters. */
+  pattern: string;
+  /** Which navigation entry is current on this page. */
+  section: 'requests' | 'admin';
+  render(ctx: ConsoleContext, params: Record<string, string>): ComponentChildren;
+}
+
+export const consoleRoutes: ConsoleRoute[] = [
+  { pattern: '/', section: 'requests', render: (ctx) => <HomePage ctx={ctx} /> },
+];
+
+/** The route for a path and its parameters, or undefined (the page then says "not found"). */
+export function matchRoute(path: string): { route: ConsoleRoute; params: Record<string, string> } | undefined {
+  const segments = path.replace(/\/+$/, '').split('/').filter(Boolean);
+  for (const route of consoleRoutes) {
+    const parts = route.pattern.split('/').filter(Boolean);
+    if (parts.length !== segments.length) continue;
+    const params: Record<string, string> = {};
+    const matches = parts.every((part, index) => {
+      if (part.startsWith(':')) {
+        params[part.slice(1)] = decodeURIComponent(segments[index]!);
+        return true;
+      }
+      return part === segments[index];
+    });
+    if (matches) return { route, params };
+  }
+  return undefined;
+}
