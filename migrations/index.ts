@@ -8,6 +8,7 @@ import { UsersAndSessions1763870000000 } from './1763870000000-users-and-session
 import { RoundReadModel1763880000000 } from './1763880000000-round-read-model';
 import { RateLimits1763890000000 } from './1763890000000-rate-limits';
 import { SupportRole1763900000000 } from './1763900000000-support-role';
+import { LanguagesAndTimeZones1763905000000 } from './1763905000000-languages-and-time-zones';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -19,4 +20,5 @@ export const migrations = [
   RoundReadModel1763880000000,
   RateLimits1763890000000,
   SupportRole1763900000000,
+  LanguagesAndTimeZones1763905000000,
 ];

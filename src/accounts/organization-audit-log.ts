@@ -30,7 +30,8 @@ export type OrganizationEventType =
   | 'login.identity_linked'
   | 'logout'
   | 'password.reset_requested'
-  | 'password.set';
+  | 'password.set'
+  | 'organization.settings_changed';
 
 /** Who did it and from where, as the API saw the request. */
 export interface Actor {

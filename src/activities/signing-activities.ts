@@ -5,13 +5,14 @@
  */
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
-import { Organization, Signer, SigningRequest, type RequestStatus } from '../database/entities';
+import { Organization, Signer, SigningRequest, User, type RequestStatus } from '../database/entities';
 import { BlobDecryptionError } from '../adapters/encrypted-blob-store';
 import type { MailMessage } from '../adapters/mailer';
 import { sealDocument } from '../documents/seal-document';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
-import { invitationEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts } from '../signing/messages';
+import { invitationEmail, lockedEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts, type RequestFacts } from '../signing/messages';
+import { maxPinAttempts } from '../signing/signer-access';
 import type { SigningContext } from '../signing/signing-context';
 import type { RoundFailureReason } from '../workflows/signing-round';
 
@@ -47,9 +48,34 @@ export function signingActivities(context: SigningContext) {
     if (!request) throw ApplicationFailure.nonRetryable(`signing request ${requestId} does not exist`, 'MissingRequest');
     const organization = await dataSource.getRepository(Organization).findOneByOrFail({ id: request.organizationId });
     const signers = await dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
-    const facts = { title: request.title, organizationName: organization.name, message: request.message, expiresAt: request.expiresAt };
+    const creator = request.createdByUserId ? await dataSource.getRepository(User).findOneBy({ id: request.createdByUserId }) : null;
+    const facts: RequestFacts = {
+      title: request.title,
+      organizationName: organization.name,
+      senderName: creator ? (creator.name ?? creator.email) : null,
+      message: request.message,
+      expiresAt: request.expiresAt,
+      timeZone: organization.timeZone,
+    };
     return { request, organization, signers, facts };
   }
+
+  /**
+   * Who sent the request, as far as messages go: the member who created it (while still a member), and
+   * the organisation's owners and admins, who answer for every request. They read the organisation's
+   * default language.
+   */
+  async function sendersOf(request: SigningRequest, organization: Organization) {
+    const rows: Array<{ id: string; email: string; name: string | null }> = await dataSource.query(
+      `SELECT u.id, u.email, u.name FROM memberships m JOIN users u ON u.id = m.user_id
+        WHERE m.organization_id = $1 AND (m.role IN ('owner', 'admin') OR u.id = $2)
+        ORDER BY m.created_at, u.id`,
+      [request.organizationId, request.createdByUserId],
+    );
+    return rows.map((row) => ({ id: row.id, email: row.email, name: row.name ?? row.email, locale: organization.defaultLocale }));
+  }
+
+  const consoleLinkFor = (requestId: string) => `${context.publicUrl}/requests/${requestId}`;
 
   function signerOf(signers: Signer[], signerId: string): Signer {
     const found = signers.find((candidate) => candidate.id === signerId);
@@ -72,11 +98,12 @@ export function signingActivities(context: SigningContext) {
 
   const linkFor = (signer: Signer) => `${context.publicUrl}/s/${credentials.linkToken({ signerId: signer.id, linkVersion: signer.linkVersion })}`;
 
-  async function smsPin(request: SigningRequest, signer: Signer, pinVersion: number) {
+  async function smsPin(request: SigningRequest, organization: Organization, signer: Signer, pinVersion: number) {
     if (signer.pinDelivery !== 'sms' || !signer.phone) return;
     const messageId = `pin-${signer.id}-v${pinVersion}`;
+    const pin = credentials.pin({ signerId: signer.id, pinVersion });
     await sendOnce('sms', messageId, () =>
-      adapters.smsSender.send({ messageId, to: signer.phone!, text: pinSms(request, credentials.pin({ signerId: signer.id, pinVersion })) }),
+      adapters.smsSender.send({ messageId, to: signer.phone!, text: pinSms({ title: request.title, organizationName: organization.name }, pin, signer.locale) }),
     );
     await recordAuditEvent(dataSource, {
       requestId: request.id,
@@ -91,7 +118,7 @@ export function signingActivities(context: SigningContext) {
 
   return {
     async sendInvitation(input: { requestId: string; signerId: string }): Promise<void> {
-      const { request, signers, facts } = await load(input.requestId);
+      const { request, organization, signers, facts } = await load(input.requestId);
       const signer = signerOf(signers, input.signerId);
       await email({
         messageId: `invitation-${signer.id}`,
@@ -107,7 +134,7 @@ export function signingActivities(context: SigningContext) {
         channel: 'email',
         occurredAt: new Date(),
       });
-      await smsPin(request, signer, signer.pinVersion);
+      await smsPin(request, organization, signer, signer.pinVersion);
     },
 
     async sendReminder(input: { requestId: string; signerId: string; reminderKey: string }): Promise<void> {
@@ -130,8 +157,29 @@ export function signingActivities(context: SigningContext) {
     },
 
     async sendPin(input: { requestId: string; signerId: string; pinVersion: number }): Promise<void> {
-      const { request, signers } = await load(input.requestId);
-      await smsPin(request, signerOf(signers, input.signerId), input.pinVersion);
+      const { request, organization, signers } = await load(input.requestId);
+      await smsPin(request, organization, signerOf(signers, input.signerId), input.pinVersion);
+    },
+
+    /**
+     * Tells the request's sender(s) that a signer's link locked after too many wrong PINs, and what to do.
+     * Keyed by the lock (`lockId`, the outbox row that carried it): a repeated delivery or a retry sends
+     * nothing twice. A link unlocked since (a new PIN issued already) needs nobody's action: nothing is sent.
+     */
+    async notifySignerLocked(input: { requestId: string; signerId: string; lockId: string }): Promise<void> {
+      const { request, organization, signers, facts } = await load(input.requestId);
+      const signer = signerOf(signers, input.signerId);
+      if (!signer.lockedAt) return;
+      for (const sender of await sendersOf(request, organization)) {
+        await email({
+          messageId: `locked-${input.lockId}-${sender.id}`,
+          to: sender.email,
+          ...lockedEmail(facts, sender, { name: signer.name, email: signer.email, at: signer.lockedAt, attempts: maxPinAttempts }, consoleLinkFor(request.id)),
+        }).catch((error: unknown) => {
+          // An address the mail server refuses for good must not keep the other senders from hearing.
+          if (!isPermanentMailRefusal(error)) throw error;
+        });
+      }
     },
 
     async recordAuditEvent(event: NewAuditEvent): Promise<void> {
@@ -178,18 +226,23 @@ export function signingActivities(context: SigningContext) {
           return {
             name: signer.name,
             email: signer.email,
-            channel: signer.pinDelivery === 'sms' ? 'email link + SMS PIN' : 'email link + PIN from sender',
+            channel: signer.pinDelivery,
             ip: signed?.ip ?? undefined,
             userAgent: signed?.userAgent ?? undefined,
-            signedAt: signed ? signed.occurredAt.toISOString() : 'unknown',
+            signedAt: signed ? signed.occurredAt.toISOString() : '',
           };
         }),
+        // Labelled by type on the page, in the organisation's language (src/i18n/locales/*/audit.json).
         events: events.map((event) => ({
           at: event.occurredAt.toISOString(),
-          actor: event.signerId ? (signers.find((s) => s.id === event.signerId)?.name ?? event.actor) : event.actor,
-          action: `${event.type}${event.channel ? ` (${event.channel})` : ''}`,
+          type: event.type,
+          actor: event.actor,
+          actorName: event.signerId ? signers.find((s) => s.id === event.signerId)?.name : undefined,
+          channel: event.channel ?? undefined,
           ip: event.ip ?? undefined,
         })),
+        locale: organization.defaultLocale,
+        timeZone: organization.timeZone,
         sealedAt: new Date(input.sealedAt),
         key: await context.sealKey(),
         timestamper: context.sealTimestamper,
@@ -250,23 +303,26 @@ export function signingActivities(context: SigningContext) {
 
     /** Everyone concerned: every signer, and the organisation's owners and admins (the senders). */
     async notifyOutcome(input: { requestId: string; status: RequestStatus }): Promise<void> {
-      const { request, signers, facts } = await load(input.requestId);
-      const senders: Array<{ id: string; email: string }> = await dataSource.query(
-        `SELECT u.id, u.email FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.organization_id = $1 AND m.role IN ('owner', 'admin')`,
-        [request.organizationId],
-      );
+      const { request, organization, signers, facts } = await load(input.requestId);
+      const senders = await sendersOf(request, organization);
       const decline = input.status === 'declined' ? await declineOf(request.id, signers) : undefined;
+      const common = { decline, signerCount: signers.length, endedAt: request.completedAt ?? undefined };
       const messages: MailMessage[] = [
+        // Signers reach the sealed PDF through their own signing page, while their link lives.
         ...signers.map((signer) => ({
           messageId: `outcome-${signer.id}`,
           to: signer.email,
-          ...outcomeEmail(facts, signer.name, input.status, { link: linkFor(signer), decline, recipientIsDecliner: signer.id === decline?.signerId }),
+          ...outcomeEmail(facts, signer, input.status, {
+            ...common,
+            link: { url: linkFor(signer), audience: 'signer' },
+            recipientIsDecliner: signer.id === decline?.signerId,
+          }),
         })),
+        // Senders to the request's page in the console (the document itself needs their sign-in).
         ...senders.map((sender) => ({
           messageId: `outcome-${request.id}-${sender.id}`,
           to: sender.email,
-          ...outcomeEmail(facts, sender.email, input.status, { link: `${context.publicUrl}/v1/signing-requests/${request.id}/document`, decline }),
+          ...outcomeEmail(facts, sender, input.status, { ...common, link: { url: consoleLinkFor(request.id), audience: 'sender' } }),
         })),
       ];
       // One address the mail server refuses for good (it may be why the round failed) must not keep the

@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { Permission } from '../accounts/access';
+import type { Locale } from '../i18n/locales';
 
 export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer' | 'support';
 
@@ -13,6 +14,10 @@ export class Organization {
   @PrimaryColumn({ type: 'uuid' }) id!: string;
   @Column({ type: 'text' }) name!: string;
   @Column({ name: 'created_at', type: 'timestamptz' }) createdAt!: Date;
+  /** The language of signers who were given none, and of what members receive (en | sv | fi). */
+  @Column({ name: 'default_locale', type: 'text' }) defaultLocale!: Locale;
+  /** IANA name (e.g. Europe/Helsinki): the zone of every date in emails and on the sealed audit page. */
+  @Column({ name: 'time_zone', type: 'text' }) timeZone!: string;
 }
 
 /** A node of an organisation's folder tree; each organisation has one default folder ('Shared'). */
@@ -181,6 +186,8 @@ export class SigningRequest {
   @Column({ name: 'audit_chain_head', type: 'text', nullable: true }) auditChainHead!: string | null;
   /** Scheduled reminder rounds sent so far (read model, src/signing/round-read-model.ts). */
   @Column({ name: 'reminders_sent', type: 'integer' }) remindersSent!: number;
+  /** The member who created the request (its emails name them); null when an API key created it. */
+  @Column({ name: 'created_by_user_id', type: 'uuid', nullable: true }) createdByUserId!: string | null;
 }
 
 export type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined';
@@ -194,6 +201,8 @@ export class Signer {
   @Column({ type: 'text' }) email!: string;
   @Column({ type: 'text', nullable: true }) phone!: string | null;
   @Column({ name: 'pin_delivery', type: 'text' }) pinDelivery!: PinDelivery;
+  /** The language of this signer's emails, SMS and signing page. */
+  @Column({ type: 'text' }) locale!: Locale;
   @Column({ name: 'link_version', type: 'integer' }) linkVersion!: number;
   @Column({ name: 'pin_version', type: 'integer' }) pinVersion!: number;
   @Column({ name: 'failed_pin_attempts', type: 'integer' }) failedPinAttempts!: number;

@@ -15,10 +15,12 @@ import { SignPdf } from '@signpdf/signpdf';
 import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
 import { CadesDetachedSigner, type SignatureTimestamper } from './cades-signer';
 import type { SealKey } from './seal-key';
+import { formatDateTime, formatUtc as formatUtcSeconds, translator, type Locale, type Translate } from '../i18n';
 
 export interface AuditTrailEntry {
   name: string;
   email: string;
+  /** How the signer was reached: `sms` (link by email, PIN by SMS), `sender` (PIN from the sender), else printed as given. */
   channel: string;
   ip?: string;
   userAgent?: string;
@@ -29,8 +31,16 @@ export interface AuditTrailEntry {
 export interface AuditEvent {
   /** ISO 8601. */
   at: string;
+  /** The audit event type (`opened`, `viewed`, `signed`, …): printed as what happened, in the page's language. */
+  type?: string;
+  /** What happened in words of the caller's own, printed as given (instead of the type's label). */
+  action?: string;
+  /** Who acted by role: `signer`, `sender` or `system`. */
   actor: string;
-  action: string;
+  /** The person who acted, when known (a signer's name). */
+  actorName?: string;
+  /** `email`, `sms`, `link`. */
+  channel?: string;
   ip?: string;
 }
 
@@ -58,6 +68,10 @@ export interface SealInput {
   verifyUrl?: string;
   /** e.g. 'Sigill seal — Acme Oy'. */
   signerName: string;
+  /** The language of the audit page and stamps (the organisation's default); English when absent. */
+  locale?: Locale;
+  /** IANA zone of the times on the audit page (the organisation's), UTC printed beside each; UTC when absent. */
+  timeZone?: string;
 }
 
 /** The document information entry that carries the document code (see findDocumentCodes in verify-document.ts). */
@@ -81,11 +95,12 @@ export async function sealDocument(input: SealInput): Promise<Uint8Array> {
     monospace: await document.embedFont(StandardFonts.Courier),
   };
 
+  const t = translator(input.locale ?? 'en');
   const sealedOn = formatUtc(input.sealedAt);
-  const stamp = `Sigill document ${input.documentCode} · sealed ${sealedOn} · verify at ${input.verifyUrl ?? '/verify'}`;
+  const stamp = t('audit:stamp', { code: input.documentCode, sealedAt: sealedOn, url: input.verifyUrl ?? '/verify' });
   for (const page of document.getPages()) stampFooter(page, winAnsiSafe(stamp, fonts.regular), fonts.regular);
 
-  const auditPages = appendAuditTrail(document, input, fonts);
+  const auditPages = appendAuditTrail(document, input, fonts, t);
 
   pdflibAddPlaceholder({
     pdfDoc: document,
@@ -198,47 +213,55 @@ const mutedColour = rgb(0.4, 0.4, 0.4);
 /** Longest user-controlled strings shown in full; a user agent can run to kilobytes. */
 const maxChars = { short: 200, userAgent: 300, event: 500 } as const;
 
-function appendAuditTrail(document: PDFDocument, input: SealInput, fonts: Fonts): PDFPage[] {
+function appendAuditTrail(document: PDFDocument, input: SealInput, fonts: Fonts, t: Translate): PDFPage[] {
   const originalPageCount = document.getPageCount();
-  const writer = new AuditTrailWriter(document, fonts);
-  writer.heading('Audit trail');
+  const locale = input.locale ?? 'en';
+  const timeZone = input.timeZone ?? 'UTC';
+  // Local time first, UTC beside it; in UTC itself once is enough.
+  const when = (iso: string) => {
+    const date = new Date(iso);
+    if (Number.isNaN(date.getTime())) return truncate(iso, maxChars.short);
+    return timeZone === 'UTC' ? formatUtcSeconds(date) : `${formatDateTime(date, locale, timeZone)} (${formatUtcSeconds(date)})`;
+  };
+  const writer = new AuditTrailWriter(document, fonts, t('audit:continued'));
+  writer.heading(t('audit:heading'));
   writer.paragraph(truncate(input.title, maxChars.short), { font: fonts.bold, size: 12 });
   writer.gap(6);
-  writer.field('Document code', input.documentCode);
-  writer.field('Original SHA-256', input.originalSha256, { font: fonts.monospace, size: 8.5 });
-  if (input.auditChainHead) writer.field('Audit chain head', input.auditChainHead, { font: fonts.monospace, size: 8.5 });
-  writer.field('Original pages', String(originalPageCount));
-  writer.field('Sealed', formatUtc(input.sealedAt));
-  writer.field('Seal', truncate(input.signerName, maxChars.short));
+  writer.field(t('audit:documentCode'), input.documentCode);
+  writer.field(t('audit:originalSha256'), input.originalSha256, { font: fonts.monospace, size: 8.5 });
+  if (input.auditChainHead) writer.field(t('audit:chainHead'), input.auditChainHead, { font: fonts.monospace, size: 8.5 });
+  writer.field(t('audit:originalPages'), String(originalPageCount));
+  writer.field(t('audit:sealed'), when(input.sealedAt.toISOString()));
+  writer.field(t('audit:seal'), truncate(input.signerName, maxChars.short));
+  writer.field(t('audit:timeZone'), timeZone === 'UTC' ? 'UTC' : t('audit:timesNote', { zone: timeZone }));
 
   writer.gap(14);
-  writer.subheading(`Signers (${input.signers.length})`);
+  writer.subheading(t('audit:signers', { count: input.signers.length }));
   input.signers.forEach((signer, index) => {
     writer.keepTogether(6 * lineHeight(bodySize) + 8);
     writer.paragraph(`${index + 1}. ${truncate(signer.name, maxChars.short)}`, { font: fonts.bold });
-    writer.field('Email', truncate(signer.email, maxChars.short));
-    writer.field('Signed via', truncate(signer.channel, maxChars.short));
-    writer.field('Signed at', formatIsoForDisplay(signer.signedAt));
-    writer.field('IP address', signer.ip ? truncate(signer.ip, maxChars.short) : 'not recorded');
-    writer.field('User agent', signer.userAgent ? truncate(signer.userAgent, maxChars.userAgent) : 'not recorded');
+    writer.field(t('audit:email'), truncate(signer.email, maxChars.short));
+    writer.field(t('audit:signedVia'), truncate(t(`audit:channel.${signer.channel}`, { defaultValue: signer.channel }), maxChars.short));
+    writer.field(t('audit:signedAt'), signer.signedAt ? when(signer.signedAt) : t('audit:notSigned'));
+    writer.field(t('audit:ipAddress'), signer.ip ? truncate(signer.ip, maxChars.short) : t('audit:notRecorded'));
+    writer.field(t('audit:userAgent'), signer.userAgent ? truncate(signer.userAgent, maxChars.userAgent) : t('audit:notRecorded'));
     writer.gap(8);
   });
 
   if (input.events?.length) {
     writer.gap(6);
-    writer.subheading('Events');
+    writer.subheading(t('audit:events'));
     for (const event of input.events) {
-      const where = event.ip ? ` (IP ${truncate(event.ip, maxChars.short)})` : '';
-      writer.field(
-        formatIsoForDisplay(event.at),
-        truncate(`${event.actor} — ${event.action}${where}`, maxChars.event),
-        { labelFont: fonts.regular },
-      );
+      const who = event.actorName ?? t(`audit:actor.${event.actor}`, { defaultValue: event.actor });
+      const what = event.action ?? t(`audit:event.${event.type ?? 'unknown'}`, { defaultValue: event.type ?? '' });
+      const how = event.channel ? ` (${t('audit:via', { channel: t(`audit:channelName.${event.channel}`, { defaultValue: event.channel }) })})` : '';
+      const where = event.ip ? `, ${t('audit:eventIp', { ip: truncate(event.ip, maxChars.short) })}` : '';
+      writer.field(when(event.at), truncate(`${who} — ${what}${how}${where}`, maxChars.event), { labelFont: fonts.regular });
     }
   }
 
   writer.pages.forEach((page, index) => {
-    const footer = `Sigill document ${input.documentCode} · audit trail page ${index + 1} of ${writer.pages.length}`;
+    const footer = t('audit:footer', { code: input.documentCode, page: index + 1, pages: writer.pages.length });
     page.drawText(winAnsiSafe(footer, fonts.regular), {
       x: pageMargin,
       y: pageMargin / 2,
@@ -268,6 +291,7 @@ class AuditTrailWriter {
   constructor(
     private readonly document: PDFDocument,
     private readonly fonts: Fonts,
+    private readonly continuedHeading: string,
   ) {
     this.addPage();
   }
@@ -328,7 +352,7 @@ class AuditTrailWriter {
   private ensureRoom(height: number): void {
     if (this.y - height < pageMargin) {
       this.addPage();
-      this.paragraph('Audit trail (continued)', { font: this.fonts.bold, size: 12 });
+      this.paragraph(this.continuedHeading, { font: this.fonts.bold, size: 12 });
       this.gap(8);
     }
   }
@@ -422,8 +446,4 @@ function formatUtc(date: Date): string {
   return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-function formatIsoForDisplay(iso: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return truncate(iso, maxChars.short);
-  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
-}
+

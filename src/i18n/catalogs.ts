@@ -8,12 +8,21 @@ import fiCommon from './locales/fi/common.json';
 import enSigner from './locales/en/signer.json';
 import svSigner from './locales/sv/signer.json';
 import fiSigner from './locales/fi/signer.json';
+import enEmail from './locales/en/email.json';
+import svEmail from './locales/sv/email.json';
+import fiEmail from './locales/fi/email.json';
+import enSms from './locales/en/sms.json';
+import svSms from './locales/sv/sms.json';
+import fiSms from './locales/fi/sms.json';
+import enAudit from './locales/en/audit.json';
+import svAudit from './locales/sv/audit.json';
+import fiAudit from './locales/fi/audit.json';
 
-export const namespaces = ['common', 'signer'] as const;
+export const namespaces = ['common', 'signer', 'email', 'sms', 'audit'] as const;
 export type Namespace = (typeof namespaces)[number];
 
 export const catalogs = {
-  en: { common: enCommon, signer: enSigner },
-  sv: { common: svCommon, signer: svSigner },
-  fi: { common: fiCommon, signer: fiSigner },
+  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit },
+  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit },
+  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit },
 } as const;

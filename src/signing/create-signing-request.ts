@@ -14,7 +14,8 @@ import { AppError, unavailableError } from '../errors';
 import { multilineText, singleLineText } from '../text-input';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { lacksPermission, requireInFolder, type AccessScope } from '../accounts/access';
-import { Folder } from '../database/entities';
+import { Folder, Organization } from '../database/entities';
+import { locales, type Locale } from '../i18n/locales';
 import { organizationIdAttribute, processStatusAttribute } from '../workflows/search-attributes';
 import type { SigningRoundInput } from '../workflows/signing-round';
 import { deleteSigningRequestWithAuditTrail, recordAuditEvent } from './audit-trail';
@@ -30,6 +31,10 @@ export const signerInput = z.strictObject({
     .regex(/^\+[1-9]\d{6,14}$/, 'must be an international phone number such as +358401234567')
     .optional(),
   pinDelivery: z.enum(['sms', 'sender']).optional(),
+  locale: z
+    .enum(locales)
+    .optional()
+    .describe("The language of the signer's emails, SMS and signing page; default: the organisation's default language"),
 });
 
 export const createSigningRequestInput = z
@@ -65,6 +70,7 @@ export interface CreatedSigner {
   name: string;
   email: string;
   status: 'waiting' | 'invited';
+  locale: Locale;
   /** Only for PIN delivery by the sender, and only in the create response. */
   pin?: string;
 }
@@ -122,7 +128,8 @@ export async function createSigningRequest(
 
   const folderId = await resolveFolder(context, scope, request.folderId);
   const { pdf, pageCount, sha256 } = await readDocument(context, request.document.contentBase64);
-  const signers = planSigners(request);
+  const organization = await context.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
+  const signers = planSigners(request, organization.defaultLocale);
   const expiresAt = resolveExpiry(request, now);
 
   const requestId = randomUUID();
@@ -154,6 +161,7 @@ export async function createSigningRequest(
         sealedAt: null,
         sealedBlobKey: null,
         sealedSha256: null,
+        createdByUserId: creatorOf(scope),
       });
       await tx.insert(
         Signer,
@@ -190,7 +198,13 @@ async function readDocument(context: SigningContext, contentBase64: string) {
 const documentTooLarge = (context: SigningContext) =>
   new AppError('payload_too_large', `The document is larger than the limit of ${Math.round(context.maxDocumentBytes / 1024 / 1024)} MB.`);
 
-function planSigners(request: CreateSigningRequestInput) {
+/** The member behind a session creates as a person; an API key creates as the organisation (null). */
+function creatorOf(scope: AccessScope): string | null {
+  const principal = scope as AccessScope & { kind?: string; userId?: string };
+  return principal.kind === 'user' && principal.userId ? principal.userId : null;
+}
+
+function planSigners(request: CreateSigningRequestInput, defaultLocale: Locale) {
   const seen = new Set<string>();
   return request.signers.map((signer, index) => {
     const email = signer.email.toLowerCase();
@@ -200,7 +214,7 @@ function planSigners(request: CreateSigningRequestInput) {
     if (pinDelivery === 'sms' && !signer.phone) {
       throw new AppError('unprocessable', `signers[${index}].phone: a phone number is needed to send the PIN by SMS.`);
     }
-    return { id: randomUUID(), name: signer.name, email, phone: signer.phone ?? null, pinDelivery } as const;
+    return { id: randomUUID(), name: signer.name, email, phone: signer.phone ?? null, pinDelivery, locale: signer.locale ?? defaultLocale } as const;
   });
 }
 
@@ -281,6 +295,7 @@ async function startRound(
       name: signer.name,
       email: signer.email,
       status: request.routing === 'parallel' || index === 0 ? 'invited' : 'waiting',
+      locale: signer.locale,
       ...(signer.pinDelivery === 'sender' ? { pin: context.credentials.pin({ signerId: signer.id, pinVersion: signer.pinVersion }) } : {}),
     })),
   };

@@ -7,6 +7,7 @@ import { requireInFolder, type AccessScope, type Permission } from '../accounts/
 import { SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
+import type { Locale } from '../i18n/locales';
 import { roundStateQuery, type RoundState, type SignerStatus } from '../workflows/signing-round';
 import { workflowIdForRequest } from './create-signing-request';
 import type { SigningContext } from './signing-context';
@@ -27,6 +28,7 @@ export interface SigningRequestView {
     id: string;
     name: string;
     email: string;
+    locale: Locale;
     status: SignerStatus | 'locked';
     invitedAt?: string;
     openedAt?: string;
@@ -73,6 +75,7 @@ interface StatusRow {
     id: string;
     name: string;
     email: string;
+    locale: Locale;
     status: SignerStatus;
     locked: boolean;
     invitedAt: string | null;
@@ -87,7 +90,7 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
     `SELECT r.id, r.folder_id, r.title, r.status, r.routing, r.document_code, r.created_at, r.expires_at, r.reminders_sent,
             r.reminder_first_after_ms, r.reminder_every_ms, r.reminder_max, r.sealed_at, r.sealed_sha256,
             coalesce((SELECT json_agg(json_build_object(
-                        'id', s.id, 'name', s.name, 'email', s.email, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
+                        'id', s.id, 'name', s.name, 'email', s.email, 'locale', s.locale, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
                         'invitedAt', s.invited_at, 'openedAt', s.opened_at, 'signedAt', s.signed_at, 'declinedAt', s.declined_at)
                         ORDER BY s.position)
                         FROM signers s WHERE s.request_id = r.id), '[]'::json) AS signers
@@ -116,6 +119,7 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
       id: signer.id,
       name: signer.name,
       email: signer.email,
+      locale: signer.locale,
       status: signer.locked && (signer.status === 'invited' || signer.status === 'opened') ? 'locked' : signer.status,
       invitedAt: iso(signer.invitedAt),
       openedAt: iso(signer.openedAt),

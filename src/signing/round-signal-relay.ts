@@ -1,8 +1,9 @@
 /**
  * Signals to rounds that must not depend on Temporal being up when a person acts: a signer opening their
- * link is recorded in PostgreSQL (audit event, read model and an outbox row, in one transaction), and the
- * round hears of it through this relay, at least once. The `signerOpened` handler is idempotent (it only
- * moves an invited signer to opened), so a repeated delivery changes nothing.
+ * link, or their link locking after too many wrong PINs, is recorded in PostgreSQL (audit event, read model
+ * and an outbox row, in one transaction), and the round hears of it through this relay, at least once. The
+ * handlers are idempotent (`signerOpened` only moves an invited signer to opened; `signerLocked` tells the
+ * senders once per lock, the row's id naming the lock), so a repeated delivery changes nothing.
  *
  * Rows are leased (their next attempt pushed into the future) before delivery rather than locked across the
  * calls to Temporal, so API replicas share the work without holding transactions open during an outage.
@@ -13,13 +14,14 @@ import type { TemporalTarget } from '../adapters/temporal-connection';
 import { queryReturning } from '../database/data-source';
 import { unavailablePart } from '../failure-kinds';
 import type { Logger } from '../logger';
-import { signerOpenedSignal } from '../workflows/signing-round';
+import { signerLockedSignal, signerOpenedSignal } from '../workflows/signing-round';
 import { workflowIdForRequest } from './create-signing-request';
 
 interface OutboxRow {
   id: string;
   request_id: string;
   signer_id: string;
+  kind: 'opened' | 'locked';
 }
 
 /**
@@ -33,7 +35,9 @@ const signalDeadlineMs = 5000;
 async function deliver(temporal: TemporalTarget, row: OutboxRow): Promise<void> {
   try {
     await temporal.client.withDeadline(Date.now() + signalDeadlineMs, () =>
-      temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(signerOpenedSignal, { signerId: row.signer_id }),
+      row.kind === 'locked'
+        ? temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(signerLockedSignal, { signerId: row.signer_id, lockId: row.id })
+        : temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(signerOpenedSignal, { signerId: row.signer_id }),
     );
   } catch (error) {
     // The round has ended: there is nobody left to tell, and the opening is on record already.
@@ -59,7 +63,7 @@ async function claim(dataSource: DataSource, condition: string, parameters: unkn
             next_attempt_at = now() + make_interval(secs => least($1 * (attempts + 1), $2))
       WHERE id IN (SELECT id FROM round_signal_outbox WHERE ${condition} AND next_attempt_at <= now()
                     ORDER BY next_attempt_at LIMIT ${Number(limit)} FOR UPDATE SKIP LOCKED)
-      RETURNING id, request_id, signer_id`,
+      RETURNING id, request_id, signer_id, kind`,
     [leaseStepSeconds, maxLeaseSeconds, ...parameters],
   );
 }

@@ -85,6 +85,11 @@ export interface CancelInput extends ActorContext {
 export interface SignerOpenedInput extends ActorContext {
   signerId: string;
 }
+/** A signer's link locked after too many wrong PINs; `lockId` names this lock (its outbox row). */
+export interface SignerLockedInput {
+  signerId: string;
+  lockId: string;
+}
 
 export const roundStateQuery = defineQuery<RoundState>('roundState');
 export const signUpdate = defineUpdate<RoundState, [SignInput]>('sign');
@@ -93,6 +98,7 @@ export const cancelUpdate = defineUpdate<RoundState, [CancelInput]>('cancel');
 export const remindNowUpdate = defineUpdate<{ reminded: number }, []>('remindNow');
 export const resendPinUpdate = defineUpdate<void, [{ signerId: string; pinVersion: number }]>('resendPin');
 export const signerOpenedSignal = defineSignal<[SignerOpenedInput]>('signerOpened');
+export const signerLockedSignal = defineSignal<[SignerLockedInput]>('signerLocked');
 
 /** A manual reminder may follow the previous one after this long at the earliest. */
 export const manualReminderIntervalMs = 60 * 60_000;
@@ -114,6 +120,7 @@ type Work =
   | { kind: 'invite'; signerId: string }
   | { kind: 'remind'; signerIds: string[]; reminderKey: string }
   | { kind: 'resendPin'; signerId: string; pinVersion: number }
+  | { kind: 'notifyLocked'; signerId: string; lockId: string }
   | { kind: 'audit'; event: Omit<NewAuditEvent, 'requestId'> };
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -131,6 +138,7 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
   const work: Work[] = [];
   let lastManualReminderAt = Number.NEGATIVE_INFINITY;
   let manualReminders = 0;
+  const heardLocks = new Set<string>();
   let nextReminderAtMs = input.reminders.max > 0 ? startedAt + input.reminders.firstAfterMs : undefined;
   const signer = (id: string) => state.signers.find((candidate) => candidate.id === id);
   const pendingSigners = () => state.signers.filter((s) => s.status === 'invited' || s.status === 'opened');
@@ -266,6 +274,13 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
     found.openedAt = iso(Date.now());
   });
 
+  // Delivered at least once by the relay: a lock already heard of is not told twice.
+  setHandler(signerLockedSignal, ({ signerId, lockId }) => {
+    if (state.status !== 'pending' || !signer(signerId) || heardLocks.has(lockId)) return;
+    heardLocks.add(lockId);
+    work.push({ kind: 'notifyLocked', signerId, lockId });
+  });
+
   /**
    * The messaging activities retry outages for ever, so a failure reaching here is permanent (bad data, a
    * missing record). The round then ends `failed` whatever it was about to become: a decline or cancel whose
@@ -300,9 +315,15 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
           case 'audit':
             await messaging.recordAuditEvent({ ...item.event, requestId: input.requestId });
             break;
+          case 'notifyLocked':
+            await messaging.notifySignerLocked({ requestId: input.requestId, signerId: item.signerId, lockId: item.lockId });
+            break;
         }
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
+        // A lock notice that cannot be sent leaves the round as it is: the lock is on record and in the
+        // console, and the signer can still sign once a new PIN is issued.
+        if (item.kind === 'notifyLocked') continue;
         failRound(item.kind === 'audit' ? 'audit_event_rejected' : 'message_failed');
       }
     }

@@ -12,7 +12,11 @@ export interface CaughtMail {
   to: string;
   subject: string;
   text: string;
+  /** The HTML part, when the message has one. */
+  html?: string;
   messageId: string;
+  /** The message exactly as it came over SMTP (headers, MIME parts, transfer encodings): the .eml. */
+  raw: Buffer;
 }
 
 /** Mailboxes the catcher refuses for good (550), as a real server does for an address that does not exist. */
@@ -28,21 +32,28 @@ export async function startSmtpCatcher() {
       callback(Object.assign(new Error('5.1.1 No such user here'), { responseCode: 550 }));
     },
     onData(stream, _session, callback) {
-      simpleParser(stream).then(
-        (parsed) => {
-          const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
-          messages.push({
-            to: to?.value[0]?.address ?? '',
-            subject: parsed.subject ?? '',
-            text: parsed.text ?? '',
-            messageId: parsed.messageId ?? '',
-          });
-          callback();
-        },
-        (error) => callback(error),
-      );
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => void parse(Buffer.concat(chunks), callback));
     },
   });
+  function parse(raw: Buffer, callback: (error?: Error) => void) {
+    simpleParser(raw).then(
+      (parsed) => {
+        const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
+        messages.push({
+          to: to?.value[0]?.address ?? '',
+          subject: parsed.subject ?? '',
+          text: parsed.text ?? '',
+          html: typeof parsed.html === 'string' ? parsed.html : undefined,
+          messageId: parsed.messageId ?? '',
+          raw,
+        });
+        callback();
+      },
+      (error: Error) => callback(error),
+    );
+  }
   const port = await freePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {

@@ -13,6 +13,7 @@ import { readRoundHistory } from '../../signing/workflow-history';
 import type { SigningContext } from '../../signing/signing-context';
 import type { TemporalTarget } from '../../adapters/temporal-connection';
 import { AppError } from '../../errors';
+import { locales } from '../../i18n/locales';
 import { readMultipart } from '../multipart';
 import { defineRoute } from '../route';
 
@@ -32,6 +33,7 @@ const createdBody = z.object({
       id: z.uuid(),
       name: z.string(),
       email: z.string(),
+      locale: z.enum(locales).describe("The language of the signer's emails, SMS and signing page"),
       status: signerStatus,
       pin: z.string().optional().describe('Only when pinDelivery is "sender", and only in this response'),
     }),
@@ -56,6 +58,7 @@ const requestBody = z.object({
       id: z.uuid(),
       name: z.string(),
       email: z.string(),
+      locale: z.enum(locales).describe("The language of the signer's emails, SMS and signing page"),
       status: signerStatus,
       invitedAt: z.iso.datetime().optional(),
       openedAt: z.iso.datetime().optional(),
