@@ -25,13 +25,24 @@ const providerLabel = { google: 'Google', microsoft: 'Microsoft' } as const;
 const notice = (text: string, kind: 'error' | 'notice' = 'error') =>
   `<p class="${kind}" role="${kind === 'error' ? 'alert' : 'status'}">${escapeHtml(text)}</p>`;
 
-function loginForm(accounts: AccountsContext, message = ''): string {
+/**
+ * Where sign-in lands: the page that sent the browser here (`next`, e.g. a console page), when it is a path
+ * on this site; anything else (another host, `//host`, `/\\host`, control characters) lands on the console.
+ */
+export function landingPath(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 2000) return '/';
+  return /^\/(?![/\\])[^\x00-\x1f\x7f\\]*$/.test(next) ? next : '/';
+}
+
+const nextField = (next: string) => (next === '/' ? '' : `\n  <input type="hidden" name="next" value="${escapeHtml(next)}">`);
+
+function loginForm(accounts: AccountsContext, message = '', next = '/'): string {
   const providers = oidcProviderNames
     .filter((name) => accounts.auth.oidc[name])
     .map((name) => `<p><a href="/v1/auth/oidc/${name}">Sign in with ${providerLabel[name]}</a></p>`)
     .join('');
   return `${message}
-<form method="post" action="/login">
+<form method="post" action="/login">${nextField(next)}
   <label for="email">Email</label>
   <input id="email" name="email" type="email" autocomplete="username" required>
   <label for="password">Password</label>
@@ -42,10 +53,10 @@ ${providers}
 <p><a href="/login/forgot">Forgot your password?</a></p>`;
 }
 
-export function codeForm(challengeId: string, sentTo: string, message = ''): string {
+export function codeForm(challengeId: string, sentTo: string, message = '', next = '/'): string {
   return `${message}
 <p>This browser is new to us. We sent a six-digit code to ${escapeHtml(sentTo)}.</p>
-<form method="post" action="/login/code">
+<form method="post" action="/login/code">${nextField(next)}
   <input type="hidden" name="challengeId" value="${escapeHtml(challengeId)}">
   <input type="hidden" name="sentTo" value="${escapeHtml(sentTo)}">
   <label for="code">Code</label>
@@ -92,10 +103,10 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
       html(ctx, error.status, title, render(notice(error.message)));
     }
   };
-  const finish = (ctx: Context, outcome: LoginOutcome) => {
-    if (outcome.kind === 'device-code-required') return html(ctx, 200, 'Check your phone', codeForm(outcome.challengeId, outcome.sentTo));
+  const finish = (ctx: Context, outcome: LoginOutcome, next = '/') => {
+    if (outcome.kind === 'device-code-required') return html(ctx, 200, 'Check your phone', codeForm(outcome.challengeId, outcome.sentTo, '', next));
     setSignInCookies(ctx, accounts, outcome);
-    ctx.redirect('/account');
+    ctx.redirect(next);
     ctx.status = 303;
   };
   // The password form and both OpenID Connect steps spend one budget.
@@ -104,14 +115,15 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
   const resetLimit = rateLimit(rateLimits, 'password-reset page', { points: 10, windowSeconds: 15 * 60 });
   const setPasswordLimit = rateLimit(rateLimits, 'set-password page', { points: 60, windowSeconds: 15 * 60 });
 
-  router.get('/login', (ctx) => html(ctx, 200, 'Sign in', loginForm(accounts)));
-  router.post('/login', loginLimit, formBody, (ctx) =>
-    onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message), async () => {
+  router.get('/login', (ctx) => html(ctx, 200, 'Sign in', loginForm(accounts, '', landingPath(ctx.query.next))));
+  router.post('/login', loginLimit, formBody, (ctx) => {
+    const next = landingPath(form(ctx).next);
+    return onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message, next), async () => {
       const { email = '', password = '' } = form(ctx);
       if (!email || !password) throw new AppError('invalid_request', 'Enter your email and password.');
-      finish(ctx, await passwordLogin(accounts, { email: email.slice(0, 254), password: password.slice(0, 256), deviceCookie: deviceCookie(ctx), origin: origin(ctx) }));
-    }),
-  );
+      finish(ctx, await passwordLogin(accounts, { email: email.slice(0, 254), password: password.slice(0, 256), deviceCookie: deviceCookie(ctx), origin: origin(ctx) }), next);
+    });
+  });
 
   // Google and Microsoft: leave for the provider, come back to the callback (browser navigations, not JSON).
   const oidc = new OidcLogin(accounts);
@@ -167,9 +179,10 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
   });
   router.post('/login/code', codeLimit, formBody, async (ctx) => {
     const { challengeId = '', code = '', sentTo = 'your phone or email' } = form(ctx);
-    await onUserError(ctx, 'Check your phone', (message) => codeForm(challengeId, sentTo, message), async () => {
+    const next = landingPath(form(ctx).next);
+    await onUserError(ctx, 'Check your phone', (message) => codeForm(challengeId, sentTo, message, next), async () => {
       if (!/^[0-9a-f-]{36}$/i.test(challengeId) || !/^\d{6}$/.test(code.trim())) throw new AppError('invalid_request', 'Enter the six-digit code.');
-      finish(ctx, await verifyDeviceCode(accounts, { challengeId, code, origin: origin(ctx) }));
+      finish(ctx, await verifyDeviceCode(accounts, { challengeId, code, origin: origin(ctx) }), next);
     });
   });
 

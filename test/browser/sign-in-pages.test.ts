@@ -115,7 +115,9 @@ describe.each(viewports)('on a %s', (viewport, newContext) => {
     await page.getByLabel('Code', { exact: true }).fill(deviceCodeIn(outboxMessage(api, 'mail', `device-code-${challengeId}`)));
     await page.getByRole('button', { name: 'Continue' }).click();
 
-    await page.waitForURL('**/account');
+    // Signed in, the browser lands on the console; the account page is one address away.
+    await page.waitForURL(`${api.url}/`);
+    await page.goto(`${api.url}/account`);
     await page.getByText(`Signed in as ${email}`).waitFor();
     await checkPage(page, problems, `${viewport}-account`, page.getByRole('button', { name: 'Sign out' }));
 

@@ -247,7 +247,7 @@ describe('sessions', () => {
     const code = deviceCodeIn(outboxMessage(api, 'mail', `device-code-${challengeId}`));
     const done = await browser.submit('/login/code', { challengeId, code });
     expect(done.status).toBe(303);
-    expect(done.headers.get('location')).toBe('/account');
+    expect(done.headers.get('location')).toBe('/'); // no `next`: the console
     const account = await browser.open('/account');
     expect(account.text).toContain(email);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(account.text)![1]!;
