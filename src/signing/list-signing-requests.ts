@@ -1,16 +1,40 @@
-/** Listing the signing requests a scope may see (its organisation, its folders), newest first, with an opaque cursor (keyset pagination). */
+/**
+ * Listing the signing requests a scope may see (its organisation, its folders), newest first, with an opaque
+ * cursor (keyset pagination), filtered by status, folder, creation time and a search over title, document code
+ * and signers' names and addresses. Each item carries its signers' names and progress, so a list shows who has
+ * signed at a glance. One SQL statement per page.
+ */
 import type { DataSource } from 'typeorm';
 import { AppError } from '../errors';
-import type { RequestStatus } from '../database/entities';
+import type { RequestStatus, SignerStatus } from '../database/entities';
 import { reachableFolderIds, type AccessScope } from '../accounts/access';
+
+export interface ListedSigner {
+  name: string;
+  email: string;
+  status: SignerStatus | 'locked';
+}
 
 export interface ListedRequest {
   id: string;
   title: string;
   status: RequestStatus;
   documentCode: string;
+  folderId: string;
   createdAt: string;
   expiresAt: string;
+  signers: ListedSigner[];
+}
+
+export interface ListFilters {
+  status?: RequestStatus;
+  folderId?: string;
+  /** Part of the title, the document code, or a signer's name or email; case-insensitive. */
+  q?: string;
+  /** Created at or after this instant. */
+  createdFrom?: string;
+  /** Created before this instant. */
+  createdTo?: string;
 }
 
 interface Cursor {
@@ -23,48 +47,88 @@ const encodeCursor = (cursor: Cursor) => Buffer.from(JSON.stringify(cursor)).toS
 function decodeCursor(text: string): Cursor {
   try {
     const cursor = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor;
-    if (typeof cursor.id === 'string' && !Number.isNaN(Date.parse(cursor.createdAt))) return cursor;
+    if (typeof cursor.id === 'string' && /^[0-9a-f-]{36}$/i.test(cursor.id) && !Number.isNaN(Date.parse(cursor.createdAt))) return cursor;
   } catch {
     // fall through
   }
   throw new AppError('invalid_request', 'query.cursor: is not a cursor this API returned.');
 }
 
+/** `%text%` for ILIKE with the text's own `%`, `_` and `\` taken literally. */
+export const containsPattern = (text: string) => `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+
+/**
+ * The walk is the listing index (organization_id, created_at DESC, id DESC) newest first, stopping after
+ * `limit` matches; the signers of each row come by their (request_id, position) key. A search matches on the
+ * rows walked: no text index, which keeps PGlite and any PostgreSQL without extensions working.
+ */
 export async function listSigningRequests(
   dataSource: DataSource,
   scope: AccessScope,
-  options: { status?: RequestStatus; folderId?: string; cursor?: string; limit: number },
+  options: ListFilters & { cursor?: string; limit: number },
 ): Promise<{ items: ListedRequest[]; nextCursor?: string }> {
   const after = options.cursor ? decodeCursor(options.cursor) : undefined;
-  const rows: Array<{ id: string; title: string; status: RequestStatus; document_code: string; created_at: Date; expires_at: Date }> =
-    await dataSource.query(
-      `SELECT id, title, status, document_code, created_at, expires_at
-         FROM signing_requests
-        WHERE organization_id = $1
-          AND ($6::uuid[] IS NULL OR folder_id = ANY($6::uuid[]))
-          AND ($7::uuid IS NULL OR folder_id = $7)
-          AND ($2::text IS NULL OR status = $2)
-          AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
-        ORDER BY created_at DESC, id DESC
-        LIMIT $5`,
-      [
-        scope.organizationId,
-        options.status ?? null,
-        after?.createdAt ?? null,
-        after?.id ?? null,
-        options.limit + 1,
-        reachableFolderIds(scope) ?? null,
-        options.folderId ?? null,
-      ],
-    );
-  const page = rows.slice(0, options.limit).map((row) => ({
-    id: row.id,
-    title: row.title,
-    status: row.status,
-    documentCode: row.document_code,
-    createdAt: new Date(row.created_at).toISOString(),
-    expiresAt: new Date(row.expires_at).toISOString(),
-  }));
+  const search = options.q?.trim() ? containsPattern(options.q.trim()) : null;
+  const rows: Array<{
+    id: string;
+    title: string;
+    status: RequestStatus;
+    document_code: string;
+    folder_id: string;
+    created_at: Date;
+    expires_at: Date;
+    signers: Array<{ name: string; email: string; status: SignerStatus; locked: boolean }> | string;
+  }> = await dataSource.query(
+    `SELECT r.id, r.title, r.status, r.document_code, r.folder_id, r.created_at, r.expires_at,
+            (SELECT coalesce(json_agg(json_build_object('name', s.name, 'email', s.email, 'status', s.status, 'locked', s.locked_at IS NOT NULL)
+                                      ORDER BY s.position), '[]'::json)
+               FROM signers s WHERE s.request_id = r.id) AS signers
+       FROM signing_requests r
+      WHERE r.organization_id = $1
+        AND ($6::uuid[] IS NULL OR r.folder_id = ANY($6::uuid[]))
+        AND ($7::uuid IS NULL OR r.folder_id = $7)
+        AND ($2::text IS NULL OR r.status = $2)
+        AND ($3::timestamptz IS NULL OR (r.created_at, r.id) < ($3::timestamptz, $4::uuid))
+        AND ($9::timestamptz IS NULL OR r.created_at >= $9)
+        AND ($10::timestamptz IS NULL OR r.created_at < $10)
+        AND ($8::text IS NULL
+             OR r.title ILIKE $8 ESCAPE '\\'
+             OR r.document_code ILIKE $8 ESCAPE '\\'
+             OR EXISTS (SELECT 1 FROM signers m
+                         WHERE m.request_id = r.id AND (m.name ILIKE $8 ESCAPE '\\' OR m.email ILIKE $8 ESCAPE '\\')))
+      ORDER BY r.created_at DESC, r.id DESC
+      LIMIT $5`,
+    [
+      scope.organizationId,
+      options.status ?? null,
+      after?.createdAt ?? null,
+      after?.id ?? null,
+      options.limit + 1,
+      reachableFolderIds(scope) ?? null,
+      options.folderId ?? null,
+      search,
+      options.createdFrom ?? null,
+      options.createdTo ?? null,
+    ],
+  );
+  const page = rows.slice(0, options.limit).map((row) => {
+    const signers = typeof row.signers === 'string' ? (JSON.parse(row.signers) as Exclude<typeof row.signers, string>) : row.signers;
+    return {
+      id: row.id,
+      title: row.title,
+      status: row.status,
+      documentCode: row.document_code,
+      folderId: row.folder_id,
+      createdAt: new Date(row.created_at).toISOString(),
+      expiresAt: new Date(row.expires_at).toISOString(),
+      signers: signers.map((signer) => ({
+        name: signer.name,
+        email: signer.email,
+        // As the request's own view says it: a locked link matters only while the signer still has to act.
+        status: signer.locked && (signer.status === 'invited' || signer.status === 'opened') ? ('locked' as const) : signer.status,
+      })),
+    };
+  });
   const last = page[page.length - 1];
   return { items: page, nextCursor: rows.length > options.limit && last ? encodeCursor({ createdAt: last.createdAt, id: last.id }) : undefined };
 }

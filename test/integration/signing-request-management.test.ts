@@ -80,6 +80,58 @@ test('listing is newest first, filtered by status, paginated by cursor, and scop
   expect((await call('/v1/signing-requests?status=unknown', { key: own.apiKey })).status).toBe(400);
 });
 
+test('the list searches title, document code and signers (LIKE characters literal), filters by creation time, shows signers, and exports the same as CSV', async () => {
+  const own = await createTestOrganization(dataSource);
+  const create = async (title: string, signers: Array<{ name: string; email: string }>) => {
+    const response = await call('/v1/signing-requests', {
+      key: own.apiKey,
+      body: { title, document: { filename: 'd.pdf', contentBase64: pdfBase64 }, signers: signers.map((signer) => ({ ...signer, pinDelivery: 'sender' })) },
+    });
+    expect(response.status).toBe(201);
+    return (await call(`/v1/signing-requests/${response.body.id}`, { key: own.apiKey })).body;
+  };
+  const lease = await create('Lease 100% final', [{ name: 'Åsa Öberg', email: email('asa') }, { name: 'Matti Meikäläinen', email: email('matti') }]);
+  const formula = await create('=HYPERLINK("http://evil.example")', [{ name: '@Eve', email: email('eve') }]);
+  const plain = await create('Lease 1000 draft', [{ name: 'Nils Holm', email: email('nils') }]);
+  const ids = async (query: string) => {
+    const response = await call(`/v1/signing-requests?${query}`, { key: own.apiKey });
+    expect(response.status).toBe(200);
+    return response.body.items.map((item: Json) => item.id);
+  };
+
+  expect(await ids('q=lease')).toEqual([plain.id, lease.id]);
+  expect(await ids(`q=${encodeURIComponent('100%')}`)).toEqual([lease.id]); // `%` is a character, not a wildcard
+  expect(await ids('q=_')).toEqual([]);
+  expect(await ids(`q=${encodeURIComponent('meikäläinen')}`)).toEqual([lease.id]);
+  expect(await ids(`q=${encodeURIComponent(lease.signers[1].email.toUpperCase())}`)).toEqual([lease.id]);
+  expect(await ids(`q=${lease.documentCode.slice(4, 13)}`)).toEqual([lease.id]);
+  expect(await ids(`createdFrom=${encodeURIComponent(formula.createdAt)}&createdTo=${encodeURIComponent(plain.createdAt)}`)).toEqual([formula.id]);
+  expect(await ids(`createdTo=${encodeURIComponent(lease.createdAt)}`)).toEqual([]);
+  expect((await call('/v1/signing-requests?createdFrom=yesterday', { key: own.apiKey })).status).toBe(400);
+
+  const [listed] = (await call(`/v1/signing-requests?q=${encodeURIComponent('100%')}`, { key: own.apiKey })).body.items;
+  expect(listed.signers).toEqual([
+    { name: 'Åsa Öberg', email: lease.signers[0].email, status: expect.stringMatching(/^(waiting|invited)$/) },
+    { name: 'Matti Meikäläinen', email: lease.signers[1].email, status: expect.stringMatching(/^(waiting|invited)$/) },
+  ]);
+
+  const exported = await call('/v1/signing-requests/export.csv?q=lease', { key: own.apiKey });
+  expect(exported.status).toBe(200);
+  expect(exported.headers.get('content-type')).toMatch(/^text\/csv/);
+  const csv = exported.body.toString('utf8').replace(/^\uFEFF/, '');
+  const lines = csv.trimEnd().split('\r\n');
+  expect(lines[0]).toBe('id,title,status,documentCode,folderId,createdAt,expiresAt,signersSigned,signersTotal,signers');
+  expect(lines.slice(1).map((line: string) => line.split(',')[0])).toEqual([plain.id, lease.id]);
+  expect(csv).toContain('Åsa Öberg');
+  // A title or name a spreadsheet would run as a formula is exported as text.
+  const all = (await call('/v1/signing-requests/export.csv', { key: own.apiKey })).body.toString('utf8');
+  expect(all).toContain(`${formula.id},"'=HYPERLINK(""http://evil.example"")"`);
+  expect(all).toContain("'@Eve <");
+  // Another organisation's export has none of these.
+  const others = (await call('/v1/signing-requests/export.csv')).body.toString('utf8');
+  expect(others).not.toContain(lease.id);
+});
+
 test('remind sends a reminder to pending signers now, and a second one within the hour is rate-limited', async () => {
   const pending = email('pending');
   const request = await createRequest([{ name: 'Pending Person', email: pending }]);

@@ -1,11 +1,12 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { multilineText } from '../../text-input';
+import { multilineText, singleLineText } from '../../text-input';
 import { cancelSigningRequest } from '../../signing/cancel-signing-request';
 import { createSigningRequest, createSigningRequestInput } from '../../signing/create-signing-request';
 import { findOwnRequest, getSigningRequest, queryRound } from '../../signing/get-signing-request';
 import { readAuditTrail, verifyAuditEvents } from '../../signing/audit-trail';
 import { listSigningRequests } from '../../signing/list-signing-requests';
+import { exportSigningRequests } from '../../signing/export-signing-requests';
 import { readOriginalDocument, readSealedDocument, type RequestDocument } from '../../signing/read-request-document';
 import { remindSigners } from '../../signing/remind-signers';
 import { resetSignerPin } from '../../signing/reset-signer-pin';
@@ -20,6 +21,30 @@ import { defineRoute } from '../route';
 const requestParams = z.object({ id: z.uuid('must be a signing request id') });
 const signerStatus = z.enum(['waiting', 'invited', 'opened', 'signed', 'declined', 'locked']);
 const requestStatus = z.enum(['pending', 'completed', 'declined', 'expired', 'cancelled', 'failed']);
+
+/** The list's filters, shared by the paged list and the CSV export. */
+const listQuery = z.strictObject({
+  status: requestStatus.optional(),
+  folderId: z.uuid('must be a folder id').optional().describe('Only this folder (not its subfolders)'),
+  q: singleLineText({ min: 0, max: 200 })
+    .optional()
+    .describe("Part of the title, the document code, or a signer's name or email (case-insensitive)"),
+  createdFrom: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional().describe('Created at or after this instant'),
+  createdTo: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional().describe('Created before this instant'),
+});
+
+const listedRequestBody = z.object({
+  id: z.uuid(),
+  title: z.string(),
+  status: requestStatus,
+  documentCode: z.string(),
+  folderId: z.uuid(),
+  createdAt: z.iso.datetime(),
+  expiresAt: z.iso.datetime(),
+  signers: z
+    .array(z.object({ name: z.string(), email: z.string(), status: signerStatus }))
+    .describe('In signing order; `locked` while a signer who still has to act is locked out by wrong PINs'),
+});
 
 const linksBody = z.object({ self: z.string(), document: z.string(), auditTrail: z.string(), history: z.string() });
 
@@ -131,12 +156,10 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       method: 'get',
       path: '/v1/signing-requests',
       permission: 'view',
-      summary: 'The signing requests the key may see (its organisation, its folders), newest first',
+      summary: 'The signing requests the key may see (its organisation, its folders), newest first, with each signer\'s progress',
       tag: 'Signing requests',
       auth: 'principal',
-      query: z.strictObject({
-        status: requestStatus.optional(),
-        folderId: z.uuid('must be a folder id').optional().describe('Only this folder (not its subfolders)'),
+      query: listQuery.extend({
         cursor: z.string().max(500).optional().describe('`nextCursor` of the previous page'),
         limit: z.coerce.number().int().min(1).max(100).default(20),
       }),
@@ -144,16 +167,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
         200: {
           description: 'One page',
           schema: z.object({
-            items: z.array(
-              z.object({
-                id: z.uuid(),
-                title: z.string(),
-                status: requestStatus,
-                documentCode: z.string(),
-                createdAt: z.iso.datetime(),
-                expiresAt: z.iso.datetime(),
-              }),
-            ),
+            items: z.array(listedRequestBody),
             nextCursor: z.string().optional().describe('Absent on the last page'),
           }),
         },
@@ -162,6 +176,29 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
         status: 200,
         body: await listSigningRequests(context.dataSource, principal!, query),
       }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests/export.csv',
+      permission: 'view',
+      summary: 'The filtered list as CSV (same filters and scope as the list; at most 10,000 rows, newest first)',
+      tag: 'Signing requests',
+      auth: 'principal',
+      query: listQuery,
+      responses: {
+        200: {
+          description:
+            'text/csv (UTF-8 with BOM, CRLF): id, title, status, documentCode, folderId, createdAt, expiresAt, signersSigned, ' +
+            'signersTotal, signers ("Name <email>: status; …"). Cells starting with = + - @ are prefixed with an apostrophe',
+        },
+      },
+      handler: async ({ query, principal, ctx }) => {
+        const csv = await exportSigningRequests(context.dataSource, principal!, query);
+        ctx.type = 'text/csv; charset=utf-8';
+        ctx.attachment(`signing-requests-${new Date().toISOString().slice(0, 10)}.csv`);
+        ctx.set('Cache-Control', 'no-store');
+        return { status: 200, body: csv };
+      },
     }),
     defineRoute({
       method: 'post',
