@@ -107,6 +107,7 @@ export async function startService(
 function printBanner(config: Config, service: RunningService): void {
   const lines = ['', 'Sigill is running.'];
   if (service.apiUrl) {
+    lines.push(`  Console:      ${config.http.publicUrl}/   (operations teams sign in here)`);
     lines.push(`  API:          ${service.apiUrl}   (OpenAPI: ${service.apiUrl}/openapi.json, readiness: ${service.apiUrl}/readyz)`);
   }
   if (service.temporalUiUrl) lines.push(`  Temporal UI:  ${service.temporalUiUrl}`);
@@ -127,7 +128,7 @@ function printBanner(config: Config, service: RunningService): void {
         '',
         `To sign in as its owner (${dev.ownerEmail}), choose a password here (valid 7 days):`,
         `  ${dev.ownerPasswordLink}`,
-        `then sign in at ${config.http.publicUrl}/login; new-browser codes arrive in ${config.dataDir}/outbox/mail.`,
+        `then open the console at ${config.http.publicUrl}/ and sign in; new-browser codes arrive in ${config.dataDir}/outbox/mail.`,
       );
     }
   }

@@ -26,6 +26,7 @@ export type AuditEventType =
   | 'pin_reset'
   | 'viewed'
   | 'last_page_reached'
+  | 'downloaded'
   | 'signed'
   | 'declined'
   | 'reminded'

@@ -191,15 +191,31 @@ async function actAsSigner(
   }
 }
 
+/**
+ * Consent follows reading: a signature is accepted only after the signer's page reported the document
+ * displayed (`viewed`), or, where this device could not display it, downloaded (`downloaded`). The evidence
+ * then always says how the signer had the document before signing.
+ */
+async function requireDocumentShown(context: SigningContext, signer: Signer): Promise<void> {
+  const rows: unknown[] = await context.dataSource.query(
+    `SELECT 1 FROM audit_events WHERE request_id = $1 AND signer_id = $2 AND type IN ('viewed', 'downloaded') LIMIT 1`,
+    [signer.requestId, signer.id],
+  );
+  if (rows.length === 0) {
+    throw new AppError('conflict', 'Open the document before signing it: it has not been displayed to you yet.');
+  }
+}
+
 export function signAsSigner(
   context: SigningContext,
   temporal: TemporalTarget,
   session: { signer: Signer; request: SigningRequest },
   input: { typedName: string; actor: ActorContext },
 ): Promise<RoundSummary> {
-  return actAsSigner(context, session, 'signed', () =>
-    updateRound(temporal, session.request.id, signUpdate, { signerId: session.signer.id, typedName: input.typedName, ...input.actor }),
-  );
+  return actAsSigner(context, session, 'signed', async () => {
+    await requireDocumentShown(context, session.signer);
+    return updateRound(temporal, session.request.id, signUpdate, { signerId: session.signer.id, typedName: input.typedName, ...input.actor });
+  });
 }
 
 export function declineAsSigner(

@@ -126,12 +126,15 @@ async function readingEventsOf(dataSource: DataSource, requestId: string, signer
   return Object.fromEntries(rows.map((row) => [row.type, new Date(row.occurred_at).toISOString()]));
 }
 
-export type ReadingEvent = 'document_displayed' | 'last_page_reached';
+export type ReadingEvent = 'document_displayed' | 'last_page_reached' | 'document_downloaded';
+
+const auditTypeOf = { document_displayed: 'viewed', last_page_reached: 'last_page_reached', document_downloaded: 'downloaded' } as const;
 
 /**
- * Records what the page reports it showed the signer. One `viewed` and one `last_page_reached` per signer
- * (keyed, so a replayed or repeated report changes nothing), and only while the signer can still act:
- * after they signed or the round ended, reading again is not evidence about the signature.
+ * Records what the page reports it showed the signer. One `viewed`, one `last_page_reached` and one
+ * `downloaded` (the page's fallback when this device cannot display the document) per signer (keyed, so a
+ * replayed or repeated report changes nothing), and only while the signer can still act: after they signed
+ * or the round ended, reading again is not evidence about the signature.
  */
 export async function recordReadingEvent(
   context: SigningContext,
@@ -141,7 +144,7 @@ export async function recordReadingEvent(
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: session.request.id });
   const signer = await context.dataSource.getRepository(Signer).findOneByOrFail({ id: session.signer.id });
   if (request.status !== 'pending' || (signer.status !== 'invited' && signer.status !== 'opened')) return { recorded: false };
-  const type = input.event === 'document_displayed' ? 'viewed' : 'last_page_reached';
+  const type = auditTypeOf[input.event];
   if (type === 'last_page_reached') {
     // Reaching the end presupposes the display: a page that skips straight here still records both, in order.
     await recordReadingEvent(context, session, { ...input, event: 'document_displayed', page: 1 });

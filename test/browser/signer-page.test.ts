@@ -159,7 +159,7 @@ describe('the signer page on a phone', () => {
     expect(order.filter((type) => type === 'viewed')).toHaveLength(1);
   });
 
-  it('records no `viewed` for a signer who entered the PIN but never had the document displayed', async () => {
+  it('records no `viewed` for a signer who entered the PIN but never had the document displayed, and refuses their signature', async () => {
     const round = await createRound(['Cecilia Ek']);
     const opened = await call('/v1/signer/session', { key: null, body: { token: round.signers[0]!.link.split('/s/')[1], pin: round.signers[0]!.pin } });
     expect(opened.status).toBe(200);
@@ -169,6 +169,10 @@ describe('the signer page on a phone', () => {
     const types = (await auditEvents(round.id)).map((event) => event.type);
     expect(types).toContain('opened');
     expect(types).not.toContain('viewed');
+    // Consent follows reading: no signature before the document was displayed.
+    const tooEarly = await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Cecilia Ek', consent: true } });
+    expect(tooEarly.status).toBe(409);
+    expect(tooEarly.body.error.message).toMatch(/Open the document before signing/);
 
     // The display report, replayed, makes one `viewed`.
     for (let i = 0; i < 3; i++) {

@@ -154,6 +154,8 @@ async function signAs(email: string, pin: string, name: string): Promise<void> {
   const session = await call('/v1/signer/session', { key: null, body: { token, pin }, headers: { 'user-agent': signerAgent(name) } });
   expect(session.status).toBe(200);
   const auth = { authorization: `Bearer ${session.body.sessionToken}`, 'user-agent': signerAgent(name) };
+  // What the signing page reports once the first page is on screen: a signature needs it.
+  expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
   const signed = await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: name, consent: true } });
   expect(signed.status).toBe(200);
 }

@@ -169,6 +169,7 @@ describe('a completed round', () => {
     const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.body.signers[0].pin } });
     expect(session.status).toBe(200);
     const auth = { authorization: `Bearer ${session.body.sessionToken}` };
+    expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
     expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Ilona Ketola', consent: true } })).status).toBe(200);
     expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');
     await smtp.waitForMail(email, 'Signed:');

@@ -70,7 +70,15 @@ async function startRound(count = 1) {
 async function openSession(signer: { token: string; pin: string }) {
   const session = await call('/v1/signer/session', { key: null, body: { token: signer.token, pin: signer.pin } });
   expect(session.status).toBe(200);
-  return session.body.sessionToken as string;
+  const sessionToken = session.body.sessionToken as string;
+  // As the signing page does once the first page is on screen: a signature needs it.
+  const displayed = await call('/v1/signer/reading-events', {
+    key: null,
+    headers: { authorization: `Bearer ${sessionToken}` },
+    body: { event: 'document_displayed', page: 1, pageCount: 1 },
+  });
+  expect(displayed.status).toBe(200);
+  return sessionToken;
 }
 
 const asSigner = (sessionToken: string, path: string, body?: unknown) => call(path, { key: null, headers: { authorization: `Bearer ${sessionToken}` }, body });

@@ -250,6 +250,7 @@ describe('a seal that cannot be made', () => {
     const [invitation] = await smtp.waitForMail(email, 'Please sign');
     const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.signers[0].pin } });
     const auth = { authorization: `Bearer ${session.body.sessionToken}` };
+    expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
     expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Ulla', consent: true } })).status).toBe(200);
 
     expect((await roundResult(created.id)).status).toBe('failed');
@@ -273,6 +274,7 @@ describe('a stored original that was tampered with', () => {
     const [invitation] = await smtp.waitForMail(email, 'Please sign');
     const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.signers[0].pin } });
     const auth = { authorization: `Bearer ${session.body.sessionToken}` };
+    expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
     expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Tuula', consent: true } })).status).toBe(200);
 
     expect((await roundResult(created.id)).status).toBe('failed');

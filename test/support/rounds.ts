@@ -50,6 +50,7 @@ export async function completeOneRound(
   const original = await call('/v1/signer/document', { key: null, headers: auth });
   expect(original.status).toBe(200);
   expect(Buffer.from(original.body)).toEqual(pdf); // decrypted on the way out
+  expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
   expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: signerName, consent: true } })).status).toBe(200);
 
   expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');

@@ -123,11 +123,11 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
     defineRoute({
       method: 'post',
       path: '/v1/signer/reading-events',
-      summary: 'What the page displayed to the signer: the first page (`viewed`) and the last (`last_page_reached`)',
+      summary: 'What the page showed the signer: the first page (`viewed`), the last (`last_page_reached`), or a download where it cannot display (`downloaded`)',
       tag: 'Signer',
       auth: 'signer-session',
       body: z.strictObject({
-        event: z.enum(['document_displayed', 'last_page_reached']),
+        event: z.enum(['document_displayed', 'last_page_reached', 'document_downloaded']),
         page: z.number().int().min(1).max(100_000),
         pageCount: z.number().int().min(1).max(100_000),
       }),
@@ -141,7 +141,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
     defineRoute({
       method: 'post',
       path: '/v1/signer/sign',
-      summary: 'Sign: typed name and explicit consent (repeating it records one signature)',
+      summary: 'Sign: typed name and explicit consent, once the document was displayed (repeating it records one signature)',
       tag: 'Signer',
       auth: 'signer-session',
       body: z.strictObject({

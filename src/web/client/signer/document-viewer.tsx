@@ -13,6 +13,8 @@ export interface DocumentViewerProps {
   t: Translate;
   onDisplayed(pageCount: number): void;
   onLastPageReached(pageCount: number): void;
+  /** This device could not display the document (the page then offers the download as the way to read it). */
+  onFailed(): void;
 }
 
 const zoomSteps = [0.5, 0.75, 1, 1.25, 1.5, 2, 3];
@@ -32,7 +34,7 @@ async function loadPdf(bytes: Uint8Array): Promise<PDFDocumentProxy> {
   }).promise;
 }
 
-export function DocumentViewer({ bytes, t, onDisplayed, onLastPageReached }: DocumentViewerProps) {
+export function DocumentViewer({ bytes, t, onDisplayed, onLastPageReached, onFailed }: DocumentViewerProps) {
   const [pdf, setPdf] = useState<PDFDocumentProxy | undefined>();
   const [failed, setFailed] = useState(false);
   const [zoom, setZoom] = useState(1);
@@ -55,7 +57,11 @@ export function DocumentViewer({ bytes, t, onDisplayed, onLastPageReached }: Doc
         setAspects(shapes);
         setPdf(document);
       })
-      .catch(() => !cancelled && setFailed(true));
+      .catch(() => {
+        if (cancelled) return;
+        setFailed(true);
+        onFailed();
+      });
     return () => {
       cancelled = true;
       void loaded?.destroy();

@@ -282,6 +282,7 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
   const [bytes, setBytes] = useState<Uint8Array | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
   const [displayed, setDisplayed] = useState(Boolean(round.you.displayedAt));
+  const [viewerFailed, setViewerFailed] = useState(false);
   const [typedName, setTypedName] = useState('');
   const [consent, setConsent] = useState(false);
   const [declining, setDeclining] = useState(false);
@@ -295,7 +296,7 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
       .catch((failure) => (failure instanceof ApiError && failure.status === 401 ? onSessionEnded() : setLoadError(describeFailure(failure, t))));
   }, [session]);
 
-  const report = (event: 'document_displayed' | 'last_page_reached', page: number, pageCount: number) =>
+  const report = (event: 'document_displayed' | 'last_page_reached' | 'document_downloaded', page: number, pageCount: number) =>
     callApi('/v1/signer/reading-events', { bearer: session, body: { event, page, pageCount } }).catch((failure) => {
       if (failure instanceof ApiError && failure.status === 401) onSessionEnded();
     });
@@ -331,9 +332,19 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
               void report('document_displayed', 1, pageCount);
             }}
             onLastPageReached={(pageCount) => void report('last_page_reached', pageCount, pageCount)}
+            onFailed={() => setViewerFailed(true)}
           />
           <p>
-            <DownloadLink bytes={bytes} filename={round.document.filename} label={t('signer:round.download')} />
+            <DownloadLink
+              bytes={bytes}
+              filename={round.document.filename}
+              label={t('signer:round.download')}
+              onDownload={() => {
+                // Reading it elsewhere is how a device that cannot display it gets the document: said as such.
+                setDisplayed(true);
+                void report('document_downloaded', 1, round.document.pageCount);
+              }}
+            />
           </p>
         </>
       ) : (
@@ -366,7 +377,7 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
             <label for="consent">{t('signer:sign.consent')}</label>
           </div>
           <p id="consent-hint" class="hint">
-            {displayed ? t('signer:sign.consentHintReady') : t('signer:sign.consentHintWaiting')}
+            {displayed ? t('signer:sign.consentHintReady') : viewerFailed ? t('signer:sign.consentHintDownload') : t('signer:sign.consentHintWaiting')}
           </p>
           {error && (
             <p class="error" role="alert">
@@ -413,7 +424,7 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
   );
 }
 
-function DownloadLink({ bytes, filename, label }: { bytes: Uint8Array; filename: string; label: string }) {
+function DownloadLink({ bytes, filename, label, onDownload }: { bytes: Uint8Array; filename: string; label: string; onDownload?(): void }) {
   const [url, setUrl] = useState<string>();
   useEffect(() => {
     const created = URL.createObjectURL(new Blob([bytes.slice()], { type: 'application/pdf' }));
@@ -421,7 +432,7 @@ function DownloadLink({ bytes, filename, label }: { bytes: Uint8Array; filename:
     return () => URL.revokeObjectURL(created);
   }, [bytes]);
   return url ? (
-    <a href={url} download={filename}>
+    <a href={url} download={filename} onClick={onDownload}>
       {label}
     </a>
   ) : null;
