@@ -79,6 +79,11 @@ function Console() {
           <Link ctx={ctx} href="/" aria-current={matched?.route.section === 'requests' ? 'page' : undefined}>
             {t('console:nav.requests')}
           </Link>
+          {(session.organization.role === 'owner' || session.organization.role === 'admin') && (
+            <Link ctx={ctx} href="/admin/members" aria-current={matched?.route.section === 'admin' ? 'page' : undefined}>
+              {t('console:admin.navEntry')}
+            </Link>
+          )}
         </nav>
         <div class="header-tools">
           <label class="inline">

@@ -6,6 +6,11 @@
 import type { ComponentChildren } from 'preact';
 import type { ConsoleContext } from './context';
 import { HomePage } from './home-page';
+import { ApiKeysPage } from './admin/api-keys-page';
+import { AuditLogPage } from './admin/audit-log-page';
+import { FoldersPage } from './admin/folders-page';
+import { MembersPage } from './admin/members-page';
+import { SettingsPage } from './admin/settings-page';
 
 export interface ConsoleRoute {
   /** `/requests/:id`: segments starting with `:` are parameters. */
@@ -17,6 +22,12 @@ export interface ConsoleRoute {
 
 export const consoleRoutes: ConsoleRoute[] = [
   { pattern: '/', section: 'requests', render: (ctx) => <HomePage ctx={ctx} /> },
+  { pattern: '/admin', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
+  { pattern: '/admin/members', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
+  { pattern: '/admin/folders', section: 'admin', render: (ctx) => <FoldersPage ctx={ctx} /> },
+  { pattern: '/admin/api-keys', section: 'admin', render: (ctx) => <ApiKeysPage ctx={ctx} /> },
+  { pattern: '/admin/audit-log', section: 'admin', render: (ctx) => <AuditLogPage ctx={ctx} /> },
+  { pattern: '/admin/settings', section: 'admin', render: (ctx) => <SettingsPage ctx={ctx} /> },
 ];
 
 /** The route for a path and its parameters, or undefined (the page then says "not found"). */
