@@ -19,12 +19,10 @@ export type LinkState =
   | { state: 'locked'; locale: Locale }
   | { state: 'open'; locale: Locale };
 
-/** The signer's language: their own where the request set one, else their organisation's default. */
+/** The signer's language: their own (set per signer, defaulting to the organisation's when the request was made). */
 export function localeOfSigner(signer: Signer, organization?: Organization | null): Locale {
-  const own = (signer as Signer & { locale?: unknown }).locale;
-  if (isLocale(own)) return own;
-  const organizations = (organization ?? undefined) as (Organization & { defaultLocale?: unknown }) | undefined;
-  return isLocale(organizations?.defaultLocale) ? organizations.defaultLocale : defaultLocale;
+  if (isLocale(signer.locale)) return signer.locale;
+  return isLocale(organization?.defaultLocale) ? organization.defaultLocale : defaultLocale;
 }
 
 async function signerOfToken(context: SigningContext, token: string): Promise<Signer | undefined> {
@@ -72,6 +70,8 @@ export interface SignerRoundView {
   title: string;
   message: string | null;
   organization: { name: string; timeZone: string };
+  /** The member who sent it; null when a back-office system did, with its API key. */
+  sender: string | null;
   status: RequestStatus;
   expiresAt: string;
   document: { filename: string; pageCount: number; sealed: boolean };
@@ -94,7 +94,8 @@ export async function describeRoundForSigner(context: SigningContext, session: {
   return {
     title: request.title,
     message: request.message,
-    organization: { name: organization.name, timeZone: timeZoneOf(organization) },
+    organization: { name: organization.name, timeZone: organization.timeZone },
+    sender: await senderNameOf(dataSource, request.createdByUserId),
     status: request.status,
     expiresAt: request.expiresAt.toISOString(),
     document: { filename: request.documentFilename, pageCount: request.pageCount, sealed: request.status === 'completed' && request.sealedBlobKey !== null },
@@ -112,9 +113,11 @@ export async function describeRoundForSigner(context: SigningContext, session: {
   };
 }
 
-function timeZoneOf(organization: Organization): string {
-  const zone = (organization as Organization & { timeZone?: unknown }).timeZone;
-  return typeof zone === 'string' && zone ? zone : 'UTC';
+/** The person who sent the request, by the name they gave (null for requests sent by a back-office system's key). */
+async function senderNameOf(dataSource: DataSource, userId: string | null): Promise<string | null> {
+  if (!userId) return null;
+  const rows: Array<{ name: string | null; email: string }> = await dataSource.query(`SELECT name, email FROM users WHERE id = $1`, [userId]);
+  return rows[0] ? (rows[0].name ?? rows[0].email) : null;
 }
 
 async function readingEventsOf(dataSource: DataSource, requestId: string, signerId: string): Promise<Partial<Record<'viewed' | 'last_page_reached', string>>> {

@@ -24,6 +24,7 @@ const signerRoundView = z.object({
   title: z.string(),
   message: z.string().nullable(),
   organization: z.object({ name: z.string(), timeZone: z.string() }),
+  sender: z.string().nullable(),
   status: roundBody.shape.status,
   expiresAt: z.iso.datetime(),
   document: z.object({ filename: z.string(), pageCount: z.number().int(), sealed: z.boolean() }),

@@ -20,6 +20,7 @@ interface RoundView {
   title: string;
   message: string | null;
   organization: { name: string; timeZone: string };
+  sender: string | null;
   status: 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
   expiresAt: string;
   document: { filename: string; pageCount: number; sealed: boolean };
@@ -207,7 +208,11 @@ function RoundPage({ round, session, reload, onSessionEnded }: { round: RoundVie
   const zone = round.organization.timeZone;
   const intro = (
     <>
-      <p class="from">{t('signer:round.from', { organization: round.organization.name })}</p>
+      <p class="from">
+        {round.sender
+          ? t('signer:round.fromPerson', { organization: round.organization.name, sender: round.sender })
+          : t('signer:round.from', { organization: round.organization.name })}
+      </p>
       {round.message && (
         <figure class="message">
           <figcaption>{t('signer:round.messageCaption')}</figcaption>
