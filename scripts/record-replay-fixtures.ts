@@ -26,8 +26,11 @@ import { EncryptionPayloadCodec } from '../src/adapters/payload-codec';
 import { organizationScope } from '../src/accounts/access';
 import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../src/signing/create-signing-request';
 import { createSigningContext } from '../src/signing/signing-context';
+import { Signer } from '../src/database/entities';
+import { deliverDueRoundSignals } from '../src/signing/round-signal-relay';
+import { openSignerSession } from '../src/signing/signer-access';
 import { acknowledgeProbeUpdate } from '../src/workflows/probe';
-import { cancelUpdate, remindNowUpdate, signUpdate } from '../src/workflows/signing-round';
+import { cancelUpdate, remindNowUpdate, roundStateQuery, signUpdate } from '../src/workflows/signing-round';
 
 const fixturesDir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories');
 
@@ -133,13 +136,20 @@ async function main(): Promise<void> {
     pdf.addPage().drawText('Fixture agreement');
     const pdfBase64 = Buffer.from(await pdf.save()).toString('base64');
     /** A round created the way the API creates one, and its workflow handle. */
-    const startFixtureRound = async (title: string, signers: Array<{ name: string; email: string }>, routing?: 'sequential') => {
+    const startFixtureRound = async (title: string, signers: Array<{ name: string; email: string; pinDelivery?: 'sender' }>, routing?: 'sequential') => {
       const request = await createSigningRequest(signing, { client, taskQueue: config.temporal.taskQueue }, {
         scope: organizationScope(organizationId),
         now: new Date(),
         request: createSigningRequestInput.parse({ title, document: { filename: 'fixture.pdf', contentBase64: pdfBase64 }, signers, routing }),
       });
-      return { request, handle: client.workflow.getHandle(workflowIdForRequest(request.id)) };
+      const handle = client.workflow.getHandle(workflowIdForRequest(request.id));
+      // An Update that reaches the round in its very first task would find its signers not yet invited
+      // (handlers are set before the invitations are queued): wait until the round has run that far.
+      for (let tries = 0; (await handle.query(roundStateQuery).catch(() => undefined))?.signers[0]?.status !== 'invited'; tries++) {
+        if (tries > 100) throw new Error(`the round of ${title} never invited anyone`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      return { request, handle };
     };
 
     const { request: created, handle: round } = await startFixtureRound(
@@ -171,6 +181,30 @@ async function main(): Promise<void> {
     const failedResult = await failed.handle.result();
     if (failedResult.status !== 'failed') throw new Error(`fixture round ended ${failedResult.status}`);
     await saveHistory('signing-round-failed', failed.request.id);
+
+    // A signer's link locks after five wrong PINs: the lock reaches the round through the outbox and the
+    // relay, the round tells the senders (one activity), then the sender cancels.
+    const locking = await startFixtureRound('Fixture locked', [{ name: 'Fifth Fixture', email: 'fifth@example.test', pinDelivery: 'sender' }]);
+    const temporal = { client, taskQueue: config.temporal.taskQueue };
+    const [lockedSigner] = await dataSource.getRepository(Signer).findBy({ id: locking.request.signers[0]!.id });
+    const token = signing.credentials.linkToken({ signerId: lockedSigner!.id, linkVersion: lockedSigner!.linkVersion });
+    const wrongPin = locking.request.signers[0]!.pin === '000000' ? '111111' : '000000';
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await openSignerSession(signing, temporal, { token, pin: wrongPin, actor: { ip: '192.0.2.5' }, now: new Date() }).catch(() => undefined);
+    }
+    await deliverDueRoundSignals(dataSource, temporal);
+    // A script, not a test: it polls the history until the notice activity has completed.
+    for (let tries = 0; ; tries++) {
+      const events = (await locking.handle.fetchHistory()).events ?? [];
+      const notice = events.find((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'notifySignerLocked');
+      const noticed = notice && events.some((event) => String(event.activityTaskCompletedEventAttributes?.scheduledEventId) === String(notice.eventId));
+      if (noticed) break;
+      if (tries > 100) throw new Error('the lock notice was never sent');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await locking.handle.executeUpdate(cancelUpdate, { args: [{ reason: 'fixture' }] });
+    await locking.handle.result();
+    await saveHistory('signing-round-locked', locking.request.id);
   } finally {
     await shutdown.run();
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -24,6 +24,7 @@ test('there are recorded histories to replay', () => {
       'signing-round-completed.json',
       'signing-round-cancelled.json',
       'signing-round-failed.json',
+      'signing-round-locked.json',
     ]),
   );
 });
