@@ -17,6 +17,9 @@ RUN mkdir -p /data/keys && chown -R node:node /data
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
+# The pages' browser code is bundled by esbuild when the service starts (src/web/assets.ts), from source.
+COPY --from=build /app/src/web/client src/web/client
+COPY --from=build /app/src/i18n src/i18n
 USER node
 EXPOSE 3000
 HEALTHCHECK --interval=15s --timeout=5s CMD node -e "fetch('http://127.0.0.1:3000/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"

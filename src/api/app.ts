@@ -23,7 +23,7 @@ import { signerRoutes } from './routes/signer';
 import { signingRequestRoutes } from './routes/signing-requests';
 import { mountSignerPage } from './signer-page';
 import { mountConsolePage } from './console-page';
-import { mountWebAssets } from '../web/assets';
+import { mountWebAssets, webAssets } from '../web/assets';
 import type { SigningContext } from '../signing/signing-context';
 import type { CodecConfig } from '../config';
 import { codecRoutes } from './routes/codec';
@@ -35,6 +35,7 @@ import { authRoutes } from './routes/auth';
 import { memberRoutes } from './routes/members';
 import { organizationRoutes } from './routes/organization';
 import { mountLoginPages } from './login-pages';
+import { mountLanguageSwitch } from './page-language';
 
 export interface ApiDependencies {
   log: Logger;
@@ -97,10 +98,13 @@ export function createApp(deps: ApiDependencies): Koa {
     ctx.body = openApiDocument;
   });
   mountWebAssets(router);
+  // Bundle the pages now rather than on the first visitor's request (a failure is logged; pages retry it).
+  webAssets().catch((error: unknown) => deps.log.error({ err: error }, 'the pages could not be built'));
   mountSignerPage(router, deps.signing);
   mountConsolePage(router, deps.dataSource);
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
+  mountLanguageSwitch(router);
   app.use(router.routes());
   // 405 with Allow (501 for a method never implemented, e.g. TRACE); the error handler gives them their body.
   app.use(router.allowedMethods());

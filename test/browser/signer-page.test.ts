@@ -127,6 +127,15 @@ describe('the signer page on a phone', () => {
     // Consent is possible once the document was displayed.
     await page.locator('#consent:enabled').waitFor();
     await screenshot(page, 'document-phone');
+    // Readable on the phone: nothing wider than the screen, and the document zooms.
+    expect(await page.evaluate(() => (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    const widthAt = () => page.locator('.page-holder').first().evaluate((holder) => (holder as unknown as { clientWidth: number }).clientWidth);
+    const fitted = await widthAt();
+    await page.getByRole('button', { name: 'Zoom in' }).click();
+    await page.getByText('125 %').waitFor();
+    expect(await widthAt()).toBeGreaterThan(fitted * 1.2);
+    await page.getByRole('button', { name: 'Fit to width' }).click();
+    await page.getByText('100 %').waitFor();
     await expectNoSeriousAccessibilityViolations(page, 'document and sign form');
 
     // Scroll the document to its end: the last page is drawn and reported.
@@ -196,6 +205,33 @@ describe('the signer page on a phone', () => {
     await page.getByRole('heading', { name: 'Consulting agreement' }).waitFor();
     // The refused session is a 401 the browser logs; nothing else may go wrong.
     expect(problems.list.filter((line) => !/status of 401/.test(line))).toEqual([]);
+    await context.close();
+  });
+});
+
+describe("in the signer's language", () => {
+  it('speaks Finnish to a Finnish signer, from the PIN to the document', async () => {
+    const email = uniqueEmail('ilkka');
+    const created = await call('/v1/signing-requests', {
+      body: {
+        title: 'Vuokrasopimus',
+        document: { filename: 'sopimus.pdf', contentBase64: pdfBase64 },
+        signers: [{ name: 'Ilkka Salo', email, pinDelivery: 'sender', locale: 'fi' }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const [invitation] = await smtp.waitForMail(email, 'Vuokrasopimus');
+    const context = await phoneContext(browser, { locale: 'en-GB' });
+    const { page, problems } = await openPage(context);
+    await page.goto(`${api.url}/s/${signingTokenIn(invitation!)}`);
+    expect(await page.locator('html').getAttribute('lang')).toBe('fi');
+    await page.getByLabel('PIN-koodi (6 numeroa)').fill(created.body.signers[0].pin);
+    await page.getByRole('button', { name: 'Avaa asiakirja' }).click();
+    await page.getByText(/Sivu 1\/3/).waitFor();
+    await page.getByLabel(/Olen lukenut asiakirjan/).waitFor();
+    await screenshot(page, 'document-phone-fi');
+    await expectNoSeriousAccessibilityViolations(page, 'Finnish document page');
+    problems.expectNone('Finnish signer page');
     await context.close();
   });
 });
