@@ -40,6 +40,10 @@ const styles = `
   .unknown { color: #1f2328; background: #f3f4f6; }
   dl { margin: 1rem 0; } dt { font-weight: 600; margin-top: .5rem; } dd { margin: 0; }
   code { word-break: break-all; font-size: .875rem; }
+  footer { border-top: 1px solid #d0d7de; }
+  .languages ul { display: flex; flex-wrap: wrap; gap: 0 1.5rem; list-style: none; margin: 0 auto; max-width: 32rem; padding: .25rem 1rem; }
+  .languages a, .languages span { display: inline-block; min-height: 2.75rem; padding: .625rem 0; }
+  .languages span { font-weight: 600; }
 `;
 
 // Inline, so no page asks for a /favicon.ico this server does not have (a 404 in every browser console).
@@ -47,8 +51,22 @@ const favicon = `data:image/svg+xml,${encodeURIComponent(
   '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><circle cx="8" cy="8" r="7" fill="#1d4ed8"/></svg>',
 )}`;
 
-/** A whole page: `title` is the `<h1>` and the document title; `body` is trusted HTML (escape what goes into it). */
-export function htmlPage(title: string, body: string, options: { lang?: string } = {}): string {
+/**
+ * A translated message with some values set in markup (an address in `<strong>`): the message and its plain
+ * values are escaped, the `markup` values are trusted HTML put where their `{{name}}` was.
+ */
+export function messageWithMarkup(translate: (values: Record<string, string>) => string, markup: Record<string, string>): string {
+  const marker = (name: string) => `\u0001${name}\u0001`;
+  const text = escapeHtml(translate(Object.fromEntries(Object.keys(markup).map((name) => [name, marker(name)]))));
+  return Object.entries(markup).reduce((html, [name, value]) => html.split(marker(name)).join(value), text);
+}
+
+/**
+ * A whole page: `title` is the `<h1>` and the document title; `body` is trusted HTML (escape what goes into it);
+ * `footer` (trusted HTML, e.g. the language switch) comes after `<main>`, so the page's own controls stay first
+ * in the Tab order.
+ */
+export function htmlPage(title: string, body: string, options: { lang?: string; footer?: string } = {}): string {
   return `<!doctype html>
 <html lang="${escapeHtml(options.lang ?? 'en')}">
 <head>
@@ -64,7 +82,7 @@ export function htmlPage(title: string, body: string, options: { lang?: string }
 <h1>${escapeHtml(title)}</h1>
 ${body}
 </main>
-</body>
+${options.footer ? `<footer>${options.footer}</footer>\n` : ''}</body>
 </html>
 `;
 }

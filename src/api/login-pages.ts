@@ -3,6 +3,9 @@
  * link, forgotten password, and a minimal account page with sign-out. Classic form posts rendered on the
  * server (no JavaScript), over the same use cases as /v1/auth. The one page that changes state for a signed-in
  * member (sign-out) carries the session's CSRF token in the form.
+ *
+ * The pages speak the reader's language (src/api/page-language.ts) from the `auth` catalog; a use case's
+ * refusal is told by its stable error code (`refusalText`), while /v1/auth keeps its English JSON messages.
  */
 import type Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
@@ -14,7 +17,9 @@ import { authenticateSession, csrfTokenMatches } from '../accounts/sessions';
 import { oidcProviderNames, type OidcProviderName } from '../config';
 import { OidcLogin, oidcCookieLifetimeMs, oidcCookieName } from '../accounts/oidc-login';
 import { AppError } from '../errors';
-import { escapeHtml, htmlPage } from './html';
+import { translator, type Translate } from '../i18n';
+import { escapeHtml, htmlPage, messageWithMarkup } from './html';
+import { languageSwitch, pageLocale } from './page-language';
 import type { RateLimitStore } from '../database/rate-limit-store';
 import { rateLimit } from './rate-limit';
 import { origin } from './routes/auth';
@@ -36,75 +41,149 @@ export function landingPath(next: unknown): string {
 
 const nextField = (next: string) => (next === '/' ? '' : `\n  <input type="hidden" name="next" value="${escapeHtml(next)}">`);
 
-function loginForm(accounts: AccountsContext, message = '', next = '/'): string {
+/** A message of the `auth` catalog, escaped for HTML. */
+const say = (t: Translate, key: string, values?: Record<string, unknown>) => escapeHtml(t(`auth:${key}`, values));
+
+type RefusingPage = 'login' | 'code' | 'password' | 'forgot' | 'oidc';
+
+/**
+ * What a page tells a person when a use case refuses, by the error's stable code and the page it happened on
+ * (a code means one thing per step: `unauthenticated` is a wrong password on sign-in, a wrong or spent code on
+ * the code page).
+ */
+function refusalText(t: Translate, error: AppError, page: RefusingPage, provider = 'OpenID Connect'): string {
+  const retryAfter = error.topLevel?.retryAfterSeconds;
+  if (error.code === 'rate_limited') return t('auth:errors.rateLimited', { count: typeof retryAfter === 'number' ? Math.max(1, Math.ceil(retryAfter / 60)) : 15 });
+  if (error.code === 'dependency_unavailable' && page === 'oidc') return t('auth:oidc.unreachable', { provider });
+  if (error.code === 'database_unavailable' || error.code === 'temporal_unavailable' || error.code === 'dependency_unavailable') return t('auth:errors.unavailable');
+  const byPage: Record<RefusingPage, Partial<Record<AppError['code'], () => string>>> = {
+    login: {
+      invalid_request: () => t('auth:login.missing'),
+      unauthenticated: () => t('auth:login.wrongCredentials'),
+      forbidden: () => t('auth:login.notMember'),
+    },
+    code: {
+      invalid_request: () => t('auth:code.enterCode'),
+      unauthenticated: () => {
+        const attemptsLeft = error.topLevel?.attemptsLeft;
+        return typeof attemptsLeft === 'number' ? t('auth:code.wrong', { count: attemptsLeft }) : t('auth:code.expired');
+      },
+    },
+    password: {
+      // The policy's refusal names the field in its details; anything else is the link itself.
+      invalid_request: () => (error.details ? t('auth:password.policy') : t('auth:password.linkExpired')),
+    },
+    forgot: { invalid_request: () => t('auth:forgot.enterEmail') },
+    oidc: {
+      invalid_request: () => t('auth:oidc.startAgain', { provider }),
+      unauthenticated: () => t('auth:oidc.failed', { provider }),
+      forbidden: () => t('auth:oidc.noAccount', { provider }),
+      not_found: () => t('auth:oidc.notConfigured', { provider }),
+    },
+  };
+  return byPage[page][error.code]?.() ?? t('auth:errors.generic');
+}
+
+function loginForm(t: Translate, accounts: AccountsContext, message = '', next = '/'): string {
   const providers = oidcProviderNames
     .filter((name) => accounts.auth.oidc[name])
-    .map((name) => `<p><a href="/v1/auth/oidc/${name}">Sign in with ${providerLabel[name]}</a></p>`)
+    .map((name) => `<p><a href="/v1/auth/oidc/${name}">${say(t, 'login.withProvider', { provider: providerLabel[name] })}</a></p>`)
     .join('');
   return `${message}
 <form method="post" action="/login">${nextField(next)}
-  <label for="email">Email</label>
+  <label for="email">${say(t, 'login.email')}</label>
   <input id="email" name="email" type="email" autocomplete="username" required>
-  <label for="password">Password</label>
+  <label for="password">${say(t, 'login.password')}</label>
   <input id="password" name="password" type="password" autocomplete="current-password" required>
-  <p><button type="submit">Sign in</button></p>
+  <p><button type="submit">${say(t, 'login.submit')}</button></p>
 </form>
 ${providers}
-<p><a href="/login/forgot">Forgot your password?</a></p>`;
+<p><a href="/login/forgot">${say(t, 'login.forgot')}</a></p>`;
 }
 
-export function codeForm(challengeId: string, sentTo: string, message = '', next = '/'): string {
+/** The address the code went to, only as this service masks them: a link cannot make the page say anything else. */
+const maskedAddress = (given: string | undefined) => (given && /^(\+\d{2}•+\d{2}|[^\s@<>]•••@[A-Za-z0-9.-]+)$/.test(given) ? given : '');
+
+/** Where the language switch takes the reader back to (a GET that shows the same form, `next` kept). */
+const loginPagePath = (next: string) => (next === '/' ? '/login' : `/login?${new URLSearchParams({ next })}`);
+const codePagePath = (challengeId: string, sentTo: string, next: string) =>
+  `/login/code?${new URLSearchParams({ challenge: challengeId, sentTo, ...(next === '/' ? {} : { next }) })}`;
+
+export function codeForm(t: Translate, challengeId: string, sentTo: string, message = '', next = '/'): string {
   return `${message}
-<p>This browser is new to us. We sent a six-digit code to ${escapeHtml(sentTo)}.</p>
+<p>${say(t, 'code.intro', { sentTo: sentTo || t('auth:code.sentToUnknown') })}</p>
 <form method="post" action="/login/code">${nextField(next)}
   <input type="hidden" name="challengeId" value="${escapeHtml(challengeId)}">
   <input type="hidden" name="sentTo" value="${escapeHtml(sentTo)}">
-  <label for="code">Code</label>
+  <label for="code">${say(t, 'code.label')}</label>
   <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" maxlength="6" aria-describedby="code-hint" required>
-  <p class="hint" id="code-hint">Six digits; it works for 10 minutes.</p>
-  <p><button type="submit">Continue</button></p>
+  <p class="hint" id="code-hint">${say(t, 'code.hint')}</p>
+  <p><button type="submit">${say(t, 'code.submit')}</button></p>
 </form>`;
 }
 
-function passwordForm(token: string, facts: { email: string; purpose: string; organization: string }, message = ''): string {
+function passwordForm(t: Translate, token: string, facts: { email: string; purpose: string; organization: string }, message = ''): string {
   const intro =
     facts.purpose === 'invitation'
-      ? `Welcome to ${facts.organization}. Choose a password for ${facts.email}.`
-      : `Choose a new password for ${facts.email}.`;
+      ? say(t, 'password.welcome', { organization: facts.organization, email: facts.email })
+      : say(t, 'password.reset', { email: facts.email });
   return `${message}
-<p>${escapeHtml(intro)}</p>
+<p>${intro}</p>
 <form method="post" action="/login/password">
   <input type="hidden" name="token" value="${escapeHtml(token)}">
   <input type="hidden" name="username" value="${escapeHtml(facts.email)}" autocomplete="username">
-  <label for="password">New password</label>
+  <label for="password">${say(t, 'password.label')}</label>
   <input id="password" name="password" type="password" autocomplete="new-password" minlength="12" aria-describedby="password-hint" required>
-  <p class="hint" id="password-hint">At least 12 characters; a few unrelated words make a good one.</p>
-  <p><button type="submit">Save password</button></p>
+  <p class="hint" id="password-hint">${say(t, 'password.hint')}</p>
+  <p><button type="submit">${say(t, 'password.submit')}</button></p>
 </form>`;
 }
+
+const askForNewLink = (t: Translate, message: string) => `${message}<p><a href="/login/forgot">${say(t, 'password.askNewLink')}</a></p>`;
 
 export function mountLoginPages(router: Router, accounts: AccountsContext, rateLimits: RateLimitStore): void {
   const formBody = bodyParser({ enableTypes: ['form'], formLimit: '16kb' });
   const form = (ctx: Context) => ((ctx.request as { body?: Record<string, unknown> }).body ?? {}) as Record<string, string | undefined>;
-  const html = (ctx: Context, status: number, title: string, body: string) => {
+  /** The reader's translate function for this request. */
+  const textsOf = (ctx: Context) => translator(pageLocale(ctx));
+  /**
+   * `title` is a key of the `auth` catalog; `here` is the page the language switch comes back to (by default
+   * the address asked for, which after a form post is the GET of the same page).
+   */
+  const html = (ctx: Context, status: number, title: string, body: string, here: string = ctx.originalUrl) => {
+    const locale = pageLocale(ctx);
     ctx.status = status;
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
-    ctx.body = htmlPage(title, body);
+    ctx.set('Content-Language', locale);
+    ctx.vary('Accept-Language');
+    ctx.vary('Cookie');
+    ctx.body = htmlPage(translator(locale)(`auth:${title}`), body, { lang: locale, footer: languageSwitch(locale, here) });
   };
   /** Renders the page again with the error, for every failure a person can fix or wait out. */
-  const onUserError = async (ctx: Context, title: string, render: (message: string) => string, run: () => Promise<void>) => {
+  const onUserError = async (
+    ctx: Context,
+    page: RefusingPage,
+    title: string,
+    render: (message: string) => string,
+    run: () => Promise<void>,
+    here?: string,
+  ) => {
     try {
       await run();
     } catch (error) {
       if (!(error instanceof AppError)) throw error;
       const retryAfter = error.topLevel?.retryAfterSeconds;
       if (typeof retryAfter === 'number') ctx.set('Retry-After', String(retryAfter));
-      html(ctx, error.status, title, render(notice(error.message)));
+      const provider = oidcProviderNames.find((name) => name === ctx.params.provider);
+      html(ctx, error.status, title, render(notice(refusalText(textsOf(ctx), error, page, provider && providerLabel[provider]))), here);
     }
   };
   const finish = (ctx: Context, outcome: LoginOutcome, next = '/') => {
-    if (outcome.kind === 'device-code-required') return html(ctx, 200, 'Check your phone', codeForm(outcome.challengeId, outcome.sentTo, '', next));
+    if (outcome.kind === 'device-code-required') {
+      const { challengeId, sentTo } = outcome;
+      return html(ctx, 200, 'code.title', codeForm(textsOf(ctx), challengeId, sentTo, '', next), codePagePath(challengeId, sentTo, next));
+    }
     setSignInCookies(ctx, accounts, outcome);
     ctx.redirect(next);
     ctx.status = 303;
@@ -115,14 +194,21 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
   const resetLimit = rateLimit(rateLimits, 'password-reset page', { points: 10, windowSeconds: 15 * 60 });
   const setPasswordLimit = rateLimit(rateLimits, 'set-password page', { points: 60, windowSeconds: 15 * 60 });
 
-  router.get('/login', (ctx) => html(ctx, 200, 'Sign in', loginForm(accounts, '', landingPath(ctx.query.next))));
+  router.get('/login', (ctx) => html(ctx, 200, 'login.title', loginForm(textsOf(ctx), accounts, '', landingPath(ctx.query.next))));
   router.post('/login', loginLimit, formBody, (ctx) => {
     const next = landingPath(form(ctx).next);
-    return onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message, next), async () => {
-      const { email = '', password = '' } = form(ctx);
-      if (!email || !password) throw new AppError('invalid_request', 'Enter your email and password.');
-      finish(ctx, await passwordLogin(accounts, { email: email.slice(0, 254), password: password.slice(0, 256), deviceCookie: deviceCookie(ctx), origin: origin(ctx) }), next);
-    });
+    return onUserError(
+      ctx,
+      'login',
+      'login.title',
+      (message) => loginForm(textsOf(ctx), accounts, message, next),
+      async () => {
+        const { email = '', password = '' } = form(ctx);
+        if (!email || !password) throw new AppError('invalid_request', 'Enter your email and password.');
+        finish(ctx, await passwordLogin(accounts, { email: email.slice(0, 254), password: password.slice(0, 256), deviceCookie: deviceCookie(ctx), origin: origin(ctx) }), next);
+      },
+      loginPagePath(next),
+    );
   });
 
   // Google and Microsoft: leave for the provider, come back to the callback (browser navigations, not JSON).
@@ -141,15 +227,15 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
     maxAge: maxAgeMs,
   });
   router.get('/v1/auth/oidc/:provider', loginLimit, async (ctx) => {
-    await onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message), async () => {
+    await onUserError(ctx, 'oidc', 'login.title', (message) => loginForm(textsOf(ctx), accounts, message), async () => {
       const started = await oidc.start(providerOf(ctx));
       if (accounts.auth.secureCookies) ctx.cookies.secure = true;
       ctx.cookies.set(oidcCookieName, started.cookie, oidcCookie(oidcCookieLifetimeMs));
       ctx.redirect(started.authorizationUrl);
-    });
+    }, '/login');
   });
   router.get('/v1/auth/oidc/:provider/callback', loginLimit, async (ctx) => {
-    await onUserError(ctx, 'Sign in', (message) => loginForm(accounts, message), async () => {
+    await onUserError(ctx, 'oidc', 'login.title', (message) => loginForm(textsOf(ctx), accounts, message), async () => {
       const provider = providerOf(ctx);
       const cookie = ctx.cookies.get(oidcCookieName);
       if (accounts.auth.secureCookies) ctx.cookies.secure = true;
@@ -167,65 +253,70 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
         return;
       }
       finish(ctx, outcome);
-    });
+    }, '/login');
   });
 
   router.get('/login/code', (ctx) => {
     const challengeId = String(ctx.query.challenge ?? '');
-    // Only a masked address as this service writes them: a link cannot make the page say anything else.
-    const given = String(ctx.query.sentTo ?? '');
-    const sentTo = /^(\+\d{2}•+\d{2}|[^\s@<>]•••@[A-Za-z0-9.-]+)$/.test(given) ? given : 'your phone or email';
-    html(ctx, 200, 'Check your phone', codeForm(challengeId, sentTo));
+    // `next` comes back here only through the language switch, which keeps it.
+    html(ctx, 200, 'code.title', codeForm(textsOf(ctx), challengeId, maskedAddress(String(ctx.query.sentTo ?? '')), '', landingPath(ctx.query.next)));
   });
   router.post('/login/code', codeLimit, formBody, async (ctx) => {
-    const { challengeId = '', code = '', sentTo = 'your phone or email' } = form(ctx);
+    const { challengeId = '', code = '' } = form(ctx);
+    const sentTo = maskedAddress(form(ctx).sentTo);
     const next = landingPath(form(ctx).next);
-    await onUserError(ctx, 'Check your phone', (message) => codeForm(challengeId, sentTo, message, next), async () => {
-      if (!/^[0-9a-f-]{36}$/i.test(challengeId) || !/^\d{6}$/.test(code.trim())) throw new AppError('invalid_request', 'Enter the six-digit code.');
-      finish(ctx, await verifyDeviceCode(accounts, { challengeId, code, origin: origin(ctx) }), next);
-    });
+    await onUserError(
+      ctx,
+      'code',
+      'code.title',
+      (message) => codeForm(textsOf(ctx), challengeId, sentTo, message, next),
+      async () => {
+        if (!/^[0-9a-f-]{36}$/i.test(challengeId) || !/^\d{6}$/.test(code.trim())) throw new AppError('invalid_request', 'Enter the six-digit code.');
+        finish(ctx, await verifyDeviceCode(accounts, { challengeId, code, origin: origin(ctx) }), next);
+      },
+      codePagePath(challengeId, sentTo, next),
+    );
   });
 
   router.get('/login/password', async (ctx) => {
     const token = String(ctx.query.token ?? '');
-    await onUserError(ctx, 'Choose a password', (message) => `${message}<p><a href="/login/forgot">Ask for a new link</a></p>`, async () => {
-      html(ctx, 200, 'Choose a password', passwordForm(token, await describePasswordLink(accounts, token)));
+    await onUserError(ctx, 'password', 'password.title', (message) => askForNewLink(textsOf(ctx), message), async () => {
+      html(ctx, 200, 'password.title', passwordForm(textsOf(ctx), token, await describePasswordLink(accounts, token)));
     });
   });
   router.post('/login/password', setPasswordLimit, formBody, async (ctx) => {
     const { token = '', password = '' } = form(ctx);
     let facts: Awaited<ReturnType<typeof describePasswordLink>> | undefined;
+    const t = textsOf(ctx);
     await onUserError(
       ctx,
-      'Choose a password',
-      (message) => (facts ? passwordForm(token, facts, message) : `${message}<p><a href="/login/forgot">Ask for a new link</a></p>`),
+      'password',
+      'password.title',
+      (message) => (facts ? passwordForm(t, token, facts, message) : askForNewLink(t, message)),
       async () => {
         facts = await describePasswordLink(accounts, token);
         await setPasswordWithLink(accounts, { token, password: password.slice(0, 257), origin: origin(ctx) });
-        html(ctx, 200, 'Password saved', `${notice('Your password is saved.', 'notice')}<p><a href="/login">Sign in</a></p>`);
+        html(ctx, 200, 'password.savedTitle', `${notice(t('auth:password.saved'), 'notice')}<p><a href="/login">${say(t, 'password.signIn')}</a></p>`, '/login');
       },
+      `/login/password?${new URLSearchParams({ token })}`,
     );
   });
 
-  const forgotForm = (message = '') => `${message}
+  const forgotForm = (t: Translate, message = '') => `${message}
 <form method="post" action="/login/forgot">
-  <label for="email">Your email</label>
+  <label for="email">${say(t, 'forgot.email')}</label>
   <input id="email" name="email" type="email" autocomplete="username" required>
-  <p><button type="submit">Email me a link</button></p>
+  <p><button type="submit">${say(t, 'forgot.submit')}</button></p>
 </form>
-<p><a href="/login">Back to sign in</a></p>`;
-  router.get('/login/forgot', (ctx) => html(ctx, 200, 'Forgot your password?', forgotForm()));
+<p><a href="/login">${say(t, 'forgot.back')}</a></p>`;
+  router.get('/login/forgot', (ctx) => html(ctx, 200, 'forgot.title', forgotForm(textsOf(ctx))));
   router.post('/login/forgot', resetLimit, formBody, async (ctx) => {
     const { email = '' } = form(ctx);
-    await onUserError(ctx, 'Forgot your password?', forgotForm, async () => {
+    const t = textsOf(ctx);
+    await onUserError(ctx, 'forgot', 'forgot.title', (message) => forgotForm(t, message), async () => {
       if (!/^[^@\s]+@[^@\s]+$/.test(email) || email.length > 254) throw new AppError('invalid_request', 'Enter your email address.');
       await requestPasswordReset(accounts, { email, origin: origin(ctx) });
-      html(
-        ctx,
-        200,
-        'Forgot your password?',
-        `${notice('If this address belongs to an account, a link to choose a new password is on its way. It works for 30 minutes.', 'notice')}<p><a href="/login">Back to sign in</a></p>`,
-      );
+      html(ctx, 200, 'forgot.title', `${notice(t('auth:forgot.sent'), 'notice')}<p><a href="/login">${say(t, 'forgot.back')}</a></p>`, '/login/forgot');
     });
   });
 
@@ -237,14 +328,19 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
       return;
     }
     const session = await describeSession(accounts, { ...member, expiresAt: member.sessionExpiresAt });
+    const t = textsOf(ctx);
+    const signedInAs = messageWithMarkup(
+      (markup) => t('auth:account.signedInAs', { ...markup, role: t(`auth:account.roles.${session.organization.role}`), organization: session.organization.name }),
+      { email: `<strong>${escapeHtml(session.user.email)}</strong>` },
+    );
     html(
       ctx,
       200,
-      'Your account',
-      `<p>Signed in as <strong>${escapeHtml(session.user.email)}</strong>, ${escapeHtml(session.organization.role)} of ${escapeHtml(session.organization.name)}.</p>
+      'account.title',
+      `<p>${signedInAs}</p>
 <form method="post" action="/logout">
   <input type="hidden" name="_csrf" value="${escapeHtml(session.csrfToken)}">
-  <p><button type="submit">Sign out</button></p>
+  <p><button type="submit">${say(t, 'account.signOut')}</button></p>
 </form>`,
     );
   });
@@ -252,7 +348,7 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
     const token = sessionToken(ctx);
     const member = token ? await authenticateSession(accounts.dataSource, token).catch(() => undefined) : undefined;
     if (member) {
-      if (!csrfTokenMatches(member, form(ctx)._csrf)) return html(ctx, 403, 'Sign out', notice('This sign-out form has expired; open your account page again.'));
+      if (!csrfTokenMatches(member, form(ctx)._csrf)) return html(ctx, 403, 'account.signOut', notice(textsOf(ctx)('auth:account.signOutExpired')), '/account');
       await signOut(accounts, member, origin(ctx));
     }
     clearSessionCookie(ctx, accounts);

@@ -17,12 +17,21 @@ import fiSms from './locales/fi/sms.json';
 import enAudit from './locales/en/audit.json';
 import svAudit from './locales/sv/audit.json';
 import fiAudit from './locales/fi/audit.json';
+import enConsole from './locales/en/console.json';
+import svConsole from './locales/sv/console.json';
+import fiConsole from './locales/fi/console.json';
+import enAuth from './locales/en/auth.json';
+import svAuth from './locales/sv/auth.json';
+import fiAuth from './locales/fi/auth.json';
+import enVerify from './locales/en/verify.json';
+import svVerify from './locales/sv/verify.json';
+import fiVerify from './locales/fi/verify.json';
 
-export const namespaces = ['common', 'signer', 'email', 'sms', 'audit'] as const;
+export const namespaces = ['common', 'signer', 'email', 'sms', 'audit', 'console', 'auth', 'verify'] as const;
 export type Namespace = (typeof namespaces)[number];
 
 export const catalogs = {
-  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit },
-  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit },
-  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit },
+  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit, console: enConsole, auth: enAuth, verify: enVerify },
+  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit, console: svConsole, auth: svAuth, verify: svVerify },
+  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit, console: fiConsole, auth: fiAuth, verify: fiVerify },
 } as const;

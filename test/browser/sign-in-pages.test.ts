@@ -50,11 +50,11 @@ const viewports = [
 const uniqueEmail = (label: string) => `${label}-${randomUUID().slice(0, 8)}@example.test`;
 
 /** Everything every page must pass; `firstControl` is where the first Tab must land. */
-async function checkPage(page: Page, problems: PageProblems, name: string, firstControl: Locator): Promise<void> {
+async function checkPage(page: Page, problems: PageProblems, name: string, firstControl: Locator, lang = 'en'): Promise<void> {
   await expectFirstTabStop(page, firstControl, name);
   await screenshot(page, name);
   await expectNoSeriousAccessibilityViolations(page, name);
-  await expectPageStructure(page, name, { lang: 'en' });
+  await expectPageStructure(page, name, { lang });
   problems.expectNone(name);
 }
 
@@ -152,5 +152,21 @@ describe.each(viewports)('on a %s', (viewport, newContext) => {
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.getByRole('alert').filter({ hasText: 'A document code looks like SGL-XXXX-XXXX-XXXX.' }).waitFor();
     await checkPage(page, problems, `${viewport}-verify-malformed-code`, page.getByLabel('A sealed PDF'));
+  });
+
+  test('the sign-in page in Finnish, chosen with the language switch at its foot, refusal included', async () => {
+    const { page, problems } = await openPage(context);
+    await page.goto(`${api.url}/login`);
+    await page.getByRole('navigation', { name: 'Language' }).getByRole('link', { name: 'Suomi' }).click();
+    await page.waitForURL('**/login');
+    await page.getByRole('heading', { level: 1, name: 'Kirjaudu sisään' }).waitFor();
+    await checkPage(page, problems, `${viewport}-login-fi`, page.getByLabel('Sähköpostiosoite', { exact: true }), 'fi');
+    await page.getByRole('navigation', { name: 'Kieli' }).getByText('Suomi').waitFor();
+
+    await page.getByLabel('Sähköpostiosoite', { exact: true }).fill(uniqueEmail('suomi'));
+    await page.getByLabel('Salasana', { exact: true }).fill('not my password at all');
+    await page.getByRole('button', { name: 'Kirjaudu sisään' }).click();
+    await page.getByRole('alert').filter({ hasText: 'Sähköpostiosoite tai salasana on väärin.' }).waitFor();
+    await checkPage(page, problems, `${viewport}-login-fi-refused`, page.getByLabel('Sähköpostiosoite', { exact: true }), 'fi');
   });
 });
