@@ -5,7 +5,9 @@
  */
 import type { ComponentChildren } from 'preact';
 import type { ConsoleContext } from './context';
-import { HomePage } from './home-page';
+import { NewRequestPage } from './requests/new-request-page';
+import { RequestPage } from './requests/request-page';
+import { RequestsPage } from './requests/requests-page';
 import { ApiKeysPage } from './admin/api-keys-page';
 import { AuditLogPage } from './admin/audit-log-page';
 import { FoldersPage } from './admin/folders-page';
@@ -21,7 +23,10 @@ export interface ConsoleRoute {
 }
 
 export const consoleRoutes: ConsoleRoute[] = [
-  { pattern: '/', section: 'requests', render: (ctx) => <HomePage ctx={ctx} /> },
+  { pattern: '/', section: 'requests', render: (ctx) => <RequestsPage ctx={ctx} /> },
+  { pattern: '/requests', section: 'requests', render: (ctx) => <RequestsPage ctx={ctx} /> },
+  { pattern: '/requests/new', section: 'requests', render: (ctx) => <NewRequestPage ctx={ctx} /> },
+  { pattern: '/requests/:id', section: 'requests', render: (ctx, params) => <RequestPage ctx={ctx} id={params.id!} key={params.id} /> },
   { pattern: '/admin', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
   { pattern: '/admin/members', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
   { pattern: '/admin/folders', section: 'admin', render: (ctx) => <FoldersPage ctx={ctx} /> },

@@ -1,0 +1,145 @@
+/**
+ * What the request pages read from /v1 (docs/API.md, "Signing requests"), who may do what there, and the
+ * organisation's time zone every date is shown in.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import type { Locale } from '../../../../i18n';
+import type { ConsoleContext, MemberRole } from '../context';
+
+export type RequestStatus = 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
+export type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined' | 'locked';
+export const requestStatuses: RequestStatus[] = ['pending', 'completed', 'declined', 'expired', 'cancelled', 'failed'];
+
+export interface ListedRequest {
+  id: string;
+  title: string;
+  status: RequestStatus;
+  documentCode: string;
+  folderId: string;
+  createdAt: string;
+  expiresAt: string;
+  signers: Array<{ name: string; email: string; status: SignerStatus }>;
+}
+
+export interface RequestPage {
+  items: ListedRequest[];
+  nextCursor?: string;
+}
+
+export interface RequestView {
+  id: string;
+  title: string;
+  status: RequestStatus;
+  routing: 'parallel' | 'sequential';
+  documentCode: string;
+  createdAt: string;
+  expiresAt: string;
+  remindersSent: number;
+  nextReminderAt?: string;
+  sealedAt?: string;
+  sha256?: string;
+  signers: Array<{
+    id: string;
+    name: string;
+    email: string;
+    locale: Locale;
+    status: SignerStatus;
+    invitedAt?: string;
+    openedAt?: string;
+    signedAt?: string;
+    declinedAt?: string;
+  }>;
+}
+
+export interface AuditEvent {
+  sequence: number;
+  type: string;
+  at: string;
+  actor: string;
+  signerId?: string;
+  channel?: string;
+  ip?: string;
+  detail?: Record<string, unknown>;
+}
+
+export interface AuditTrail {
+  events: AuditEvent[];
+  chainValid: boolean;
+  chainHead?: string;
+  firstBrokenEvent?: { sequence: number; type: string; reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch' };
+}
+
+export interface RoundHistory {
+  live?: { status: RequestStatus; signers: Array<{ id: string; status: string }> };
+  steps: Array<{ eventId: number; at: string; event: string; summary: string; attempt?: number; failure?: string }>;
+}
+
+export interface FolderEntry {
+  id: string;
+  name: string;
+  parentId: string | null;
+  isDefault: boolean;
+}
+
+/**
+ * Sending, reminding, cancelling and PIN resets are for owners, admins and members (a member's folder grants
+ * decide the rest, and the API answers 403 where they fall short); viewers and support staff only follow.
+ */
+export const actsOnRequests = (role: MemberRole) => role === 'owner' || role === 'admin' || role === 'member';
+
+/** Support staff see no documents (the API answers 403); everyone else gets the download links. */
+export const readsDocuments = (role: MemberRole) => role !== 'support';
+
+/** The organisation's time zone (GET /v1/organization), UTC until it has answered or if it cannot. */
+export function useOrganizationZone(ctx: ConsoleContext): { timeZone: string; defaultLocale?: Locale } {
+  const [organization, setOrganization] = useState<{ timeZone: string; defaultLocale?: Locale }>({ timeZone: 'UTC' });
+  useEffect(() => {
+    ctx.api.get<{ timeZone?: string; defaultLocale?: Locale }>('/v1/organization').then(
+      (answer) => setOrganization({ timeZone: answer.timeZone || 'UTC', defaultLocale: answer.defaultLocale }),
+      () => undefined,
+    );
+  }, [ctx.api]);
+  return organization;
+}
+
+/** Runs `refresh` every `everyMs` while the page is visible (and at once when it becomes visible again). */
+export function usePolling(refresh: () => void, everyMs: number, active: boolean): void {
+  const latest = useRef(refresh);
+  latest.current = refresh;
+  useEffect(() => {
+    if (!active) return;
+    const tick = () => {
+      if (document.visibilityState === 'visible') latest.current();
+    };
+    const timer = setInterval(tick, everyMs);
+    document.addEventListener('visibilitychange', tick);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', tick);
+    };
+  }, [everyMs, active]);
+}
+
+/** Milliseconds the zone is ahead of UTC at `instant`. */
+function zoneOffsetMs(instant: number, timeZone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(new Date(instant))
+      .map((part) => [part.type, part.value]),
+  );
+  const wall = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/**
+ * The instant a calendar day (`YYYY-MM-DD`, as a date input gives it) starts in the organisation's zone, plus
+ * `addDays`: "created from 3 March" in Helsinki means from midnight in Helsinki.
+ */
+export function dayStartInZone(day: string, timeZone: string, addDays = 0): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
+  if (!match) return undefined;
+  const midnightAsUtc = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + addDays);
+  let instant = midnightAsUtc - zoneOffsetMs(midnightAsUtc, timeZone);
+  instant = midnightAsUtc - zoneOffsetMs(instant, timeZone); // once more, in case midnight is across a DST change
+  return new Date(instant).toISOString();
+}

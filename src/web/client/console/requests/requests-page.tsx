@@ -1,0 +1,245 @@
+/**
+ * The request list at `/` and `/requests`: filters (status, folder, creation dates in the organisation's
+ * zone, search) kept in the address so a reload or a shared link shows the same list; newest first, older
+ * pages on demand; each signer's progress; CSV export of exactly what is filtered; and the first page
+ * refreshed every few seconds while the tab is visible, so a signature appears without a reload.
+ */
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { formatDateTime } from '../../../../i18n';
+import { describeError, type ConsoleContext } from '../context';
+import { Link } from '../main';
+import {
+  actsOnRequests,
+  dayStartInZone,
+  requestStatuses,
+  useOrganizationZone,
+  usePolling,
+  type FolderEntry,
+  type ListedRequest,
+  type RequestPage,
+} from './request-model';
+import { ErrorBanner, SignerProgress, StatusBadge } from './request-parts';
+
+const filterNames = ['q', 'status', 'folderId', 'from', 'to'] as const;
+type Filters = Record<(typeof filterNames)[number], string>;
+
+const pageSize = 20;
+const refreshEveryMs = 4000;
+
+function filtersOf(query: URLSearchParams): Filters {
+  return Object.fromEntries(filterNames.map((name) => [name, query.get(name) ?? ''])) as Filters;
+}
+
+/** The API's query for the filters: dates become instants at midnight in the organisation's zone. */
+function apiQuery(filters: Filters, timeZone: string): URLSearchParams {
+  const query = new URLSearchParams();
+  if (filters.q.trim()) query.set('q', filters.q.trim());
+  if (filters.status) query.set('status', filters.status);
+  if (filters.folderId) query.set('folderId', filters.folderId);
+  const from = filters.from && dayStartInZone(filters.from, timeZone);
+  const to = filters.to && dayStartInZone(filters.to, timeZone, 1); // the "to" day is included
+  if (from) query.set('createdFrom', from);
+  if (to) query.set('createdTo', to);
+  return query;
+}
+
+export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
+  const { t } = ctx;
+  const { timeZone } = useOrganizationZone(ctx);
+  const filters = filtersOf(ctx.location.query);
+  const [draft, setDraft] = useState<Filters>(filters);
+  const [items, setItems] = useState<ListedRequest[] | undefined>();
+  const [nextCursor, setNextCursor] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [loadingMore, setLoadingMore] = useState(false);
+  const [folders, setFolders] = useState<FolderEntry[]>([]);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const query = apiQuery(filters, timeZone).toString();
+
+  useEffect(() => heading.current?.focus(), []);
+  useEffect(() => {
+    ctx.api.get<{ items: FolderEntry[] }>('/v1/folders').then((answer) => setFolders(answer.items), () => undefined);
+  }, [ctx.api]);
+
+  // A new filter (or the zone arriving) starts the list again from the newest.
+  useEffect(() => {
+    let current = true;
+    setDraft(filtersOf(ctx.location.query));
+    setItems(undefined);
+    ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}`).then(
+      (page) => {
+        if (!current) return;
+        setItems(page.items);
+        setNextCursor(page.nextCursor);
+        setError(undefined);
+      },
+      (failure) => current && setError(describeError(failure, t)),
+    );
+    return () => {
+      current = false;
+    };
+  }, [query, ctx.api]);
+
+  // Live: the newest page again; known requests are updated in place, new ones come on top.
+  usePolling(
+    () => {
+      ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}`).then(
+        (page) =>
+          setItems((shown) => {
+            if (!shown) return page.items;
+            const fresh = new Map(page.items.map((item) => [item.id, item]));
+            const known = new Set(shown.map((item) => item.id));
+            const newer = page.items.filter((item) => !known.has(item.id) && item.createdAt >= (shown[0]?.createdAt ?? ''));
+            return [...newer, ...shown.map((item) => fresh.get(item.id) ?? item)];
+          }),
+        () => undefined, // a missed refresh is retried by the next one
+      );
+    },
+    refreshEveryMs,
+    items !== undefined,
+  );
+
+  const loadMore = async () => {
+    if (!nextCursor) return;
+    setLoadingMore(true);
+    try {
+      const page = await ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}&cursor=${encodeURIComponent(nextCursor)}`);
+      setItems((shown) => [...(shown ?? []), ...page.items.filter((item) => !shown?.some((known) => known.id === item.id))]);
+      setNextCursor(page.nextCursor);
+    } catch (failure) {
+      setError(describeError(failure, t));
+    } finally {
+      setLoadingMore(false);
+    }
+  };
+
+  const apply = (next: Filters) => {
+    const address = new URLSearchParams();
+    for (const name of filterNames) if (next[name].trim()) address.set(name, next[name].trim());
+    const search = address.toString();
+    ctx.navigate(`${ctx.location.path}${search ? `?${search}` : ''}`, { replace: true });
+  };
+  const field = (name: keyof Filters) => ({
+    id: `filter-${name}`,
+    name,
+    value: draft[name],
+    onInput: (event: Event) => setDraft({ ...draft, [name]: (event.target as HTMLInputElement).value }),
+  });
+  const folderName = (id: string) => folders.find((folder) => folder.id === id)?.name;
+
+  return (
+    <section class="requests" aria-labelledby="requests-heading">
+      <div class="page-title">
+        <h1 id="requests-heading" ref={heading} tabIndex={-1}>
+          {t('console:requests.heading')}
+        </h1>
+        {actsOnRequests(ctx.session.organization.role) && (
+          <Link ctx={ctx} href="/requests/new" class="button-link">
+            {t('console:requests.new')}
+          </Link>
+        )}
+      </div>
+
+      <form
+        class="filters card"
+        role="search"
+        aria-label={t('console:requests.filters')}
+        onSubmit={(event) => {
+          event.preventDefault();
+          apply(draft);
+        }}
+      >
+        <div class="filter-search">
+          <label for="filter-q">{t('console:requests.search')}</label>
+          <input type="search" {...field('q')} aria-describedby="filter-q-hint" />
+          <p class="hint" id="filter-q-hint">
+            {t('console:requests.searchHint')}
+          </p>
+        </div>
+        <div>
+          <label for="filter-status">{t('console:requests.status')}</label>
+          <select {...field('status')} onChange={(event) => apply({ ...draft, status: (event.target as HTMLSelectElement).value })}>
+            <option value="">{t('console:requests.anyStatus')}</option>
+            {requestStatuses.map((status) => (
+              <option value={status} key={status}>
+                {t(`common:requestStatus.${status}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="filter-folderId">{t('console:requests.folder')}</label>
+          <select {...field('folderId')} onChange={(event) => apply({ ...draft, folderId: (event.target as HTMLSelectElement).value })}>
+            <option value="">{t('console:requests.anyFolder')}</option>
+            {folders.map((folder) => (
+              <option value={folder.id} key={folder.id}>
+                {folder.name}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="filter-from">{t('console:requests.createdFrom')}</label>
+          <input type="date" {...field('from')} />
+        </div>
+        <div>
+          <label for="filter-to">{t('console:requests.createdTo')}</label>
+          <input type="date" {...field('to')} />
+        </div>
+        <div class="actions filter-actions">
+          <button type="submit">{t('console:requests.apply')}</button>
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              const cleared = Object.fromEntries(filterNames.map((name) => [name, ''])) as Filters;
+              setDraft(cleared);
+              apply(cleared);
+            }}
+          >
+            {t('console:requests.clear')}
+          </button>
+          <a class="button-link secondary" href={`/v1/signing-requests/export.csv${query ? `?${query}` : ''}`} download>
+            {t('console:requests.exportCsv')}
+          </a>
+        </div>
+      </form>
+
+      <ErrorBanner message={error} />
+      {items === undefined && !error && (
+        <p role="status" class="muted">
+          {t('common:loading')}
+        </p>
+      )}
+      {items?.length === 0 && <p class="empty">{filterNames.some((name) => filters[name]) ? t('console:requests.noneMatching') : t('console:requests.none')}</p>}
+      {items && items.length > 0 && (
+        <ul class="request-list" aria-label={t('console:requests.listLabel')}>
+          {items.map((item) => (
+            <li class="request-item card" key={item.id}>
+              <div class="request-item-head">
+                <h2>
+                  <Link ctx={ctx} href={`/requests/${item.id}`}>
+                    {item.title}
+                  </Link>
+                </h2>
+                <StatusBadge status={item.status} t={t} />
+              </div>
+              <p class="muted request-meta">
+                {t('console:requests.created', { at: formatDateTime(item.createdAt, ctx.locale, timeZone) })}
+                {folderName(item.folderId) ? ` · ${folderName(item.folderId)}` : ''} · <span class="code">{item.documentCode}</span>
+              </p>
+              <SignerProgress signers={item.signers} t={t} />
+            </li>
+          ))}
+        </ul>
+      )}
+      {nextCursor && (
+        <p>
+          <button type="button" class="secondary" disabled={loadingMore} onClick={() => void loadMore()}>
+            {loadingMore ? t('common:loading') : t('console:requests.more')}
+          </button>
+        </p>
+      )}
+    </section>
+  );
+}
