@@ -7,6 +7,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { inspectPdf } from '../../../src/documents/inspect-pdf';
 import { sealDocument, type AuditEvent } from '../../../src/documents/seal-document';
+import { catalogs } from '../../../src/i18n/catalogs';
+import type { AuditEventType } from '../../../src/signing/audit-trail';
 import { loadOrCreateLocalSealKey, type SealKey } from '../../../src/documents/seal-key';
 import { createTestPdf, sealInputFor, temporaryDirectory } from '../../support/pdf-factories';
 import { pageText, pdfsig } from '../../support/pdf-validators';
@@ -18,6 +20,9 @@ beforeAll(async () => {
   key = await loadOrCreateLocalSealKey(path.join(workspace.dir, 'keys'), 'Sigill seal — Åbo Bokföring Ab');
 });
 afterAll(() => workspace.remove());
+
+// Checked by tsc: every audit event type has a label (the catalog test then requires it in sv and fi).
+const labels: Record<AuditEventType, string> = catalogs.en.audit.event;
 
 const events: AuditEvent[] = [
   { at: '2026-07-01T10:00:00Z', type: 'link_opened', actor: 'signer', actorName: 'Åsa Öberg 😀', channel: 'link', ip: '192.0.2.1' },
@@ -73,4 +78,8 @@ test('in English, in UTC: the labels the issue names, one time per line', async 
     expect(page).toContain(expected);
   }
   expect(page).not.toContain('(2026-07-01');
+});
+
+test('every audit event type is labelled, and no label is the raw type name', () => {
+  for (const [type, label] of Object.entries(labels)) expect({ type, label: label === type }).toEqual({ type, label: false });
 });
