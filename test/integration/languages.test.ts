@@ -284,7 +284,7 @@ describe('a PIN lockout', () => {
     const [notice] = await smtp.waitForMail(owner.email, 'Allekirjoituslinkki on lukittu: Lukittu sopimus');
     expect(notice!.text).toContain(`Allekirjoittajan Lauri Lukko (${email}) linkki asiakirjaan ”Lukittu sopimus” lukittiin`);
     expect(notice!.text).toContain('väärin 5 kertaa');
-    expect(notice!.text).toContain('uusi PIN-koodi');
+    expect(notice!.text).toContain('on saanut uuden PIN-koodin');
     expectLinkSurvives(notice!, `${publicUrl}/requests/${created.body.id}`);
     await waitFor('the outbox emptied', async () => (await dataSource.query(`SELECT 1 FROM round_signal_outbox WHERE request_id = $1`, [created.body.id])).length === 0);
 
