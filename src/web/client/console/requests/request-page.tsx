@@ -71,8 +71,12 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
     if (request || missing) heading.current?.focus();
   }, [Boolean(request), missing]);
 
-  // Live while anything can still change: a pending round, or a completed one whose seal is on its way.
-  const live = request !== undefined && (request.status === 'pending' || (request.status === 'completed' && !request.sealedAt));
+  // Live while anything can still change: a pending round; a completed one whose seal is on its way; an
+  // ended one whose ending the round has not yet recorded in the trail (the view hears of a cancel first).
+  const endRecorded = request !== undefined && (trail?.events ?? []).some((event) => event.type === request.status);
+  const live =
+    request !== undefined &&
+    (request.status === 'pending' || (request.status === 'completed' ? !request.sealedAt : request.status !== 'declined' && !endRecorded));
   usePolling(() => void load(), refreshEveryMs, live);
   // The history follows when the status changes (a signature, the seal), not on every refresh.
   const statusKey = request && `${request.status}:${request.sealedAt ?? ''}:${request.signers.map((signer) => signer.status).join(',')}`;
