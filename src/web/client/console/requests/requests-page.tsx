@@ -10,7 +10,6 @@ import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
 import {
   actsOnRequests,
-  dayStartInZone,
   requestStatuses,
   useOrganizationZone,
   usePolling,
@@ -19,6 +18,7 @@ import {
   type RequestPage,
 } from './request-model';
 import { ErrorBanner, SignerProgress, StatusBadge } from './request-parts';
+import { dayStartInZone } from './zoned-days';
 
 const filterNames = ['q', 'status', 'folderId', 'from', 'to'] as const;
 type Filters = Record<(typeof filterNames)[number], string>;

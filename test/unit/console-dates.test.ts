@@ -1,0 +1,21 @@
+/** The console's date filters: a calendar day starts at midnight in the organisation's zone, daylight saving included. */
+import { dayStartInZone } from '../../src/web/client/console/requests/zoned-days';
+
+describe('dayStartInZone', () => {
+  test.each([
+    ['2026-01-15', 'UTC', 0, '2026-01-15T00:00:00.000Z'],
+    ['2026-01-15', 'Europe/Stockholm', 0, '2026-01-14T23:00:00.000Z'],
+    ['2026-07-01', 'Europe/Helsinki', 0, '2026-06-30T21:00:00.000Z'],
+    // The "to" day is included: the filter ends where the next day starts, across the change to summer time.
+    ['2026-03-28', 'Europe/Stockholm', 1, '2026-03-28T23:00:00.000Z'],
+    ['2026-03-29', 'Europe/Stockholm', 1, '2026-03-29T22:00:00.000Z'],
+    ['2026-12-31', 'Europe/Helsinki', 1, '2026-12-31T22:00:00.000Z'],
+  ])('%s in %s (+%d days) starts at %s', (day, zone, addDays, instant) => {
+    expect(dayStartInZone(day, zone, addDays)).toBe(instant);
+  });
+
+  test('anything but YYYY-MM-DD is no filter', () => {
+    expect(dayStartInZone('15.1.2026', 'UTC')).toBeUndefined();
+    expect(dayStartInZone('', 'UTC')).toBeUndefined();
+  });
+});
