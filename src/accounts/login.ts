@@ -11,6 +11,7 @@ import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto'
 import { IsNull } from 'typeorm';
 import { LoginChallenge, Membership, Organization, User, type MemberRole } from '../database/entities';
 import { AppError } from '../errors';
+import { deviceCodeEmail, deviceCodeSms, voiceOf } from './account-messages';
 import type { AccountsContext } from './accounts-context';
 import { hashPassword, needsRehash, verifyPassword } from './passwords';
 import { recordOrganizationEvent, type OrganizationEventType } from './organization-audit-log';
@@ -132,11 +133,13 @@ async function sendDeviceCode(ctx: AccountsContext, user: User, membership: Memb
   };
   challenge.codeHash = codeHash(ctx, challenge.id, code);
   await ctx.dataSource.getRepository(LoginChallenge).insert(challenge);
-  const text = `Your Sigill sign-in code is ${code}. It expires in 10 minutes. If you did not just sign in, change your password.`;
+  // In the language and time zone of the organisation being signed in to: the code is for it.
+  const organization = voiceOf(await ctx.dataSource.getRepository(Organization).findOneByOrFail({ id: membership.organizationId }));
+  const facts = { code, expiresAt: challenge.expiresAt, lifetimeMinutes: codeLifetimeMs / 60_000 };
   if (user.phone) {
-    await ctx.sms.send({ messageId: `device-code-${challenge.id}`, to: user.phone, text });
+    await ctx.sms.send({ messageId: `device-code-${challenge.id}`, to: user.phone, text: deviceCodeSms(organization, facts) });
   } else {
-    await ctx.mailer.send({ messageId: `device-code-${challenge.id}`, to: user.email, subject: 'Your Sigill sign-in code', text });
+    await ctx.mailer.send({ messageId: `device-code-${challenge.id}`, to: user.email, ...deviceCodeEmail(organization, user, facts) });
   }
   await audit(ctx, membership.organizationId, user.id, 'login.device_code_sent', origin, { method, channel: challenge.channel, challengeId: challenge.id });
   return {

@@ -15,6 +15,7 @@ import type { EntityManager } from 'typeorm';
 import { Folder, FolderGrant, Membership, Organization, User, type GrantPermission, type MemberRole } from '../database/entities';
 import { AppError } from '../errors';
 import { requireInFolder, requireOrganizationAdmin, type AccessScope } from './access';
+import { memberInvitationEmail, voiceOf } from './account-messages';
 import type { AccountsContext } from './accounts-context';
 import { recordOrganizationEvent, type Actor } from './organization-audit-log';
 import { issuePasswordLink } from './password-links';
@@ -96,21 +97,25 @@ export async function inviteMember(
     const existing = await tx.getRepository(Membership).findOneBy({ organizationId, userId: user.id });
     if (existing) throw new AppError('conflict', 'This person is already a member.');
     await tx.getRepository(Membership).insert({ organizationId, userId: user.id, role: input.role, createdAt: new Date() });
-    const link = user.passwordHash ? undefined : (await issuePasswordLink(tx, ctx.publicUrl, { userId: user.id, organizationId, purpose: 'invitation' })).link;
+    const passwordLink = user.passwordHash ? undefined : await issuePasswordLink(tx, ctx.publicUrl, { userId: user.id, organizationId, purpose: 'invitation' });
     await recordOrganizationEvent(tx, { ...caller.actor, organizationId, type: 'member.invited', detail: { userId: user.id, role: input.role } });
     const organization = await tx.getRepository(Organization).findOneByOrFail({ id: organizationId });
-    await ctx.mailer.send({
-      messageId: `member-invitation-${organizationId}-${user.id}-${randomUUID()}`,
-      to: user.email,
-      subject: `You have been invited to ${organization.name} on Sigill`,
-      text: link
-        ? [`You have been invited to ${organization.name} on Sigill.`, '', `Choose your password within 7 days: ${link}`, '',
-            'If your organisation uses Google or Microsoft accounts, you can also sign in with those, using this address.'].join('\n')
-        : [`You have been added to ${organization.name} on Sigill.`, '', `Sign in as usual: ${ctx.publicUrl}/login`].join('\n'),
-    });
+    const invitation = memberInvitationEmail(
+      { organization: voiceOf(organization), inviterName: await inviterName(tx, caller), inviteeName: user.name },
+      passwordLink ? { kind: 'choose-password', link: passwordLink.link, expiresAt: passwordLink.expiresAt } : { kind: 'sign-in', link: `${ctx.publicUrl}/login` },
+    );
+    await ctx.mailer.send({ messageId: `member-invitation-${organizationId}-${user.id}-${randomUUID()}`, to: user.email, ...invitation });
     return user;
   });
   return (await listMembers(ctx, caller)).find((member) => member.userId === user.id)!;
+}
+
+/** The member who invites, named in the invitation (their name, else their address); null for an API key. */
+async function inviterName(tx: EntityManager, caller: AdminCaller): Promise<string | null> {
+  const userId = /^user:(.+)$/.exec(caller.actor.actor)?.[1];
+  if (!userId) return null;
+  const inviter = await tx.getRepository(User).findOneBy({ id: userId });
+  return inviter ? (inviter.name ?? inviter.email) : null;
 }
 
 export async function changeMemberRole(ctx: AccountsContext, caller: AdminCaller, userId: string, role: MemberRole): Promise<MemberView> {

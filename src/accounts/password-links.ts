@@ -8,6 +8,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { IsNull } from 'typeorm';
 import { Membership, Organization, PasswordToken, User } from '../database/entities';
 import { AppError } from '../errors';
+import { passwordResetEmail, voiceOf } from './account-messages';
 import type { AccountsContext } from './accounts-context';
 import type { RequestOrigin } from './login';
 import { recordOrganizationEvent } from './organization-audit-log';
@@ -47,18 +48,13 @@ export async function requestPasswordReset(ctx: AccountsContext, input: { email:
   if (!user) return;
   const membership = await ctx.dataSource.getRepository(Membership).findOne({ where: { userId: user.id }, order: { createdAt: 'ASC' } });
   if (!membership) return;
-  const { link } = await issuePasswordLink(ctx.dataSource, ctx.publicUrl, { userId: user.id, organizationId: membership.organizationId, purpose: 'reset' });
+  const { link, expiresAt } = await issuePasswordLink(ctx.dataSource, ctx.publicUrl, { userId: user.id, organizationId: membership.organizationId, purpose: 'reset' });
+  // In the language and time zone of the organisation the link is issued for (the first membership).
+  const organization = voiceOf(await ctx.dataSource.getRepository(Organization).findOneByOrFail({ id: membership.organizationId }));
   await ctx.mailer.send({
     messageId: `password-reset-${randomUUID()}`,
     to: user.email,
-    subject: 'Reset your Sigill password',
-    text: [
-      'Someone (hopefully you) asked to reset the password of your Sigill account.',
-      '',
-      `Choose a new password here within 30 minutes: ${link}`,
-      '',
-      'If it was not you, ignore this email: your password stays as it is.',
-    ].join('\n'),
+    ...passwordResetEmail(organization, user, { url: link, expiresAt, lifetimeMinutes: lifetimeMs.reset / 60_000 }),
   });
   await recordOrganizationEvent(ctx.dataSource, {
     organizationId: membership.organizationId,

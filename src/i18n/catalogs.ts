@@ -26,12 +26,15 @@ import fiAuth from './locales/fi/auth.json';
 import enVerify from './locales/en/verify.json';
 import svVerify from './locales/sv/verify.json';
 import fiVerify from './locales/fi/verify.json';
+import enAccount from './locales/en/account.json';
+import svAccount from './locales/sv/account.json';
+import fiAccount from './locales/fi/account.json';
 
-export const namespaces = ['common', 'signer', 'email', 'sms', 'audit', 'console', 'auth', 'verify'] as const;
+export const namespaces = ['common', 'signer', 'email', 'sms', 'audit', 'console', 'auth', 'verify', 'account'] as const;
 export type Namespace = (typeof namespaces)[number];
 
 export const catalogs = {
-  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit, console: enConsole, auth: enAuth, verify: enVerify },
-  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit, console: svConsole, auth: svAuth, verify: svVerify },
-  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit, console: fiConsole, auth: fiAuth, verify: fiVerify },
+  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit, console: enConsole, auth: enAuth, verify: enVerify, account: enAccount },
+  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit, console: svConsole, auth: svAuth, verify: svVerify, account: svAccount },
+  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit, console: fiConsole, auth: fiAuth, verify: fiVerify, account: fiAccount },
 } as const;
