@@ -404,7 +404,7 @@ async function signAs(round: Round, signer: PlannedSigner, created: { id: string
   if (session.status !== 200) {
     throw new Error(`${signer.email}: opening the link answered ${session.status} ${JSON.stringify(session.body?.error ?? '')}`);
   }
-  // What the signing page reports once the first page is on screen: a signature needs it.
+  // What the signing page reports once the first page is on screen: a signature needs it (chaos PDFs have one page).
   const displayed = await call('POST /v1/signer/reading-events', '/v1/signer/reading-events', {
     headers: { ...client, authorization: `Bearer ${session.body.sessionToken}` },
     json: { event: 'document_displayed', page: 1, pageCount: 1 },

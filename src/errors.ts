@@ -11,6 +11,8 @@ export const errorStatus = {
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,
+  /** A signer tried to sign before their page reported the document displayed to them (consent follows reading). */
+  document_not_displayed: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,

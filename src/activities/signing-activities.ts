@@ -235,7 +235,9 @@ export function signingActivities(context: SigningContext) {
         // Labelled by type on the page, in the organisation's language (src/i18n/locales/*/audit.json).
         events: events.map((event) => ({
           at: event.occurredAt.toISOString(),
-          type: event.type,
+          // A `viewed` recorded before the page reported what it displayed (when the PDF was fetched, key
+          // `viewed:<signer>:<uuid>`) said only that the file was fetched: labelled as such, never as displayed.
+          type: event.type === 'viewed' && event.eventKey !== `viewed:${event.signerId}` ? 'fetched' : event.type,
           actor: event.actor,
           actorName: event.signerId ? signers.find((s) => s.id === event.signerId)?.name : undefined,
           channel: event.channel ?? undefined,

@@ -140,6 +140,8 @@ export async function readDocumentAsSigner(
   session: { signer: Signer; request: SigningRequest },
 ): Promise<{ filename: string; bytes: Uint8Array }> {
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: session.request.id });
+  // A session opened before the round was declined, cancelled or expired does not outlive the link.
+  if (request.status !== 'pending' && request.status !== 'completed') throw new AppError('conflict', `This signing request has ended (${request.status}).`);
   const key = request.status === 'completed' && request.sealedBlobKey ? request.sealedBlobKey : request.originalBlobKey;
   const bytes = await context.adapters.blobStore.get(key);
   if (!bytes) throw new AppError('dependency_unavailable', 'The document is not available right now.');
@@ -198,11 +200,12 @@ async function actAsSigner(
  */
 async function requireDocumentShown(context: SigningContext, signer: Signer): Promise<void> {
   const rows: unknown[] = await context.dataSource.query(
-    `SELECT 1 FROM audit_events WHERE request_id = $1 AND signer_id = $2 AND type IN ('viewed', 'downloaded') LIMIT 1`,
+    // By key, not type: `viewed` events recorded before display was reported (when the PDF was fetched) do not count.
+    `SELECT 1 FROM audit_events WHERE request_id = $1 AND event_key IN ('viewed:' || $2, 'downloaded:' || $2) LIMIT 1`,
     [signer.requestId, signer.id],
   );
   if (rows.length === 0) {
-    throw new AppError('conflict', 'Open the document before signing it: it has not been displayed to you yet.');
+    throw new AppError('document_not_displayed', 'Open the document before signing it: it has not been displayed to you yet.');
   }
 }
 

@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import { Organization, Signer, SigningRequest, type RequestStatus, type SignerStatus } from '../database/entities';
 import type { ActorContext } from '../workflows/signing-round';
 import { defaultLocale, isLocale, type Locale } from '../i18n/locales';
+import { AppError } from '../errors';
 import { recordAuditEvent } from './audit-trail';
 import type { SigningContext } from './signing-context';
 import { SignerCredentials } from './signer-credentials';
@@ -122,8 +123,9 @@ async function senderNameOf(dataSource: DataSource, userId: string | null): Prom
 
 async function readingEventsOf(dataSource: DataSource, requestId: string, signerId: string): Promise<Partial<Record<'viewed' | 'last_page_reached', string>>> {
   const rows: Array<{ type: 'viewed' | 'last_page_reached'; occurred_at: Date }> = await dataSource.query(
-    `SELECT type, min(occurred_at) AS occurred_at FROM audit_events
-      WHERE request_id = $1 AND signer_id = $2 AND type IN ('viewed', 'last_page_reached') GROUP BY type`,
+    // By key: `viewed` events from before display was reported (recorded when the PDF was fetched) do not count.
+    `SELECT type, occurred_at FROM audit_events
+      WHERE request_id = $1 AND event_key IN ('viewed:' || $2, 'last_page_reached:' || $2)`,
     [requestId, signerId],
   );
   return Object.fromEntries(rows.map((row) => [row.type, new Date(row.occurred_at).toISOString()]));
@@ -148,9 +150,12 @@ export async function recordReadingEvent(
   const signer = await context.dataSource.getRepository(Signer).findOneByOrFail({ id: session.signer.id });
   if (request.status !== 'pending' || (signer.status !== 'invited' && signer.status !== 'opened')) return { recorded: false };
   const type = auditTypeOf[input.event];
-  if (type === 'last_page_reached') {
-    // Reaching the end presupposes the display: a page that skips straight here still records both, in order.
-    await recordReadingEvent(context, session, { ...input, event: 'document_displayed', page: 1 });
+  // The page's numbers go into the evidence: they must describe this document.
+  if (input.pageCount !== request.pageCount || input.page > request.pageCount) {
+    throw new AppError('unprocessable', `body.pageCount: this document has ${request.pageCount} page(s); the page reported ${input.pageCount}.`);
+  }
+  if (type === 'last_page_reached' && input.page !== request.pageCount) {
+    throw new AppError('unprocessable', `body.page: the last page of this document is page ${request.pageCount}.`);
   }
   await recordAuditEvent(context.dataSource, {
     requestId: request.id,
@@ -161,7 +166,7 @@ export async function recordReadingEvent(
     channel: 'link',
     ip: input.actor.ip,
     userAgent: input.actor.userAgent,
-    detail: { page: input.page, pageCount: input.pageCount },
+    detail: type === 'downloaded' ? { reason: 'not_displayable', pageCount: input.pageCount } : { page: input.page, pageCount: input.pageCount },
     occurredAt: input.now,
   });
   return { recorded: true };

@@ -14,6 +14,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -277,6 +278,9 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
   // Delivered at least once by the relay: a lock already heard of is not told twice.
   setHandler(signerLockedSignal, ({ signerId, lockId }) => {
     if (state.status !== 'pending' || !signer(signerId) || heardLocks.has(lockId)) return;
+    // A worker of the previous release had no handler for this signal and scheduled nothing; replaying such
+    // a history must not schedule the notice now (a rolling deploy may relay a lock to either release).
+    if (!patched('signer-locked-notice')) return;
     heardLocks.add(lockId);
     work.push({ kind: 'notifyLocked', signerId, lockId });
   });

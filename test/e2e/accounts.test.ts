@@ -117,7 +117,7 @@ test('signs in from a new browser with the code sent by SMS', async () => {
   const sms = outboxMessage(api, 'sms', `device-code-${challengeId}`);
   const done = await mayaBrowser.submit('/login/code', { challengeId, code: deviceCodeIn(sms) });
   expect(done.status).toBe(303);
-  expect(done.headers.get('location')).toBe('/account');
+  expect(done.headers.get('location')).toBe('/'); // the console
   const session = await mayaBrowser.call('/v1/auth/session');
   expect(session.status).toBe(200);
   expect(session.body).toMatchObject({ user: { email: colleague.email }, organization: { role: 'member' } });
@@ -143,7 +143,7 @@ test('signs in with Google on the same browser: linked by verified email, no cod
   expect((await mayaBrowser.call('/v1/auth/session')).status).toBe(401);
   const back = await signInWith(mayaBrowser, 'google', colleague.googleSub);
   expect(back.status).toBe(303);
-  expect(back.headers.get('location')).toBe('/account');
+  expect(back.headers.get('location')).toBe('/'); // the console
   const session = await mayaBrowser.call('/v1/auth/session');
   expect(session.body.user.email).toBe(colleague.email);
   // Still only her folder.

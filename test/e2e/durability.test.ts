@@ -26,6 +26,7 @@ import { inheritedEnvironment, killProcessGroup } from '../support/process-group
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { smsPinFor as smsPinForIn } from '../support/sms-outbox';
 import { waitFor } from '../support/wait-for';
+import { reportDocumentDisplayed } from '../support/signer-reading';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
@@ -155,7 +156,7 @@ async function signAs(email: string, pin: string, name: string): Promise<void> {
   expect(session.status).toBe(200);
   const auth = { authorization: `Bearer ${session.body.sessionToken}`, 'user-agent': signerAgent(name) };
   // What the signing page reports once the first page is on screen: a signature needs it.
-  expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
+  await reportDocumentDisplayed(call, session.body.sessionToken, { 'user-agent': signerAgent(name) });
   const signed = await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: name, consent: true } });
   expect(signed.status).toBe(200);
 }

@@ -27,6 +27,7 @@ import { createTestPdf } from '../support/pdf-factories';
 import { pageText } from '../support/pdf-validators';
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { waitFor } from '../support/wait-for';
+import { reportDocumentDisplayed } from '../support/signer-reading';
 
 let dataSource: DataSource;
 let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
@@ -169,7 +170,7 @@ describe('a completed round', () => {
     const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.body.signers[0].pin } });
     expect(session.status).toBe(200);
     const auth = { authorization: `Bearer ${session.body.sessionToken}` };
-    expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
+    await reportDocumentDisplayed(call, session.body.sessionToken);
     expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Ilona Ketola', consent: true } })).status).toBe(200);
     expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');
     await smtp.waitForMail(email, 'Signed:');

@@ -18,6 +18,7 @@ import { createTestPdf } from '../support/pdf-factories';
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
 import { waitFor } from '../support/wait-for';
+import { reportDocumentDisplayed } from '../support/signer-reading';
 
 let dataSource: DataSource;
 let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
@@ -71,13 +72,7 @@ async function openSession(signer: { token: string; pin: string }) {
   const session = await call('/v1/signer/session', { key: null, body: { token: signer.token, pin: signer.pin } });
   expect(session.status).toBe(200);
   const sessionToken = session.body.sessionToken as string;
-  // As the signing page does once the first page is on screen: a signature needs it.
-  const displayed = await call('/v1/signer/reading-events', {
-    key: null,
-    headers: { authorization: `Bearer ${sessionToken}` },
-    body: { event: 'document_displayed', page: 1, pageCount: 1 },
-  });
-  expect(displayed.status).toBe(200);
+  await reportDocumentDisplayed(call, sessionToken); // as the signing page does: a signature needs it
   return sessionToken;
 }
 

@@ -22,6 +22,7 @@ import { createTestPdf } from '../support/pdf-factories';
 import { pageText } from '../support/pdf-validators';
 import { signingTokenIn, startSmtpCatcher, type CaughtMail } from '../support/smtp-catcher';
 import { waitFor } from '../support/wait-for';
+import { reportDocumentDisplayed } from '../support/signer-reading';
 
 // Long, with `=` and `&` in it: quoted-printable encodes `=` and wraps lines at 76 characters, and a link
 // must come out of both intact. Links only need to be read here, never followed.
@@ -217,8 +218,7 @@ describe('a round in Swedish and Finnish, sent by a member', () => {
       const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(mail), pin } });
       expect(session.status).toBe(200);
       const auth = { authorization: `Bearer ${session.body.sessionToken}` };
-      const displayed = await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } });
-      expect(displayed.status).toBe(200);
+      await reportDocumentDisplayed(call, session.body.sessionToken);
       expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: name, consent: true } })).status).toBe(200);
     }
     expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');

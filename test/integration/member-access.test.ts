@@ -17,6 +17,7 @@ import { createTestOrganization, signingRequestBody } from '../support/factories
 import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { goodPassword, inviteMember, outboxMessage, passwordLinkIn, signIn, tokenOf } from '../support/members';
 import { createTestPdf } from '../support/pdf-factories';
+import { recordAuditEvent } from '../../src/signing/audit-trail';
 
 type Role = 'owner' | 'admin' | 'member' | 'viewer' | 'support';
 type Grant = 'view' | 'send' | 'manage';
@@ -219,9 +220,25 @@ describe('members of one organisation', () => {
     }
     const status = await supportA.call(`/v1/signing-requests/${inG.id}`);
     expect(status.body).toMatchObject({ status: 'pending', signers: [{ id: inG.signers[0].id, status: expect.any(String) }] });
+    // A signer's IP address and user agent are the sender's evidence, not support's to read.
+    await recordAuditEvent(dataSource, {
+      requestId: inG.id,
+      eventKey: `link_opened:${inG.signers[0].id}:support-walk`,
+      type: 'link_opened',
+      signerId: inG.signers[0].id,
+      actor: 'signer',
+      channel: 'link',
+      ip: '203.0.113.9',
+      userAgent: 'Mozilla/5.0 (support walk)',
+      occurredAt: new Date(),
+    });
     const trail = await supportA.call(`/v1/signing-requests/${inG.id}/audit-trail`);
     expect(trail.body.chainValid).toBe(true);
-    expect((trail.body.events as Json[]).map((event) => event.type)).toContain('created');
+    expect((trail.body.events as Json[]).map((event) => event.type)).toEqual(expect.arrayContaining(['created', 'link_opened']));
+    expect(trail.text).not.toContain('203.0.113.9');
+    expect(trail.text).not.toContain('support walk');
+    const asSender = await adminUser.call(`/v1/signing-requests/${inG.id}/audit-trail`);
+    expect((asSender.body.events as Json[]).find((event) => event.type === 'link_opened')).toMatchObject({ ip: '203.0.113.9', userAgent: 'Mozilla/5.0 (support walk)' });
     const history = await supportA.call(`/v1/signing-requests/${inG.id}/history`);
     expect((history.body.steps as Json[])[0]).toMatchObject({ event: 'WorkflowExecutionStarted' });
 

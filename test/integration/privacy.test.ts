@@ -15,6 +15,7 @@ import { createTestOrganization } from '../support/factories';
 import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { waitFor } from '../support/wait-for';
+import { reportDocumentDisplayed } from '../support/signer-reading';
 
 let dataSource: DataSource;
 let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
@@ -72,12 +73,7 @@ test('a completed round leaves no personal data in workflow history and no secre
   const token = signingTokenIn((await smtp.waitForMail(person.email, 'Please sign'))[0]!);
   const session = await call('/v1/signer/session', { key: null, body: { token, pin } });
   const sessionToken: string = session.body.sessionToken;
-  const displayed = await call('/v1/signer/reading-events', {
-    key: sessionToken,
-    body: { event: 'document_displayed', page: 1, pageCount: 1 },
-    headers: { 'user-agent': 'PrivacyBrowser/1.0' },
-  });
-  expect(displayed.status).toBe(200);
+  await reportDocumentDisplayed(call, sessionToken, { 'user-agent': 'PrivacyBrowser/1.0' });
   const signed = await call('/v1/signer/sign', {
     key: sessionToken,
     body: { typedName: person.name, consent: true },

@@ -15,6 +15,7 @@ import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { waitFor } from '../support/wait-for';
 import { createTestPdf } from '../support/pdf-factories';
 import { pdfsig } from '../support/pdf-validators';
+import { reportDocumentDisplayed } from '../support/signer-reading';
 
 let dataSource: DataSource;
 let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
@@ -69,8 +70,7 @@ async function signAs(email: string, pin: string, name: string) {
   expect(document.status).toBe(200);
   expect(document.body.subarray(0, 5).toString()).toBe('%PDF-');
   // What the signing page reports once it has drawn the first page on screen.
-  const displayed = await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 2 } });
-  expect(displayed.body).toEqual({ recorded: true });
+  await reportDocumentDisplayed(call, session.body.sessionToken, { 'user-agent': signerAgent(name) });
   const signed = await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: name, consent: true } });
   expect(signed.status).toBe(200);
   return { token, auth, round: signed.body };
@@ -250,7 +250,7 @@ describe('a seal that cannot be made', () => {
     const [invitation] = await smtp.waitForMail(email, 'Please sign');
     const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.signers[0].pin } });
     const auth = { authorization: `Bearer ${session.body.sessionToken}` };
-    expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
+    await reportDocumentDisplayed(call, session.body.sessionToken);
     expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Ulla', consent: true } })).status).toBe(200);
 
     expect((await roundResult(created.id)).status).toBe('failed');
@@ -274,7 +274,7 @@ describe('a stored original that was tampered with', () => {
     const [invitation] = await smtp.waitForMail(email, 'Please sign');
     const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.signers[0].pin } });
     const auth = { authorization: `Bearer ${session.body.sessionToken}` };
-    expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
+    await reportDocumentDisplayed(call, session.body.sessionToken);
     expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: 'Tuula', consent: true } })).status).toBe(200);
 
     expect((await roundResult(created.id)).status).toBe('failed');

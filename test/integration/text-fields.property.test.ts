@@ -18,6 +18,7 @@ import { openTestDataSource, startTestApi, type TestApi } from '../support/harne
 import { createTestPdf } from '../support/pdf-factories';
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { waitFor } from '../support/wait-for';
+import { reportDocumentDisplayed } from '../support/signer-reading';
 
 const seed = Number(process.env.PROPERTY_SEED ?? 20_251_201);
 const numRuns = 25;
@@ -171,13 +172,7 @@ async function roundWithOpenSession(): Promise<{ id: string; session: string }> 
   const [invitation] = await smtp.waitForMail(body.signers[0]!.email, 'Please sign');
   const opened = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.body.signers[0].pin } });
   if (opened.status !== 200) throw new Error(`opening the signing link failed: ${opened.status} ${JSON.stringify(opened.body)}`);
-  // The page reports the document displayed; signing needs it.
-  const displayed = await call('/v1/signer/reading-events', {
-    key: null,
-    headers: { authorization: `Bearer ${opened.body.sessionToken}` },
-    body: { event: 'document_displayed', page: 1, pageCount: 1 },
-  });
-  if (displayed.status !== 200) throw new Error(`reporting the document displayed failed: ${displayed.status}`);
+  await reportDocumentDisplayed(call, opened.body.sessionToken); // signing needs it
   return { id: created.body.id, session: opened.body.sessionToken };
 }
 

@@ -9,6 +9,7 @@ import { apiClient, type Json } from './api-client';
 import { createTestOrganization } from './factories';
 import type { TestApi } from './harness';
 import { signingTokenIn, type startSmtpCatcher } from './smtp-catcher';
+import { reportDocumentDisplayed } from './signer-reading';
 
 export interface CompletedRound {
   id: string;
@@ -50,7 +51,7 @@ export async function completeOneRound(
   const original = await call('/v1/signer/document', { key: null, headers: auth });
   expect(original.status).toBe(200);
   expect(Buffer.from(original.body)).toEqual(pdf); // decrypted on the way out
-  expect((await call('/v1/signer/reading-events', { key: null, headers: auth, body: { event: 'document_displayed', page: 1, pageCount: 1 } })).status).toBe(200);
+  await reportDocumentDisplayed(call, session.body.sessionToken);
   expect((await call('/v1/signer/sign', { key: null, headers: auth, body: { typedName: signerName, consent: true } })).status).toBe(200);
 
   expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');

@@ -11,7 +11,8 @@ import type { Translate } from '../../../i18n';
 export interface DocumentViewerProps {
   bytes: Uint8Array;
   t: Translate;
-  onDisplayed(pageCount: number): void;
+  /** The first page drawn and on screen, whichever it is (said once). */
+  onDisplayed(page: number, pageCount: number): void;
   onLastPageReached(pageCount: number): void;
   /** This device could not display the document (the page then offers the download as the way to read it). */
   onFailed(): void;
@@ -40,6 +41,7 @@ export function DocumentViewer({ bytes, t, onDisplayed, onLastPageReached, onFai
   const [zoom, setZoom] = useState(1);
   const [currentPage, setCurrentPage] = useState(1);
   const [aspects, setAspects] = useState<number[]>([]);
+  const displayedOnce = useRef(false);
 
   useEffect(() => {
     let cancelled = false;
@@ -111,7 +113,10 @@ export function DocumentViewer({ bytes, t, onDisplayed, onLastPageReached, onFai
               pageCount={pageCount}
               onVisible={setCurrentPage}
               onShown={(number) => {
-                if (number === 1) onDisplayed(pageCount);
+                if (!displayedOnce.current) {
+                  displayedOnce.current = true;
+                  onDisplayed(number, pageCount);
+                }
                 if (number === pageCount) onLastPageReached(pageCount);
               }}
             />

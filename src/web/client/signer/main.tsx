@@ -301,10 +301,31 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
       .catch((failure) => (failure instanceof ApiError && failure.status === 401 ? onSessionEnded() : setLoadError(describeFailure(failure, t))));
   }, [session]);
 
-  const report = (event: 'document_displayed' | 'last_page_reached' | 'document_downloaded', page: number, pageCount: number) =>
-    callApi('/v1/signer/reading-events', { bearer: session, body: { event, page, pageCount } }).catch((failure) => {
-      if (failure instanceof ApiError && failure.status === 401) onSessionEnded();
-    });
+  /**
+   * Tells the server what the page showed, retrying while the network fails: consent is enabled only once
+   * the server has it on record, so one lost report cannot leave a signer unable to sign.
+   */
+  const report = async (event: 'document_displayed' | 'last_page_reached' | 'document_downloaded', page: number, pageCount: number): Promise<boolean> => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      try {
+        await callApi('/v1/signer/reading-events', { bearer: session, body: { event, page, pageCount } });
+        return true;
+      } catch (failure) {
+        if (failure instanceof ApiError && failure.status === 401) {
+          onSessionEnded();
+          return false;
+        }
+        if (failure instanceof ApiError && failure.status < 500 && failure.status !== 429) return false;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
+    }
+    setError(t('common:offline'));
+    return false;
+  };
+
+  const documentShown = async (event: 'document_displayed' | 'document_downloaded', page: number, pageCount: number) => {
+    if (await report(event, page, pageCount)) setDisplayed(true);
+  };
 
   const act = async (path: string, body: unknown) => {
     setBusy(true);
@@ -314,6 +335,11 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
       await reload();
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) return onSessionEnded();
+      if (failure instanceof ApiError && failure.code === 'document_not_displayed') {
+        // Consent is enabled only once the display is on record, so this is a session that changed underneath.
+        setError(t('signer:sign.notDisplayedYet'));
+        return;
+      }
       if (failure instanceof ApiError && failure.status === 409) return reload(); // the round moved on: show where it is
       setError(describeFailure(failure, t));
     } finally {
@@ -332,10 +358,7 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
           <DocumentViewer
             bytes={bytes}
             t={t}
-            onDisplayed={(pageCount) => {
-              setDisplayed(true);
-              void report('document_displayed', 1, pageCount);
-            }}
+            onDisplayed={(page, pageCount) => void documentShown('document_displayed', page, pageCount)}
             onLastPageReached={(pageCount) => void report('last_page_reached', pageCount, pageCount)}
             onFailed={() => setViewerFailed(true)}
           />
@@ -344,11 +367,12 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
               bytes={bytes}
               filename={round.document.filename}
               label={t('signer:round.download')}
-              onDownload={() => {
-                // Reading it elsewhere is how a device that cannot display it gets the document: said as such.
-                setDisplayed(true);
-                void report('document_downloaded', 1, round.document.pageCount);
-              }}
+              onDownload={
+                viewerFailed
+                  ? // Where this device cannot display it, reading the download is how the signer gets the document: recorded as such.
+                    () => void documentShown('document_downloaded', 1, round.document.pageCount)
+                  : undefined
+              }
             />
           </p>
         </>
