@@ -22,6 +22,9 @@ export interface Member {
   joinedAt: string;
 }
 
+/** How the administration pages name a member: "Name (email)", or the email alone. */
+export const memberLabel = (member: Pick<Member, 'name' | 'email'>) => (member.name ? `${member.name} (${member.email})` : member.email);
+
 export interface Folder {
   id: string;
   name: string;
@@ -83,8 +86,10 @@ export function useOrganizationTimeZone(ctx: ConsoleContext): string {
   return timeZone;
 }
 
+export type FolderTree = Array<{ folder: Folder; depth: number; path: string }>;
+
 /** Folders in tree order (parents before their children, siblings by name), each with its depth. */
-export function folderTree(folders: Folder[]): Array<{ folder: Folder; depth: number; path: string }> {
+export function folderTree(folders: Folder[]): FolderTree {
   const children = new Map<string | null, Folder[]>();
   const known = new Set(folders.map((folder) => folder.id));
   for (const folder of folders) {
@@ -92,7 +97,7 @@ export function folderTree(folders: Folder[]): Array<{ folder: Folder; depth: nu
     const parent = folder.parentId && known.has(folder.parentId) ? folder.parentId : null;
     children.set(parent, [...(children.get(parent) ?? []), folder]);
   }
-  const ordered: Array<{ folder: Folder; depth: number; path: string }> = [];
+  const ordered: FolderTree = [];
   const walk = (parent: string | null, depth: number, prefix: string) => {
     const siblings = (children.get(parent) ?? []).sort((a, b) => (a.isDefault === b.isDefault ? a.name.localeCompare(b.name) : a.isDefault ? -1 : 1));
     for (const folder of siblings) {

@@ -1,8 +1,9 @@
 /**
  * What every administration page shares (issue 10 §2): the sub-navigation between members, folders, API keys,
  * the audit log and settings; the polite "no access" page for people the API refuses; loading what a page
- * shows with the refusal (403) told apart from a failure; a form field with its error tied to it; and the
- * in-page confirmation step that stands before anything that cannot be undone.
+ * shows with the refusal (403) told apart from a failure; a table of what the page lists; a change made from
+ * a row, and the in-page confirmation step that stands before anything that cannot be undone. The forms'
+ * pieces are in admin-form.tsx.
  */
 import type { ComponentChildren } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
@@ -104,39 +105,6 @@ function NoAccessNotice({ ctx }: { ctx: ConsoleContext }) {
   return <p class="notice-box">{ctx.t('console:admin.noAccess.body', { organization: ctx.session.organization.name })}</p>;
 }
 
-/** A labelled control with its hint and its error, both announced with it. */
-export function Field({
-  id,
-  label,
-  error,
-  hint,
-  children,
-}: {
-  id: string;
-  label: string;
-  error?: string;
-  hint?: string;
-  children: (describedBy: string | undefined, invalid: true | undefined) => ComponentChildren;
-}) {
-  const describedBy = [hint ? `${id}-hint` : undefined, error ? `${id}-error` : undefined].filter(Boolean).join(' ') || undefined;
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {children(describedBy, error ? true : undefined)}
-      {hint && (
-        <p id={`${id}-hint`} class="hint">
-          {hint}
-        </p>
-      )}
-      {error && (
-        <p id={`${id}-error`} class="error">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
 /**
  * The step before a change that cannot be undone: what will happen, and two real buttons. It takes the focus
  * when it appears, so keyboard and screen-reader users land on the question.
@@ -166,11 +134,7 @@ export function ConfirmStep({
     <div class="confirm-step" role="group" aria-label={question} tabIndex={-1} ref={box}>
       <p class="confirm-question">{question}</p>
       <p>{consequence}</p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <FailureAlert failure={error} />
       <div class="actions">
         <button type="button" class="danger" disabled={busy} onClick={onConfirm}>
           {confirmLabel}
@@ -180,6 +144,122 @@ export function ConfirmStep({
         </button>
       </div>
     </div>
+  );
+}
+
+/**
+ * A button for a change that cannot be undone (remove, revoke): pressed, it gives way to the confirmation step
+ * ("Keep" takes it back). The caller holds whether it is open, so that a change can close it before telling
+ * the page.
+ */
+export function AskFirst({
+  ctx,
+  open,
+  action,
+  actionLabel,
+  question,
+  consequence,
+  confirmLabel,
+  busy,
+  error,
+  disabled,
+  onOpen,
+  onConfirm,
+  onCancel,
+}: {
+  ctx: ConsoleContext;
+  open: boolean;
+  /** The button's text, and its accessible name, which says what it acts on ("Remove Maria"). */
+  action: string;
+  actionLabel: string;
+  question: string;
+  consequence: string;
+  confirmLabel: string;
+  busy: boolean;
+  error?: string;
+  disabled?: boolean;
+  onOpen(): void;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
+  if (open) {
+    return (
+      <ConfirmStep
+        question={question}
+        consequence={consequence}
+        confirmLabel={confirmLabel}
+        cancelLabel={ctx.t('console:admin.keep')}
+        busy={busy}
+        error={error}
+        onConfirm={onConfirm}
+        onCancel={onCancel}
+      />
+    );
+  }
+  return (
+    <button type="button" class="secondary" disabled={disabled} onClick={onOpen} aria-label={actionLabel}>
+      {action}
+    </button>
+  );
+}
+
+/** A change made from a row (a new role, a removal, a revocation): busy while the API answers, its failure in words. */
+export function useRowChange(explain: (failure: unknown) => string) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const change = async (send: () => Promise<void>) => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await send();
+    } catch (failure) {
+      setError(explain(failure));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, setError, change };
+}
+
+/** What went wrong, announced at once. */
+export function FailureAlert({ failure }: { failure?: string }) {
+  return failure ? (
+    <p class="error" role="alert">
+      {failure}
+    </p>
+  ) : null;
+}
+
+/** A table of what the page lists, one heading a column, named by the heading above it (or a caption). */
+export function AdminTable({
+  columns,
+  caption,
+  class: className,
+  labelledBy,
+  describedBy,
+  children,
+}: {
+  columns: string[];
+  caption?: string;
+  class?: string;
+  labelledBy?: string;
+  describedBy?: string;
+  children: ComponentChildren;
+}) {
+  return (
+    <table class={className ? `admin-table ${className}` : 'admin-table'} aria-labelledby={labelledBy} aria-describedby={describedBy}>
+      {caption && <caption class="visually-hidden">{caption}</caption>}
+      <thead>
+        <tr>
+          {columns.map((column) => (
+            <th key={column} scope="col">
+              {column}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>{children}</tbody>
+    </table>
   );
 }
 

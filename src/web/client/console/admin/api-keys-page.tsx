@@ -5,9 +5,10 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime } from '../../../../i18n';
-import { describeError, fieldErrors, type ConsoleContext } from '../context';
-import { AdminFrame, Announcement, ConfirmStep, Field, NotReady, useLoaded } from './admin-frame';
-import { folderTree, keyPermissions, useOrganizationTimeZone, type ApiKey, type Folder, type KeyPermission } from './admin-api';
+import { describeError, type ConsoleContext } from '../context';
+import { AdminFrame, AdminTable, Announcement, AskFirst, NotReady, useLoaded, useRowChange } from './admin-frame';
+import { FolderSelect, FormEnd, TextField, useSubmission } from './admin-form';
+import { folderTree, keyPermissions, useOrganizationTimeZone, type ApiKey, type Folder, type FolderTree, type KeyPermission } from './admin-api';
 
 type CreatedKey = ApiKey & { key: string };
 
@@ -61,32 +62,30 @@ export function ApiKeysPage({ ctx }: { ctx: ConsoleContext }) {
       {active.length === 0 ? (
         <p>{t('console:admin.apiKeys.none')}</p>
       ) : (
-        <table class="admin-table" aria-labelledby="keys-heading">
-          <thead>
-            <tr>
-              <th scope="col">{t('console:admin.apiKeys.name')}</th>
-              <th scope="col">{t('console:admin.apiKeys.scope')}</th>
-              <th scope="col">{t('console:admin.apiKeys.permissions')}</th>
-              <th scope="col">{t('console:admin.apiKeys.lastUsed')}</th>
-              <th scope="col">{t('console:admin.actions')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {active.map((key) => (
-              <KeyRow
-                key={key.id}
-                ctx={ctx}
-                apiKey={key}
-                scope={folderPath(key.folderId)}
-                timeZone={timeZone}
-                onRevoked={async () => {
-                  setAnnouncement(t('console:admin.apiKeys.revoked', { name: key.name }));
-                  await reload();
-                }}
-              />
-            ))}
-          </tbody>
-        </table>
+        <AdminTable
+          labelledBy="keys-heading"
+          columns={[
+            t('console:admin.apiKeys.name'),
+            t('console:admin.apiKeys.scope'),
+            t('console:admin.apiKeys.permissions'),
+            t('console:admin.apiKeys.lastUsed'),
+            t('console:admin.actions'),
+          ]}
+        >
+          {active.map((key) => (
+            <KeyRow
+              key={key.id}
+              ctx={ctx}
+              apiKey={key}
+              scope={folderPath(key.folderId)}
+              timeZone={timeZone}
+              onRevoked={async () => {
+                setAnnouncement(t('console:admin.apiKeys.revoked', { name: key.name }));
+                await reload();
+              }}
+            />
+          ))}
+        </AdminTable>
       )}
       {revoked.length > 0 && (
         <details class="revoked-keys">
@@ -104,25 +103,20 @@ export function ApiKeysPage({ ctx }: { ctx: ConsoleContext }) {
   );
 }
 
-function CreateKeyForm({ ctx, tree, onCreated }: { ctx: ConsoleContext; tree: ReturnType<typeof folderTree>; onCreated(key: CreatedKey): Promise<void> }) {
+function CreateKeyForm({ ctx, tree, onCreated }: { ctx: ConsoleContext; tree: FolderTree; onCreated(key: CreatedKey): Promise<void> }) {
   const { t } = ctx;
   const [name, setName] = useState('');
   const [folderId, setFolderId] = useState('');
   const [chosen, setChosen] = useState<KeyPermission[]>(['view']);
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const { busy, errors, setErrors, failure, submit } = useSubmission(t);
 
-  const submit = async (event: Event) => {
+  const create = (event: Event) => {
     event.preventDefault();
     if (chosen.length === 0) {
       setErrors({ permissions: t('console:admin.apiKeys.choosePermission') });
       return;
     }
-    setBusy(true);
-    setErrors({});
-    setFailure(undefined);
-    try {
+    void submit(async () => {
       const created = await ctx.api.post<CreatedKey>('/v1/api-keys', {
         name: name.trim(),
         permissions: keyPermissions.filter((permission) => chosen.includes(permission)),
@@ -132,44 +126,23 @@ function CreateKeyForm({ ctx, tree, onCreated }: { ctx: ConsoleContext; tree: Re
       setFolderId('');
       setChosen(['view']);
       await onCreated(created);
-    } catch (error) {
-      const byField = fieldErrors(error);
-      setErrors(byField);
-      if (Object.keys(byField).length === 0) setFailure(describeError(error, t));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <form class="card admin-form" onSubmit={submit} aria-labelledby="new-key-heading">
+    <form class="card admin-form" onSubmit={create} aria-labelledby="new-key-heading">
       <h2 id="new-key-heading">{t('console:admin.apiKeys.newHeading')}</h2>
       <div class="form-row">
-        <Field id="key-name" label={t('console:admin.apiKeys.name')} error={errors.name} hint={t('console:admin.apiKeys.nameHint')}>
-          {(describedBy, invalid) => (
-            <input
-              id="key-name"
-              required
-              autoComplete="off"
-              value={name}
-              onInput={(event) => setName((event.target as HTMLInputElement).value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid}
-            />
-          )}
-        </Field>
-        <Field id="key-folder" label={t('console:admin.apiKeys.scope')} error={errors.folderId}>
-          {(describedBy, invalid) => (
-            <select id="key-folder" value={folderId} onChange={(event) => setFolderId((event.target as HTMLSelectElement).value)} aria-describedby={describedBy} aria-invalid={invalid}>
-              <option value="">{t('console:admin.apiKeys.wholeOrganization')}</option>
-              {tree.map(({ folder, path }) => (
-                <option key={folder.id} value={folder.id}>
-                  {path}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <TextField id="key-name" label={t('console:admin.apiKeys.name')} error={errors.name} hint={t('console:admin.apiKeys.nameHint')} required value={name} onInput={setName} />
+        <FolderSelect
+          id="key-folder"
+          label={t('console:admin.apiKeys.scope')}
+          error={errors.folderId}
+          noFolder={t('console:admin.apiKeys.wholeOrganization')}
+          tree={tree}
+          value={folderId}
+          onChange={setFolderId}
+        />
       </div>
       <fieldset class="choices" aria-describedby={errors.permissions ? 'key-permissions-error' : undefined}>
         <legend>{t('console:admin.apiKeys.permissions')}</legend>
@@ -199,16 +172,7 @@ function CreateKeyForm({ ctx, tree, onCreated }: { ctx: ConsoleContext; tree: Re
           </p>
         )}
       </fieldset>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {t('console:admin.apiKeys.create')}
-        </button>
-      </div>
+      <FormEnd failure={failure} disabled={busy} submit={t('console:admin.apiKeys.create')} />
     </form>
   );
 }
@@ -255,21 +219,13 @@ function SecretShownOnce({ ctx, created, onDone }: { ctx: ConsoleContext; create
 function KeyRow({ ctx, apiKey, scope, timeZone, onRevoked }: { ctx: ConsoleContext; apiKey: ApiKey; scope: string; timeZone: string; onRevoked(): Promise<void> }) {
   const { t } = ctx;
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const revoke = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, change } = useRowChange((failure) => describeError(failure, t));
+  const revoke = () =>
+    change(async () => {
       await ctx.api.delete(`/v1/api-keys/${apiKey.id}`);
       setConfirming(false);
       await onRevoked();
-    } catch (failure) {
-      setError(describeError(failure, t));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <tr>
       <th scope="row" data-label={t('console:admin.apiKeys.name')}>
@@ -284,22 +240,20 @@ function KeyRow({ ctx, apiKey, scope, timeZone, onRevoked }: { ctx: ConsoleConte
         {apiKey.lastUsedAt ? formatDateTime(apiKey.lastUsedAt, ctx.locale, timeZone) : t('console:admin.apiKeys.neverUsed')}
       </td>
       <td data-label={t('console:admin.actions')}>
-        {confirming ? (
-          <ConfirmStep
-            question={t('console:admin.apiKeys.revokeQuestion', { name: apiKey.name })}
-            consequence={t('console:admin.apiKeys.revokeConsequence')}
-            confirmLabel={t('console:admin.apiKeys.revokeConfirm')}
-            cancelLabel={t('console:admin.keep')}
-            busy={busy}
-            error={error}
-            onConfirm={revoke}
-            onCancel={() => setConfirming(false)}
-          />
-        ) : (
-          <button type="button" class="secondary" onClick={() => setConfirming(true)} aria-label={t('console:admin.apiKeys.revokeWhich', { name: apiKey.name })}>
-            {t('console:admin.apiKeys.revoke')}
-          </button>
-        )}
+        <AskFirst
+          ctx={ctx}
+          open={confirming}
+          action={t('console:admin.apiKeys.revoke')}
+          actionLabel={t('console:admin.apiKeys.revokeWhich', { name: apiKey.name })}
+          question={t('console:admin.apiKeys.revokeQuestion', { name: apiKey.name })}
+          consequence={t('console:admin.apiKeys.revokeConsequence')}
+          confirmLabel={t('console:admin.apiKeys.revokeConfirm')}
+          busy={busy}
+          error={error}
+          onOpen={() => setConfirming(true)}
+          onConfirm={revoke}
+          onCancel={() => setConfirming(false)}
+        />
       </td>
     </tr>
   );

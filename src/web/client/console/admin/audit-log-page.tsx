@@ -7,8 +7,8 @@
 import { useState } from 'preact/hooks';
 import { formatDateTime, type Translate } from '../../../../i18n';
 import type { ConsoleContext } from '../context';
-import { AdminFrame, NotReady, useLoaded } from './admin-frame';
-import type { ApiKey, AuditLog, Folder, Member, OrganizationEvent, OrganizationSettings } from './admin-api';
+import { AdminFrame, AdminTable, NotReady, useLoaded } from './admin-frame';
+import { memberLabel, type ApiKey, type AuditLog, type Folder, type Member, type OrganizationEvent, type OrganizationSettings } from './admin-api';
 
 const pageSize = 20;
 
@@ -58,31 +58,25 @@ export function AuditLogPage({ ctx }: { ctx: ConsoleContext }) {
         <p>{t('console:admin.auditLog.empty')}</p>
       ) : (
         <>
-          <table class="admin-table audit-table" aria-describedby="audit-position">
-            <caption class="visually-hidden">{t('console:admin.auditLog.caption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('console:admin.auditLog.when')}</th>
-                <th scope="col">{t('console:admin.auditLog.who')}</th>
-                <th scope="col">{t('console:admin.auditLog.what')}</th>
-                <th scope="col">{t('console:admin.auditLog.from')}</th>
+          <AdminTable
+            class="audit-table"
+            describedBy="audit-position"
+            caption={t('console:admin.auditLog.caption')}
+            columns={[t('console:admin.auditLog.when'), t('console:admin.auditLog.who'), t('console:admin.auditLog.what'), t('console:admin.auditLog.from')]}
+          >
+            {shown.map((event) => (
+              <tr key={event.sequence}>
+                <td data-label={t('console:admin.auditLog.when')}>
+                  <time dateTime={event.at}>{formatDateTime(event.at, ctx.locale, timeZone)}</time>
+                </td>
+                <td data-label={t('console:admin.auditLog.who')}>{actorName(event.actor, names, t)}</td>
+                <th scope="row" data-label={t('console:admin.auditLog.what')}>
+                  {describeEvent(event, names, t)}
+                </th>
+                <td data-label={t('console:admin.auditLog.from')}>{event.ip ?? '—'}</td>
               </tr>
-            </thead>
-            <tbody>
-              {shown.map((event) => (
-                <tr key={event.sequence}>
-                  <td data-label={t('console:admin.auditLog.when')}>
-                    <time dateTime={event.at}>{formatDateTime(event.at, ctx.locale, timeZone)}</time>
-                  </td>
-                  <td data-label={t('console:admin.auditLog.who')}>{actorName(event.actor, names, t)}</td>
-                  <th scope="row" data-label={t('console:admin.auditLog.what')}>
-                    {describeEvent(event, names, t)}
-                  </th>
-                  <td data-label={t('console:admin.auditLog.from')}>{event.ip ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </AdminTable>
           <nav class="pager" aria-label={t('console:admin.auditLog.paging')}>
             <button type="button" class="secondary" disabled={page === 0} onClick={() => setPage(page - 1)}>
               {t('console:admin.auditLog.newer')}
@@ -102,7 +96,7 @@ export function AuditLogPage({ ctx }: { ctx: ConsoleContext }) {
 
 function memberName(userId: unknown, names: Names, t: Translate): string {
   const member = typeof userId === 'string' ? names.members.get(userId) : undefined;
-  if (member) return member.name ? `${member.name} (${member.email})` : member.email;
+  if (member) return memberLabel(member);
   return t('console:admin.auditLog.formerMember', { id: String(userId).slice(0, 8) });
 }
 

@@ -4,10 +4,10 @@
  * grant a member, change or withdraw a grant after a confirmation.
  */
 import { useState } from 'preact/hooks';
-import { ApiError } from '../../shared/http';
-import { describeError, fieldErrors, type ConsoleContext } from '../context';
-import { AdminFrame, Announcement, ConfirmStep, Field, NotReady, useLoaded } from './admin-frame';
-import { folderTree, grantPermissions, type Folder, type Grant, type GrantPermission, type Member } from './admin-api';
+import { describeError, type ConsoleContext } from '../context';
+import { AdminFrame, Announcement, AskFirst, NotReady, useLoaded, useRowChange } from './admin-frame';
+import { FolderSelect, FormEnd, SelectField, TextField, useSubmission } from './admin-form';
+import { folderTree, grantPermissions, memberLabel, type Folder, type FolderTree, type Grant, type GrantPermission, type Member } from './admin-api';
 
 export function FoldersPage({ ctx }: { ctx: ConsoleContext }) {
   const { t } = ctx;
@@ -102,73 +102,38 @@ function FolderList({
   );
 }
 
-function CreateFolderForm({ ctx, tree, onCreated }: { ctx: ConsoleContext; tree: ReturnType<typeof folderTree>; onCreated(folder: Folder): Promise<void> }) {
+function CreateFolderForm({ ctx, tree, onCreated }: { ctx: ConsoleContext; tree: FolderTree; onCreated(folder: Folder): Promise<void> }) {
   const { t } = ctx;
   const [name, setName] = useState('');
   const [parentId, setParentId] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const { busy, errors, failure, submit } = useSubmission(t);
 
-  const submit = async (event: Event) => {
+  const create = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setFailure(undefined);
-    try {
-      const folder = await ctx.api.post<Folder>('/v1/folders', { name: name.trim(), ...(parentId ? { parentId } : {}) });
-      setName('');
-      await onCreated(folder);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 409) setErrors({ name: t('console:admin.folders.nameTaken') });
-      else {
-        const byField = fieldErrors(error);
-        setErrors(byField);
-        if (Object.keys(byField).length === 0) setFailure(describeError(error, t));
-      }
-    } finally {
-      setBusy(false);
-    }
+    void submit(
+      async () => {
+        const folder = await ctx.api.post<Folder>('/v1/folders', { name: name.trim(), ...(parentId ? { parentId } : {}) });
+        setName('');
+        await onCreated(folder);
+      },
+      { name: t('console:admin.folders.nameTaken') },
+    );
   };
 
   return (
-    <form class="card admin-form" onSubmit={submit} aria-labelledby="new-folder-heading">
+    <form class="card admin-form" onSubmit={create} aria-labelledby="new-folder-heading">
       <h3 id="new-folder-heading">{t('console:admin.folders.newHeading')}</h3>
-      <Field id="folder-name" label={t('console:admin.folders.name')} error={errors.name}>
-        {(describedBy, invalid) => (
-          <input
-            id="folder-name"
-            required
-            autoComplete="off"
-            value={name}
-            onInput={(event) => setName((event.target as HTMLInputElement).value)}
-            aria-describedby={describedBy}
-            aria-invalid={invalid}
-          />
-        )}
-      </Field>
-      <Field id="folder-parent" label={t('console:admin.folders.parent')} error={errors.parentId}>
-        {(describedBy, invalid) => (
-          <select id="folder-parent" value={parentId} onChange={(event) => setParentId((event.target as HTMLSelectElement).value)} aria-describedby={describedBy} aria-invalid={invalid}>
-            <option value="">{t('console:admin.folders.topLevel')}</option>
-            {tree.map(({ folder, path }) => (
-              <option key={folder.id} value={folder.id}>
-                {path}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {t('console:admin.folders.create')}
-        </button>
-      </div>
+      <TextField id="folder-name" label={t('console:admin.folders.name')} error={errors.name} required value={name} onInput={setName} />
+      <FolderSelect
+        id="folder-parent"
+        label={t('console:admin.folders.parent')}
+        error={errors.parentId}
+        noFolder={t('console:admin.folders.topLevel')}
+        tree={tree}
+        value={parentId}
+        onChange={setParentId}
+      />
+      <FormEnd failure={failure} disabled={busy} submit={t('console:admin.folders.create')} />
     </form>
   );
 }
@@ -190,7 +155,7 @@ function FolderGrants({
   const [grants, reload] = useLoaded(ctx, () => ctx.api.get<{ items: Grant[] }>(`/v1/folders/${folder.id}/grants`).then((answer) => answer.items));
   const nameOf = (userId: string, email: string) => {
     const member = members.find((candidate) => candidate.userId === userId);
-    return member?.name ? `${member.name} (${member.email})` : (member?.email ?? email);
+    return member ? memberLabel(member) : email;
   };
 
   return (
@@ -238,41 +203,31 @@ function FolderGrants({
 function GrantItem({ ctx, grant, who, folderName, onRevoked }: { ctx: ConsoleContext; grant: Grant; who: string; folderName: string; onRevoked(message: string): Promise<void> }) {
   const { t } = ctx;
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
-  const revoke = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, change } = useRowChange((failure) => describeError(failure, t));
+  const revoke = () =>
+    change(async () => {
       await ctx.api.delete(`/v1/folders/${grant.folderId}/grants/${grant.userId}`);
       setConfirming(false);
       await onRevoked(t('console:admin.folders.revoked', { who, folder: folderName }));
-    } catch (failure) {
-      setError(describeError(failure, t));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
   return (
     <li class="grant">
       <span class="grant-who">{who}</span>
       <span class="tag">{t(`console:admin.permissions.${grant.permission}.name`)}</span>
-      {confirming ? (
-        <ConfirmStep
-          question={t('console:admin.folders.revokeQuestion', { who, folder: folderName })}
-          consequence={t('console:admin.folders.revokeConsequence')}
-          confirmLabel={t('console:admin.folders.revokeConfirm')}
-          cancelLabel={t('console:admin.keep')}
-          busy={busy}
-          error={error}
-          onConfirm={revoke}
-          onCancel={() => setConfirming(false)}
-        />
-      ) : (
-        <button type="button" class="secondary" onClick={() => setConfirming(true)} aria-label={t('console:admin.folders.revokeWho', { who })}>
-          {t('console:admin.folders.revoke')}
-        </button>
-      )}
+      <AskFirst
+        ctx={ctx}
+        open={confirming}
+        action={t('console:admin.folders.revoke')}
+        actionLabel={t('console:admin.folders.revokeWho', { who })}
+        question={t('console:admin.folders.revokeQuestion', { who, folder: folderName })}
+        consequence={t('console:admin.folders.revokeConsequence')}
+        confirmLabel={t('console:admin.folders.revokeConfirm')}
+        busy={busy}
+        error={error}
+        onOpen={() => setConfirming(true)}
+        onConfirm={revoke}
+        onCancel={() => setConfirming(false)}
+      />
     </li>
   );
 }
@@ -281,81 +236,52 @@ function GrantForm({ ctx, folder, members, onGranted }: { ctx: ConsoleContext; f
   const { t } = ctx;
   const [userId, setUserId] = useState('');
   const [permission, setPermission] = useState<GrantPermission>('view');
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const { busy, errors, setErrors, failure, submit } = useSubmission(t);
 
   if (members.length === 0) return <p class="hint">{t('console:admin.folders.nobodyToGrant')}</p>;
 
-  const submit = async (event: Event) => {
+  const grant = (event: Event) => {
     event.preventDefault();
     if (!userId) {
       setErrors({ userId: t('console:admin.folders.chooseMember') });
       return;
     }
-    setBusy(true);
-    setErrors({});
-    setFailure(undefined);
-    try {
-      const grant = await ctx.api.put<Grant>(`/v1/folders/${folder.id}/grants/${userId}`, { permission });
+    void submit(async () => {
+      const granted = await ctx.api.put<Grant>(`/v1/folders/${folder.id}/grants/${userId}`, { permission });
       const member = members.find((candidate) => candidate.userId === userId);
       setUserId('');
       await onGranted(
-        t('console:admin.folders.granted', { who: member?.name ?? grant.email, folder: folder.name, permission: t(`console:admin.permissions.${permission}.name`) }),
+        t('console:admin.folders.granted', { who: member?.name ?? granted.email, folder: folder.name, permission: t(`console:admin.permissions.${permission}.name`) }),
       );
-    } catch (error) {
-      const byField = fieldErrors(error);
-      setErrors(byField);
-      if (Object.keys(byField).length === 0) setFailure(describeError(error, t));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
-    <form class="card admin-form" onSubmit={submit} aria-labelledby="grant-heading">
+    <form class="card admin-form" onSubmit={grant} aria-labelledby="grant-heading">
       <h3 id="grant-heading">{t('console:admin.folders.grantHeading')}</h3>
       <div class="form-row">
-        <Field id="grant-member" label={t('console:admin.folders.member')} error={errors.userId}>
-          {(describedBy, invalid) => (
-            <select id="grant-member" value={userId} onChange={(event) => setUserId((event.target as HTMLSelectElement).value)} aria-describedby={describedBy} aria-invalid={invalid}>
-              <option value="">{t('console:admin.folders.chooseMember')}</option>
-              {members.map((member) => (
-                <option key={member.userId} value={member.userId}>
-                  {member.name ? `${member.name} (${member.email})` : member.email}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field id="grant-permission" label={t('console:admin.folders.permission')} error={errors.permission} hint={t(`console:admin.permissions.${permission}.hint`)}>
-          {(describedBy, invalid) => (
-            <select
-              id="grant-permission"
-              value={permission}
-              onChange={(event) => setPermission((event.target as HTMLSelectElement).value as GrantPermission)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid}
-            >
-              {grantPermissions.map((option) => (
-                <option key={option} value={option}>
-                  {t(`console:admin.permissions.${option}.name`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <SelectField
+          id="grant-member"
+          label={t('console:admin.folders.member')}
+          error={errors.userId}
+          value={userId}
+          choices={[
+            { value: '', label: t('console:admin.folders.chooseMember') },
+            ...members.map((member) => ({ value: member.userId, label: memberLabel(member) })),
+          ]}
+          onChange={setUserId}
+        />
+        <SelectField
+          id="grant-permission"
+          label={t('console:admin.folders.permission')}
+          error={errors.permission}
+          hint={t(`console:admin.permissions.${permission}.hint`)}
+          value={permission}
+          choices={grantPermissions.map((option) => ({ value: option, label: t(`console:admin.permissions.${option}.name`) }))}
+          onChange={setPermission}
+        />
       </div>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {t('console:admin.folders.grant')}
-        </button>
-      </div>
+      <FormEnd failure={failure} disabled={busy} submit={t('console:admin.folders.grant')} />
     </form>
   );
 }

@@ -6,9 +6,13 @@
 import { useState } from 'preact/hooks';
 import { formatDate } from '../../../../i18n';
 import { ApiError } from '../../shared/http';
+import type { Translate } from '../../../../i18n';
 import { describeError, fieldErrors, type ConsoleContext, type MemberRole } from '../context';
-import { AdminFrame, Announcement, ConfirmStep, Field, NotReady, useLoaded } from './admin-frame';
-import { memberRoles, useOrganizationTimeZone, type Member } from './admin-api';
+import { AdminFrame, AdminTable, Announcement, AskFirst, FailureAlert, NotReady, useLoaded, useRowChange } from './admin-frame';
+import { FormEnd, Select, SelectField, TextField, useSubmission } from './admin-form';
+import { memberLabel, memberRoles, useOrganizationTimeZone, type Member } from './admin-api';
+
+const roleChoices = (roles: readonly MemberRole[], t: Translate) => roles.map((role) => ({ value: role, label: t(`console:admin.roles.${role}.name`) }));
 
 export function MembersPage({ ctx }: { ctx: ConsoleContext }) {
   const { t } = ctx;
@@ -35,31 +39,24 @@ export function MembersPage({ ctx }: { ctx: ConsoleContext }) {
             }}
           />
           <h2 id="members-heading">{t('console:admin.members.listHeading', { count: members.data.length })}</h2>
-          <table class="admin-table" aria-labelledby="members-heading">
-            <thead>
-              <tr>
-                <th scope="col">{t('console:admin.members.person')}</th>
-                <th scope="col">{t('console:admin.members.role')}</th>
-                <th scope="col">{t('console:admin.members.joined')}</th>
-                <th scope="col">{t('console:admin.actions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {members.data.map((member) => (
-                <MemberRow
-                  key={member.userId}
-                  ctx={ctx}
-                  member={member}
-                  timeZone={timeZone}
-                  roles={member.role === 'owner' && !isOwner ? memberRoles : offeredRoles}
-                  onChanged={async (message) => {
-                    setAnnouncement(message);
-                    await reload();
-                  }}
-                />
-              ))}
-            </tbody>
-          </table>
+          <AdminTable
+            labelledBy="members-heading"
+            columns={[t('console:admin.members.person'), t('console:admin.members.role'), t('console:admin.members.joined'), t('console:admin.actions')]}
+          >
+            {members.data.map((member) => (
+              <MemberRow
+                key={member.userId}
+                ctx={ctx}
+                member={member}
+                timeZone={timeZone}
+                roles={member.role === 'owner' && !isOwner ? memberRoles : offeredRoles}
+                onChanged={async (message) => {
+                  setAnnouncement(message);
+                  await reload();
+                }}
+              />
+            ))}
+          </AdminTable>
         </>
       )}
     </AdminFrame>
@@ -71,86 +68,40 @@ function InviteForm({ ctx, roles, onInvited }: { ctx: ConsoleContext; roles: rea
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [role, setRole] = useState<MemberRole>('member');
-  const [busy, setBusy] = useState(false);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const { busy, errors, failure, submit } = useSubmission(t);
 
-  const submit = async (event: Event) => {
+  const invite = (event: Event) => {
     event.preventDefault();
-    setBusy(true);
-    setErrors({});
-    setFailure(undefined);
-    try {
-      const member = await ctx.api.post<Member>('/v1/members', { email: email.trim(), role, ...(name.trim() ? { name: name.trim() } : {}) });
-      setEmail('');
-      setName('');
-      setRole('member');
-      await onInvited(member);
-    } catch (error) {
-      if (error instanceof ApiError && error.status === 409) setErrors({ email: t('console:admin.members.alreadyMember') });
-      else {
-        const byField = fieldErrors(error);
-        setErrors(byField);
-        if (Object.keys(byField).length === 0) setFailure(describeError(error, t));
-      }
-    } finally {
-      setBusy(false);
-    }
+    void submit(
+      async () => {
+        const member = await ctx.api.post<Member>('/v1/members', { email: email.trim(), role, ...(name.trim() ? { name: name.trim() } : {}) });
+        setEmail('');
+        setName('');
+        setRole('member');
+        await onInvited(member);
+      },
+      { email: t('console:admin.members.alreadyMember') },
+    );
   };
 
   return (
-    <form class="card admin-form" onSubmit={submit} aria-labelledby="invite-heading">
+    <form class="card admin-form" onSubmit={invite} aria-labelledby="invite-heading">
       <h2 id="invite-heading">{t('console:admin.members.inviteHeading')}</h2>
       <p class="hint">{t('console:admin.members.inviteIntro')}</p>
       <div class="form-row">
-        <Field id="invite-email" label={t('console:admin.members.email')} error={errors.email}>
-          {(describedBy, invalid) => (
-            <input
-              id="invite-email"
-              type="email"
-              autoComplete="off"
-              required
-              value={email}
-              onInput={(event) => setEmail((event.target as HTMLInputElement).value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid}
-            />
-          )}
-        </Field>
-        <Field id="invite-name" label={t('console:admin.members.nameOptional')} error={errors.name}>
-          {(describedBy, invalid) => (
-            <input
-              id="invite-name"
-              autoComplete="off"
-              value={name}
-              onInput={(event) => setName((event.target as HTMLInputElement).value)}
-              aria-describedby={describedBy}
-              aria-invalid={invalid}
-            />
-          )}
-        </Field>
-        <Field id="invite-role" label={t('console:admin.members.role')} error={errors.role} hint={t(`console:admin.roles.${role}.hint`)}>
-          {(describedBy, invalid) => (
-            <select id="invite-role" value={role} onChange={(event) => setRole((event.target as HTMLSelectElement).value as MemberRole)} aria-describedby={describedBy} aria-invalid={invalid}>
-              {roles.map((option) => (
-                <option key={option} value={option}>
-                  {t(`console:admin.roles.${option}.name`)}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <TextField id="invite-email" label={t('console:admin.members.email')} error={errors.email} type="email" required value={email} onInput={setEmail} />
+        <TextField id="invite-name" label={t('console:admin.members.nameOptional')} error={errors.name} value={name} onInput={setName} />
+        <SelectField
+          id="invite-role"
+          label={t('console:admin.members.role')}
+          error={errors.role}
+          hint={t(`console:admin.roles.${role}.hint`)}
+          value={role}
+          choices={roleChoices(roles, t)}
+          onChange={setRole}
+        />
       </div>
-      {failure && (
-        <p class="error" role="alert">
-          {failure}
-        </p>
-      )}
-      <div class="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? t('console:admin.members.inviting') : t('console:admin.members.invite')}
-        </button>
-      </div>
+      <FormEnd failure={failure} disabled={busy} submit={busy ? t('console:admin.members.inviting') : t('console:admin.members.invite')} />
     </form>
   );
 }
@@ -170,10 +121,8 @@ function MemberRow({
 }) {
   const { t } = ctx;
   const [role, setRole] = useState<MemberRole>(member.role);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
   const [confirming, setConfirming] = useState(false);
-  const who = member.name ? `${member.name} (${member.email})` : member.email;
+  const who = memberLabel(member);
   const isYou = member.userId === ctx.session.user.id;
 
   const explain = (failure: unknown) => {
@@ -182,32 +131,20 @@ function MemberRow({
     return fieldErrors(failure).role ?? describeError(failure, t);
   };
 
-  const changeRole = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const { busy, error, setError, change } = useRowChange(explain);
+
+  const changeRole = () =>
+    change(async () => {
       await ctx.api.patch<Member>(`/v1/members/${member.userId}`, { role });
       await onChanged(t('console:admin.members.roleChanged', { who, role: t(`console:admin.roles.${role}.name`) }));
-    } catch (failure) {
-      setError(explain(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
-  const remove = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
+  const remove = () =>
+    change(async () => {
       await ctx.api.delete(`/v1/members/${member.userId}`);
       setConfirming(false);
       await onChanged(t('console:admin.members.removed', { who }));
-    } catch (failure) {
-      setError(explain(failure));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const roleId = `role-${member.userId}`;
   return (
@@ -223,18 +160,7 @@ function MemberRow({
           <label class="visually-hidden" for={roleId}>
             {t('console:admin.members.roleOf', { who })}
           </label>
-          <select
-            id={roleId}
-            value={role}
-            disabled={busy || !roles.includes(member.role)}
-            onChange={(event) => setRole((event.target as HTMLSelectElement).value as MemberRole)}
-          >
-            {roles.map((option) => (
-              <option key={option} value={option}>
-                {t(`console:admin.roles.${option}.name`)}
-              </option>
-            ))}
-          </select>
+          <Select id={roleId} value={role} choices={roleChoices(roles, t)} disabled={busy || !roles.includes(member.role)} onChange={setRole} />
           <button type="button" class="secondary" disabled={busy || role === member.role} onClick={changeRole} aria-label={t('console:admin.members.changeRoleOf', { who })}>
             {t('console:admin.members.changeRole')}
           </button>
@@ -242,30 +168,25 @@ function MemberRow({
       </td>
       <td data-label={t('console:admin.members.joined')}>{formatDate(member.joinedAt, ctx.locale, timeZone)}</td>
       <td data-label={t('console:admin.actions')}>
-        {confirming ? (
-          <ConfirmStep
-            question={t('console:admin.members.removeQuestion', { who })}
-            consequence={t('console:admin.members.removeConsequence')}
-            confirmLabel={t('console:admin.members.removeConfirm')}
-            cancelLabel={t('console:admin.keep')}
-            busy={busy}
-            error={error}
-            onConfirm={remove}
-            onCancel={() => {
-              setConfirming(false);
-              setError(undefined);
-            }}
-          />
-        ) : (
-          <button type="button" class="secondary" disabled={busy} onClick={() => setConfirming(true)} aria-label={t('console:admin.members.removeWho', { who })}>
-            {t('console:admin.members.remove')}
-          </button>
-        )}
-        {error && !confirming && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <AskFirst
+          ctx={ctx}
+          open={confirming}
+          action={t('console:admin.members.remove')}
+          actionLabel={t('console:admin.members.removeWho', { who })}
+          disabled={busy}
+          question={t('console:admin.members.removeQuestion', { who })}
+          consequence={t('console:admin.members.removeConsequence')}
+          confirmLabel={t('console:admin.members.removeConfirm')}
+          busy={busy}
+          error={error}
+          onOpen={() => setConfirming(true)}
+          onConfirm={remove}
+          onCancel={() => {
+            setConfirming(false);
+            setError(undefined);
+          }}
+        />
+        {!confirming && <FailureAlert failure={error} />}
       </td>
     </tr>
   );
