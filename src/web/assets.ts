@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type Router from '@koa/router';
-import { build, type OutputFile } from 'esbuild';
+import { build, stop, type OutputFile } from 'esbuild';
 
 /** The pages that have their own script, each an entry point in src/web/client. */
 export const pageEntries = {
@@ -87,6 +87,9 @@ async function buildWebAssets(): Promise<WebAssets> {
     logLevel: 'silent',
     legalComments: 'external',
   });
+  // esbuild keeps a helper process for further builds; there are none until the next start (a retry after
+  // a failed build starts it again), so it goes now rather than sit idle beside the service.
+  await stop();
   const files = new Map<string, { body: Buffer; type: string }>();
   for (const file of result.outputFiles) files.set(file.path, { body: Buffer.from(file.contents), type: contentTypeOf(file) });
   // The metafile names paths relative to absWorkingDir; resolved, an output's path is its URL.
