@@ -27,6 +27,8 @@ interface PendingLogin {
   nonce: string;
   verifier: string;
   exp: number;
+  /** Where to land after signing in (a same-site path, checked by the caller), kept across the provider's pages. */
+  next?: string;
 }
 
 const providerLabel: Record<OidcProviderName, string> = { google: 'Google', microsoft: 'Microsoft' };
@@ -72,8 +74,8 @@ export class OidcLogin {
     return `${this.ctx.publicUrl}/v1/auth/oidc/${provider}/callback`;
   }
 
-  /** Where to send the browser, and the signed cookie it must bring back. */
-  async start(provider: OidcProviderName): Promise<{ authorizationUrl: string; cookie: string }> {
+  /** Where to send the browser, and the signed cookie it must bring back (holding `next`, the landing path). */
+  async start(provider: OidcProviderName, next = '/'): Promise<{ authorizationUrl: string; cookie: string }> {
     const configuration = await this.configuration(provider).catch(() => {
       throw new AppError('dependency_unavailable', `${providerLabel[provider]} cannot be reached right now; try again shortly.`);
     });
@@ -83,6 +85,7 @@ export class OidcLogin {
       nonce: openid.randomNonce(),
       verifier: openid.randomPKCECodeVerifier(),
       exp: Date.now() + oidcCookieLifetimeMs,
+      ...(next === '/' ? {} : { next }),
     };
     const url = openid.buildAuthorizationUrl(configuration, {
       redirect_uri: this.redirectUri(provider),
@@ -95,11 +98,14 @@ export class OidcLogin {
     return { authorizationUrl: url.href, cookie: signValue(this.ctx.keys.oidcState, pending) };
   }
 
-  /** The provider sent the browser back: check everything, find the invited user, then sign in as after a password. */
+  /**
+   * The provider sent the browser back: check everything, find the invited user, then sign in as after a
+   * password. `next` is the landing path the sign-in started with, from the signed cookie.
+   */
   async finish(
     provider: OidcProviderName,
     input: { callbackUrl: URL; cookie: string | undefined; deviceCookie: string | undefined; origin: RequestOrigin },
-  ): Promise<LoginOutcome> {
+  ): Promise<{ outcome: LoginOutcome; next: string }> {
     const label = providerLabel[provider];
     const pending = readSignedValue<PendingLogin>(this.ctx.keys.oidcState, input.cookie);
     if (!pending || pending.provider !== provider || pending.exp <= Date.now()) {
@@ -123,7 +129,7 @@ export class OidcLogin {
 
     const user = await this.linkedUser(provider, claims, input.origin);
     const membership = chooseMembership(await membershipsOf(this.ctx, user.id), undefined);
-    return beginSignIn(this.ctx, user, membership, `oidc:${provider}`, input.deviceCookie, input.origin);
+    return { outcome: await beginSignIn(this.ctx, user, membership, `oidc:${provider}`, input.deviceCookie, input.origin), next: pending.next ?? '/' };
   }
 
   /** The user already linked to this provider account, or the invited user with its verified email (then linked). */

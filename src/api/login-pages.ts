@@ -87,7 +87,10 @@ function refusalText(t: Translate, error: AppError, page: RefusingPage, provider
 function loginForm(t: Translate, accounts: AccountsContext, message = '', next = '/'): string {
   const providers = oidcProviderNames
     .filter((name) => accounts.auth.oidc[name])
-    .map((name) => `<p><a href="/v1/auth/oidc/${name}">${say(t, 'login.withProvider', { provider: providerLabel[name] })}</a></p>`)
+    .map((name) => {
+      const href = `/v1/auth/oidc/${name}${next === '/' ? '' : `?${new URLSearchParams({ next })}`}`;
+      return `<p><a href="${escapeHtml(href)}">${say(t, 'login.withProvider', { provider: providerLabel[name] })}</a></p>`;
+    })
     .join('');
   return `${message}
 <form method="post" action="/login">${nextField(next)}
@@ -228,7 +231,8 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
   });
   router.get('/v1/auth/oidc/:provider', loginLimit, async (ctx) => {
     await onUserError(ctx, 'oidc', 'login.title', (message) => loginForm(textsOf(ctx), accounts, message), async () => {
-      const started = await oidc.start(providerOf(ctx));
+      // `next` rides in the signed state cookie, so the provider's round trip lands where the sign-in began.
+      const started = await oidc.start(providerOf(ctx), landingPath(ctx.query.next));
       if (accounts.auth.secureCookies) ctx.cookies.secure = true;
       ctx.cookies.set(oidcCookieName, started.cookie, oidcCookie(oidcCookieLifetimeMs));
       ctx.redirect(started.authorizationUrl);
@@ -240,7 +244,7 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
       const cookie = ctx.cookies.get(oidcCookieName);
       if (accounts.auth.secureCookies) ctx.cookies.secure = true;
       ctx.cookies.set(oidcCookieName, '', oidcCookie(0));
-      const outcome = await oidc.finish(provider, {
+      const { outcome, next } = await oidc.finish(provider, {
         // As the provider saw it: the redirect URI registered there is under PUBLIC_URL.
         callbackUrl: new URL(ctx.originalUrl, `${accounts.publicUrl}/`),
         cookie,
@@ -248,11 +252,11 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
         origin: origin(ctx),
       });
       if (outcome.kind === 'device-code-required') {
-        ctx.redirect(`/login/code?${new URLSearchParams({ challenge: outcome.challengeId, sentTo: outcome.sentTo })}`);
+        ctx.redirect(codePagePath(outcome.challengeId, outcome.sentTo, landingPath(next)));
         ctx.status = 303;
         return;
       }
-      finish(ctx, outcome);
+      finish(ctx, outcome, landingPath(next));
     }, '/login');
   });
 
