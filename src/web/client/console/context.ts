@@ -5,6 +5,7 @@
  */
 import type { Locale, Translate } from '../../../i18n';
 import { ApiError, callApi, NetworkError, type CallOptions } from '../shared/http';
+import { errorText, fieldErrorText } from './error-text';
 
 export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer' | 'support';
 
@@ -64,24 +65,28 @@ export function signIn(): void {
   location.assign(`/login?${new URLSearchParams({ next })}`);
 }
 
-/** Field errors from an API answer (422/400 `details.issues`), keyed by the field's path without `body.`. */
-export function fieldErrors(error: unknown): Record<string, string> {
+/**
+ * Field errors from an API answer (422/400 `details.issues`), keyed by the field's path without `body.`, in
+ * the reader's language (error-text.ts); without `t`, the API's own English words.
+ */
+export function fieldErrors(error: unknown, t?: Translate): Record<string, string> {
   if (!(error instanceof ApiError)) return {};
+  const say = (message: string) => (t ? fieldErrorText(error.code, message, t) : message);
   const details = error.body.error?.details as unknown as { issues?: Array<{ path?: string; message?: string }> } | undefined;
   const issues = details?.issues ?? [];
   const byField: Record<string, string> = {};
-  for (const issue of issues) if (issue.path && issue.message) byField[issue.path.replace(/^body\./, '')] ??= issue.message;
+  for (const issue of issues) if (issue.path && issue.message) byField[issue.path.replace(/^body\./, '')] ??= say(issue.message);
   if (issues.length === 0) {
     // Messages of the form "signers[1].phone: …" name their field too.
     const match = /^([\w.[\]]+): (.*)$/.exec(error.message);
-    if (match) byField[match[1]!.replace(/\[(\d+)\]/g, '.$1').replace(/^body\./, '')] = match[2]!;
+    if (match) byField[match[1]!.replace(/\[(\d+)\]/g, '.$1').replace(/^body\./, '')] = say(match[2]!);
   }
   return byField;
 }
 
-/** A failure in words for a banner; field errors go next to their fields instead. */
+/** A failure in words for a banner, in the reader's language; field errors go next to their fields instead. */
 export function describeError(error: unknown, t: Translate): string {
   if (error instanceof NetworkError) return t('common:offline');
-  if (error instanceof ApiError) return error.message || t('common:genericError');
+  if (error instanceof ApiError) return errorText(error.code, error.body.error?.message, t);
   return t('common:genericError');
 }

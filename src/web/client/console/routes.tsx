@@ -35,6 +35,11 @@ export const consoleRoutes: ConsoleRoute[] = [
   { pattern: '/admin/settings', section: 'admin', render: (ctx) => <SettingsPage ctx={ctx} /> },
 ];
 
+/** What each parameter must look like; an address that does not fit is "not found", never an API call. */
+const parameterShapes: Record<string, RegExp> = {
+  id: /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i,
+};
+
 /** The route for a path and its parameters, or undefined (the page then says "not found"). */
 export function matchRoute(path: string): { route: ConsoleRoute; params: Record<string, string> } | undefined {
   const segments = path.replace(/\/+$/, '').split('/').filter(Boolean);
@@ -44,7 +49,10 @@ export function matchRoute(path: string): { route: ConsoleRoute; params: Record<
     const params: Record<string, string> = {};
     const matches = parts.every((part, index) => {
       if (part.startsWith(':')) {
-        params[part.slice(1)] = decodeURIComponent(segments[index]!);
+        const value = decodedSegment(segments[index]!);
+        const shape = parameterShapes[part.slice(1)];
+        if (value === undefined || (shape && !shape.test(value))) return false;
+        params[part.slice(1)] = value;
         return true;
       }
       return part === segments[index];
@@ -52,4 +60,13 @@ export function matchRoute(path: string): { route: ConsoleRoute; params: Record<
     if (matches) return { route, params };
   }
   return undefined;
+}
+
+/** A path segment decoded, or undefined for a malformed escape (`%E0`), which decodeURIComponent throws on. */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }

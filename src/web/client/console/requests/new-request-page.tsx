@@ -121,7 +121,7 @@ export function NewRequestPage({ ctx }: { ctx: ConsoleContext }) {
       // An answer means nothing was created: the next attempt is a new request. Without an answer, the
       // same key again lets the API find the request if it was created after all.
       if (!(failure instanceof NetworkError)) idempotencyKey.current = newKey();
-      const byField = fieldErrors(failure);
+      const byField = fieldErrors(failure, t);
       setErrors(byField);
       setBanner(Object.keys(byField).length > 0 ? t('console:newRequest.fixErrors') : describeError(failure, t));
     } finally {

@@ -5,6 +5,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Locale } from '../../../../i18n';
 import type { ConsoleContext, MemberRole } from '../context';
+import type { HistoryStep } from './history-steps';
 
 export type RequestStatus = 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
 export type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined' | 'locked';
@@ -71,8 +72,9 @@ export interface AuditTrail {
 
 export interface RoundHistory {
   live?: { status: RequestStatus; signers: Array<{ id: string; status: string }> };
-  steps: Array<{ eventId: number; at: string; event: string; summary: string; attempt?: number; failure?: string }>;
+  steps: HistoryStep[];
 }
+
 
 export interface FolderEntry {
   id: string;

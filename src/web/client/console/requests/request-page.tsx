@@ -20,6 +20,7 @@ import {
   type RequestView,
   type RoundHistory,
 } from './request-model';
+import { describeStep } from './history-steps';
 import { ErrorBanner, SignerProgress, StatusBadge } from './request-parts';
 
 /** What a signer did, in the order it can happen; the rest of the trail is in the audit section. */
@@ -240,7 +241,7 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
         </ul>
       </section>
 
-      <WorkflowHistory ctx={ctx} history={history} error={historyError} when={when} onRefresh={loadHistory} />
+      <WorkflowHistory ctx={ctx} request={request} history={history} error={historyError} when={when} onRefresh={loadHistory} />
     </article>
   );
 }
@@ -397,13 +398,28 @@ function ResetPin({ ctx, base, signer, onChanged }: { ctx: ConsoleContext; base:
   );
 }
 
-/** Steps a person follows; the rest (tasks scheduled and started, workflow tasks) only with "every step". */
-const everyStepOnly = /^(WorkflowTask(Scheduled|Started|Completed)|ActivityTask(Scheduled|Started))$/;
+/** Steps a person follows; the rest (tasks scheduled and started, workflow tasks, Updates handled) only with "every step". */
+const everyStepOnly = /^(WorkflowTask(Scheduled|Started|Completed)|ActivityTask(Scheduled|Started)|WorkflowExecutionUpdateCompleted)$/;
 
-function WorkflowHistory({ ctx, history, error, when, onRefresh }: { ctx: ConsoleContext; history?: RoundHistory; error?: string; when(at: string): string; onRefresh(): void }) {
+function WorkflowHistory({
+  ctx,
+  request,
+  history,
+  error,
+  when,
+  onRefresh,
+}: {
+  ctx: ConsoleContext;
+  request: RequestView;
+  history?: RoundHistory;
+  error?: string;
+  when(at: string): string;
+  onRefresh(): void;
+}) {
   const { t } = ctx;
   const [everyStep, setEveryStep] = useState(false);
   const steps = (history?.steps ?? []).filter((step) => everyStep || !everyStepOnly.test(step.event));
+  const setting = { signers: request.signers, expiresAt: request.expiresAt, t, when };
   return (
     <section aria-labelledby="history-heading">
       <h2 id="history-heading">{t('console:request.history')}</h2>
@@ -428,13 +444,23 @@ function WorkflowHistory({ ctx, history, error, when, onRefresh }: { ctx: Consol
         </p>
       )}
       <ol class="history-steps">
-        {steps.map((step) => (
-          <li key={step.eventId} class={step.failure ? 'failed-step' : undefined}>
-            <time dateTime={step.at}>{when(step.at)}</time> <span class="step-summary">{step.summary}</span>
-            {step.attempt && step.attempt > 1 ? <span class="muted"> · {t('console:request.attempt', { attempt: step.attempt })}</span> : null}
-            {step.failure && <div class="error">{step.failure}</div>}
-          </li>
-        ))}
+        {steps.map((step) => {
+          const { text, untranslated } = describeStep(step, setting);
+          return (
+            <li key={step.eventId} class={step.failure ? 'failed-step' : undefined}>
+              <time dateTime={step.at}>{when(step.at)}</time>{' '}
+              <span class="step-summary" lang={untranslated ? 'en' : undefined}>
+                {text}
+              </span>
+              {step.attempt && step.attempt > 1 ? <span class="muted"> · {t('console:request.attempt', { attempt: step.attempt })}</span> : null}
+              {step.failure && (
+                <div class="error" lang="en">
+                  {step.failure}
+                </div>
+              )}
+            </li>
+          );
+        })}
       </ol>
     </section>
   );

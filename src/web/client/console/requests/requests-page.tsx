@@ -5,7 +5,7 @@
  * refreshed every few seconds while the tab is visible, so a signature appears without a reload.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDateTime } from '../../../../i18n';
+import { formatDateTime, intlTag } from '../../../../i18n';
 import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
 import {
@@ -24,6 +24,8 @@ const filterNames = ['q', 'status', 'folderId', 'from', 'to'] as const;
 type Filters = Record<(typeof filterNames)[number], string>;
 
 const pageSize = 20;
+/** The export's row limit (src/signing/export-signing-requests.ts); the API says `X-Sigill-Truncated` beyond it. */
+const exportRowLimit = 10_000;
 const refreshEveryMs = 4000;
 
 function filtersOf(query: URLSearchParams): Filters {
@@ -53,8 +55,10 @@ export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
   const [error, setError] = useState<string | undefined>();
   const [loadingMore, setLoadingMore] = useState(false);
   const [folders, setFolders] = useState<FolderEntry[]>([]);
+  const [exportCut, setExportCut] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const query = apiQuery(filters, timeZone).toString();
+  const exportHref = `/v1/signing-requests/export.csv${query ? `?${query}` : ''}`;
 
   useEffect(() => heading.current?.focus(), []);
   useEffect(() => {
@@ -66,6 +70,7 @@ export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
     let current = true;
     setDraft(filtersOf(ctx.location.query));
     setItems(undefined);
+    setExportCut(false);
     ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}`).then(
       (page) => {
         if (!current) return;
@@ -199,11 +204,25 @@ export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
           >
             {t('console:requests.clear')}
           </button>
-          <a class="button-link secondary" href={`/v1/signing-requests/export.csv${query ? `?${query}` : ''}`} download>
+          <a
+            class="button-link secondary"
+            href={exportHref}
+            download
+            onClick={() => {
+              // The download itself cannot be read by the page; a HEAD of the same export tells whether it was cut.
+              fetch(exportHref, { method: 'HEAD', credentials: 'same-origin' }).then(
+                (answer) => setExportCut(answer.headers.get('x-sigill-truncated') === 'true'),
+                () => undefined,
+              );
+            }}
+          >
             {t('console:requests.exportCsv')}
           </a>
         </div>
       </form>
+      <p role="status" class="hint export-notice">
+        {exportCut ? t('console:requests.exportTruncated', { limit: new Intl.NumberFormat(intlTag(ctx.locale)).format(exportRowLimit) }) : ''}
+      </p>
 
       <ErrorBanner message={error} />
       {items === undefined && !error && (
