@@ -36,17 +36,32 @@ function csvRow(request: ListedRequest): string {
   return columns.map((column) => csvCell(values[column])).join(',');
 }
 
-export async function exportSigningRequests(dataSource: DataSource, scope: AccessScope, filters: ListFilters): Promise<string> {
+/**
+ * The CSV, and whether rows were left out: more than `rowLimit` requests match. A cut list must say so (the
+ * route sends `X-Sigill-Truncated: true`), or a spreadsheet would pass for the whole picture.
+ */
+export async function exportSigningRequests(
+  dataSource: DataSource,
+  scope: AccessScope,
+  filters: ListFilters,
+  rowLimit = exportRowLimit,
+): Promise<{ csv: string; truncated: boolean }> {
   const lines = [columns.join(',')];
+  let truncated = false;
   let cursor: string | undefined;
   do {
     const page = await listSigningRequests(dataSource, scope, { ...filters, cursor, limit: 100 });
     for (const request of page.items) {
-      if (lines.length > exportRowLimit) break;
+      if (lines.length > rowLimit) {
+        truncated = true;
+        break;
+      }
       lines.push(csvRow(request));
     }
-    cursor = lines.length > exportRowLimit ? undefined : page.nextCursor;
+    // Full with more pages to come: one more row exists beyond the limit.
+    if (lines.length > rowLimit && page.nextCursor) truncated = true;
+    cursor = truncated ? undefined : page.nextCursor;
   } while (cursor);
   // CRLF as RFC 4180 writes it; the BOM makes Excel read UTF-8 (å, ä, ö) as UTF-8.
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+  return { csv: `\uFEFF${lines.join('\r\n')}\r\n`, truncated };
 }

@@ -209,7 +209,8 @@ describe('the console, from a new request to the sealed PDF', () => {
     const secondEmail = signerFields.nth(1).getByLabel('Email');
     await signerFields.nth(1).locator('input[type="email"][aria-invalid="true"]').waitFor();
     const errorId = await secondEmail.getAttribute('aria-describedby');
-    expect(await consolePage.locator(`#${errorId}`).textContent()).toMatch(/email address/);
+    // In the reader's words, with the API's own (English) rule beside it as a detail.
+    expect(await consolePage.locator(`#${errorId}`).textContent()).toMatch(/^Check this value\. \(Server message: .*email address.*\)$/);
     await checkPage(consolePage, consoleProblems, 'desktop-new-request-field-error', { allowed: [refused(400, '/v1/signing-requests')] });
     expect((await apiClient(() => api.url, () => organization.apiKey)('/v1/signing-requests')).body.items).toEqual([]);
 
@@ -232,6 +233,10 @@ describe('the console, from a new request to the sealed PDF', () => {
     await consolePage.getByRole('link', { name: 'Download original PDF' }).waitFor();
     await consolePage.getByText('Workflow history').waitFor();
     await consolePage.locator('.history-steps li').first().waitFor();
+    // The workflow's steps in plain words (not the API's English summaries): who was invited, what the round waits for.
+    await consolePage.locator('.history-steps li', { hasText: `Invitation sent to signer 1 (${signer1.name})` }).waitFor();
+    await consolePage.locator('.history-steps li', { hasText: /Waiting until the (next reminder|deadline) \(/ }).waitFor();
+    expect(await consolePage.locator('.history-steps .step-summary[lang="en"]').count()).toBe(0);
     await checkPage(consolePage, consoleProblems, 'desktop-request-pending', { allowed: [refused(400, '/v1/signing-requests')] });
     // The page stays open from here on; a marker in the window tells whether it was ever reloaded.
     await consolePage.evaluate(() => {
@@ -326,6 +331,17 @@ describe('the console, from a new request to the sealed PDF', () => {
     expect(csvRows).toHaveLength(2);
     expect(csvRows[1]).toContain('Lease agreement');
     expect(csvRows[1]).toContain(`${signer2.name} <${signer2.email}>: signed`);
+    expect(csv.headers()['x-sigill-truncated']).toBeUndefined();
+    // An export cut at the row limit is said beside the link (the API's header, here on a stand-in answer:
+    // ten thousand requests are beyond this test; test/integration/signing-request-management.test.ts cuts a real one).
+    await consolePage.route('**/v1/signing-requests/export.csv*', (route) =>
+      route.request().method() === 'HEAD' ? route.fulfill({ status: 200, headers: { 'x-sigill-truncated': 'true' } }) : route.continue(),
+    );
+    const exportDownload = consolePage.waitForEvent('download');
+    await consolePage.getByRole('link', { name: 'Export CSV' }).click();
+    await exportDownload;
+    await consolePage.getByRole('status').filter({ hasText: 'The file holds only the newest 10,000 requests' }).waitFor();
+    await consolePage.unroute('**/v1/signing-requests/export.csv*');
     // Created from tomorrow (in the organisation's zone): nothing.
     await consolePage.getByRole('button', { name: 'Clear filters' }).click();
     await consolePage.getByLabel('Created from').fill(new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
@@ -372,7 +388,7 @@ describe('the console, from a new request to the sealed PDF', () => {
     await signInThroughLogin(supportPage, supportEmail, requestPath);
     await supportPage.getByRole('heading', { level: 1, name: 'Lease agreement' }).waitFor();
     await supportPage.getByText(/^Chain intact: all \d+ events are linked and unchanged\.$/).waitFor();
-    await supportPage.locator('.history-steps li', { hasText: 'sealSignedDocument completed' }).waitFor();
+    await supportPage.locator('.history-steps li', { hasText: 'Signed document sealed' }).waitFor();
     expect(await supportPage.getByRole('link', { name: /Download/ }).count()).toBe(0);
     expect(await supportPage.getByRole('button', { name: /reminder|cancel|PIN/i }).count()).toBe(0);
     await checkPage(supportPage, supportProblems, 'phone-request-support');
@@ -411,6 +427,18 @@ describe('the console, from a new request to the sealed PDF', () => {
     await phonePage.getByRole('heading', { level: 1, name: 'Lease agreement' }).waitFor();
     await phonePage.getByRole('link', { name: 'Download sealed PDF' }).waitFor();
     await checkPage(phonePage, phoneProblems, 'phone-request-completed');
+    // The history in Finnish too: the steps said in Finnish, the round's end with the request's status.
+    await phonePage.locator('.console-header select').selectOption('fi');
+    await phonePage.locator('.history-steps li', { hasText: `Kutsu lähetetty allekirjoittajalle 2 (${signer2.name})` }).waitFor();
+    await phonePage.locator('.history-steps li', { hasText: 'Allekirjoituskierros päättyi: Kaikki ovat allekirjoittaneet' }).waitFor();
+    await phonePage.locator('.console-header select').selectOption('en');
+    // Addresses that cannot name a request are "no such page", without a call to the API (and without a blank page).
+    for (const address of ['/requests/%E0', '/requests/not-a-request-id']) {
+      await phonePage.goto(`${api.url}${address}`);
+      await phonePage.getByRole('heading', { level: 1, name: 'There is no such page.' }).waitFor();
+    }
+    await phonePage.goto(`${api.url}${requestPath}`);
+    await phonePage.getByRole('heading', { level: 1, name: 'Lease agreement' }).waitFor();
     await phonePage.getByRole('link', { name: 'All requests' }).click();
     await phonePage.getByRole('link', { name: 'New request' }).click();
     await phonePage.getByRole('heading', { level: 1, name: 'New signing request' }).waitFor();

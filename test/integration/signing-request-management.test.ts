@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
+import { exportSigningRequests } from '../../src/signing/export-signing-requests';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
 import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
@@ -130,6 +131,15 @@ test('the list searches title, document code and signers (LIKE characters litera
   // Another organisation's export has none of these.
   const others = (await call('/v1/signing-requests/export.csv')).body.toString('utf8');
   expect(others).not.toContain(lease.id);
+
+  // A whole list is not marked; a cut one says so (the limit is 10,000 in the route, a few rows here).
+  expect(exported.headers.get('x-sigill-truncated')).toBeNull();
+  const scope = { organizationId: own.orgId, permissions: new Set(['view'] as const) };
+  const cut = await exportSigningRequests(dataSource, scope, {}, 2);
+  expect(cut.truncated).toBe(true);
+  expect(cut.csv.trimEnd().split('\r\n').slice(1).map((line) => line.split(',')[0])).toEqual([plain.id, formula.id]);
+  expect((await exportSigningRequests(dataSource, scope, {}, 3)).truncated).toBe(false);
+  expect((await exportSigningRequests(dataSource, scope, { q: 'lease' }, 2)).truncated).toBe(false);
 });
 
 test('remind sends a reminder to pending signers now, and a second one within the hour is rate-limited', async () => {
@@ -197,6 +207,12 @@ test('history shows the round step by step from Temporal, with no personal data'
   expect(summaries[0]).toBe('round started (signingRoundWorkflow)');
   expect(summaries).toEqual(expect.arrayContaining(['sendInvitation scheduled', 'sendInvitation completed']));
   expect(summaries.some((summary: string) => summary.startsWith('waiting up to'))).toBe(true);
+  // Structured fields a page can put in its reader's words: which activity, for which signer, until when.
+  const invited = history.body.steps.find((step: Json) => step.event === 'ActivityTaskCompleted' && step.activity === 'sendInvitation');
+  expect(invited).toMatchObject({ activity: 'sendInvitation', signerId: request.signers[0].id });
+  const waiting = history.body.steps.find((step: Json) => step.event === 'TimerStarted');
+  expect(waiting.timer.seconds).toBeGreaterThan(0);
+  expect(Math.abs(Date.parse(waiting.timer.firesAt) - Date.parse(waiting.at) - waiting.timer.seconds * 1000)).toBeLessThan(1000);
   const text = JSON.stringify(history.body);
   expect(text).not.toContain('Hidden Name');
   expect(text).not.toContain(signerEmail);

@@ -4,7 +4,7 @@ import { multilineText, singleLineText } from '../../text-input';
 import { cancelSigningRequest } from '../../signing/cancel-signing-request';
 import { createSigningRequest, createSigningRequestInput } from '../../signing/create-signing-request';
 import { findOwnRequest, getSigningRequest, queryRound } from '../../signing/get-signing-request';
-import { readAuditTrail, verifyAuditEvents } from '../../signing/audit-trail';
+import { readRequestAuditTrail } from '../../signing/read-request-audit-trail';
 import { listSigningRequests } from '../../signing/list-signing-requests';
 import { exportSigningRequests } from '../../signing/export-signing-requests';
 import { readOriginalDocument, readSealedDocument, type RequestDocument } from '../../signing/read-request-document';
@@ -181,7 +181,9 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       method: 'get',
       path: '/v1/signing-requests/export.csv',
       permission: 'view',
-      summary: 'The filtered list as CSV (same filters and scope as the list; at most 10,000 rows, newest first)',
+      summary:
+        'The filtered list as CSV (same filters and scope as the list; at most 10,000 rows, newest first; ' +
+        '`X-Sigill-Truncated: true` when more requests match and the file holds only the newest 10,000)',
       tag: 'Signing requests',
       auth: 'principal',
       query: listQuery,
@@ -193,10 +195,11 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
         },
       },
       handler: async ({ query, principal, ctx }) => {
-        const csv = await exportSigningRequests(context.dataSource, principal!, query);
+        const { csv, truncated } = await exportSigningRequests(context.dataSource, principal!, query);
         ctx.type = 'text/csv; charset=utf-8';
         ctx.attachment(`signing-requests-${new Date().toISOString().slice(0, 10)}.csv`);
         ctx.set('Cache-Control', 'no-store');
+        if (truncated) ctx.set('X-Sigill-Truncated', 'true');
         return { status: 200, body: csv };
       },
     }),
@@ -312,39 +315,13 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       method: 'get',
       path: '/v1/signing-requests/:id/audit-trail',
       permission: 'view',
-      summary: 'Every event of the request: who, what, when, from which IP and user agent; hash-chained and verified',
+      summary: 'Every event of the request: who, what, when (and, for those who may send in its folder, from which IP and user agent); hash-chained and verified',
       tag: 'Signing requests',
       auth: 'principal',
       params: requestParams,
       responses: { 200: { description: 'The audit trail in chain order (the order of recording), and whether its hash chain holds', schema: auditTrailBody } },
       errors: [404],
-      handler: async ({ params, principal }) => {
-        await findOwnRequest(context, principal!, params.id);
-        const events = await readAuditTrail(context.dataSource, params.id);
-        const verification = verifyAuditEvents(events);
-        return {
-          status: 200,
-          body: {
-            events: events.map((event) => ({
-              sequence: event.sequence,
-              eventKey: event.eventKey,
-              type: event.type,
-              at: event.occurredAt.toISOString(),
-              actor: event.actor,
-              signerId: event.signerId ?? undefined,
-              channel: event.channel ?? undefined,
-              ip: event.ip ?? undefined,
-              userAgent: event.userAgent ?? undefined,
-              detail: event.detail ?? undefined,
-              prevHash: event.prevHash ?? undefined,
-              hash: event.hash,
-            })),
-            chainValid: verification.valid,
-            chainHead: verification.head,
-            firstBrokenEvent: verification.firstBrokenEvent,
-          },
-        };
-      },
+      handler: async ({ params, principal }) => ({ status: 200, body: await readRequestAuditTrail(context, principal!, params.id) }),
     }),
       defineRoute({
       method: 'post',
@@ -411,9 +388,19 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
                 eventId: z.number().int(),
                 at: z.iso.datetime(),
                 event: z.string(),
-                summary: z.string(),
+                summary: z.string().describe('The step in English words (for logs and back-office tools; pages build their own from the fields below)'),
                 attempt: z.number().int().optional(),
                 failure: z.string().optional(),
+                activity: z.string().optional().describe('Activity steps: the activity, e.g. `sendInvitation`, `sendReminder`, `sealSignedDocument`'),
+                signerId: z.uuid().optional().describe('The signer an activity, Update or Signal was for'),
+                auditEvent: z.string().optional().describe('`recordAuditEvent` steps: the audit event type recorded'),
+                timer: z
+                  .object({ seconds: z.number().int(), firesAt: z.iso.datetime() })
+                  .optional()
+                  .describe('Timer steps: the wait for the next reminder or the deadline, and when it ends'),
+                update: z.string().optional().describe('Update steps: `sign`, `decline`, `cancel`, `remindNow`, `resendPin`'),
+                signal: z.string().optional().describe('Signal steps: `signerOpened`, `signerLocked`'),
+                outcome: requestStatus.optional().describe('The round\'s end: its final status'),
               }),
             ),
           }),
