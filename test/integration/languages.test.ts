@@ -11,7 +11,6 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { migrations } from '../../migrations';
 import { LanguagesAndTimeZones1763905000000 } from '../../migrations/1763905000000-languages-and-time-zones';
-import { escapeHtml } from '../../src/api/html';
 import { workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { signerLockedSignal } from '../../src/workflows/signing-round';
 import { apiClient, type Json } from '../support/api-client';
@@ -23,6 +22,7 @@ import { pageText } from '../support/pdf-validators';
 import { signingTokenIn, startSmtpCatcher, type CaughtMail } from '../support/smtp-catcher';
 import { waitFor } from '../support/wait-for';
 import { reportDocumentDisplayed } from '../support/signer-reading';
+import { expectBothPartsCarry } from '../support/raw-mail';
 
 // Long, with `=` and `&` in it: quoted-printable encodes `=` and wraps lines at 76 characters, and a link
 // must come out of both intact. Links only need to be read here, never followed.
@@ -51,41 +51,10 @@ afterAll(async () => {
 const call = apiClient(() => api.url, () => org.apiKey);
 const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}@example.test`;
 
-/** The parts of a raw message, each decoded from its transfer encoding exactly as a mail client would. */
-function mimeParts(raw: Buffer): Array<{ type: string; encoding: string; body: string }> {
-  const eml = raw.toString('latin1');
-  const boundary = /boundary="?([^";\r\n]+)"?/i.exec(eml)?.[1];
-  if (!boundary) throw new Error('not a multipart message');
-  return eml
-    .split(`--${boundary}`)
-    .slice(1, -1)
-    .map((part) => {
-      const split = part.indexOf('\r\n\r\n');
-      const headers = part.slice(0, split);
-      const body = part.slice(split + 4);
-      const type = /content-type:\s*([^;\r\n]+)/i.exec(headers)?.[1]?.trim() ?? '';
-      const encoding = /content-transfer-encoding:\s*(\S+)/i.exec(headers)?.[1]?.toLowerCase() ?? '7bit';
-      const bytes =
-        encoding === 'quoted-printable'
-          ? Buffer.from(body.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1')
-          : encoding === 'base64'
-            ? Buffer.from(body, 'base64')
-            : Buffer.from(body, 'latin1');
-      return { type, encoding, body: bytes.toString('utf8') };
-    });
-}
-
-/** Both parts are quoted-printable and carry `link` intact: as a line of the plain part, as an href in the HTML. */
+/** Both parts are quoted-printable and carry `link` intact (test/support/raw-mail.ts), wrapped with an escaped `=` in the raw message. */
 function expectLinkSurvives(mail: CaughtMail, link: string): void {
-  const parts = mimeParts(mail.raw);
-  const text = parts.find((part) => part.type === 'text/plain');
-  const html = parts.find((part) => part.type === 'text/html');
-  expect({ text: text?.encoding, html: html?.encoding }).toEqual({ text: 'quoted-printable', html: 'quoted-printable' });
-  // The raw message does wrap and escape the link: the test would prove nothing otherwise.
-  expect(mail.raw.toString('latin1')).not.toContain(link);
+  expectBothPartsCarry(mail, link);
   expect(mail.raw.toString('latin1')).toContain('=3D');
-  expect(text!.body.split(/\r?\n/)).toContain(link);
-  expect(html!.body).toContain(`href="${escapeHtml(link)}"`);
 }
 
 describe('the migration', () => {

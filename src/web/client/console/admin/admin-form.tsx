@@ -165,7 +165,7 @@ export function useSubmission(t: Translate) {
     } catch (error) {
       if (onConflict && error instanceof ApiError && error.status === 409) setErrors(onConflict);
       else {
-        const byField = fieldErrors(error);
+        const byField = fieldErrors(error, t);
         setErrors(byField);
         if (Object.keys(byField).length === 0) setFailure(describeError(error, t));
       }

@@ -128,7 +128,7 @@ function MemberRow({
   const explain = (failure: unknown) => {
     if (failure instanceof ApiError && failure.status === 409) return t('console:admin.members.lastOwner');
     if (failure instanceof ApiError && failure.status === 403) return t('console:admin.members.onlyOwners');
-    return fieldErrors(failure).role ?? describeError(failure, t);
+    return fieldErrors(failure, t).role ?? describeError(failure, t);
   };
 
   const { busy, error, setError, change } = useRowChange(explain);
