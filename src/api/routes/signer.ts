@@ -98,6 +98,8 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       tag: 'Signer',
       auth: 'signer-session',
       responses: { 200: { description: 'application/pdf' } },
+      // 409: the round was declined, cancelled, expired or failed (a session opened before does not outlive it).
+      errors: [409],
       handler: async ({ ctx }) => {
         const now = new Date();
         const session = await requireSignerSession(context, bearerToken(ctx), now);
