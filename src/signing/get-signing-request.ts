@@ -7,35 +7,13 @@ import { requireInFolder, type AccessScope, type Permission } from '../accounts/
 import { SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
+import type { SigningRequestView } from '../contract/signing-requests';
 import type { Locale } from '../i18n/locales';
 import { roundStateQuery, type RoundState, type SignerStatus } from '../workflows/signing-round';
 import { workflowIdForRequest } from './create-signing-request';
 import type { SigningContext } from './signing-context';
 
-export interface SigningRequestView {
-  id: string;
-  title: string;
-  status: RoundState['status'];
-  routing: 'parallel' | 'sequential';
-  documentCode: string;
-  createdAt: string;
-  expiresAt: string;
-  remindersSent: number;
-  nextReminderAt?: string;
-  sealedAt?: string;
-  sha256?: string;
-  signers: Array<{
-    id: string;
-    name: string;
-    email: string;
-    locale: Locale;
-    status: SignerStatus | 'locked';
-    invitedAt?: string;
-    openedAt?: string;
-    signedAt?: string;
-    declinedAt?: string;
-  }>;
-}
+export type { SigningRequestView };
 
 export const signingRequestNotFound = () => new AppError('not_found', 'No such signing request.');
 

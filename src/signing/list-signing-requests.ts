@@ -9,22 +9,9 @@ import { AppError } from '../errors';
 import type { RequestStatus, SignerStatus } from '../database/entities';
 import { reachableFolderIds, type AccessScope } from '../accounts/access';
 
-export interface ListedSigner {
-  name: string;
-  email: string;
-  status: SignerStatus | 'locked';
-}
+import type { ListedRequest } from '../contract/signing-requests';
 
-export interface ListedRequest {
-  id: string;
-  title: string;
-  status: RequestStatus;
-  documentCode: string;
-  folderId: string;
-  createdAt: string;
-  expiresAt: string;
-  signers: ListedSigner[];
-}
+export type { ListedRequest };
 
 export interface ListFilters {
   status?: RequestStatus;

@@ -6,7 +6,8 @@
  * `last_page_reached`.
  */
 import type { DataSource } from 'typeorm';
-import { Organization, Signer, SigningRequest, type RequestStatus, type SignerStatus } from '../database/entities';
+import { Organization, Signer, SigningRequest } from '../database/entities';
+import type { SignerRoundView } from '../contract/signing-requests';
 import type { ActorContext } from '../workflows/signing-round';
 import { defaultLocale, isLocale, type Locale } from '../i18n/locales';
 import { AppError } from '../errors';
@@ -67,22 +68,7 @@ export async function recordLinkOpened(context: SigningContext, token: string, a
   return link;
 }
 
-export interface SignerRoundView {
-  title: string;
-  message: string | null;
-  organization: { name: string; timeZone: string };
-  /** The member who sent it; null when a back-office system did, with its API key. */
-  sender: string | null;
-  status: RequestStatus;
-  expiresAt: string;
-  document: { filename: string; pageCount: number; sealed: boolean };
-  locale: Locale;
-  you: { id: string; name: string; status: SignerStatus; displayedAt?: string; lastPageReachedAt?: string; signedAt?: string };
-  /** Everyone in the round, in order: the signers see each other's names on the sealed audit page anyway. */
-  signers: Array<{ name: string; status: SignerStatus; you: boolean }>;
-  /** Who declined, when the round was declined. */
-  declinedBy?: string;
-}
+export type { SignerRoundView };
 
 /** The request as the signer may see it, once their PIN was accepted. */
 export async function describeRoundForSigner(context: SigningContext, session: { signer: Signer; request: SigningRequest }): Promise<SignerRoundView> {

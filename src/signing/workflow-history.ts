@@ -9,33 +9,12 @@
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TemporalTarget } from '../adapters/temporal-connection';
+import type { TimelineStep } from '../contract/signing-requests';
 import { workflowIdForRequest } from './create-signing-request';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-export interface TimelineStep {
-  eventId: number;
-  at: string;
-  event: string;
-  /** The step in English words, for back-office clients and logs; pages build their own from the fields below. */
-  summary: string;
-  attempt?: number;
-  failure?: string;
-  /** Activity steps (scheduled, started, completed, failed, timed out): the activity's name, e.g. `sendInvitation`. */
-  activity?: string;
-  /** The signer an activity, Update or Signal was for, when its input names one. */
-  signerId?: string;
-  /** `recordAuditEvent` steps: the type of the audit event recorded (`signed`, `viewed`, …). */
-  auditEvent?: string;
-  /** Timer steps: how long the round waits and when the timer fires (the next reminder or the deadline). */
-  timer?: { seconds: number; firesAt: string };
-  /** Update steps: the Update's name (`sign`, `decline`, `cancel`, `remindNow`, `resendPin`). */
-  update?: string;
-  /** Signal steps: the Signal's name (`signerOpened`, `signerLocked`). */
-  signal?: string;
-  /** The round's end (`WorkflowExecutionCompleted`): its final status. */
-  outcome?: string;
-}
+export type { TimelineStep };
 
 /** What a step's input or result names, read from its payloads: ids and codes only, never personal data. */
 export interface PayloadFacts {

@@ -6,6 +6,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, translator, type Locale, type Translate } from '../../../i18n';
+import type { SignerRoundView } from '../../../contract/signing-requests';
 import { readBootstrap } from '../shared/bootstrap';
 import { ApiError, callApi, fetchBytes, NetworkError } from '../shared/http';
 import { DocumentViewer } from './document-viewer';
@@ -15,20 +16,7 @@ interface Bootstrap {
   locale: Locale;
 }
 
-type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined';
-interface RoundView {
-  title: string;
-  message: string | null;
-  organization: { name: string; timeZone: string };
-  sender: string | null;
-  status: 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
-  expiresAt: string;
-  document: { filename: string; pageCount: number; sealed: boolean };
-  locale: Locale;
-  you: { id: string; name: string; status: SignerStatus; displayedAt?: string; lastPageReachedAt?: string; signedAt?: string };
-  signers: Array<{ name: string; status: SignerStatus; you: boolean }>;
-  declinedBy?: string;
-}
+type RoundView = SignerRoundView;
 
 type Screen =
   | { kind: 'starting' }

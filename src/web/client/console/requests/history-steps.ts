@@ -5,24 +5,11 @@
  * file does not know keeps the English summary with a note, so a new kind of step never breaks the page.
  * Pure (no DOM, no Preact), so a unit test reads it exactly as the console does.
  */
+import type { TimelineStep } from '../../../../contract/signing-requests';
 import type { Translate } from '../../../../i18n';
 
 /** One step of `GET /v1/signing-requests/:id/history`. */
-export interface HistoryStep {
-  eventId: number;
-  at: string;
-  event: string;
-  summary: string;
-  attempt?: number;
-  failure?: string;
-  activity?: string;
-  signerId?: string;
-  auditEvent?: string;
-  timer?: { seconds: number; firesAt: string };
-  update?: string;
-  signal?: string;
-  outcome?: string;
-}
+export type HistoryStep = TimelineStep;
 
 export interface StepSetting {
   /** The request's signers in signing order (their number in a sentence is the position plus one). */

@@ -6,50 +6,16 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Locale } from '../../../../i18n';
 import type { ConsoleContext, MemberRole } from '../context';
 import type { HistoryStep } from './history-steps';
+import type { ListedRequest, RequestStatus, SigningRequestView } from '../../../../contract/signing-requests';
 
-export type RequestStatus = 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
-export type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined' | 'locked';
+export type { ListedRequest, RequestStatus, SignerStatus } from '../../../../contract/signing-requests';
+/** `GET /v1/signing-requests/:id` as these pages read it. */
+export type RequestView = SigningRequestView;
 export const requestStatuses: RequestStatus[] = ['pending', 'completed', 'declined', 'expired', 'cancelled', 'failed'];
-
-export interface ListedRequest {
-  id: string;
-  title: string;
-  status: RequestStatus;
-  documentCode: string;
-  folderId: string;
-  createdAt: string;
-  expiresAt: string;
-  signers: Array<{ name: string; email: string; status: SignerStatus }>;
-}
 
 export interface RequestPage {
   items: ListedRequest[];
   nextCursor?: string;
-}
-
-export interface RequestView {
-  id: string;
-  title: string;
-  status: RequestStatus;
-  routing: 'parallel' | 'sequential';
-  documentCode: string;
-  createdAt: string;
-  expiresAt: string;
-  remindersSent: number;
-  nextReminderAt?: string;
-  sealedAt?: string;
-  sha256?: string;
-  signers: Array<{
-    id: string;
-    name: string;
-    email: string;
-    locale: Locale;
-    status: SignerStatus;
-    invitedAt?: string;
-    openedAt?: string;
-    signedAt?: string;
-    declinedAt?: string;
-  }>;
 }
 
 export interface AuditEvent {
