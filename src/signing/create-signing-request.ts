@@ -189,9 +189,10 @@ export async function createSigningRequest(
 async function readDocument(context: SigningContext, contentBase64: string) {
   // Base64 is 4 characters per 3 bytes: refuse an oversized document before decoding it.
   if (Math.floor((contentBase64.length * 3) / 4) > context.maxDocumentBytes + 2) throw documentTooLarge(context);
-  const pdf = Buffer.from(contentBase64, 'base64');
-  if (pdf.length > context.maxDocumentBytes) throw documentTooLarge(context);
-  const { pageCount, sha256 } = await inspectPdf(pdf);
+  const upload = Buffer.from(contentBase64, 'base64');
+  if (upload.length > context.maxDocumentBytes) throw documentTooLarge(context);
+  // What is stored is what inspection accepted (the upload, or it without bytes before its header).
+  const { pdf, pageCount, sha256 } = await inspectPdf(upload);
   return { pdf, pageCount, sha256 };
 }
 

@@ -16,6 +16,7 @@ import { waitFor } from '../support/wait-for';
 import { createTestPdf } from '../support/pdf-factories';
 import { pdfsig } from '../support/pdf-validators';
 import { reportDocumentDisplayed } from '../support/signer-reading';
+import { PDFDocument, PDFName } from 'pdf-lib';
 
 let dataSource: DataSource;
 let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
@@ -404,6 +405,27 @@ describe('creating requests', () => {
     const response = await call('/v1/signing-requests', { body: requestBody({ document: { filename: 'l.pdf', contentBase64: locked } }) });
     expect(response.status).toBe(422);
     expect(response.body.error.code).toBe('encrypted_document');
+  });
+
+  test('bytes before the PDF header are skipped: the stored original is the file from its header on', async () => {
+    const pdf = Buffer.from(pdfBase64, 'base64');
+    const prefixed = Buffer.concat([Buffer.from('Content-Type: application/pdf\r\n\r\n', 'latin1'), pdf]);
+    const created = await create(requestBody({ document: { filename: 'prefixed.pdf', contentBase64: prefixed.toString('base64') } }));
+    const original = await call(`/v1/signing-requests/${created.id}/original`);
+    expect(original.status).toBe(200);
+    expect(Buffer.compare(original.body, pdf)).toBe(0);
+  });
+
+  test('a PDF certified with no changes permitted → 422 document_certified_no_changes', async () => {
+    const document = await PDFDocument.load(Buffer.from(pdfBase64, 'base64'));
+    const { context } = document;
+    const params = context.obj({ Type: 'TransformParams', P: 1, V: '1.2' });
+    const signature = context.register(context.obj({ Type: 'Sig', Reference: [context.obj({ Type: 'SigRef', TransformMethod: 'DocMDP', TransformParams: params })] }));
+    document.catalog.set(PDFName.of('Perms'), context.obj({ DocMDP: signature }));
+    const certified = Buffer.from(await document.save()).toString('base64');
+    const response = await call('/v1/signing-requests', { body: requestBody({ document: { filename: 'certified.pdf', contentBase64: certified } }) });
+    expect(response.status).toBe(422);
+    expect(response.body.error.code).toBe('document_certified_no_changes');
   });
 
   test('a document over the size limit → 413', async () => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { PDFDocument } from 'pdf-lib';
+import { PDFDocument, PDFName } from 'pdf-lib';
 import { inspectPdf } from '../../../src/documents/inspect-pdf';
 import { AppError } from '../../../src/errors';
 import { createTestPdf, temporaryDirectory } from '../../support/pdf-factories';
@@ -19,9 +19,42 @@ async function errorOf(promise: Promise<unknown>): Promise<AppError> {
 test('counts the pages and fingerprints the bytes', async () => {
   const pdf = await createTestPdf([{}, {}, { size: [842, 595] }]);
   expect(await inspectPdf(pdf)).toEqual({
+    pdf,
     pageCount: 3,
     sha256: createHash('sha256').update(pdf).digest('hex'),
   });
+});
+
+test('skips bytes before the header as viewers do, and stores and fingerprints the file without them', async () => {
+  const pdf = await createTestPdf([{}, {}]);
+  const upload = Buffer.concat([Buffer.from('X-Scanner: 4.2\r\n\r\n', 'latin1'), pdf]);
+  const facts = await inspectPdf(upload);
+  expect(Buffer.from(facts.pdf).equals(Buffer.from(pdf))).toBe(true);
+  expect(facts).toMatchObject({ repaired: 'leading_bytes', pageCount: 2, sha256: createHash('sha256').update(pdf).digest('hex') });
+  // Further in than a kilobyte, it is not a PDF a viewer would open.
+  const buried = Buffer.concat([randomBytes(2000), pdf]);
+  expect((await errorOf(inspectPdf(buried))).code).toBe('invalid_document');
+});
+
+/** A PDF whose catalog certifies it (a /Perms /DocMDP signature dictionary) at `level`, or with no /P at all. */
+async function certifiedPdf(level: number | undefined): Promise<Uint8Array> {
+  const document = await PDFDocument.load(await createTestPdf());
+  const { context } = document;
+  const params = context.obj({ Type: 'TransformParams', V: '1.2', ...(level === undefined ? {} : { P: level }) });
+  const reference = context.obj({ Type: 'SigRef', TransformMethod: 'DocMDP', TransformParams: params });
+  const signature = context.register(context.obj({ Type: 'Sig', Filter: 'Adobe.PPKLite', SubFilter: 'ETSI.CAdES.detached', Reference: [reference] }));
+  document.catalog.set(PDFName.of('Perms'), context.obj({ DocMDP: signature }));
+  return document.save({ useObjectStreams: false });
+}
+
+test('a PDF certified with no changes permitted (DocMDP P=1) is refused with its own code', async () => {
+  const error = await errorOf(inspectPdf(await certifiedPdf(1)));
+  expect(error).toMatchObject({ code: 'document_certified_no_changes', status: 422 });
+  expect(error.message).toMatch(/certified with no changes permitted/);
+});
+
+test.each([[2], [3], [undefined]])('a PDF certified at level %p (signatures permitted) is accepted', async (level) => {
+  expect((await inspectPdf(await certifiedPdf(level))).pageCount).toBe(2);
 });
 
 test.each([
