@@ -20,6 +20,7 @@ import type { AccountsContext } from './accounts-context';
 import { recordOrganizationEvent, type Actor } from './organization-audit-log';
 import { issuePasswordLink } from './password-links';
 import { revokeUserSessions } from './sessions';
+import type { MemberView } from '../contract/members';
 
 export const memberRoles = ['owner', 'admin', 'member', 'viewer', 'support'] as const satisfies readonly MemberRole[];
 export const grantPermissions = ['view', 'send', 'manage'] as const satisfies readonly GrantPermission[];
@@ -31,16 +32,7 @@ export interface AdminCaller {
   isOwner: boolean;
 }
 
-export interface MemberView {
-  userId: string;
-  email: string;
-  name: string | null;
-  phone: string | null;
-  role: MemberRole;
-  /** False until an invited member has chosen a password (they may still sign in with Google/Microsoft). */
-  passwordSet: boolean;
-  joinedAt: string;
-}
+export type { MemberView };
 
 const memberNotFound = () => new AppError('not_found', 'No such member.');
 

@@ -6,8 +6,9 @@ import 'reflect-metadata';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { Permission } from '../accounts/access';
 import type { Locale } from '../i18n/locales';
+import type { MemberRole } from '../contract/members';
 
-export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer' | 'support';
+export type { MemberRole };
 
 @Entity({ name: 'organizations' })
 export class Organization {

@@ -7,7 +7,8 @@ import type { Locale, Translate } from '../../../i18n';
 import { ApiError, callApi, NetworkError, type CallOptions } from '../shared/http';
 import { errorText, fieldErrorText } from './error-text';
 
-export type MemberRole = 'owner' | 'admin' | 'member' | 'viewer' | 'support';
+export type { MemberRole } from '../../../contract/members';
+import type { MemberRole } from '../../../contract/members';
 
 export interface ConsoleSession {
   user: { id: string; email: string; name: string | null };

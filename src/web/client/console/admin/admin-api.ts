@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { Locale } from '../../../../i18n';
+import type { MemberView } from '../../../../contract/members';
 import type { ConsoleContext, MemberRole } from '../context';
 
 export const memberRoles = ['owner', 'admin', 'member', 'viewer', 'support'] as const satisfies readonly MemberRole[];
@@ -12,15 +13,8 @@ export type GrantPermission = (typeof grantPermissions)[number];
 export const keyPermissions = ['view', 'send', 'admin'] as const;
 export type KeyPermission = (typeof keyPermissions)[number];
 
-export interface Member {
-  userId: string;
-  email: string;
-  name: string | null;
-  phone: string | null;
-  role: MemberRole;
-  passwordSet: boolean;
-  joinedAt: string;
-}
+/** One member as `GET /v1/members` answers. */
+export type Member = MemberView;
 
 /** How the administration pages name a member: "Name (email)", or the email alone. */
 export const memberLabel = (member: Pick<Member, 'name' | 'email'>) => (member.name ? `${member.name} (${member.email})` : member.email);
