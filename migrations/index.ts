@@ -9,6 +9,7 @@ import { RoundReadModel1763880000000 } from './1763880000000-round-read-model';
 import { RateLimits1763890000000 } from './1763890000000-rate-limits';
 import { SupportRole1763900000000 } from './1763900000000-support-role';
 import { LanguagesAndTimeZones1763905000000 } from './1763905000000-languages-and-time-zones';
+import { KeyedAuditChains1763910000000 } from './1763910000000-keyed-audit-chains';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -21,4 +22,5 @@ export const migrations = [
   RateLimits1763890000000,
   SupportRole1763900000000,
   LanguagesAndTimeZones1763905000000,
+  KeyedAuditChains1763910000000,
 ];

@@ -1,7 +1,8 @@
 /**
  * The organisation's audit log (R5, R8): role changes, invitations, grants, folders, API keys, logins and
- * failed logins. Append-only in the database (migration 1763870000000) and hash-chained like a request's
- * trail (src/signing/audit-chain.ts), so an edited or removed row is found by `verifyOrganizationAuditLog`.
+ * failed logins. Append-only in the database (migration 1763870000000) and hash-chained under the chain
+ * key like a request's trail (src/signing/audit-chain.ts), so an edited or removed row is found by
+ * `verifyOrganizationAuditEvents`, also when its hashes were recomputed without the key.
  *
  * Entries name people and keys by id, never by email: the log outlives memberships, and ids are enough for
  * an administrator who can list members.
@@ -10,7 +11,15 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
 import { OrganizationAuditEvent } from '../database/entities';
-import { canonicalJson, canonicalOrganizationAuditRecordParts, organizationAuditEventHash } from '../signing/audit-chain';
+import {
+  canonicalJson,
+  canonicalOrganizationAuditRecord,
+  chainBreakAt,
+  chainFormat,
+  keyedOrganizationAuditEventHash,
+  type ChainBreak,
+} from '../signing/audit-chain';
+import { auditChainKey } from '../signing/audit-chain-key';
 import { truncateUserAgent, wellFormed } from '../signing/audit-trail';
 
 export type OrganizationEventType =
@@ -51,10 +60,11 @@ export interface NewOrganizationEvent extends Actor {
 const maxAppendAttempts = 100;
 
 /**
- * Appends one event at the organisation's next position, its hash computed by PostgreSQL from the record
- * built here (as for request trails: the database alone knows the position and previous hash), retried when
- * a concurrent append took the position (src/database/chain-append.ts). Works inside a caller's transaction, so
- * an admin change and its audit entry commit together.
+ * Appends one event at the organisation's next position with its keyed hash, as a request's trail does
+ * (`recordAuditEvent`): the last position and hash are read, the hash computed here under the chain key,
+ * and the insert adds the row only if that is still the last position; retried when a concurrent append
+ * took it (src/database/chain-append.ts). Works inside a caller's transaction, so an admin change and its
+ * audit entry commit together.
  */
 export async function recordOrganizationEvent(db: DataSource | EntityManager, event: NewOrganizationEvent): Promise<void> {
   const stored = {
@@ -66,20 +76,25 @@ export async function recordOrganizationEvent(db: DataSource | EntityManager, ev
     detail: event.detail ? (JSON.parse(canonicalJson(event.detail)) as unknown) : null,
     occurredAt: new Date(event.occurredAt ?? Date.now()),
   };
-  const { prefix, suffix } = canonicalOrganizationAuditRecordParts(stored);
+  const key = auditChainKey(db);
   for (let attempt = 1; ; attempt++) {
+    const [last]: Array<{ sequence: number; hash: string }> = await db.query(
+      `SELECT sequence, hash FROM organization_audit_events WHERE organization_id = $1::uuid ORDER BY sequence DESC LIMIT 1`,
+      [stored.organizationId],
+    );
+    const sequence = (last?.sequence ?? 0) + 1;
+    const prevHash = last?.hash ?? null;
+    const hash = keyedOrganizationAuditEventHash(key, prevHash, { ...stored, sequence });
     const appended = await tryChainAppend(db, 'organization_audit_events_pkey', () =>
       queryReturning(
         db,
         `WITH last AS (
            SELECT e.sequence, e.hash FROM organization_audit_events e WHERE e.organization_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
-         ), next AS (
-           SELECT coalesce((SELECT sequence FROM last), 0) + 1 AS sequence, (SELECT hash FROM last) AS prev_hash
          )
-         INSERT INTO organization_audit_events (organization_id, type, actor, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash)
-         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::timestamptz, next.sequence, next.prev_hash,
-                encode(sha256(convert_to(coalesce(next.prev_hash, '') || $8::text || next.sequence::text || $9::text, 'UTF8')), 'hex')
-           FROM next
+         INSERT INTO organization_audit_events (organization_id, type, actor, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash, chain_format)
+         SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::jsonb, $7::timestamptz, $8::integer, $9::text, $10::text, $11::smallint
+          WHERE coalesce((SELECT sequence FROM last), 0) = $8::integer - 1
+            AND (SELECT hash FROM last) IS NOT DISTINCT FROM $9::text
          RETURNING sequence`,
         [
           stored.organizationId,
@@ -89,12 +104,15 @@ export async function recordOrganizationEvent(db: DataSource | EntityManager, ev
           stored.userAgent,
           stored.detail === null ? null : canonicalJson(stored.detail),
           stored.occurredAt,
-          prefix,
-          suffix,
+          sequence,
+          prevHash,
+          hash,
+          chainFormat.keyed,
         ],
       ),
     );
-    if (appended !== lostRace) return;
+    // Nothing appended: another event took the position since it was read.
+    if (appended !== lostRace && appended.length > 0) return;
     if (attempt >= maxAppendAttempts) throw new Error(`organisation audit event ${event.type} lost the race for its position ${attempt} times`);
   }
 }
@@ -102,7 +120,7 @@ export async function recordOrganizationEvent(db: DataSource | EntityManager, ev
 export interface OrganizationAuditVerification {
   valid: boolean;
   head?: string;
-  firstBrokenEvent?: { sequence: number; type: string; reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch' };
+  firstBrokenEvent?: { sequence: number; type: string; reason: ChainBreak };
 }
 
 /** The whole log in chain order, and whether the chain holds. */
@@ -111,19 +129,14 @@ export async function readOrganizationAuditLog(
   organizationId: string,
 ): Promise<{ events: OrganizationAuditEvent[]; verification: OrganizationAuditVerification }> {
   const events = await db.getRepository(OrganizationAuditEvent).find({ where: { organizationId }, order: { sequence: 'ASC' } });
-  return { events, verification: verifyOrganizationAuditEvents(events) };
+  return { events, verification: verifyOrganizationAuditEvents(events, auditChainKey(db)) };
 }
 
-export function verifyOrganizationAuditEvents(events: OrganizationAuditEvent[]): OrganizationAuditVerification {
+export function verifyOrganizationAuditEvents(events: OrganizationAuditEvent[], chainKey: Buffer): OrganizationAuditVerification {
   let previous: OrganizationAuditEvent | undefined;
   for (const event of events) {
-    const broken = (reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch'): OrganizationAuditVerification => ({
-      valid: false,
-      firstBrokenEvent: { sequence: event.sequence, type: event.type, reason },
-    });
-    if (event.sequence !== (previous?.sequence ?? 0) + 1) return broken('missing_event');
-    if (event.prevHash !== (previous?.hash ?? null)) return broken('link_mismatch');
-    if (organizationAuditEventHash(event.prevHash, event) !== event.hash) return broken('hash_mismatch');
+    const reason = chainBreakAt(chainKey, previous, event, canonicalOrganizationAuditRecord(event));
+    if (reason) return { valid: false, firstBrokenEvent: { sequence: event.sequence, type: event.type, reason } };
     previous = event;
   }
   return previous ? { valid: true, head: previous.hash } : { valid: true };

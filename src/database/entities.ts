@@ -125,6 +125,10 @@ export class OrganizationAuditEvent {
   @Column({ name: 'occurred_at', type: 'timestamptz' }) occurredAt!: Date;
   @Column({ name: 'prev_hash', type: 'text', nullable: true }) prevHash!: string | null;
   @Column({ type: 'text' }) hash!: string;
+  /** 1: plain SHA-256 (only rows left from before the key), 2: keyed (src/signing/audit-chain.ts). */
+  @Column({ name: 'chain_format', type: 'smallint' }) chainFormat!: number;
+  /** The plain hash a re-anchored row had before the key. */
+  @Column({ name: 'legacy_hash', type: 'text', nullable: true }) legacyHash!: string | null;
 }
 
 @Entity({ name: 'api_keys' })
@@ -236,8 +240,12 @@ export class AuditEvent {
   @Column({ type: 'integer' }) sequence!: number;
   /** The previous event's hash; null for the first event. */
   @Column({ name: 'prev_hash', type: 'text', nullable: true }) prevHash!: string | null;
-  /** Hex SHA-256 over prevHash and this event's recorded fields. */
+  /** Hex HMAC-SHA-256 under the chain key over prevHash and this event's recorded fields. */
   @Column({ type: 'text' }) hash!: string;
+  /** 1: plain SHA-256 (only rows left from before the key), 2: keyed (src/signing/audit-chain.ts). */
+  @Column({ name: 'chain_format', type: 'smallint' }) chainFormat!: number;
+  /** The plain SHA-256 hash a re-anchored row had before the key (a seal made before then printed one of these). */
+  @Column({ name: 'legacy_hash', type: 'text', nullable: true }) legacyHash!: string | null;
 }
 
 export const entities = [

@@ -1,23 +1,32 @@
 /**
- * The hash chain of a request's audit trail (R5). Each event's hash covers the previous event's hash and
- * the event's recorded fields, so editing or removing a row breaks every link after it:
+ * The hash chains of the audit records (R5): a request's audit trail and an organisation's audit log. Each
+ * event's hash covers the previous event's hash and the event's recorded fields, so editing or removing a
+ * row breaks every link after it. Two formats, told apart by each row's `chain_format`:
  *
- *   hash = hex(SHA-256(UTF-8(prevHash + canonicalJson(record))))
+ *   1 (plain, until migration 1763910000000):  hash = hex(SHA-256(UTF-8(prevHash + canonicalJson(record))))
+ *   2 (keyed, from then on):                    hash = hex(HMAC-SHA-256(chainKey, UTF-8(prevHash + canonicalJson(record))))
  *
- * where prevHash is the previous event's hex hash ('' for the first event, whose prev_hash is NULL) and
- * the record holds the fields as the database returns them: request_id, sequence, event_key, type,
- * signer_id, actor, channel, ip, user_agent, detail (jsonb, as parsed) and occurred_at (ISO 8601 in UTC,
- * millisecond precision). Absent values are null. canonicalJson is JSON with every object's keys sorted
- * by UTF-16 code units (jsonb reorders keys, so insertion order cannot be kept) and no whitespace.
+ * The chain key is a data key of the key service, stored only wrapped (src/signing/audit-chain-key.ts), so
+ * someone who can write the database but cannot use the key service cannot compute a valid hash: editing
+ * a row and recomputing plain SHA-256 hashes along the chain leaves every row after the edit broken.
+ * Verification accepts only keyed rows. A row chained under format 1 before the change was re-anchored once
+ * (audit-chain-key.ts): its fields and position unchanged, `hash` recomputed under the key along the chain,
+ * and its plain hash kept in `legacy_hash`, which must still follow from its record and its predecessor's
+ * legacy hash, because a seal made before the change printed one of those as the chain head.
+ *
+ * prevHash is the previous event's hex hash ('' for the first event, whose prev_hash is NULL) and the record
+ * holds the fields as the database returns them: request_id, sequence, event_key, type, signer_id, actor,
+ * channel, ip, user_agent, detail (jsonb, as parsed) and occurred_at (ISO 8601 in UTC, millisecond
+ * precision). Absent values are null. canonicalJson is JSON with every object's keys sorted by UTF-16 code
+ * units (jsonb reorders keys, so insertion order cannot be kept) and no whitespace.
  *
  * The record's keys sort as actor, channel, detail, event_key, ip, occurred_at, request_id, sequence,
- * signer_id, type, user_agent: the text is `prefix + sequence + suffix`, which lets the database compute
- * the hash while it appends (it alone knows the sequence and previous hash at that moment).
+ * signer_id, type, user_agent: the text is `prefix + sequence + suffix`.
  *
- * Both the migration that chained existing rows and `recordAuditEvent` / `verifyAuditChain` use this
- * module: a change to the format is a new format (and a way to tell them apart), never an edit here.
+ * The migrations that chained and re-anchored existing rows, the appends and the verification all use this
+ * module: a change to the format is a new format (and a new `chain_format` number), never an edit here.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export interface ChainedAuditFields {
   requestId: string;
@@ -72,10 +81,70 @@ export function canonicalAuditRecord(fields: ChainedAuditFields): string {
   return `${prefix}${fields.sequence}${suffix}`;
 }
 
+/** Format 1, plain SHA-256: kept to re-anchor and check the rows chained before the key. */
 export function auditEventHash(prevHash: string | null, fields: ChainedAuditFields): string {
-  return createHash('sha256')
-    .update(`${prevHash ?? ''}${canonicalAuditRecord(fields)}`, 'utf8')
-    .digest('hex');
+  return plainChainHash(prevHash, canonicalAuditRecord(fields));
+}
+
+/** Format 2, keyed: what every event appended since migration 1763910000000 carries. */
+export function keyedAuditEventHash(chainKey: Buffer, prevHash: string | null, fields: ChainedAuditFields): string {
+  return keyedChainHash(chainKey, prevHash, canonicalAuditRecord(fields));
+}
+
+/** The values of `chain_format`. */
+export const chainFormat = { plainSha256: 1, keyed: 2 } as const;
+
+export function plainChainHash(prevHash: string | null, record: string): string {
+  return createHash('sha256').update(`${prevHash ?? ''}${record}`, 'utf8').digest('hex');
+}
+
+export function keyedChainHash(chainKey: Buffer, prevHash: string | null, record: string): string {
+  if (chainKey.length < 32) throw new Error('the audit chain key is too short');
+  return createHmac('sha256', chainKey).update(`${prevHash ?? ''}${record}`, 'utf8').digest('hex');
+}
+
+/** A chained row as stored, whichever chain it belongs to. */
+export interface ChainLink {
+  sequence: number;
+  prevHash: string | null;
+  hash: string;
+  chainFormat: number;
+  /** The plain (format 1) hash a re-anchored row had before; null on rows keyed when appended. */
+  legacyHash: string | null;
+}
+
+/**
+ * missing_event: positions jump here (an earlier event was removed); link_mismatch: its prev_hash is not
+ * the previous event's hash; hash_mismatch: its fields no longer give its hash under the chain key (it was
+ * edited, or its hash was recomputed without the key), or a re-anchored row's legacy hash does not follow.
+ */
+export type ChainBreak = 'hash_mismatch' | 'missing_event' | 'link_mismatch';
+
+/**
+ * Why `row` does not follow `previous` (undefined for the first row) in a keyed chain, if it does not.
+ * `record` is the row's canonical record text.
+ */
+export function chainBreakAt(chainKey: Buffer, previous: ChainLink | undefined, row: ChainLink, record: string): ChainBreak | undefined {
+  if (row.sequence !== (previous?.sequence ?? 0) + 1) return 'missing_event';
+  // A row left on format 1 (its legacy chain was already broken when the key came) names its
+  // predecessor's plain hash; so the break is reported where it is, not at the seam.
+  const expectedPrev = row.chainFormat !== chainFormat.keyed && previous?.legacyHash ? previous.legacyHash : (previous?.hash ?? null);
+  if (row.prevHash !== expectedPrev) return 'link_mismatch';
+  // Plain hashes anyone can compute: never accepted, whatever the row claims.
+  if (row.chainFormat !== chainFormat.keyed) return 'hash_mismatch';
+  if (!sameHex(keyedChainHash(chainKey, row.prevHash, record), row.hash)) return 'hash_mismatch';
+  if (row.legacyHash !== null) {
+    // Re-anchored rows are a prefix of their chain, each legacy hash following from the one before.
+    if (previous && previous.legacyHash === null) return 'hash_mismatch';
+    if (plainChainHash(previous?.legacyHash ?? null, record) !== row.legacyHash) return 'hash_mismatch';
+  }
+  return undefined;
+}
+
+function sameHex(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /**
@@ -100,9 +169,9 @@ function serialise(value: unknown): string {
 }
 
 /**
- * An organisation's audit log (admin actions, logins) is chained the same way, over its own record:
- * actor, detail, ip, occurred_at, organization_id, sequence, type, user_agent (sorted as written), so
- * `hash = hex(SHA-256(UTF-8(prevHash + canonicalJson(record))))` again, with the sequence spliced in.
+ * An organisation's audit log (admin actions, logins) is chained the same way, in the same two formats,
+ * over its own record: actor, detail, ip, occurred_at, organization_id, sequence, type, user_agent (sorted
+ * as written), with the sequence spliced in.
  */
 export interface ChainedOrganizationAuditFields {
   organizationId: string;
@@ -127,10 +196,18 @@ export function canonicalOrganizationAuditRecordParts(fields: Omit<ChainedOrgani
   });
 }
 
-export function organizationAuditEventHash(prevHash: string | null, fields: ChainedOrganizationAuditFields): string {
+export function canonicalOrganizationAuditRecord(fields: ChainedOrganizationAuditFields): string {
   if (!Number.isSafeInteger(fields.sequence)) throw new Error(`invalid audit event sequence ${fields.sequence}`);
   const { prefix, suffix } = canonicalOrganizationAuditRecordParts(fields);
-  return createHash('sha256')
-    .update(`${prevHash ?? ''}${prefix}${fields.sequence}${suffix}`, 'utf8')
-    .digest('hex');
+  return `${prefix}${fields.sequence}${suffix}`;
+}
+
+/** Format 1, plain SHA-256 (the rows chained before the key). */
+export function organizationAuditEventHash(prevHash: string | null, fields: ChainedOrganizationAuditFields): string {
+  return plainChainHash(prevHash, canonicalOrganizationAuditRecord(fields));
+}
+
+/** Format 2, keyed. */
+export function keyedOrganizationAuditEventHash(chainKey: Buffer, prevHash: string | null, fields: ChainedOrganizationAuditFields): string {
+  return keyedChainHash(chainKey, prevHash, canonicalOrganizationAuditRecord(fields));
 }

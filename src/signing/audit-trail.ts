@@ -3,16 +3,18 @@
  * viewed, signed or declined, from which IP and user agent, and when. Each event has a key unique within
  * its request, so recording it again (an activity retry) keeps one row.
  *
- * Tamper-evident: the events of a request form a hash chain (src/signing/audit-chain.ts). Each takes the
- * next position (a unique index makes concurrent appends retry, so positions stay consecutive), and the
- * database refuses to update or delete audit rows (migration 1763840000000). `verifyAuditChain` names the
- * first event where the chain breaks after someone changed rows behind the database's back.
+ * Tamper-evident: the events of a request form a hash chain keyed with the audit chain key
+ * (src/signing/audit-chain.ts, audit-chain-key.ts). Each takes the next position (a unique index makes
+ * concurrent appends retry, so positions stay consecutive), and the database refuses to update or delete
+ * audit rows (migration 1763840000000). `verifyAuditChain` names the first event where the chain breaks
+ * after someone changed rows behind the database's back, also when they recomputed the hashes without the key.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
 import { AuditEvent, SigningRequest } from '../database/entities';
-import { auditEventHash, canonicalAuditRecordParts, canonicalJson } from './audit-chain';
+import { canonicalAuditRecord, canonicalJson, chainBreakAt, chainFormat, keyedAuditEventHash, type ChainBreak } from './audit-chain';
+import { auditChainKey } from './audit-chain-key';
 import { applyEventToReadModel } from './round-read-model';
 
 export type AuditEventType =
@@ -61,14 +63,15 @@ const maxAppendAttempts = 100;
  * the request's read model up to date with it (src/signing/round-read-model.ts). Works on the data source
  * or on a transaction's EntityManager (archiveSealedDocument records inside its transaction).
  *
- * One statement appends: it reads the last position and hash, and inserts the event at the next position
- * with its hash computed by PostgreSQL from the canonical record built here (everything but the sequence
- * number, see audit-chain.ts). If a concurrent append took that position first, the unique index on
- * (request_id, sequence) refuses this one and it is tried again, so positions stay gap-free and each event
- * links to its predecessor. No lock and no transaction of its own: on the embedded PGlite, whose socket
- * server interleaves the protocol messages of concurrent connections (electric-sql/pglite#1046), every
- * extra transaction or statement made unrelated queries fail more often. Inside a caller's transaction, a
- * savepoint keeps a lost race from aborting it.
+ * Two statements append: the first reads the chain's last position and hash, the second inserts the event
+ * at the next position with its keyed hash (computed here: the chain key never leaves the process, see
+ * audit-chain-key.ts) only if that is still the chain's last position and hash. If a concurrent append took
+ * the position first, the insert adds nothing (or the unique index on (request_id, sequence) refuses it) and
+ * it is tried again, so positions stay gap-free and each event links to its predecessor. No lock and no
+ * transaction of its own: on the embedded PGlite, whose socket server interleaves the protocol messages of
+ * concurrent connections (electric-sql/pglite#1046), every extra transaction made unrelated queries fail
+ * more often; the insert's condition also keeps a read answered with another connection's rows from
+ * linking the event wrongly. Inside a caller's transaction, a savepoint keeps a lost race from aborting it.
  */
 export async function recordAuditEvent(db: DataSource | EntityManager, event: NewAuditEvent): Promise<void> {
   // Exactly what PostgreSQL will store and return: the hash covers what verification reads back.
@@ -84,48 +87,55 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
     detail: event.detail ? (JSON.parse(canonicalJson(event.detail)) as unknown) : null,
     occurredAt: new Date(event.occurredAt),
   };
-  const { prefix, suffix } = canonicalAuditRecordParts(stored);
-  const parameters = [
-    stored.requestId,
-    stored.eventKey,
-    stored.type,
-    stored.signerId,
-    stored.actor,
-    stored.channel,
-    stored.ip,
-    stored.userAgent,
-    stored.detail === null ? null : canonicalJson(stored.detail),
-    stored.occurredAt,
-    prefix,
-    suffix,
-  ];
+  const key = auditChainKey(db);
   for (let attempt = 1; ; attempt++) {
+    const [last]: Array<{ sequence: number; hash: string }> = await db.query(
+      `SELECT sequence, hash FROM audit_events WHERE request_id = $1::uuid ORDER BY sequence DESC LIMIT 1`,
+      [stored.requestId],
+    );
+    const sequence = (last?.sequence ?? 0) + 1;
+    const prevHash = last?.hash ?? null;
+    const hash = keyedAuditEventHash(key, prevHash, { ...stored, sequence });
     const appended = await tryChainAppend(db, 'audit_events_chain_key', () =>
       queryReturning<{ event_key: string }>(
         db,
         `WITH last AS (
            SELECT e.sequence, e.hash FROM audit_events e WHERE e.request_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
-         ), next AS (
-           SELECT coalesce((SELECT sequence FROM last), 0) + 1 AS sequence, (SELECT hash FROM last) AS prev_hash
          )
          INSERT INTO audit_events (request_id, event_key, type, signer_id, actor, channel, ip, user_agent, detail, occurred_at,
-                                   sequence, prev_hash, hash)
+                                   sequence, prev_hash, hash, chain_format)
          SELECT $1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::timestamptz,
-                next.sequence, next.prev_hash,
-                encode(sha256(convert_to(coalesce(next.prev_hash, '') || $11::text || next.sequence::text || $12::text, 'UTF8')), 'hex')
-           FROM next
-          WHERE NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.request_id = $1::uuid AND e.event_key = $2::text)
+                $11::integer, $12::text, $13::text, $14::smallint
+          WHERE coalesce((SELECT sequence FROM last), 0) = $11::integer - 1
+            AND (SELECT hash FROM last) IS NOT DISTINCT FROM $12::text
+            AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.request_id = $1::uuid AND e.event_key = $2::text)
          ON CONFLICT (request_id, event_key) DO NOTHING
          RETURNING event_key`,
-        parameters,
+        [
+          stored.requestId,
+          stored.eventKey,
+          stored.type,
+          stored.signerId,
+          stored.actor,
+          stored.channel,
+          stored.ip,
+          stored.userAgent,
+          stored.detail === null ? null : canonicalJson(stored.detail),
+          stored.occurredAt,
+          sequence,
+          prevHash,
+          hash,
+          chainFormat.keyed,
+        ],
       ),
     );
     if (appended === lostRace) {
       if (attempt >= maxAppendAttempts) throw new Error(`audit event ${event.eventKey} lost the race for its position ${attempt} times`);
       continue;
     }
-    // Nothing appended normally means the event was recorded already. Make sure of it rather than assume
-    // it: the embedded PGlite's socket server can run one connection's statement with another's parameters
+    // Nothing appended means the event was recorded already, or another event took the position since it
+    // was read (then this one is tried again). Make sure of which rather than assume it: the embedded
+    // PGlite's socket server can run one connection's statement with another's parameters
     // (electric-sql/pglite#1046), and an audit event must not vanish silently.
     const recorded =
       appended.some((row) => row.event_key === stored.eventKey) ||
@@ -173,46 +183,35 @@ export interface AuditChainVerification {
     /**
      * missing_event: positions jump here (an earlier event was removed); link_mismatch: its prev_hash is
      * not the previous event's hash (or, for the 'sealed' event, the chain head it names is no earlier
-     * event's hash); hash_mismatch: its fields no longer give its hash (it was edited).
+     * event's hash); hash_mismatch: its fields no longer give its keyed hash (it was edited, or its hash
+     * recomputed without the chain key).
      */
-    reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch';
+    reason: ChainBreak;
   };
 }
 
 /** Recomputes the request's chain from the database. */
 export async function verifyAuditChain(db: DataSource | EntityManager, requestId: string): Promise<AuditChainVerification> {
-  return verifyAuditEvents(await readAuditTrail(db, requestId));
+  return verifyAuditEvents(await readAuditTrail(db, requestId), auditChainKey(db));
 }
 
-/** Verifies events as read by `readAuditTrail` (one request, chain order). */
-export function verifyAuditEvents(events: AuditEvent[]): AuditChainVerification {
+/** Verifies events as read by `readAuditTrail` (one request, chain order) under the chain key. */
+export function verifyAuditEvents(events: AuditEvent[], chainKey: Buffer): AuditChainVerification {
   let previous: AuditEvent | undefined;
   const hashes = new Set<string>();
   for (const event of events) {
-    const broken = (reason: 'hash_mismatch' | 'missing_event' | 'link_mismatch'): AuditChainVerification => ({
+    const broken = (reason: ChainBreak): AuditChainVerification => ({
       valid: false,
       firstBrokenEvent: { sequence: event.sequence, type: event.type, eventKey: event.eventKey, reason },
     });
-    if (event.sequence !== (previous?.sequence ?? 0) + 1) return broken('missing_event');
-    if (event.prevHash !== (previous?.hash ?? null)) return broken('link_mismatch');
-    const recomputed = auditEventHash(event.prevHash, {
-      requestId: event.requestId,
-      sequence: event.sequence,
-      eventKey: event.eventKey,
-      type: event.type,
-      signerId: event.signerId,
-      actor: event.actor,
-      channel: event.channel,
-      ip: event.ip,
-      userAgent: event.userAgent,
-      detail: event.detail,
-      occurredAt: event.occurredAt,
-    });
-    if (recomputed !== event.hash) return broken('hash_mismatch');
-    // The seal names the head it printed: it must be an earlier event's hash, or the chain was rewritten.
+    const reason = chainBreakAt(chainKey, previous, event, canonicalAuditRecord(event));
+    if (reason) return broken(reason);
+    // The seal names the head it printed: it must be an earlier event's hash (its plain hash, for a seal
+    // made before the key), or the chain was rewritten.
     const sealedHead = event.type === 'sealed' ? event.detail?.auditChainHead : undefined;
     if (typeof sealedHead === 'string' && !hashes.has(sealedHead)) return broken('link_mismatch');
     hashes.add(event.hash);
+    if (event.legacyHash) hashes.add(event.legacyHash);
     previous = event;
   }
   return previous ? { valid: true, head: previous.hash } : { valid: true };

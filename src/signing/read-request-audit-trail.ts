@@ -5,6 +5,7 @@
  * without them — the chain is verified here, on the full records, either way.
  */
 import { mayInFolder, type AccessScope } from '../accounts/access';
+import { auditChainKey } from './audit-chain-key';
 import { readAuditTrail, verifyAuditEvents } from './audit-trail';
 import { findOwnRequest } from './get-signing-request';
 import type { SigningContext } from './signing-context';
@@ -13,7 +14,7 @@ export async function readRequestAuditTrail(context: SigningContext, scope: Acce
   const request = await findOwnRequest(context, scope, requestId);
   const seesClients = mayInFolder(scope, 'send', request.folderId);
   const events = await readAuditTrail(context.dataSource, requestId);
-  const verification = verifyAuditEvents(events);
+  const verification = verifyAuditEvents(events, auditChainKey(context.dataSource));
   return {
     events: events.map((event) => ({
       sequence: event.sequence,
@@ -28,6 +29,7 @@ export async function readRequestAuditTrail(context: SigningContext, scope: Acce
       detail: event.detail ?? undefined,
       prevHash: event.prevHash ?? undefined,
       hash: event.hash,
+      legacyHash: event.legacyHash ?? undefined,
     })),
     chainValid: verification.valid,
     chainHead: verification.head,

@@ -13,6 +13,7 @@ import type { SignatureTimestamper } from '../documents/cades-signer';
 import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
 import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../documents/seal-key';
 import { Rfc3161Timestamper } from '../documents/timestamp-authority';
+import { loadAuditChainKey } from './audit-chain-key';
 import { loadDeploymentSecret } from './deployment-secret';
 import { SignerCredentials } from './signer-credentials';
 
@@ -32,6 +33,8 @@ export interface SigningContext {
 
 export async function createSigningContext(config: Config, dataSource: DataSource, adapters: Adapters): Promise<SigningContext> {
   const secret = await loadDeploymentSecret(dataSource, adapters.keyService);
+  // Before anything is appended: also re-anchors rows chained before the key (once, at the first start).
+  await loadAuditChainKey(dataSource, adapters.keyService);
   let sealKey: Promise<SealKey> | undefined;
   return {
     dataSource,

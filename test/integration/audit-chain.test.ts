@@ -1,17 +1,23 @@
 /**
- * The tamper-evident audit trail (R5): events are hash-chained per request, the chain head is printed on
- * the sealed document and stored with the seal, the database refuses to change or remove audit rows, and
- * after someone does so anyway (as a superuser, bypassing the trigger) verification names the first
- * broken event. The test database user is a superuser on PostgreSQL and on PGlite.
+ * The tamper-evident audit trail (R5): events are chained per request under a key of the key service
+ * (HMAC-SHA-256), the chain head is printed on the sealed document and stored with the seal, the database
+ * refuses to change or remove audit rows, and after someone does so anyway (as a superuser, bypassing the
+ * trigger) verification names the first broken event, also when they recomputed plain SHA-256 hashes along
+ * the chain. The test database user is a superuser on PostgreSQL and on PGlite.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { InitialSchema1763820000000 } from '../../migrations/1763820000000-initial-schema';
 import { SigningRequests1763830000000 } from '../../migrations/1763830000000-signing-requests';
 import { AuditChain1763840000000 } from '../../migrations/1763840000000-audit-chain';
-import { auditEventHash } from '../../src/signing/audit-chain';
+import { KeyedAuditChains1763910000000 } from '../../migrations/1763910000000-keyed-audit-chains';
+import { migrations } from '../../migrations';
+import { createAdapters } from '../../src/adapters';
+import { auditEventHash, organizationAuditEventHash } from '../../src/signing/audit-chain';
+import { auditChainKey, loadAuditChainKey, reanchorPlainChainsIn } from '../../src/signing/audit-chain-key';
+import { readOrganizationAuditLog, recordOrganizationEvent } from '../../src/accounts/organization-audit-log';
 import {
   deleteSigningRequestWithAuditTrail,
   readAuditTrail,
@@ -22,7 +28,7 @@ import {
 import { workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
-import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
+import { harness, openTestDataSource, startTestApi, testConfig, type TestApi } from '../support/harness';
 import { createTestPdf } from '../support/pdf-factories';
 import { pageText } from '../support/pdf-validators';
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
@@ -124,7 +130,7 @@ async function errorOf(sql: string, parameters: unknown[] = [], before?: string)
   }
 }
 
-/** The documented format, implemented independently of src/signing/audit-chain.ts. */
+/** The documented format (keyed, format 2), implemented independently of src/signing/audit-chain.ts. */
 function independentHash(requestId: string, event: Json): string {
   const canonical = (value: unknown): string => {
     if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
@@ -147,7 +153,7 @@ function independentHash(requestId: string, event: Json): string {
     detail: event.detail ?? null,
     occurred_at: event.at,
   };
-  return createHash('sha256').update(`${event.prevHash ?? ''}${canonical(record)}`).digest('hex');
+  return createHmac('sha256', auditChainKey(dataSource)).update(`${event.prevHash ?? ''}${canonical(record)}`).digest('hex');
 }
 
 function expectLinked(events: Json[]): void {
@@ -202,8 +208,8 @@ describe('a completed round', () => {
     expect(auditPage).toContain(sealedHead);
     expect((await verifyAuditChain(dataSource, id)).head).toBe(trail.chainHead);
 
-    // Someone edits the event at the sealed head and recomputes every hash after it: the chain holds
-    // together, but the head the seal names is gone from it.
+    // Someone edits the event at the sealed head and recomputes plain SHA-256 hashes from there on, as the
+    // chain was before it was keyed: without the key, the edited event is the first broken one.
     const rows = await readAuditTrail(dataSource, id);
     let prevHash: string | null = null;
     for (const row of rows) {
@@ -217,7 +223,7 @@ describe('a completed round', () => {
     }
     const rewritten = await trailOf(id);
     expect(rewritten.chainValid).toBe(false);
-    expect(rewritten.firstBrokenEvent).toEqual({ sequence: sealedEvent.sequence, type: 'sealed', eventKey: 'sealed', reason: 'link_mismatch' });
+    expect(rewritten.firstBrokenEvent).toEqual({ sequence: headEvent.sequence, type: headEvent.type, eventKey: headEvent.eventKey, reason: 'hash_mismatch' });
   });
 });
 
@@ -277,6 +283,77 @@ describe('verification after tampering behind the database', () => {
     expect(trail.chainHead).toBeUndefined();
     expect(trail.firstBrokenEvent).toEqual({ sequence: 3, type: 'opened', eventKey: trail.events[2].eventKey, reason: 'hash_mismatch' });
     expect(trail.events[2].ip).toBe('198.51.100.7');
+  });
+
+  // What the key is for: someone with the database edits a row and recomputes plain SHA-256 hashes along
+  // the chain (the rule anyone can read in the docs), marking the rows keyed or plain.
+  test.each([
+    ['from the edited row on, the rows marked keyed', 3, 2, 3],
+    ['from the edited row on, the rows marked plain', 3, 1, 3],
+    ['over the whole chain, the rows marked plain', 1, 1, 1],
+  ])('an edited row, plain SHA-256 hashes recomputed %s: the chain still breaks, also after a restart', async (_, from, format, brokenAt) => {
+    const id = await bareRequest();
+    for (const type of ['created', 'invited', 'opened', 'viewed', 'signed'] as const) await recordAuditEvent(dataSource, event(id, { type }));
+    expect((await trailOf(id)).chainValid).toBe(true);
+
+    const rows = await readAuditTrail(dataSource, id);
+    let prevHash: string | null = null;
+    for (const row of rows) {
+      if (row.sequence === 3) row.ip = '198.51.100.8';
+      if (row.sequence >= from) {
+        const hash = auditEventHash(prevHash, row);
+        await bypassingTriggers(
+          `UPDATE audit_events SET ip = $2, prev_hash = $3, hash = $4, chain_format = $5, legacy_hash = NULL WHERE id = $1`,
+          [row.id, row.ip, prevHash, hash, format],
+        );
+        row.hash = hash;
+      }
+      prevHash = row.hash;
+    }
+    const trail = await trailOf(id);
+    expect(trail.chainValid).toBe(false);
+    expect(trail.firstBrokenEvent).toMatchObject({ sequence: brokenAt, reason: 'hash_mismatch' });
+
+    // A process starting later finds the key and never keys plain rows (that happens once, with the key).
+    const restarted = await openTestDataSource();
+    const adapters = createAdapters(testConfig());
+    try {
+      await loadAuditChainKey(restarted, adapters.keyService);
+      expect(auditChainKey(restarted).equals(auditChainKey(dataSource))).toBe(true);
+      expect(await verifyAuditChain(restarted, id)).toMatchObject({ valid: false, firstBrokenEvent: { sequence: brokenAt, reason: 'hash_mismatch' } });
+    } finally {
+      adapters.close();
+      await restarted.destroy();
+    }
+  });
+
+  test("the organisation's audit log: an edited row with plain SHA-256 hashes recomputed after it breaks the chain", async () => {
+    const { orgId } = await createTestOrganization(dataSource);
+    for (let i = 0; i < 4; i++) {
+      await recordOrganizationEvent(dataSource, { organizationId: orgId, type: 'folder.created', actor: 'system', detail: { n: i } });
+    }
+    const { events, verification } = await readOrganizationAuditLog(dataSource, orgId);
+    expect(verification).toEqual({ valid: true, head: events.at(-1)!.hash });
+    expect(events.every((e) => e.chainFormat === 2 && e.legacyHash === null)).toBe(true);
+
+    const edited = events.find((e) => e.type === 'folder.created' && (e.detail as { n: number }).n === 1)!;
+    let prevHash: string | null = null;
+    for (const row of events) {
+      if (row === edited) row.detail = { n: 99 };
+      if (row.sequence >= edited.sequence) {
+        const hash = organizationAuditEventHash(prevHash, row);
+        await bypassingTriggers(
+          `UPDATE organization_audit_events SET detail = $3, prev_hash = $4, hash = $5 WHERE organization_id = $1 AND sequence = $2`,
+          [orgId, row.sequence, JSON.stringify(row.detail), prevHash, hash],
+        );
+        row.hash = hash;
+      }
+      prevHash = row.hash;
+    }
+    expect((await readOrganizationAuditLog(dataSource, orgId)).verification).toEqual({
+      valid: false,
+      firstBrokenEvent: { sequence: edited.sequence, type: 'folder.created', reason: 'hash_mismatch' },
+    });
   });
 
   test('a deleted row breaks the chain at the first event after the gap', async () => {
@@ -383,13 +460,13 @@ describe('recording', () => {
   });
 });
 
-describe('the migration', () => {
-  test('chains the events of a non-empty table and then protects them', async () => {
+describe('the migrations', () => {
+  test('chain the events of a non-empty table, protect them, and re-anchor them under the key with the printed head still valid', async () => {
     const runner: QueryRunner = dataSource.createQueryRunner();
     await runner.connect();
     await runner.startTransaction();
     try {
-      // The schema before this migration, in a scratch schema of this transaction only.
+      // The schema before the audit chain, in a scratch schema of this transaction only.
       const schema = `legacy_${randomBytes(4).toString('hex')}`;
       await runner.query(`CREATE SCHEMA ${schema}`);
       await runner.query(`SET LOCAL search_path = ${schema}`);
@@ -397,6 +474,7 @@ describe('the migration', () => {
       await new SigningRequests1763830000000().up(runner);
       const [organization] = await runner.query(`INSERT INTO organizations (name) VALUES ('Legacy Oy') RETURNING id`);
       const requests = [
+        await bareRequest(runner, organization.id, 'before-folders'),
         await bareRequest(runner, organization.id, 'before-folders'),
         await bareRequest(runner, organization.id, 'before-folders'),
       ];
@@ -410,15 +488,113 @@ describe('the migration', () => {
 
       await new AuditChain1763840000000().up(runner);
 
+      const plainRows = async (requestId: string) =>
+        runner.query(
+          `SELECT id, request_id, event_key, type, signer_id, actor, channel, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash
+             FROM audit_events WHERE request_id = $1 ORDER BY sequence`,
+          [requestId],
+        );
+      const plainHash = (prevHash: string | null, row: Json) =>
+        auditEventHash(prevHash, {
+          requestId: row.request_id, sequence: row.sequence, eventKey: row.event_key, type: row.type, signerId: row.signer_id, actor: row.actor,
+          channel: row.channel, ip: row.ip, userAgent: row.user_agent, detail: row.detail, occurredAt: row.occurred_at,
+        });
       for (const requestId of requests) {
-        const rows = await runner.query(`SELECT type, sequence, prev_hash, hash FROM audit_events WHERE request_id = $1 ORDER BY sequence`, [requestId]);
+        const rows = await plainRows(requestId);
         expect(rows.map((row: Json) => [row.type, row.sequence])).toEqual([['created', 1], ['invited', 2], ['opened', 3]]);
-        expect(await verifyAuditChain(runner.manager, requestId)).toEqual({ valid: true, head: rows[2].hash });
+        rows.forEach((row: Json, index: number) => {
+          const prevHash = index === 0 ? null : rows[index - 1].hash;
+          expect(row.prev_hash).toBe(prevHash);
+          expect(row.hash).toBe(plainHash(prevHash, row));
+        });
       }
+      // Last: the refusal aborts the transaction (so inside a savepoint here).
+      await runner.query(`SAVEPOINT refused`);
+      await expect(runner.query(`UPDATE audit_events SET ip = NULL`)).rejects.toThrow(appendOnly);
+      await runner.query(`ROLLBACK TO SAVEPOINT refused`);
+
+      // Request 0 was sealed before the key: its 'sealed' event names the plain head the PDF printed.
+      const printedHead: string = (await plainRows(requests[0]!))[2].hash;
+      const sealedRow = {
+        request_id: requests[0], sequence: 4, event_key: 'sealed', type: 'sealed', signer_id: null, actor: 'system', channel: null, ip: null,
+        user_agent: null, detail: { sha256: 'ab'.repeat(32), auditChainHead: printedHead }, occurred_at: new Date('2025-01-01T10:00:03Z'),
+      };
+      await runner.query(
+        `INSERT INTO audit_events (request_id, event_key, type, actor, detail, occurred_at, sequence, prev_hash, hash)
+         VALUES ($1, 'sealed', 'sealed', 'system', $2, $3, 4, $4, $5)`,
+        [requests[0], JSON.stringify(sealedRow.detail), sealedRow.occurred_at, printedHead, plainHash(printedHead, sealedRow)],
+      );
+      // Request 2's trail was edited behind the database before the key: its break must survive re-anchoring.
+      await runner.query(`SET LOCAL session_replication_role = replica`);
+      await runner.query(`UPDATE audit_events SET ip = '198.51.100.1' WHERE request_id = $1 AND sequence = 2`, [requests[2]]);
+      await runner.query(`SET LOCAL session_replication_role = origin`);
+
+      // The later migrations, up to the keyed chains; the organisation's log appears on the way.
+      const keyedAt = migrations.indexOf(KeyedAuditChains1763910000000);
+      const auditChainAt = migrations.indexOf(AuditChain1763840000000);
+      for (const Migration of migrations.slice(auditChainAt + 1, keyedAt)) await new Migration().up(runner);
+      let orgPrev: string | null = null;
+      for (let sequence = 1; sequence <= 3; sequence++) {
+        const fields = {
+          organizationId: organization.id, sequence, type: 'folder.created', actor: 'system', ip: null, userAgent: null,
+          detail: { sequence }, occurredAt: new Date(Date.UTC(2025, 0, 2, 0, 0, sequence)),
+        };
+        const hash = organizationAuditEventHash(orgPrev, fields);
+        await runner.query(
+          `INSERT INTO organization_audit_events (organization_id, sequence, type, actor, detail, occurred_at, prev_hash, hash)
+           VALUES ($1, $2, 'folder.created', 'system', $3, $4, $5, $6)`,
+          [organization.id, sequence, JSON.stringify(fields.detail), fields.occurredAt, orgPrev, hash],
+        );
+        orgPrev = hash;
+      }
+      const before = { trail: await plainRows(requests[0]!) };
+
+      await new KeyedAuditChains1763910000000().up(runner);
+      expect(await runner.query(`SELECT DISTINCT chain_format FROM audit_events`)).toEqual([{ chain_format: 1 }]);
+      // A process of the previous version, which does not name the format, can append no plain rows now.
+      await runner.query(`SAVEPOINT old_version`);
+      await expect(
+        runner.query(`INSERT INTO audit_events (request_id, event_key, type, actor, occurred_at, sequence, prev_hash, hash) VALUES ($1, 'x', 'viewed', 'system', now(), 5, $2, $2)`, [
+          requests[0],
+          'cd'.repeat(32),
+        ]),
+      ).rejects.toThrow(/chain_format/);
+      await runner.query(`ROLLBACK TO SAVEPOINT old_version`);
+
+      // What the first process to create the key does (here with the test deployment's key).
+      expect(await reanchorPlainChainsIn(runner.manager, auditChainKey(dataSource))).toEqual({ requestEvents: 4 + 3 + 1, organizationEvents: 3 });
+
+      const sealedTrail = await verifyAuditChain(runner.manager, requests[0]!);
+      expect(sealedTrail).toMatchObject({ valid: true });
+      const rekeyed = await readAuditTrail(runner.manager, requests[0]!);
+      expect(rekeyed.map((row) => [row.type, row.chainFormat, row.legacyHash])).toEqual(before.trail.map((row: Json) => [row.type, 2, row.hash]));
+      // The printed head is still there, as the plain hash of the event the seal named, and verified.
+      expect(rekeyed[2]!.legacyHash).toBe(printedHead);
+      expect(rekeyed[2]!.hash).not.toBe(printedHead);
+      expect(rekeyed.at(-1)!.detail).toMatchObject({ auditChainHead: printedHead });
+      for (const row of rekeyed) expect(independentHash(row.requestId, { ...row, at: row.occurredAt.toISOString(), prevHash: row.prevHash ?? undefined })).toBe(row.hash);
+      expect(await verifyAuditChain(runner.manager, requests[1]!)).toMatchObject({ valid: true });
+      // Broken before the key, broken where it was: the edited event stays plain, and is never keyed.
+      expect(await verifyAuditChain(runner.manager, requests[2]!)).toEqual({
+        valid: false,
+        firstBrokenEvent: { sequence: 2, type: 'invited', eventKey: 'invited', reason: 'hash_mismatch' },
+      });
+      expect((await readAuditTrail(runner.manager, requests[2]!)).map((row) => row.chainFormat)).toEqual([2, 1, 1]);
+      expect((await readOrganizationAuditLog(runner.manager, organization.id)).verification).toMatchObject({ valid: true });
+
+      // New events follow the re-anchored head.
       await recordAuditEvent(runner.manager, { requestId: requests[0]!, eventKey: 'after', type: 'viewed', actor: 'signer', occurredAt: new Date() });
       expect(await verifyAuditChain(runner.manager, requests[0]!)).toMatchObject({ valid: true });
-      // Last: the refusal aborts the transaction.
-      await expect(runner.query(`UPDATE audit_events SET ip = NULL`)).rejects.toThrow(appendOnly);
+      await recordOrganizationEvent(runner.manager, { organizationId: organization.id, type: 'logout', actor: 'system' });
+      expect((await readOrganizationAuditLog(runner.manager, organization.id)).verification).toMatchObject({ valid: true });
+
+      // The rechain permission never reaches a keyed row (still on in this transaction). Last: it aborts.
+      await expect(
+        runner.query(`UPDATE audit_events SET chain_format = 2, legacy_hash = hash, hash = $2 WHERE request_id = $1 AND sequence = 1`, [
+          requests[1],
+          'ef'.repeat(32),
+        ]),
+      ).rejects.toThrow(appendOnly);
     } finally {
       await runner.rollbackTransaction();
       await runner.release();
