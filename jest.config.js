@@ -11,9 +11,9 @@ const swc = [
   },
 ];
 
-// openid-client and its dependencies ship ESM only. Node 20 can require(esm), but jest on Node < 24.9
+// openid-client, @libpdf/core and their dependencies ship ESM only. Node 20 can require(esm), but jest on Node < 24.9
 // loads modules through its own CJS loader, so these packages are compiled to CJS like our sources.
-const esmOnlyPackages = ['openid-client', 'oauth4webapi', 'jose'];
+const esmOnlyPackages = ['openid-client', 'oauth4webapi', 'jose', '@libpdf/core', '@noble/ciphers', '@noble/hashes', '@scure/base'];
 const swcEsm = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
 
 module.exports = {

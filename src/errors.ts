@@ -24,6 +24,8 @@ export const errorStatus = {
   encrypted_document: 422,
   /** The uploaded PDF is certified with no changes permitted (DocMDP P=1): a seal would break its certification. */
   document_certified_no_changes: 422,
+  document_permissions_forbid_seal: 422,
+  document_damaged_signed: 422,
   /** A signer's link is locked after too many wrong PINs, until the sender issues a new PIN. */
   locked: 423,
   rate_limited: 429,

@@ -11,6 +11,7 @@ import type { MailMessage } from '../adapters/mailer';
 import { sealDocument } from '../documents/seal-document';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
+import { evidenceBlobKeyFor } from '../signing/read-request-document';
 import { invitationEmail, lockedEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts, type RequestFacts } from '../signing/messages';
 import { maxPinAttempts } from '../signing/signer-access';
 import type { SigningContext } from '../signing/signing-context';
@@ -196,11 +197,14 @@ export function signingActivities(context: SigningContext) {
      */
     async sealSignedDocument(
       input: { requestId: string; sealedAt: string },
-    ): Promise<{ sealedBlobKey: string; sha256: string; auditChainHead?: string }> {
+    ): Promise<{ sealedBlobKey: string; sha256: string; auditChainHead?: string; evidenceSha256?: string }> {
       const { request, organization, signers } = await load(input.requestId);
       const sealedBlobKey = `orgs/${request.organizationId}/requests/${request.id}/sealed.pdf`;
       const existing = await adapters.blobStore.get(sealedBlobKey);
-      if (existing) return { sealedBlobKey, sha256: sha256Hex(existing), auditChainHead: request.auditChainHead ?? undefined };
+      if (existing) {
+        const evidence = await adapters.blobStore.get(evidenceBlobKeyFor(sealedBlobKey));
+        return { sealedBlobKey, sha256: sha256Hex(existing), auditChainHead: request.auditChainHead ?? undefined, ...(evidence ? { evidenceSha256: sha256Hex(evidence) } : {}) };
+      }
 
       heartbeat('loading');
       const original = await adapters.blobStore.get(request.originalBlobKey).catch((error: unknown) => {
@@ -253,12 +257,19 @@ export function signingActivities(context: SigningContext) {
       });
       heartbeat('storing');
       await dataSource.getRepository(SigningRequest).update({ id: request.id }, { auditChainHead: auditChainHead ?? null });
-      await adapters.blobStore.put(sealedBlobKey, sealed);
-      return { sealedBlobKey, sha256: sha256Hex(sealed), auditChainHead };
+      // The evidence first: the sealed blob is what a retry takes as "done".
+      if (sealed.evidencePdf) await adapters.blobStore.put(evidenceBlobKeyFor(sealedBlobKey), sealed.evidencePdf);
+      await adapters.blobStore.put(sealedBlobKey, sealed.pdf);
+      return {
+        sealedBlobKey,
+        sha256: sha256Hex(sealed.pdf),
+        auditChainHead,
+        ...(sealed.evidencePdf ? { evidenceSha256: sha256Hex(sealed.evidencePdf) } : {}),
+      };
     },
 
     /** Records the seal; the 'sealed' event names the audit chain head printed on the document (if any). */
-    async archiveSealedDocument(input: { requestId: string; sealedAt: string; sealedBlobKey: string; sha256: string }): Promise<void> {
+    async archiveSealedDocument(input: { requestId: string; sealedAt: string; sealedBlobKey: string; sha256: string; evidenceSha256?: string }): Promise<void> {
       await dataSource.transaction(async (tx) => {
         await tx.update(SigningRequest, { id: input.requestId }, {
           sealedAt: new Date(input.sealedAt),
@@ -272,7 +283,11 @@ export function signingActivities(context: SigningContext) {
           eventKey: 'sealed',
           type: 'sealed',
           actor: 'system',
-          detail: { sha256: input.sha256, ...(auditChainHead ? { auditChainHead } : {}) },
+          detail: {
+            sha256: input.sha256,
+            ...(auditChainHead ? { auditChainHead } : {}),
+            ...(input.evidenceSha256 ? { evidenceSha256: input.evidenceSha256 } : {}),
+          },
           occurredAt: input.sealedAt,
         });
         await recordAuditEvent(tx, {

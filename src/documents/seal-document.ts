@@ -1,48 +1,27 @@
 /**
- * Turns the original PDF into the sealed one the signers receive: every original page carries the document
- * code (so a printed page leads back to its record), an audit trail is appended, and the whole file is
- * signed with the organisation's seal as a PAdES signature covering the entire document: B-B, or B-T when a
- * timestamp authority vouches for the signing time. The document code is also written into the document
- * information dictionary, where /v1/verify finds it even in a copy whose pages were changed.
+ * Turns the original PDF into the sealed one the signers receive, only ever by appending to it
+ * (append-pdf.ts): the sealed file is the original byte for byte, then one incremental update with the
+ * document code stamped on every original page (so a printed page leads back to its record), the audit
+ * trail's pages and the seal's PAdES signature over the whole file (B-B, or B-T when a timestamp authority
+ * vouches for the time), then, for B-LT and B-LTA, the validation data and a document timestamp
+ * (long-term-validation.ts). Every signature the original carried stays valid.
+ *
+ * A document certified to permit signatures only (DocMDP P=2/3), or whose owner permissions allow signing
+ * but not changes, gets the signature alone: its audit trail becomes a separately sealed evidence PDF.
  *
  * Retry-safe: everything that varies between runs is either taken from the input (`sealedAt` is the time
  * on the stamp and the /M signing time) or not part of what a verifier checks, so a retried activity
  * produces an equally valid seal.
  */
-import { PDFDict, PDFDocument, PDFName, PDFString, PageSizes, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
-import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
-import { SignPdf } from '@signpdf/signpdf';
-import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
-import { CadesDetachedSigner, type SignatureTimestamper } from './cades-signer';
+import { PDF, PdfArray, PdfDict, PdfNumber, PdfRef, PdfString, Standard14Font, rgb, type PdfObject, type PDFPage } from '@libpdf/core';
+import { appendSealSignature, openForAppend } from './append-pdf';
+import { renderAuditTrail, type AuditEvent, type AuditTrailEntry } from './audit-trail-pdf';
+import type { SignatureTimestamper } from './cades-signer';
+import { sealTreatment, type SealTreatment } from './inspect-pdf';
 import type { SealKey } from './seal-key';
-import { formatDateTime, formatUtc as formatUtcSeconds, translator, type Locale, type Translate } from '../i18n';
+import type { Locale } from '../i18n';
 
-export interface AuditTrailEntry {
-  name: string;
-  email: string;
-  /** How the signer was reached: `sms` (link by email, PIN by SMS), `sender` (PIN from the sender), else printed as given. */
-  channel: string;
-  ip?: string;
-  userAgent?: string;
-  /** ISO 8601. */
-  signedAt: string;
-}
-
-export interface AuditEvent {
-  /** ISO 8601. */
-  at: string;
-  /** The audit event type (`opened`, `viewed`, `signed`, …): printed as what happened, in the page's language. */
-  type?: string;
-  /** What happened in words of the caller's own, printed as given (instead of the type's label). */
-  action?: string;
-  /** Who acted by role: `signer`, `sender` or `system`. */
-  actor: string;
-  /** The person who acted, when known (a signer's name). */
-  actorName?: string;
-  /** `email`, `sms`, `link`. */
-  channel?: string;
-  ip?: string;
-}
+export type { AuditEvent, AuditTrailEntry } from './audit-trail-pdf';
 
 export interface SealInput {
   /** The original, already validated by inspectPdf. */
@@ -52,8 +31,8 @@ export interface SealInput {
   title: string;
   originalSha256: string;
   /**
-   * The hash of the last audit event before sealing (hex SHA-256, see src/signing/audit-chain.ts): printed
-   * on the audit page so the sealed document pins the trail as it stood.
+   * The hash of the last audit event before sealing (see src/signing/audit-chain.ts): printed on the audit
+   * page so the sealed document pins the trail as it stood.
    */
   auditChainHead?: string;
   signers: AuditTrailEntry[];
@@ -74,51 +53,60 @@ export interface SealInput {
   timeZone?: string;
 }
 
+export interface SealedDocument {
+  /** The original, then the seal's incremental update(s). */
+  pdf: Uint8Array;
+  treatment: SealTreatment;
+  /** For `signature_only`: the audit trail as its own sealed PDF, stored and served beside the document. */
+  evidencePdf?: Uint8Array;
+}
+
 /** The document information entry that carries the document code (see findDocumentCodes in verify-document.ts). */
 export const documentCodeInfoKey = 'SigillDocumentCode';
 
-/**
- * Room kept in the file for the CMS: an RSA-3072 signature with a certificate chain needs 2-5 KiB, and an
- * RFC 3161 timestamp token for a later B-T level adds up to ~6 KiB more. The placeholder is hex, hence ×2.
- */
-const reservedCmsBytes = 16_384;
+const sealReason = 'Sealed by Sigill';
+const sealFieldName = 'Sigill seal';
 
-export async function sealDocument(input: SealInput): Promise<Uint8Array> {
-  // updateMetadata off: pdf-lib would otherwise stamp its own producer and the machine's clock.
-  const document = await PDFDocument.load(input.pdf, { updateMetadata: false });
-  document.setModificationDate(input.sealedAt);
-  // setModificationDate made sure the information dictionary exists.
-  document.context.lookup(document.context.trailerInfo.Info, PDFDict).set(PDFName.of(documentCodeInfoKey), PDFString.of(input.documentCode));
-  const fonts = {
-    regular: await document.embedFont(StandardFonts.Helvetica),
-    bold: await document.embedFont(StandardFonts.HelveticaBold),
-    monospace: await document.embedFont(StandardFonts.Courier),
+export async function sealDocument(input: SealInput): Promise<SealedDocument> {
+  const document = await openForAppend(input.pdf);
+  const treatment = sealTreatment(document);
+  const audit = await renderAuditTrail({
+    ...input,
+    originalPageCount: document.getPageCount(),
+    originalByteLength: input.pdf.byteLength,
+    placement: treatment === 'stamp' ? 'appended' : 'separate',
+  });
+  const signature = {
+    fieldName: sealFieldName,
+    key: input.key,
+    timestamper: input.timestamper,
+    signingTime: input.sealedAt,
+    name: input.signerName,
+    reason: sealReason,
   };
 
-  const t = translator(input.locale ?? 'en');
-  const sealedOn = formatUtc(input.sealedAt);
-  const stamp = t('audit:stamp', { code: input.documentCode, sealedAt: sealedOn, url: input.verifyUrl ?? '/verify' });
-  for (const page of document.getPages()) stampFooter(page, winAnsiSafe(stamp, fonts.regular), fonts.regular);
-
-  const auditPages = appendAuditTrail(document, input, fonts, t);
-
-  pdflibAddPlaceholder({
-    pdfDoc: document,
+  if (treatment === 'stamp') {
+    document.setModificationDate(input.sealedAt);
+    // setModificationDate made sure the information dictionary exists.
+    const infoRef = document.context.info.trailer.getRef('Info');
+    const info = infoRef ? document.getObject(infoRef) : undefined;
+    if (info instanceof PdfDict) info.set(documentCodeInfoKey, PdfString.fromString(input.documentCode));
+    for (const page of document.getPages()) stampFooter(document, page, audit.stampText);
+    const auditTrail = await PDF.load(audit.pdf);
+    const auditPages = await document.copyPagesFrom(auditTrail, range(audit.pageCount));
     // The invisible signature widget sits on the audit trail, the page that describes what was sealed.
-    pdfPage: auditPages[0],
-    reason: pdfTextString('Sealed by Sigill'),
-    name: pdfTextString(input.signerName),
-    contactInfo: '',
-    location: '',
-    signingTime: input.sealedAt,
-    signatureLength: reservedCmsBytes * 2,
-    subFilter: SUBFILTER_ETSI_CADES_DETACHED,
-    appName: 'Sigill',
-  });
-  // Object streams off: signpdf finds the /ByteRange and /Contents placeholders by scanning plain text.
-  const prepared = await document.save({ useObjectStreams: false });
-  const sealed = await new SignPdf().sign(Buffer.from(prepared), new CadesDetachedSigner(input.key, { signatureTimestamper: input.timestamper }), input.sealedAt);
-  return sealed;
+    const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: auditPages[0]! });
+    return { pdf: sealed, treatment };
+  }
+
+  const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: document.getPage(0)! });
+  const evidence = await openForAppend(audit.pdf);
+  const evidencePdf = await appendSealSignature(audit.pdf, evidence, { ...signature, page: evidence.getPage(0)! });
+  return { pdf: sealed, treatment, evidencePdf };
+}
+
+function range(count: number): number[] {
+  return Array.from({ length: count }, (_, index) => index);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -127,20 +115,22 @@ export async function sealDocument(input: SealInput): Promise<Uint8Array> {
 
 const footerGrey = rgb(0.45, 0.45, 0.45);
 const footerMaxFontSize = 7;
+const footerFont = 'Helvetica';
+const footerMetrics = Standard14Font.of(footerFont);
 
 /**
  * Draws `text` centred near the bottom edge of the page as the reader sees it, whatever the page's /Rotate
  * and wherever its crop box starts. The font shrinks to fit narrow pages instead of running off them.
  */
-function stampFooter(page: PDFPage, text: string, font: PDFFont): void {
-  const box = visibleBox(page);
-  const rotation = quarterTurns(page) * 90;
+function stampFooter(document: PDF, page: PDFPage, text: string): void {
+  const box = visibleBox(document, page);
+  const rotation = quarterTurns(document, page) * 90;
   const sideways = rotation === 90 || rotation === 270;
   const viewWidth = sideways ? box.height : box.width;
   const viewHeight = sideways ? box.width : box.height;
 
   const margin = Math.max(2, Math.min(18, viewWidth * 0.05, viewHeight * 0.05));
-  const widthAtOnePoint = font.widthOfTextAtSize(text, 1);
+  const widthAtOnePoint = footerMetrics.widthOfTextAtSize(text, 1);
   const size = Math.max(1, Math.min(footerMaxFontSize, (viewWidth - 2 * margin) / widthAtOnePoint));
   // (u, v): position as seen by the reader, from the bottom-left corner of the displayed page.
   const u = Math.max(margin, (viewWidth - widthAtOnePoint * size) / 2);
@@ -151,7 +141,7 @@ function stampFooter(page: PDFPage, text: string, font: PDFFont): void {
     180: { x: box.x + box.width - u, y: box.y + box.height - v },
     270: { x: box.x + v, y: box.y + box.height - u },
   }[rotation as 0 | 90 | 180 | 270];
-  page.drawText(text, { x, y, size, font, color: footerGrey, rotate: degrees(rotation) });
+  page.drawText(text, { x, y, size, font: footerFont, color: footerGrey, rotate: { angle: rotation } });
 }
 
 interface Box {
@@ -161,289 +151,44 @@ interface Box {
   height: number;
 }
 
-/** The crop box (what viewers show), normalised; a page without a usable box is treated as US Letter. */
-function visibleBox(page: PDFPage): Box {
-  for (const read of [() => page.getCropBox(), () => page.getMediaBox()]) {
-    try {
-      const { x, y, width, height } = read();
-      if ([x, y, width, height].every(Number.isFinite) && width !== 0 && height !== 0) {
-        return {
-          x: Math.min(x, x + width),
-          y: Math.min(y, y + height),
-          width: Math.abs(width),
-          height: Math.abs(height),
-        };
-      }
-    } catch {
-      // A missing or malformed box: try the next one.
+/**
+ * The crop box (what viewers show), normalised, else the media box; a page without a usable box is treated
+ * as US Letter, as viewers do. Both may be inherited from the page tree (ISO 32000-1, table 30), which
+ * libpdf's page boxes do not look up.
+ */
+function visibleBox(document: PDF, page: PDFPage): Box {
+  for (const name of ['CropBox', 'MediaBox']) {
+    const box = inheritedPageAttribute(document, page, name);
+    if (!(box instanceof PdfArray) || box.length < 4) continue;
+    const [x1, y1, x2, y2] = [0, 1, 2, 3].map((index) => {
+      const item = box.at(index);
+      const value = item instanceof PdfRef ? document.getObject(item) : item;
+      return value instanceof PdfNumber ? value.value : Number.NaN;
+    }) as [number, number, number, number];
+    if ([x1, y1, x2, y2].every(Number.isFinite) && x1 !== x2 && y1 !== y2) {
+      return { x: Math.min(x1, x2), y: Math.min(y1, y2), width: Math.abs(x2 - x1), height: Math.abs(y2 - y1) };
     }
   }
   return { x: 0, y: 0, width: 612, height: 792 };
 }
 
 /** /Rotate as 0-3 clockwise quarter turns; odd values (negative, over 360, not a multiple of 90) folded in. */
-function quarterTurns(page: PDFPage): number {
-  let angle = 0;
-  try {
-    angle = page.getRotation().angle;
-  } catch {
-    // A non-numeric /Rotate: viewers ignore it, so do we.
-  }
+function quarterTurns(document: PDF, page: PDFPage): number {
+  const rotate = inheritedPageAttribute(document, page, 'Rotate');
+  const angle = rotate instanceof PdfNumber ? rotate.value : 0;
   if (!Number.isFinite(angle)) return 0;
-  return (((Math.round(angle / 90) % 4) + 4) % 4);
+  return ((Math.round(angle / 90) % 4) + 4) % 4;
 }
 
-// ---------------------------------------------------------------------------------------------------------
-// The audit trail pages
-// ---------------------------------------------------------------------------------------------------------
-
-interface Fonts {
-  regular: PDFFont;
-  bold: PDFFont;
-  monospace: PDFFont;
+/** An inheritable page attribute: the page's own, else the nearest ancestor's in the page tree. */
+function inheritedPageAttribute(document: PDF, page: PDFPage, key: string): PdfObject | undefined {
+  const resolve = (ref: PdfRef) => document.getObject(ref) ?? null;
+  let node: PdfDict | undefined = page.dict;
+  // A cyclic /Parent chain in a broken file must not loop forever.
+  for (let depth = 0; node && depth < 64; depth++) {
+    const value = node.get(key, resolve);
+    if (value !== undefined) return value;
+    node = node.getDict('Parent', resolve);
+  }
+  return undefined;
 }
-
-const a4 = { width: PageSizes.A4[0], height: PageSizes.A4[1] };
-const pageMargin = 56;
-const labelColumnWidth = 124;
-const bodySize = 9.5;
-const textColour = rgb(0.1, 0.1, 0.1);
-const mutedColour = rgb(0.4, 0.4, 0.4);
-
-/** Longest user-controlled strings shown in full; a user agent can run to kilobytes. */
-const maxChars = { short: 200, userAgent: 300, event: 500 } as const;
-
-function appendAuditTrail(document: PDFDocument, input: SealInput, fonts: Fonts, t: Translate): PDFPage[] {
-  const originalPageCount = document.getPageCount();
-  const locale = input.locale ?? 'en';
-  const timeZone = input.timeZone ?? 'UTC';
-  // Local time first, UTC beside it; in UTC itself once is enough.
-  const when = (iso: string) => {
-    const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return truncate(iso, maxChars.short);
-    return timeZone === 'UTC' ? formatUtcSeconds(date) : `${formatDateTime(date, locale, timeZone)} (${formatUtcSeconds(date)})`;
-  };
-  const writer = new AuditTrailWriter(document, fonts, t('audit:continued'));
-  writer.heading(t('audit:heading'));
-  writer.paragraph(truncate(input.title, maxChars.short), { font: fonts.bold, size: 12 });
-  writer.gap(6);
-  writer.field(t('audit:documentCode'), input.documentCode);
-  writer.field(t('audit:originalSha256'), input.originalSha256, { font: fonts.monospace, size: 8.5 });
-  if (input.auditChainHead) writer.field(t('audit:chainHead'), input.auditChainHead, { font: fonts.monospace, size: 8.5 });
-  writer.field(t('audit:originalPages'), String(originalPageCount));
-  writer.field(t('audit:sealed'), when(input.sealedAt.toISOString()));
-  writer.field(t('audit:seal'), truncate(input.signerName, maxChars.short));
-  writer.field(t('audit:timeZone'), timeZone === 'UTC' ? 'UTC' : t('audit:timesNote', { zone: timeZone }));
-
-  writer.gap(14);
-  writer.subheading(t('audit:signers', { count: input.signers.length }));
-  input.signers.forEach((signer, index) => {
-    writer.keepTogether(6 * lineHeight(bodySize) + 8);
-    writer.paragraph(`${index + 1}. ${truncate(signer.name, maxChars.short)}`, { font: fonts.bold });
-    writer.field(t('audit:email'), truncate(signer.email, maxChars.short));
-    writer.field(t('audit:signedVia'), truncate(t(`audit:channel.${signer.channel}`, { defaultValue: signer.channel }), maxChars.short));
-    writer.field(t('audit:signedAt'), signer.signedAt ? when(signer.signedAt) : t('audit:notSigned'));
-    writer.field(t('audit:ipAddress'), signer.ip ? truncate(signer.ip, maxChars.short) : t('audit:notRecorded'));
-    writer.field(t('audit:userAgent'), signer.userAgent ? truncate(signer.userAgent, maxChars.userAgent) : t('audit:notRecorded'));
-    writer.gap(8);
-  });
-
-  if (input.events?.length) {
-    writer.gap(6);
-    writer.subheading(t('audit:events'));
-    for (const event of input.events) {
-      const who = event.actorName ?? t(`audit:actor.${event.actor}`, { defaultValue: event.actor });
-      const what = event.action ?? t(`audit:event.${event.type ?? 'unknown'}`, { defaultValue: event.type ?? '' });
-      const how = event.channel ? ` (${t('audit:via', { channel: t(`audit:channelName.${event.channel}`, { defaultValue: event.channel }) })})` : '';
-      const where = event.ip ? `, ${t('audit:eventIp', { ip: truncate(event.ip, maxChars.short) })}` : '';
-      writer.field(when(event.at), truncate(`${who} — ${what}${how}${where}`, maxChars.event), { labelFont: fonts.regular });
-    }
-  }
-
-  writer.pages.forEach((page, index) => {
-    const footer = t('audit:footer', { code: input.documentCode, page: index + 1, pages: writer.pages.length });
-    page.drawText(winAnsiSafe(footer, fonts.regular), {
-      x: pageMargin,
-      y: pageMargin / 2,
-      size: footerMaxFontSize,
-      font: fonts.regular,
-      color: footerGrey,
-    });
-  });
-  return writer.pages;
-}
-
-function lineHeight(size: number): number {
-  return size * 1.35;
-}
-
-interface TextStyle {
-  font?: PDFFont;
-  size?: number;
-}
-
-/** Writes top to bottom, wrapping long text and starting a new A4 page when the current one is full. */
-class AuditTrailWriter {
-  readonly pages: PDFPage[] = [];
-  private page!: PDFPage;
-  private y = 0;
-
-  constructor(
-    private readonly document: PDFDocument,
-    private readonly fonts: Fonts,
-    private readonly continuedHeading: string,
-  ) {
-    this.addPage();
-  }
-
-  heading(text: string): void {
-    this.paragraph(text, { font: this.fonts.bold, size: 18 });
-    this.gap(4);
-  }
-
-  subheading(text: string): void {
-    this.paragraph(text, { font: this.fonts.bold, size: 12 });
-    this.gap(2);
-  }
-
-  paragraph(text: string, style: TextStyle = {}): void {
-    const font = style.font ?? this.fonts.regular;
-    const size = style.size ?? bodySize;
-    for (const line of wrapText(winAnsiSafe(text, font), font, size, a4.width - 2 * pageMargin)) {
-      this.ensureRoom(lineHeight(size));
-      this.page.drawText(line, { x: pageMargin, y: this.y - size, size, font, color: textColour });
-      this.y -= lineHeight(size);
-    }
-  }
-
-  /** A label in the left column and its value, wrapped, in the right one. */
-  field(label: string, value: string, style: TextStyle & { labelFont?: PDFFont } = {}): void {
-    const labelFont = style.labelFont ?? this.fonts.bold;
-    const font = style.font ?? this.fonts.regular;
-    const size = style.size ?? bodySize;
-    const height = lineHeight(bodySize);
-    const labelLines = wrapText(winAnsiSafe(label, labelFont), labelFont, bodySize, labelColumnWidth - 8);
-    const valueLines = wrapText(winAnsiSafe(value, font), font, size, a4.width - 2 * pageMargin - labelColumnWidth);
-    for (let i = 0; i < Math.max(labelLines.length, valueLines.length); i++) {
-      this.ensureRoom(height);
-      const baseline = this.y - bodySize;
-      const labelLine = labelLines[i];
-      const valueLine = valueLines[i];
-      if (labelLine) {
-        const labelStyle = { size: bodySize, font: labelFont, color: mutedColour };
-        this.page.drawText(labelLine, { x: pageMargin, y: baseline, ...labelStyle });
-      }
-      if (valueLine) {
-        this.page.drawText(valueLine, { x: pageMargin + labelColumnWidth, y: baseline, size, font, color: textColour });
-      }
-      this.y -= height;
-    }
-  }
-
-  gap(points: number): void {
-    this.y -= points;
-  }
-
-  /** Starts a new page now unless `height` still fits, so a short block is not split across pages. */
-  keepTogether(height: number): void {
-    this.ensureRoom(height);
-  }
-
-  private ensureRoom(height: number): void {
-    if (this.y - height < pageMargin) {
-      this.addPage();
-      this.paragraph(this.continuedHeading, { font: this.fonts.bold, size: 12 });
-      this.gap(8);
-    }
-  }
-
-  private addPage(): void {
-    this.page = this.document.addPage([a4.width, a4.height]);
-    this.pages.push(this.page);
-    this.y = a4.height - pageMargin;
-  }
-}
-
-/** Greedy word wrap; a word wider than the line (a hash, a URL, a user agent) is broken where it must be. */
-function wrapText(text: string, font: PDFFont, size: number, width: number): string[] {
-  const fits = (candidate: string) => font.widthOfTextAtSize(candidate, size) <= width;
-  const lines: string[] = [];
-  let current = '';
-  for (const word of text.split(' ').filter(Boolean)) {
-    const candidate = current ? `${current} ${word}` : word;
-    if (fits(candidate)) {
-      current = candidate;
-      continue;
-    }
-    if (current) lines.push(current);
-    current = '';
-    for (const character of word) {
-      if (current && !fits(current + character)) {
-        lines.push(current);
-        current = '';
-      }
-      current += character;
-    }
-  }
-  if (current) lines.push(current);
-  return lines.length ? lines : [''];
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// Text that the standard fonts and the PDF syntax can carry
-// ---------------------------------------------------------------------------------------------------------
-
-const encodableByFont = new WeakMap<PDFFont, Set<number>>();
-
-/**
- * The standard 14 fonts only encode WinAnsi, and pdf-lib throws on anything else. Accents that WinAnsi lacks
- * fall back to their base letter (ř → r); what has no such fallback (emoji, CJK) becomes '?'. Control
- * characters become spaces so a name cannot break the layout.
- */
-function winAnsiSafe(text: string, font: PDFFont): string {
-  let encodable = encodableByFont.get(font);
-  if (!encodable) {
-    encodable = new Set(font.getCharacterSet());
-    encodableByFont.set(font, encodable);
-  }
-  const canEncode = (character: string) => encodable.has(character.codePointAt(0)!);
-  let safe = '';
-  for (const character of text.normalize('NFC')) {
-    if (/[\p{Cc}\p{Zl}\p{Zp}]/u.test(character)) {
-      safe += ' ';
-    } else if (canEncode(character)) {
-      safe += character;
-    } else {
-      const baseLetters = character.normalize('NFKD').replace(/\p{M}/gu, '');
-      safe += baseLetters && [...baseLetters].every(canEncode) ? baseLetters : '?';
-    }
-  }
-  return safe;
-}
-
-function truncate(text: string, max: number): string {
-  const characters = [...text];
-  return characters.length <= max ? text : `${characters.slice(0, max - 1).join('')}…`;
-}
-
-/**
- * The body of a PDF literal string for the signature dictionary, which @signpdf writes verbatim: ASCII as
- * is, anything else as UTF-16BE with a byte order mark (PDF text strings allow only that or PDFDocEncoding),
- * with the bytes that end or corrupt a literal string escaped.
- */
-function pdfTextString(text: string): string {
-  const isAscii = /^[\x20-\x7e]*$/.test(text);
-  const bytes = isAscii
-    ? Buffer.from(text, 'latin1')
-    : Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(text, 'utf16le').swap16()]);
-  const escapes: Record<number, string> = { 0x5c: '\\\\', 0x28: '\\(', 0x29: '\\)', 0x0d: '\\r', 0x0a: '\\n' };
-  let literal = '';
-  for (const byte of bytes) literal += escapes[byte] ?? String.fromCharCode(byte);
-  return literal;
-}
-
-function formatUtc(date: Date): string {
-  return `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-

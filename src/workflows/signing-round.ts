@@ -377,7 +377,13 @@ async function sealHashAndArchive(requestId: string, state: RoundState): Promise
   const sealedAt = new Date(Date.now()).toISOString();
   try {
     const sealed = await sealing.sealSignedDocument({ requestId, sealedAt });
-    await sealing.archiveSealedDocument({ requestId, sealedAt, sealedBlobKey: sealed.sealedBlobKey, sha256: sealed.sha256 });
+    await sealing.archiveSealedDocument({
+      requestId,
+      sealedAt,
+      sealedBlobKey: sealed.sealedBlobKey,
+      sha256: sealed.sha256,
+      ...(sealed.evidenceSha256 ? { evidenceSha256: sealed.evidenceSha256 } : {}),
+    });
     state.sealedAt = sealedAt;
     state.sha256 = sealed.sha256;
     state.status = 'completed';

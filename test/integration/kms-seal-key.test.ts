@@ -31,7 +31,7 @@ const kmsSealEnv = (keyId: string, extra: Record<string, string> = {}) => ({
 
 async function sealWith(env: Record<string, string>): Promise<string> {
   const signing = await testSigningContext(dataSource, testConfig(env));
-  const sealed = await sealDocument({
+  const { pdf: sealed } = await sealDocument({
     pdf: await createTestPdf([{}]),
     documentCode: 'SGL-7K3M-Q9XD-2PLA',
     title: 'KMS sealed',

@@ -49,3 +49,11 @@ export function pageText(file: string, page: number): string {
   if (run.status !== 0) throw new Error(`pdftotext failed: ${run.output}`);
   return run.output;
 }
+
+/** The page count poppler reads. */
+export function pageCount(file: string): number {
+  const run = runTool('pdfinfo', [file]);
+  const pages = /^Pages:\s+(\d+)/m.exec(run.stdout);
+  if (!pages) throw new Error(`pdfinfo found no page count: ${run.output}`);
+  return Number(pages[1]);
+}

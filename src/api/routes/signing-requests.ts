@@ -7,7 +7,7 @@ import { findOwnRequest, getSigningRequest, queryRound } from '../../signing/get
 import { readRequestAuditTrail } from '../../signing/read-request-audit-trail';
 import { listSigningRequests } from '../../signing/list-signing-requests';
 import { exportSigningRequests } from '../../signing/export-signing-requests';
-import { readOriginalDocument, readSealedDocument, type RequestDocument } from '../../signing/read-request-document';
+import { readOriginalDocument, readSealedDocument, readSealedEvidence, type RequestDocument } from '../../signing/read-request-document';
 import { remindSigners } from '../../signing/remind-signers';
 import { resetSignerPin } from '../../signing/reset-signer-pin';
 import { readRoundHistory } from '../../signing/workflow-history';
@@ -109,9 +109,17 @@ const auditEventBody = z.object({
   hash: z
     .string()
     .describe(
-      'Hex SHA-256 of prevHash (empty for the first event) followed by the canonical JSON (keys sorted, no ' +
-        'whitespace) of request_id, sequence, event_key, type, signer_id, actor, channel, ip, user_agent, ' +
-        'detail and occurred_at (= at, ISO 8601 with milliseconds), absent values as null',
+      'Hex HMAC-SHA-256, under a key of the service that is never stored in the clear, of prevHash (empty for ' +
+        'the first event) followed by the canonical JSON (keys sorted, no whitespace) of request_id, sequence, ' +
+        'event_key, type, signer_id, actor, channel, ip, user_agent, detail and occurred_at (= at, ISO 8601 with ' +
+        'milliseconds), absent values as null. Only the service can recompute it: chainValid is its verdict',
+    ),
+  legacyHash: z
+    .string()
+    .optional()
+    .describe(
+      'On events recorded before audit hashes were keyed: the plain SHA-256 hash the event had then (the same ' +
+        'text, unkeyed), still verified; a document sealed then printed one of these as its audit chain head',
     ),
 });
 
@@ -298,6 +306,18 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       responses: { 200: { description: 'application/pdf: the sealed document' } },
       errors: [404, 409],
       handler: async ({ params, principal, ctx }) => pdfDownload(ctx, await readSealedDocument(context, principal!, params.id)),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/signing-requests/:id/evidence',
+      permission: 'view',
+      summary: 'The sealed audit trail of a document certified to permit signatures only, which could not take it as pages (not for support staff)',
+      tag: 'Signing requests',
+      auth: 'principal',
+      params: requestParams,
+      responses: { 200: { description: 'application/pdf: the audit trail, sealed on its own' } },
+      errors: [404, 409],
+      handler: async ({ params, principal, ctx }) => pdfDownload(ctx, await readSealedEvidence(context, principal!, params.id)),
     }),
     defineRoute({
       method: 'get',

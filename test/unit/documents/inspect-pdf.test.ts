@@ -21,6 +21,8 @@ test('counts the pages and fingerprints the bytes', async () => {
   expect(await inspectPdf(pdf)).toEqual({
     pdf,
     pageCount: 3,
+    signatureCount: 0,
+    treatment: 'stamp',
     sha256: createHash('sha256').update(pdf).digest('hex'),
   });
 });
@@ -88,7 +90,7 @@ test('a PDF without pages is refused', async () => {
   expect(error).toMatchObject({ code: 'invalid_document', message: 'The PDF has no pages.' });
 });
 
-test('an encrypted PDF is refused with its own code', async () => {
+test('a PDF that needs a password to open is refused with its own code', async () => {
   const { dir, remove } = temporaryDirectory('inspect');
   try {
     const plain = path.join(dir, 'plain.pdf');
@@ -100,7 +102,7 @@ test('an encrypted PDF is refused with its own code', async () => {
     const error = await errorOf(inspectPdf(fs.readFileSync(encrypted)));
     expect(error).toMatchObject({
       code: 'encrypted_document',
-      message: 'The PDF is encrypted or password-protected; upload an unprotected copy.',
+      message: 'The PDF needs a password to open; upload a copy that opens without one.',
       status: 422,
     });
   } finally {
@@ -108,14 +110,17 @@ test('an encrypted PDF is refused with its own code', async () => {
   }
 });
 
-test('a PDF encrypted with an empty user password (opens without asking) is still refused', async () => {
+test('a PDF encrypted with only an owner password (opens without asking) is accepted as it is', async () => {
   const { dir, remove } = temporaryDirectory('inspect');
   try {
     const plain = path.join(dir, 'plain.pdf');
     const encrypted = path.join(dir, 'encrypted.pdf');
     fs.writeFileSync(plain, await createTestPdf());
     expect(runTool('qpdf', ['--encrypt', '', 'owner', '256', '--', plain, encrypted]).status).toBe(0);
-    expect((await errorOf(inspectPdf(fs.readFileSync(encrypted)))).code).toBe('encrypted_document');
+    const upload = fs.readFileSync(encrypted);
+    const facts = await inspectPdf(upload);
+    expect(facts).toMatchObject({ pageCount: 2, treatment: 'stamp', signatureCount: 0 });
+    expect(Buffer.from(facts.pdf).equals(upload)).toBe(true);
   } finally {
     remove();
   }

@@ -37,7 +37,7 @@ async function auditPageOf(locale: 'en' | 'sv' | 'fi', timeZone: string): Promis
   const original = await createTestPdf([{}]);
   const { sha256 } = await inspectPdf(original);
   const signers = [{ name: 'Åsa Öberg 😀 张伟', email: 'asa@example.test', channel: 'sms', signedAt: '2026-07-01T10:02:00Z' }];
-  const sealed = await sealDocument(sealInputFor(original, key, sha256, { title: 'Hyresavtal för Söderåsen 🏠', signers, events, locale, timeZone }));
+  const { pdf: sealed } = await sealDocument(sealInputFor(original, key, sha256, { title: 'Hyresavtal för Söderåsen 🏠', signers, events, locale, timeZone }));
   const file = path.join(workspace.dir, `${locale}.pdf`);
   fs.writeFileSync(file, sealed);
   expect(pdfsig(file).output).toContain('Signature Validation: Signature is Valid.');

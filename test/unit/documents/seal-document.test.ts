@@ -27,7 +27,7 @@ function writeTemporary(bytes: Uint8Array, name = 'sealed'): string {
 
 async function seal(pdf: Uint8Array, overrides: Partial<SealInput> = {}): Promise<{ file: string; sealed: Uint8Array }> {
   const { sha256 } = await inspectPdf(pdf);
-  const sealed = await sealDocument(sealInputFor(pdf, key, sha256, overrides));
+  const { pdf: sealed } = await sealDocument(sealInputFor(pdf, key, sha256, overrides));
   return { file: writeTemporary(sealed), sealed };
 }
 

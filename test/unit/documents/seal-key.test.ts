@@ -117,7 +117,7 @@ describe('a PKCS#12 seal key', () => {
       'O=Test Trust Services\nCN=Test Seal CA',
     ]);
     const original = await createTestPdf([{}]);
-    const sealed = await sealDocument(sealInputFor(original, key, (await inspectPdf(original)).sha256));
+    const { pdf: sealed } = await sealDocument(sealInputFor(original, key, (await inspectPdf(original)).sha256));
     const sealedFile = file('sealed-with-p12.pdf');
     fs.writeFileSync(sealedFile, sealed);
 
