@@ -10,6 +10,7 @@ import { RateLimits1763890000000 } from './1763890000000-rate-limits';
 import { SupportRole1763900000000 } from './1763900000000-support-role';
 import { LanguagesAndTimeZones1763905000000 } from './1763905000000-languages-and-time-zones';
 import { KeyedAuditChains1763910000000 } from './1763910000000-keyed-audit-chains';
+import { OrganizationSeals1763914000000 } from './1763914000000-organization-seals';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -23,4 +24,5 @@ export const migrations = [
   SupportRole1763900000000,
   LanguagesAndTimeZones1763905000000,
   KeyedAuditChains1763910000000,
+  OrganizationSeals1763914000000,
 ];

@@ -26,6 +26,20 @@ export const errorStatus = {
   document_certified_no_changes: 422,
   document_permissions_forbid_seal: 422,
   document_damaged_signed: 422,
+  /** An organisation seal upload is not a PKCS#12 file Sigill can read (or uses an encryption it does not support). */
+  seal_pkcs12_invalid: 422,
+  /** The PKCS#12 password is wrong (or the file is damaged: its integrity check fails). */
+  seal_password_wrong: 422,
+  /** The certificate was not issued for the seal's private key (or the PKCS#12 holds no key with its certificate). */
+  seal_key_mismatch: 422,
+  /** The seal key is not an RSA signing key (the seal signs RSASSA-PKCS1-v1_5 / SHA-256). */
+  seal_key_unsupported: 422,
+  /** The seal certificate's validity has ended. */
+  seal_certificate_expired: 422,
+  /** The seal certificate's validity has not begun yet. */
+  seal_certificate_not_yet_valid: 422,
+  /** AWS KMS refused the organisation's seal key (unknown key, no access, disabled, pending deletion). */
+  seal_kms_key_unusable: 422,
   /** A signer's link is locked after too many wrong PINs, until the sender issues a new PIN. */
   locked: 423,
   rate_limited: 429,

@@ -40,7 +40,9 @@ export type OrganizationEventType =
   | 'logout'
   | 'password.reset_requested'
   | 'password.set'
-  | 'organization.settings_changed';
+  | 'organization.settings_changed'
+  | 'organization.seal_set'
+  | 'organization.seal_removed';
 
 /** Who did it and from where, as the API saw the request. */
 export interface Actor {

@@ -250,7 +250,7 @@ export function signingActivities(context: SigningContext) {
         locale: organization.defaultLocale,
         timeZone: organization.timeZone,
         sealedAt: new Date(input.sealedAt),
-        key: await context.sealKey(),
+        key: await context.sealKeyFor(request.organizationId),
         timestamper: context.sealTimestamper,
         verifyUrl: `${context.publicUrl}/verify`,
         signerName: `Sigill seal - ${organization.name}`,

@@ -34,6 +34,7 @@ import type { AccountsContext } from '../accounts/accounts-context';
 import { authRoutes } from './routes/auth';
 import { memberRoutes } from './routes/members';
 import { organizationRoutes } from './routes/organization';
+import { organizationSealRoutes } from './routes/organization-seal';
 import { mountLoginPages } from './login-pages';
 import { mountLanguageSwitch } from './page-language';
 
@@ -67,6 +68,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...adminRoutes(deps.dataSource),
     ...memberRoutes(deps.accounts),
     ...organizationRoutes(deps.accounts),
+    ...organizationSealRoutes(deps.signing),
     ...authRoutes(deps.accounts),
   ];
   const { router, openApiDocument } = buildRouter(routes, deps);

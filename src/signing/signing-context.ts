@@ -15,6 +15,7 @@ import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../docum
 import { Rfc3161Timestamper } from '../documents/timestamp-authority';
 import { loadAuditChainKey } from './audit-chain-key';
 import { loadDeploymentSecret } from './deployment-secret';
+import { OrganizationSealKeys, type KmsAccess } from './organization-seal-key';
 import { SignerCredentials } from './signer-credentials';
 
 export interface SigningContext {
@@ -24,8 +25,16 @@ export interface SigningContext {
   /** Decrypts Temporal payloads for the readable history (the same codec workers encrypt with). */
   payloadCodec: PayloadCodec;
   publicUrl: string;
-  /** Loaded on first use: only sealing needs it. */
+  /** The deployment seal. Loaded on first use: only sealing needs it. */
   sealKey(): Promise<SealKey>;
+  /**
+   * The seal of one organisation: its own (PUT /v1/organization/seal) or else the deployment's. Cached per
+   * organisation and checked against the stored seal before every use, so a change made through any
+   * process applies to the next seal (src/signing/organization-seal-key.ts).
+   */
+  sealKeyFor(organizationId: string): Promise<SealKey>;
+  /** Where organisations' own KMS seal keys are reached (the deployment's KMS region and endpoint). */
+  organizationSealKms: KmsAccess;
   /** Set when a timestamp authority is configured: seals are then PAdES B-T. */
   sealTimestamper?: SignatureTimestamper;
   maxDocumentBytes: number;
@@ -36,18 +45,28 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
   // Before anything is appended: also re-anchors rows chained before the key (once, at the first start).
   await loadAuditChainKey(dataSource, adapters.keyService);
   let sealKey: Promise<SealKey> | undefined;
+  // A failed load is forgotten, so a KMS outage at the first seal does not stick for the process's life.
+  const deploymentSealKey = () =>
+    (sealKey ??= loadSealKey(config, dataSource).catch((error: unknown) => {
+      sealKey = undefined;
+      throw error;
+    }));
+  const organizationSealKms = kmsAccessOf(config);
+  const organizationSealKeys = new OrganizationSealKeys({
+    dataSource,
+    keyService: adapters.keyService,
+    kms: organizationSealKms,
+    deploymentKey: deploymentSealKey,
+  });
   return {
     dataSource,
     adapters,
     credentials: new SignerCredentials(secret),
     payloadCodec: new EncryptionPayloadCodec(adapters.keyService),
     publicUrl: config.http.publicUrl,
-    // A failed load is forgotten, so a KMS outage at the first seal does not stick for the process's life.
-    sealKey: () =>
-      (sealKey ??= loadSealKey(config, dataSource).catch((error: unknown) => {
-        sealKey = undefined;
-        throw error;
-      })),
+    sealKey: deploymentSealKey,
+    sealKeyFor: (organizationId) => organizationSealKeys.sealKeyFor(organizationId),
+    organizationSealKms,
     sealTimestamper: config.seal.timestampAuthorityUrl ? new Rfc3161Timestamper(config.seal.timestampAuthorityUrl) : undefined,
     maxDocumentBytes: config.maxDocumentBytes,
   };
@@ -72,8 +91,18 @@ async function loadSealKey(config: Config, dataSource: DataSource): Promise<Seal
   }
 }
 
+/**
+ * Organisations' KMS keys are reached where the deployment's KMS is (the seal's, else the key service's
+ * region and endpoint); without either, the AWS SDK's own region settings apply. A key ARN's own region wins.
+ */
+function kmsAccessOf(config: Config): KmsAccess {
+  if (config.seal.key.kind === 'kms') return { region: config.seal.key.region, endpoint: config.seal.key.endpoint };
+  if (config.keys.kind === 'kms') return { region: config.keys.region, endpoint: config.keys.endpoint };
+  return {};
+}
+
 /** First writer wins: concurrent workers each make a certificate, and all of them keep the stored one. */
-function databaseCertificateStore(dataSource: DataSource): SealCertificateStore {
+export function databaseCertificateStore(dataSource: DataSource): SealCertificateStore {
   const read = async (keyRef: string) => {
     const rows: Array<{ certificate_der: Buffer }> = await dataSource.query(
       `SELECT certificate_der FROM seal_certificates WHERE key_ref = $1`,
