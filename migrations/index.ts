@@ -11,6 +11,7 @@ import { SupportRole1763900000000 } from './1763900000000-support-role';
 import { LanguagesAndTimeZones1763905000000 } from './1763905000000-languages-and-time-zones';
 import { KeyedAuditChains1763910000000 } from './1763910000000-keyed-audit-chains';
 import { OrganizationSeals1763914000000 } from './1763914000000-organization-seals';
+import { ArchiveRenewal1763916000000 } from './1763916000000-archive-renewal';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -25,4 +26,5 @@ export const migrations = [
   LanguagesAndTimeZones1763905000000,
   KeyedAuditChains1763910000000,
   OrganizationSeals1763914000000,
+  ArchiveRenewal1763916000000,
 ];

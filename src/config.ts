@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import { isoDuration } from './durations';
 
 const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 const portMessage = 'must be a port number between 1 and 65535';
@@ -74,6 +75,8 @@ const environmentSchema = z.object({
   SEAL_KMS_KEY_ID: nonEmpty.optional(),
   SEAL_CERTIFICATE_PATH: nonEmpty.optional(),
   TSA_URL: httpUrl.optional(),
+  SEAL_LEVEL: z.enum(['B-B', 'B-T', 'B-LT', 'B-LTA']).optional(),
+  SEAL_RETIMESTAMP_HORIZON: isoDuration({ minMs: 86_400_000, maxMs: 3 * 365 * 86_400_000 }).default(90 * 86_400_000),
 
   SMS_PROVIDER_URL: httpUrl.optional(),
   SMS_PROVIDER_TOKEN: nonEmpty.optional(),
@@ -124,7 +127,9 @@ export interface CodecConfig {
 /**
  * The seal that signs sealed PDFs: a configured PKCS#12 file, an asymmetric AWS KMS key (the private key
  * never leaves KMS; certificate from a file or self-signed through KMS), or a generated local self-signed
- * key. With a timestamp authority the seals are PAdES B-T, else B-B.
+ * key. The PAdES level: B-B without a timestamp authority; B-T with one (the default then), B-LT adds
+ * the validation data (certificates, OCSP/CRL) of the seal and the TSA, B-LTA a document timestamp over it,
+ * renewed by the archive schedule `retimestampHorizonMs` before the last timestamp's certificate expires.
  */
 export interface SealConfig {
   key:
@@ -132,7 +137,11 @@ export interface SealConfig {
     | { kind: 'kms'; keyId: string; region: string; endpoint?: string; certificatePath?: string }
     | { kind: 'self-signed'; dir: string };
   timestampAuthorityUrl?: string;
+  level: SealLevel;
+  retimestampHorizonMs: number;
 }
+
+export type SealLevel = 'B-B' | 'B-T' | 'B-LT' | 'B-LTA';
 
 export type MailConfig = { from: string } & ({ kind: 'outbox'; dir: string } | { kind: 'smtp'; url: string });
 
@@ -281,7 +290,10 @@ function sealConfig(e: z.infer<typeof environmentSchema>, dataDir: string): Seal
           certificatePath: e.SEAL_CERTIFICATE_PATH ? path.resolve(e.SEAL_CERTIFICATE_PATH) : undefined,
         }
       : { kind: 'self-signed', dir: path.join(dataDir, 'keys', 'seal') };
-  return { key, timestampAuthorityUrl: e.TSA_URL };
+  const level = e.SEAL_LEVEL ?? (e.TSA_URL ? 'B-T' : 'B-B');
+  if (level !== 'B-B' && !e.TSA_URL) throw new ConfigError('SEAL_LEVEL', `${level} needs a timestamp authority: set TSA_URL`);
+  if (level === 'B-B' && e.TSA_URL) throw new ConfigError('SEAL_LEVEL', 'B-B carries no timestamp: unset TSA_URL or choose B-T, B-LT or B-LTA');
+  return { key, timestampAuthorityUrl: e.TSA_URL, level, retimestampHorizonMs: e.SEAL_RETIMESTAMP_HORIZON };
 }
 
 function codecConfig(e: z.infer<typeof environmentSchema>): CodecConfig {

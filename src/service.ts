@@ -13,6 +13,7 @@ import { listen } from './api/server';
 import { loadConfigOrExit, type Config } from './config';
 import { createDataSource, runMigrations } from './database/data-source';
 import { RateLimitStore } from './database/rate-limit-store';
+import { ensureArchiveRenewalSchedule } from './archive/schedule';
 import { startInfrastructure } from './infrastructure';
 import { exitOnSignals, exitOnStartupFailure, ShutdownSequence } from './lifecycle';
 import { createLogger, type Logger } from './logger';
@@ -92,6 +93,10 @@ export async function startService(
       codec: config.codec,
       rateLimits,
     });
+    // Renewing B-LTA archives needs a timestamp authority; without one there is nothing to schedule.
+    if (config.seal.timestampAuthorityUrl) {
+      await ensureArchiveRenewalSchedule(client, { taskQueue: config.temporal.taskQueue, horizonMs: config.seal.retimestampHorizonMs, log });
+    }
     const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue: config.temporal.taskQueue }, log });
     shutdown.add('round signal relay', () => relay.stop());
     const server = await listen(app, config.http);

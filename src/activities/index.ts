@@ -3,6 +3,7 @@
  * retry (idempotent, keyed by the ids the workflow passes).
  */
 import type { SigningContext } from '../signing/signing-context';
+import { archiveActivities } from './archive-activities';
 import { failPermanentErrorsAtOnce } from './permanent-failures';
 import { probeActivities } from './probe-activities';
 import { signingActivities } from './signing-activities';
@@ -12,5 +13,6 @@ export function createActivities(context: SigningContext) {
   return failPermanentErrorsAtOnce({
     ...probeActivities(context),
     ...signingActivities(context),
+    ...archiveActivities(context),
   });
 }

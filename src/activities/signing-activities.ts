@@ -8,6 +8,8 @@ import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { Organization, Signer, SigningRequest, User, type RequestStatus } from '../database/entities';
 import { BlobDecryptionError } from '../adapters/encrypted-blob-store';
 import type { MailMessage } from '../adapters/mailer';
+import type { SealLevel } from '../config';
+import { readDocumentTimestamps } from '../documents/long-term-validation';
 import { sealDocument } from '../documents/seal-document';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
@@ -197,13 +199,19 @@ export function signingActivities(context: SigningContext) {
      */
     async sealSignedDocument(
       input: { requestId: string; sealedAt: string },
-    ): Promise<{ sealedBlobKey: string; sha256: string; auditChainHead?: string; evidenceSha256?: string }> {
+    ): Promise<{ sealedBlobKey: string; sha256: string; auditChainHead?: string; evidenceSha256?: string; archiveTimestampExpiresAt?: string }> {
       const { request, organization, signers } = await load(input.requestId);
       const sealedBlobKey = `orgs/${request.organizationId}/requests/${request.id}/sealed.pdf`;
       const existing = await adapters.blobStore.get(sealedBlobKey);
       if (existing) {
         const evidence = await adapters.blobStore.get(evidenceBlobKeyFor(sealedBlobKey));
-        return { sealedBlobKey, sha256: sha256Hex(existing), auditChainHead: request.auditChainHead ?? undefined, ...(evidence ? { evidenceSha256: sha256Hex(evidence) } : {}) };
+        return {
+          sealedBlobKey,
+          sha256: sha256Hex(existing),
+          auditChainHead: request.auditChainHead ?? undefined,
+          ...(evidence ? { evidenceSha256: sha256Hex(evidence) } : {}),
+          ...(await archiveTimestampExpiry([existing, evidence])),
+        };
       }
 
       heartbeat('loading');
@@ -252,6 +260,9 @@ export function signingActivities(context: SigningContext) {
         sealedAt: new Date(input.sealedAt),
         key: await context.sealKeyFor(request.organizationId),
         timestamper: context.sealTimestamper,
+        ...(longTermLevel(context.sealLevel) && context.sealTimestamper
+          ? { longTerm: { level: longTermLevel(context.sealLevel)!, timestampAuthority: context.sealTimestamper } }
+          : {}),
         verifyUrl: `${context.publicUrl}/verify`,
         signerName: `Sigill seal - ${organization.name}`,
       });
@@ -265,16 +276,26 @@ export function signingActivities(context: SigningContext) {
         sha256: sha256Hex(sealed.pdf),
         auditChainHead,
         ...(sealed.evidencePdf ? { evidenceSha256: sha256Hex(sealed.evidencePdf) } : {}),
+        ...(await archiveTimestampExpiry([sealed.pdf, sealed.evidencePdf])),
       };
     },
 
     /** Records the seal; the 'sealed' event names the audit chain head printed on the document (if any). */
-    async archiveSealedDocument(input: { requestId: string; sealedAt: string; sealedBlobKey: string; sha256: string; evidenceSha256?: string }): Promise<void> {
+    async archiveSealedDocument(input: {
+      requestId: string;
+      sealedAt: string;
+      sealedBlobKey: string;
+      sha256: string;
+      evidenceSha256?: string;
+      archiveTimestampExpiresAt?: string;
+    }): Promise<void> {
       await dataSource.transaction(async (tx) => {
         await tx.update(SigningRequest, { id: input.requestId }, {
           sealedAt: new Date(input.sealedAt),
           sealedBlobKey: input.sealedBlobKey,
           sealedSha256: input.sha256,
+          sealedByAppending: true,
+          archiveTimestampExpiresAt: input.archiveTimestampExpiresAt ? new Date(input.archiveTimestampExpiresAt) : null,
         });
         const sealedRequest = await tx.findOneBy(SigningRequest, { id: input.requestId });
         const auditChainHead = sealedRequest?.auditChainHead ?? undefined;
@@ -362,6 +383,24 @@ export function signingActivities(context: SigningContext) {
       });
     },
   };
+}
+
+/**
+ * For B-LTA archives: when the first of the files' latest document timestamps stops being renewable (its
+ * TSA certificate expires); the archive renewal schedule acts before then. Nothing for files without one.
+ */
+async function archiveTimestampExpiry(files: Array<Uint8Array | undefined>): Promise<{ archiveTimestampExpiresAt?: string }> {
+  let earliest: Date | undefined;
+  for (const file of files) {
+    const latest = file ? (await readDocumentTimestamps(file)).at(-1) : undefined;
+    if (latest && (!earliest || latest.certificateExpiresAt < earliest)) earliest = latest.certificateExpiresAt;
+  }
+  return earliest ? { archiveTimestampExpiresAt: earliest.toISOString() } : {};
+}
+
+/** B-LT and B-LTA are what sealDocument adds after the signature; B-B and B-T are the signature itself. */
+function longTermLevel(level: SealLevel): 'B-LT' | 'B-LTA' | undefined {
+  return level === 'B-LT' || level === 'B-LTA' ? level : undefined;
 }
 
 function sha256Hex(bytes: Uint8Array): string {

@@ -187,6 +187,12 @@ export class SigningRequest {
   @Column({ name: 'sealed_at', type: 'timestamptz', nullable: true }) sealedAt!: Date | null;
   @Column({ name: 'sealed_blob_key', type: 'text', nullable: true }) sealedBlobKey!: string | null;
   @Column({ name: 'sealed_sha256', type: 'text', nullable: true }) sealedSha256!: string | null;
+  /** The original's length: a file sealed by appending begins with exactly these bytes of it. Null before issue 11. */
+  @Column({ name: 'original_byte_length', type: 'integer', nullable: true }) originalByteLength!: number | null;
+  /** True when the seal was appended to the original (so the original is the sealed file's prefix). */
+  @Column({ name: 'sealed_by_appending', type: 'boolean', default: false }) sealedByAppending!: boolean;
+  /** PAdES B-LTA: when the certificate of the archive's last document timestamp expires (renew before then). */
+  @Column({ name: 'archive_timestamp_expires_at', type: 'timestamptz', nullable: true }) archiveTimestampExpiresAt!: Date | null;
   /** The audit chain head printed on the sealed document's audit page (the last event's hash at sealing). */
   @Column({ name: 'audit_chain_head', type: 'text', nullable: true }) auditChainHead!: string | null;
   /** Scheduled reminder rounds sent so far (read model, src/signing/round-read-model.ts). */
@@ -248,6 +254,14 @@ export class AuditEvent {
   @Column({ name: 'legacy_hash', type: 'text', nullable: true }) legacyHash!: string | null;
 }
 
+/** The hash of a sealed file that an archive renewal replaced: a copy of it still verifies as authentic. */
+@Entity({ name: 'sealed_document_versions' })
+export class SealedDocumentVersion {
+  @PrimaryColumn({ type: 'text' }) sha256!: string;
+  @Column({ name: 'request_id', type: 'uuid' }) requestId!: string;
+  @Column({ name: 'replaced_at', type: 'timestamptz' }) replacedAt!: Date;
+}
+
 export const entities = [
   Organization,
   Folder,
@@ -264,4 +278,5 @@ export const entities = [
   SigningRequest,
   Signer,
   AuditEvent,
+  SealedDocumentVersion,
 ];

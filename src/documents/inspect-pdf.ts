@@ -12,14 +12,15 @@
  * and a seal appended to a structure readers must reconstruct would not validate reliably either.
  */
 import { createHash } from 'node:crypto';
-import { PDF, PdfDict, PdfName, PdfNumber, PdfRef, type PdfObject } from '@libpdf/core';
+import { PDF, PdfDict, PdfName, PdfNumber, PdfRef, type PdfObject, type SignatureField } from '@libpdf/core';
 import { AppError } from '../errors';
 
 /**
  * How the seal treats a document (docs/API.md): `stamp` — every page gets the document code, the audit
- * trail is appended as pages, then the signature; `signature_only` — the document may gain a signature but
- * nothing else (certified DocMDP P=2/3, or owner permissions that allow annotations but not changes), so
- * the audit trail becomes a separately sealed evidence PDF.
+ * trail is appended as pages, then the signature; `signature_only` — the document gains a signature and
+ * nothing else (it is already signed, certified DocMDP P=2/3, locked by a signature field, or its owner
+ * permissions allow annotations but not changes), and the audit trail becomes a separately sealed
+ * evidence PDF.
  */
 export type SealTreatment = 'stamp' | 'signature_only';
 
@@ -62,12 +63,6 @@ export async function inspectPdf(upload: Uint8Array): Promise<PdfFacts> {
   }
   const pageCount = countPages(document);
   if (pageCount === 0) throw new AppError('invalid_document', 'The PDF has no pages.');
-  if (docMdpPermission(document) === 1) {
-    throw new AppError(
-      'document_certified_no_changes',
-      'The PDF is certified with no changes permitted (DocMDP level 1): sealing it would invalidate its certification. Ask its author for an uncertified copy, or one certified to allow signatures.',
-    );
-  }
   const treatment = sealTreatment(document);
   return {
     pdf: bytes,
@@ -82,11 +77,25 @@ export async function inspectPdf(upload: Uint8Array): Promise<PdfFacts> {
 /**
  * What the seal may add to `document` (see SealTreatment); throws 422 when not even a signature may be
  * added. Read again at seal time from the stored original, so the rule lives in one place.
+ *
+ * A document that is already signed gets the signature only as well: approval signatures forbid nothing,
+ * but validators (Acrobat, pyHanko) report page content added after a signature as a modification of the
+ * signed document, and the seal must not make a counterparty's signature look weaker than it was.
  */
 export function sealTreatment(document: PDF): SealTreatment {
   const docMdp = docMdpPermission(document);
   if (docMdp === 1) {
-    throw new AppError('document_certified_no_changes', 'The PDF is certified with no changes permitted (DocMDP level 1).');
+    throw new AppError(
+      'document_certified_no_changes',
+      'The PDF is certified with no changes permitted (DocMDP level 1): sealing it would invalidate its certification. Ask its author for an uncertified copy, or one certified to allow signatures.',
+    );
+  }
+  const lock = strictestFieldLock(document);
+  if (lock === 1) {
+    throw new AppError(
+      'document_certified_no_changes',
+      'A signature in the PDF locks it against any change (its field lock permits no changes): sealing it would invalidate that signature. Ask its author for a copy that permits further signatures.',
+    );
   }
   const permissions = document.isEncrypted ? document.getPermissions() : undefined;
   if (permissions && !permissions.annotate) {
@@ -95,9 +104,28 @@ export function sealTreatment(document: PDF): SealTreatment {
       "The PDF's owner permissions forbid adding annotations and signatures, so it cannot be sealed. Ask its author for a copy that permits signing.",
     );
   }
-  if (docMdp !== undefined) return 'signature_only';
+  if (docMdp !== undefined || lock !== undefined || countSignatures(document) > 0) return 'signature_only';
   if (permissions && !permissions.modify) return 'signature_only';
   return 'stamp';
+}
+
+/**
+ * The strictest /P of the /Lock dictionaries (ISO 32000-2, 12.7.5.5: a signature field's lock, whose /P
+ * takes effect once the field is signed) of the signed signature fields; undefined when none sets one.
+ */
+function strictestFieldLock(document: PDF): number | undefined {
+  try {
+    const resolve = (ref: PdfRef) => document.getObject(ref) ?? null;
+    let strictest: number | undefined;
+    for (const field of document.getForm()?.getFields() ?? []) {
+      if (field.type !== 'signature' || !(field as SignatureField).isSigned()) continue;
+      const level = field.getDict().getDict('Lock', resolve)?.get('P', resolve);
+      if (level instanceof PdfNumber && (strictest === undefined || level.value < strictest)) strictest = level.value;
+    }
+    return strictest;
+  } catch {
+    throw malformed();
+  }
 }
 
 /**
@@ -167,7 +195,7 @@ function needsPassword(): AppError {
 function countSignatures(document: PDF): number {
   try {
     const form = document.getForm();
-    return form ? form.getFields().filter((field) => field.type === 'signature' && 'isSigned' in field && (field as { isSigned(): boolean }).isSigned()).length : 0;
+    return form ? form.getFields().filter((field) => field.type === 'signature' && (field as SignatureField).isSigned()).length : 0;
   } catch {
     throw malformed();
   }

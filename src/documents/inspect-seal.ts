@@ -1,5 +1,6 @@
 /**
- * Checks the last signature in a PDF the way a validator's first steps do: the CMS message digest must be
+ * Checks the seal, the last signature in a PDF that is not a document timestamp (B-LTA and archive
+ * renewals append those, and validation data, after it), the way a validator's first steps do: the CMS message digest must be
  * the SHA-256 of the bytes the /ByteRange names, the signing-certificate-v2 attribute must name the embedded
  * certificate, and the signature over the signed attributes must verify with that certificate's key. It does not judge trust (whose certificate it is): public
  * verification answers that by matching the whole file against the seals this service made.
@@ -10,7 +11,10 @@ import { children, readElement, tag, type DerElement } from './der';
 export interface SealInspection {
   /** The CMS digest matches the signed byte ranges and the signature verifies with the embedded certificate. */
   signatureValid: boolean;
-  /** The byte ranges cover the whole file except the signature itself: nothing was appended after signing. */
+  /**
+   * The byte ranges cover the whole file except the signature itself: nothing was appended after signing
+   * (false for PAdES B-LT/B-LTA seals, which validation data and document timestamps follow).
+   */
   coversWholeFile: boolean;
   signerCertificate?: X509Certificate;
 }
@@ -19,26 +23,46 @@ export interface SealInspection {
 const oid = {
   messageDigest: '06092a864886f70d010904',
   signingCertificateV2: '060b2a864886f70d010910022f',
+  tstInfo: '060b2a864886f70d0109100104',
 };
 
 export function inspectSeal(pdf: Buffer): SealInspection | undefined {
   const text = pdf.toString('latin1');
   const byteRanges = [...text.matchAll(/\/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]/g)];
-  const last = byteRanges.at(-1);
-  if (!last) return undefined;
-  const [start1, length1, start2, length2] = last.slice(1, 5).map(Number) as [number, number, number, number];
-  if (start1 !== 0 || start2 < length1 || start2 + length2 > pdf.length) return { signatureValid: false, coversWholeFile: false };
-  const coversWholeFile = start2 + length2 === pdf.length;
+  if (byteRanges.length === 0) return undefined;
+  for (const range of byteRanges.reverse()) {
+    const [start1, length1, start2, length2] = range.slice(1, 5).map(Number) as [number, number, number, number];
+    if (start1 !== 0 || start2 < length1 || start2 + length2 > pdf.length) return invalid(false);
+    const coversWholeFile = start2 + length2 === pdf.length;
+    // Between the two ranges sits /Contents <hex>, zero-padded after the DER.
+    const hex = text.slice(length1, start2).replace(/^</, '').replace(/>$/, '');
+    if (!/^[0-9a-fA-F]*$/.test(hex)) return invalid(coversWholeFile);
+    const cms = Buffer.from(hex, 'hex');
+    if (isDocumentTimestamp(cms)) continue;
+    const signedBytes = Buffer.concat([pdf.subarray(start1, length1), pdf.subarray(start2, start2 + length2)]);
+    try {
+      return { ...verifyDetachedCms(cms, signedBytes), coversWholeFile };
+    } catch {
+      return invalid(coversWholeFile);
+    }
+  }
+  return undefined;
 
-  // Between the two ranges sits /Contents <hex>, zero-padded after the DER.
-  const hex = text.slice(length1, start2).replace(/^</, '').replace(/>$/, '');
-  if (!/^[0-9a-fA-F]*$/.test(hex)) return { signatureValid: false, coversWholeFile };
-  const cms = Buffer.from(hex, 'hex');
-  const signedBytes = Buffer.concat([pdf.subarray(start1, length1), pdf.subarray(start2, start2 + length2)]);
-  try {
-    return { ...verifyDetachedCms(cms, signedBytes), coversWholeFile };
-  } catch {
+  function invalid(coversWholeFile: boolean): SealInspection {
     return { signatureValid: false, coversWholeFile };
+  }
+}
+
+/** id-ct-TSTInfo as the encapsulated content type: a document timestamp's token, not a signature. */
+function isDocumentTimestamp(cms: Buffer): boolean {
+  try {
+    const [, explicitContent] = children(cms, readElement(cms, 0));
+    const signedData = children(cms, requireTag(explicitContent, tag.contextConstructed(0)))[0];
+    const encapsulated = children(cms, requireTag(signedData, tag.sequence))[2];
+    const contentType = children(cms, requireTag(encapsulated, tag.sequence))[0];
+    return contentType !== undefined && slice(cms, contentType).toString('hex') === oid.tstInfo;
+  } catch {
+    return false;
   }
 }
 

@@ -18,6 +18,7 @@ import { appendSealSignature, openForAppend } from './append-pdf';
 import { renderAuditTrail, type AuditEvent, type AuditTrailEntry } from './audit-trail-pdf';
 import type { SignatureTimestamper } from './cades-signer';
 import { sealTreatment, type SealTreatment } from './inspect-pdf';
+import { extendToLevel, type LongTermValidationOptions } from './long-term-validation';
 import type { SealKey } from './seal-key';
 import type { Locale } from '../i18n';
 
@@ -43,6 +44,8 @@ export interface SealInput {
   key: SealKey;
   /** Makes the seal PAdES B-T; without it B-B. */
   timestamper?: SignatureTimestamper;
+  /** Lifts the seal to B-LT (validation data) or B-LTA (and a document timestamp); needs `timestamper`. */
+  longTerm?: { level: 'B-LT' | 'B-LTA' } & LongTermValidationOptions;
   /** Printed on every page, e.g. 'https://sign.example.com/verify'. */
   verifyUrl?: string;
   /** e.g. 'Sigill seal — Acme Oy'. */
@@ -96,13 +99,17 @@ export async function sealDocument(input: SealInput): Promise<SealedDocument> {
     const auditPages = await document.copyPagesFrom(auditTrail, range(audit.pageCount));
     // The invisible signature widget sits on the audit trail, the page that describes what was sealed.
     const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: auditPages[0]! });
-    return { pdf: sealed, treatment };
+    return { pdf: await longTerm(sealed), treatment };
   }
 
   const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: document.getPage(0)! });
   const evidence = await openForAppend(audit.pdf);
   const evidencePdf = await appendSealSignature(audit.pdf, evidence, { ...signature, page: evidence.getPage(0)! });
-  return { pdf: sealed, treatment, evidencePdf };
+  return { pdf: await longTerm(sealed), treatment, evidencePdf: await longTerm(evidencePdf) };
+
+  function longTerm(sealed: Uint8Array): Promise<Uint8Array> {
+    return input.longTerm ? extendToLevel(sealed, input.longTerm.level, input.longTerm) : Promise.resolve(sealed);
+  }
 }
 
 function range(count: number): number[] {

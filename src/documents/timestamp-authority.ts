@@ -27,6 +27,10 @@ const oid = {
 /** PKIStatus values that come with a token (RFC 3161 §2.4.2). */
 const granted = new Set([0, 1]);
 
+/**
+ * Also libpdf's TimestampAuthority (digest in, token out), which document timestamps (PAdES B-LTA, archive
+ * re-timestamping) go through; only SHA-256 is asked for there.
+ */
 export class Rfc3161Timestamper implements SignatureTimestamper {
   constructor(
     private readonly url: string,
@@ -34,7 +38,16 @@ export class Rfc3161Timestamper implements SignatureTimestamper {
   ) {}
 
   async timestampSignature(signatureValue: Buffer): Promise<Buffer> {
-    const imprint = createHash('sha256').update(signatureValue).digest();
+    return this.timestampImprint(createHash('sha256').update(signatureValue).digest());
+  }
+
+  /** libpdf's TimestampAuthority: a token over `digest` (already hashed by the caller). */
+  async timestamp(digest: Uint8Array, algorithm: string): Promise<Uint8Array> {
+    if (algorithm !== 'SHA-256') throw new TimestampError(`document timestamps are requested with SHA-256, not ${algorithm}`);
+    return this.timestampImprint(Buffer.from(digest));
+  }
+
+  private async timestampImprint(imprint: Buffer): Promise<Buffer> {
     const nonce = randomBytes(16);
     let response: Response;
     try {

@@ -36,6 +36,7 @@ export type AuditEventType =
   | 'cancelled'
   | 'sealed'
   | 'archived'
+  | 'archive_renewed'
   | 'failed'
   | 'notified';
 

@@ -149,6 +149,7 @@ export async function createSigningRequest(
         documentCode: newDocumentCode(),
         originalBlobKey,
         originalSha256: sha256,
+        originalByteLength: pdf.byteLength,
         pageCount,
         routing: request.routing,
         reminderFirstAfterMs: reminders.firstAfter,

@@ -7,9 +7,8 @@ import type { DataSource } from 'typeorm';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Adapters } from '../adapters';
 import { EncryptionPayloadCodec } from '../adapters/payload-codec';
-import type { Config } from '../config';
+import type { Config, SealLevel } from '../config';
 import { KMSClient } from '@aws-sdk/client-kms';
-import type { SignatureTimestamper } from '../documents/cades-signer';
 import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
 import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../documents/seal-key';
 import { Rfc3161Timestamper } from '../documents/timestamp-authority';
@@ -35,8 +34,10 @@ export interface SigningContext {
   sealKeyFor(organizationId: string): Promise<SealKey>;
   /** Where organisations' own KMS seal keys are reached (the deployment's KMS region and endpoint). */
   organizationSealKms: KmsAccess;
-  /** Set when a timestamp authority is configured: seals are then PAdES B-T. */
-  sealTimestamper?: SignatureTimestamper;
+  /** Set when a timestamp authority is configured: seals are then PAdES B-T or higher. */
+  sealTimestamper?: Rfc3161Timestamper;
+  /** The PAdES level of seals (SEAL_LEVEL); B-LT and B-LTA need `sealTimestamper`. */
+  sealLevel: SealLevel;
   maxDocumentBytes: number;
 }
 
@@ -68,6 +69,7 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     sealKeyFor: (organizationId) => organizationSealKeys.sealKeyFor(organizationId),
     organizationSealKms,
     sealTimestamper: config.seal.timestampAuthorityUrl ? new Rfc3161Timestamper(config.seal.timestampAuthorityUrl) : undefined,
+    sealLevel: config.seal.level,
     maxDocumentBytes: config.maxDocumentBytes,
   };
 }

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { AuditEvent, Signer, SigningRequest } from '../database/entities';
+import { AuditEvent, SealedDocumentVersion, Signer, SigningRequest } from '../database/entities';
 import { inspectSeal } from '../documents/inspect-seal';
 import { AppError } from '../errors';
 
@@ -26,6 +26,10 @@ export interface VerificationResult {
   /** The file's last signature verifies cryptographically over the bytes it covers (absent by code). */
   signatureValid?: boolean;
   signers: Array<{ name: string; signedAt: string | null }>;
+  /** How the original sits in the sealed file, for documents sealed by appending (isPrefix: checked on the upload). */
+  original?: { sha256: string; byteLength: number; isPrefix?: boolean };
+  /** The checked file is an earlier version whose archive timestamp was renewed since (`sha256` is the current one). */
+  replacedByRenewal?: boolean;
 }
 
 /** Same shape as the stamp and the code generator in create-signing-request.ts (Crockford base 32). */
@@ -47,9 +51,15 @@ export async function verifyDocument(dataSource: DataSource, bytes: Buffer): Pro
   const signatureValid = seal?.signatureValid ?? false;
   const sealedRequests = dataSource.getRepository(SigningRequest);
 
-  const exactMatch = await sealedRequests.findOneBy({ sealedSha256: uploadedSha256 });
-  if (exactMatch && signatureValid && seal?.coversWholeFile) {
-    return { ...(await describe(dataSource, exactMatch)), verdict: 'authentic', uploadedSha256, signatureValid };
+  const current = await sealedRequests.findOneBy({ sealedSha256: uploadedSha256 });
+  const earlier = current ? undefined : await dataSource.getRepository(SealedDocumentVersion).findOneBy({ sha256: uploadedSha256 });
+  const exactMatch = current ?? (earlier ? await sealedRequests.findOneBy({ id: earlier.requestId }) : null);
+  // Byte for byte a file this service sealed (its hash is on record), and its seal intact. What follows the
+  // seal in a PAdES B-LT/B-LTA file (validation data, document timestamps) is covered by that same hash.
+  if (exactMatch && signatureValid) {
+    const described = await describe(dataSource, exactMatch);
+    const original = described.original && { ...described.original, isPrefix: hasPrefix(bytes, described.original) };
+    return { ...described, ...(original ? { original } : {}), ...(earlier ? { replacedByRenewal: true } : {}), verdict: 'authentic', uploadedSha256, signatureValid };
   }
   // The code sits in the information dictionary and on every page; an edited copy usually keeps it.
   const codes = [...new Set(bytes.toString('latin1').match(documentCodePattern) ?? [])].slice(0, 20);
@@ -79,5 +89,13 @@ async function describe(dataSource: DataSource, request: SigningRequest): Promis
     sealedAt: request.sealedAt?.toISOString() ?? null,
     sha256: request.sealedSha256,
     signers: signers.map((signer) => ({ name: signer.name, signedAt: signedAt.get(signer.id) ?? null })),
+    ...(request.sealedByAppending && request.originalByteLength !== null
+      ? { original: { sha256: request.originalSha256, byteLength: request.originalByteLength } }
+      : {}),
   };
+}
+
+/** Whether the file begins with the original: its first byteLength bytes hash to the original's SHA-256. */
+function hasPrefix(bytes: Buffer, original: { sha256: string; byteLength: number }): boolean {
+  return bytes.byteLength > original.byteLength && createHash('sha256').update(bytes.subarray(0, original.byteLength)).digest('hex') === original.sha256;
 }

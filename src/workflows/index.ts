@@ -1,3 +1,4 @@
 /** Every workflow the worker runs. This file is the bundle's entry: it must import workflow code only. */
 export { probeWorkflow } from './probe';
+export { archiveRenewalWorkflow } from './archive-renewal';
 export { signingRoundWorkflow } from './signing-round';

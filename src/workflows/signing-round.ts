@@ -383,6 +383,7 @@ async function sealHashAndArchive(requestId: string, state: RoundState): Promise
       sealedBlobKey: sealed.sealedBlobKey,
       sha256: sealed.sha256,
       ...(sealed.evidenceSha256 ? { evidenceSha256: sealed.evidenceSha256 } : {}),
+      ...(sealed.archiveTimestampExpiresAt ? { archiveTimestampExpiresAt: sealed.archiveTimestampExpiresAt } : {}),
     });
     state.sealedAt = sealedAt;
     state.sha256 = sealed.sha256;

@@ -46,10 +46,14 @@ describe('parseConfig', () => {
   test('document limit and seal: defaults, and a configured P12', () => {
     const defaults = parseConfig({});
     expect(defaults.maxDocumentBytes).toBe(25 * 1024 * 1024);
-    expect(defaults.seal).toEqual({ key: { kind: 'self-signed', dir: path.join(path.resolve('data'), 'keys', 'seal') } });
+    expect(defaults.seal).toEqual({
+      key: { kind: 'self-signed', dir: path.join(path.resolve('data'), 'keys', 'seal') },
+      level: 'B-B',
+      retimestampHorizonMs: 90 * 86_400_000,
+    });
     const configured = parseConfig({ MAX_DOCUMENT_MB: '5', SEAL_P12_PATH: 'seal.p12', SEAL_P12_PASSWORD: 'pw' });
     expect(configured.maxDocumentBytes).toBe(5 * 1024 * 1024);
-    expect(configured.seal).toEqual({ key: { kind: 'p12', path: path.resolve('seal.p12'), password: 'pw' } });
+    expect(configured.seal).toEqual({ key: { kind: 'p12', path: path.resolve('seal.p12'), password: 'pw' }, level: 'B-B', retimestampHorizonMs: 90 * 86_400_000 });
     expect(() => parseConfig({ MAX_DOCUMENT_MB: 'lots' })).toThrow(/MAX_DOCUMENT_MB/);
   });
 
@@ -64,10 +68,21 @@ describe('parseConfig', () => {
     expect(config.seal).toEqual({
       key: { kind: 'kms', keyId: 'alias/sigill-seal', region: 'eu-west-1', endpoint: 'http://127.0.0.1:5000', certificatePath: path.resolve('seal-chain.pem') },
       timestampAuthorityUrl: 'https://tsa.example.test/rfc3161',
+      level: 'B-T',
+      retimestampHorizonMs: 90 * 86_400_000,
     });
     expect(() => parseConfig({ SEAL_KMS_KEY_ID: 'k', SEAL_P12_PATH: 'seal.p12' })).toThrow(/SEAL_KMS_KEY_ID and SEAL_P12_PATH cannot both be set/);
     expect(() => parseConfig({ SEAL_CERTIFICATE_PATH: 'c.pem' })).toThrow(/SEAL_CERTIFICATE_PATH is only used with SEAL_KMS_KEY_ID/);
     expect(() => parseConfig({ TSA_URL: 'tsa.example.test' })).toThrow(/TSA_URL must be an http/);
+  });
+
+  test('the PAdES level: B-LT and B-LTA need a timestamp authority; the renewal horizon is a duration', () => {
+    const tsa = { TSA_URL: 'https://tsa.example.test/rfc3161' };
+    expect(parseConfig({ ...tsa, SEAL_LEVEL: 'B-LTA', SEAL_RETIMESTAMP_HORIZON: 'P30D' }).seal).toMatchObject({ level: 'B-LTA', retimestampHorizonMs: 30 * 86_400_000 });
+    expect(() => parseConfig({ SEAL_LEVEL: 'B-LT' })).toThrow(/SEAL_LEVEL B-LT needs a timestamp authority: set TSA_URL/);
+    expect(() => parseConfig({ ...tsa, SEAL_LEVEL: 'B-B' })).toThrow(/SEAL_LEVEL B-B carries no timestamp/);
+    expect(() => parseConfig({ ...tsa, SEAL_LEVEL: 'B-LTX' })).toThrow(/SEAL_LEVEL/);
+    expect(() => parseConfig({ ...tsa, SEAL_RETIMESTAMP_HORIZON: 'PT1H' })).toThrow(/SEAL_RETIMESTAMP_HORIZON/);
   });
 
   test('sign-in: cookies are Secure behind an https PUBLIC_URL; each OpenID provider is on with its client id', () => {

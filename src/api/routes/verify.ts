@@ -15,6 +15,18 @@ export const verificationSchema = z.object({
   uploadedSha256: z.string().optional().describe('SHA-256 of the checked file'),
   signatureValid: z.boolean().optional().describe("The file's last signature verifies over the bytes it covers"),
   signers: z.array(z.object({ name: z.string(), signedAt: z.string().nullable() })),
+  original: z
+    .object({
+      sha256: z.string().describe('SHA-256 of the document as it was sent for signing'),
+      byteLength: z.number().int().describe('Its length: the sealed file begins with exactly these bytes'),
+      isPrefix: z.boolean().optional().describe("Checked on the uploaded file: its first byteLength bytes hash to sha256 (the original, unchanged, with the seal appended)"),
+    })
+    .optional()
+    .describe('Present for documents sealed by appending (since sealing never rewrites): how the original is contained in the sealed file'),
+  replacedByRenewal: z
+    .boolean()
+    .optional()
+    .describe('The checked file is an earlier version of this sealed document; its archive timestamp has been renewed since, and `sha256` is the current version'),
 });
 
 /** Public verification (R4): no credentials, rate-limited per client address. */
