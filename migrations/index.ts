@@ -12,6 +12,7 @@ import { LanguagesAndTimeZones1763905000000 } from './1763905000000-languages-an
 import { KeyedAuditChains1763910000000 } from './1763910000000-keyed-audit-chains';
 import { OrganizationSeals1763914000000 } from './1763914000000-organization-seals';
 import { ArchiveRenewal1763916000000 } from './1763916000000-archive-renewal';
+import { OrganizationSealOwnership1763918000000 } from './1763918000000-organization-seal-ownership';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -27,4 +28,5 @@ export const migrations = [
   KeyedAuditChains1763910000000,
   OrganizationSeals1763914000000,
   ArchiveRenewal1763916000000,
+  OrganizationSealOwnership1763918000000,
 ];

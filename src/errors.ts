@@ -40,6 +40,10 @@ export const errorStatus = {
   seal_certificate_not_yet_valid: 422,
   /** AWS KMS refused the organisation's seal key (unknown key, no access, disabled, pending deletion). */
   seal_kms_key_unusable: 422,
+  /** The KMS key is not this organisation's: it lacks the tag `sigill:organization=<id>`, or it is the deployment's key service key. */
+  seal_key_not_owned: 422,
+  /** The key or certificate is already another organisation's seal, or the deployment's. */
+  seal_in_use: 422,
   /** A signer's link is locked after too many wrong PINs, until the sender issues a new PIN. */
   locked: 423,
   rate_limited: 429,

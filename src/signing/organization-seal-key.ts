@@ -24,7 +24,22 @@ export type OrganizationSealKind = 'pkcs12' | 'kms';
 export interface KmsAccess {
   region?: string;
   endpoint?: string;
+  /**
+   * The deployment's own KMS keys (SEAL_KMS_KEY_ID, KMS_KEY_ID), each with where it is reached: never an
+   * organisation's seal, whatever its tags say. Compared by the ARN KMS resolves them to.
+   */
+  deploymentKeys?: DeploymentKmsKey[];
 }
+
+export interface DeploymentKmsKey {
+  use: 'seal' | 'key-service';
+  keyId: string;
+  region?: string;
+  endpoint?: string;
+}
+
+/** The tag on a KMS key that assigns it to one organisation: set by whoever administers the AWS account. */
+export const organizationTagKey = 'sigill:organization';
 
 export interface StoredOrganizationSeal {
   id: string;

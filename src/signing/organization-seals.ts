@@ -13,22 +13,39 @@
  * certificate names the legal entity the CA verified ("Acme Oy"), which need not match the name the
  * organisation chose here ("Acme"), and refusing would force a rename. The answer and the audit entry
  * say whether the subject names it (`subjectNamesOrganization`).
+ *
+ * A seal is one organisation's alone. A KMS key is any key the deployment's AWS role can use, so it must
+ * prove it was assigned to this organisation: whoever administers the AWS account tags it
+ * `sigill:organization=<organisation id>` (read with ListResourceTags; an owner cannot set it through Sigill).
+ * It is resolved with DescribeKey and stored by its ARN, so an alias or a bare id cannot hide that it is
+ * another's; the deployment's own keys (SEAL_KMS_KEY_ID, KMS_KEY_ID) are refused whatever their tags say,
+ * and so is a key or certificate that is the deployment seal's. The database holds each KMS key and each
+ * certificate to one organisation (migration 1763918000000), and the self-signed certificate made for a
+ * KMS key is kept under the organisation's id, so it is never another organisation's certificate.
+ *
+ * What AWS says when it refuses a key (its messages name the deployment's account and role) goes to the
+ * server log only; the caller gets a fixed message per kind of refusal.
  */
 import { constants, randomUUID, verify, X509Certificate } from 'node:crypto';
+import { DescribeKeyCommand, ListResourceTagsCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { requireOrganizationAdmin } from '../accounts/access';
 import type { AdminCaller } from '../accounts/members';
 import { recordOrganizationEvent } from '../accounts/organization-audit-log';
 import { queryReturning } from '../database/data-source';
 import { Organization } from '../database/entities';
-import { loadKmsSealKey } from '../documents/kms-seal-key';
+import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
 import { loadP12SealKey, type SealKey } from '../documents/seal-key';
 import { AppError, type ErrorCode } from '../errors';
+import type { Logger } from '../logger';
 import {
   certificateSha256,
   encryptPkcs12,
   kmsClientFor,
+  organizationTagKey,
   pemCertificateChain,
   readOrganizationSeal,
+  type DeploymentKmsKey,
+  type KmsAccess,
   type OrganizationSealKind,
 } from './organization-seal-key';
 import { databaseCertificateStore, type SigningContext } from './signing-context';
@@ -79,18 +96,31 @@ export async function getOrganizationSeal(ctx: SealContext, caller: AdminCaller)
   });
 }
 
-export async function setOrganizationSeal(ctx: SealContext, caller: AdminCaller, input: SealInput): Promise<OrganizationSealView> {
+/**
+ * `log` gets what the caller must not: AWS's own words when it refuses a key (they name the deployment's
+ * AWS account and role).
+ */
+export async function setOrganizationSeal(
+  ctx: SealContext,
+  caller: AdminCaller,
+  input: SealInput,
+  log?: Pick<Logger, 'warn'>,
+): Promise<OrganizationSealView> {
   requireOwner(caller);
   const organizationId = caller.scope.organizationId;
   const organization = await ctx.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
   const sealId = randomUUID();
 
-  const opened = input.kind === 'pkcs12' ? { key: await openPkcs12(input.pkcs12, input.password), close() {} } : await openKmsKey(ctx, input, organization.name);
+  const opened =
+    input.kind === 'pkcs12'
+      ? { key: await openPkcs12(input.pkcs12, input.password), keyArn: null, close() {} }
+      : await openKmsKey(ctx, input, organization, log);
   const key = opened.key;
   const leaf = new X509Certificate(key.certificateChain[0]!);
   try {
     checkValidNow(leaf);
-    await checkSignsForCertificate(key, leaf);
+    await checkNotDeploymentSeal(ctx, leaf, log);
+    await checkSignsForCertificate(key, leaf, log);
   } finally {
     opened.close();
   }
@@ -104,7 +134,7 @@ export async function setOrganizationSeal(ctx: SealContext, caller: AdminCaller,
   const view = describe(organization.name, key.certificateChain, {
     source: 'organization',
     kind: input.kind,
-    ...(input.kind === 'kms' ? { kmsKeyId: input.kmsKeyId } : {}),
+    ...(opened.keyArn ? { kmsKeyId: opened.keyArn } : {}),
     setBy: caller.actor.actor,
   });
 
@@ -127,7 +157,7 @@ export async function setOrganizationSeal(ctx: SealContext, caller: AdminCaller,
         input.kind,
         stored.wrappedKey,
         stored.encryptedPkcs12,
-        input.kind === 'kms' ? input.kmsKeyId : null,
+        opened.keyArn,
         chainPem,
         fingerprint,
         caller.actor.actor,
@@ -139,7 +169,7 @@ export async function setOrganizationSeal(ctx: SealContext, caller: AdminCaller,
       ...caller.actor,
       detail: {
         kind: input.kind,
-        ...(input.kind === 'kms' ? { kmsKeyId: input.kmsKeyId } : {}),
+        ...(opened.keyArn ? { kmsKeyId: opened.keyArn } : {}),
         subject: view.certificate.subject,
         issuer: view.certificate.issuer,
         serialNumber: view.certificate.serialNumber,
@@ -150,7 +180,36 @@ export async function setOrganizationSeal(ctx: SealContext, caller: AdminCaller,
       },
     });
     return { ...view, setAt: new Date(row!.set_at).toISOString() };
+  }).catch((error: unknown) => {
+    throw sealInUse(error) ?? error;
   });
+}
+
+/** The database's word that the key or the certificate is already another organisation's seal. */
+function sealInUse(error: unknown): AppError | undefined {
+  const { code, constraint } = error as { code?: string; constraint?: string };
+  if (code !== '23505') return undefined;
+  if (constraint === 'organization_seals_kms_key_id_key') {
+    return new AppError('seal_in_use', "This KMS key is already another organisation's seal.");
+  }
+  if (constraint === 'organization_seals_certificate_sha256_key') {
+    return new AppError('seal_in_use', "This certificate is already another organisation's seal.");
+  }
+  return undefined;
+}
+
+/** The deployment seal's certificate or key is never an organisation's: its documents would pass as the deployment's. */
+async function checkNotDeploymentSeal(ctx: SealContext, leaf: X509Certificate, log?: Pick<Logger, 'warn'>): Promise<void> {
+  let deployment: X509Certificate;
+  try {
+    deployment = new X509Certificate((await ctx.sealKey()).certificateChain[0]!);
+  } catch (error) {
+    log?.warn({ err: error }, 'the deployment seal could not be loaded to compare an organisation seal with');
+    throw new AppError('dependency_unavailable', 'The deployment seal could not be loaded to compare the new seal with; try again shortly.');
+  }
+  if (deployment.raw.equals(leaf.raw) || deployment.publicKey.equals(leaf.publicKey)) {
+    throw new AppError('seal_in_use', "This is the deployment's seal (its certificate or its key): an organisation's seal must be its own.");
+  }
 }
 
 /** Back to the deployment seal; `false` when the organisation had no seal of its own. */
@@ -201,49 +260,150 @@ async function openPkcs12(pkcs12: Buffer, password: string): Promise<SealKey> {
   }
 }
 
-const kmsRefusals = new Set([
-  'NotFoundException',
-  'AccessDeniedException',
-  'DisabledException',
-  'KMSInvalidStateException',
-  'InvalidKeyUsageException',
-  'UnsupportedOperationException',
-  'ValidationException',
-  'InvalidArnException',
-]);
+/**
+ * What the caller is told when AWS KMS refuses: fixed, per kind of refusal. AWS's own message (which names
+ * the deployment's account, role and key ARNs) is logged, never answered.
+ */
+const kmsRefusals: Record<string, string> = {
+  NotFoundException: 'AWS KMS has no such key where Sigill looks: check the key id, ARN or alias and its region.',
+  AccessDeniedException:
+    "Sigill's AWS role may not use the key: its key policy must allow kms:DescribeKey, kms:ListResourceTags, kms:GetPublicKey and kms:Sign.",
+  DisabledException: 'The KMS key is disabled.',
+  KMSInvalidStateException: 'The KMS key is not in a state that can sign (for example pending deletion or pending import).',
+  InvalidKeyUsageException: 'The KMS key cannot sign with RSASSA-PKCS1-v1_5 and SHA-256.',
+  UnsupportedOperationException: 'AWS KMS does not support signing with this key.',
+  ValidationException: 'AWS KMS did not accept the key id: give a key id, a key ARN or alias/<name>.',
+  InvalidArnException: 'AWS KMS did not accept the key id: give a key id, a key ARN or alias/<name>.',
+};
 
-/** The KMS key with its certificate (given, or self-signed through KMS naming the organisation); `close` ends the client. */
+interface OpenedKmsKey {
+  key: SealKey;
+  /** The key's ARN, as KMS resolved the id, ARN or alias given: what is stored and compared. */
+  keyArn: string;
+  close(): void;
+}
+
+/**
+ * The KMS key, once it is shown to be this organisation's, with its certificate (given, or self-signed
+ * through KMS naming the organisation); `close` ends the client.
+ */
 async function openKmsKey(
   ctx: SealContext,
   input: Extract<SealInput, { kind: 'kms' }>,
-  organizationName: string,
-): Promise<{ key: SealKey; close(): void }> {
+  organization: { id: string; name: string },
+  log?: Pick<Logger, 'warn'>,
+): Promise<OpenedKmsKey> {
   const kms = kmsClientFor(ctx.organizationSealKms, input.kmsKeyId);
   try {
+    const keyArn = await resolveKeyArn(kms, input.kmsKeyId);
+    await refuseDeploymentKey(ctx.organizationSealKms, keyArn, log);
+    await requireOrganizationTag(kms, keyArn, organization.id, log);
     const key = await loadKmsSealKey({
       kms,
-      keyId: input.kmsKeyId,
+      keyId: keyArn,
       certificateChainPem: input.certificateChainPem,
-      certificateStore: databaseCertificateStore(ctx.dataSource),
-      subjectName: organizationName,
+      certificateStore: organizationCertificateStore(ctx, organization.id),
+      subjectName: organization.name,
     });
-    return { key, close: () => kms.destroy() };
+    return { key, keyArn, close: () => kms.destroy() };
   } catch (error) {
     kms.destroy();
-    throw kmsRefusal(error);
+    throw kmsRefusal(error, log);
   }
 }
 
-function kmsRefusal(error: unknown): Error {
+async function resolveKeyArn(kms: KMSClient, keyId: string): Promise<string> {
+  const described = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+  const arn = described.KeyMetadata?.Arn;
+  if (!arn) throw new Error('AWS KMS described the key without its ARN');
+  return arn;
+}
+
+/** The ARN each deployment key resolves to, once per process (a failed look-up is tried again next time). */
+const deploymentKeyArns = new WeakMap<DeploymentKmsKey, Promise<string>>();
+
+function deploymentKeyArn(access: KmsAccess, key: DeploymentKmsKey): Promise<string> {
+  let arn = deploymentKeyArns.get(key);
+  if (!arn) {
+    const kms = kmsClientFor({ region: key.region ?? access.region, endpoint: key.endpoint ?? access.endpoint }, key.keyId);
+    arn = resolveKeyArn(kms, key.keyId).finally(() => kms.destroy());
+    arn.catch(() => deploymentKeyArns.delete(key));
+    deploymentKeyArns.set(key, arn);
+  }
+  return arn;
+}
+
+/**
+ * SEAL_KMS_KEY_ID and KMS_KEY_ID are the deployment's, whatever their tags say. Compared by resolved ARN;
+ * when the deployment's role may not describe its own key, by the id as configured (an alias then cannot
+ * be compared, which the tag check and the comparison with the deployment seal's public key still cover).
+ */
+async function refuseDeploymentKey(access: KmsAccess, keyArn: string, log?: Pick<Logger, 'warn'>): Promise<void> {
+  for (const key of access.deploymentKeys ?? []) {
+    let same: boolean;
+    try {
+      same = (await deploymentKeyArn(access, key)) === keyArn;
+    } catch (error) {
+      log?.warn({ err: error, use: key.use }, "the deployment's KMS key could not be described; comparing an organisation seal key by its configured id");
+      same = key.keyId === keyArn || keyArn.endsWith(`:key/${key.keyId}`);
+    }
+    if (!same) continue;
+    throw key.use === 'seal'
+      ? new AppError('seal_in_use', "This KMS key is the deployment's seal: an organisation's seal must be its own.")
+      : new AppError('seal_key_not_owned', "This KMS key is the deployment's own (its key service): it cannot be an organisation's seal.");
+  }
+}
+
+/** The proof a key is this organisation's: the tag `sigill:organization=<id>`, which only the AWS account's administrators set. */
+async function requireOrganizationTag(kms: KMSClient, keyArn: string, organizationId: string, log?: Pick<Logger, 'warn'>): Promise<void> {
+  const notOwned = () =>
+    new AppError(
+      'seal_key_not_owned',
+      `The KMS key is not assigned to this organisation: it must carry the tag ${organizationTagKey}=${organizationId}, ` +
+        "set by whoever administers the deployment's AWS account, and Sigill's role must be allowed kms:ListResourceTags on it.",
+    );
+  const values: string[] = [];
+  let marker: string | undefined;
+  try {
+    do {
+      const page = await kms.send(new ListResourceTagsCommand({ KeyId: keyArn, Marker: marker }));
+      for (const tag of page.Tags ?? []) if (tag.TagKey === organizationTagKey && tag.TagValue !== undefined) values.push(tag.TagValue);
+      marker = page.Truncated ? page.NextMarker : undefined;
+    } while (marker);
+  } catch (error) {
+    // A key of another AWS account (KMS never lists its tags) or a role without kms:ListResourceTags.
+    if (!isKmsServiceError(error)) throw error;
+    log?.warn({ err: error }, "AWS KMS refused to list an organisation seal key's tags");
+    throw notOwned();
+  }
+  if (!values.includes(organizationId)) throw notOwned();
+}
+
+/** An answer from AWS (not a network failure): the SDK marks those with the service's HTTP status. */
+function isKmsServiceError(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status !== undefined && status >= 400 && status < 500;
+}
+
+/** The self-signed certificate of an organisation's KMS key is kept under the organisation: never another's, never the deployment's. */
+function organizationCertificateStore(ctx: SealContext, organizationId: string): SealCertificateStore {
+  const store = databaseCertificateStore(ctx.dataSource);
+  return { getOrCreate: (keyRef, create) => store.getOrCreate(`organization:${organizationId}:${keyRef}`, create) };
+}
+
+function kmsRefusal(error: unknown, log?: Pick<Logger, 'warn'>): Error {
+  if (error instanceof AppError) return error;
   const name = (error as { name?: string }).name ?? '';
   const message = error instanceof Error ? error.message : String(error);
+  // Our own loader's words (src/documents/kms-seal-key.ts): they name the key's spec, never AWS's account.
   if (/must be an RSA signing key/.test(message)) return new AppError('seal_key_unsupported', `The KMS key is not usable for the seal: ${message}.`);
   if (/not issued for the KMS key/.test(message)) {
     return new AppError('seal_key_mismatch', 'The certificate was not issued for the KMS key (their public keys differ).');
   }
   if (/holds no PEM certificate/.test(message)) return new AppError('invalid_request', 'body.certificateChainPem holds no PEM certificate.');
-  if (kmsRefusals.has(name)) return new AppError('seal_kms_key_unusable', `AWS KMS refused the key: ${name}: ${message}`);
-  if (error instanceof AppError) return error;
+  log?.warn({ err: error }, 'AWS KMS refused an organisation seal key');
+  const answer = Object.hasOwn(kmsRefusals, name) ? kmsRefusals[name] : undefined;
+  if (answer) return new AppError('seal_kms_key_unusable', `AWS KMS refused the key (${name}): ${answer}`);
   return new AppError('dependency_unavailable', 'AWS KMS could not be reached to check the seal key; try again shortly.');
 }
 
@@ -258,7 +418,7 @@ function checkValidNow(certificate: X509Certificate): void {
 }
 
 /** One real signature, checked against the certificate: the key works and the certificate is its own. */
-async function checkSignsForCertificate(key: SealKey, leaf: X509Certificate): Promise<void> {
+async function checkSignsForCertificate(key: SealKey, leaf: X509Certificate, log?: Pick<Logger, 'warn'>): Promise<void> {
   if (leaf.publicKey.asymmetricKeyType !== 'rsa') {
     throw new AppError('seal_key_unsupported', `The seal key must be an RSA key, not ${leaf.publicKey.asymmetricKeyType ?? 'unknown'}.`);
   }
@@ -267,7 +427,7 @@ async function checkSignsForCertificate(key: SealKey, leaf: X509Certificate): Pr
   try {
     signature = await key.sign(probe);
   } catch (error) {
-    throw kmsRefusal(error);
+    throw kmsRefusal(error, log);
   }
   if (!verify('sha256', probe, { key: leaf.publicKey, padding: constants.RSA_PKCS1_PADDING }, signature)) {
     throw new AppError('seal_key_mismatch', 'A signature made with the seal key does not verify with its certificate.');

@@ -14,7 +14,7 @@ import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../docum
 import { Rfc3161Timestamper } from '../documents/timestamp-authority';
 import { loadAuditChainKey } from './audit-chain-key';
 import { loadDeploymentSecret } from './deployment-secret';
-import { OrganizationSealKeys, type KmsAccess } from './organization-seal-key';
+import { OrganizationSealKeys, type DeploymentKmsKey, type KmsAccess } from './organization-seal-key';
 import { SignerCredentials } from './signer-credentials';
 
 export interface SigningContext {
@@ -98,9 +98,17 @@ async function loadSealKey(config: Config, dataSource: DataSource): Promise<Seal
  * region and endpoint); without either, the AWS SDK's own region settings apply. A key ARN's own region wins.
  */
 function kmsAccessOf(config: Config): KmsAccess {
-  if (config.seal.key.kind === 'kms') return { region: config.seal.key.region, endpoint: config.seal.key.endpoint };
-  if (config.keys.kind === 'kms') return { region: config.keys.region, endpoint: config.keys.endpoint };
-  return {};
+  // The deployment's own keys, which no organisation may take as its seal (src/signing/organization-seals.ts).
+  const deploymentKeys: DeploymentKmsKey[] = [];
+  if (config.seal.key.kind === 'kms') {
+    deploymentKeys.push({ use: 'seal', keyId: config.seal.key.keyId, region: config.seal.key.region, endpoint: config.seal.key.endpoint });
+  }
+  if (config.keys.kind === 'kms') {
+    deploymentKeys.push({ use: 'key-service', keyId: config.keys.keyId, region: config.keys.region, endpoint: config.keys.endpoint });
+  }
+  if (config.seal.key.kind === 'kms') return { region: config.seal.key.region, endpoint: config.seal.key.endpoint, deploymentKeys };
+  if (config.keys.kind === 'kms') return { region: config.keys.region, endpoint: config.keys.endpoint, deploymentKeys };
+  return { deploymentKeys };
 }
 
 /** First writer wins: concurrent workers each make a certificate, and all of them keep the stored one. */

@@ -4,11 +4,17 @@
  * seal, and the two sealed PDFs carry different certificates, each validated by pyHanko against its own
  * certificate as the only trust root (and not against the other's). Owners only, audited, no key material
  * in any answer or in the clear in the database; a change reaches another process's next seal.
+ *
+ * A seal is one organisation's alone: a KMS key must carry the tag sigill:organization=<its id>, the
+ * deployment's own keys and seal are refused, no key or certificate is two organisations' seal, and what
+ * AWS says about a refused key (its account id, ARNs) reaches the server log, never the answer.
  */
 import 'reflect-metadata';
 import { randomUUID, webcrypto, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Writable } from 'node:stream';
+import { CreateKeyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import * as x509 from '@peculiar/x509';
 import type { DataSource } from 'typeorm';
 import { workflowIdForRequest } from '../../src/signing/create-signing-request';
@@ -17,7 +23,9 @@ import { TestBrowser } from '../support/browser';
 import { createTestOrganization } from '../support/factories';
 import { harness, openTestDataSource, startTestApi, testConfig, testSigningContext, type TestApi } from '../support/harness';
 import { deviceCodeIn, goodPassword, passwordLinkIn, tokenOf } from '../support/members';
-import { createMotoSigningKey, motoAwsEnv, motoUrl, useMotoCredentials } from '../support/moto';
+import { createLogger } from '../../src/logger';
+import { setOrganizationSeal } from '../../src/signing/organization-seals';
+import { createMotoKmsKey, createMotoSigningKey, motoAwsEnv, motoKmsClient, motoUrl, useMotoCredentials } from '../support/moto';
 import { createTestPdf } from '../support/pdf-factories';
 import { pdfsig, pyhankoValidate, runTool } from '../support/pdf-validators';
 import { reportDocumentDisplayed } from '../support/signer-reading';
@@ -272,6 +280,22 @@ describe('an organisation with its own PKCS#12 seal and one on the deployment se
     expect((await plain.owner('/v1/organization/seal')).body).toMatchObject({ source: 'deployment', warnings: [] });
   });
 
+  test("another organisation's PKCS#12, or the deployment seal's, is 422 seal_in_use", async () => {
+    const copied = await plain.owner('/v1/organization/seal', { method: 'PUT', body: { pkcs12: seal.p12.toString('base64'), password: sealPassword } });
+    expect(copied).toMatchObject({ status: 422, body: { error: { code: 'seal_in_use' } } });
+
+    // The deployment's own seal key and certificate, packed as a PKCS#12 (as someone with the server's files could).
+    const sealDir = api.config.seal.key.kind === 'self-signed' ? api.config.seal.key.dir : undefined;
+    expect(sealDir).toBeDefined();
+    const deploymentP12 = path.join(harness.tempDir('deployment-p12'), 'deployment.p12');
+    openssl('pkcs12', '-export', '-inkey', path.join(sealDir!, 'seal-key.pem'), '-in', path.join(sealDir!, 'seal-cert.pem'), '-out', deploymentP12, '-passout', `pass:${sealPassword}`);
+    const deployment = await plain.owner('/v1/organization/seal', { method: 'PUT', body: { pkcs12: fs.readFileSync(deploymentP12).toString('base64'), password: sealPassword } });
+    expect(deployment).toMatchObject({ status: 422, body: { error: { code: 'seal_in_use' } } });
+
+    expect((await plain.owner('/v1/organization/seal')).body.source).toBe('deployment');
+    expect((await own.owner('/v1/organization/seal')).body).toMatchObject({ source: 'organization', kind: 'pkcs12' });
+  });
+
   test("two rounds: the sealed PDFs' certificates differ, and each validates with its own certificate only", async () => {
     const [ownFile, plainFile] = await Promise.all([completeRoundIn(own), completeRoundIn(plain)]);
     const ownSigner = signerDistinguishedName(ownFile);
@@ -322,19 +346,71 @@ describe('an organisation with its own PKCS#12 seal and one on the deployment se
   });
 });
 
+/** A fresh asymmetric KMS key tagged sigill:organization=<organizationId>, as an AWS administrator assigns one. */
+async function createTaggedSigningKey(organizationId: string, keySpec: 'RSA_3072' | 'ECC_NIST_P256' = 'RSA_3072'): Promise<{ keyId: string; arn: string }> {
+  const client = motoKmsClient();
+  try {
+    const created = await client.send(
+      new CreateKeyCommand({
+        Description: 'sigill test organisation seal key',
+        KeySpec: keySpec,
+        KeyUsage: 'SIGN_VERIFY',
+        Tags: [{ TagKey: 'sigill:organization', TagValue: organizationId }],
+      }),
+    );
+    return { keyId: created.KeyMetadata!.KeyId!, arn: created.KeyMetadata!.Arn! };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Sets (or moves) a key's sigill:organization tag. */
+async function tagKey(keyId: string, organizationId: string): Promise<void> {
+  const client = motoKmsClient();
+  try {
+    await client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'sigill:organization', TagValue: organizationId }] }));
+  } finally {
+    client.destroy();
+  }
+}
+
 describe('an AWS KMS key as the seal (moto)', () => {
   let kmsApi: TestApi;
   let organization: TestOrganization;
+  let other: TestOrganization;
+  let deploymentSealKeyId: string;
+  let sealKeyArn: string;
+  /** The AWS account id in moto's ARNs: in AWS's own error messages, never in an answer. */
+  let accountId: string;
+  /** What the API logged at warn and above, one JSON line each. */
+  const logged: string[] = [];
+
+  /** An error answer that says nothing AWS said: no account id, no ARN. */
+  const expectNoAwsDetail = (answer: { text?: string }) => {
+    expect(answer.text).toBeDefined();
+    expect(answer.text).not.toContain(accountId);
+    expect(answer.text).not.toMatch(/arn:aws/);
+  };
 
   beforeAll(async () => {
+    deploymentSealKeyId = await createMotoSigningKey();
     // The deployment seals with KMS too, so organisation keys are reached at the same (moto) endpoint.
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logged.push(chunk.toString());
+        done();
+      },
+    });
     kmsApi = await startTestApi(dataSource, {
-      env: { SMTP_URL: smtp.url, SEAL_KMS_KEY_ID: await createMotoSigningKey(), KMS_ENDPOINT: motoUrl(), ...motoAwsEnv },
+      env: { SMTP_URL: smtp.url, SEAL_KMS_KEY_ID: deploymentSealKeyId, KMS_ENDPOINT: motoUrl(), ...motoAwsEnv },
+      log: createLogger('warn', sink),
     });
     const previous = api;
     api = kmsApi;
     try {
-      organization = await organizationWithOwner(`Kuusi Oy ${randomUUID().slice(0, 8)}`);
+      const unique = randomUUID().slice(0, 8);
+      organization = await organizationWithOwner(`Kuusi Oy ${unique}`);
+      other = await organizationWithOwner(`Kataja Ab ${unique}`);
     } finally {
       api = previous;
     }
@@ -342,12 +418,16 @@ describe('an AWS KMS key as the seal (moto)', () => {
 
   afterAll(() => kmsApi?.close());
 
-  test('an RSA KMS key gets a certificate naming the organisation and seals; an EC key is 422', async () => {
-    const keyId = await createMotoSigningKey();
+  test('an RSA KMS key tagged for the organisation gets a certificate naming it, is stored by its ARN and seals; an EC key is 422', async () => {
+    const { keyId, arn } = await createTaggedSigningKey(organization.id);
+    sealKeyArn = arn;
+    accountId = arn.split(':')[4]!;
     const set = await organization.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: keyId } });
     expect(set.status).toBe(200);
-    expect(set.body).toMatchObject({ source: 'organization', kind: 'kms', kmsKeyId: keyId, subjectNamesOrganization: true, warnings: [] });
+    expect(set.body).toMatchObject({ source: 'organization', kind: 'kms', kmsKeyId: arn, subjectNamesOrganization: true, warnings: [] });
     expect(set.body.certificate.subject).toContain(`CN=${organization.name}`);
+    const [row]: Array<{ kms_key_id: string }> = await dataSource.query(`SELECT kms_key_id FROM organization_seals WHERE organization_id = $1`, [organization.id]);
+    expect(row!.kms_key_id).toBe(arn);
 
     const key = await kmsApi.signing.sealKeyFor(organization.id);
     expect(new X509Certificate(key.certificateChain[0]!).fingerprint256.replace(/:/g, '').toLowerCase()).toBe(set.body.certificate.sha256Fingerprint);
@@ -366,12 +446,87 @@ describe('an AWS KMS key as the seal (moto)', () => {
     expect(signerDistinguishedName(file)).toContain(organization.name);
     expect(pyhankoValidate(file, writePem(key.certificateChain[0]!, 'kms-org.pem')).output).toContain(validVerdict);
 
-    const ecKey = await createMotoSigningKey('ECC_NIST_P256');
-    const refused = await organization.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: ecKey } });
+    const ecKey = await createTaggedSigningKey(organization.id, 'ECC_NIST_P256');
+    const refused = await organization.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: ecKey.keyId } });
     expect(refused).toMatchObject({ status: 422, body: { error: { code: 'seal_key_unsupported' } } });
-    const unknown = await organization.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: randomUUID() } });
+    expectNoAwsDetail(refused);
+
+    // AWS's answer names the account and the key's ARN: the log has it, the caller gets a fixed message.
+    const unknownKeyId = randomUUID();
+    const unknown = await organization.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: unknownKeyId } });
     expect(unknown).toMatchObject({ status: 422, body: { error: { code: 'seal_kms_key_unusable' } } });
+    expect(unknown.body.error.message).toContain('NotFoundException');
+    expectNoAwsDetail(unknown);
+    expect(logged.some((line) => line.includes(unknownKeyId) && line.includes(`arn:aws:kms:`) && line.includes(accountId))).toBe(true);
     // The refusals left the KMS seal in place.
-    expect((await organization.owner('/v1/organization/seal')).body).toMatchObject({ kind: 'kms', kmsKeyId: keyId });
+    expect((await organization.owner('/v1/organization/seal')).body).toMatchObject({ kind: 'kms', kmsKeyId: arn });
+  });
+
+  test("an untagged key, or another organisation's (by id, ARN or with its public certificate), is 422 seal_key_not_owned", async () => {
+    const untagged = await organization.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: await createMotoSigningKey() } });
+    expect(untagged).toMatchObject({ status: 422, body: { error: { code: 'seal_key_not_owned' } } });
+    expect(untagged.body.error.message).toContain(`sigill:organization=${organization.id}`);
+    expectNoAwsDetail(untagged);
+
+    // Tagged for an organisation, but not this one.
+    const elsewhere = await createTaggedSigningKey(randomUUID());
+    expect(await organization.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: elsewhere.keyId } })).toMatchObject({
+      status: 422,
+      body: { error: { code: 'seal_key_not_owned' } },
+    });
+
+    // The first organisation's key: its certificate is public (in every PDF it seals), so it is no proof.
+    const publicCertificate = new X509Certificate((await kmsApi.signing.sealKeyFor(organization.id)).certificateChain[0]!).toString();
+    for (const body of [{ kmsKeyId: sealKeyArn }, { kmsKeyId: sealKeyArn.split('/').pop()! }, { kmsKeyId: sealKeyArn, certificateChainPem: publicCertificate }]) {
+      const taken = await other.owner('/v1/organization/seal', { method: 'PUT', body });
+      expect(taken).toMatchObject({ status: 422, body: { error: { code: 'seal_key_not_owned' } } });
+      expectNoAwsDetail(taken);
+    }
+    expect((await other.owner('/v1/organization/seal')).body.source).toBe('deployment');
+  });
+
+  test("the deployment's seal key is 422 seal_in_use, even tagged for the organisation; the key service's key is seal_key_not_owned", async () => {
+    const untagged = await other.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: deploymentSealKeyId } });
+    expect(untagged).toMatchObject({ status: 422, body: { error: { code: 'seal_in_use' } } });
+    expectNoAwsDetail(untagged);
+    await tagKey(deploymentSealKeyId, other.id);
+    const tagged = await other.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: deploymentSealKeyId } });
+    expect(tagged).toMatchObject({ status: 422, body: { error: { code: 'seal_in_use' } } });
+    expectNoAwsDetail(tagged);
+
+    // A deployment whose key service is KMS (KMS_KEY_ID): that key, tagged for the organisation, by its id.
+    const keyServiceKeyId = await createMotoKmsKey();
+    await tagKey(keyServiceKeyId, other.id);
+    const access = kmsApi.signing.organizationSealKms;
+    const signing = {
+      ...kmsApi.signing,
+      organizationSealKms: { ...access, deploymentKeys: [...(access.deploymentKeys ?? []), { use: 'key-service' as const, keyId: keyServiceKeyId }] },
+    };
+    const owner = {
+      scope: { organizationId: other.id, permissions: new Set(['view', 'send', 'admin', 'documents'] as const) },
+      actor: { actor: `user:${randomUUID()}` },
+      isOwner: true,
+    };
+    await expect(setOrganizationSeal(signing, owner, { kind: 'kms', kmsKeyId: keyServiceKeyId })).rejects.toMatchObject({ code: 'seal_key_not_owned' });
+    expect((await other.owner('/v1/organization/seal')).body.source).toBe('deployment');
+  });
+
+  test("a key that is one organisation's seal is not another's, even re-tagged; each keeps its own certificate (seal_in_use)", async () => {
+    await tagKey(sealKeyArn, other.id);
+    const taken = await other.owner('/v1/organization/seal', { method: 'PUT', body: { kmsKeyId: sealKeyArn } });
+    expect(taken).toMatchObject({ status: 422, body: { error: { code: 'seal_in_use' } } });
+    expectNoAwsDetail(taken);
+    expect((await other.owner('/v1/organization/seal')).body.source).toBe('deployment');
+    expect((await organization.owner('/v1/organization/seal')).body).toMatchObject({ kind: 'kms', kmsKeyId: sealKeyArn });
+
+    // The self-signed certificates made for the key are kept per organisation: the second names the second.
+    const rows: Array<{ key_ref: string; certificate_der: Buffer }> = await dataSource.query(
+      `SELECT key_ref, certificate_der FROM seal_certificates WHERE key_ref LIKE 'organization:' || $1 || ':%' OR key_ref LIKE 'organization:' || $2 || ':%'`,
+      [organization.id, other.id],
+    );
+    const ofOrganization = rows.find((row) => row.key_ref.startsWith(`organization:${organization.id}:`));
+    const ofOther = rows.find((row) => row.key_ref.startsWith(`organization:${other.id}:`));
+    expect(new X509Certificate(ofOrganization!.certificate_der).subject).toContain(organization.name);
+    expect(new X509Certificate(ofOther!.certificate_der).subject).toContain(other.name);
   });
 });

@@ -17,7 +17,7 @@ const certificateBody = z.object({
 const sealBody = z.object({
   source: z.enum(['organization', 'deployment']).describe("Which seal this organisation's documents are sealed with"),
   kind: z.enum(['pkcs12', 'kms']).optional().describe("The organisation's own seal: an uploaded PKCS#12 or an AWS KMS key"),
-  kmsKeyId: z.string().optional(),
+  kmsKeyId: z.string().optional().describe("The KMS key's ARN, as KMS resolved the id, ARN or alias given"),
   certificate: certificateBody.describe('The signing certificate: sealed PDFs carry it'),
   chainLength: z.number().int().describe('Certificates stored with the seal: the signing one, then its issuers'),
   subjectNamesOrganization: z.boolean().describe("Whether the certificate's CN or O holds the organisation's name"),
@@ -67,7 +67,9 @@ export function organizationSealRoutes(signing: SigningContext) {
           .max(2048)
           .regex(/^\S+$/, 'must be a key id, ARN or alias')
           .optional()
-          .describe('An asymmetric RSA SIGN_VERIFY key (id, ARN or alias/...); the private key never leaves KMS'),
+          .describe(
+            'An asymmetric RSA SIGN_VERIFY key (id, ARN or alias/...) tagged sigill:organization=<organisation id>; stored by its ARN; the private key never leaves KMS',
+          ),
         certificateChainPem: z
           .string()
           .max(maxPkcs12Base64)
@@ -85,7 +87,7 @@ export function organizationSealRoutes(signing: SigningContext) {
         } else {
           throw new AppError('invalid_request', 'Send either { pkcs12, password } or { kmsKeyId, certificateChainPem? }.');
         }
-        return { status: 200, body: await setOrganizationSeal(signing, adminCaller(principal!, ctx), input) };
+        return { status: 200, body: await setOrganizationSeal(signing, adminCaller(principal!, ctx), input, ctx.state.log) };
       },
     }),
     defineRoute({
