@@ -13,7 +13,7 @@ import { listen } from './api/server';
 import { loadConfigOrExit, type Config } from './config';
 import { createDataSource, runMigrations } from './database/data-source';
 import { RateLimitStore } from './database/rate-limit-store';
-import { ensureArchiveRenewalSchedule } from './archive/schedule';
+import { ensureArchiveRenewalSchedule, removeArchiveRenewalSchedule } from './archive/schedule';
 import { startInfrastructure } from './infrastructure';
 import { exitOnSignals, exitOnStartupFailure, ShutdownSequence } from './lifecycle';
 import { createLogger, type Logger } from './logger';
@@ -93,9 +93,11 @@ export async function startService(
       codec: config.codec,
       rateLimits,
     });
-    // Renewing B-LTA archives needs a timestamp authority; without one there is nothing to schedule.
+    // Renewing B-LTA archives needs a timestamp authority; without one a daily run could only fail.
     if (config.seal.timestampAuthorityUrl) {
       await ensureArchiveRenewalSchedule(client, { taskQueue: config.temporal.taskQueue, horizonMs: config.seal.retimestampHorizonMs, log });
+    } else {
+      await removeArchiveRenewalSchedule(client, log);
     }
     const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue: config.temporal.taskQueue }, log });
     shutdown.add('round signal relay', () => relay.stop());

@@ -1,6 +1,7 @@
 /** The archive renewal's activities (src/archive/renew-archive.ts): each idempotent per archive and expiry. */
-import { heartbeat } from '@temporalio/activity';
-import { findArchivesDue, renewArchive, type DueArchive, type RenewalOutcome } from '../archive/renew-archive';
+import { ApplicationFailure } from '@temporalio/activity';
+import { ArchiveUnreadable, findArchivesDue, renewArchive, type DueArchive, type RenewalOutcome } from '../archive/renew-archive';
+import { whileHeartbeating } from './heartbeats';
 import type { SigningContext } from '../signing/signing-context';
 
 export function archiveActivities(context: SigningContext) {
@@ -10,8 +11,13 @@ export function archiveActivities(context: SigningContext) {
     },
 
     async renewArchiveTimestamp(input: DueArchive): Promise<RenewalOutcome> {
-      heartbeat('renewing');
-      return renewArchive(context, input);
+      return whileHeartbeating(() =>
+        renewArchive(context, input).catch((error: unknown) => {
+          // A stored archive that is missing or altered stays so: retrying only delays the others.
+          if (error instanceof ArchiveUnreadable) throw ApplicationFailure.nonRetryable(error.message, 'ArchiveUnreadable');
+          throw error;
+        }),
+      );
     },
   };
 }

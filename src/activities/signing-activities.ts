@@ -9,9 +9,9 @@ import { Organization, Signer, SigningRequest, User, type RequestStatus } from '
 import { BlobDecryptionError } from '../adapters/encrypted-blob-store';
 import type { MailMessage } from '../adapters/mailer';
 import type { SealLevel } from '../config';
-import { readDocumentTimestamps } from '../documents/long-term-validation';
-import { sealDocument } from '../documents/seal-document';
+import { archiveExpiry, sealDocument } from '../documents/seal-document';
 import { isPermanentMailRefusal } from '../failure-kinds';
+import { whileHeartbeating } from './heartbeats';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
 import { evidenceBlobKeyFor } from '../signing/read-request-document';
 import { invitationEmail, lockedEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts, type RequestFacts } from '../signing/messages';
@@ -199,85 +199,97 @@ export function signingActivities(context: SigningContext) {
      */
     async sealSignedDocument(
       input: { requestId: string; sealedAt: string },
-    ): Promise<{ sealedBlobKey: string; sha256: string; auditChainHead?: string; evidenceSha256?: string; archiveTimestampExpiresAt?: string }> {
-      const { request, organization, signers } = await load(input.requestId);
-      const sealedBlobKey = `orgs/${request.organizationId}/requests/${request.id}/sealed.pdf`;
-      const existing = await adapters.blobStore.get(sealedBlobKey);
-      if (existing) {
-        const evidence = await adapters.blobStore.get(evidenceBlobKeyFor(sealedBlobKey));
+    ): Promise<{
+      sealedBlobKey: string;
+      sha256: string;
+      auditChainHead?: string;
+      evidenceSha256?: string;
+      archiveTimestampExpiresAt?: string;
+      /** Set by workers whose seal only appends (an older worker's seal rewrote the original). */
+      sealedByAppending?: boolean;
+    }> {
+      return whileHeartbeating(async () => {
+        const { request, organization, signers } = await load(input.requestId);
+        const sealedBlobKey = `orgs/${request.organizationId}/requests/${request.id}/sealed.pdf`;
+        const existing = await adapters.blobStore.get(sealedBlobKey);
+        if (existing) {
+          const evidence = await adapters.blobStore.get(evidenceBlobKeyFor(sealedBlobKey));
+          return {
+            sealedBlobKey,
+            sha256: sha256Hex(existing),
+            auditChainHead: request.auditChainHead ?? undefined,
+            ...(evidence ? { evidenceSha256: sha256Hex(evidence) } : {}),
+            ...isoExpiry(await archiveExpiry([[existing, original0(request)], ...(evidence ? [[evidence, 0] as [Uint8Array, number]] : [])])),
+            sealedByAppending: true,
+          };
+        }
+
+        heartbeat('loading');
+        const original = await adapters.blobStore.get(request.originalBlobKey).catch((error: unknown) => {
+          // A stored object that fails authentication stays broken: retrying for hours would only hide it.
+          if (error instanceof BlobDecryptionError && error.permanent) {
+            throw ApplicationFailure.nonRetryable(error.message, 'UnreadableDocument');
+          }
+          throw error;
+        });
+        if (!original) throw ApplicationFailure.nonRetryable('the original document is missing from the blob store', 'MissingDocument');
+        const events = await readAuditTrail(dataSource, request.id);
+        const auditChainHead = events.at(-1)?.hash;
+        const signedEvents = new Map(events.filter((event) => event.type === 'signed').map((event) => [event.signerId, event]));
+        heartbeat('sealing');
+        const sealed = await sealDocument({
+          pdf: original,
+          documentCode: request.documentCode,
+          title: request.title,
+          originalSha256: request.originalSha256,
+          auditChainHead,
+          signers: signers.map((signer) => {
+            const signed = signedEvents.get(signer.id);
+            return {
+              name: signer.name,
+              email: signer.email,
+              channel: signer.pinDelivery,
+              ip: signed?.ip ?? undefined,
+              userAgent: signed?.userAgent ?? undefined,
+              signedAt: signed ? signed.occurredAt.toISOString() : '',
+            };
+          }),
+          // Labelled by type on the page, in the organisation's language (src/i18n/locales/*/audit.json).
+          events: events.map((event) => ({
+            at: event.occurredAt.toISOString(),
+            // A `viewed` recorded before the page reported what it displayed (when the PDF was fetched, key
+            // `viewed:<signer>:<uuid>`) said only that the file was fetched: labelled as such, never as displayed.
+            type: event.type === 'viewed' && event.eventKey !== `viewed:${event.signerId}` ? 'fetched' : event.type,
+            actor: event.actor,
+            actorName: event.signerId ? signers.find((s) => s.id === event.signerId)?.name : undefined,
+            channel: event.channel ?? undefined,
+            ip: event.ip ?? undefined,
+          })),
+          locale: organization.defaultLocale,
+          timeZone: organization.timeZone,
+          sealedAt: new Date(input.sealedAt),
+          key: await context.sealKeyFor(request.organizationId),
+          timestamper: context.sealTimestamper,
+          ...(longTermLevel(context.sealLevel) && context.sealTimestamper
+            ? { longTerm: { level: longTermLevel(context.sealLevel)!, timestampAuthority: context.sealTimestamper } }
+            : {}),
+          verifyUrl: `${context.publicUrl}/verify`,
+          signerName: `Sigill seal - ${organization.name}`,
+        });
+        heartbeat('storing');
+        await dataSource.getRepository(SigningRequest).update({ id: request.id }, { auditChainHead: auditChainHead ?? null });
+        // The evidence first: the sealed blob is what a retry takes as "done".
+        if (sealed.evidencePdf) await adapters.blobStore.put(evidenceBlobKeyFor(sealedBlobKey), sealed.evidencePdf);
+        await adapters.blobStore.put(sealedBlobKey, sealed.pdf);
         return {
           sealedBlobKey,
-          sha256: sha256Hex(existing),
-          auditChainHead: request.auditChainHead ?? undefined,
-          ...(evidence ? { evidenceSha256: sha256Hex(evidence) } : {}),
-          ...(await archiveTimestampExpiry([existing, evidence])),
+          sha256: sha256Hex(sealed.pdf),
+          auditChainHead,
+          ...(sealed.evidencePdf ? { evidenceSha256: sha256Hex(sealed.evidencePdf) } : {}),
+          ...isoExpiry(sealed),
+          sealedByAppending: true,
         };
-      }
-
-      heartbeat('loading');
-      const original = await adapters.blobStore.get(request.originalBlobKey).catch((error: unknown) => {
-        // A stored object that fails authentication stays broken: retrying for hours would only hide it.
-        if (error instanceof BlobDecryptionError && error.permanent) {
-          throw ApplicationFailure.nonRetryable(error.message, 'UnreadableDocument');
-        }
-        throw error;
       });
-      if (!original) throw ApplicationFailure.nonRetryable('the original document is missing from the blob store', 'MissingDocument');
-      const events = await readAuditTrail(dataSource, request.id);
-      const auditChainHead = events.at(-1)?.hash;
-      const signedEvents = new Map(events.filter((event) => event.type === 'signed').map((event) => [event.signerId, event]));
-      heartbeat('sealing');
-      const sealed = await sealDocument({
-        pdf: original,
-        documentCode: request.documentCode,
-        title: request.title,
-        originalSha256: request.originalSha256,
-        auditChainHead,
-        signers: signers.map((signer) => {
-          const signed = signedEvents.get(signer.id);
-          return {
-            name: signer.name,
-            email: signer.email,
-            channel: signer.pinDelivery,
-            ip: signed?.ip ?? undefined,
-            userAgent: signed?.userAgent ?? undefined,
-            signedAt: signed ? signed.occurredAt.toISOString() : '',
-          };
-        }),
-        // Labelled by type on the page, in the organisation's language (src/i18n/locales/*/audit.json).
-        events: events.map((event) => ({
-          at: event.occurredAt.toISOString(),
-          // A `viewed` recorded before the page reported what it displayed (when the PDF was fetched, key
-          // `viewed:<signer>:<uuid>`) said only that the file was fetched: labelled as such, never as displayed.
-          type: event.type === 'viewed' && event.eventKey !== `viewed:${event.signerId}` ? 'fetched' : event.type,
-          actor: event.actor,
-          actorName: event.signerId ? signers.find((s) => s.id === event.signerId)?.name : undefined,
-          channel: event.channel ?? undefined,
-          ip: event.ip ?? undefined,
-        })),
-        locale: organization.defaultLocale,
-        timeZone: organization.timeZone,
-        sealedAt: new Date(input.sealedAt),
-        key: await context.sealKeyFor(request.organizationId),
-        timestamper: context.sealTimestamper,
-        ...(longTermLevel(context.sealLevel) && context.sealTimestamper
-          ? { longTerm: { level: longTermLevel(context.sealLevel)!, timestampAuthority: context.sealTimestamper } }
-          : {}),
-        verifyUrl: `${context.publicUrl}/verify`,
-        signerName: `Sigill seal - ${organization.name}`,
-      });
-      heartbeat('storing');
-      await dataSource.getRepository(SigningRequest).update({ id: request.id }, { auditChainHead: auditChainHead ?? null });
-      // The evidence first: the sealed blob is what a retry takes as "done".
-      if (sealed.evidencePdf) await adapters.blobStore.put(evidenceBlobKeyFor(sealedBlobKey), sealed.evidencePdf);
-      await adapters.blobStore.put(sealedBlobKey, sealed.pdf);
-      return {
-        sealedBlobKey,
-        sha256: sha256Hex(sealed.pdf),
-        auditChainHead,
-        ...(sealed.evidencePdf ? { evidenceSha256: sha256Hex(sealed.evidencePdf) } : {}),
-        ...(await archiveTimestampExpiry([sealed.pdf, sealed.evidencePdf])),
-      };
     },
 
     /** Records the seal; the 'sealed' event names the audit chain head printed on the document (if any). */
@@ -288,13 +300,15 @@ export function signingActivities(context: SigningContext) {
       sha256: string;
       evidenceSha256?: string;
       archiveTimestampExpiresAt?: string;
+      sealedByAppending?: boolean;
     }): Promise<void> {
       await dataSource.transaction(async (tx) => {
         await tx.update(SigningRequest, { id: input.requestId }, {
           sealedAt: new Date(input.sealedAt),
           sealedBlobKey: input.sealedBlobKey,
           sealedSha256: input.sha256,
-          sealedByAppending: true,
+          sealedByAppending: input.sealedByAppending === true,
+          evidenceSha256: input.evidenceSha256 ?? null,
           archiveTimestampExpiresAt: input.archiveTimestampExpiresAt ? new Date(input.archiveTimestampExpiresAt) : null,
         });
         const sealedRequest = await tx.findOneBy(SigningRequest, { id: input.requestId });
@@ -385,17 +399,13 @@ export function signingActivities(context: SigningContext) {
   };
 }
 
-/**
- * For B-LTA archives: when the first of the files' latest document timestamps stops being renewable (its
- * TSA certificate expires); the archive renewal schedule acts before then. Nothing for files without one.
- */
-async function archiveTimestampExpiry(files: Array<Uint8Array | undefined>): Promise<{ archiveTimestampExpiresAt?: string }> {
-  let earliest: Date | undefined;
-  for (const file of files) {
-    const latest = file ? (await readDocumentTimestamps(file)).at(-1) : undefined;
-    if (latest && (!earliest || latest.certificateExpiresAt < earliest)) earliest = latest.certificateExpiresAt;
-  }
-  return earliest ? { archiveTimestampExpiresAt: earliest.toISOString() } : {};
+function isoExpiry(facts: { archiveTimestampExpiresAt?: Date }): { archiveTimestampExpiresAt?: string } {
+  return facts.archiveTimestampExpiresAt ? { archiveTimestampExpiresAt: facts.archiveTimestampExpiresAt.toISOString() } : {};
+}
+
+/** Where the original ends in the sealed file (seals since issue 11 append to the stored original). */
+function original0(request: SigningRequest): number {
+  return request.originalByteLength ?? 0;
 }
 
 /** B-LT and B-LTA are what sealDocument adds after the signature; B-B and B-T are the signature itself. */

@@ -53,6 +53,12 @@ function renderResult(locale: Locale, result: VerificationResult, byCode: boolea
   if (result.sealedAt) rows.push(`<dt>${say(t, 'facts.sealed')}</dt><dd>${escapeHtml(time(result.sealedAt))}</dd>`);
   if (result.sha256) rows.push(`<dt>${say(t, 'facts.sealedSha256')}</dt><dd><code>${escapeHtml(result.sha256)}</code></dd>`);
   if (result.uploadedSha256) rows.push(`<dt>${say(t, 'facts.uploadedSha256')}</dt><dd><code>${escapeHtml(result.uploadedSha256)}</code></dd>`);
+  if (result.original) {
+    const where = t('verify:facts.originalValue', { bytes: result.original.byteLength, sha256: result.original.sha256 });
+    const checked = result.original.isPrefix ? ` (${t('verify:facts.originalChecked')})` : '';
+    rows.push(`<dt>${say(t, 'facts.original')}</dt><dd>${escapeHtml(where + checked)}</dd>`);
+  }
+  if (result.replacedByRenewal) rows.push(`<dt>${say(t, 'facts.replaced')}</dt><dd>${say(t, 'facts.replacedValue')}</dd>`);
   for (const signer of result.signers) {
     const who = signer.signedAt ? t('verify:facts.signedAt', { name: signer.name, time: time(signer.signedAt) }) : signer.name;
     rows.push(`<dt>${say(t, 'facts.signedBy')}</dt><dd>${escapeHtml(who)}</dd>`);

@@ -11,7 +11,7 @@
  * stays in sealed_document_versions, so copies handed out before still verify.
  */
 import { createHash } from 'node:crypto';
-import { IsNull, LessThan, Not, type DataSource } from 'typeorm';
+import { IsNull, LessThan, Not, Or, type DataSource } from 'typeorm';
 import { SealedDocumentVersion, SigningRequest } from '../database/entities';
 import { addArchiveTimestamp, readDocumentTimestamps } from '../documents/long-term-validation';
 import { recordAuditEvent } from '../signing/audit-trail';
@@ -20,9 +20,12 @@ import type { SigningContext } from '../signing/signing-context';
 
 export interface DueArchive {
   requestId: string;
-  /** The recorded expiry this renewal answers (ISO 8601): the renewal's identity. */
+  /** The recorded expiry this renewal answers (ISO 8601). */
   expiresAt: string;
 }
+
+/** An archive is tried at most once in this span, so one that cannot be renewed does not block the rest. */
+const retryAfterMs = 20 * 60 * 60 * 1000;
 
 /** Completed archives whose last document timestamp expires within `horizonMs` of `now`, soonest first. */
 export async function findArchivesDue(dataSource: DataSource, options: { now: Date; horizonMs: number; limit: number }): Promise<DueArchive[]> {
@@ -32,6 +35,7 @@ export async function findArchivesDue(dataSource: DataSource, options: { now: Da
       status: 'completed',
       sealedBlobKey: Not(IsNull()),
       archiveTimestampExpiresAt: LessThan(new Date(options.now.getTime() + options.horizonMs)),
+      archiveRenewalAttemptedAt: Or(IsNull(), LessThan(new Date(options.now.getTime() - retryAfterMs))),
     },
     order: { archiveTimestampExpiresAt: 'ASC' },
     take: options.limit,
@@ -43,51 +47,78 @@ export type RenewalOutcome =
   | { renewed: true; sha256: string; nextExpiresAt: string }
   | { renewed: false; reason: 'already_renewed' | 'not_an_archive' | 'tsa_certificate_not_newer' };
 
+export class ArchiveUnreadable extends Error {
+  override name = 'ArchiveUnreadable';
+}
+
 export async function renewArchive(context: SigningContext, archive: DueArchive): Promise<RenewalOutcome> {
   const { dataSource, adapters } = context;
   if (!context.sealTimestamper) throw new Error('archive renewal needs a timestamp authority (TSA_URL)');
-  const request = await dataSource.getRepository(SigningRequest).findOneByOrFail({ id: archive.requestId });
-  if (!request.sealedBlobKey || !request.sealedSha256 || !request.archiveTimestampExpiresAt) return { renewed: false, reason: 'not_an_archive' };
-  if (request.archiveTimestampExpiresAt.toISOString() !== archive.expiresAt) return { renewed: false, reason: 'already_renewed' };
+  const requests = dataSource.getRepository(SigningRequest);
+  const request = await requests.findOneByOrFail({ id: archive.requestId });
+  const expiresAt = request.archiveTimestampExpiresAt;
+  if (!request.sealedBlobKey || !request.sealedSha256 || !expiresAt) return { renewed: false, reason: 'not_an_archive' };
+  if (expiresAt.toISOString() !== archive.expiresAt) return { renewed: false, reason: 'already_renewed' };
+  // Dated before the work: whatever happens next, the next run tries the archives behind this one first.
+  await requests.update({ id: request.id }, { archiveRenewalAttemptedAt: new Date() });
 
   const sealed = await adapters.blobStore.get(request.sealedBlobKey);
-  if (!sealed || sha256Hex(sealed) !== request.sealedSha256) throw new Error('the sealed archive is missing or differs from its recorded hash');
-  const evidence = await adapters.blobStore.get(evidenceBlobKeyFor(request.sealedBlobKey));
-  const options = { timestampAuthority: context.sealTimestamper };
-  const renewed = await addArchiveTimestamp(sealed, options);
-  const newest = (await readDocumentTimestamps(renewed)).at(-1)!;
+  if (!sealed || sha256Hex(sealed) !== request.sealedSha256) throw new ArchiveUnreadable('the sealed archive is missing or differs from its recorded hash');
+  const evidence = request.evidenceSha256 ? await adapters.blobStore.get(evidenceBlobKeyFor(request.sealedBlobKey)) : undefined;
+  if (request.evidenceSha256 && (!evidence || sha256Hex(evidence) !== request.evidenceSha256)) {
+    throw new ArchiveUnreadable('the evidence archive is missing or differs from its recorded hash');
+  }
+
+  const timestampAuthority = context.sealTimestamper;
+  const originalLength = request.originalByteLength ?? 0;
+  const renewed = await addArchiveTimestamp(sealed, { timestampAuthority, originalLength });
+  const renewedEvidence = evidence ? await addArchiveTimestamp(evidence, { timestampAuthority, originalLength: 0 }) : undefined;
+  const newExpiries = [
+    (await readDocumentTimestamps(renewed, { originalLength })).at(-1),
+    ...(renewedEvidence ? [(await readDocumentTimestamps(renewedEvidence, { originalLength: 0 })).at(-1)] : []),
+  ];
   // A timestamp whose TSA certificate expires no later than the last one extends nothing: the TSA has not
   // renewed its certificate yet. Nothing is stored; the next run asks again.
-  if (newest.certificateExpiresAt <= request.archiveTimestampExpiresAt) return { renewed: false, reason: 'tsa_certificate_not_newer' };
-  const renewedEvidence = evidence ? await addArchiveTimestamp(evidence, options) : undefined;
+  if (newExpiries.some((stamp) => !stamp || stamp.certificateExpiresAt <= expiresAt)) return { renewed: false, reason: 'tsa_certificate_not_newer' };
+  const nextExpiresAt = new Date(Math.min(...newExpiries.map((stamp) => stamp!.certificateExpiresAt.getTime())));
 
-  // Written again by a retry under the same keys; only the database update below makes them current.
-  const folder = `orgs/${request.organizationId}/requests/${request.id}/renewals/${Date.parse(archive.expiresAt)}`;
-  const renewedKey = `${folder}/sealed.pdf`;
+  const sha256 = sha256Hex(renewed);
+  const evidenceSha256 = renewedEvidence ? sha256Hex(renewedEvidence) : null;
+  // Named by content: a second attempt writes a file of its own, never over the current one.
+  const renewedKey = `orgs/${request.organizationId}/requests/${request.id}/renewals/${sha256}/sealed.pdf`;
   if (renewedEvidence) await adapters.blobStore.put(evidenceBlobKeyFor(renewedKey), renewedEvidence);
   await adapters.blobStore.put(renewedKey, renewed);
 
-  const evidenceNewest = renewedEvidence ? (await readDocumentTimestamps(renewedEvidence)).at(-1) : undefined;
-  const nextExpiresAt = new Date(Math.min(newest.certificateExpiresAt.getTime(), evidenceNewest?.certificateExpiresAt.getTime() ?? Infinity));
-  const sha256 = sha256Hex(renewed);
-  await dataSource.transaction(async (tx) => {
-    const moved = await tx.update(
+  const timestampAt = (await readDocumentTimestamps(renewed, { originalLength })).at(-1)!.at;
+  const moved = await dataSource.transaction(async (tx) => {
+    const update = await tx.update(
       SigningRequest,
-      { id: request.id, archiveTimestampExpiresAt: request.archiveTimestampExpiresAt!, sealedSha256: request.sealedSha256! },
-      { sealedBlobKey: renewedKey, sealedSha256: sha256, archiveTimestampExpiresAt: nextExpiresAt },
+      { id: request.id, sealedSha256: request.sealedSha256!, archiveTimestampExpiresAt: expiresAt },
+      { sealedBlobKey: renewedKey, sealedSha256: sha256, evidenceSha256, archiveTimestampExpiresAt: nextExpiresAt },
     );
-    if (moved.affected === 0) return; // another run renewed it meanwhile
-    await tx.insert(SealedDocumentVersion, { sha256: request.sealedSha256!, requestId: request.id, replacedAt: new Date() });
+    if (update.affected === 0) return false; // another attempt renewed it meanwhile
+    const replacedAt = new Date();
+    await tx.insert(SealedDocumentVersion, [
+      { sha256: request.sealedSha256!, requestId: request.id, kind: 'sealed' as const, replacedAt },
+      ...(request.evidenceSha256 ? [{ sha256: request.evidenceSha256, requestId: request.id, kind: 'evidence' as const, replacedAt }] : []),
+    ]);
     await recordAuditEvent(tx, {
       requestId: request.id,
-      eventKey: `archive_renewed:${archive.expiresAt}`,
+      eventKey: `archive_renewed:${request.sealedSha256}`,
       type: 'archive_renewed',
       actor: 'system',
-      detail: { previousSha256: request.sealedSha256, sha256, timestampAt: newest.at.toISOString(), renewBefore: nextExpiresAt.toISOString() },
-      occurredAt: new Date(),
+      detail: {
+        previousSha256: request.sealedSha256,
+        sha256,
+        ...(request.evidenceSha256 ? { previousEvidenceSha256: request.evidenceSha256, evidenceSha256 } : {}),
+        timestampAt: timestampAt.toISOString(),
+        renewBefore: nextExpiresAt.toISOString(),
+      },
+      occurredAt: replacedAt,
     });
+    return true;
   });
-  return { renewed: true, sha256, nextExpiresAt: nextExpiresAt.toISOString() };
+  return moved ? { renewed: true, sha256, nextExpiresAt: nextExpiresAt.toISOString() } : { renewed: false, reason: 'already_renewed' };
 }
 
 function sha256Hex(bytes: Uint8Array): string {

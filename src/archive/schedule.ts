@@ -32,3 +32,13 @@ export async function ensureArchiveRenewalSchedule(client: Client, options: { ta
     if (!(error instanceof ScheduleAlreadyRunning)) throw error; // another process created it first
   }
 }
+
+/** Deletes the schedule if it exists: without a timestamp authority no archive can be renewed. */
+export async function removeArchiveRenewalSchedule(client: Client, log: Logger): Promise<void> {
+  try {
+    await client.schedule.getHandle(archiveRenewalScheduleId).delete();
+    log.warn({ scheduleId: archiveRenewalScheduleId }, 'archive renewal schedule deleted: TSA_URL is not set, so B-LTA archives will not be renewed');
+  } catch (error) {
+    if (!(error instanceof ScheduleNotFoundError)) throw error;
+  }
+}

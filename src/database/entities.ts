@@ -191,8 +191,12 @@ export class SigningRequest {
   @Column({ name: 'original_byte_length', type: 'integer', nullable: true }) originalByteLength!: number | null;
   /** True when the seal was appended to the original (so the original is the sealed file's prefix). */
   @Column({ name: 'sealed_by_appending', type: 'boolean', default: false }) sealedByAppending!: boolean;
+  /** The separately sealed audit trail of a document that could take only a signature. */
+  @Column({ name: 'evidence_sha256', type: 'text', nullable: true }) evidenceSha256!: string | null;
   /** PAdES B-LTA: when the certificate of the archive's last document timestamp expires (renew before then). */
   @Column({ name: 'archive_timestamp_expires_at', type: 'timestamptz', nullable: true }) archiveTimestampExpiresAt!: Date | null;
+  /** The last archive renewal attempt, successful or not: one a day per archive. */
+  @Column({ name: 'archive_renewal_attempted_at', type: 'timestamptz', nullable: true }) archiveRenewalAttemptedAt!: Date | null;
   /** The audit chain head printed on the sealed document's audit page (the last event's hash at sealing). */
   @Column({ name: 'audit_chain_head', type: 'text', nullable: true }) auditChainHead!: string | null;
   /** Scheduled reminder rounds sent so far (read model, src/signing/round-read-model.ts). */
@@ -259,6 +263,8 @@ export class AuditEvent {
 export class SealedDocumentVersion {
   @PrimaryColumn({ type: 'text' }) sha256!: string;
   @Column({ name: 'request_id', type: 'uuid' }) requestId!: string;
+  /** Which file it was: the sealed document, or its separately sealed evidence. */
+  @Column({ type: 'text' }) kind!: 'sealed' | 'evidence';
   @Column({ name: 'replaced_at', type: 'timestamptz' }) replacedAt!: Date;
 }
 

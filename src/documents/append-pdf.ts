@@ -2,16 +2,18 @@
  * Changing a PDF only by appending to it (ISO 32000-1 §7.5.6, incremental updates): every byte of the file
  * as it came stays where it was, so every signature in it stays valid and its SHA-256 stays provable as a
  * prefix of the result. The structure work is @libpdf/core's (lenient parser, incremental writer, DSS and
- * document timestamps); the CMS of our own seal is CadesDetachedSigner's, signed into the placeholder by
- * @signpdf/signpdf, because libpdf always adds the CMS signing-time attribute that PAdES baseline forbids.
+ * document timestamps); the CMS of our own seal is cades-signer.ts's, because libpdf always adds the CMS
+ * signing-time attribute that PAdES baseline forbids. The placeholder is filled in place, in the appended
+ * tail (`fillSignature`): @signpdf/signpdf's sign() does the same job but scans the whole file and copies
+ * it four times, which dominated the seal of a 10 MB scan (npm run bench:seal).
  *
  * Every write goes through `appendTo`, which refuses a result that does not begin with the bytes it was
  * given: whatever a library decides internally, a rewrite can never leave this module.
  */
 import { PDF, PdfArray, PdfDict, PdfName, PdfNumber, PdfString, type PdfObject, type PdfRef, type PDFPage } from '@libpdf/core';
-import { SignPdf } from '@signpdf/signpdf';
+import { createHash } from 'node:crypto';
 import { DEFAULT_BYTE_RANGE_PLACEHOLDER, SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
-import { CadesDetachedSigner, type SignatureTimestamper } from './cades-signer';
+import { buildDetachedCadesForDigest, type SignatureTimestamper } from './cades-signer';
 import type { SealKey } from './seal-key';
 
 export class AppendOnlyViolation extends Error {
@@ -79,7 +81,7 @@ export async function appendSealSignature(before: Uint8Array, pdf: PDF, options:
     Type: PdfName.of('Sig'),
     Filter: PdfName.of('Adobe.PPKLite'),
     SubFilter: PdfName.of(SUBFILTER_ETSI_CADES_DETACHED),
-    // @signpdf finds its placeholders by these exact shapes, /ByteRange before /Contents.
+    // The shapes @signpdf and fillSignature look for: /ByteRange placeholder names, then /Contents.
     ByteRange: new PdfArray([PdfNumber.of(0), ...Array.from({ length: 3 }, () => PdfName.of(DEFAULT_BYTE_RANGE_PLACEHOLDER))]),
     // The PdfObject union is closed in libpdf's declarations; its writer only needs `toBytes`.
     Contents: new VerbatimBytes(`<${'0'.repeat(reservedCmsBytes * 2)}>`) as unknown as PdfObject,
@@ -117,15 +119,47 @@ export async function appendSealSignature(before: Uint8Array, pdf: PDF, options:
   else options.page.dict.set('Annots', new PdfArray([fieldRef]));
 
   const prepared = await appendTo(before, pdf);
-  const signer = new CadesDetachedSigner(options.key, { signatureTimestamper: options.timestamper });
-  const signed = new Uint8Array(await new SignPdf().sign(Buffer.from(prepared.buffer, prepared.byteOffset, prepared.byteLength), signer, options.signingTime));
-  assertAppendOnly(before, signed);
-  return signed;
+  await fillSignature(prepared, before.byteLength, (digest) =>
+    buildDetachedCadesForDigest(digest, options.key, { signatureTimestamper: options.timestamper }),
+  );
+  return prepared;
+}
+
+const byteRangePlaceholder = /\/ByteRange\s*\[\s*0\s+\/\*+\s+\/\*+\s+\/\*+\s*\]/g;
+
+/**
+ * Signs `file` in place: finds the one /ByteRange placeholder after `from` (the appended update), writes the
+ * ranges around its /Contents, hashes those two ranges where they lie and writes the CMS into /Contents.
+ * The bytes before `from` are read, never written.
+ */
+async function fillSignature(file: Uint8Array, from: number, cmsFor: (digest: Buffer) => Promise<Buffer>): Promise<void> {
+  const bytes = Buffer.from(file.buffer, file.byteOffset, file.byteLength);
+  const tail = bytes.toString('latin1', from);
+  const placeholders = [...tail.matchAll(byteRangePlaceholder)];
+  if (placeholders.length !== 1) throw new Error(`expected one signature placeholder in the update, found ${placeholders.length}`);
+  const rangeAt = from + placeholders[0]!.index!;
+  const rangeText = placeholders[0]![0];
+  const contentsKey = bytes.indexOf('/Contents', rangeAt + rangeText.length, 'latin1');
+  if (contentsKey < 0) throw new Error('the signature placeholder has no /Contents');
+  const contentsStart = bytes.indexOf('<', contentsKey, 'latin1');
+  const contentsEnd = contentsStart < 0 ? -1 : bytes.indexOf('>', contentsStart, 'latin1') + 1;
+  if (contentsStart < 0 || contentsEnd <= contentsStart) throw new Error('the signature placeholder has no /Contents');
+
+  const byteRange = [0, contentsStart, contentsEnd, bytes.byteLength - contentsEnd];
+  const rangeValue = `/ByteRange [${byteRange.join(' ')}]`;
+  if (rangeValue.length > rangeText.length) throw new Error('the /ByteRange placeholder is too short for this file');
+  bytes.write(rangeValue.replace(/]$/, `${' '.repeat(rangeText.length - rangeValue.length)}]`), rangeAt, 'latin1');
+
+  const digest = createHash('sha256').update(bytes.subarray(0, contentsStart)).update(bytes.subarray(contentsEnd)).digest();
+  const cms = (await cmsFor(digest)).toString('hex');
+  const room = contentsEnd - contentsStart - 2;
+  if (cms.length > room) throw new Error(`the signature needs ${cms.length / 2} bytes but ${room / 2} were reserved`);
+  bytes.write(cms, contentsStart + 1, 'latin1');
 }
 
 /**
  * Bytes written into the file as they are, never encrypted: the /Contents placeholder of a signature
- * dictionary is exempt from a document's encryption (ISO 32000-1 §7.6.1), and @signpdf overwrites it in
+ * dictionary is exempt from a document's encryption (ISO 32000-1 §7.6.1), and fillSignature overwrites it in
  * place. libpdf keeps its own such type internal; this implements the same documented PdfPrimitive shape.
  */
 class VerbatimBytes {

@@ -63,8 +63,8 @@ export interface AuditTrailInput {
   /** IANA zone of the times on the audit page (the organisation's), UTC printed beside each; UTC when absent. */
   timeZone?: string;
   /**
-   * Where these pages go: `appended` to the sealed document, or a `separate` evidence file (the document's
-   * certification permits only signatures), which the first page then says.
+   * Where these pages go: `appended` to the sealed document, or a `separate` evidence file (the document
+   * may take only a signature: see sealTreatment), which the first page then says.
    */
   placement: 'appended' | 'separate';
 }

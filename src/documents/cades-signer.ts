@@ -60,13 +60,18 @@ export async function buildDetachedCades(
   key: SealKey,
   options: CadesSignerOptions = {},
 ): Promise<Buffer> {
+  return buildDetachedCadesForDigest(sha256(signedBytes), key, options);
+}
+
+/** The same CMS from the SHA-256 of the signed bytes, for a caller that hashes them where they lie. */
+export async function buildDetachedCadesForDigest(messageDigest: Buffer, key: SealKey, options: CadesSignerOptions = {}): Promise<Buffer> {
   const signingCertificate = key.certificateChain[0];
   if (!signingCertificate) throw new Error('the seal key has no certificate');
   const { issuer, serialNumber } = readIssuerAndSerial(signingCertificate);
 
   const signedAttributes = derSortedSetContents([
     attribute(oid.contentType, objectIdentifier(oid.data)),
-    attribute(oid.messageDigest, octetString(sha256(signedBytes))),
+    attribute(oid.messageDigest, octetString(messageDigest)),
     attribute(oid.signingCertificateV2, signingCertificateV2(signingCertificate, issuer, serialNumber)),
   ]);
   // The signature covers the attributes with their universal SET tag, not the [0] they are stored under.

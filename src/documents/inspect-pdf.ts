@@ -49,6 +49,14 @@ export async function inspectPdf(upload: Uint8Array): Promise<PdfFacts> {
   let document = await loadLeniently(bytes);
   if (document.isEncrypted && !document.isAuthenticated) throw needsPassword();
   const signatureCount = countSignatures(document);
+  if (signatureCount > 0 && headerAt > 0) {
+    // Signatures name absolute byte offsets: dropping the prefix could void them, keeping it would make a
+    // file that pdf.js and others read with a shifted structure. Neither is safe for someone's signature.
+    throw new AppError(
+      'document_damaged_signed',
+      'The PDF is signed but has bytes before its %PDF- header (added by a mail gateway or a scanner, for instance), so a seal cannot be added without putting its signatures at risk. Ask its author for the file as it was signed.',
+    );
+  }
   let repaired: PdfFacts['repaired'] = headerAt === 0 ? undefined : 'leading_bytes';
   if (document.recoveredViaBruteForce) {
     if (signatureCount > 0) {
@@ -98,10 +106,12 @@ export function sealTreatment(document: PDF): SealTreatment {
     );
   }
   const permissions = document.isEncrypted ? document.getPermissions() : undefined;
-  if (permissions && !permissions.annotate) {
+  // Bit 6 (annotations, new form fields) or bit 9 (fill in form fields, signature fields included): what
+  // viewers such as Acrobat show as "Signing: Allowed".
+  if (permissions && !permissions.annotate && !permissions.fillForms) {
     throw new AppError(
       'document_permissions_forbid_seal',
-      "The PDF's owner permissions forbid adding annotations and signatures, so it cannot be sealed. Ask its author for a copy that permits signing.",
+      "The PDF's owner permissions forbid signing it (neither annotations nor form filling are allowed), so it cannot be sealed. Ask its author for a copy that permits signing.",
     );
   }
   if (docMdp !== undefined || lock !== undefined || countSignatures(document) > 0) return 'signature_only';

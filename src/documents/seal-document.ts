@@ -18,7 +18,7 @@ import { appendSealSignature, openForAppend } from './append-pdf';
 import { renderAuditTrail, type AuditEvent, type AuditTrailEntry } from './audit-trail-pdf';
 import type { SignatureTimestamper } from './cades-signer';
 import { sealTreatment, type SealTreatment } from './inspect-pdf';
-import { extendToLevel, type LongTermValidationOptions } from './long-term-validation';
+import { extendToLevel, readDocumentTimestamps, type LongTermValidationOptions } from './long-term-validation';
 import type { SealKey } from './seal-key';
 import type { Locale } from '../i18n';
 
@@ -62,6 +62,8 @@ export interface SealedDocument {
   treatment: SealTreatment;
   /** For `signature_only`: the audit trail as its own sealed PDF, stored and served beside the document. */
   evidencePdf?: Uint8Array;
+  /** B-LTA: when the first of the files' document timestamps can no longer be renewed (its TSA certificate expires). */
+  archiveTimestampExpiresAt?: Date;
 }
 
 /** The document information entry that carries the document code (see findDocumentCodes in verify-document.ts). */
@@ -99,17 +101,33 @@ export async function sealDocument(input: SealInput): Promise<SealedDocument> {
     const auditPages = await document.copyPagesFrom(auditTrail, range(audit.pageCount));
     // The invisible signature widget sits on the audit trail, the page that describes what was sealed.
     const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: auditPages[0]! });
-    return { pdf: await longTerm(sealed), treatment };
+    const pdf = await longTerm(sealed, input.pdf.byteLength);
+    return { pdf, treatment, ...(await archiveExpiry([[pdf, input.pdf.byteLength]])) };
   }
 
   const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: document.getPage(0)! });
   const evidence = await openForAppend(audit.pdf);
-  const evidencePdf = await appendSealSignature(audit.pdf, evidence, { ...signature, page: evidence.getPage(0)! });
-  return { pdf: await longTerm(sealed), treatment, evidencePdf: await longTerm(evidencePdf) };
+  const evidenceSealed = await appendSealSignature(audit.pdf, evidence, { ...signature, page: evidence.getPage(0)! });
+  // The evidence PDF is ours from its first byte.
+  const [pdf, evidencePdf] = [await longTerm(sealed, input.pdf.byteLength), await longTerm(evidenceSealed, 0)];
+  return { pdf, treatment, evidencePdf, ...(await archiveExpiry([[pdf, input.pdf.byteLength], [evidencePdf, 0]])) };
 
-  function longTerm(sealed: Uint8Array): Promise<Uint8Array> {
-    return input.longTerm ? extendToLevel(sealed, input.longTerm.level, input.longTerm) : Promise.resolve(sealed);
+  function longTerm(sealed: Uint8Array, originalLength: number): Promise<Uint8Array> {
+    return input.longTerm ? extendToLevel(sealed, input.longTerm.level, { ...input.longTerm, originalLength }) : Promise.resolve(sealed);
   }
+}
+
+/**
+ * For B-LTA files: the earliest expiry among each file's last document timestamp (this service's, after the
+ * original): the archive renewal schedule acts before then.
+ */
+export async function archiveExpiry(files: Array<[pdf: Uint8Array, originalLength: number]>): Promise<{ archiveTimestampExpiresAt?: Date }> {
+  let earliest: Date | undefined;
+  for (const [pdf, originalLength] of files) {
+    const latest = (await readDocumentTimestamps(pdf, { originalLength })).at(-1);
+    if (latest && (!earliest || latest.certificateExpiresAt < earliest)) earliest = latest.certificateExpiresAt;
+  }
+  return earliest ? { archiveTimestampExpiresAt: earliest } : {};
 }
 
 function range(count: number): number[] {

@@ -36,7 +36,8 @@ export async function readSealedDocument(context: SigningContext, scope: AccessS
 }
 
 /**
- * The separately sealed audit trail of a document certified to permit signatures only; 404 for a document
+ * The separately sealed audit trail of a document that could take only a signature (already signed,
+ * certified, or restricted by its permissions; see sealTreatment); 404 for a document
  * whose audit trail is inside the sealed PDF itself, 409 before the seal.
  */
 export async function readSealedEvidence(context: SigningContext, scope: AccessScope, requestId: string): Promise<RequestDocument> {

@@ -30,6 +30,20 @@ export interface VerificationResult {
   original?: { sha256: string; byteLength: number; isPrefix?: boolean };
   /** The checked file is an earlier version whose archive timestamp was renewed since (`sha256` is the current one). */
   replacedByRenewal?: boolean;
+  /** For an authentic file: the sealed document, or the separately sealed audit trail of one that could take only a signature. */
+  file?: 'document' | 'evidence';
+}
+
+/** Which sealed file of which request has this hash: current or replaced by a renewal, document or evidence. */
+async function findSealedFile(dataSource: DataSource, sha256: string): Promise<{ request: SigningRequest; file: 'sealed' | 'evidence'; replaced: boolean } | undefined> {
+  const requests = dataSource.getRepository(SigningRequest);
+  const asDocument = await requests.findOneBy({ sealedSha256: sha256 });
+  if (asDocument) return { request: asDocument, file: 'sealed', replaced: false };
+  const asEvidence = await requests.findOneBy({ evidenceSha256: sha256 });
+  if (asEvidence) return { request: asEvidence, file: 'evidence', replaced: false };
+  const earlier = await dataSource.getRepository(SealedDocumentVersion).findOneBy({ sha256 });
+  const request = earlier ? await requests.findOneBy({ id: earlier.requestId }) : null;
+  return earlier && request ? { request, file: earlier.kind, replaced: true } : undefined;
 }
 
 /** Same shape as the stamp and the code generator in create-signing-request.ts (Crockford base 32). */
@@ -51,15 +65,22 @@ export async function verifyDocument(dataSource: DataSource, bytes: Buffer): Pro
   const signatureValid = seal?.signatureValid ?? false;
   const sealedRequests = dataSource.getRepository(SigningRequest);
 
-  const current = await sealedRequests.findOneBy({ sealedSha256: uploadedSha256 });
-  const earlier = current ? undefined : await dataSource.getRepository(SealedDocumentVersion).findOneBy({ sha256: uploadedSha256 });
-  const exactMatch = current ?? (earlier ? await sealedRequests.findOneBy({ id: earlier.requestId }) : null);
+  const onRecord = await findSealedFile(dataSource, uploadedSha256);
   // Byte for byte a file this service sealed (its hash is on record), and its seal intact. What follows the
   // seal in a PAdES B-LT/B-LTA file (validation data, document timestamps) is covered by that same hash.
-  if (exactMatch && signatureValid) {
-    const described = await describe(dataSource, exactMatch);
-    const original = described.original && { ...described.original, isPrefix: hasPrefix(bytes, described.original) };
-    return { ...described, ...(original ? { original } : {}), ...(earlier ? { replacedByRenewal: true } : {}), verdict: 'authentic', uploadedSha256, signatureValid };
+  if (onRecord && signatureValid) {
+    const described = await describe(dataSource, onRecord.request);
+    const isDocument = onRecord.file === 'sealed';
+    const original = isDocument && described.original ? { ...described.original, isPrefix: hasPrefix(bytes, described.original) } : undefined;
+    return {
+      ...described,
+      original,
+      file: isDocument ? 'document' : 'evidence',
+      ...(onRecord.replaced ? { replacedByRenewal: true } : {}),
+      verdict: 'authentic',
+      uploadedSha256,
+      signatureValid,
+    };
   }
   // The code sits in the information dictionary and on every page; an edited copy usually keeps it.
   const codes = [...new Set(bytes.toString('latin1').match(documentCodePattern) ?? [])].slice(0, 20);

@@ -384,6 +384,7 @@ async function sealHashAndArchive(requestId: string, state: RoundState): Promise
       sha256: sealed.sha256,
       ...(sealed.evidenceSha256 ? { evidenceSha256: sealed.evidenceSha256 } : {}),
       ...(sealed.archiveTimestampExpiresAt ? { archiveTimestampExpiresAt: sealed.archiveTimestampExpiresAt } : {}),
+      ...(sealed.sealedByAppending ? { sealedByAppending: true } : {}),
     });
     state.sealedAt = sealedAt;
     state.sha256 = sealed.sha256;

@@ -19,6 +19,7 @@ import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
+import { verifyDocument, type VerificationResult } from '../../src/signing/verify-document';
 import { workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
@@ -89,6 +90,9 @@ interface RoundResult {
   storedSha256?: string;
   evidenceStatus?: number;
   evidence?: Buffer;
+  /** Public verification of the sealed file and of the evidence (the use case behind POST /v1/verify). */
+  verifiedSealed?: VerificationResult;
+  verifiedEvidence?: VerificationResult;
   checked?: Checked;
   /** An exception thrown while driving the round (recorded, asserted below). */
   failure?: string;
@@ -193,6 +197,9 @@ async function driveRound(result: RoundResult): Promise<void> {
   const evidence = record('evidence', await call(`/v1/signing-requests/${id}/evidence`));
   result.evidenceStatus = evidence.status;
   if (evidence.status === 200) result.evidence = evidence.body as Buffer;
+  // Called directly, not over HTTP: POST /v1/verify allows 20 checks a minute per address.
+  result.verifiedSealed = await verifyDocument(dataSource, result.sealed);
+  if (result.evidence) result.verifiedEvidence = await verifyDocument(dataSource, result.evidence);
   if (result.original) result.checked = await check(result);
 }
 
@@ -356,6 +363,7 @@ describe.each(entries)('%s', (file, entry) => {
       expect(checked!.originalPages).toBe(entry.pages);
       expect(evidenceStatus).toBe(200);
       expect(checked!.pdfsigEvidence).toEqual([{ field: sealField, valid: true, wholeFile: true }]);
+      expect(round().verifiedEvidence).toMatchObject({ verdict: 'authentic', file: 'evidence' });
     });
   } else {
     test('gains the audit-trail pages; there is no separate evidence PDF', () => {
@@ -366,6 +374,11 @@ describe.each(entries)('%s', (file, entry) => {
       expect(evidenceStatus).toBe(404);
     });
   }
+
+  test('verifies as authentic, and /v1/verify proves the stored original is its prefix', () => {
+    const { verifiedSealed, original } = round();
+    expect(verifiedSealed).toMatchObject({ verdict: 'authentic', file: 'document', signatureValid: true, original: { byteLength: original!.byteLength, isPrefix: true } });
+  });
 });
 
 /** One line per file: what came of it, signatures valid per pdfsig before → after, pyHanko's reading. */

@@ -27,6 +27,7 @@ export interface LocalPki {
   served(): { ocsp: number; crl: number; timestamps: number };
   /** Takes the OCSP responder and CRL offline (requests get 503); timestamps keep working. */
   stopPublishing(): void;
+  resumePublishing(): void;
   /** Gives the TSA a new certificate valid for `days` (as a TSA renews its own before it expires). */
   renewTsaCertificate(days: number): void;
   stop(): Promise<void>;
@@ -111,6 +112,9 @@ export async function startLocalPki(dir: string): Promise<LocalPki> {
     stopPublishing: () => {
       publishing = false;
     },
+    resumePublishing: () => {
+      publishing = true;
+    },
     renewTsaCertificate: (days: number) => {
       openssl(['req', '-new', '-key', inDir('tsa.key'), '-out', inDir('tsa.csr'), '-subj', '/CN=Sigill Test TSA']);
       openssl(['ca', '-batch', '-config', inDir('ca.cnf'), '-extensions', 'tsa', '-days', String(days), '-in', inDir('tsa.csr'), '-out', inDir('tsa.pem'), '-notext']);
@@ -177,25 +181,7 @@ function createIdentities(dir: string, base: string): void {
       '',
     ].join('\n'),
   );
-  fs.writeFileSync(
-    inDir('tsa.cnf'),
-    [
-      '[ tsa ]',
-      'default_tsa = tsa_config',
-      '[ tsa_config ]',
-      `serial = ${inDir('tsaserial')}`,
-      'crypto_device = builtin',
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      'digests = sha256, sha384, sha512',
-      'accuracy = secs:1',
-      'ordering = no',
-      'tsa_name = no',
-      'ess_cert_id_chain = no',
-      'ess_cert_id_alg = sha256',
-      '',
-    ].join('\n'),
-  );
+  writeTsaConfig(inDir('tsa.cnf'), inDir('tsaserial'));
   const config = ['-config', inDir('ca.cnf')];
   openssl(['req', '-x509', '-newkey', 'rsa:3072', '-nodes', '-keyout', inDir('ca.key'), '-out', inDir('ca.pem'), '-subj', '/CN=Sigill Test Root CA',
     '-days', '60', ...config, '-extensions', 'root']);
@@ -210,4 +196,27 @@ function createIdentities(dir: string, base: string): void {
   openssl(['crl', '-in', inDir('ca-crl.pem'), '-outform', 'DER', '-out', inDir('ca.crl')]);
   openssl(['pkcs12', '-export', '-inkey', inDir('seal.key'), '-in', inDir('seal.pem'), '-certfile', inDir('ca.pem'), '-passout', 'pass:local pki',
     '-out', inDir('seal.p12')]);
+}
+
+/** OpenSSL's `ts -reply` configuration: SHA-256 signatures, imprints in the SHA-2 family, serials in `serialFile`. */
+export function writeTsaConfig(file: string, serialFile: string): void {
+  fs.writeFileSync(
+    file,
+    [
+      '[ tsa ]',
+      'default_tsa = tsa_config',
+      '[ tsa_config ]',
+      `serial = ${serialFile}`,
+      'crypto_device = builtin',
+      'signer_digest = sha256',
+      'default_policy = 1.2.3.4.1',
+      'digests = sha256, sha384, sha512',
+      'accuracy = secs:1',
+      'ordering = no',
+      'tsa_name = no',
+      'ess_cert_id_chain = no',
+      'ess_cert_id_alg = sha256',
+      '',
+    ].join('\n'),
+  );
 }

@@ -9,6 +9,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { writeTsaConfig } from './local-pki';
 import { resolveExecutable, runTool } from './pdf-validators';
 
 const run = promisify(execFile);
@@ -34,25 +35,7 @@ function createTsaIdentity(dir: string): void {
   const inDir = (name: string) => path.join(dir, name);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(inDir('serial'), '01\n');
-  fs.writeFileSync(
-    inDir('tsa.cnf'),
-    [
-      '[ tsa ]',
-      'default_tsa = tsa_config',
-      '[ tsa_config ]',
-      `serial = ${inDir('serial')}`,
-      'crypto_device = builtin',
-      'signer_digest = sha256',
-      'default_policy = 1.2.3.4.1',
-      'digests = sha256',
-      'accuracy = secs:1',
-      'ordering = no',
-      'tsa_name = no',
-      'ess_cert_id_chain = no',
-      'ess_cert_id_alg = sha256',
-      '',
-    ].join('\n'),
-  );
+  writeTsaConfig(inDir('tsa.cnf'), inDir('serial'));
   fs.writeFileSync(inDir('tsa.ext'), 'extendedKeyUsage = critical, timeStamping\nkeyUsage = critical, digitalSignature\n');
   openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', inDir('ca.key'), '-out', inDir('ca.pem'), '-subj', '/CN=Test TSA CA', '-days', '2');
   openssl('req', '-newkey', 'rsa:2048', '-nodes', '-keyout', inDir('tsa.key'), '-out', inDir('tsa.csr'), '-subj', '/CN=Test TSA');

@@ -99,7 +99,10 @@ function isSignedSignatureField(body: string, objects: Map<string, string>): boo
   return value[1] === undefined ? /\/V\s*<<[\s\S]*\/ByteRange/.test(body) : (objects.get(`${value[1]} ${value[2]}`) ?? '').includes('/ByteRange');
 }
 
-/** ISO 32000-1 table 22: bit 4 modify contents, bit 6 add or modify annotations (signatures are annotations). */
+/**
+ * ISO 32000-1 table 22: bit 4 modify contents, bit 6 add or modify annotations (signatures are annotations),
+ * bit 9 fill in form fields, signature fields included (viewers show either as "Signing: Allowed").
+ */
 const permits = (permissions: number, bit: number) => (permissions & (1 << (bit - 1))) !== 0;
 
 /**
@@ -111,7 +114,7 @@ const permits = (permissions: number, bit: number) => (permissions & (1 << (bit 
  *   whose field tree it cannot walk. A file with no `%PDF-` header at all may be refused as not a PDF;
  * - certified with no changes permitted (DocMDP P=1), or a signed signature field whose lock permits no
  *   change (/Lock /P 1) → refused, `document_certified_no_changes`;
- * - owner permissions without "annotate" → refused, `document_permissions_forbid_seal`;
+ * - owner permissions with neither "annotate" nor "fill forms" → refused, `document_permissions_forbid_seal`;
  * - everything else is accepted, a damaged but readable unsigned file repaired. The signature only (no page
  *   stamps, no added pages; the audit trail as a separately sealed evidence PDF) for a document that already
  *   carries a signature (a signature value: /ByteRange in the bytes, or one pdfsig found valid) — validators
@@ -138,14 +141,14 @@ export function expectationFor(entry: CorpusEntry, bytes: Buffer): Expectation {
     return { outcome: 'refused', codes: ['document_certified_no_changes'], why: 'a signed field locks it: its /Lock permits no change (/P 1)' };
   }
   const permissions = entry.encryption?.permissions;
-  if (permissions !== undefined && !permits(permissions, 6)) {
-    return { outcome: 'refused', codes: ['document_permissions_forbid_seal'], why: `owner permissions /P ${permissions} forbid annotations` };
+  if (permissions !== undefined && !permits(permissions, 6) && !permits(permissions, 9)) {
+    return { outcome: 'refused', codes: ['document_permissions_forbid_seal'], why: `owner permissions /P ${permissions} forbid annotations and form filling` };
   }
   const reasons = [
     ...(entry.docMdp === 2 || entry.docMdp === 3 ? [`certified DocMDP P=${entry.docMdp}`] : []),
     ...(lock !== undefined ? [`a signed field's /Lock /P ${lock}`] : []),
     ...(signatureValue ? ['already signed'] : []),
-    ...(permissions !== undefined && !permits(permissions, 4) ? [`owner permissions /P ${permissions} allow annotations, not changes`] : []),
+    ...(permissions !== undefined && !permits(permissions, 4) ? [`owner permissions /P ${permissions} allow signing, not changes`] : []),
   ];
   return {
     outcome: 'accepted',

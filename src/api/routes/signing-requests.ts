@@ -311,7 +311,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       method: 'get',
       path: '/v1/signing-requests/:id/evidence',
       permission: 'view',
-      summary: 'The sealed audit trail of a document certified to permit signatures only, which could not take it as pages (not for support staff)',
+      summary: 'The separately sealed audit trail of a document that could take only a signature (already signed, certified, or restricted by its permissions; not for support staff)',
       tag: 'Signing requests',
       auth: 'principal',
       params: requestParams,

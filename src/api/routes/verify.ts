@@ -23,6 +23,10 @@ export const verificationSchema = z.object({
     })
     .optional()
     .describe('Present for documents sealed by appending (since sealing never rewrites): how the original is contained in the sealed file'),
+  file: z
+    .enum(['document', 'evidence'])
+    .optional()
+    .describe('For an authentic file: the sealed document, or the separately sealed audit trail of a document that could take only a signature'),
   replacedByRenewal: z
     .boolean()
     .optional()
