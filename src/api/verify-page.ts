@@ -47,16 +47,19 @@ function renderResult(locale: Locale, result: VerificationResult, byCode: boolea
   // Verification is public and names no organisation: its zone only when the result carries it.
   const timeZone = (result as VerificationResult & { timeZone?: string }).timeZone ?? 'UTC';
   const time = (value: string) => formatDateTime(value, locale, timeZone);
-  const text = byCode ? t('verify:verdict.byCode') : t(`verify:verdict.${result.verdict}`);
+  const evidence = result.file === 'evidence';
+  const text = byCode ? t('verify:verdict.byCode') : evidence ? t('verify:verdict.authenticEvidence') : t(`verify:verdict.${result.verdict}`);
   const rows: string[] = [];
   if (result.documentCode) rows.push(`<dt>${say(t, 'facts.documentCode')}</dt><dd>${escapeHtml(result.documentCode)}</dd>`);
   if (result.sealedAt) rows.push(`<dt>${say(t, 'facts.sealed')}</dt><dd>${escapeHtml(time(result.sealedAt))}</dd>`);
   if (result.sha256) rows.push(`<dt>${say(t, 'facts.sealedSha256')}</dt><dd><code>${escapeHtml(result.sha256)}</code></dd>`);
   if (result.uploadedSha256) rows.push(`<dt>${say(t, 'facts.uploadedSha256')}</dt><dd><code>${escapeHtml(result.uploadedSha256)}</code></dd>`);
+  if (evidence) rows.push(`<dt>${say(t, 'facts.file')}</dt><dd>${say(t, 'facts.fileEvidence')}</dd>`);
   if (result.original) {
-    const where = t('verify:facts.originalValue', { bytes: result.original.byteLength, sha256: result.original.sha256 });
-    const checked = result.original.isPrefix ? ` (${t('verify:facts.originalChecked')})` : '';
-    rows.push(`<dt>${say(t, 'facts.original')}</dt><dd>${escapeHtml(where + checked)}</dd>`);
+    // The hash in <code>, which wraps anywhere: a 64-character word would push a phone's page sideways.
+    const bytes = new Intl.NumberFormat(locale).format(result.original.byteLength);
+    const where = say(t, result.original.isPrefix ? 'facts.originalChecked' : 'facts.originalValue', { bytes });
+    rows.push(`<dt>${say(t, 'facts.original')}</dt><dd>${where}<br>SHA-256 <code>${escapeHtml(result.original.sha256)}</code></dd>`);
   }
   if (result.replacedByRenewal) rows.push(`<dt>${say(t, 'facts.replaced')}</dt><dd>${say(t, 'facts.replacedValue')}</dd>`);
   for (const signer of result.signers) {

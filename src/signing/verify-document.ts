@@ -98,7 +98,7 @@ export async function verifyDocumentCode(dataSource: DataSource, documentCode: s
   const request = await dataSource.getRepository(SigningRequest).findOneBy({ documentCode: documentCode.toUpperCase() });
   // A code that exists but is not sealed yet answers like one that does not exist: nothing to vouch for.
   if (!request?.sealedSha256) throw new AppError('not_found', 'No sealed document has this code.');
-  return { ...(await describe(dataSource, request)), verdict: 'authentic' };
+  return { ...(await describe(dataSource, request)), file: 'document', verdict: 'authentic' };
 }
 
 async function describe(dataSource: DataSource, request: SigningRequest): Promise<Omit<VerificationResult, 'verdict'>> {
