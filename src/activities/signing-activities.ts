@@ -219,7 +219,7 @@ export function signingActivities(context: SigningContext) {
             sha256: sha256Hex(existing),
             auditChainHead: request.auditChainHead ?? undefined,
             ...(evidence ? { evidenceSha256: sha256Hex(evidence) } : {}),
-            ...isoExpiry(await archiveExpiry([[existing, original0(request)], ...(evidence ? [[evidence, 0] as [Uint8Array, number]] : [])])),
+            ...isoExpiry(await archiveExpiry([[existing, request.originalByteLength ?? 0], ...(evidence ? [[evidence, 0] as [Uint8Array, number]] : [])])),
             sealedByAppending: true,
           };
         }
@@ -401,11 +401,6 @@ export function signingActivities(context: SigningContext) {
 
 function isoExpiry(facts: { archiveTimestampExpiresAt?: Date }): { archiveTimestampExpiresAt?: string } {
   return facts.archiveTimestampExpiresAt ? { archiveTimestampExpiresAt: facts.archiveTimestampExpiresAt.toISOString() } : {};
-}
-
-/** Where the original ends in the sealed file (seals since issue 11 append to the stored original). */
-function original0(request: SigningRequest): number {
-  return request.originalByteLength ?? 0;
 }
 
 /** B-LT and B-LTA are what sealDocument adds after the signature; B-B and B-T are the signature itself. */

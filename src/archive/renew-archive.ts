@@ -73,10 +73,8 @@ export async function renewArchive(context: SigningContext, archive: DueArchive)
   const originalLength = request.originalByteLength ?? 0;
   const renewed = await addArchiveTimestamp(sealed, { timestampAuthority, originalLength });
   const renewedEvidence = evidence ? await addArchiveTimestamp(evidence, { timestampAuthority, originalLength: 0 }) : undefined;
-  const newExpiries = [
-    (await readDocumentTimestamps(renewed, { originalLength })).at(-1),
-    ...(renewedEvidence ? [(await readDocumentTimestamps(renewedEvidence, { originalLength: 0 })).at(-1)] : []),
-  ];
+  const newest = (await readDocumentTimestamps(renewed, { originalLength })).at(-1);
+  const newExpiries = [newest, ...(renewedEvidence ? [(await readDocumentTimestamps(renewedEvidence, { originalLength: 0 })).at(-1)] : [])];
   // A timestamp whose TSA certificate expires no later than the last one extends nothing: the TSA has not
   // renewed its certificate yet. Nothing is stored; the next run asks again.
   if (newExpiries.some((stamp) => !stamp || stamp.certificateExpiresAt <= expiresAt)) return { renewed: false, reason: 'tsa_certificate_not_newer' };
@@ -89,7 +87,6 @@ export async function renewArchive(context: SigningContext, archive: DueArchive)
   if (renewedEvidence) await adapters.blobStore.put(evidenceBlobKeyFor(renewedKey), renewedEvidence);
   await adapters.blobStore.put(renewedKey, renewed);
 
-  const timestampAt = (await readDocumentTimestamps(renewed, { originalLength })).at(-1)!.at;
   const moved = await dataSource.transaction(async (tx) => {
     const update = await tx.update(
       SigningRequest,
@@ -111,7 +108,7 @@ export async function renewArchive(context: SigningContext, archive: DueArchive)
         previousSha256: request.sealedSha256,
         sha256,
         ...(request.evidenceSha256 ? { previousEvidenceSha256: request.evidenceSha256, evidenceSha256 } : {}),
-        timestampAt: timestampAt.toISOString(),
+        timestampAt: newest!.at.toISOString(),
         renewBefore: nextExpiresAt.toISOString(),
       },
       occurredAt: replacedAt,

@@ -2,7 +2,7 @@
  * Builds the CMS that goes into a PDF's /Contents: a detached SignedData following the PAdES baseline
  * B-B profile (ETSI EN 319 142-1 / EN 319 122-1). Signed attributes are exactly content-type,
  * message-digest and signing-certificate-v2; the signing-time attribute is forbidden in PAdES (the claimed
- * time lives in the signature dictionary's /M), which is why @signpdf's own P12Signer cannot be used.
+ * time lives in the signature dictionary's /M), which is why neither @signpdf's P12Signer nor libpdf's CMS builder is used.
  *
  * The DER is written by hand, not through an ASN.1 library: the certificates and the issuer name must be
  * copied byte for byte from the certificate (NSS, behind pdfsig, finds the signer by comparing DER), and
@@ -10,7 +10,6 @@
  * which jest on Node 20 cannot load from CommonJS.
  */
 import { createHash } from 'node:crypto';
-import { Signer } from '@signpdf/utils';
 import {
   children,
   derSortedSetContents,
@@ -36,23 +35,6 @@ export interface SignatureTimestamper {
 
 export interface CadesSignerOptions {
   signatureTimestamper?: SignatureTimestamper;
-}
-
-export class CadesDetachedSigner extends Signer {
-  constructor(
-    private readonly key: SealKey,
-    private readonly options: CadesSignerOptions = {},
-  ) {
-    super();
-  }
-
-  /**
-   * signpdf also passes a signing time; it is ignored on purpose, since PAdES forbids the CMS signing-time
-   * attribute (the time is the /M entry of the signature dictionary).
-   */
-  override async sign(signedBytes: Buffer): Promise<Buffer> {
-    return buildDetachedCades(signedBytes, this.key, this.options);
-  }
 }
 
 export async function buildDetachedCades(

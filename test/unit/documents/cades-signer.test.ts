@@ -3,13 +3,30 @@ import path from 'node:path';
 import { PDFDocument } from 'pdf-lib';
 import { pdflibAddPlaceholder } from '@signpdf/placeholder-pdf-lib';
 import { SignPdf } from '@signpdf/signpdf';
-import { SUBFILTER_ETSI_CADES_DETACHED } from '@signpdf/utils';
-import { CadesDetachedSigner } from '../../../src/documents/cades-signer';
+import { SUBFILTER_ETSI_CADES_DETACHED, Signer } from '@signpdf/utils';
+import { buildDetachedCades, type CadesSignerOptions } from '../../../src/documents/cades-signer';
 import { Rfc3161Timestamper, TimestampError } from '../../../src/documents/timestamp-authority';
 import { startLocalTsa, type LocalTsa } from '../../support/local-tsa';
 import { loadOrCreateLocalSealKey, type SealKey } from '../../../src/documents/seal-key';
 import { createTestPdf, temporaryDirectory } from '../../support/pdf-factories';
 import { pdfsig, pyhankoValidate, runTool } from '../../support/pdf-validators';
+
+/**
+ * Our CMS through @signpdf's own placeholder pipeline, an independent way of placing it in a PDF. signpdf
+ * also passes a signing time; it is ignored, since PAdES forbids the CMS signing-time attribute.
+ */
+class CadesDetachedSigner extends Signer {
+  constructor(
+    private readonly key: SealKey,
+    private readonly options: CadesSignerOptions = {},
+  ) {
+    super();
+  }
+
+  override async sign(signedBytes: Buffer): Promise<Buffer> {
+    return buildDetachedCades(signedBytes, this.key, this.options);
+  }
+}
 
 const workspace = temporaryDirectory('cades');
 let key: SealKey;
