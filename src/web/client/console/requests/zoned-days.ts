@@ -1,6 +1,7 @@
 /**
- * Calendar days in the organisation's time zone as instants, for the list's date filters. Pure (no DOM, no
- * Preact), so a unit test runs it under Node: test/unit/console-dates.test.ts.
+ * Calendar days and wall-clock times in the organisation's time zone as instants, for the list's date filters
+ * and the webhook log's "failed since". Pure (no DOM, no Preact), so a unit test runs it under Node:
+ * test/unit/console-dates.test.ts.
  */
 
 /** Milliseconds the zone is ahead of UTC at `instant`. */
@@ -21,8 +22,29 @@ function zoneOffsetMs(instant: number, timeZone: string): number {
 export function dayStartInZone(day: string, timeZone: string, addDays = 0): string | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!match) return undefined;
-  const midnightAsUtc = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + addDays);
-  let instant = midnightAsUtc - zoneOffsetMs(midnightAsUtc, timeZone);
-  instant = midnightAsUtc - zoneOffsetMs(instant, timeZone); // once more, in case midnight is across a DST change
+  return instantOfWallTime(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]) + addDays), timeZone);
+}
+
+/**
+ * The instant a wall-clock time (`YYYY-MM-DDTHH:MM`, as a datetime-local input gives it) is in the
+ * organisation's zone: "failed since 09:00" in Helsinki means 09:00 in Helsinki.
+ */
+export function wallTimeInZone(wallTime: string, timeZone: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(wallTime);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute] = match.map(Number) as [number, number, number, number, number, number];
+  return instantOfWallTime(Date.UTC(year, month - 1, day, hour, minute), timeZone);
+}
+
+/** The wall-clock time (`YYYY-MM-DDTHH:MM`) of an instant in the zone, to fill a datetime-local input. */
+export function wallTimeOf(instant: Date | string, timeZone: string): string {
+  const at = new Date(instant).getTime();
+  return new Date(at + zoneOffsetMs(at, timeZone)).toISOString().slice(0, 16);
+}
+
+/** `wallAsUtc` is the wall-clock reading written as if it were UTC. */
+function instantOfWallTime(wallAsUtc: number, timeZone: string): string {
+  let instant = wallAsUtc - zoneOffsetMs(wallAsUtc, timeZone);
+  instant = wallAsUtc - zoneOffsetMs(instant, timeZone); // once more, in case the time is across a DST change
   return new Date(instant).toISOString();
 }
