@@ -23,6 +23,8 @@ module.exports = {
   transformIgnorePatterns: [`/node_modules/(?!(${esmOnlyPackages.join('|')})/)`],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   modulePathIgnorePatterns: ['<rootDir>/dist/'],
+  // Tests use the typed client from its TypeScript source: no build step, and a change shows at once.
+  moduleNameMapper: { '^@sigill/client$': '<rootDir>/packages/client/src/index.ts' },
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   setupFiles: ['<rootDir>/test/support/temporal-test-runtime.ts'],
