@@ -1,5 +1,5 @@
 /**
- * The operations console's HTML for every console path (`/`, `/requests/...`, `/admin/...`): the same
+ * The operations console's HTML for every console path (`/`, `/requests/...`, `/stuck`, `/admin/...`): the same
  * shell, whose script (src/web/client/console) routes on the client and calls /v1 with the session cookie.
  * Without a live session the browser goes to sign-in first and comes back. The language is the member's
  * choice (the `sigill_locale` cookie the console's switch sets), else the browser's Accept-Language.
@@ -14,7 +14,7 @@ import { renderScriptPage } from '../web/page-shell';
 import { sessionToken } from './session-cookies';
 
 /** Every path the console's client-side router may show (path-to-regexp 8 syntax: an optional wildcard tail). */
-export const consolePaths = ['/', '/requests{/*rest}', '/admin{/*rest}'];
+export const consolePaths = ['/', '/requests{/*rest}', '/stuck', '/admin{/*rest}'];
 
 export function mountConsolePage(router: Router, dataSource: DataSource): void {
   const serve = async (ctx: Context) => {

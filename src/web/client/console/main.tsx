@@ -79,6 +79,9 @@ function Console() {
           <Link ctx={ctx} href="/" aria-current={matched?.route.section === 'requests' ? 'page' : undefined}>
             {t('console:nav.requests')}
           </Link>
+          <Link ctx={ctx} href="/stuck" aria-current={matched?.route.section === 'stuck' ? 'page' : undefined}>
+            {t('console:nav.stuck')}
+          </Link>
           {(session.organization.role === 'owner' || session.organization.role === 'admin') && (
             <Link ctx={ctx} href="/admin/members" aria-current={matched?.route.section === 'admin' ? 'page' : undefined}>
               {t('console:admin.navEntry')}

@@ -13,12 +13,15 @@ import { AuditLogPage } from './admin/audit-log-page';
 import { FoldersPage } from './admin/folders-page';
 import { MembersPage } from './admin/members-page';
 import { SettingsPage } from './admin/settings-page';
+import { WebhookEndpointPage } from './admin/webhook-endpoint-page';
+import { WebhooksPage } from './admin/webhooks-page';
+import { StuckRoundsPage } from './operations/stuck-rounds-page';
 
 export interface ConsoleRoute {
   /** `/requests/:id`: segments starting with `:` are parameters. */
   pattern: string;
   /** Which navigation entry is current on this page. */
-  section: 'requests' | 'admin';
+  section: 'requests' | 'stuck' | 'admin';
   render(ctx: ConsoleContext, params: Record<string, string>): ComponentChildren;
 }
 
@@ -27,10 +30,13 @@ export const consoleRoutes: ConsoleRoute[] = [
   { pattern: '/requests', section: 'requests', render: (ctx) => <RequestsPage ctx={ctx} /> },
   { pattern: '/requests/new', section: 'requests', render: (ctx) => <NewRequestPage ctx={ctx} /> },
   { pattern: '/requests/:id', section: 'requests', render: (ctx, params) => <RequestPage ctx={ctx} id={params.id!} key={params.id} /> },
+  { pattern: '/stuck', section: 'stuck', render: (ctx) => <StuckRoundsPage ctx={ctx} /> },
   { pattern: '/admin', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
   { pattern: '/admin/members', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
   { pattern: '/admin/folders', section: 'admin', render: (ctx) => <FoldersPage ctx={ctx} /> },
   { pattern: '/admin/api-keys', section: 'admin', render: (ctx) => <ApiKeysPage ctx={ctx} /> },
+  { pattern: '/admin/webhooks', section: 'admin', render: (ctx) => <WebhooksPage ctx={ctx} /> },
+  { pattern: '/admin/webhooks/:id', section: 'admin', render: (ctx, params) => <WebhookEndpointPage ctx={ctx} id={params.id!} key={params.id} /> },
   { pattern: '/admin/audit-log', section: 'admin', render: (ctx) => <AuditLogPage ctx={ctx} /> },
   { pattern: '/admin/settings', section: 'admin', render: (ctx) => <SettingsPage ctx={ctx} /> },
 ];

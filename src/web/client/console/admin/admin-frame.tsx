@@ -14,18 +14,22 @@ import { Link } from '../main';
 /** Owners and admins administer the organisation; the API refuses everyone else (403), and so does the console. */
 export const administers = (role: MemberRole) => role === 'owner' || role === 'admin';
 
-export type AdminPageName = 'members' | 'folders' | 'apiKeys' | 'auditLog' | 'settings';
+export type AdminPageName = 'members' | 'folders' | 'apiKeys' | 'webhooks' | 'auditLog' | 'settings';
 
 const adminPages: Array<{ name: AdminPageName; href: string }> = [
   { name: 'members', href: '/admin/members' },
   { name: 'folders', href: '/admin/folders' },
   { name: 'apiKeys', href: '/admin/api-keys' },
+  { name: 'webhooks', href: '/admin/webhooks' },
   { name: 'auditLog', href: '/admin/audit-log' },
   { name: 'settings', href: '/admin/settings' },
 ];
 
-/** The page: its heading (focused when the page changes, so a screen reader hears where it is) and the sub-navigation. */
-export function AdminFrame({ ctx, page, children }: { ctx: ConsoleContext; page: AdminPageName; children: ComponentChildren }) {
+/**
+ * The page: its heading (focused when the page changes, so a screen reader hears where it is) and the
+ * sub-navigation. `heading` names a page below a section (one webhook endpoint), else the section's name is it.
+ */
+export function AdminFrame({ ctx, page, heading: title, children }: { ctx: ConsoleContext; page: AdminPageName; heading?: string; children: ComponentChildren }) {
   const { t } = ctx;
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => heading.current?.focus(), [page]);
@@ -44,7 +48,7 @@ export function AdminFrame({ ctx, page, children }: { ctx: ConsoleContext; page:
         </ul>
       </nav>
       <h1 ref={heading} tabIndex={-1}>
-        {t(`console:admin.nav.${page}`)}
+        {title ?? t(`console:admin.nav.${page}`)}
       </h1>
       {children}
     </div>
