@@ -70,6 +70,12 @@ const environmentSchema = z.object({
   CODEC_ACCESS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   CODEC_CORS_ORIGINS: nonEmpty.optional(),
 
+  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  METRICS_PORT: port.optional(),
+  TEMPORAL_METRICS_PORT: port.optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),
+  OTEL_SERVICE_NAME: nonEmpty.default('sigill'),
+
   SEAL_P12_PATH: nonEmpty.optional(),
   SEAL_P12_PASSWORD: z.string().optional(),
   SEAL_KMS_KEY_ID: nonEmpty.optional(),
@@ -82,12 +88,38 @@ const environmentSchema = z.object({
   SMS_PROVIDER_TOKEN: nonEmpty.optional(),
   SMS_SENDER: nonEmpty.default('Sigill'),
 
+  STUCK_DEADLINE_GRACE: isoDuration({ minMs: 0, maxMs: 7 * 86_400_000 }).default(3_600_000),
+  STUCK_ACTIVITY_ATTEMPTS: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of attempts, e.g. 5')
+    .transform(Number)
+    .refine((attempts) => attempts >= 1, 'must be at least 1')
+    .default(5),
+  STUCK_PROGRESS_AFTER: isoDuration({ minMs: 1000, maxMs: 7 * 86_400_000 }).default(15 * 60_000),
+
   OIDC_GOOGLE_CLIENT_ID: nonEmpty.optional(),
   OIDC_GOOGLE_CLIENT_SECRET: nonEmpty.optional(),
   OIDC_GOOGLE_ISSUER: httpUrl.default('https://accounts.google.com'),
   OIDC_MICROSOFT_CLIENT_ID: nonEmpty.optional(),
   OIDC_MICROSOFT_CLIENT_SECRET: nonEmpty.optional(),
   OIDC_MICROSOFT_ISSUER: httpUrl.optional(),
+
+  NODE_ENV: nonEmpty.optional(),
+  WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: booleanFlag.optional(),
+  WEBHOOK_TIMEOUT: isoDuration({ minMs: 1000, maxMs: 60_000 }).default(10_000),
+  WEBHOOK_RETRY_SCHEDULE: z
+    .string()
+    .transform((text, ctx) => {
+      const steps = text.split(',').map((step) => step.trim());
+      const parsed = steps.map((step) => isoDuration({ minMs: 1, maxMs: 7 * 86_400_000 }).safeParse(step));
+      if (steps.length > 20 || parsed.some((result) => !result.success)) {
+        ctx.addIssue({ code: 'custom', message: 'must be up to 20 comma-separated ISO 8601 durations, e.g. PT5S,PT5M,PT30M' });
+        return z.NEVER;
+      }
+      return parsed.map((result) => result.data!);
+    })
+    .optional(),
+  WEBHOOK_DISABLE_AFTER: isoDuration({ minMs: 1000, maxMs: 90 * 86_400_000 }).default(5 * 86_400_000),
 });
 
 export type TemporalConfig = {
@@ -150,6 +182,36 @@ export type SmsConfig = { sender: string } & (
   | { kind: 'http'; url: string; token?: string }
 );
 
+/**
+ * `/metrics` (Prometheus text). With a token, callers must present it (`Authorization: Bearer`); without
+ * one it answers loopback clients only. With a port, it is served on a listener of its own (worker-only
+ * processes too) and not on the public one. The Temporal SDK's own metrics are exposed by its runtime on
+ * `temporalPort` (loopback; a free port when unset) and appended to every scrape.
+ */
+export interface MetricsConfig {
+  token?: string;
+  port?: number;
+  temporalPort?: number;
+}
+
+/** OpenTelemetry tracing, on when an OTLP/HTTP endpoint is configured (spans go to `<endpoint>/v1/traces`). */
+export interface TracingConfig {
+  endpoint: string;
+  serviceName: string;
+}
+
+/**
+ * When a round counts as needing a person (`GET /v1/stuck-rounds`, gauge `sigill_stuck_rounds`): still open
+ * `deadlineGraceMs` after its deadline (the expiry timer should have fired); a step that failed
+ * `activityAttempts` times in a row; a step the round takes by itself (an invitation, a scheduled reminder,
+ * the seal after the last signature) overdue by more than `progressAfterMs`.
+ */
+export interface StuckRoundsConfig {
+  deadlineGraceMs: number;
+  activityAttempts: number;
+  progressAfterMs: number;
+}
+
 export const oidcProviderNames = ['google', 'microsoft'] as const;
 export type OidcProviderName = (typeof oidcProviderNames)[number];
 
@@ -166,7 +228,27 @@ export interface AuthConfig {
   oidc: Partial<Record<OidcProviderName, OidcProviderConfig>>;
 }
 
+/**
+ * Outbound webhooks (src/webhooks/). `retryScheduleMs` is the wait before each retry (Standard Webhooks':
+ * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h); it travels in each delivery workflow's input, so
+ * a running delivery keeps the schedule it started with.
+ */
+export interface WebhookConfig {
+  /** Private, loopback, link-local… destinations allowed (development); refused in production by default. */
+  allowPrivateDestinations: boolean;
+  /** Endpoint URLs must be https (production). */
+  requireHttps: boolean;
+  timeoutMs: number;
+  retryScheduleMs: number[];
+  /** An endpoint failing (no success) for this long is disabled and the organisation's admins told. */
+  disableAfterFailingMs: number;
+}
+
+export const standardWebhookRetryScheduleMs = [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400].map((seconds) => seconds * 1000);
+
 export interface Config {
+  /** NODE_ENV=production: stricter defaults where development needs leeway (e.g. webhook destinations). */
+  production: boolean;
   dataDir: string;
   http: {
     host: string;
@@ -188,6 +270,11 @@ export interface Config {
   mail: MailConfig;
   sms: SmsConfig;
   auth: AuthConfig;
+  stuckRounds: StuckRoundsConfig;
+  metrics: MetricsConfig;
+  /** Absent: tracing is off. */
+  tracing?: TracingConfig;
+  webhooks: WebhookConfig;
 }
 
 /** A configuration error names the variable and what is wrong, never its value (it may be a secret). */
@@ -213,8 +300,10 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  const production = e.NODE_ENV === 'production';
 
   return {
+    production,
     dataDir,
     http: {
       host: e.HOST,
@@ -250,12 +339,28 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sms: e.SMS_PROVIDER_URL
       ? { kind: 'http', url: e.SMS_PROVIDER_URL, token: e.SMS_PROVIDER_TOKEN, sender: e.SMS_SENDER }
       : { kind: 'outbox', dir: path.join(dataDir, 'outbox', 'sms'), sender: e.SMS_SENDER },
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT, temporalPort: e.TEMPORAL_METRICS_PORT },
+    tracing: e.OTEL_EXPORTER_OTLP_ENDPOINT
+      ? { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, ''), serviceName: e.OTEL_SERVICE_NAME }
+      : undefined,
+    stuckRounds: {
+      deadlineGraceMs: e.STUCK_DEADLINE_GRACE,
+      activityAttempts: e.STUCK_ACTIVITY_ATTEMPTS,
+      progressAfterMs: e.STUCK_PROGRESS_AFTER,
+    },
     auth: {
       secureCookies: (e.PUBLIC_URL ?? '').startsWith('https:'),
       oidc: {
         google: oidcProvider('OIDC_GOOGLE', e.OIDC_GOOGLE_ISSUER, e.OIDC_GOOGLE_CLIENT_ID, e.OIDC_GOOGLE_CLIENT_SECRET),
         microsoft: oidcProvider('OIDC_MICROSOFT', e.OIDC_MICROSOFT_ISSUER, e.OIDC_MICROSOFT_CLIENT_ID, e.OIDC_MICROSOFT_CLIENT_SECRET),
       },
+    },
+    webhooks: {
+      allowPrivateDestinations: e.WEBHOOK_ALLOW_PRIVATE_DESTINATIONS ?? !production,
+      requireHttps: production,
+      timeoutMs: e.WEBHOOK_TIMEOUT,
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE ?? standardWebhookRetryScheduleMs,
+      disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER,
     },
   };
 }

@@ -44,6 +44,10 @@ export const errorStatus = {
   seal_key_not_owned: 422,
   /** The key or certificate is already another organisation's seal, or the deployment's. */
   seal_in_use: 422,
+  /** A webhook URL this deployment will not send to: not https (production), or a private, loopback or link-local address. */
+  webhook_destination_refused: 422,
+  /** The organisation has as many webhook endpoints as one may have. */
+  webhook_endpoint_limit_reached: 422,
   /** A signer's link is locked after too many wrong PINs, until the sender issues a new PIN. */
   locked: 423,
   rate_limited: 429,

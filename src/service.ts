@@ -19,6 +19,7 @@ import { exitOnSignals, exitOnStartupFailure, ShutdownSequence } from './lifecyc
 import { createLogger, type Logger } from './logger';
 import { readinessChecks } from './readiness';
 import { startRoundSignalRelay } from './signing/round-signal-relay';
+import { startWebhookDispatcher } from './webhooks/dispatcher';
 import { createSigningContext } from './signing/signing-context';
 import { ensureSearchAttributes, startWorker } from './worker-runtime';
 
@@ -101,6 +102,13 @@ export async function startService(
     }
     const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue: config.temporal.taskQueue }, log });
     shutdown.add('round signal relay', () => relay.stop());
+    const webhookDispatcher = startWebhookDispatcher({
+      dataSource,
+      temporal: { client, taskQueue: config.temporal.taskQueue },
+      log,
+      retryScheduleMs: config.webhooks.retryScheduleMs,
+    });
+    shutdown.add('webhook dispatcher', () => webhookDispatcher.stop());
     const server = await listen(app, config.http);
     // Registered last so it stops first: no new requests while the worker drains.
     shutdown.add('http server', () => server.close());

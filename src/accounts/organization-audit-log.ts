@@ -42,7 +42,12 @@ export type OrganizationEventType =
   | 'password.set'
   | 'organization.settings_changed'
   | 'organization.seal_set'
-  | 'organization.seal_removed';
+  | 'organization.seal_removed'
+  | 'webhook_endpoint.created'
+  | 'webhook_endpoint.updated'
+  | 'webhook_endpoint.deleted'
+  | 'webhook_endpoint.secret_rotated'
+  | 'webhook_endpoint.redelivery_requested';
 
 /** Who did it and from where, as the API saw the request. */
 export interface Actor {

@@ -7,6 +7,7 @@ import { archiveActivities } from './archive-activities';
 import { failPermanentErrorsAtOnce } from './permanent-failures';
 import { probeActivities } from './probe-activities';
 import { signingActivities } from './signing-activities';
+import { webhookActivities } from './webhook-activities';
 
 /** Activities need what signing needs: the database, the adapters and the credential deriver. */
 export function createActivities(context: SigningContext) {
@@ -14,5 +15,6 @@ export function createActivities(context: SigningContext) {
     ...probeActivities(context),
     ...signingActivities(context),
     ...archiveActivities(context),
+    ...webhookActivities(context),
   });
 }

@@ -35,6 +35,7 @@ import { authRoutes } from './routes/auth';
 import { memberRoutes } from './routes/members';
 import { organizationRoutes } from './routes/organization';
 import { organizationSealRoutes } from './routes/organization-seal';
+import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { mountLoginPages } from './login-pages';
 import { mountLanguageSwitch } from './page-language';
 
@@ -69,6 +70,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...memberRoutes(deps.accounts),
     ...organizationRoutes(deps.accounts),
     ...organizationSealRoutes(deps.signing),
+    ...webhookEndpointRoutes(deps.signing, deps.temporal),
     ...authRoutes(deps.accounts),
   ];
   const { router, openApiDocument } = buildRouter(routes, deps);

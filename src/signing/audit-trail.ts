@@ -16,6 +16,7 @@ import { AuditEvent, SigningRequest } from '../database/entities';
 import { canonicalAuditRecord, canonicalJson, chainBreakAt, chainFormat, keyedAuditEventHash, type ChainBreak } from './audit-chain';
 import { auditChainKey } from './audit-chain-key';
 import { applyEventToReadModel } from './round-read-model';
+import { enqueueForRequestSql, webhookMessagesForRoundEvent } from '../webhooks/events';
 
 export type AuditEventType =
   | 'created'
@@ -89,6 +90,12 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
     occurredAt: new Date(event.occurredAt),
   };
   const key = auditChainKey(db);
+  // Webhook messages the event raises are written by the same statement as the event (a data-modifying
+  // CTE), only when the event row is: an event without its message, or a message without its event,
+  // cannot be committed. Drafted once, so every attempt carries the same message ids.
+  const drafts = webhookMessagesForRoundEvent(stored);
+  const webhookOutbox =
+    drafts.length === 0 ? '' : `, webhook_outbox AS (${enqueueForRequestSql('$15', '$1::uuid', 'EXISTS (SELECT 1 FROM appended)')})`;
   for (let attempt = 1; ; attempt++) {
     const [last]: Array<{ sequence: number; hash: string }> = await db.query(
       `SELECT sequence, hash FROM audit_events WHERE request_id = $1::uuid ORDER BY sequence DESC LIMIT 1`,
@@ -102,7 +109,7 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
         db,
         `WITH last AS (
            SELECT e.sequence, e.hash FROM audit_events e WHERE e.request_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
-         )
+         ), appended AS (
          INSERT INTO audit_events (request_id, event_key, type, signer_id, actor, channel, ip, user_agent, detail, occurred_at,
                                    sequence, prev_hash, hash, chain_format)
          SELECT $1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::timestamptz,
@@ -111,7 +118,9 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
             AND (SELECT hash FROM last) IS NOT DISTINCT FROM $12::text
             AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.request_id = $1::uuid AND e.event_key = $2::text)
          ON CONFLICT (request_id, event_key) DO NOTHING
-         RETURNING event_key`,
+         RETURNING event_key
+         )${webhookOutbox}
+         SELECT event_key FROM appended`,
         [
           stored.requestId,
           stored.eventKey,
@@ -127,6 +136,7 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
           prevHash,
           hash,
           chainFormat.keyed,
+          ...(drafts.length === 0 ? [] : [JSON.stringify(drafts)]),
         ],
       ),
     );

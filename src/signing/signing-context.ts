@@ -7,7 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Adapters } from '../adapters';
 import { EncryptionPayloadCodec } from '../adapters/payload-codec';
-import type { Config, SealLevel } from '../config';
+import type { Config, SealLevel, WebhookConfig } from '../config';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
 import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../documents/seal-key';
@@ -39,6 +39,8 @@ export interface SigningContext {
   /** The PAdES level of seals (SEAL_LEVEL); B-LT and B-LTA need `sealTimestamper`. */
   sealLevel: SealLevel;
   maxDocumentBytes: number;
+  /** Webhook delivery settings (src/webhooks/): destinations allowed, timeout, retry schedule. */
+  webhooks: WebhookConfig;
 }
 
 export async function createSigningContext(config: Config, dataSource: DataSource, adapters: Adapters): Promise<SigningContext> {
@@ -71,6 +73,7 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     sealTimestamper: config.seal.timestampAuthorityUrl ? new Rfc3161Timestamper(config.seal.timestampAuthorityUrl) : undefined,
     sealLevel: config.seal.level,
     maxDocumentBytes: config.maxDocumentBytes,
+    webhooks: config.webhooks,
   };
 }
 

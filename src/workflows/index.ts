@@ -2,3 +2,4 @@
 export { probeWorkflow } from './probe';
 export { archiveRenewalWorkflow } from './archive-renewal';
 export { signingRoundWorkflow } from './signing-round';
+export { webhookDeliveryWorkflow } from './webhook-delivery';

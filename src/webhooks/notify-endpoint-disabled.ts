@@ -1,0 +1,71 @@
+/**
+ * Tells an organisation's owners and administrators that Sigill disabled one of its webhook endpoints
+ * because every delivery failed for too long (WEBHOOK_DISABLE_AFTER). Once per disabling: each email's id
+ * names the endpoint, the moment it was disabled and the recipient, and `sent_messages` keeps a retried
+ * activity, or the other deliveries to the same endpoint, from sending it again.
+ */
+import type { DataSource } from 'typeorm';
+import type { Mailer } from '../adapters/mailer';
+import { isPermanentMailRefusal } from '../failure-kinds';
+import type { Locale } from '../i18n';
+import { webhookDisabledEmail } from './messages';
+
+export interface NotifyContext {
+  dataSource: DataSource;
+  mailer: Mailer;
+  publicUrl: string;
+}
+
+export async function notifyEndpointDisabled(ctx: NotifyContext, endpointId: string): Promise<number> {
+  const { dataSource } = ctx;
+  const [endpoint]: Array<{
+    organization_id: string;
+    url: string;
+    enabled: boolean;
+    disabled_reason: string | null;
+    disabled_at: Date | null;
+    failing_since: Date | null;
+    name: string;
+    default_locale: Locale;
+    time_zone: string;
+  }> = await dataSource.query(
+    `SELECT e.organization_id, e.url, e.enabled, e.disabled_reason, e.disabled_at, e.failing_since, o.name, o.default_locale, o.time_zone
+       FROM webhook_endpoints e JOIN organizations o ON o.id = e.organization_id
+      WHERE e.id = $1 AND e.deleted_at IS NULL`,
+    [endpointId],
+  );
+  // Enabled again since (or never disabled for failing): nobody needs telling.
+  if (!endpoint || endpoint.enabled || endpoint.disabled_reason !== 'failing' || !endpoint.disabled_at) return 0;
+  const admins: Array<{ id: string; email: string; name: string | null }> = await dataSource.query(
+    `SELECT u.id, u.email, u.name FROM memberships m JOIN users u ON u.id = m.user_id
+      WHERE m.organization_id = $1 AND m.role IN ('owner', 'admin') ORDER BY m.created_at, u.id`,
+    [endpoint.organization_id],
+  );
+  let sent = 0;
+  for (const admin of admins) {
+    const messageId = `webhook-disabled-${endpointId}-${endpoint.disabled_at.getTime()}-${admin.id}`;
+    const already = await dataSource.query(`SELECT 1 FROM sent_messages WHERE message_id = $1`, [messageId]);
+    if (already.length > 0) continue;
+    const email = webhookDisabledEmail(
+      {
+        url: endpoint.url,
+        organizationName: endpoint.name,
+        failingSince: endpoint.failing_since ?? endpoint.disabled_at,
+        disabledAt: endpoint.disabled_at,
+        timeZone: endpoint.time_zone,
+      },
+      { name: admin.name ?? admin.email, locale: endpoint.default_locale },
+      `${ctx.publicUrl}/admin/webhooks/${endpointId}`,
+    );
+    try {
+      await ctx.mailer.send({ messageId, to: admin.email, ...email });
+    } catch (error) {
+      // One address the mail server refuses for good must not keep the other admins from hearing.
+      if (isPermanentMailRefusal(error)) continue;
+      throw error;
+    }
+    await dataSource.query(`INSERT INTO sent_messages (message_id, channel) VALUES ($1, 'email') ON CONFLICT DO NOTHING`, [messageId]);
+    sent += 1;
+  }
+  return sent;
+}
