@@ -17,8 +17,8 @@ export const eventTypeName = (type: string, t: Translate) => t(`console:webhooks
 export function useEventTypes(ctx: ConsoleContext): WebhookEventType[] {
   const [types, setTypes] = useState<WebhookEventType[]>([]);
   useEffect(() => {
-    ctx.api.get<{ items: Array<{ type: WebhookEventType }> }>('/v1/webhook-event-types').then(
-      (answer) => setTypes(answer.items.map((item) => item.type)),
+    ctx.api.get<{ items: WebhookEventType[] }>('/v1/webhook-event-types').then(
+      (answer) => setTypes(answer.items),
       () => undefined,
     );
   }, [ctx.api]);

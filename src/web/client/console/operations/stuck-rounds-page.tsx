@@ -79,7 +79,7 @@ export function StuckRoundsPage({ ctx }: { ctx: ConsoleContext }) {
                 </p>
                 <ul class="stuck-reasons">
                   {round.reasons.map((reason) => (
-                    <li key={reason.code}>{reasonText(reason, t, ctx.locale, timeZone)}</li>
+                    <li key={`${reason.code}-${reason.activity ?? ''}`}>{reasonText(reason, t, ctx.locale, timeZone)}</li>
                   ))}
                 </ul>
               </li>
