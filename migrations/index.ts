@@ -13,6 +13,8 @@ import { KeyedAuditChains1763910000000 } from './1763910000000-keyed-audit-chain
 import { OrganizationSeals1763914000000 } from './1763914000000-organization-seals';
 import { ArchiveRenewal1763916000000 } from './1763916000000-archive-renewal';
 import { OrganizationSealOwnership1763918000000 } from './1763918000000-organization-seal-ownership';
+import { Webhooks1763920000000 } from './1763920000000-webhooks';
+import { ActivityFailures1763922000000 } from './1763922000000-activity-failures';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -29,4 +31,6 @@ export const migrations = [
   OrganizationSeals1763914000000,
   ArchiveRenewal1763916000000,
   OrganizationSealOwnership1763918000000,
+  Webhooks1763920000000,
+  ActivityFailures1763922000000,
 ];
