@@ -4,9 +4,12 @@
  * committed file still matches it (exit 1 if not; the typed-client test runs this).
  *
  * With a URL, the document of that running API is used. Without one, the API itself is started here, as
- * `npm start` assembles it (embedded PostgreSQL and Temporal, in a throwaway DATA_DIR on free ports, so it
- * never disturbs a Sigill already running), asked for /openapi.json, and stopped: the document is built by
- * the routes themselves, so there is no second description of them that could drift.
+ * `npm start` assembles it, asked for /openapi.json, and stopped: the document is built by the routes
+ * themselves, so there is no second description of them that could drift. It runs on embedded defaults
+ * whatever the environment says (a throwaway DATA_DIR, free ports): the document depends a little on
+ * configuration (/metrics is on the API's port only without METRICS_PORT), so the committed types are
+ * always those of one canonical setup, and a DATABASE_URL or TEMPORAL_ADDRESS in the caller's environment
+ * is never migrated or written to.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,7 +51,7 @@ async function documentOfAFreshApi(): Promise<unknown> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigill-client-generate-'));
   const [port, temporalPort, temporalUiPort, postgresPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   const config = parseConfig({
-    ...process.env,
+    ...(process.env.TEMPORAL_CLI_PATH ? { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH } : {}),
     DATA_DIR: dataDir,
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
