@@ -190,7 +190,8 @@ function DeliveryItem({
                   <span>{t('console:webhooks.latency', { ms: attempt.latencyMs })}</span>
                 </>
               )}
-              {attempt.error && <span class="attempt-error">{attempt.error}</span>}
+              {/* "HTTP 500" as the error would only repeat the status beside it. */}
+              {attempt.error && attempt.error !== `HTTP ${attempt.httpStatus}` && <span class="attempt-error">{attempt.error}</span>}
             </li>
           ))}
         </ol>

@@ -4,7 +4,7 @@
  * switch over); its URL, description and events edited; its deletion after a confirmation; and its
  * delivery log (webhook-deliveries.tsx).
  */
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { formatDateTime } from '../../../../i18n';
 import { ApiError } from '../../shared/http';
 import { describeError, type ConsoleContext } from '../context';
@@ -12,6 +12,7 @@ import { Link } from '../main';
 import { AdminFrame, Announcement, AskFirst, FailureAlert, NotReady, useLoaded, useRowChange, type Loaded } from './admin-frame';
 import { FormEnd, SelectField, TextField, useSubmission } from './admin-form';
 import { useOrganizationTimeZone } from './admin-api';
+import { usePolling } from '../requests/request-model';
 import { DeliveryLog } from './webhook-deliveries';
 import {
   EndpointStateBadge,
@@ -29,6 +30,7 @@ import { announceOnWebhooksList } from './webhooks-page';
 /** How long the previous secret keeps signing after a rotation (ISO 8601 durations, as the API takes them). */
 const overlaps = ['PT1H', 'PT24H', 'P3D'] as const;
 type Overlap = (typeof overlaps)[number];
+const refreshEveryMs = 4000;
 
 export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
   const { t } = ctx;
@@ -42,6 +44,23 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
   const timeZone = useOrganizationTimeZone(ctx);
   const [rotated, setRotated] = useState<WebhookEndpointWithSecret | undefined>();
   const [announcement, setAnnouncement] = useState<string | undefined>();
+  // Its state changes by itself (failing since, turned off after a 410): read again while the page is visible,
+  // quietly (a missed read is retried by the next), beside the loads after each change made here.
+  const [polled, setPolled] = useState<WebhookEndpointView | undefined>();
+  const shown = loaded.kind === 'ready' && loaded.data !== null;
+  // A read begun before a change made here would show the state before it: such answers are dropped.
+  const changes = useRef(0);
+  usePolling(
+    () => {
+      const begun = changes.current;
+      ctx.api.get<WebhookEndpointView>(path).then(
+        (endpoint) => begun === changes.current && setPolled(endpoint),
+        () => undefined,
+      );
+    },
+    refreshEveryMs,
+    shown,
+  );
   const backLink = (
     <p class="breadcrumb">
       <Link ctx={ctx} href="/admin/webhooks">
@@ -58,12 +77,17 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
       </AdminFrame>
     );
   }
-  const endpoint = loaded.data;
+  const endpoint = polled ?? loaded.data;
   const state = endpointState(endpoint, t, ctx.locale, timeZone);
   const when = (at: string) => formatDateTime(at, ctx.locale, timeZone);
+  const reloadNow = async () => {
+    changes.current++;
+    setPolled(undefined);
+    await reload();
+  };
   const changed = async (message: string) => {
     setAnnouncement(message);
-    await reload();
+    await reloadNow();
   };
 
   return (
@@ -120,7 +144,7 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
         onRotated={async (answer) => {
           setAnnouncement(undefined);
           setRotated(answer);
-          await reload();
+          await reloadNow();
         }}
       />
       <EditEndpointForm ctx={ctx} endpoint={endpoint} path={path} onSaved={() => changed(t('console:webhooks.saved'))} />
