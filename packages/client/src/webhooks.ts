@@ -27,7 +27,12 @@ export interface WebhookEvent {
   // `string & {}` keeps editor completion for the known types while accepting types added later.
   type: WebhookEventType | (string & {});
   timestamp: string;
-  data: Record<string, unknown>;
+  /**
+   * Ids, times and statuses only (no names, emails, titles or documents: read those through the API). For a
+   * signing round: `signingRequestId`, `occurredAt`, and as the type calls for them `status`, `signerId`,
+   * `signerStatus`, `failureReason` (a step code) or `sealedDocumentSha256`.
+   */
+  data: Record<string, string | number | boolean | null>;
 }
 
 export type WebhookVerificationFailure =
