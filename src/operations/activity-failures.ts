@@ -27,10 +27,12 @@ const stableCode = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,35}$/;
  */
 export function failureKind(error: unknown): string {
   if (error instanceof ApplicationFailure) return error.type && className.test(error.type) ? error.type : 'ApplicationFailure';
-  if (!(error instanceof Error)) return 'NonError';
-  const name = className.test(error.name) ? error.name : 'Error';
-  const code = (error as { code?: unknown }).code ?? (error as { driverError?: { code?: unknown } }).driverError?.code;
-  return typeof code === 'string' && stableCode.test(code) ? `${name}:${code}` : name;
+  // Duck-typed, not `instanceof Error`: errors made in another realm (Node's own, under a test runner's VM) are errors too.
+  if (typeof error !== 'object' || error === null) return 'NonError';
+  const { name, code: ownCode, driverError } = error as { name?: unknown; code?: unknown; driverError?: { code?: unknown } };
+  const kind = typeof name === 'string' && className.test(name) ? name : 'Error';
+  const code = ownCode ?? driverError?.code;
+  return typeof code === 'string' && stableCode.test(code) ? `${kind}:${code}` : kind;
 }
 
 /** Whether Temporal will run this activity again after this failure. */
@@ -38,8 +40,8 @@ function willRetry(error: unknown, info: ActivityContext['info']): boolean {
   if (error instanceof ApplicationFailure && error.nonRetryable) return false;
   const policy = info.retryPolicy;
   if (policy?.maximumAttempts && info.attempt >= policy.maximumAttempts) return false;
-  const kind = error instanceof ApplicationFailure ? error.type : error instanceof Error ? error.name : undefined;
-  return !(kind && policy?.nonRetryableErrorTypes?.includes(kind));
+  const type = error instanceof ApplicationFailure ? error.type : (error as { name?: unknown } | null)?.name;
+  return !(typeof type === 'string' && policy?.nonRetryableErrorTypes?.includes(type));
 }
 
 /** For `Worker.create({ interceptors: { activity: [...] } })`: every worker that runs signing rounds. */
