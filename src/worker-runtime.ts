@@ -9,6 +9,8 @@ import { createActivities } from './activities';
 import type { TemporalConnectionSettings } from './adapters/temporal-connection';
 import { sigillDataConverter } from './adapters/data-converter';
 import { installTemporalRuntime } from './adapters/temporal-runtime';
+import { workflowTracing } from './observability/tracing';
+import { recordActivityFailures } from './operations/activity-failures';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { SigningContext } from './signing/signing-context';
@@ -35,9 +37,17 @@ async function listSearchAttributeNames(connection: Connection, namespace: strin
   }
 }
 
-function workflowSource(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const prebuilt = path.join(__dirname, 'workflow-bundle.js');
-  return fs.existsSync(prebuilt) ? { workflowBundle: { codePath: prebuilt } } : { workflowsPath: require.resolve('./workflows') };
+/**
+ * Interceptor modules are compiled into a bundle, so tracing has a prebuilt bundle of its own
+ * (scripts/bundle-workflows.ts): with tracing off, workflows run without the tracing interceptors at all.
+ */
+function workflowSource(
+  interceptorModules: string[],
+): { workflowBundle: { codePath: string }; workflowModules: [] } | { workflowsPath: string; workflowModules: string[] } {
+  const prebuilt = path.join(__dirname, interceptorModules.length > 0 ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
+  return fs.existsSync(prebuilt)
+    ? { workflowBundle: { codePath: prebuilt }, workflowModules: [] }
+    : { workflowsPath: require.resolve('./workflows'), workflowModules: interceptorModules };
 }
 
 export async function startWorker(deps: {
@@ -46,15 +56,23 @@ export async function startWorker(deps: {
   signing: SigningContext;
   log: Logger;
 }): Promise<RunningWorker> {
-  installTemporalRuntime(deps.log);
+  await installTemporalRuntime(deps.log, { metricsPort: deps.config.metrics.temporalPort });
+  const tracing = workflowTracing();
+  const { workflowModules, ...source } = workflowSource(tracing.workflowModules);
   const connection = await NativeConnection.connect(deps.temporal);
   const worker = await Worker.create({
     connection,
     namespace: deps.config.temporal.namespace,
     taskQueue: deps.config.temporal.taskQueue,
-    ...workflowSource(),
+    ...source,
     dataConverter: sigillDataConverter(deps.signing.payloadCodec),
     activities: createActivities(deps.signing),
+    sinks: tracing.sinks,
+    // Tracing outermost, so whatever the other interceptors log carries the activity's trace id.
+    interceptors: {
+      workflowModules,
+      activity: [...tracing.activity, recordActivityFailures(deps.signing.dataSource, deps.log)],
+    },
   });
   const finished = worker.run().finally(() => connection.close());
   deps.log.info({ taskQueue: deps.config.temporal.taskQueue }, 'worker is polling');

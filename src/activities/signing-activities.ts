@@ -12,12 +12,15 @@ import type { SealLevel } from '../config';
 import { archiveExpiry, sealDocument } from '../documents/seal-document';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { whileHeartbeating } from './heartbeats';
+import { countMessageSent, countRoundEnded, measureSeal } from '../observability/round-metrics';
+import { queryReturning } from '../database/data-source';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
 import { evidenceBlobKeyFor } from '../signing/read-request-document';
 import { invitationEmail, lockedEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts, type RequestFacts } from '../signing/messages';
 import { maxPinAttempts } from '../signing/signer-access';
 import type { SigningContext } from '../signing/signing-context';
 import type { RoundFailureReason } from '../workflows/signing-round';
+import { completedMessage, enqueueForRequestSql } from '../webhooks/events';
 
 /** Tries at recording a sent message (about 5 s in all, well inside the messaging activities' 30 s). */
 const recordSentAttempts = 5;
@@ -34,6 +37,7 @@ export function signingActivities(context: SigningContext) {
     const sent = await dataSource.query(`SELECT 1 FROM sent_messages WHERE message_id = $1`, [messageId]);
     if (sent.length > 0) return;
     await send();
+    countMessageSent(channel);
     for (let attempt = 1; ; attempt++) {
       try {
         await dataSource.query(`INSERT INTO sent_messages (message_id, channel) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [messageId, channel]);
@@ -117,6 +121,20 @@ export function signingActivities(context: SigningContext) {
       channel: 'sms',
       occurredAt: new Date(),
     });
+  }
+
+  /**
+   * Counts the round's ending when this call is the one that records it (completed_at still empty); a
+   * retried activity finds it set and counts nothing. The status goes with it, as the write below repeats.
+   */
+  async function countOutcomeOnce(input: { requestId: string; status: RequestStatus; at: string }): Promise<void> {
+    const [first] = await queryReturning<{ created_at: Date; last_signed_at: Date | null }>(
+      dataSource,
+      `UPDATE signing_requests SET status = $2, completed_at = $3 WHERE id = $1 AND completed_at IS NULL
+        RETURNING created_at, (SELECT max(signed_at) FROM signers WHERE request_id = $1) AS last_signed_at`,
+      [input.requestId, input.status, new Date(input.at)],
+    );
+    if (first) countRoundEnded(input.status, { createdAt: first.created_at, lastSignedAt: first.last_signed_at, endedAt: new Date(input.at) });
   }
 
   return {
@@ -237,7 +255,7 @@ export function signingActivities(context: SigningContext) {
         const auditChainHead = events.at(-1)?.hash;
         const signedEvents = new Map(events.filter((event) => event.type === 'signed').map((event) => [event.signerId, event]));
         heartbeat('sealing');
-        const sealed = await sealDocument({
+        const sealed = await measureSeal(async () => sealDocument({
           pdf: original,
           documentCode: request.documentCode,
           title: request.title,
@@ -275,7 +293,7 @@ export function signingActivities(context: SigningContext) {
             : {}),
           verifyUrl: `${context.publicUrl}/verify`,
           signerName: `Sigill seal - ${organization.name}`,
-        });
+        }));
         heartbeat('storing');
         await dataSource.getRepository(SigningRequest).update({ id: request.id }, { auditChainHead: auditChainHead ?? null });
         // The evidence first: the sealed blob is what a retry takes as "done".
@@ -337,10 +355,17 @@ export function signingActivities(context: SigningContext) {
     },
 
     async recordOutcome(input: { requestId: string; status: RequestStatus; at: string; failureReason?: RoundFailureReason }): Promise<void> {
-      await dataSource.getRepository(SigningRequest).update(
-        { id: input.requestId },
-        { status: input.status, completedAt: new Date(input.at) },
-      );
+      await countOutcomeOnce(input);
+      await dataSource.transaction(async (tx) => {
+        await tx.update(SigningRequest, { id: input.requestId }, { status: input.status, completedAt: new Date(input.at) });
+        // Completion has no audit event of its own (sealed and archived come before it): its webhook
+        // message commits with the outcome instead; the source key makes a retried activity add none.
+        if (input.status === 'completed') {
+          const request = await tx.findOneBy(SigningRequest, { id: input.requestId });
+          const draft = completedMessage(input.requestId, new Date(input.at), request?.sealedSha256 ?? null);
+          await tx.query(enqueueForRequestSql('$1', '$2::uuid'), [JSON.stringify([draft]), input.requestId]);
+        }
+      });
       if (input.status === 'failed') {
         await recordAuditEvent(dataSource, {
           requestId: input.requestId,

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Runtime, type Logger as TemporalLogger, type LogLevel, type LogMetadata } from '@temporalio/worker';
 import type { Logger } from '../logger';
 
@@ -22,15 +23,43 @@ class PinoTemporalLogger implements TemporalLogger {
   error(message: string, meta?: LogMetadata) { this.log('ERROR', message, meta); }
 }
 
-let installed = false;
+let installed: { metricsUrl: string } | undefined;
 
 /**
  * Installs the Temporal runtime once per process, before any worker or native connection exists.
  * Signal handling stays with our own shutdown sequence, which drains the worker in the right order
  * (HTTP first, then the worker, then the embedded servers); the SDK's own handlers would race it.
+ *
+ * The SDK's own worker metrics (task latencies, slots, polls; durations in seconds) are served by Core's
+ * Prometheus exporter on a loopback port of its own; `/metrics` fetches them from `metricsUrl` and appends
+ * them to Sigill's, so one scrape gets both and the port itself is never exposed.
  */
-export function installTemporalRuntime(log: Logger): void {
-  if (installed) return;
-  Runtime.install({ logger: new PinoTemporalLogger(log), shutdownSignals: [] });
-  installed = true;
+export async function installTemporalRuntime(log: Logger, options: { metricsPort?: number } = {}): Promise<{ metricsUrl: string }> {
+  if (installed) return installed;
+  const port = options.metricsPort ?? (await freeLoopbackPort());
+  const bindAddress = `127.0.0.1:${port}`;
+  Runtime.install({
+    logger: new PinoTemporalLogger(log),
+    shutdownSignals: [],
+    telemetryOptions: { metrics: { prometheus: { bindAddress, useSecondsForDurations: true } } },
+  });
+  installed = { metricsUrl: `http://${bindAddress}/metrics` };
+  return installed;
+}
+
+/** Where this process's Temporal SDK metrics are, once its runtime is installed (a worker runs here). */
+export function temporalMetricsUrl(): string | undefined {
+  return installed?.metricsUrl;
+}
+
+/** A port free right now; Core binds it a moment later (the gap is too short to matter on loopback). */
+async function freeLoopbackPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

@@ -11,6 +11,8 @@ collectDefaultMetrics({ register: metricsRegistry, prefix: 'sigill_' });
 
 /** Seconds to days: rounds wait for people, so the buckets span minutes to a month. */
 const roundDurationBuckets = [60, 300, 900, 3600, 4 * 3600, 12 * 3600, 86_400, 3 * 86_400, 7 * 86_400, 14 * 86_400, 30 * 86_400];
+/** Seconds to hours: from the last signature to the sealed document, which waits out seal retries. */
+const sealWaitBuckets = [1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600, 4 * 3600, 12 * 3600, 86_400];
 /** Sub-second to minutes: machine work (sealing, a delivery, an HTTP request). */
 const workDurationBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
@@ -48,12 +50,12 @@ export const metrics = {
   lastSignatureToSealedSeconds: new Histogram({
     name: 'sigill_signing_round_last_signature_to_sealed_seconds',
     help: 'Time from the last signature to the sealed document being archived',
-    buckets: workDurationBuckets,
+    buckets: sealWaitBuckets,
     registers: [metricsRegistry],
   }),
   sealDuration: new Histogram({
     name: 'sigill_seal_duration_seconds',
-    help: 'Time one seal attempt took, by outcome (sealed, failed)',
+    help: 'Time one seal computation took (stamping, signing, timestamps), by outcome (sealed, failed)',
     labelNames: ['outcome'] as const,
     buckets: workDurationBuckets,
     registers: [metricsRegistry],
@@ -62,6 +64,11 @@ export const metrics = {
     name: 'sigill_messages_sent_total',
     help: 'Messages sent to people, by channel (email, sms)',
     labelNames: ['channel'] as const,
+    registers: [metricsRegistry],
+  }),
+  temporalScrapeFailures: new Counter({
+    name: 'sigill_temporal_metrics_scrape_failures_total',
+    help: "Scrapes that could not include the Temporal SDK's metrics (its exporter did not answer in time)",
     registers: [metricsRegistry],
   }),
   webhookDeliveries: new Counter({

@@ -20,6 +20,7 @@ import { organizationIdAttribute, processStatusAttribute } from '../workflows/se
 import type { SigningRoundInput } from '../workflows/signing-round';
 import { deleteSigningRequestWithAuditTrail, recordAuditEvent } from './audit-trail';
 import type { SigningContext } from './signing-context';
+import { countRoundStarted } from '../observability/round-metrics';
 
 const day = 86_400_000;
 
@@ -286,6 +287,8 @@ async function startRound(
     if (options.isNew) await deleteSigningRequestWithAuditTrail(context.dataSource, requestId);
     throw unavailableError('temporal', 'The signing request could not be started; nothing was created.');
   }
+  // A replayed create (same Idempotency-Key) found its round already running: it started nothing.
+  if (options.isNew) countRoundStarted();
 
   return {
     id: request.id,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Middleware } from 'koa';
 import type { Logger } from '../../logger';
+import { recordHttpRequest } from '../../observability/http-metrics';
 
 declare module 'koa' {
   interface DefaultState {
@@ -13,8 +14,8 @@ const acceptableRequestId = /^[A-Za-z0-9._-]{1,128}$/;
 
 /**
  * Gives every request an id (the caller's `X-Request-Id` when sane, else a new one), echoes it, and writes
- * one access-log line. The line carries the route pattern, not the raw URL: signer links and query strings
- * can hold tokens, and logs must never do.
+ * one access-log line and its metrics. Both carry the route pattern, not the raw URL: signer links and query
+ * strings can hold tokens, and logs must never do (and metric labels must stay few).
  */
 export function requestContext(log: Logger): Middleware {
   return async (ctx, next) => {
@@ -28,6 +29,7 @@ export function requestContext(log: Logger): Middleware {
       await next();
     } finally {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? '(unmatched)';
+      recordHttpRequest(ctx.method, route, ctx.status, started);
       ctx.state.log.info(
         {
           method: ctx.method,

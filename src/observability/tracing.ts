@@ -1,0 +1,108 @@
+/**
+ * OpenTelemetry tracing (R17), off unless OTEL_EXPORTER_OTLP_ENDPOINT is set. One trace follows a request
+ * from the API through Temporal: the server span (below) is the parent of the client's StartWorkflow span,
+ * whose context travels in the workflow's headers to RunWorkflow and on to each StartActivity/RunActivity
+ * (@temporalio/interceptors-opentelemetry). Workflow spans are made inside the sandbox and leave it through
+ * a sink, only when not replaying. Spans carry route patterns, workflow and activity types and ids —
+ * never URLs, payloads or personal data.
+ *
+ * With tracing off nothing is registered: the API's middleware passes straight through, and workers run
+ * the plain workflow bundle (see `workflowTracing`), so rounds pay nothing for it.
+ */
+import { context, diag, propagation, SpanKind, SpanStatusCode, trace, type DiagLogger } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { Resource } from '@opentelemetry/resources';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+  OpenTelemetryWorkflowClientInterceptor,
+} from '@temporalio/interceptors-opentelemetry';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
+import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
+import type { Middleware } from 'koa';
+import type { TracingConfig } from '../config';
+import type { Logger } from '../logger';
+
+export interface Tracing {
+  resource: Resource;
+  spanProcessor: SpanProcessor;
+  /** Flushes the spans still queued, then stops exporting. */
+  shutdown(): Promise<void>;
+}
+
+let active: Tracing | undefined;
+
+/** The workflow interceptor module: it must be in the workflow bundle the worker runs. */
+export const workflowTracingModule = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+
+/** Starts exporting spans to `<endpoint>/v1/traces` (OTLP/HTTP, JSON). Once per process. */
+export function startTracing(config: TracingConfig, log: Logger): Tracing {
+  if (active) return active;
+  // The exporter reports failures (collector down, refused) through OpenTelemetry's diagnostics channel.
+  diag.setLogger(diagnosticsTo(log));
+  const resource = new Resource({ [ATTR_SERVICE_NAME]: config.serviceName });
+  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: `${config.endpoint}/v1/traces` }));
+  const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
+  // Registers the W3C trace-context propagator and the AsyncLocalStorage context manager globally: the
+  // Temporal interceptors use both to carry the active span into headers and back out.
+  provider.register();
+  active = { resource, spanProcessor, shutdown: () => provider.shutdown() };
+  return active;
+}
+
+export function tracingActive(): boolean {
+  return active !== undefined;
+}
+
+function diagnosticsTo(log: Logger): DiagLogger {
+  const warn = (message: string) => log.warn({ component: 'opentelemetry' }, message);
+  const ignore = () => undefined;
+  return { error: warn, warn, info: ignore, debug: ignore, verbose: ignore };
+}
+
+/** For the API's Temporal client: StartWorkflow, StartWorkflowUpdate, SignalWorkflow… spans, their context in headers. */
+export function clientTracingInterceptors(): WorkflowClientInterceptor[] {
+  return active ? [new OpenTelemetryWorkflowClientInterceptor()] : [];
+}
+
+/** For the worker: the workflow interceptor module, activity spans, and the sink workflow spans leave by. */
+export function workflowTracing(): { workflowModules: string[]; activity: ActivityInterceptorsFactory[]; sinks: WorkerOptions['sinks'] } {
+  if (!active) return { workflowModules: [], activity: [], sinks: {} };
+  return {
+    workflowModules: [workflowTracingModule],
+    activity: [
+      (ctx) => ({
+        inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+        outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+      }),
+    ],
+    sinks: { exporter: makeWorkflowExporter(active.spanProcessor, active.resource) },
+  };
+}
+
+/**
+ * A server span per request, named by method and route pattern (known once the router matched), the
+ * parent of everything the request does. A caller's `traceparent` is continued. Mounted first, so the
+ * access log line is written inside the span and carries its trace id.
+ */
+export function requestSpans(): Middleware {
+  return async (ctx, next) => {
+    if (!active) return next();
+    const parent = propagation.extract(context.active(), ctx.headers);
+    const span = trace.getTracer('sigill').startSpan(ctx.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': ctx.method } }, parent);
+    try {
+      await context.with(trace.setSpan(parent, span), next);
+    } finally {
+      const route = (ctx as { _matchedRoute?: string })._matchedRoute;
+      span.updateName(route ? `${ctx.method} ${route}` : ctx.method);
+      if (route) span.setAttribute('http.route', route);
+      span.setAttribute('http.response.status_code', ctx.status);
+      if (ctx.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    }
+  };
+}
