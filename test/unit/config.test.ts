@@ -138,6 +138,19 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ DATABASE_URL: 'hunter2-password' })).toThrow(/^((?!hunter2).)*$/);
   });
 
+  test('stuck rounds: a grace after the deadline, an attempts threshold and an overdue allowance, with defaults', () => {
+    expect(parseConfig({}).stuckRounds).toEqual({ deadlineGraceMs: 3_600_000, activityAttempts: 5, progressAfterMs: 15 * 60_000 });
+    expect(parseConfig({ STUCK_DEADLINE_GRACE: 'PT0S', STUCK_ACTIVITY_ATTEMPTS: '12', STUCK_PROGRESS_AFTER: 'PT2M' }).stuckRounds).toEqual({
+      deadlineGraceMs: 0,
+      activityAttempts: 12,
+      progressAfterMs: 120_000,
+    });
+    expect(() => parseConfig({ STUCK_ACTIVITY_ATTEMPTS: '0' })).toThrow(/STUCK_ACTIVITY_ATTEMPTS must be at least 1/);
+    expect(() => parseConfig({ STUCK_ACTIVITY_ATTEMPTS: 'five' })).toThrow(/STUCK_ACTIVITY_ATTEMPTS must be a whole number/);
+    expect(() => parseConfig({ STUCK_PROGRESS_AFTER: 'PT0S' })).toThrow(/STUCK_PROGRESS_AFTER must be between 1 s and 7 days/);
+    expect(() => parseConfig({ STUCK_DEADLINE_GRACE: 'P1M' })).toThrow(/STUCK_DEADLINE_GRACE/);
+  });
+
   test('mTLS needs both certificate and key', () => {
     expect(() => parseConfig({ TEMPORAL_ADDRESS: 't:7233', TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
   });
