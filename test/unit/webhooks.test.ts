@@ -1,0 +1,101 @@
+/**
+ * The pure parts of webhooks: which destinations are refused (ipaddr.js ranges, IPv4-mapped IPv6 included),
+ * which URLs an endpoint may have, how long a retry waits (schedule, Retry-After), which audit events raise
+ * which messages and what those say, and the configuration that shapes delivery.
+ */
+import { parseConfig, standardWebhookRetryScheduleMs } from '../../src/config';
+import { retryWait } from '../../src/webhooks/attempt-delivery';
+import { webhookMessagesForRoundEvent } from '../../src/webhooks/events';
+import { checkEndpointUrl, parseRetryAfter, refusedAddressRange } from '../../src/webhooks/outbound-request';
+
+test('only public unicast addresses are destinations', () => {
+  expect(refusedAddressRange('93.184.216.34')).toBeUndefined();
+  expect(refusedAddressRange('2606:2800:220:1:248:1893:25c8:1946')).toBeUndefined();
+  const refused: Array<[string, string]> = [
+    ['127.0.0.1', 'loopback'],
+    ['127.8.9.10', 'loopback'],
+    ['::1', 'loopback'],
+    ['::ffff:127.0.0.1', 'loopback'],
+    ['::ffff:7f00:1', 'loopback'],
+    ['169.254.169.254', 'linkLocal'],
+    ['fe80::1', 'linkLocal'],
+    ['10.0.0.1', 'private'],
+    ['172.16.5.4', 'private'],
+    ['192.168.1.1', 'private'],
+    ['::ffff:192.168.1.1', 'private'],
+    ['fd00::1', 'uniqueLocal'],
+    ['100.64.0.1', 'carrierGradeNat'],
+    ['224.0.0.1', 'multicast'],
+    ['ff02::1', 'multicast'],
+    ['0.0.0.0', 'unspecified'],
+    ['::', 'unspecified'],
+  ];
+  for (const [address, range] of refused) expect([address, refusedAddressRange(address)]).toEqual([address, range]);
+  // IPv6 forms that carry an IPv4 address inside are refused too, whatever they carry.
+  expect(refusedAddressRange('64:ff9b::7f00:1')).toBeDefined();
+  expect(refusedAddressRange('2002:7f00:1::')).toBeDefined();
+});
+
+test('endpoint URLs: https and public literals in production, anything http(s) in development', () => {
+  const production = { allowPrivateDestinations: false, requireHttps: true };
+  const development = { allowPrivateDestinations: true, requireHttps: false };
+  expect(checkEndpointUrl('https://hooks.example.com/sigill?token=x', production)).toBe('https://hooks.example.com/sigill?token=x');
+  expect(checkEndpointUrl('http://127.0.0.1:8080/hook', development)).toBe('http://127.0.0.1:8080/hook');
+  for (const url of ['http://hooks.example.com/', 'https://127.0.0.1/', 'https://[::ffff:127.0.0.1]/', 'https://169.254.169.254/', 'https://app.localhost/', 'https://2130706433/']) {
+    expect(() => checkEndpointUrl(url, production)).toThrow(expect.objectContaining({ code: 'webhook_destination_refused' }));
+  }
+  for (const url of ['ftp://example.com/', 'example.com/hook', 'https://a:b@example.com/', 'https://example.com/#x']) {
+    expect(() => checkEndpointUrl(url, development)).toThrow(expect.objectContaining({ code: 'unprocessable' }));
+  }
+});
+
+test('a retry waits as scheduled, or as long as Retry-After asks, never past the longest scheduled wait', () => {
+  expect(retryWait(5000, undefined, 86_400_000)).toBe(5000);
+  expect(retryWait(5000, 60_000, 86_400_000)).toBe(60_000);
+  expect(retryWait(300_000, 1000, 86_400_000)).toBe(300_000);
+  expect(retryWait(5000, 10 * 86_400_000, 86_400_000)).toBe(86_400_000);
+  expect(parseRetryAfter('120')).toBe(120_000);
+  expect(parseRetryAfter(new Date(Date.now() + 30_000).toUTCString(), Date.now())).toBeGreaterThan(28_000);
+  expect(parseRetryAfter('soon')).toBeUndefined();
+  expect(parseRetryAfter(undefined)).toBeUndefined();
+});
+
+test('audit events map to webhook events carrying ids, statuses and times only', () => {
+  const base = { requestId: '6f1c1a4e-98a4-4a53-9d43-3a5a9f3b8a11', signerId: '0b9a3f52-5f0e-4bf1-9a55-2a4d1f3c9e01', occurredAt: new Date('2026-01-02T03:04:05Z') };
+  const declined = webhookMessagesForRoundEvent({ ...base, eventKey: 'declined', type: 'declined', detail: { reason: 'My own words' } });
+  expect(declined.map((message) => message.type)).toEqual(['signer.declined', 'signing_request.declined']);
+  expect(declined[0]!.payload).toEqual({
+    type: 'signer.declined',
+    timestamp: '2026-01-02T03:04:05.000Z',
+    data: { signingRequestId: base.requestId, occurredAt: '2026-01-02T03:04:05.000Z', signerId: base.signerId, signerStatus: 'declined' },
+  });
+  expect(JSON.stringify(declined)).not.toContain('My own words');
+  expect(new Set(declined.map((message) => message.source_key)).size).toBe(2);
+  expect(declined[0]!.id).toMatch(/^msg_[A-Za-z0-9]{24}$/);
+  expect(webhookMessagesForRoundEvent({ ...base, signerId: null, eventKey: 'failed', type: 'failed', detail: { reason: 'seal_failed' } })[0]!.payload.data).toMatchObject({
+    status: 'failed',
+    failureReason: 'seal_failed',
+  });
+  for (const quiet of ['reminded', 'pin_failed', 'sealed', 'archived', 'notified', 'link_opened', 'opened']) {
+    expect(webhookMessagesForRoundEvent({ ...base, eventKey: quiet, type: quiet, detail: null })).toEqual([]);
+  }
+});
+
+test('webhook configuration: Standard Webhooks schedule by default, private destinations only outside production', () => {
+  const development = parseConfig({});
+  expect(development.webhooks).toEqual({
+    allowPrivateDestinations: true,
+    requireHttps: false,
+    timeoutMs: 10_000,
+    retryScheduleMs: standardWebhookRetryScheduleMs,
+    disableAfterFailingMs: 5 * 86_400_000,
+  });
+  expect(standardWebhookRetryScheduleMs.map((ms) => ms / 1000)).toEqual([5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400]);
+  const production = parseConfig({ NODE_ENV: 'production' });
+  expect(production.production).toBe(true);
+  expect(production.webhooks).toMatchObject({ allowPrivateDestinations: false, requireHttps: true });
+  expect(parseConfig({ NODE_ENV: 'production', WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: 'true' }).webhooks.allowPrivateDestinations).toBe(true);
+  expect(parseConfig({ WEBHOOK_RETRY_SCHEDULE: 'PT1S, PT2S' }).webhooks.retryScheduleMs).toEqual([1000, 2000]);
+  expect(() => parseConfig({ WEBHOOK_RETRY_SCHEDULE: 'PT1S,soon' })).toThrow(/WEBHOOK_RETRY_SCHEDULE/);
+  expect(() => parseConfig({ WEBHOOK_TIMEOUT: 'PT5M' })).toThrow(/WEBHOOK_TIMEOUT/);
+});
