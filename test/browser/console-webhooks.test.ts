@@ -378,8 +378,9 @@ describe.each([
     const nav = page.getByRole('navigation', { name: 'Console' });
     await nav.getByRole('link', { name: 'Needs attention' }).waitFor();
     expect(await nav.getByRole('link', { name: 'Administration' }).count()).toBe(0);
-    const rounds = page.getByRole('list', { name: 'Rounds that need attention' });
-    const item = rounds.getByRole('listitem').filter({ has: page.getByRole('link', { name: 'Lease that never expired' }) });
+    await page.getByRole('list', { name: 'Rounds that need attention' }).waitFor();
+    // Found by its link, not the list's name: the list is named in the reader's language.
+    const item = page.getByRole('main').getByRole('listitem').filter({ has: page.getByRole('link', { name: 'Lease that never expired' }) });
     await item.getByText(/^Past its deadline since .+, yet still open\.$/).waitFor();
     await status(page, '1 round needs attention.');
     expect(await page.getByRole('link', { name: 'Lease on schedule' }).count()).toBe(0);

@@ -178,7 +178,7 @@ function DeliveryItem({
       {delivery.attempts.length === 0 ? (
         <p class="muted">{t('console:webhooks.noAttemptYet')}</p>
       ) : (
-        <ol class="attempts" aria-label={t('console:webhooks.attemptsOf', { event: eventTypeName(delivery.eventType, t) })}>
+        <ul class="attempts" aria-label={t('console:webhooks.attemptsOf', { event: eventTypeName(delivery.eventType, t) })}>
           {delivery.attempts.map((attempt) => (
             <li key={attempt.attempt} class={attempt.httpStatus !== null && attempt.httpStatus < 300 ? 'attempt-ok' : 'attempt-failed'}>
               <span class="attempt-when">{t('console:webhooks.attemptLine', { attempt: attempt.attempt, at: when(attempt.attemptedAt) })}</span>
@@ -194,7 +194,7 @@ function DeliveryItem({
               {attempt.error && attempt.error !== `HTTP ${attempt.httpStatus}` && <span class="attempt-error">{attempt.error}</span>}
             </li>
           ))}
-        </ol>
+        </ul>
       )}
       {delivery.status !== 'pending' && (
         <div class="actions">

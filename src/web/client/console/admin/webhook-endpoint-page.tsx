@@ -20,6 +20,7 @@ import {
   SecretShownOnce,
   endpointState,
   eventTypeName,
+  receivesAll,
   useEventTypes,
   type WebhookEndpointView,
   type WebhookEndpointWithSecret,
@@ -42,6 +43,7 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
     }),
   );
   const timeZone = useOrganizationTimeZone(ctx);
+  const eventTypes = useEventTypes(ctx);
   const [rotated, setRotated] = useState<WebhookEndpointWithSecret | undefined>();
   const [announcement, setAnnouncement] = useState<string | undefined>();
   // Its state changes by itself (failing since, turned off after a 410): read again while the page is visible,
@@ -123,7 +125,7 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
         )}
         <div>
           <dt>{t('console:webhooks.events')}</dt>
-          <dd>{endpoint.events.map((type) => eventTypeName(type, t)).join(', ')}</dd>
+          <dd>{receivesAll(endpoint, eventTypes) ? t('console:webhooks.allEvents') : endpoint.events.map((type) => eventTypeName(type, t)).join(', ')}</dd>
         </div>
         {endpoint.previousSecretExpiresAt && (
           <div>
@@ -147,7 +149,7 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
           await reloadNow();
         }}
       />
-      <EditEndpointForm ctx={ctx} endpoint={endpoint} path={path} onSaved={() => changed(t('console:webhooks.saved'))} />
+      <EditEndpointForm ctx={ctx} endpoint={endpoint} eventTypes={eventTypes} path={path} onSaved={() => changed(t('console:webhooks.saved'))} />
       <DeliveryLog ctx={ctx} endpointId={endpoint.id} timeZone={timeZone} />
     </AdminFrame>
   );
@@ -255,9 +257,20 @@ function EndpointActions({
   );
 }
 
-function EditEndpointForm({ ctx, endpoint, path, onSaved }: { ctx: ConsoleContext; endpoint: WebhookEndpointView; path: string; onSaved(): Promise<void> }) {
+function EditEndpointForm({
+  ctx,
+  endpoint,
+  eventTypes,
+  path,
+  onSaved,
+}: {
+  ctx: ConsoleContext;
+  endpoint: WebhookEndpointView;
+  eventTypes: WebhookEventType[];
+  path: string;
+  onSaved(): Promise<void>;
+}) {
   const { t } = ctx;
-  const eventTypes = useEventTypes(ctx);
   const [url, setUrl] = useState(endpoint.url);
   const [description, setDescription] = useState(endpoint.description ?? '');
   const [events, setEvents] = useState<WebhookEventType[]>(endpoint.events);

@@ -25,6 +25,9 @@ export function useEventTypes(ctx: ConsoleContext): WebhookEventType[] {
   return types;
 }
 
+/** Whether an endpoint receives every event type there is (said as "All events" rather than a list of eleven). */
+export const receivesAll = (endpoint: Pick<WebhookEndpointView, 'events'>, types: WebhookEventType[]) => types.length > 0 && types.every((type) => endpoint.events.includes(type));
+
 /** The events an endpoint receives: a box each, and "All events" that ticks or clears them all at once. */
 export function EventChoices({
   ctx,

@@ -17,6 +17,7 @@ import {
   SecretShownOnce,
   endpointState,
   eventTypeName,
+  receivesAll,
   useEventTypes,
   type WebhookEndpointView,
   type WebhookEndpointWithSecret,
@@ -88,7 +89,7 @@ export function WebhooksPage({ ctx }: { ctx: ConsoleContext }) {
                       {endpoint.description && <span class="muted person-email">{endpoint.description}</span>}
                     </th>
                     <td data-label={t('console:webhooks.events')}>
-                      {eventTypes.length > 0 && eventTypes.every((type) => endpoint.events.includes(type))
+                      {receivesAll(endpoint, eventTypes)
                         ? t('console:webhooks.allEvents')
                         : endpoint.events.map((type) => eventTypeName(type, t)).join(', ')}
                     </td>
