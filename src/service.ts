@@ -22,6 +22,10 @@ import { startRoundSignalRelay } from './signing/round-signal-relay';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
 import { createSigningContext } from './signing/signing-context';
 import { ensureSearchAttributes, startWorker } from './worker-runtime';
+import { registerOperationalGauges } from './observability/operational-gauges';
+import { startMetricsListener as listenForMetrics, type MetricsEndpoint } from './api/routes/metrics';
+import { temporalMetricsUrl } from './adapters/temporal-runtime';
+import { clientTracingInterceptors, startTracing } from './observability/tracing';
 
 export interface ServiceRoles {
   api: boolean;
@@ -43,6 +47,11 @@ export async function startService(
   roles: ServiceRoles,
   shutdown: ShutdownSequence,
 ): Promise<RunningService> {
+  // Before the worker and the client exist (both take their interceptors from it); flushed last on shutdown.
+  if (config.tracing) {
+    const tracing = startTracing(config.tracing, log);
+    shutdown.add('tracing', () => tracing.shutdown());
+  }
   const infrastructure = await startInfrastructure(config, log, shutdown, { temporal: true });
   const temporalSettings = infrastructure.temporal!;
 
@@ -72,6 +81,13 @@ export async function startService(
     workerFinished = worker.finished;
   }
 
+  const metricsEndpoint: MetricsEndpoint = { token: config.metrics.token, temporalMetricsUrl };
+  if (config.metrics.port !== undefined) {
+    const metricsServer = await listenForMetrics(metricsEndpoint, { host: config.http.host, port: config.metrics.port, log });
+    shutdown.add('metrics listener', () => metricsServer.close());
+    log.info({ url: `${metricsServer.url}/metrics` }, 'metrics are served');
+  }
+
   let apiUrl: string | undefined;
   if (roles.api) {
     const connection = await Connection.connect(temporalSettings);
@@ -80,8 +96,11 @@ export async function startService(
       connection,
       namespace: config.temporal.namespace,
       dataConverter: sigillDataConverter(signing.payloadCodec),
+      interceptors: { workflow: clientTracingInterceptors() },
     });
     const rateLimits = RateLimitStore.onDataSource(dataSource, log);
+    // Deployment-wide, computed at each scrape: stuck rounds, disabled webhook endpoints (alert rules' input).
+    registerOperationalGauges({ dataSource, stuckRounds: config.stuckRounds, log });
     const app = createApp({
       log,
       dataSource,
@@ -93,6 +112,9 @@ export async function startService(
       accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters, rateLimits),
       codec: config.codec,
       rateLimits,
+      // On the public port only when it has no listener of its own (METRICS_PORT).
+      metrics: config.metrics.port === undefined ? metricsEndpoint : undefined,
+      stuckRounds: config.stuckRounds,
     });
     // Renewing B-LTA archives needs a timestamp authority; without one a daily run could only fail.
     if (config.seal.timestampAuthorityUrl) {

@@ -25,7 +25,7 @@ import { mountSignerPage } from './signer-page';
 import { mountConsolePage } from './console-page';
 import { mountWebAssets, webAssets } from '../web/assets';
 import type { SigningContext } from '../signing/signing-context';
-import type { CodecConfig } from '../config';
+import type { CodecConfig, StuckRoundsConfig } from '../config';
 import { codecRoutes } from './routes/codec';
 import { verifyRoutes } from './routes/verify';
 import { adminRoutes } from './routes/admin';
@@ -35,9 +35,12 @@ import { authRoutes } from './routes/auth';
 import { memberRoutes } from './routes/members';
 import { organizationRoutes } from './routes/organization';
 import { organizationSealRoutes } from './routes/organization-seal';
+import { stuckRoundRoutes } from './routes/stuck-rounds';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { mountLoginPages } from './login-pages';
 import { mountLanguageSwitch } from './page-language';
+import { metricsRoutes, type MetricsEndpoint } from './routes/metrics';
+import { requestSpans } from '../observability/tracing';
 
 export interface ApiDependencies {
   log: Logger;
@@ -52,6 +55,10 @@ export interface ApiDependencies {
   trustProxy: boolean;
   /** Per-client budgets, shared with the other API processes through the database. */
   rateLimits: RateLimitStore;
+  /** `/metrics` on this app (absent: not served here, e.g. it has a METRICS_PORT listener of its own). */
+  metrics?: MetricsEndpoint;
+  /** When a round counts as stuck (GET /v1/stuck-rounds). */
+  stuckRounds: StuckRoundsConfig;
 }
 
 export function createApp(deps: ApiDependencies): Koa {
@@ -70,11 +77,15 @@ export function createApp(deps: ApiDependencies): Koa {
     ...memberRoutes(deps.accounts),
     ...organizationRoutes(deps.accounts),
     ...organizationSealRoutes(deps.signing),
+    ...stuckRoundRoutes(deps.dataSource, deps.stuckRounds),
     ...webhookEndpointRoutes(deps.signing, deps.temporal),
     ...authRoutes(deps.accounts),
+    ...(deps.metrics ? metricsRoutes(deps.metrics) : []),
   ];
   const { router, openApiDocument } = buildRouter(routes, deps);
 
+  // First, so everything below (the access log line too) happens inside the request's span.
+  app.use(requestSpans());
   app.use(requestContext(deps.log));
   app.use(errorHandler());
   // Helmet's defaults, except that `upgrade-insecure-requests` is sent only behind an https PUBLIC_URL: on

@@ -19,8 +19,10 @@ import { parseConfig, type Config } from '../../src/config';
 import { createDataSource } from '../../src/database/data-source';
 import { RateLimitStore } from '../../src/database/rate-limit-store';
 import { createLogger, type Logger } from '../../src/logger';
+import { recordActivityFailures } from '../../src/operations/activity-failures';
 import { readinessChecks, type ReadinessCheck } from '../../src/readiness';
 import { startRoundSignalRelay } from '../../src/signing/round-signal-relay';
+import { startWebhookDispatcher } from '../../src/webhooks/dispatcher';
 import { createSigningContext, type SigningContext } from '../../src/signing/signing-context';
 import { freePort } from './free-port';
 
@@ -81,6 +83,8 @@ export async function startTestWorker(deps: { signing: SigningContext; connectio
     workflowBundle: { codePath: harness.workflowBundle() },
     dataConverter: sigillDataConverter(deps.signing.payloadCodec),
     activities: createActivities(deps.signing),
+    // As in the service (src/worker-runtime.ts): failing steps are recorded for the stuck-rounds view.
+    interceptors: { activity: [recordActivityFailures(deps.signing.dataSource, testLog)] },
   });
   const running = worker.run();
   return {
@@ -123,6 +127,8 @@ export async function startTestApi(
     rateLimits?: RateLimitStore;
     /** Where the API reaches Temporal (e.g. through a relay a test can cut); its worker always connects directly. */
     temporalAddress?: string;
+    /** The organisations whose webhook messages this API dispatches (src/webhooks/dispatcher.ts); default none. */
+    webhookOrganizations?: () => string[];
   } = {},
 ): Promise<TestApi> {
   // The port is chosen first so that PUBLIC_URL, and with it every link in an email, points at this API.
@@ -147,10 +153,23 @@ export async function startTestApi(
     accounts: await createAccountsContext({ publicUrl: config.http.publicUrl, auth: config.auth }, dataSource, adapters, rateLimits),
     codec: config.codec,
     rateLimits,
+    stuckRounds: config.stuckRounds,
   });
   const server: RunningServer = await listen(app, { host: '127.0.0.1', port });
   // As in the service: openings recorded while Temporal was out reach their rounds later.
   const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue }, log, everyMs: 500 });
+  // As in the service, webhook messages reach their delivery workflows, but only the organisations' the
+  // test names: test files share the database, and another API would start them on its own task queue.
+  const webhookDispatcher = options.webhookOrganizations
+    ? startWebhookDispatcher({
+        dataSource,
+        temporal: { client, taskQueue },
+        log,
+        retryScheduleMs: config.webhooks.retryScheduleMs,
+        everyMs: 200,
+        scope: options.webhookOrganizations,
+      })
+    : undefined;
   return {
     url: server.url,
     client,
@@ -160,6 +179,7 @@ export async function startTestApi(
     async close() {
       await server.close();
       await relay.stop();
+      await webhookDispatcher?.stop();
       await worker?.stop();
       await client.connection.close();
       adapters.close();
