@@ -1,6 +1,6 @@
 /**
  * What every administration page shares (issue 10 §2): the sub-navigation between members, folders, API keys,
- * the audit log and settings; the polite "no access" page for people the API refuses; loading what a page
+ * webhooks, the audit log and settings; the polite "no access" page for people the API refuses; loading what a page
  * shows with the refusal (403) told apart from a failure; a table of what the page lists; a change made from
  * a row, and the in-page confirmation step that stands before anything that cannot be undone. The forms'
  * pieces are in admin-form.tsx.
