@@ -1,8 +1,10 @@
 /**
  * Rounds that need a person (issue 12 §3, R17): open rounds whose process should have moved and has not.
  *
- * - `past_deadline`: still pending, with signatures missing, a grace period after its deadline: the expiry timer should have fired, so
- *   the round's workflow is not running (no worker, terminated outside Sigill) or cannot record the expiry.
+ * - `past_deadline`: still pending, with signatures missing, a grace period after its deadline: the expiry
+ *   timer should have fired, so the round's workflow is not running (no worker, terminated outside Sigill)
+ *   or cannot record the expiry. An attempt killed with its worker reports no failure; a seal that keeps
+ *   killing its worker shows as `no_progress` below.
  * - `seal_retrying` / `activity_failing`: a step failed `activityAttempts` times in a row and is still being
  *   retried (`activity_failures`, written by the worker interceptor in ./activity-failures.ts).
  * - `no_progress`: a step the round takes by itself is overdue by more than `progressAfterMs`: the seal once
