@@ -38,13 +38,13 @@ async function listSearchAttributeNames(connection: Connection, namespace: strin
 }
 
 /**
- * Interceptor modules are compiled into a bundle, so tracing has a prebuilt bundle of its own
- * (scripts/bundle-workflows.ts): with tracing off, workflows run without the tracing interceptors at all.
+ * Interceptor modules are compiled into a bundle: the prebuilt one has the tracing module already
+ * (scripts/bundle-workflows.ts); a bundle made at start gets it here.
  */
 function workflowSource(
   interceptorModules: string[],
 ): { workflowBundle: { codePath: string }; workflowModules: [] } | { workflowsPath: string; workflowModules: string[] } {
-  const prebuilt = path.join(__dirname, interceptorModules.length > 0 ? 'workflow-bundle-traced.js' : 'workflow-bundle.js');
+  const prebuilt = path.join(__dirname, 'workflow-bundle.js');
   return fs.existsSync(prebuilt)
     ? { workflowBundle: { codePath: prebuilt }, workflowModules: [] }
     : { workflowsPath: require.resolve('./workflows'), workflowModules: interceptorModules };

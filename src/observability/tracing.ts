@@ -6,8 +6,9 @@
  * a sink, only when not replaying. Spans carry route patterns, workflow and activity types and ids —
  * never URLs, payloads or personal data.
  *
- * With tracing off nothing is registered: the API's middleware passes straight through, and workers run
- * the plain workflow bundle (see `workflowTracing`), so rounds pay nothing for it.
+ * With tracing off nothing is registered: the API's middleware passes straight through and its client adds
+ * no trace context, so the rounds it starts run untraced (src/workflows/tracing-interceptors.ts decides per
+ * workflow, from its start, so that every worker runs one bundle and replay never depends on configuration).
  */
 import { context, diag, propagation, SpanKind, SpanStatusCode, trace, type DiagLogger } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -36,8 +37,8 @@ export interface Tracing {
 
 let active: Tracing | undefined;
 
-/** The workflow interceptor module: it must be in the workflow bundle the worker runs. */
-export const workflowTracingModule = require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors');
+/** The workflow interceptor module: in every workflow bundle (the worker's, the build's, the tests'). */
+export const workflowTracingModule = require.resolve('../workflows/tracing-interceptors');
 
 /** Starts exporting spans to `<endpoint>/v1/traces` (OTLP/HTTP, JSON). Once per process. */
 export function startTracing(config: TracingConfig, log: Logger): Tracing {
@@ -69,9 +70,12 @@ export function clientTracingInterceptors(): WorkflowClientInterceptor[] {
   return active ? [new OpenTelemetryWorkflowClientInterceptor()] : [];
 }
 
-/** For the worker: the workflow interceptor module, activity spans, and the sink workflow spans leave by. */
+/**
+ * For the worker: the workflow interceptor module, activity spans, and the sink workflow spans leave by.
+ * With tracing off the sink still exists (a workflow started traced keeps making spans) and drops them.
+ */
 export function workflowTracing(): { workflowModules: string[]; activity: ActivityInterceptorsFactory[]; sinks: WorkerOptions['sinks'] } {
-  if (!active) return { workflowModules: [], activity: [], sinks: {} };
+  if (!active) return { workflowModules: [workflowTracingModule], activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
   return {
     workflowModules: [workflowTracingModule],
     activity: [

@@ -20,12 +20,14 @@ export function startChildProcess(
   name: string,
   command: string,
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; graceMs?: number } = {},
+  /** `onStdout`: every chunk of stdout, for a caller that needs all of it (e.g. to read its log lines). */
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; graceMs?: number; onStdout?: (chunk: Buffer) => void } = {},
 ): ChildProcess {
   const child = spawn(command, args, { cwd: options.cwd ?? projectRoot, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   let tail = '';
   const keep = (chunk: Buffer) => (tail = (tail + chunk.toString()).slice(-8000));
   child.stdout.on('data', keep);
+  if (options.onStdout) child.stdout.on('data', options.onStdout);
   child.stderr.on('data', keep);
   let exitError: Error | undefined;
   child.once('error', (error) => (exitError = error));

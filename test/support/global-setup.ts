@@ -19,6 +19,7 @@ import { findExecutable } from '../../src/adapters/find-executable';
 import { startOrJoinEmbeddedTemporal, temporalInstallHint } from '../../src/adapters/temporal-dev-server';
 import { waitForPort } from '../../src/adapters/wait-for-port';
 import { failureConverterPath } from '../../src/adapters/data-converter';
+import { workflowTracingModule } from '../../src/observability/tracing';
 import { createDataSource, runMigrations } from '../../src/database/data-source';
 import { createLogger } from '../../src/logger';
 import { freePort } from './free-port';
@@ -113,6 +114,8 @@ async function bundleWorkflows(workDir: string): Promise<string> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
     failureConverterPath,
+    // As production bundles it: the tracing module traces only workflows started with a trace context.
+    workflowInterceptorModules: [workflowTracingModule],
     logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
   });
   const bundlePath = path.join(workDir, 'workflow-bundle.js');

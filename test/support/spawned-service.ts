@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { apiClient, type ApiCall } from './api-client';
-import { startTsxProcess, type ChildProcess } from './child-process';
+import { startChildProcess, type ChildProcess } from './child-process';
 import { freePort } from './free-port';
 import { harness } from './harness';
 import { inheritedEnvironment } from './process-group';
@@ -17,6 +17,8 @@ import { waitFor } from './wait-for';
 
 export interface SpawnedService {
   process: ChildProcess;
+  /** Every JSON log line the process wrote to stdout so far, parsed. */
+  logLines(): Array<Record<string, unknown>>;
   /** The public API (main.ts), e.g. http://127.0.0.1:1234. */
   url: string;
   taskQueue: string;
@@ -35,7 +37,8 @@ export async function startSpawnedService(options: {
   fs.copyFileSync(process.env.SIGILL_TEST_MASTER_KEY!, path.join(dataDir, 'keys', 'master.key'));
   const taskQueue = `spawned-${randomUUID()}`;
   const url = `http://127.0.0.1:${port}`;
-  const child = startTsxProcess(options.entry, options.entry, [], {
+  let stdout = '';
+  const env = {
     ...inheritedEnvironment(),
     TEMPORAL_ADDRESS: harness.temporalAddress(),
     TEMPORAL_TASK_QUEUE: taskQueue,
@@ -47,8 +50,17 @@ export async function startSpawnedService(options: {
     LOG_LEVEL: 'info',
     ...(options.smtpUrl ? { SMTP_URL: options.smtpUrl } : {}),
     ...options.env,
+  };
+  const child = startChildProcess(options.entry, process.execPath, ['--import', 'tsx', options.entry], {
+    env,
+    onStdout: (chunk) => (stdout += chunk.toString()),
   });
-  return { process: child, url, taskQueue, dataDir };
+  const logLines = () =>
+    stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return { process: child, url, taskQueue, dataDir, logLines };
 }
 
 /** Until the API answers ready (main.ts), or the worker says it polls (worker.ts). */
