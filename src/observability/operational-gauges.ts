@@ -18,11 +18,13 @@ import { metricsRegistry } from './metrics';
 /** A scrape waits at most this long for one gauge's query; Prometheus's own default timeout is 10 s. */
 const queryTimeoutMs = 3000;
 
-const names = {
+/** The gauges' names: alert rules depend on them (test/unit/alert-rules.test.ts checks they exist). */
+export const operationalGaugeNames = {
   stuckRounds: 'sigill_stuck_rounds',
   webhookEndpointsDisabled: 'sigill_webhook_endpoints_disabled',
   up: 'sigill_operational_gauge_up',
 } as const;
+const names = operationalGaugeNames;
 
 export interface OperationalGauges {
   /** Removes the gauges from the registry (tests; a second registration replaces the first anyway). */
