@@ -313,6 +313,9 @@ describe.each([
       await page.getByRole('button', { name: 'Turn off' }).click();
       await status(page, 'The endpoint is turned off.');
       await page.getByText(/^Turned off by an administrator\./).waitFor();
+      // Nothing is sent to it, redeliveries included: none is offered.
+      await page.getByText('Turn the endpoint on to send messages to it again.').waitFor();
+      expect(await page.getByRole('button', { name: /^Redeliver/ }).count()).toBe(0);
       await checkPage(page, problems, `${viewport}-webhook-off`);
       expect((await owner.call(`/v1/webhook-endpoints/${endpointId}`)).body).toMatchObject({ enabled: false, disabledReason: 'manual' });
       await page.getByRole('button', { name: 'Turn on' }).click();

@@ -24,7 +24,8 @@ const statusBadge: Record<WebhookDeliveryView['status'], string> = {
   cancelled: 'badge-cancelled',
 };
 
-export function DeliveryLog({ ctx, endpointId, timeZone }: { ctx: ConsoleContext; endpointId: string; timeZone: string }) {
+/** `enabled`: a turned-off endpoint is sent nothing, redeliveries included (the API answers 409), so none is offered. */
+export function DeliveryLog({ ctx, endpointId, enabled, timeZone }: { ctx: ConsoleContext; endpointId: string; enabled: boolean; timeZone: string }) {
   const { t } = ctx;
   const [status, setStatus] = useState('');
   const [items, setItems] = useState<WebhookDeliveryView[] | undefined>();
@@ -91,7 +92,11 @@ export function DeliveryLog({ ctx, endpointId, timeZone }: { ctx: ConsoleContext
       <h2 id="deliveries-heading">{t('console:webhooks.deliveriesHeading')}</h2>
       <p class="hint">{t('console:webhooks.deliveriesIntro', { timeZone })}</p>
       <Announcement message={announcement} />
-      <RedeliverSince ctx={ctx} endpointId={endpointId} timeZone={timeZone} onDone={(result) => redelivered(result, false)} />
+      {enabled ? (
+        <RedeliverSince ctx={ctx} endpointId={endpointId} timeZone={timeZone} onDone={(result) => redelivered(result, false)} />
+      ) : (
+        <p class="notice-box">{t('console:webhooks.redeliverNeedsEnabled')}</p>
+      )}
       <div class="field delivery-filter">
         <label for="delivery-status">{t('console:webhooks.statusFilter')}</label>
         <select id="delivery-status" value={status} onChange={(event) => setStatus((event.target as HTMLSelectElement).value)}>
@@ -113,7 +118,7 @@ export function DeliveryLog({ ctx, endpointId, timeZone }: { ctx: ConsoleContext
       {items && items.length > 0 && (
         <ul class="deliveries" aria-label={t('console:webhooks.deliveriesHeading')}>
           {items.map((delivery) => (
-            <DeliveryItem key={delivery.messageId} ctx={ctx} endpointId={endpointId} delivery={delivery} timeZone={timeZone} onRedelivered={(result) => redelivered(result, true)} />
+            <DeliveryItem key={delivery.messageId} ctx={ctx} endpointId={endpointId} delivery={delivery} redeliverable={enabled} timeZone={timeZone} onRedelivered={(result) => redelivered(result, true)} />
           ))}
         </ul>
       )}
@@ -132,12 +137,14 @@ function DeliveryItem({
   ctx,
   endpointId,
   delivery,
+  redeliverable,
   timeZone,
   onRedelivered,
 }: {
   ctx: ConsoleContext;
   endpointId: string;
   delivery: WebhookDeliveryView;
+  redeliverable: boolean;
   timeZone: string;
   onRedelivered(result: RedeliveryResult): Promise<void>;
 }) {
@@ -196,7 +203,7 @@ function DeliveryItem({
           ))}
         </ul>
       )}
-      {delivery.status !== 'pending' && (
+      {redeliverable && delivery.status !== 'pending' && (
         <div class="actions">
           <button type="button" class="secondary" disabled={busy} onClick={() => void redeliver()} aria-label={t('console:webhooks.redeliverWhich', { id: delivery.messageId })}>
             {t('console:webhooks.redeliver')}

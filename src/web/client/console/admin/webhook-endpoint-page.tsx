@@ -150,7 +150,7 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
         }}
       />
       <EditEndpointForm ctx={ctx} endpoint={endpoint} eventTypes={eventTypes} path={path} onSaved={() => changed(t('console:webhooks.saved'))} />
-      <DeliveryLog ctx={ctx} endpointId={endpoint.id} timeZone={timeZone} />
+      <DeliveryLog ctx={ctx} endpointId={endpoint.id} enabled={endpoint.enabled} timeZone={timeZone} />
     </AdminFrame>
   );
 }
