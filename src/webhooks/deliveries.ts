@@ -38,18 +38,16 @@ async function requireEndpoint(dataSource: DataSource, caller: AdminCaller, endp
   return endpoint;
 }
 
-function encodeCursor(createdAt: Date, id: string): string {
-  return Buffer.from(JSON.stringify([new Date(createdAt).toISOString(), id])).toString('base64url');
-}
+/**
+ * A page ends at a delivery; the next starts after it. The cursor names only that delivery: its time is
+ * read back from the row, at PostgreSQL's precision (microseconds), which a time in the cursor would lose.
+ */
+const encodeCursor = (deliveryId: string) => Buffer.from(deliveryId.replace(/-/g, ''), 'hex').toString('base64url');
 
-function decodeCursor(cursor: string): { createdAt: string; id: string } {
-  try {
-    const [createdAt, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
-    if (Number.isNaN(Date.parse(createdAt)) || !uuidShape.test(id)) throw new Error('bad cursor');
-    return { createdAt, id };
-  } catch {
-    throw new AppError('invalid_request', 'cursor: not a cursor this API returned.');
-  }
+function decodeCursor(cursor: string): string {
+  const hex = Buffer.from(cursor, 'base64url').toString('hex');
+  if (!/^[A-Za-z0-9_-]{22}$/.test(cursor) || hex.length !== 32) throw new AppError('invalid_request', 'cursor: not a cursor this API returned.');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** Newest first, with each delivery's attempts (newest first, numbered across redeliveries). */
@@ -74,10 +72,10 @@ export async function listWebhookDeliveries(
        FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id
       WHERE d.endpoint_id = $1
         AND ($2::text IS NULL OR d.status = $2)
-        AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3::timestamptz, $4::uuid))
+        AND ($3::uuid IS NULL OR (d.created_at, d.id) < (SELECT c.created_at, c.id FROM webhook_deliveries c WHERE c.id = $3::uuid))
       ORDER BY d.created_at DESC, d.id DESC
-      LIMIT $5`,
-    [endpointId, query.status ?? null, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
+      LIMIT $4`,
+    [endpointId, query.status ?? null, after ?? null, query.limit + 1],
   );
   const page = rows.slice(0, query.limit);
   const attempts: Array<{
@@ -119,7 +117,7 @@ export async function listWebhookDeliveries(
       nextAttemptAt: row.next_attempt_at ? new Date(row.next_attempt_at).toISOString() : null,
       attempts: attemptsOf.get(row.id) ?? [],
     })),
-    nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_at, last.id) : null,
+    nextCursor: rows.length > query.limit && last ? encodeCursor(last.id) : null,
   };
 }
 

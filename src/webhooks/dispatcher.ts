@@ -23,9 +23,11 @@ import type { Logger } from '../logger';
 import type { WebhookDeliveryInput } from '../workflows/webhook-delivery';
 
 const batchSize = 50;
-const leaseStepSeconds = 5;
-const maxLeaseSeconds = 60;
-const startDeadlineMs = 5000;
+/** A run whose start failed waits 2 s, 4 s, … at most 30 s before the next try: deliveries are time-sensitive. */
+const leaseStepSeconds = 2;
+const maxLeaseSeconds = 30;
+/** Under load a start can take seconds; one that timed out may still have started (the retry then finds it). */
+const startDeadlineMs = 10_000;
 
 export const workflowIdForDelivery = (deliveryId: string, run: number) => `webhook-delivery-${deliveryId}-${run}`;
 

@@ -59,6 +59,8 @@ export function checkEndpointUrl(text: string, policy: DestinationPolicy): strin
     throw new AppError('unprocessable', 'url: must not carry a user name or password.', { field: 'url' });
   }
   if (url.hash) throw new AppError('unprocessable', 'url: must not have a fragment (#…).', { field: 'url' });
+  // Normalising (percent-encoding, punycode) can lengthen what was sent.
+  if (url.toString().length > 2048) throw new AppError('unprocessable', 'url: must be at most 2048 characters.', { field: 'url' });
   if (policy.requireHttps && url.protocol !== 'https:') {
     throw new AppError('webhook_destination_refused', 'url: must be an https:// URL.', { field: 'url' });
   }
