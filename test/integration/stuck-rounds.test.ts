@@ -226,7 +226,7 @@ describe('operational gauges', () => {
 
   test('a gauge whose query fails leaves the rest of the scrape intact and says so', async () => {
     // A pool that is gone, as after the database dropped every connection.
-    const broken = await createDataSource(process.env.SIGILL_TEST_DATABASE_URL!, { poolSize: 1 }).initialize();
+    const broken = await createDataSource(harness.databaseUrl(), { poolSize: 1 }).initialize();
     await broken.destroy();
     const failing = registerOperationalGauges({ dataSource: broken, stuckRounds: api.config.stuckRounds, log: testLog });
     try {
