@@ -27,6 +27,8 @@ import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { smsPinFor as smsPinForIn } from '../support/sms-outbox';
 import { waitFor } from '../support/wait-for';
 import { reportDocumentDisplayed } from '../support/signer-reading';
+import { workflowIdForDelivery } from '../../src/webhooks/dispatcher';
+import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
 const tsx = path.join(projectRoot, 'node_modules', '.bin', 'tsx');
@@ -39,11 +41,12 @@ let api: TestApi;
 let org: { orgId: string; apiKey: string };
 const workers: WorkerProcess[] = [];
 let requestIdForCleanup: string | undefined;
+const webhookOrganizations: string[] = [];
 
 beforeAll(async () => {
   dataSource = await openTestDataSource();
   smtp = await startSmtpCatcher();
-  api = await startTestApi(dataSource, { withWorker: false, env: { SMTP_URL: smtp.url } });
+  api = await startTestApi(dataSource, { withWorker: false, env: { SMTP_URL: smtp.url }, webhookOrganizations: () => webhookOrganizations });
   org = await createTestOrganization(dataSource);
 });
 
@@ -404,3 +407,57 @@ async function runScenario(
   expect(runs.filter((run) => run.name === 'archiveSealedDocument')).toMatchObject([{ startedAttempts: [1], completed: 1 }]);
   mark('all assertions passed');
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Webhook delivery (issue 12): a worker SIGKILLed mid-delivery loses nothing
+// ---------------------------------------------------------------------------------------------------------
+
+test('SIGKILL the worker while a webhook is being delivered: the same message id is sent again and accepted once', async () => {
+  // Workers left by the test above would take the attempt instead of the one killed here.
+  for (const worker of workers) if (worker.child.exitCode === null && worker.child.signalCode === null) await worker.kill();
+  const webhookOrg = await createTestOrganization(dataSource);
+  webhookOrganizations.push(webhookOrg.orgId);
+  const orgCall = apiClient(() => api.url, () => webhookOrg.apiKey);
+  // The first attempt is held open, never answered: the worker making it is killed meanwhile.
+  const receiver = await startWebhookReceiver({ respond: (delivery) => (delivery.seen === 1 ? { status: 200, hold: true } : 200) });
+  let requestId: string | undefined;
+  try {
+    const endpoint = await orgCall('/v1/webhook-endpoints', { body: { url: receiver.url, events: ['signing_request.created'] } });
+    expect(endpoint.status).toBe(201);
+    receiver.trust(endpoint.body.secret);
+
+    const first = startWorkerProcess('webhook worker 1');
+    await waitUntilPolling(first, await pollerIdentities());
+    const pdf = await createTestPdf([{}]);
+    const created = await orgCall('/v1/signing-requests', {
+      body: {
+        title: 'Webhook durability',
+        document: { filename: 'hook.pdf', contentBase64: Buffer.from(pdf).toString('base64') },
+        signers: [{ name: 'Aino Virtanen', email: `aino-hook-${Date.now()}@example.test`, pinDelivery: 'sender' }],
+      },
+    });
+    expect(created.status).toBe(201);
+    requestId = created.body.id;
+    await waitFor('the first attempt at the receiver', () => receiver.deliveries.length === 1, 60_000);
+    const messageId = receiver.deliveries[0]!.messageId;
+    await first.kill();
+
+    const second = startWorkerProcess('webhook worker 2');
+    await waitUntilPolling(second, await pollerIdentities());
+    // The attempt's heartbeat stops with the worker; Temporal gives the attempt to the new one.
+    await waitFor('the message accepted after the worker died', () => receiver.acceptedCount(messageId) === 1, 90_000);
+    expect(receiver.deliveries.map((delivery) => delivery.messageId)).toEqual([messageId, messageId]);
+    expect(receiver.deliveries.every((delivery) => delivery.verifiedBy.length === 1)).toBe(true);
+
+    const [delivery]: Array<{ id: string; run: number }> = await dataSource.query(`SELECT id, run FROM webhook_deliveries WHERE message_id = $1`, [messageId]);
+    expect(await api.client.workflow.getHandle(workflowIdForDelivery(delivery!.id, delivery!.run)).result()).toBe('delivered');
+    const log = (await orgCall(`/v1/webhook-endpoints/${endpoint.body.id}/deliveries`)).body;
+    // One attempt of the workflow (its activity ran twice, keyed to the same row), delivered.
+    expect(log.items).toEqual([
+      expect.objectContaining({ messageId, status: 'delivered', attempts: [expect.objectContaining({ attempt: 1, httpStatus: 200, error: null })] }),
+    ]);
+  } finally {
+    await receiver.close();
+    if (requestId) await api.client.workflow.getHandle(workflowIdForRequest(requestId)).terminate('webhook durability test cleanup').catch(() => undefined);
+  }
+}, 240_000);
