@@ -6,8 +6,9 @@
  * what arrives (the official `standardwebhooks` package); a round's events arrive and appear in the delivery
  * log; while the receiver answers 500 a message fails, is redelivered from the page and arrives with the same
  * `webhook-id`, and every failed one since a time is redelivered at once; a new secret is shown once and both
- * secrets sign during the overlap; the endpoint is turned off and on, its events edited, and it is deleted
- * after a confirmation. Read in Swedish and Finnish too.
+ * secrets sign during the overlap; the endpoint is turned off and on, its events edited; a receiver answering
+ * 410 turns it off, which the open page shows by itself; it is deleted after a confirmation. Read in Swedish
+ * and Finnish too.
  *
  * Stuck rounds: a support member (who has no administration and sees no webhooks) opens /stuck, sees a round
  * past its deadline (made so in the read model, as a round whose expiry never happened) with its reason in
@@ -76,15 +77,15 @@ interface ReceivedDelivery {
   answered: number;
 }
 
-/** A receiver outside Sigill's code: records every request, answers 500 while told to fail, else 204. */
+/** A receiver outside Sigill's code: records every request, answers 500 while told to fail (410 when gone), else 204. */
 async function startReceiver() {
   const received: ReceivedDelivery[] = [];
-  let failing = false;
+  let failing: false | 500 | 410 = false;
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const answered = failing ? 500 : 204;
+      const answered = failing || 204;
       received.push({
         id: String(request.headers['webhook-id']),
         timestamp: String(request.headers['webhook-timestamp']),
@@ -100,8 +101,8 @@ async function startReceiver() {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sigill/webhooks`,
     received,
-    fail(on: boolean) {
-      failing = on;
+    fail(on: boolean | 410) {
+      failing = on === true ? 500 : on;
     },
     /** Deliveries accepted (2xx) of one event type, as a subscriber would process them. */
     accepted: (type: string) => received.filter((delivery) => delivery.answered < 300 && (JSON.parse(delivery.body) as { type: string }).type === type),
@@ -182,7 +183,7 @@ describe.each([
     await context?.close();
   });
 
-  test('an owner connects a receiver: secret once, deliveries logged, a failed one redelivered with its id, rotation, off and on, edit, delete', async () => {
+  test('an owner connects a receiver: secret once, deliveries logged, a failed one redelivered with its id, rotation, off and on, edit, 410, delete', async () => {
     const receiver = await startReceiver();
     try {
       const owner = await organizationWithOwner(`Nordic Rentals ${viewport}`);
@@ -330,10 +331,18 @@ describe.each([
       await status(page, 'Changes saved.');
       expect((await owner.call(`/v1/webhook-endpoints/${endpointId}`)).body.events).toEqual(['signing_request.completed']);
 
+      // The receiver is gone (410): a redelivery turns the endpoint off, and the open page says so by itself.
+      receiver.fail(410);
+      await createdItem.getByRole('button', { name: `Redeliver message ${created!.id}` }).click();
+      await page.getByText(/^Turned off: the receiver answered 410 Gone\./).waitFor();
+      await page.getByRole('button', { name: 'Turn on' }).waitFor();
+      expect((await owner.call(`/v1/webhook-endpoints/${endpointId}`)).body).toMatchObject({ enabled: false, disabledReason: 'gone' });
+
       // In Swedish and Finnish.
       await switchLanguage(page, 'sv');
       await page.getByRole('heading', { level: 1, name: `Mottagare ${receiver.url}` }).waitFor();
       await page.getByRole('heading', { name: 'Leveranslogg' }).waitFor();
+      await page.getByText(/^Avstängd: mottagaren svarade 410 Gone\./).waitFor();
       await checkPage(page, problems, `${viewport}-webhook-endpoint-sv`, 'sv');
       await switchLanguage(page, 'fi');
       await page.getByRole('heading', { level: 1, name: `Vastaanottaja ${receiver.url}` }).waitFor();
