@@ -151,6 +151,21 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ STUCK_DEADLINE_GRACE: 'P1M' })).toThrow(/STUCK_DEADLINE_GRACE/);
   });
 
+  test('metrics and tracing: off and open to loopback by default; a token, ports, an OTLP endpoint when set', () => {
+    expect(parseConfig({})).toMatchObject({ metrics: { token: undefined, port: undefined, temporalPort: undefined }, tracing: undefined });
+    const config = parseConfig({
+      METRICS_TOKEN: 'a-metrics-token-of-24-chars',
+      METRICS_PORT: '9464',
+      TEMPORAL_METRICS_PORT: '9465',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://otel-collector:4318/',
+    });
+    expect(config.metrics).toEqual({ token: 'a-metrics-token-of-24-chars', port: 9464, temporalPort: 9465 });
+    expect(config.tracing).toEqual({ endpoint: 'http://otel-collector:4318', serviceName: 'sigill' });
+    expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com', OTEL_SERVICE_NAME: 'sigill-eu' }).tracing?.serviceName).toBe('sigill-eu');
+    expect(() => parseConfig({ METRICS_TOKEN: 'short' })).toThrow(new ConfigError('METRICS_TOKEN', 'must be at least 24 characters'));
+    expect(() => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(ConfigError);
+  });
+
   test('mTLS needs both certificate and key', () => {
     expect(() => parseConfig({ TEMPORAL_ADDRESS: 't:7233', TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
   });

@@ -1,4 +1,6 @@
 import { Writable } from 'node:stream';
+import { context, propagation, trace } from '@opentelemetry/api';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { createLogger } from '../../src/logger';
 
 function capture() {
@@ -31,4 +33,23 @@ test('secrets are redacted wherever they appear in a logged object', () => {
   }
   expect(text).toContain('visible');
   expect(JSON.parse(text)).toMatchObject({ level: 'info', msg: 'something happened', service: 'sigill' });
+});
+
+test('a line written inside an active span carries its trace and span ids; one outside carries none', () => {
+  // As tracing registers it: the async context that carries the active span.
+  new NodeTracerProvider().register();
+  try {
+    const { log, output } = capture();
+    const span = trace.wrapSpanContext({ traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: 1 });
+    context.with(trace.setSpan(context.active(), span), () => log.info('inside'));
+    log.info('outside');
+    const [inside, outside] = output().trim().split('\n').map((line) => JSON.parse(line));
+    expect(inside).toMatchObject({ msg: 'inside', traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331' });
+    expect(outside.msg).toBe('outside');
+    expect(outside).not.toHaveProperty('traceId');
+  } finally {
+    trace.disable();
+    context.disable();
+    propagation.disable();
+  }
 });
