@@ -4,8 +4,9 @@
  * seal; the worker's interceptor records each failure, and the round appears in GET /v1/stuck-rounds with
  * `seal_retrying` and in the `sigill_stuck_rounds` gauge. Once the key is there, the next retry seals, the
  * record is cleared and the round leaves the list. A round past its deadline whose workflow no worker runs
- * appears as `past_deadline`. Callers see their own organisation's and folders' rounds only; support staff
- * see the list. A gauge whose query fails leaves the rest of the scrape intact.
+ * appears as `past_deadline`; one whose invitations cannot be sent (the mail server is unreachable) as
+ * `activity_failing`. Callers see their own organisation's and folders' rounds only; support staff see the
+ * list. A gauge whose query fails leaves the rest of the scrape intact.
  *
  * The file runs on a database of its own, so the deployment-wide gauge counts exactly this file's rounds.
  */
@@ -18,6 +19,7 @@ import { metricsRegistry } from '../../src/observability/metrics';
 import { registerOperationalGauges, type OperationalGauges } from '../../src/observability/operational-gauges';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
+import { freePort } from '../support/free-port';
 import { harness, startTestApi, testLog, type TestApi } from '../support/harness';
 import { startIsolatedDatabase, type IsolatedDatabase } from '../support/isolated-database';
 import { goodPassword, inviteMember, outboxMessage, signIn } from '../support/members';
@@ -60,9 +62,9 @@ afterAll(async () => {
 
 const as = (key: string, target: () => TestApi = () => api) => apiClient(() => target().url, () => key);
 
-const requestBody = (title: string, folderId: string, signerEmail = `signer-${randomUUID()}@example.test`) => ({
+const requestBody = (title: string, folderId?: string, signerEmail = `signer-${randomUUID()}@example.test`) => ({
   title,
-  folderId,
+  ...(folderId ? { folderId } : {}),
   document: { filename: 'agreement.pdf', contentBase64: pdfBase64 },
   signers: [{ name: 'Signer', email: signerEmail, pinDelivery: 'sender' }],
 });
@@ -205,6 +207,28 @@ describe('rounds that need a person', () => {
     );
     expect(await stuckGauge()).toMatchObject({ seal_retrying: 0, past_deadline: 2 });
   }, 60_000);
+});
+
+describe('another step that keeps failing', () => {
+  let unreachableMail: TestApi | undefined;
+  afterAll(() => unreachableMail?.close());
+
+  test('invitations that cannot be sent (the mail server is unreachable) make the round activity_failing', async () => {
+    // Nothing listens on this port: every sendInvitation attempt fails and is retried (2 s, then 4 s later).
+    unreachableMail = await startTestApi(dataSource, { env: { ...thresholds, SMTP_URL: `smtp://127.0.0.1:${await freePort()}` } });
+    const org = await createTestOrganization(dataSource);
+    const created = await as(org.apiKey, () => unreachableMail!)('/v1/signing-requests', { body: requestBody('Consultancy agreement') });
+    expect(created.status).toBe(201);
+    const entry = await waitFor('the round listed as activity_failing', async () => {
+      const found = await stuckEntry(as(org.apiKey, () => unreachableMail!), created.body.id);
+      return found && reasonCodes(found).includes('activity_failing') ? found : undefined;
+    });
+    const failing = (entry.reasons as Json[]).find((reason) => reason.code === 'activity_failing');
+    expect(failing.activity).toBe('sendInvitation');
+    expect(failing.attempts).toBeGreaterThanOrEqual(2);
+    expect(failing.lastError).toMatch(/^Error:E[A-Z]+$/); // a socket error code, not the server's address
+    await waitFor('the gauge counting it', async () => (await stuckGauge()).activity_failing === 1);
+  });
 });
 
 describe('operational gauges', () => {
