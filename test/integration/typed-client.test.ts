@@ -2,7 +2,8 @@
  * @sigill/client against the real API (real Temporal, PostgreSQL, SMTP): its committed types are what
  * openapi-typescript makes of the live /openapi.json, a round created and signed with it completes, an
  * Idempotency-Key replay converges on one round, paging walks every page, and its webhook verification
- * agrees with the official standardwebhooks library, during a secret rotation too.
+ * accepts Sigill's own deliveries and agrees with the official standardwebhooks library, during a secret
+ * rotation too.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -38,11 +39,13 @@ let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
 let api: TestApi;
 let sigill: SigillClient;
 let pdfBase64: string;
+const webhookOrganizations: string[] = [];
 
 beforeAll(async () => {
   dataSource = await openTestDataSource();
   smtp = await startSmtpCatcher();
-  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url } });
+  // Webhook messages of the organisations this file subscribes are dispatched by this API, as in the service.
+  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url }, webhookOrganizations: () => webhookOrganizations });
   const org = await createTestOrganization(dataSource);
   sigill = createSigillClient({ baseUrl: api.url, apiKey: org.apiKey });
   pdfBase64 = Buffer.from(await createTestPdf()).toString('base64');
@@ -53,6 +56,18 @@ afterAll(async () => {
   await smtp?.close();
   await dataSource?.destroy();
 });
+
+const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
+
+/** What verification made of a delivery: 'accepted', the WebhookVerificationError's reason, or another error. */
+function failure(run: () => unknown) {
+  try {
+    run();
+  } catch (error) {
+    return error instanceof WebhookVerificationError ? error.reason : error;
+  }
+  return 'accepted';
+}
 
 const roundBody = (title: string, signerEmail = `signer-${randomUUID()}@example.test`) => ({
   title,
@@ -190,8 +205,69 @@ describe('paginate', () => {
   });
 });
 
+describe('a delivery from Sigill', () => {
+  interface Received {
+    headers: http.IncomingHttpHeaders;
+    body: Buffer;
+  }
+
+  /** A subscriber's endpoint: keeps each delivery exactly as it arrived (headers, raw body) and answers 204. */
+  async function startReceiver() {
+    const received: Received[] = [];
+    const server = http.createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        received.push({ headers: request.headers, body: Buffer.concat(chunks) });
+        response.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/sigill-webhooks`,
+      received,
+      close: () => new Promise((resolve) => server.close(resolve)),
+    };
+  }
+
+  test('verifies with the secret the client was given, and with either secret after a rotation', async () => {
+    const org = await createTestOrganization(dataSource);
+    webhookOrganizations.push(org.orgId);
+    const own = createSigillClient({ baseUrl: api.url, apiKey: org.apiKey });
+    const receiver = await startReceiver();
+    try {
+      const endpoint = unwrap(await own.POST('/v1/webhook-endpoints', { body: { url: receiver.url, events: ['signing_request.created'] } }));
+      expect(endpoint.secret).toMatch(/^whsec_/);
+
+      const first = unwrap(await own.POST('/v1/signing-requests', { body: roundBody('Announced by webhook') }));
+      const [delivery] = await waitFor('the created event to be delivered', () => receiver.received.length >= 1 && receiver.received);
+      const event = verifyWebhook({ secrets: endpoint.secret, headers: delivery!.headers, body: delivery!.body });
+      expect(event).toMatchObject({ type: 'signing_request.created', data: { signingRequestId: first.id, status: 'pending' } });
+      expect(failure(() => verifyWebhook({ secrets: newSecret(), headers: delivery!.headers, body: delivery!.body }))).toBe('invalid_signature');
+
+      // After a rotation both secrets sign for the overlap: a receiver still on the old one keeps accepting.
+      const rotated = unwrap(await own.POST('/v1/webhook-endpoints/{id}/rotate-secret', { params: { path: { id: endpoint.id } }, body: { overlap: 'PT1H' } }));
+      expect(rotated.secret).not.toBe(endpoint.secret);
+      const second = unwrap(await own.POST('/v1/signing-requests', { body: roundBody('Announced after the rotation') }));
+      const during = (await waitFor('the second event to be delivered', () => receiver.received.length >= 2 && receiver.received))[1]!;
+      for (const secrets of [endpoint.secret, rotated.secret, [rotated.secret, endpoint.secret]]) {
+        expect(verifyWebhook({ secrets, headers: during.headers, body: during.body }).data.signingRequestId).toBe(second.id);
+      }
+
+      // The delivery log, paged with the client, names the messages the receiver got, as delivered.
+      const logged = await waitFor('both deliveries to be logged as delivered', async () => {
+        const items = [];
+        for await (const item of paginate(own, '/v1/webhook-endpoints/{id}/deliveries', { params: { path: { id: endpoint.id }, query: { limit: 1 } } })) items.push(item);
+        return items.length === 2 && items.every((item) => item.status === 'delivered') && items;
+      });
+      expect(logged.map((item) => item.messageId).sort()).toEqual(receiver.received.map((item) => String(item.headers['webhook-id'])).sort());
+    } finally {
+      await receiver.close();
+    }
+  });
+});
+
 describe('verifyWebhook', () => {
-  const newSecret = () => `whsec_${randomBytes(32).toString('base64')}`;
   const event = { type: 'signing_request.completed', timestamp: new Date().toISOString(), data: { signingRequestId: randomUUID(), status: 'completed' } };
 
   /** A delivery as Sigill sends one: the body, and headers signed with every given secret (the library's own signing). */
@@ -200,15 +276,6 @@ describe('verifyWebhook', () => {
     const signature = secrets.map((secret) => new Webhook(secret).sign(id, signedAt, body)).join(' ');
     return { body, headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(signedAt.getTime() / 1000)), 'webhook-signature': signature } };
   }
-
-  const failure = (run: () => unknown) => {
-    try {
-      run();
-    } catch (error) {
-      return error instanceof WebhookVerificationError ? error.reason : error;
-    }
-    return 'accepted';
-  };
 
   test('returns the typed event of a genuine delivery, from a raw string, bytes, or fetch Headers', () => {
     const secret = newSecret();
