@@ -10,9 +10,11 @@
  * 410 turns it off, which the open page shows by itself; it is deleted after a confirmation. Read in Swedish
  * and Finnish too.
  *
- * Stuck rounds: a support member (who has no administration and sees no webhooks) opens /stuck, sees a round
- * past its deadline (made so in the read model, as a round whose expiry never happened) with its reason in
- * words, opens it, and sees it leave the list without a reload once it is no longer stuck.
+ * Stuck rounds: a support member (who has no administration and sees no webhooks) opens /stuck and sees, with
+ * their reasons in words, a round past its deadline (made so in the read model, as a round whose expiry never
+ * happened) and a signed round whose seal keeps failing (its worker's seal key file is missing); opens one,
+ * and sees it leave the list without a reload once it is no longer stuck. A quiet organisation's list says
+ * nothing needs attention.
  *
  * Every page passes axe-core, shows nothing wider than the screen, and is screenshotted to
  * test-output/screenshots/console-webhooks/.
@@ -26,7 +28,7 @@ import type { DataSource } from 'typeorm';
 import { createOrganization } from '../../src/accounts/create-organization';
 import { apiClient } from '../support/api-client';
 import { signingRequestBody } from '../support/factories';
-import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
+import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { deviceCodeIn, goodPassword, passwordLinkIn, tokenOf } from '../support/members';
 import { createTestPdf } from '../support/pdf-factories';
 import {
@@ -39,12 +41,15 @@ import {
   screenshot,
   type PageProblems,
 } from '../support/real-browser';
-import { startSmtpCatcher } from '../support/smtp-catcher';
+import { reportDocumentDisplayed } from '../support/signer-reading';
+import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
 import { waitFor } from '../support/wait-for';
 
 let dataSource: DataSource;
 let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
 let api: TestApi;
+/** Seals with a key file that does not exist (as when its secret was not mounted): its rounds' seals keep failing. */
+let brokenSeal: TestApi;
 let browser: Browser;
 let pdfBase64: string;
 /** The organisations this file makes: its API dispatches their webhook messages (test files share the database). */
@@ -54,13 +59,19 @@ beforeAll(async () => {
   dataSource = await openTestDataSource();
   smtp = await startSmtpCatcher();
   // One retry a second after the first attempt: a delivery to a receiver answering 500 fails in seconds.
-  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url, WEBHOOK_RETRY_SCHEDULE: 'PT1S' }, webhookOrganizations: () => organizationIds });
+  // Two failed attempts of a step make a round stuck (the stuck list is read from this API).
+  const stuckAfter = { STUCK_ACTIVITY_ATTEMPTS: '2' };
+  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url, WEBHOOK_RETRY_SCHEDULE: 'PT1S', ...stuckAfter }, webhookOrganizations: () => organizationIds });
+  brokenSeal = await startTestApi(dataSource, {
+    env: { SMTP_URL: smtp.url, SEAL_P12_PATH: `${harness.tempDir('missing-seal')}/seal.p12`, SEAL_P12_PASSWORD: randomUUID(), ...stuckAfter },
+  });
   browser = await launchChromium();
   pdfBase64 = Buffer.from(await createTestPdf()).toString('base64');
 });
 
 afterAll(async () => {
   await browser?.close();
+  await brokenSeal?.close();
   await api?.close();
   await smtp?.close();
   await dataSource?.destroy();
@@ -140,6 +151,22 @@ async function member(apiKey: string, role: string, name: string): Promise<strin
   const [invitation] = await smtp.waitForMail(email, 'invited');
   await choosePassword(passwordLinkIn(invitation!.text));
   return email;
+}
+
+/** Starts a one-signer round on `target` and signs it through the signer API: what follows is the seal. */
+async function signedRound(target: TestApi, apiKey: string, title: string): Promise<string> {
+  const call = apiClient(() => target.url, () => apiKey);
+  const signerEmail = unique('signer');
+  const created = await call('/v1/signing-requests', {
+    body: { title, document: { filename: 'agreement.pdf', contentBase64: pdfBase64 }, signers: [{ name: 'Aino Virtanen', email: signerEmail, pinDelivery: 'sender' }] },
+  });
+  expect(created.status).toBe(201);
+  const [invitation] = await smtp.waitForMail(signerEmail, 'Please sign');
+  const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.body.signers[0].pin } });
+  expect(session.status).toBe(200);
+  await reportDocumentDisplayed(call, session.body.sessionToken);
+  expect((await call('/v1/signer/sign', { key: session.body.sessionToken, body: { typedName: 'Aino Virtanen', consent: true } })).status).toBe(200);
+  return created.body.id as string;
 }
 
 /** Opens `path`, is sent to /login, signs in by typing (the new-device code from the mail) and lands back on `path`. */
@@ -368,18 +395,25 @@ describe.each([
       await status(page, `The endpoint ${receiver.url} was deleted.`);
       await page.getByText('No endpoint yet: nothing is sent.').waitFor();
       expect((await owner.call(`/v1/webhook-endpoints/${endpointId}`)).status).toBe(404);
+
+      // Both rounds were cancelled: nothing of this organisation needs attention.
+      await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Needs attention' }).click();
+      await page.getByText('Nothing needs attention: every open round is moving on schedule.').waitFor();
+      await checkPage(page, problems, `${viewport}-stuck-none`);
     } finally {
       await receiver.close();
     }
     // Two sign-in-free rounds, a dozen axe runs and waits on real retries: about a minute on a busy machine.
   }, 240_000);
 
-  test('support staff see a stuck round with its reason, open it, and see it leave the list; they have no webhooks', async () => {
+  test('support staff see stuck rounds with their reasons, open one, and see it leave the list; they have no webhooks', async () => {
     const owner = await organizationWithOwner(`Stuck Rentals ${viewport}`);
     const supportEmail = await member(owner.apiKey, 'support', 'Sanna Support');
     const stuck = await owner.call('/v1/signing-requests', { body: signingRequestBody(pdfBase64, 'Lease that never expired') });
     const moving = await owner.call('/v1/signing-requests', { body: signingRequestBody(pdfBase64, 'Lease on schedule') });
     expect([stuck.status, moving.status]).toEqual([201, 201]);
+    // Signed, then sealed by a worker whose seal key cannot be opened: the seal is retried, and fails again.
+    await signedRound(brokenSeal, owner.apiKey, 'Lease that cannot be sealed');
     // A deadline three hours gone while the row still says pending: the expiry never happened (as when no
     // worker runs the round); the read model is what the stuck list reads.
     await dataSource.query(`UPDATE signing_requests SET expires_at = now() - interval '3 hours' WHERE id = $1`, [stuck.body.id]);
@@ -394,14 +428,18 @@ describe.each([
     // Found by its link, not the list's name: the list is named in the reader's language.
     const item = page.getByRole('main').getByRole('listitem').filter({ has: page.getByRole('link', { name: 'Lease that never expired' }) });
     await item.getByText(/^Past its deadline since .+, yet still open\.$/).waitFor();
-    await status(page, '1 round needs attention.');
+    const unsealed = page.getByRole('main').getByRole('listitem').filter({ has: page.getByRole('link', { name: 'Lease that cannot be sealed' }) });
+    await unsealed.getByText(/^Sealing keeps failing: \d+ attempts since .+\. Last error: .+\.$/).waitFor();
+    await status(page, '2 rounds need attention.');
     expect(await page.getByRole('link', { name: 'Lease on schedule' }).count()).toBe(0);
     await checkPage(page, problems, `${viewport}-stuck`);
     await switchLanguage(page, 'sv');
     await item.getByText(/^Förbi sista dagen sedan .+, men fortfarande öppen\.$/).waitFor();
+    await unsealed.getByText(/^Förseglingen misslyckas gång på gång: \d+ försök sedan .+\./).waitFor();
     await checkPage(page, problems, `${viewport}-stuck-sv`, 'sv');
     await switchLanguage(page, 'fi');
     await item.getByText(/^Määräaika umpeutui .+, mutta kierros on yhä auki\.$/).waitFor();
+    await unsealed.getByText(/^Sinetöinti epäonnistuu toistuvasti: \d+ yritystä .+ lähtien\./).waitFor();
     await checkPage(page, problems, `${viewport}-stuck-fi`, 'fi');
     await switchLanguage(page, 'en');
 
@@ -410,12 +448,13 @@ describe.each([
     await page.waitForURL(`${api.url}/requests/${stuck.body.id}`);
     await page.getByRole('heading', { level: 1, name: 'Lease that never expired' }).waitFor();
 
-    // Once the round is no longer stuck, the open page empties by itself.
+    // Once the round is no longer stuck, it leaves the open page by itself.
     await nav.getByRole('link', { name: 'Needs attention' }).click();
     await item.waitFor();
     await dataSource.query(`UPDATE signing_requests SET expires_at = now() + interval '7 days' WHERE id = $1`, [stuck.body.id]);
-    await page.getByText('Nothing needs attention: every open round is moving on schedule.').waitFor();
-    await checkPage(page, problems, `${viewport}-stuck-none`);
+    await item.waitFor({ state: 'detached' });
+    await status(page, '1 round needs attention.');
+    await unsealed.waitFor();
 
     // Webhooks are administration: support is told so, and the API refuses.
     await page.goto(`${api.url}/admin/webhooks`);
