@@ -175,7 +175,9 @@ export async function postJson(
         if (read > maxResponseBytes) finish(result);
       });
       response.on('end', () => finish(result));
+      // A receiver that hangs up mid-body has still answered: its status counts.
       response.on('error', () => finish(result));
+      response.on('close', () => finish(result));
     });
     request.on('error', (error) => finish({ error: describeConnectionError(error), ...(error instanceof RefusedDestinationError ? { refused: true } : {}) }));
     request.end(body);
