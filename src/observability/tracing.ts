@@ -13,7 +13,7 @@
 import { context, diag, propagation, SpanKind, SpanStatusCode, trace, type DiagLogger } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import {
@@ -46,13 +46,37 @@ export function startTracing(config: TracingConfig, log: Logger): Tracing {
   // The exporter reports failures (collector down, refused) through OpenTelemetry's diagnostics channel.
   diag.setLogger(diagnosticsTo(log));
   const resource = new Resource({ [ATTR_SERVICE_NAME]: config.serviceName });
-  const spanProcessor = new BatchSpanProcessor(new OTLPTraceExporter({ url: `${config.endpoint}/v1/traces` }));
+  const spanProcessor = new BatchSpanProcessor(withoutErrorDetails(new OTLPTraceExporter({ url: `${config.endpoint}/v1/traces` })));
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor] });
   // Registers the W3C trace-context propagator and the AsyncLocalStorage context manager globally: the
   // Temporal interceptors use both to carry the active span into headers and back out.
   provider.register();
   active = { resource, spanProcessor, shutdown: () => provider.shutdown() };
   return active;
+}
+
+/**
+ * The Temporal interceptors put a failure's message and stack on its span; those can carry personal data
+ * (an address a mail server refused, a value the database refused) and would leave through the exporter.
+ * Spans keep that they failed and the error's type, nothing more; the log has the rest.
+ */
+export function withoutErrorDetails(exporter: SpanExporter): SpanExporter {
+  const redacted = (span: ReadableSpan): ReadableSpan => {
+    if (span.status.message === undefined && !span.events.some((event) => event.name === 'exception')) return span;
+    const events = span.events.map((event) =>
+      event.name === 'exception' ? { ...event, attributes: { 'exception.type': event.attributes?.['exception.type'] } } : event,
+    );
+    // The span's own fields and methods stay; only these two are shadowed.
+    return Object.create(span, {
+      status: { value: { code: span.status.code }, enumerable: true },
+      events: { value: events, enumerable: true },
+    }) as ReadableSpan;
+  };
+  return {
+    export: (spans, done) => exporter.export(spans.map(redacted), done),
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+  };
 }
 
 export function tracingActive(): boolean {
