@@ -9,7 +9,7 @@ import { formatDateTime } from '../../../../i18n';
 import { ApiError } from '../../shared/http';
 import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
-import { AdminFrame, Announcement, AskFirst, FailureAlert, NotReady, useLoaded, useRowChange, type Loaded } from './admin-frame';
+import { AdminFrame, Announcement, AskFirst, FailureAlert, NotReady, useLoaded, useRowChange } from './admin-frame';
 import { FormEnd, SelectField, TextField, useSubmission } from './admin-form';
 import { useOrganizationTimeZone } from './admin-api';
 import { usePolling } from '../requests/request-model';
@@ -75,7 +75,7 @@ export function WebhookEndpointPage({ ctx, id }: { ctx: ConsoleContext; id: stri
     return (
       <AdminFrame ctx={ctx} page="webhooks" heading={loaded.kind === 'ready' ? t('console:webhooks.notFound') : undefined}>
         {backLink}
-        {loaded.kind !== 'ready' && <NotReady ctx={ctx} state={loaded as Exclude<Loaded<unknown>, { kind: 'ready' }>} retry={reload} />}
+        {loaded.kind !== 'ready' && <NotReady ctx={ctx} state={loaded} retry={reload} />}
       </AdminFrame>
     );
   }
