@@ -6,6 +6,7 @@
  *   to loopback clients only (a proxied request is refused).
  * - `src/worker.ts` with METRICS_PORT and METRICS_TOKEN: a worker-only process serves its metrics on a
  *   listener of its own, and only to the token.
+ * - `src/main.ts` with METRICS_PORT alone: /metrics moves off the public port to its own, open there.
  */
 import type { DataSource } from 'typeorm';
 import { createTestOrganization } from '../support/factories';
@@ -22,6 +23,8 @@ let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
 let service: SpawnedService;
 let worker: SpawnedService;
 let workerMetricsUrl: string;
+let separate: SpawnedService;
+let separateMetricsUrl: string;
 
 beforeAll(async () => {
   dataSource = await openTestDataSource();
@@ -33,11 +36,18 @@ beforeAll(async () => {
     entry: 'src/worker.ts',
     env: { METRICS_PORT: String(workerMetricsPort), METRICS_TOKEN: metricsToken },
   });
-  await Promise.all([waitUntilServing(service, 'src/main.ts'), waitUntilServing(worker, 'src/worker.ts')]);
+  const separatePort = await freePort();
+  separateMetricsUrl = `http://127.0.0.1:${separatePort}/metrics`;
+  separate = await startSpawnedService({ entry: 'src/main.ts', env: { METRICS_PORT: String(separatePort) } });
+  await Promise.all([
+    waitUntilServing(service, 'src/main.ts'),
+    waitUntilServing(worker, 'src/worker.ts'),
+    waitUntilServing(separate, 'src/main.ts'),
+  ]);
 }, 150_000);
 
 afterAll(async () => {
-  await Promise.all([service?.process.stop(), worker?.process.stop()]);
+  await Promise.all([service?.process.stop(), worker?.process.stop(), separate?.process.stop()]);
   await smtp?.close();
   await dataSource?.destroy();
 });
@@ -127,4 +137,16 @@ test('a worker-only process serves /metrics on METRICS_PORT, to its token only',
   expect(((await elsewhere.json()) as { error: { code: string } }).error.code).toBe('not_found');
   // The token never reaches the log.
   expect(worker.process.output()).not.toContain(metricsToken);
+});
+
+test('with METRICS_PORT, /metrics is served on that port (no token configured: open there) and not on the public one', async () => {
+  const onPublicPort = await fetch(`${separate.url}/metrics`);
+  expect(onPublicPort.status).toBe(404);
+  expect(await onPublicPort.json()).toEqual({ error: { code: 'not_found', message: 'No such resource.' } });
+
+  const text = await scrape(separateMetricsUrl);
+  expect(text).toContain('# TYPE sigill_http_requests_total counter');
+  expect(text).toMatch(new RegExp(`^temporal_\\w+\\{[^}]*task_queue="${separate.taskQueue}"`, 'm'));
+  // Its own request shows on it, by pattern, like any other.
+  expect(sampleValue(await scrape(separateMetricsUrl), 'sigill_http_requests_total', { route: '/metrics', status: '200' })).toBeGreaterThanOrEqual(1);
 });
