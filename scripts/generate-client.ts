@@ -62,8 +62,17 @@ async function documentOfAFreshApi(): Promise<unknown> {
   });
   const log = createLogger(config.logLevel);
   const shutdown = new ShutdownSequence(log);
+  // Ctrl-C must stop the embedded Temporal too (it runs in a process group of its own and would outlive us),
+  // but only once start-up has settled: a shutdown racing a half-started service can hang.
+  let interrupted = false;
+  const interrupt = () => {
+    interrupted = true;
+    process.stderr.write('Stopping...\n');
+  };
+  process.once('SIGINT', interrupt).once('SIGTERM', interrupt);
   try {
     const service = await startService(config, log, { api: true, worker: false }, shutdown);
+    if (interrupted) throw new Error('interrupted');
     return await fetchDocument(service.apiUrl!);
   } finally {
     await shutdown.run();
