@@ -73,8 +73,8 @@ export function recordActivityFailures(dataSource: DataSource, log: Logger): Act
             // Nothing retries the step any more: the round has it now (it ends `failed`, or goes on without it).
             write('clear', `DELETE FROM activity_failures WHERE workflow_id = $1 AND activity_type = $2`, [workflowId, info.activityType]);
           } else {
-            // An attempt number not above the stored one is a new execution of the step (say, the next signer's
-            // invitation): its count and first failure start afresh.
+            // An attempt number not above the stored one is a new execution of the step whose predecessor's row
+            // was never cleared (its clearing write failed): the count and first failure start afresh.
             write(
               'upsert',
               `INSERT INTO activity_failures (workflow_id, activity_type, request_id, attempts, first_failed_at, last_failed_at, error_kind)
