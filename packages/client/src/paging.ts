@@ -7,15 +7,24 @@ import { isSigillErrorBody, SigillApiError } from './errors';
 import type { paths } from './schema';
 
 type JsonOf<Operation> = Operation extends { responses: { 200: { content: { 'application/json': infer Body } } } } ? Body : never;
+type QueryKeysOf<Operation> = Operation extends { parameters: { query?: infer Query } } ? keyof NonNullable<Query> : never;
 type Page = { items: unknown[]; nextCursor?: string | null };
 
-/** The paths whose GET answers a page: `'/v1/signing-requests'`, and every later list built the same way. */
+/**
+ * The paths whose GET answers a page and takes a cursor: `'/v1/signing-requests'`,
+ * `'/v1/webhook-endpoints/{id}/deliveries'`, and every later list built the same way. (A list answered whole,
+ * with `items` but no cursor, is not one: a plain GET reads it.)
+ */
 export type PagedPath = {
   [P in keyof paths]: paths[P] extends { get: infer Operation }
     ? [JsonOf<Operation>] extends [never]
       ? never
       : JsonOf<Operation> extends Page
-        ? P
+        ? 'nextCursor' extends keyof JsonOf<Operation>
+          ? 'cursor' extends QueryKeysOf<Operation>
+            ? P
+            : never
+          : never
         : never
     : never;
 }[keyof paths];
