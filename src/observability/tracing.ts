@@ -79,10 +79,6 @@ export function withoutErrorDetails(exporter: SpanExporter): SpanExporter {
   };
 }
 
-export function tracingActive(): boolean {
-  return active !== undefined;
-}
-
 function diagnosticsTo(log: Logger): DiagLogger {
   const warn = (message: string) => log.warn({ component: 'opentelemetry' }, message);
   const ignore = () => undefined;
@@ -99,7 +95,9 @@ export function clientTracingInterceptors(): WorkflowClientInterceptor[] {
  * With tracing off the sink still exists (a workflow started traced keeps making spans) and drops them.
  */
 export function workflowTracing(): { workflowModules: string[]; activity: ActivityInterceptorsFactory[]; sinks: WorkerOptions['sinks'] } {
-  if (!active) return { workflowModules: [workflowTracingModule], activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
+  if (!active) {
+    return { workflowModules: [workflowTracingModule], activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
+  }
   return {
     workflowModules: [workflowTracingModule],
     activity: [
@@ -121,7 +119,9 @@ export function requestSpans(): Middleware {
   return async (ctx, next) => {
     if (!active) return next();
     const parent = propagation.extract(context.active(), ctx.headers);
-    const span = trace.getTracer('sigill').startSpan(ctx.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': ctx.method } }, parent);
+    const span = trace
+      .getTracer('sigill')
+      .startSpan(ctx.method, { kind: SpanKind.SERVER, attributes: { 'http.request.method': ctx.method } }, parent);
     try {
       await context.with(trace.setSpan(parent, span), next);
     } finally {
