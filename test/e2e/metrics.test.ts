@@ -86,6 +86,13 @@ test('after one whole round a scrape shows its counters, histograms, requests by
     expect(sampleValue(text, 'sigill_signing_rounds_ended_total', { outcome: 'completed' })).toBe(1);
     expect(sampleValue(text, 'sigill_signing_round_completion_seconds_count')).toBe(1);
     expect(sampleValue(text, 'sigill_signing_round_last_signature_to_sealed_seconds_count')).toBe(1);
+    // In seconds, from the round's own times: it took seconds from creation, less from the signature to the seal.
+    const completion = sampleValue(text, 'sigill_signing_round_completion_seconds_sum')!;
+    const sealing = sampleValue(text, 'sigill_signing_round_last_signature_to_sealed_seconds_sum')!;
+    expect(completion).toBeGreaterThan(0);
+    expect(completion).toBeLessThan(120);
+    expect(sealing).toBeGreaterThan(0);
+    expect(sealing).toBeLessThanOrEqual(completion);
     expect(sampleValue(text, 'sigill_seal_duration_seconds_count', { outcome: 'sealed' })).toBe(1);
     expect(sampleValue(text, 'sigill_messages_sent_total', { channel: 'email' })).toBe(3); // invitation, signer's and owner's outcome
 
