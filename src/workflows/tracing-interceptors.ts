@@ -15,10 +15,9 @@ import {
   OpenTelemetryInternalsInterceptor,
   OpenTelemetryOutboundInterceptor,
 } from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
 import type { Headers } from '@temporalio/common';
 import type { WorkflowInterceptors } from '@temporalio/workflow';
-
-const traceHeader = '_tracer-data';
 
 type Interceptor = Record<string, (input: unknown, next: (input: unknown) => unknown) => unknown>;
 
@@ -51,7 +50,7 @@ export const interceptors = (): WorkflowInterceptors => {
       {
         ...inbound,
         execute: (input: { headers: Headers }, next: (input: unknown) => unknown) => {
-          startedTraced = traceHeader in input.headers;
+          startedTraced = TRACE_HEADER in input.headers;
           return tracedExecute(input, next);
         },
       },
