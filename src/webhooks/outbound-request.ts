@@ -4,13 +4,15 @@
  * 169.254.169.254). So, unless private destinations are allowed (development):
  *
  * - every address a host name resolves to must be public unicast (ipaddr.js `range()`: no private,
- *   loopback, link-local, unique-local, CGNAT, multicast, unspecified, reserved, and no IPv6 forms that
- *   embed an IPv4 address); the name is resolved once, checked, and the connection made to that checked
- *   address (the `lookup` option), so a DNS answer cannot change between the check and the connect. An IP
+ *   loopback, link-local, unique-local, CGNAT, multicast, unspecified, reserved, no IPv6 forms that
+ *   embed an IPv4 address, and no IPv6 outside global unicast 2000::/3); the name is resolved once,
+ *   checked, and the connection made to that checked address (the `lookup` option), so a DNS answer
+ *   cannot change between the check and the connect. An IP
  *   literal is checked directly (Node skips `lookup` for one). TLS still verifies the certificate for the
  *   host name (SNI is the URL's host);
  * - redirects are never followed (a 3xx is a failed attempt: following one would reach an unchecked URL);
- * - the whole attempt is bounded by a short timeout, and at most a few kilobytes of the answer are read.
+ * - the whole attempt is bounded by a short timeout, and at most a few kilobytes of the answer are read;
+ *   an answer whose status arrived in time counts even when its body is still coming.
  */
 import dns from 'node:dns';
 import http from 'node:http';
@@ -24,6 +26,8 @@ export interface DestinationPolicy {
   requireHttps: boolean;
 }
 
+const globalUnicastIpv6 = ipaddr.IPv6.parseCIDR('2000::/3');
+
 /** Why an address is no destination for a webhook; undefined for a public unicast address. */
 export function refusedAddressRange(address: string): string | undefined {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
@@ -34,7 +38,11 @@ export function refusedAddressRange(address: string): string | undefined {
     return 'unparseable';
   }
   const range = parsed.range();
-  return range === 'unicast' ? undefined : range;
+  if (range !== 'unicast') return range;
+  // ipaddr.js calls all of IPv6 outside its named ranges unicast, including ::/96 (IPv4-compatible, so
+  // ::127.0.0.1) and other unassigned space; only 2000::/3 is global unicast, the one place a receiver lives.
+  if (parsed.kind() === 'ipv6' && !(parsed as ipaddr.IPv6).match(globalUnicastIpv6)) return 'reserved';
+  return undefined;
 }
 
 /** Host names that are loopback by definition (RFC 6761), refused as literally as 127.0.0.1. */
@@ -59,6 +67,8 @@ export function checkEndpointUrl(text: string, policy: DestinationPolicy): strin
     throw new AppError('unprocessable', 'url: must not carry a user name or password.', { field: 'url' });
   }
   if (url.hash) throw new AppError('unprocessable', 'url: must not have a fragment (#…).', { field: 'url' });
+  // Node connects to the scheme's default port for port 0: the URL would not say where deliveries go.
+  if (url.port === '0') throw new AppError('unprocessable', 'url: port 0 is not a port deliveries can go to.', { field: 'url' });
   // Normalising (percent-encoding, punycode) can lengthen what was sent.
   if (url.toString().length > 2048) throw new AppError('unprocessable', 'url: must be at most 2048 characters.', { field: 'url' });
   if (policy.requireHttps && url.protocol !== 'https:') {
@@ -146,12 +156,15 @@ export async function postJson(
   const transport = url.protocol === 'https:' ? https : http;
   return new Promise<DeliveryResponse>((resolve) => {
     let settled = false;
+    // Once the status line and headers are in, the receiver has answered: a body still dripping when the
+    // time is up does not undo that (a 2xx recorded as a timeout would be sent again and again).
+    let answer: { result: Omit<DeliveryResponse, 'latencyMs'>; latencyMs: number } | undefined;
     const finish = (result: Omit<DeliveryResponse, 'latencyMs'>) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       request.destroy();
-      resolve({ ...result, latencyMs: elapsed() });
+      resolve({ ...result, latencyMs: answer?.latencyMs ?? elapsed() });
     };
     const request = transport.request(url, {
       method: 'POST',
@@ -159,7 +172,7 @@ export async function postJson(
       agent: false,
       ...(options.allowPrivateDestinations ? {} : { lookup: checkedLookup() }),
     });
-    const timer = setTimeout(() => finish({ error: `timed out after ${options.timeoutMs / 1000} s` }), options.timeoutMs);
+    const timer = setTimeout(() => finish(answer?.result ?? { error: `timed out after ${options.timeoutMs / 1000} s` }), options.timeoutMs);
     request.on('response', (response) => {
       const httpStatus = response.statusCode ?? 0;
       const retryAfterMs = parseRetryAfter(response.headers['retry-after']);
@@ -169,6 +182,7 @@ export async function postJson(
         ...(httpStatus >= 300 && httpStatus < 400 ? { error: `redirect not followed (HTTP ${httpStatus})` } : {}),
         ...(httpStatus >= 400 ? { error: `HTTP ${httpStatus}` } : {}),
       };
+      answer = { result, latencyMs: elapsed() };
       let read = 0;
       response.on('data', (chunk: Buffer) => {
         read += chunk.length;

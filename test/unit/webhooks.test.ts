@@ -3,10 +3,12 @@
  * which URLs an endpoint may have, how long a retry waits (schedule, Retry-After), which audit events raise
  * which messages and what those say, and the configuration that shapes delivery.
  */
+import http from 'node:http';
+import net from 'node:net';
 import { parseConfig, standardWebhookRetryScheduleMs } from '../../src/config';
 import { retryWait } from '../../src/webhooks/attempt-delivery';
 import { webhookMessagesForRoundEvent } from '../../src/webhooks/events';
-import { checkEndpointUrl, parseRetryAfter, refusedAddressRange } from '../../src/webhooks/outbound-request';
+import { checkEndpointUrl, parseRetryAfter, postJson, refusedAddressRange } from '../../src/webhooks/outbound-request';
 
 test('only public unicast addresses are destinations', () => {
   expect(refusedAddressRange('93.184.216.34')).toBeUndefined();
@@ -34,6 +36,11 @@ test('only public unicast addresses are destinations', () => {
   // IPv6 forms that carry an IPv4 address inside are refused too, whatever they carry.
   expect(refusedAddressRange('64:ff9b::7f00:1')).toBeDefined();
   expect(refusedAddressRange('2002:7f00:1::')).toBeDefined();
+  // IPv4-compatible (::/96, what http://[::127.0.0.1]/ becomes) and other IPv6 outside global unicast
+  // 2000::/3, which ipaddr.js calls unicast.
+  for (const address of ['::127.0.0.1', '::7f00:1', '::a9fe:a9fe', '::a00:1', '1::1', '4000::1', 'e000::1']) {
+    expect([address, refusedAddressRange(address)]).toEqual([address, expect.any(String)]);
+  }
 });
 
 test('endpoint URLs: https and public literals in production, anything http(s) in development', () => {
@@ -41,12 +48,71 @@ test('endpoint URLs: https and public literals in production, anything http(s) i
   const development = { allowPrivateDestinations: true, requireHttps: false };
   expect(checkEndpointUrl('https://hooks.example.com/sigill?token=x', production)).toBe('https://hooks.example.com/sigill?token=x');
   expect(checkEndpointUrl('http://127.0.0.1:8080/hook', development)).toBe('http://127.0.0.1:8080/hook');
-  for (const url of ['http://hooks.example.com/', 'https://127.0.0.1/', 'https://[::ffff:127.0.0.1]/', 'https://169.254.169.254/', 'https://app.localhost/', 'https://2130706433/']) {
+  for (const url of [
+    'http://hooks.example.com/',
+    'https://127.0.0.1/',
+    'https://[::ffff:127.0.0.1]/',
+    'https://[::127.0.0.1]/',
+    'https://169.254.169.254/',
+    'https://app.localhost/',
+    'https://localhost./',
+    'https://2130706433/',
+    'https://0x7f.1/',
+    'https://0177.0.0.1/',
+    'https://127.0.0.1./',
+    'https://0/',
+  ]) {
     expect(() => checkEndpointUrl(url, production)).toThrow(expect.objectContaining({ code: 'webhook_destination_refused' }));
   }
-  for (const url of ['ftp://example.com/', 'example.com/hook', 'https://a:b@example.com/', 'https://example.com/#x']) {
+  for (const url of ['ftp://example.com/', 'example.com/hook', 'https://a:b@example.com/', 'https://example.com/#x', 'https://example.com:0/']) {
     expect(() => checkEndpointUrl(url, development)).toThrow(expect.objectContaining({ code: 'unprocessable' }));
   }
+});
+
+describe('an attempt is bounded by its timeout, and an answer that came in time counts', () => {
+  const development = { allowPrivateDestinations: true, requireHttps: false, timeoutMs: 1000 };
+  const servers: Array<http.Server | net.Server> = [];
+  afterAll(async () => {
+    for (const server of servers) await new Promise((resolve) => server.close(resolve));
+  });
+  async function listen(server: http.Server | net.Server): Promise<number> {
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as net.AddressInfo).port;
+  }
+  /** Writes a line every 100 ms until the client hangs up. */
+  const drip = (write: () => void, socket: { on(event: 'close', listener: () => void): unknown }) => {
+    const timer = setInterval(write, 100);
+    socket.on('close', () => clearInterval(timer));
+  };
+
+  test('a status whose body is still dripping when the time is up is the answer', async () => {
+    const port = await listen(
+      http.createServer((request, response) => {
+        request.resume();
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        drip(() => response.write('.'), response);
+      }),
+    );
+    const answer = await postJson(`http://127.0.0.1:${port}/hooks`, {}, '{}', development);
+    expect(answer).toEqual({ httpStatus: 200, latencyMs: expect.any(Number) });
+    expect(answer.latencyMs).toBeLessThan(1000);
+  });
+
+  test('headers that never finish are a timeout', async () => {
+    const port = await listen(
+      net.createServer((socket) => {
+        socket.on('error', () => undefined);
+        socket.once('data', () => {
+          socket.write('HTTP/1.1 200 OK\r\n');
+          drip(() => socket.write('x-slow: yes\r\n'), socket);
+        });
+      }),
+    );
+    const started = Date.now();
+    expect(await postJson(`http://127.0.0.1:${port}/hooks`, {}, '{}', development)).toEqual({ error: 'timed out after 1 s', latencyMs: expect.any(Number) });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
 });
 
 test('a retry waits as scheduled, or as long as Retry-After asks, never past the longest scheduled wait', () => {
