@@ -185,6 +185,11 @@ test('a receiver that fails 3 times then succeeds gets each message id delivered
   expect(second.items).toHaveLength(1);
   expect(second.items[0].messageId).not.toBe(first.items[0].messageId);
   expect((await deliveriesOf(s, '?status=failed')).items).toEqual([]);
+  // Another organisation cannot have these messages sent to its own endpoint.
+  const stranger = await subscriber(['signing_request.created']);
+  const stolen = await stranger.call(`/v1/webhook-endpoints/${stranger.endpoint.id}/redeliver`, { body: { messageId: messageIds[0] } });
+  expect(stolen.status).toBe(404);
+  expect(await dataSource.query(`SELECT 1 FROM webhook_deliveries WHERE endpoint_id = $1`, [stranger.endpoint.id])).toEqual([]);
 }, 60_000);
 
 test('410 Gone disables the endpoint; re-enabled, the failed delivery is redelivered with the same id', async () => {
@@ -401,6 +406,7 @@ describe('production mode (NODE_ENV=production)', () => {
       ['https://169.254.169.254/latest/meta-data/', /link-local/],
       ['https://[::ffff:127.0.0.1]/hook', /loopback/],
       ['https://[::1]:8443/hook', /loopback/],
+      ['https://[::127.0.0.1]/hook', /non-public/],
       ['https://10.1.2.3/hook', /private/],
       ['https://localhost/hook', /loopback/],
     ];
