@@ -98,10 +98,18 @@ function describeRange(range: string): string {
   return names[range] ?? `non-public (${range})`;
 }
 
-/** A destination refused before any connection was made. */
+/**
+ * A destination refused before any connection was made. The message goes to the organisation's delivery
+ * log: it names an address the caller wrote (a literal), never one a name resolved to, which would map the
+ * deployment's own network (its internal DNS names and their addresses) for anyone who can add an endpoint.
+ */
 export class RefusedDestinationError extends Error {
-  constructor(readonly address: string, readonly range: string) {
-    super(`destination refused: ${describeRange(range)} address ${address}`);
+  constructor(readonly address: string, readonly range: string, resolvedFromName = false) {
+    super(
+      resolvedFromName
+        ? `destination refused: the host name resolves to a non-public address (${describeRange(range)})`
+        : `destination refused: ${describeRange(range)} address ${address}`,
+    );
     this.name = 'RefusedDestinationError';
   }
 }
@@ -114,7 +122,7 @@ function checkedLookup(): LookupFunction {
       // All of them: a name that resolves to one public and one private address must not get the second.
       for (const { address } of addresses) {
         const range = refusedAddressRange(address);
-        if (range) return callback(new RefusedDestinationError(address, range), '', 0);
+        if (range) return callback(new RefusedDestinationError(address, range, true), '', 0);
       }
       if (options.all) return (callback as (error: null, addresses: dns.LookupAddress[]) => void)(null, addresses);
       if (addresses.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
