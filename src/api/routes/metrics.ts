@@ -1,7 +1,8 @@
 /**
  * `/metrics` in the Prometheus text format (R17): Sigill's metrics and the Temporal SDK's, in one scrape.
  * Who may read it: with METRICS_TOKEN, whoever presents it as a Bearer token; without one, on the public
- * port only clients on this machine (the embedded setup), on a METRICS_PORT listener anyone who can reach
+ * port only clients on this machine talking to it directly (the embedded setup; never with TRUST_PROXY),
+ * on a METRICS_PORT listener anyone who can reach
  * that port (the operator keeps it internal). Metrics hold no personal data, but request rates and round
  * counts are the operator's business, not the internet's.
  */
@@ -29,12 +30,18 @@ function tokenMatches(given: string | undefined, expected: string): boolean {
   return given !== undefined && timingSafeEqual(digest(given), digest(expected));
 }
 
+/** Headers by which proxies say they relayed a request (nginx's usual X-Real-IP among them). */
+const relayHeaders = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-real-ip', 'via'];
+
 /**
- * A client on this machine, talking to us directly. A request relayed by a proxy (X-Forwarded-For,
- * Forwarded) comes from the proxy's loopback socket but from a stranger: it does not count.
+ * A client on this machine, talking to us directly. A request relayed by a proxy on this host comes from
+ * the proxy's loopback socket but from a stranger: it does not count, whichever relay header it carries.
+ * With TRUST_PROXY (`app.proxy`) the operator has told us a proxy is in front, so the loopback peer is that
+ * proxy even when it adds no header at all: nobody is local then, and a scraper needs METRICS_TOKEN or
+ * METRICS_PORT.
  */
 function isLocalClient(ctx: Context): boolean {
-  if (ctx.get('x-forwarded-for') || ctx.get('forwarded')) return false;
+  if (ctx.app.proxy || relayHeaders.some((name) => ctx.get(name))) return false;
   const address = ctx.req.socket.remoteAddress;
   return address !== undefined && ipaddr.isValid(address) && ipaddr.process(address).range() === 'loopback';
 }
