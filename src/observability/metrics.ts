@@ -85,3 +85,8 @@ export const metrics = {
     registers: [metricsRegistry],
   }),
 };
+
+// A labelled series exists only from its first inc, and Prometheus sees no increase in a series whose first
+// sample is already 1: every outcome starts at 0, so the first failed round after a restart (a deploy) is
+// an increase that `SigillRoundsFailed` (docs/prometheus/sigill-alerts.yml) fires on.
+for (const outcome of ['completed', 'declined', 'expired', 'cancelled', 'failed']) metrics.roundsEnded.inc({ outcome }, 0);

@@ -35,3 +35,12 @@ test("every sigill_ metric the rules read is one Sigill exposes (a renamed metri
   expect(read.size).toBeGreaterThan(3);
   expect([...read].filter((name) => !exposed.has(name))).toEqual([]);
 });
+
+test('a counter an alert takes increase() of exists at 0 from the start, so the first failed round after a restart counts', async () => {
+  // Prometheus sees no increase on a series whose first sample is already 1: created only at its first
+  // inc, the first failed round of every process (after each deploy) would never fire SigillRoundsFailed.
+  const exposition = await metricsRegistry.getSingleMetricAsString('sigill_signing_rounds_ended_total');
+  for (const outcome of ['completed', 'declined', 'expired', 'cancelled', 'failed']) {
+    expect(exposition).toContain(`sigill_signing_rounds_ended_total{outcome="${outcome}"} 0`);
+  }
+});
