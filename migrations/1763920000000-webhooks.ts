@@ -22,7 +22,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * left behind.
  *
  * `webhook_delivery_attempts`: one row per attempt, keyed by (delivery, run, attempt) so a retried
- * activity updates its row instead of adding one.
+ * activity updates its row instead of adding one. `disabled_endpoint` marks the one attempt that disabled
+ * its endpoint for failing: only it asks for the admins' email, so no two deliveries send it at once.
  */
 export class Webhooks1763920000000 implements MigrationInterface {
   name = 'Webhooks1763920000000';
@@ -47,6 +48,10 @@ export class Webhooks1763920000000 implements MigrationInterface {
     await db.query(
       `CREATE INDEX webhook_endpoints_enabled_idx ON webhook_endpoints (organization_id) WHERE enabled AND deleted_at IS NULL`,
     );
+    // Listing and counting an organisation's endpoints (disabled ones too), and deleting an organisation.
+    await db.query(`CREATE INDEX webhook_endpoints_organization_idx ON webhook_endpoints (organization_id)`);
+    // The disabled-endpoints gauge, deployment-wide at every scrape (src/observability/operational-gauges.ts).
+    await db.query(`CREATE INDEX webhook_endpoints_disabled_idx ON webhook_endpoints (disabled_reason) WHERE NOT enabled AND deleted_at IS NULL`);
     await db.query(`
       CREATE TABLE webhook_endpoint_secrets (
         id uuid PRIMARY KEY,
@@ -70,6 +75,8 @@ export class Webhooks1763920000000 implements MigrationInterface {
         next_dispatch_at timestamptz NOT NULL DEFAULT now()
       )`);
     await db.query(`CREATE INDEX webhook_messages_undispatched_idx ON webhook_messages (next_dispatch_at) WHERE dispatched_at IS NULL`);
+    // An organisation's messages: deleting an organisation (the cascade), and scoped dispatch.
+    await db.query(`CREATE INDEX webhook_messages_organization_idx ON webhook_messages (organization_id)`);
     await db.query(`
       CREATE TABLE webhook_deliveries (
         id uuid PRIMARY KEY,
@@ -96,6 +103,8 @@ export class Webhooks1763920000000 implements MigrationInterface {
         http_status integer,
         latency_ms integer,
         error text,
+        -- This attempt disabled its endpoint for failing too long: its retry, too, asks for the admins' notice.
+        disabled_endpoint boolean NOT NULL DEFAULT false,
         PRIMARY KEY (delivery_id, run, attempt)
       )`);
   }

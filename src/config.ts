@@ -104,7 +104,13 @@ const environmentSchema = z.object({
   OIDC_MICROSOFT_CLIENT_SECRET: nonEmpty.optional(),
   OIDC_MICROSOFT_ISSUER: httpUrl.optional(),
 
-  NODE_ENV: nonEmpty.optional(),
+  // Anything else ('prod', 'staging', a typo) would silently mean development and its leeway: refused.
+  NODE_ENV: z
+    .string()
+    .transform((value) => value.trim().toLowerCase())
+    .pipe(z.enum(['production', 'prod', 'development', 'test'], { error: 'must be production, development or test' }))
+    .transform((value) => (value === 'prod' ? 'production' : value))
+    .optional(),
   WEBHOOK_ALLOW_PRIVATE_DESTINATIONS: booleanFlag.optional(),
   WEBHOOK_TIMEOUT: isoDuration({ minMs: 1000, maxMs: 60_000 }).default(10_000),
   WEBHOOK_RETRY_SCHEDULE: z
@@ -120,11 +126,19 @@ const environmentSchema = z.object({
     })
     .optional(),
   WEBHOOK_DISABLE_AFTER: isoDuration({ minMs: 1000, maxMs: 90 * 86_400_000 }).default(5 * 86_400_000),
+  WEBHOOK_CONCURRENCY: z
+    .string()
+    .regex(/^\d{1,4}$/, 'must be a whole number of concurrent delivery attempts, e.g. 20')
+    .transform(Number)
+    .refine((slots) => slots >= 1 && slots <= 1000, 'must be between 1 and 1000')
+    .default(20),
 });
 
 export type TemporalConfig = {
   namespace: string;
   taskQueue: string;
+  /** Where webhook deliveries run, apart from signing rounds: see `webhookTaskQueueOf`. */
+  webhookTaskQueue: string;
 } & (
   | { mode: 'embedded'; cliPath?: string; port: number; uiPort: number; dbFile: string }
   | {
@@ -242,12 +256,25 @@ export interface WebhookConfig {
   retryScheduleMs: number[];
   /** An endpoint failing (no success) for this long is disabled and the organisation's admins told. */
   disableAfterFailingMs: number;
+  /** Delivery attempts one worker process runs at once (its webhook worker's activity slots). */
+  concurrency: number;
 }
+
+/**
+ * Webhook delivery workflows and their activities run on a task queue of their own, polled by a worker of
+ * its own with bounded slots (src/worker-runtime.ts), so receivers that hold connections open cannot take
+ * the slots signing rounds need. Derived from the main queue here and only here: the worker, the
+ * dispatcher and redelivery (src/webhooks/dispatcher.ts) all ask this function.
+ */
+export const webhookTaskQueueOf = (taskQueue: string) => `${taskQueue}-webhooks`;
 
 export const standardWebhookRetryScheduleMs = [5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400].map((seconds) => seconds * 1000);
 
 export interface Config {
-  /** NODE_ENV=production: stricter defaults where development needs leeway (e.g. webhook destinations). */
+  /**
+   * NODE_ENV=production (or prod, any case): stricter defaults where development needs leeway (e.g. webhook
+   * destinations). development, test or unset: development. Any other value stops the start.
+   */
   production: boolean;
   dataDir: string;
   http: {
@@ -361,6 +388,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: e.WEBHOOK_TIMEOUT,
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE ?? standardWebhookRetryScheduleMs,
       disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER,
+      concurrency: e.WEBHOOK_CONCURRENCY,
     },
   };
 }
@@ -416,7 +444,7 @@ function codecConfig(e: z.infer<typeof environmentSchema>): CodecConfig {
 }
 
 function temporalConfig(e: z.infer<typeof environmentSchema>, dataDir: string): TemporalConfig {
-  const common = { namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE };
+  const common = { namespace: e.TEMPORAL_NAMESPACE, taskQueue: e.TEMPORAL_TASK_QUEUE, webhookTaskQueue: webhookTaskQueueOf(e.TEMPORAL_TASK_QUEUE) };
   if (!e.TEMPORAL_ADDRESS) {
     return {
       ...common,

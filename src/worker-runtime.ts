@@ -4,10 +4,10 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 // Not re-exported from the package root; the SDK's own encoder keeps us off hand-written enum numbers.
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { createActivities } from './activities';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities, createWebhookActivities } from './activities';
 import type { TemporalConnectionSettings } from './adapters/temporal-connection';
-import { sigillDataConverter } from './adapters/data-converter';
+import { failureConverterPath, sigillDataConverter } from './adapters/data-converter';
 import { installTemporalRuntime } from './adapters/temporal-runtime';
 import { workflowTracing } from './observability/tracing';
 import { recordActivityFailures } from './operations/activity-failures';
@@ -39,15 +39,19 @@ async function listSearchAttributeNames(connection: Connection, namespace: strin
 
 /**
  * Interceptor modules are compiled into a bundle: the prebuilt one has the tracing module already
- * (scripts/bundle-workflows.ts); a bundle made at start gets it here.
+ * (scripts/bundle-workflows.ts); a bundle made at start gets it here, once for both workers.
  */
-function workflowSource(
-  interceptorModules: string[],
-): { workflowBundle: { codePath: string }; workflowModules: [] } | { workflowsPath: string; workflowModules: string[] } {
+async function workflowBundle(interceptorModules: string[]): Promise<{ codePath: string } | { code: string }> {
   const prebuilt = path.join(__dirname, 'workflow-bundle.js');
-  return fs.existsSync(prebuilt)
-    ? { workflowBundle: { codePath: prebuilt }, workflowModules: [] }
-    : { workflowsPath: require.resolve('./workflows'), workflowModules: interceptorModules };
+  if (fs.existsSync(prebuilt)) return { codePath: prebuilt };
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('./workflows'),
+    failureConverterPath,
+    workflowInterceptorModules: interceptorModules,
+    // As Worker.create bundles: logging through the runtime installed above.
+    logger: Runtime.instance().logger,
+  });
+  return { code };
 }
 
 export async function startWorker(deps: {
@@ -58,28 +62,53 @@ export async function startWorker(deps: {
 }): Promise<RunningWorker> {
   await installTemporalRuntime(deps.log, { metricsPort: deps.config.metrics.temporalPort });
   const tracing = workflowTracing();
-  const { workflowModules, ...source } = workflowSource(tracing.workflowModules);
+  const bundle = await workflowBundle(tracing.workflowModules);
   const connection = await NativeConnection.connect(deps.temporal);
-  const worker = await Worker.create({
+  const { temporal } = deps.config;
+  // Both workers alike but for their queue and activities: one bundle, codec, sinks and interceptors.
+  const common = {
     connection,
-    namespace: deps.config.temporal.namespace,
-    taskQueue: deps.config.temporal.taskQueue,
-    ...source,
+    namespace: temporal.namespace,
+    workflowBundle: bundle,
     dataConverter: sigillDataConverter(deps.signing.payloadCodec),
-    activities: createActivities(deps.signing),
     sinks: tracing.sinks,
     // Tracing outermost, so whatever the other interceptors log carries the activity's trace id.
     interceptors: {
-      workflowModules,
       activity: [...tracing.activity, recordActivityFailures(deps.signing.dataSource, deps.log)],
     },
-  });
-  const finished = worker.run().finally(() => connection.close());
-  deps.log.info({ taskQueue: deps.config.temporal.taskQueue }, 'worker is polling');
+  };
+  const workers = [
+    await Worker.create({ ...common, taskQueue: temporal.taskQueue, activities: createActivities(deps.signing) }),
+    // Webhook deliveries on a queue of their own with bounded slots: receivers that accept a connection and
+    // never answer hold at most these, never the slots signing rounds need (docs/ARCHITECTURE.md, Webhooks).
+    await Worker.create({
+      ...common,
+      taskQueue: temporal.webhookTaskQueue,
+      activities: createWebhookActivities(deps.signing),
+      maxConcurrentActivityTaskExecutions: deps.config.webhooks.concurrency,
+    }),
+  ];
+  // Either worker failing stops the other, so the process never runs half a worker.
+  const runs = workers.map((worker) =>
+    worker.run().catch((error: unknown) => {
+      shutdownAll();
+      throw error;
+    }),
+  );
+  function shutdownAll() {
+    for (const worker of workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+  }
+  const finished = Promise.all(runs)
+    .then(() => undefined)
+    .finally(async () => {
+      await Promise.allSettled(runs);
+      await connection.close();
+    });
+  deps.log.info({ taskQueue: temporal.taskQueue, webhookTaskQueue: temporal.webhookTaskQueue }, 'worker is polling');
   return {
     finished,
     async shutdown() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      shutdownAll();
       await finished;
     },
   };

@@ -9,12 +9,19 @@ import { probeActivities } from './probe-activities';
 import { signingActivities } from './signing-activities';
 import { webhookActivities } from './webhook-activities';
 
-/** Activities need what signing needs: the database, the adapters and the credential deriver. */
+/**
+ * Activities need what signing needs: the database, the adapters and the credential deriver. The main
+ * task queue's worker registers these; webhook delivery has its own queue and worker (below).
+ */
 export function createActivities(context: SigningContext) {
   return failPermanentErrorsAtOnce({
     ...probeActivities(context),
     ...signingActivities(context),
     ...archiveActivities(context),
-    ...webhookActivities(context),
   });
+}
+
+/** The webhook task queue's activities (src/worker-runtime.ts runs them on a worker with bounded slots). */
+export function createWebhookActivities(context: SigningContext) {
+  return failPermanentErrorsAtOnce(webhookActivities(context));
 }

@@ -12,7 +12,8 @@ import type { SealLevel } from '../config';
 import { archiveExpiry, sealDocument } from '../documents/seal-document';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { whileHeartbeating } from './heartbeats';
-import { countMessageSent, countRoundEnded, measureSeal } from '../observability/round-metrics';
+import { sendOnce as sendMessageOnce, type MessageChannel } from '../messaging/send-once';
+import { countRoundEnded, measureSeal } from '../observability/round-metrics';
 import { queryReturning } from '../database/data-source';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
 import { evidenceBlobKeyFor } from '../signing/read-request-document';
@@ -22,32 +23,11 @@ import type { SigningContext } from '../signing/signing-context';
 import type { RoundFailureReason } from '../workflows/signing-round';
 import { completedMessage, enqueueForRequestSql } from '../webhooks/events';
 
-/** Tries at recording a sent message (about 5 s in all, well inside the messaging activities' 30 s). */
-const recordSentAttempts = 5;
-
 export function signingActivities(context: SigningContext) {
   const { dataSource, adapters, credentials } = context;
 
-  /**
-   * Sends a message unless one with this id was sent already (an earlier attempt of this activity). Once
-   * sent, recording it is retried a few times before the activity gives up: a database hiccup at that
-   * instant (a dropped connection) would otherwise make the activity's retry send the message again.
-   */
-  async function sendOnce(channel: 'email' | 'sms', messageId: string, send: () => Promise<void>): Promise<void> {
-    const sent = await dataSource.query(`SELECT 1 FROM sent_messages WHERE message_id = $1`, [messageId]);
-    if (sent.length > 0) return;
-    await send();
-    countMessageSent(channel);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await dataSource.query(`INSERT INTO sent_messages (message_id, channel) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [messageId, channel]);
-        return;
-      } catch (error) {
-        if (attempt >= recordSentAttempts) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-      }
-    }
-  }
+  /** Each message once (an earlier attempt of this activity may have sent it): src/messaging/send-once.ts. */
+  const sendOnce = (channel: MessageChannel, messageId: string, send: () => Promise<void>) => sendMessageOnce(dataSource, channel, messageId, send);
   const email = (message: MailMessage) => sendOnce('email', message.messageId, () => adapters.mailer.send(message));
 
   async function load(requestId: string) {

@@ -17,8 +17,8 @@ import type { KeyService } from '../adapters/key-service';
 import type { WebhookConfig } from '../config';
 import { queryReturning } from '../database/data-source';
 import { metrics } from '../observability/metrics';
-import { postJson } from './outbound-request';
-import { signingSecrets } from './secrets';
+import { postJson, type DeliveryResponse } from './outbound-request';
+import { signingSecrets, UnreadableSecretError } from './secrets';
 
 export interface AttemptInput {
   deliveryId: string;
@@ -83,21 +83,25 @@ export async function attemptDelivery(ctx: AttemptContext, input: AttemptInput):
     return result('stopped');
   }
   if (!row.enabled) {
-    // Not delivered: it shows as failed, and can be redelivered once the endpoint is enabled again.
+    // Not delivered: it shows as failed, and can be redelivered once the endpoint is enabled again. The
+    // admins' notice is asked for by the attempt that disabled the endpoint only, also when this is its
+    // retry (its worker died after recording), so no two deliveries send it at once.
     await setDeliveryStatus(dataSource, input, 'failed');
-    return result('stopped', { endpointDisabledForFailing: row.disabled_reason === 'failing' });
+    const disabledItHere =
+      row.disabled_reason === 'failing' &&
+      (
+        await dataSource.query(`SELECT 1 FROM webhook_delivery_attempts WHERE delivery_id = $1 AND run = $2 AND attempt = $3 AND disabled_endpoint`, [
+          input.deliveryId,
+          input.run,
+          input.attempt,
+        ])
+      ).length > 0;
+    return result('stopped', { endpointDisabledForFailing: disabledItHere });
   }
 
-  const secrets = await signingSecrets(dataSource, ctx.keyService, row.organization_id, row.endpoint_id);
   const body = JSON.stringify(row.payload);
   const attemptedAt = new Date();
-  const signature = secrets.map((secret) => new Webhook(secret).sign(row.message_id, attemptedAt, body)).join(' ');
-  const response = await postJson(
-    row.url,
-    { 'webhook-id': row.message_id, 'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)), 'webhook-signature': signature },
-    body,
-    ctx.webhooks,
-  );
+  const response = await signAndPost(ctx, row, body, attemptedAt);
   const status = response.httpStatus;
   const delivered = status !== undefined && status >= 200 && status < 300;
   const gone = status === 410;
@@ -134,6 +138,13 @@ export async function attemptDelivery(ctx: AttemptContext, input: AttemptInput):
         [row.endpoint_id, ctx.webhooks.disableAfterFailingMs / 1000],
       );
       disabledForFailing = disabled.length > 0;
+      if (disabledForFailing) {
+        await tx.query(`UPDATE webhook_delivery_attempts SET disabled_endpoint = true WHERE delivery_id = $1 AND run = $2 AND attempt = $3`, [
+          input.deliveryId,
+          input.run,
+          input.attempt,
+        ]);
+      }
     }
     const finalStatus = delivered ? 'delivered' : willRetry && !disabledForFailing ? 'pending' : 'failed';
     await tx.query(
@@ -145,6 +156,28 @@ export async function attemptDelivery(ctx: AttemptContext, input: AttemptInput):
   if (gone) return result('gone');
   if (disabledForFailing) return result('failed', { endpointDisabledForFailing: true });
   return willRetry ? result('retry', { waitMs }) : result('failed');
+}
+
+/**
+ * Signs with the endpoint's current secrets and POSTs. A secret that can never be decrypted makes this a
+ * failed attempt like any other (in the delivery log, on the schedule, towards disabling the endpoint),
+ * not an activity retried for ever; nothing is sent unsigned.
+ */
+async function signAndPost(ctx: AttemptContext, row: DeliveryRow, body: string, attemptedAt: Date): Promise<DeliveryResponse> {
+  let secrets: string[];
+  try {
+    secrets = await signingSecrets(ctx.dataSource, ctx.keyService, row.organization_id, row.endpoint_id);
+  } catch (error) {
+    if (error instanceof UnreadableSecretError) return { error: error.message, latencyMs: 0 };
+    throw error;
+  }
+  const signature = secrets.map((secret) => new Webhook(secret).sign(row.message_id, attemptedAt, body)).join(' ');
+  return postJson(
+    row.url,
+    { 'webhook-id': row.message_id, 'webhook-timestamp': String(Math.floor(attemptedAt.getTime() / 1000)), 'webhook-signature': signature },
+    body,
+    ctx.webhooks,
+  );
 }
 
 /** The scheduled wait, or longer when the receiver asked (Retry-After), never past the schedule's longest. */

@@ -5,7 +5,8 @@
  * 1. fans each undispatched message out to the organisation's enabled endpoints subscribed to its type, one
  *    `webhook_deliveries` row each, and marks it dispatched, in one statement (so a crash leaves either
  *    both or neither; UNIQUE (message, endpoint) makes a repeat add nothing);
- * 2. starts a delivery workflow for every delivery run not yet started, with the id
+ * 2. starts a delivery workflow for every delivery run not yet started, on the webhook task queue
+ *    (`webhookTaskQueueOf` the target's queue, src/config.ts), with the id
  *    `webhook-delivery-<delivery id>-<run>`: a second start of the same run is refused by Temporal
  *    (conflict policy USE_EXISTING while it runs, reuse policy REJECT_DUPLICATE after), so a relay that
  *    dies after starting but before recording it starts nothing twice.
@@ -17,6 +18,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import type { DataSource } from 'typeorm';
 import type { TemporalTarget } from '../adapters/temporal-connection';
+import { webhookTaskQueueOf } from '../config';
 import { queryReturning } from '../database/data-source';
 import { unavailablePart } from '../failure-kinds';
 import type { Logger } from '../logger';
@@ -102,7 +104,8 @@ export async function startDueDeliveries(
     try {
       await temporal.client.withDeadline(Date.now() + startDeadlineMs, () =>
         temporal.client.workflow.start('webhookDeliveryWorkflow', {
-          taskQueue: temporal.taskQueue,
+          // Their own queue and worker (src/worker-runtime.ts): slow receivers never hold signing's slots.
+          taskQueue: webhookTaskQueueOf(temporal.taskQueue),
           workflowId: workflowIdForDelivery(id, run),
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,

@@ -118,7 +118,9 @@ export async function createWebhookEndpoint(
   const id = randomUUID();
   return ctx.dataSource.transaction(async (tx) => {
     // Counted under the organisation's row lock, so two concurrent creates cannot both take the last place.
-    await tx.query(`SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE`, [organizationId]);
+    // NO KEY UPDATE: it is held across the key service's call, and must not stop the organisation's other
+    // writes meanwhile (rows referencing the organisation take KEY SHARE, which FOR UPDATE would block).
+    await tx.query(`SELECT 1 FROM organizations WHERE id = $1 FOR NO KEY UPDATE`, [organizationId]);
     const [{ count }]: Array<{ count: number }> = await tx.query(
       `SELECT count(*)::int AS count FROM webhook_endpoints WHERE organization_id = $1 AND deleted_at IS NULL`,
       [organizationId],

@@ -17,9 +17,9 @@ export interface DisabledEndpointFacts {
 export function webhookDisabledEmail(facts: DisabledEndpointFacts, recipient: { name: string; locale: Locale }, consoleLink: string): Email {
   const { locale } = recipient;
   const t = translator(locale);
-  // The URL without its query: receivers sometimes put a token there, and mail is read in many places.
+  // Scheme, host and port only: receivers put tokens in paths (Slack-style URLs) and queries, and mail is
+  // read in many places. The console link shows the rest to those who may see it.
   const url = new URL(facts.url);
-  const shown = `${url.origin}${url.pathname}`;
   return renderEmail(
     locale,
     t('email:webhookDisabled.subject', { host: url.host }),
@@ -28,7 +28,7 @@ export function webhookDisabledEmail(facts: DisabledEndpointFacts, recipient: { 
       {
         kind: 'paragraph',
         text: t('email:webhookDisabled.what', {
-          url: shown,
+          address: url.origin,
           organization: facts.organizationName,
           since: formatDateTime(facts.failingSince, locale, facts.timeZone),
           date: formatDateTime(facts.disabledAt, locale, facts.timeZone),

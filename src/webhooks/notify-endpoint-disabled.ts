@@ -1,14 +1,16 @@
 /**
  * Tells an organisation's owners and administrators that Sigill disabled one of its webhook endpoints
- * because every delivery failed for too long (WEBHOOK_DISABLE_AFTER). Once per disabling: each email's id
- * names the endpoint, the moment it was disabled and the recipient, and `sent_messages` keeps a retried
- * activity, or the other deliveries to the same endpoint, from sending it again (only a crash between
- * sending and recording can repeat one, as for every message Sigill sends).
+ * because every delivery failed for too long (WEBHOOK_DISABLE_AFTER). Once per disabling: only the delivery
+ * attempt that disabled the endpoint asks for it (src/webhooks/attempt-delivery.ts), each email's id names
+ * the endpoint, the moment it was disabled and the recipient, and `sendOnce` (src/messaging/send-once.ts)
+ * keeps a retried activity from sending it again (only a crash between sending and recording can repeat
+ * one, as for every message Sigill sends). No transaction or row lock is held while the mail server talks.
  */
 import type { DataSource } from 'typeorm';
 import type { Mailer } from '../adapters/mailer';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import type { Locale } from '../i18n';
+import { sendOnce } from '../messaging/send-once';
 import { webhookDisabledEmail } from './messages';
 
 export interface NotifyContext {
@@ -56,21 +58,13 @@ export async function notifyEndpointDisabled(ctx: NotifyContext, endpointId: str
       { name: admin.name ?? admin.email, locale: endpoint.default_locale },
       `${ctx.publicUrl}/admin/webhooks/${endpointId}`,
     );
-    // Every delivery to the endpoint stops and asks for this notice at once: the endpoint's row lock makes
-    // them take turns, so the first sends and records, and the others find it recorded.
-    const sentNow = await dataSource.transaction(async (tx) => {
-      await tx.query(`SELECT 1 FROM webhook_endpoints WHERE id = $1 FOR UPDATE`, [endpointId]);
-      if ((await tx.query(`SELECT 1 FROM sent_messages WHERE message_id = $1`, [messageId])).length > 0) return false;
-      try {
-        await ctx.mailer.send({ messageId, to: admin.email, ...email });
-      } catch (error) {
+    const sentNow = await sendOnce(dataSource, 'email', messageId, () => ctx.mailer.send({ messageId, to: admin.email, ...email })).catch(
+      (error: unknown) => {
         // One address the mail server refuses for good must not keep the other admins from hearing.
         if (isPermanentMailRefusal(error)) return false;
         throw error;
-      }
-      await tx.query(`INSERT INTO sent_messages (message_id, channel) VALUES ($1, 'email') ON CONFLICT DO NOTHING`, [messageId]);
-      return true;
-    });
+      },
+    );
     if (sentNow) sent += 1;
   }
   return sent;

@@ -53,7 +53,35 @@ export async function storeNewSecret(
   return secret;
 }
 
-/** The secrets that sign now: the current one and, during a rotation's overlap, the previous one. */
+/**
+ * A stored secret that will never decrypt: its data key refused by the key service (another master key,
+ * or a ciphertext KMS rejects) or its ciphertext failing authentication. Trying again cannot help, so a
+ * delivery records a failed attempt instead of retrying it for ever. The message names no secret.
+ */
+export class UnreadableSecretError extends Error {
+  constructor(options?: { cause?: unknown }) {
+    super("the endpoint's secret cannot be read", options);
+    this.name = 'UnreadableSecretError';
+  }
+}
+
+/** KMS's answers for a ciphertext it will never decrypt (others, e.g. throttling or a network error, may pass). */
+const kmsRefusals = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
+
+async function unwrap(keyService: KeyService, wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
+  try {
+    return await keyService.unwrapDataKey(wrapped, context);
+  } catch (error) {
+    // The local key service has no outage: its refusal is the key's. KMS's is only for some answers.
+    if (keyService.kind === 'local' || kmsRefusals.has((error as Error).name)) throw new UnreadableSecretError({ cause: error });
+    throw error;
+  }
+}
+
+/**
+ * The secrets that sign now: the current one and, during a rotation's overlap, the previous one. Throws
+ * `UnreadableSecretError` when one of them can never be decrypted.
+ */
 export async function signingSecrets(db: DataSource, keyService: KeyService, organizationId: string, endpointId: string): Promise<string[]> {
   const rows: Array<{ id: string; wrapped_key: Buffer; encrypted_secret: Buffer }> = await db.query(
     `SELECT id, wrapped_key, encrypted_secret FROM webhook_endpoint_secrets
@@ -63,13 +91,16 @@ export async function signingSecrets(db: DataSource, keyService: KeyService, org
   const secrets: string[] = [];
   for (const row of rows) {
     const ids = { organizationId, endpointId, secretId: row.id };
-    const key = await keyService.unwrapDataKey(row.wrapped_key, contextFor(ids));
+    const key = await unwrap(keyService, row.wrapped_key, contextFor(ids));
     try {
       const sealed = row.encrypted_secret;
       const decipher = createDecipheriv('aes-256-gcm', key, sealed.subarray(0, ivLength))
         .setAAD(additionalData(ids))
         .setAuthTag(sealed.subarray(ivLength, ivLength + tagLength));
       secrets.push(Buffer.concat([decipher.update(sealed.subarray(ivLength + tagLength)), decipher.final()]).toString('utf8'));
+    } catch (error) {
+      // Modified, truncated or moved from another endpoint (the additional data names it).
+      throw new UnreadableSecretError({ cause: error });
     } finally {
       key.fill(0);
     }

@@ -28,6 +28,7 @@ import { smsPinFor as smsPinForIn } from '../support/sms-outbox';
 import { waitFor } from '../support/wait-for';
 import { reportDocumentDisplayed } from '../support/signer-reading';
 import { workflowIdForDelivery } from '../../src/webhooks/dispatcher';
+import { webhookTaskQueueOf } from '../../src/config';
 import { startWebhookReceiver } from '../support/webhook-receiver';
 
 const projectRoot = path.resolve(__dirname, '..', '..');
@@ -117,12 +118,12 @@ function assertAlive(worker: WorkerProcess): void {
   }
 }
 
-async function pollerIdentities(): Promise<Set<string>> {
+async function pollerIdentities(taskQueue = api.taskQueue): Promise<Set<string>> {
   const identities = new Set<string>();
   for (const taskQueueType of [TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY]) {
     const response = await api.client.workflowService.describeTaskQueue({
       namespace: 'default',
-      taskQueue: { name: api.taskQueue },
+      taskQueue: { name: taskQueue },
       taskQueueType,
     });
     for (const poller of response.pollers ?? []) if (poller.identity) identities.add(`${taskQueueType}:${poller.identity}`);
@@ -131,12 +132,12 @@ async function pollerIdentities(): Promise<Set<string>> {
 }
 
 /** Until a worker identity not seen before polls both the workflow and the activity task queue. */
-async function waitUntilPolling(worker: WorkerProcess, known: Set<string>): Promise<void> {
+async function waitUntilPolling(worker: WorkerProcess, known: Set<string>, taskQueue = api.taskQueue): Promise<void> {
   await waitFor(
-    `${worker.name} polling the task queue`,
+    `${worker.name} polling ${taskQueue}`,
     async () => {
       assertAlive(worker);
-      const fresh = [...(await pollerIdentities())].filter((identity) => !known.has(identity));
+      const fresh = [...(await pollerIdentities(taskQueue))].filter((identity) => !known.has(identity));
       const types = new Set(fresh.map((identity) => identity.split(':')[0]));
       return types.size === 2;
     },
@@ -426,8 +427,10 @@ test('SIGKILL the worker while a webhook is being delivered: the same message id
     expect(endpoint.status).toBe(201);
     receiver.trust(endpoint.body.secret);
 
+    // Deliveries run on the webhook task queue, which the worker process polls with a second worker.
+    const webhookQueue = webhookTaskQueueOf(api.taskQueue);
     const first = startWorkerProcess('webhook worker 1');
-    await waitUntilPolling(first, await pollerIdentities());
+    await waitUntilPolling(first, await pollerIdentities(webhookQueue), webhookQueue);
     const pdf = await createTestPdf([{}]);
     const created = await orgCall('/v1/signing-requests', {
       body: {
@@ -443,14 +446,16 @@ test('SIGKILL the worker while a webhook is being delivered: the same message id
     await first.kill();
 
     const second = startWorkerProcess('webhook worker 2');
-    await waitUntilPolling(second, await pollerIdentities());
+    await waitUntilPolling(second, await pollerIdentities(webhookQueue), webhookQueue);
     // The attempt's heartbeat stops with the worker; Temporal gives the attempt to the new one.
     await waitFor('the message accepted after the worker died', () => receiver.acceptedCount(messageId) === 1, 90_000);
     expect(receiver.deliveries.map((delivery) => delivery.messageId)).toEqual([messageId, messageId]);
     expect(receiver.deliveries.every((delivery) => delivery.verifiedBy.length === 1)).toBe(true);
 
     const [delivery]: Array<{ id: string; run: number }> = await dataSource.query(`SELECT id, run FROM webhook_deliveries WHERE message_id = $1`, [messageId]);
-    expect(await api.client.workflow.getHandle(workflowIdForDelivery(delivery!.id, delivery!.run)).result()).toBe('delivered');
+    const deliveryHandle = api.client.workflow.getHandle(workflowIdForDelivery(delivery!.id, delivery!.run));
+    expect(await deliveryHandle.result()).toBe('delivered');
+    expect((await deliveryHandle.describe()).taskQueue).toBe(webhookQueue);
     const log = (await orgCall(`/v1/webhook-endpoints/${endpoint.body.id}/deliveries`)).body;
     // One attempt of the workflow (its activity ran twice, keyed to the same row), delivered.
     expect(log.items).toEqual([

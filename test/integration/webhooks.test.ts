@@ -7,8 +7,14 @@
 import 'reflect-metadata';
 import fs from 'node:fs';
 import type { DataSource } from 'typeorm';
+import type { KeyService } from '../../src/adapters/key-service';
+import type { Mailer } from '../../src/adapters/mailer';
+import { webhookTaskQueueOf } from '../../src/config';
 import { webhookEventTypes } from '../../src/contract/webhooks';
 import { workflowIdForDelivery } from '../../src/webhooks/dispatcher';
+import { createWebhookEndpoint } from '../../src/webhooks/endpoints';
+import { notifyEndpointDisabled } from '../../src/webhooks/notify-endpoint-disabled';
+import { signingSecrets, UnreadableSecretError } from '../../src/webhooks/secrets';
 import { apiClient, type ApiCall, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
 import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
@@ -260,7 +266,8 @@ test('an endpoint failing for longer than WEBHOOK_DISABLE_AFTER is disabled and 
   expect(endpoint).toMatchObject({ disabledReason: 'failing', failingSince: expect.any(String) });
   expect(Date.parse(endpoint.disabledAt) - Date.parse(endpoint.failingSince)).toBeGreaterThanOrEqual(3000);
   const [mail] = await smtp.waitForMail(s.ownerEmail, 'Webhook endpoint disabled');
-  expect(mail!.text).toContain(`127.0.0.1:${s.receiver.port}/hooks`);
+  expect(mail!.text).toContain(`http://127.0.0.1:${s.receiver.port}`);
+  expect(mail!.text).not.toContain('/hooks');
   expect(mail!.text).toContain('/admin/webhooks/');
   const messageIds = [...new Set(s.receiver.deliveries.map((d) => d.messageId))];
   expect(messageIds).toHaveLength(2);
@@ -370,6 +377,175 @@ test('the API: validation (422), unknown and other organisations’ endpoints (4
   expect(stored[0]!.encrypted_secret.includes(secretBytes)).toBe(false);
   expect(stored[0]!.encrypted_secret.includes(Buffer.from(s.endpoint.secret))).toBe(false);
 }, 60_000);
+
+test('a secret that can never be decrypted fails its attempts, in the delivery log, instead of retrying for ever; nothing is sent', async () => {
+  const s = await subscriber(['signing_request.created']);
+  const [stored]: Array<{ id: string; encrypted_secret: Buffer }> = await dataSource.query(
+    `SELECT id, encrypted_secret FROM webhook_endpoint_secrets WHERE endpoint_id = $1`,
+    [s.endpoint.id],
+  );
+  // Its ciphertext modified: authentication fails.
+  const modified = Buffer.from(stored!.encrypted_secret);
+  modified[modified.length - 1] ^= 1;
+  await dataSource.query(`UPDATE webhook_endpoint_secrets SET encrypted_secret = $2 WHERE id = $1`, [stored!.id, modified]);
+  await expect(signingSecrets(dataSource, api.signing.adapters.keyService, s.orgId, s.endpoint.id)).rejects.toThrow(UnreadableSecretError);
+  // Its data key wrapped for something else (as after the master key was replaced): the key service refuses it.
+  const other = await subscriber(['signing_request.created']);
+  const [foreign]: Array<{ wrapped_key: Buffer }> = await dataSource.query(`SELECT wrapped_key FROM webhook_endpoint_secrets WHERE endpoint_id = $1`, [other.endpoint.id]);
+  await dataSource.query(`UPDATE webhook_endpoint_secrets SET wrapped_key = $2 WHERE id = $1`, [stored!.id, foreign!.wrapped_key]);
+
+  await createRequest(s.call);
+  const [messageId] = await waitFor('the message', async () => (await dataSource.query(`SELECT id FROM webhook_messages WHERE organization_id = $1`, [s.orgId])).map((row: Json) => row.id));
+  // The delivery ends on its schedule (or with the endpoint disabled for failing), every attempt logged.
+  await waitFor('the delivery started', async () => (await dataSource.query(`SELECT 1 FROM webhook_deliveries WHERE message_id = $1 AND started_run = run`, [messageId])).length === 1);
+  expect(await deliveryWorkflowsDone(messageId)).toEqual(['failed']);
+  const [item] = (await deliveriesOf(s)).items;
+  expect(item).toMatchObject({ messageId, status: 'failed' });
+  expect(item.attempts.length).toBeGreaterThanOrEqual(2);
+  for (const attempt of item.attempts) expect(attempt).toMatchObject({ httpStatus: null, error: "the endpoint's secret cannot be read" });
+  expect(s.receiver.connections()).toBe(0);
+}, 60_000);
+
+test('the disabled-endpoint email shows scheme, host and port only, and is sent with no row lock held; once per admin', async () => {
+  const s = await subscriber(['signing_request.created']);
+  const slackStyle = `${s.receiver.url}/services/T0001/B0001/tokenInThePath0123456789?token=inTheQuery`;
+  expect((await s.call(`/v1/webhook-endpoints/${s.endpoint.id}`, { method: 'PATCH', body: { url: slackStyle } })).status).toBe(200);
+  await dataSource.query(
+    `UPDATE webhook_endpoints SET enabled = false, disabled_reason = 'failing', disabled_at = now(), failing_since = now() - interval '6 days' WHERE id = $1`,
+    [s.endpoint.id],
+  );
+  const locksSeen: string[] = [];
+  // The real SMTP mailer; while it talks, another connection checks that nobody holds the endpoint's row.
+  const mailer: Mailer = {
+    kind: api.signing.adapters.mailer.kind,
+    async send(message) {
+      await dataSource.transaction(async (tx) => {
+        const free = await tx.query(`SELECT 1 FROM webhook_endpoints WHERE id = $1 FOR UPDATE NOWAIT`, [s.endpoint.id]).then(
+          () => 'free',
+          (error: { code?: string }) => `locked (${error.code})`,
+        );
+        locksSeen.push(free);
+      });
+      await api.signing.adapters.mailer.send(message);
+    },
+  };
+  const ctx = { dataSource, mailer, publicUrl: api.config.http.publicUrl };
+  expect(await notifyEndpointDisabled(ctx, s.endpoint.id)).toBe(1);
+  expect(locksSeen).toEqual(['free']);
+  // Asked again (a retried activity): nothing more is sent.
+  expect(await notifyEndpointDisabled(ctx, s.endpoint.id)).toBe(0);
+  const mails = await smtp.waitForMail(s.ownerEmail, 'Webhook endpoint disabled');
+  expect(mails).toHaveLength(1);
+  for (const part of [mails[0]!.text, mails[0]!.subject]) {
+    expect(part).not.toMatch(/services|tokenInThePath|inTheQuery|\/hooks/);
+  }
+  expect(mails[0]!.text).toContain(`http://127.0.0.1:${s.receiver.port}`);
+  expect(mails[0]!.text).toContain(`/admin/webhooks/${s.endpoint.id}`);
+});
+
+test('creating an endpoint does not hold up the organisation’s other writes while the key service answers', async () => {
+  const org = await createTestOrganization(dataSource);
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let called!: () => void;
+  const keyServiceCalled = new Promise<void>((resolve) => (called = resolve));
+  const real = api.signing.adapters.keyService;
+  // The real key service, answering only when the test says (as a slow KMS would).
+  const slowKeyService: KeyService = {
+    kind: real.kind,
+    async generateDataKey(context) {
+      called();
+      await released;
+      return real.generateDataKey(context);
+    },
+    unwrapDataKey: (wrapped, context) => real.unwrapDataKey(wrapped, context),
+    checkReachable: () => real.checkReachable(),
+  };
+  const caller = {
+    scope: { organizationId: org.orgId, permissions: new Set(['view', 'send', 'admin', 'documents'] as const) },
+    actor: { actor: `user:${org.ownerUserId}` },
+    isOwner: true,
+  };
+  const creating = createWebhookEndpoint({ dataSource, keyService: slowKeyService, webhooks: api.config.webhooks }, caller, {
+    url: 'http://127.0.0.1:9/hooks',
+    events: ['signing_request.created'],
+  });
+  try {
+    await keyServiceCalled;
+    // A row referencing the organisation (KEY SHARE on it) is written at once, not after the key service.
+    await dataSource.transaction(async (tx) => {
+      await tx.query(`SET LOCAL lock_timeout = '5s'`);
+      await tx.query(
+        `INSERT INTO webhook_messages (id, organization_id, type, payload, source_key, dispatched_at) VALUES ($1, $2, 'signing_request.created', '{}', $3, now())`,
+        [`msg_lock${Date.now()}`, org.orgId, `lock-test:${org.orgId}`],
+      );
+    });
+  } finally {
+    release();
+  }
+  expect((await creating).url).toBe('http://127.0.0.1:9/hooks');
+});
+
+test('every foreign key of the webhook tables leads an index (cascading deletes, per-organisation and per-endpoint reads)', async () => {
+  const unindexed = await dataSource.query(
+    `SELECT c.conrelid::regclass::text AS "table", a.attname AS "column"
+       FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+      WHERE c.contype = 'f' AND c.conrelid::regclass::text LIKE 'webhook%'
+        AND NOT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1] AND i.indpred IS NULL)
+      ORDER BY 1, 2`,
+  );
+  expect(unindexed).toEqual([]);
+  const foreignKeys: Array<{ count: number }> = await dataSource.query(
+    `SELECT count(*)::int AS count FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text LIKE 'webhook%'`,
+  );
+  expect(foreignKeys[0]!.count).toBeGreaterThanOrEqual(6);
+});
+
+describe('webhook deliveries run on a task queue of their own, with bounded slots (WEBHOOK_CONCURRENCY)', () => {
+  let isolated: TestApi;
+  const isolatedOrganizations: string[] = [];
+
+  beforeAll(async () => {
+    isolated = await startTestApi(dataSource, {
+      env: { SMTP_URL: smtp.url, WEBHOOK_CONCURRENCY: '1', WEBHOOK_TIMEOUT: 'PT60S', WEBHOOK_RETRY_SCHEDULE: 'PT0.2S' },
+      webhookOrganizations: () => isolatedOrganizations,
+    });
+  });
+  afterAll(async () => isolated?.close());
+
+  test('a receiver that accepts and never answers holds only the webhook slot: rounds go on; deliveries wait their turn', async () => {
+    const slow = await subscriber(['signing_request.created'], () => ({ status: 200, hold: true }), isolated, isolatedOrganizations);
+    const other = await subscriber(['signing_request.created'], undefined, isolated, isolatedOrganizations);
+    const first = await createRequest(slow.call);
+    await waitFor('the first attempt held open by its receiver', () => slow.receiver.deliveries.length === 1);
+    const second = await createRequest(other.call);
+    // The signing rounds' own work is not queued behind the held attempt: both invitations go out.
+    await smtp.waitForMail(first.email, 'Please sign');
+    await smtp.waitForMail(second.email, 'Please sign');
+    // The other organisation's delivery has started and scheduled its attempt, on the webhook queue, whose
+    // one slot the held attempt has: it waits.
+    const waiting = await waitFor('the other delivery’s attempt scheduled', async () => {
+      const [row]: Array<{ id: string; run: number; started_run: number }> = await dataSource.query(
+        `SELECT id, run, started_run FROM webhook_deliveries WHERE endpoint_id = $1`,
+        [other.endpoint.id],
+      );
+      if (!row || row.started_run < row.run) return undefined;
+      const described = await isolated.client.workflow.getHandle(workflowIdForDelivery(row.id, row.run)).describe();
+      return (described.raw.pendingActivities ?? []).length === 1 ? described : undefined;
+    });
+    expect(waiting.taskQueue).toBe(webhookTaskQueueOf(isolated.taskQueue));
+    expect(other.receiver.deliveries).toHaveLength(0);
+
+    slow.receiver.release(200);
+    await waitFor('the other organisation’s message accepted once the slot is free', () => other.receiver.acceptedCount(other.receiver.deliveries[0]?.messageId ?? '') === 1);
+    for (const s of [slow, other]) {
+      const rows: Array<{ id: string; run: number }> = await dataSource.query(`SELECT id, run FROM webhook_deliveries WHERE endpoint_id = $1`, [s.endpoint.id]);
+      const handle = isolated.client.workflow.getHandle(workflowIdForDelivery(rows[0]!.id, rows[0]!.run));
+      expect(await handle.result()).toBe('delivered');
+      expect((await handle.describe()).taskQueue).toBe(webhookTaskQueueOf(isolated.taskQueue));
+    }
+  }, 60_000);
+});
 
 describe('production mode (NODE_ENV=production)', () => {
   let production: TestApi;

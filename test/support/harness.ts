@@ -9,13 +9,13 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
-import { createActivities } from '../../src/activities';
+import { createActivities, createWebhookActivities } from '../../src/activities';
 import { createAdapters } from '../../src/adapters';
 import { sigillDataConverter } from '../../src/adapters/data-converter';
 import type { PayloadCodec } from '@temporalio/common';
 import { createApp } from '../../src/api/app';
 import { listen, type RunningServer } from '../../src/api/server';
-import { parseConfig, type Config } from '../../src/config';
+import { parseConfig, webhookTaskQueueOf, type Config } from '../../src/config';
 import { createDataSource } from '../../src/database/data-source';
 import { RateLimitStore } from '../../src/database/rate-limit-store';
 import { createLogger, type Logger } from '../../src/logger';
@@ -73,24 +73,34 @@ export async function testSigningContext(dataSource: DataSource, config: Config 
   return createSigningContext(config, dataSource, createAdapters(config));
 }
 
-/** A worker on a task queue of its own, so test files running in parallel never take each other's tasks. */
+/**
+ * A worker on a task queue of its own, so test files running in parallel never take each other's tasks;
+ * as in the service (src/worker-runtime.ts), a second one polls its webhook queue (`webhookTaskQueueOf`).
+ */
 export async function startTestWorker(deps: { signing: SigningContext; connection?: NativeConnection; taskQueue?: string }) {
   const taskQueue = deps.taskQueue ?? `test-${randomUUID()}`;
   const connection = deps.connection ?? (await NativeConnection.connect({ address: harness.temporalAddress() }));
-  const worker = await Worker.create({
+  const common = {
     connection,
-    taskQueue,
     workflowBundle: { codePath: harness.workflowBundle() },
     dataConverter: sigillDataConverter(deps.signing.payloadCodec),
-    activities: createActivities(deps.signing),
-    // As in the service (src/worker-runtime.ts): failing steps are recorded for the stuck-rounds view.
+    // As in the service: failing steps are recorded for the stuck-rounds view.
     interceptors: { activity: [recordActivityFailures(deps.signing.dataSource, testLog)] },
-  });
-  const running = worker.run();
+  };
+  const workers = [
+    await Worker.create({ ...common, taskQueue, activities: createActivities(deps.signing) }),
+    await Worker.create({
+      ...common,
+      taskQueue: webhookTaskQueueOf(taskQueue),
+      activities: createWebhookActivities(deps.signing),
+      maxConcurrentActivityTaskExecutions: deps.signing.webhooks.concurrency,
+    }),
+  ];
+  const running = Promise.all(workers.map((worker) => worker.run()));
   return {
     taskQueue,
     async stop() {
-      worker.shutdown();
+      for (const worker of workers) worker.shutdown();
       await running;
       if (!deps.connection) await connection.close();
     },

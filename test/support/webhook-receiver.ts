@@ -37,7 +37,7 @@ export async function startWebhookReceiver(options: { respond?: Respond } = {}) 
   const seenCount = new Map<string, number>();
   let connections = 0;
   let respond = options.respond ?? (() => 200);
-  const held: http.ServerResponse[] = [];
+  const held: Array<{ response: http.ServerResponse; delivery: ReceivedDelivery }> = [];
 
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -66,7 +66,7 @@ export async function startWebhookReceiver(options: { respond?: Respond } = {}) 
       const answer = respond(delivery);
       const { status, headers, hold } = typeof answer === 'number' ? { status: answer, headers: undefined, hold: false } : answer;
       if (hold) {
-        held.push(response);
+        held.push({ response, delivery });
         return;
       }
       delivery.answered = status;
@@ -95,8 +95,16 @@ export async function startWebhookReceiver(options: { respond?: Respond } = {}) 
     /** How many deliveries of the message the receiver accepted (answered 2xx). */
     acceptedCount: (messageId: string) => deliveries.filter((d) => d.messageId === messageId && d.answered !== undefined && d.answered < 300).length,
     connections: () => connections,
+    /** Answers every request held open so far with `status`. */
+    release(status: number) {
+      for (const { response, delivery } of held.splice(0)) {
+        delivery.answered = status;
+        response.writeHead(status, { 'content-type': 'text/plain' });
+        response.end(status < 300 ? 'ok' : 'no');
+      }
+    },
     async close() {
-      for (const response of held) response.destroy();
+      for (const { response } of held) response.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, parseConfig } from '../../src/config';
+import { ConfigError, parseConfig, webhookTaskQueueOf } from '../../src/config';
 
 describe('parseConfig', () => {
   test('no variables: every part is embedded, under ./data', () => {
@@ -164,6 +164,23 @@ describe('parseConfig', () => {
     expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com', OTEL_SERVICE_NAME: 'sigill-eu' }).tracing?.serviceName).toBe('sigill-eu');
     expect(() => parseConfig({ METRICS_TOKEN: 'short' })).toThrow(new ConfigError('METRICS_TOKEN', 'must be at least 24 characters'));
     expect(() => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(ConfigError);
+  });
+
+  test('NODE_ENV: production (or prod, any case) is production; development, test or unset is development; anything else is refused', () => {
+    for (const value of ['production', 'Production', 'PRODUCTION', 'prod', ' prod ']) expect(parseConfig({ NODE_ENV: value }).production).toBe(true);
+    for (const value of [undefined, '', 'development', 'Development', 'test']) expect(parseConfig({ NODE_ENV: value }).production).toBe(false);
+    for (const value of ['staging', 'produciton', 'live']) {
+      expect(() => parseConfig({ NODE_ENV: value })).toThrow(new ConfigError('NODE_ENV', 'must be production, development or test'));
+    }
+  });
+
+  test('webhook deliveries get a task queue of their own, derived from the main one, and bounded slots', () => {
+    expect(parseConfig({}).temporal).toMatchObject({ taskQueue: 'sigill', webhookTaskQueue: 'sigill-webhooks' });
+    expect(parseConfig({ TEMPORAL_TASK_QUEUE: 'sigill-eu' }).temporal.webhookTaskQueue).toBe(webhookTaskQueueOf('sigill-eu'));
+    expect(parseConfig({}).webhooks.concurrency).toBe(20);
+    expect(parseConfig({ WEBHOOK_CONCURRENCY: '5' }).webhooks.concurrency).toBe(5);
+    expect(() => parseConfig({ WEBHOOK_CONCURRENCY: '0' })).toThrow(/WEBHOOK_CONCURRENCY must be between 1 and 1000/);
+    expect(() => parseConfig({ WEBHOOK_CONCURRENCY: 'many' })).toThrow(/WEBHOOK_CONCURRENCY must be a whole number/);
   });
 
   test('mTLS needs both certificate and key', () => {

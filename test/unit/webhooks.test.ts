@@ -8,6 +8,7 @@ import net from 'node:net';
 import { parseConfig, standardWebhookRetryScheduleMs } from '../../src/config';
 import { retryWait } from '../../src/webhooks/attempt-delivery';
 import { webhookMessagesForRoundEvent } from '../../src/webhooks/events';
+import { webhookDisabledEmail } from '../../src/webhooks/messages';
 import { checkEndpointUrl, parseRetryAfter, postJson, refusedAddressRange } from '../../src/webhooks/outbound-request';
 
 test('only public unicast addresses are destinations', () => {
@@ -147,6 +148,26 @@ test('audit events map to webhook events carrying ids, statuses and times only',
   }
 });
 
+test.each(['en', 'fi', 'sv'] as const)('the disabled-endpoint email (%s) names scheme, host and port only: paths and queries carry tokens', (locale) => {
+  const email = webhookDisabledEmail(
+    {
+      url: 'https://hooks.example.com:8443/services/T0001/B0001/tokenInThePath0123456789?token=inTheQuery',
+      organizationName: 'Acme Oy',
+      failingSince: new Date('2026-01-01T08:00:00Z'),
+      disabledAt: new Date('2026-01-06T08:00:00Z'),
+      timeZone: 'Europe/Helsinki',
+    },
+    { name: 'Aino', locale },
+    'https://sigill.example.com/admin/webhooks/5b1e',
+  );
+  for (const part of [email.subject, email.text, email.html]) {
+    expect(part).not.toMatch(/services|T0001|tokenInThePath|inTheQuery/);
+  }
+  expect(email.subject).toContain('hooks.example.com:8443');
+  expect(email.text).toContain('https://hooks.example.com:8443');
+  expect(email.text).toContain('https://sigill.example.com/admin/webhooks/5b1e');
+});
+
 test('webhook configuration: Standard Webhooks schedule by default, private destinations only outside production', () => {
   const development = parseConfig({});
   expect(development.webhooks).toEqual({
@@ -155,6 +176,7 @@ test('webhook configuration: Standard Webhooks schedule by default, private dest
     timeoutMs: 10_000,
     retryScheduleMs: standardWebhookRetryScheduleMs,
     disableAfterFailingMs: 5 * 86_400_000,
+    concurrency: 20,
   });
   expect(standardWebhookRetryScheduleMs.map((ms) => ms / 1000)).toEqual([5, 300, 1800, 7200, 18_000, 36_000, 50_400, 72_000, 86_400]);
   const production = parseConfig({ NODE_ENV: 'production' });
