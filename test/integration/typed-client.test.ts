@@ -313,6 +313,13 @@ describe('verifyWebhook', () => {
     expect(failure(() => verifyWebhook({ secrets: [newSecret(), newSecret()], ...overlap }))).toBe('invalid_signature');
   });
 
+  test('a secret read from a file or an env file, with its line ending or padding, still verifies', () => {
+    const secret = newSecret();
+    for (const written of [`${secret}\n`, `${secret}\r\n`, `  ${secret} `]) {
+      expect(failure(() => verifyWebhook({ secrets: [written], ...delivery([secret]) }))).toBe('accepted');
+    }
+  });
+
   test('a malformed secret is a configuration error that does not echo the secret', () => {
     const { body, headers } = delivery([newSecret()]);
     const thrown = failure(() => verifyWebhook({ secrets: [newSecret(), 'whsec_!!not-base64!!'], headers, body }));

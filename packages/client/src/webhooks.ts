@@ -61,7 +61,7 @@ export class WebhookVerificationError extends Error {
 export type WebhookHeaders = Headers | Record<string, string | string[] | undefined>;
 
 export interface VerifyWebhookInput {
-  /** The endpoint's secret (`whsec_…`), or several during a rotation's overlap. */
+  /** The endpoint's secret (`whsec_…`), or several during a rotation's overlap; surrounding whitespace is ignored. */
   secrets: string | readonly string[];
   headers: WebhookHeaders;
   /** The body exactly as received, before any JSON parsing: re-serialised JSON does not verify. */
@@ -94,7 +94,8 @@ export function verifyWebhook(input: VerifyWebhookInput): WebhookEvent {
   if (secrets.length === 0) throw new TypeError('verifyWebhook needs at least one secret.');
   const verifiers = secrets.map((secret, index) => {
     try {
-      return new Webhook(secret);
+      // Secrets are read from files and env files: a line ending or padding around one is not part of it.
+      return new Webhook(secret.trim());
     } catch {
       // Never echo the secret itself.
       throw new TypeError(`Webhook secret #${index + 1} is not a Standard Webhooks secret (whsec_ followed by base64).`);
