@@ -70,7 +70,12 @@ const environmentSchema = z.object({
   CODEC_ACCESS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
   CODEC_CORS_ORIGINS: nonEmpty.optional(),
 
-  METRICS_TOKEN: z.string().min(24, 'must be at least 24 characters').optional(),
+  // Presented as `Authorization: Bearer <token>`: one run of visible ASCII, or no scraper could ever send it.
+  METRICS_TOKEN: z
+    .string()
+    .min(24, 'must be at least 24 characters')
+    .regex(/^[\x21-\x7e]+$/, 'must be visible ASCII characters without spaces')
+    .optional(),
   METRICS_PORT: port.optional(),
   TEMPORAL_METRICS_PORT: port.optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: httpUrl.optional(),

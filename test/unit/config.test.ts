@@ -163,6 +163,11 @@ describe('parseConfig', () => {
     expect(config.tracing).toEqual({ endpoint: 'http://otel-collector:4318', serviceName: 'sigill' });
     expect(parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com', OTEL_SERVICE_NAME: 'sigill-eu' }).tracing?.serviceName).toBe('sigill-eu');
     expect(() => parseConfig({ METRICS_TOKEN: 'short' })).toThrow(new ConfigError('METRICS_TOKEN', 'must be at least 24 characters'));
+    // A Bearer token is one run of visible ASCII: with a space, or a character HTTP headers cannot carry
+    // as written, no scraper could ever present it and every scrape would get 401.
+    for (const token of ['a metrics passphrase with spaces', 'metrics-token-0123456789-ä', ' metrics-token-0123456789abcdef']) {
+      expect(() => parseConfig({ METRICS_TOKEN: token })).toThrow(new ConfigError('METRICS_TOKEN', 'must be visible ASCII characters without spaces'));
+    }
     expect(() => parseConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'grpc://collector:4317' })).toThrow(ConfigError);
   });
 
