@@ -81,7 +81,7 @@ export async function startService(
     workerFinished = worker.finished;
   }
 
-  const metricsEndpoint: MetricsEndpoint = { token: config.metrics.token, temporalMetricsUrl };
+  const metricsEndpoint: MetricsEndpoint = { token: config.metrics.token, loopbackWithoutToken: !config.production, temporalMetricsUrl };
   if (config.metrics.port !== undefined) {
     const metricsServer = await listenForMetrics(metricsEndpoint, { host: config.http.host, port: config.metrics.port, log });
     shutdown.add('metrics listener', () => metricsServer.close());

@@ -2,17 +2,25 @@
  * Who reads `/metrics` on the public port without METRICS_TOKEN: clients on this machine talking to us
  * directly, and nobody else. A reverse proxy on the same host connects from loopback too, so a request it
  * relays must not count as local, whichever way the proxy says it relayed (or, with TRUST_PROXY, even when
- * it says nothing: the operator has told us a proxy is in front).
+ * it says nothing: the operator has told us a proxy is in front). In production there is no loopback leeway
+ * at all: a proxy that relays at the TCP level, or a service mesh's sidecar, adds no header to go by.
  */
 import Koa from 'koa';
 import { metricsRoutes } from '../../src/api/routes/metrics';
 import { errorHandler } from '../../src/api/middleware/error-handler';
 import { listen, type RunningServer } from '../../src/api/server';
 
-async function serveMetrics(options: { trustProxy: boolean; token?: string }): Promise<RunningServer> {
+interface Setup {
+  trustProxy: boolean;
+  token?: string;
+  /** NODE_ENV=production: no leeway for loopback. */
+  production?: boolean;
+}
+
+async function serveMetrics(options: Setup): Promise<RunningServer> {
   const app = new Koa({ proxy: options.trustProxy });
   app.silent = true;
-  const [route] = metricsRoutes({ token: options.token, temporalMetricsUrl: () => undefined });
+  const [route] = metricsRoutes({ token: options.token, loopbackWithoutToken: !options.production, temporalMetricsUrl: () => undefined });
   app.use(errorHandler());
   app.use(async (ctx) => {
     const answer = await route!.handler({ ctx } as never);
@@ -26,7 +34,7 @@ afterAll(async () => {
   await Promise.all(servers.map((server) => server.close()));
 });
 
-async function statusOf(options: { trustProxy: boolean; token?: string }, headers: Record<string, string> = {}): Promise<number> {
+async function statusOf(options: Setup, headers: Record<string, string> = {}): Promise<number> {
   const server = await serveMetrics(options);
   servers.push(server);
   const response = await fetch(`${server.url}/metrics`, { headers });
@@ -53,8 +61,13 @@ test('with TRUST_PROXY the loopback peer is the proxy: no request is local, what
   expect(await statusOf({ trustProxy: true })).toBe(404);
 });
 
+test('in production the loopback leeway is gone: a proxy that adds no header at all (an L4 or mesh proxy) cannot open it', async () => {
+  expect(await statusOf({ trustProxy: false, production: true })).toBe(404);
+});
+
 test('with a token, the token decides (behind a proxy too)', async () => {
   const token = 'metrics-token-0123456789abcdef';
   expect(await statusOf({ trustProxy: true, token }, { authorization: `Bearer ${token}` })).toBe(200);
   expect(await statusOf({ trustProxy: false, token })).toBe(401);
+  expect(await statusOf({ trustProxy: false, production: true, token }, { authorization: `Bearer ${token}` })).toBe(200);
 });

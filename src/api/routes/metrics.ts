@@ -1,7 +1,8 @@
 /**
  * `/metrics` in the Prometheus text format (R17): Sigill's metrics and the Temporal SDK's, in one scrape.
  * Who may read it: with METRICS_TOKEN, whoever presents it as a Bearer token; without one, on the public
- * port only clients on this machine talking to it directly (the embedded setup; never with TRUST_PROXY),
+ * port only clients on this machine talking to it directly (the embedded setup; never with TRUST_PROXY
+ * or in production),
  * on a METRICS_PORT listener anyone who can reach
  * that port (the operator keeps it internal). Metrics hold no personal data, but request rates and round
  * counts are the operator's business, not the internet's.
@@ -20,6 +21,11 @@ import { listen, type RunningServer } from '../server';
 
 export interface MetricsEndpoint {
   token?: string;
+  /**
+   * Whether clients on this machine may read it without a token (not in production: a TCP-level proxy or a
+   * mesh sidecar on the host relays strangers from loopback and adds no header to tell them apart).
+   */
+  loopbackWithoutToken: boolean;
   /** The Temporal SDK's exposition in this process (a worker runs here), read at each scrape. */
   temporalMetricsUrl(): string | undefined;
 }
@@ -51,7 +57,7 @@ async function answerScrape(ctx: Context, endpoint: MetricsEndpoint, openToAnyon
     if (!tokenMatches(bearerToken(ctx), endpoint.token)) {
       throw new AppError('unauthenticated', 'The metrics endpoint needs its access token (Authorization: Bearer ...).');
     }
-  } else if (!openToAnyone && !isLocalClient(ctx)) {
+  } else if (!openToAnyone && !(endpoint.loopbackWithoutToken && isLocalClient(ctx))) {
     // As if absent: the endpoint exists for local scrapers only until a token is configured.
     throw new AppError('not_found', 'No such resource.');
   }
