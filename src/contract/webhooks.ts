@@ -57,6 +57,9 @@ export interface WebhookDeliveryAttemptView {
 export interface WebhookDeliveryView {
   messageId: string;
   eventType: WebhookEventType;
+  /** What the message is about: the signing request in its payload's `data`, null for an event about none. */
+  signingRequestId: string | null;
+  /** `pending` also while waiting to retry after a failed attempt (its attempts say so). */
   status: 'pending' | 'delivered' | 'failed' | 'cancelled';
   createdAt: string;
   lastAttemptAt: string | null;

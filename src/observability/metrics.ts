@@ -71,14 +71,15 @@ export const metrics = {
     help: "Scrapes that could not include the Temporal SDK's metrics (its exporter did not answer in time)",
     registers: [metricsRegistry],
   }),
-  webhookDeliveries: new Counter({
-    name: 'sigill_webhook_deliveries_total',
+  // Attempts, not messages: a message that failed three times and then arrived counts four.
+  webhookDeliveryAttempts: new Counter({
+    name: 'sigill_webhook_delivery_attempts_total',
     help: 'Webhook delivery attempts, by outcome (delivered, failed, refused, gone)',
     labelNames: ['outcome'] as const,
     registers: [metricsRegistry],
   }),
-  webhookDeliveryDuration: new Histogram({
-    name: 'sigill_webhook_delivery_duration_seconds',
+  webhookDeliveryAttemptDuration: new Histogram({
+    name: 'sigill_webhook_delivery_attempt_duration_seconds',
     help: 'Time one webhook delivery attempt took, by outcome',
     labelNames: ['outcome'] as const,
     buckets: workDurationBuckets,

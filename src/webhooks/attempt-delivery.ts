@@ -106,8 +106,8 @@ export async function attemptDelivery(ctx: AttemptContext, input: AttemptInput):
   const delivered = status !== undefined && status >= 200 && status < 300;
   const gone = status === 410;
   const label = delivered ? 'delivered' : gone ? 'gone' : response.refused ? 'refused' : 'failed';
-  metrics.webhookDeliveries.inc({ outcome: label });
-  metrics.webhookDeliveryDuration.observe({ outcome: label }, response.latencyMs / 1000);
+  metrics.webhookDeliveryAttempts.inc({ outcome: label });
+  metrics.webhookDeliveryAttemptDuration.observe({ outcome: label }, response.latencyMs / 1000);
 
   const willRetry = !delivered && !gone && input.nextWaitMs !== undefined;
   const waitMs = willRetry ? retryWait(input.nextWaitMs!, response.retryAfterMs, input.longestWaitMs) : 0;

@@ -21,7 +21,7 @@ export interface DeliveriesContext {
   retryScheduleMs: number[];
 }
 
-/** Most failed deliveries one `since` redelivery resends; a caller with more asks again from a later time. */
+/** Most deliveries one `since` redelivery resends; a caller with more asks again from a later time. */
 export const maxRedeliveries = 1000;
 
 const notFound = () => new AppError('not_found', 'No such webhook endpoint.');
@@ -63,12 +63,14 @@ export async function listWebhookDeliveries(
     id: string;
     message_id: string;
     type: WebhookEventType;
+    signing_request_id: string | null;
     status: WebhookDeliveryView['status'];
     created_at: Date;
     last_attempt_at: Date | null;
     next_attempt_at: Date | null;
   }> = await dataSource.query(
-    `SELECT d.id, d.message_id, m.type, d.status, d.created_at, d.last_attempt_at, d.next_attempt_at
+    `SELECT d.id, d.message_id, m.type, m.payload #>> '{data,signingRequestId}' AS signing_request_id,
+            d.status, d.created_at, d.last_attempt_at, d.next_attempt_at
        FROM webhook_deliveries d JOIN webhook_messages m ON m.id = d.message_id
       WHERE d.endpoint_id = $1
         AND ($2::text IS NULL OR d.status = $2)
@@ -111,6 +113,7 @@ export async function listWebhookDeliveries(
     items: page.map((row) => ({
       messageId: row.message_id,
       eventType: row.type,
+      signingRequestId: row.signing_request_id,
       status: row.status,
       createdAt: new Date(row.created_at).toISOString(),
       lastAttemptAt: row.last_attempt_at ? new Date(row.last_attempt_at).toISOString() : null,
@@ -123,7 +126,9 @@ export async function listWebhookDeliveries(
 
 /**
  * Sends one message again (`messageId`, also one delivered already, or one sent before this endpoint
- * subscribed to its type) or every delivery to this endpoint that failed since `since`. Each becomes a new
+ * subscribed to its type) or every delivery to this endpoint not delivered with an attempt that failed
+ * since `since` (failed, or pending and waiting to retry: a receiver that recovered need not wait for the
+ * schedule). Each becomes a new
  * run, recorded with the audit entry in one transaction; the workflows are started at once when Temporal
  * answers, else by the relay.
  */
@@ -155,11 +160,20 @@ export async function redeliverWebhookMessages(
         [message.id, endpointId],
       );
     } else {
+      // Not delivered, with a failed attempt since then: failed ones (any run's attempt; also one that ended
+      // with no attempt, created since then, when its endpoint was turned off while it waited), and pending
+      // ones whose current run failed and waits to retry. The current run of those sees the new one at its
+      // next attempt and stops (attemptDelivery), so the receiver is not made to wait for the schedule.
       rows = await queryReturning(
         tx,
         `UPDATE webhook_deliveries SET run = run + 1, status = 'pending', next_attempt_at = now(), next_start_at = now(), start_attempts = 0
-          WHERE id IN (SELECT id FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'failed' AND created_at >= $2
-                        ORDER BY created_at LIMIT ${maxRedeliveries} FOR UPDATE)
+          WHERE id IN (SELECT d.id FROM webhook_deliveries d
+                        WHERE d.endpoint_id = $1 AND d.status IN ('failed', 'pending')
+                          AND (EXISTS (SELECT 1 FROM webhook_delivery_attempts a
+                                        WHERE a.delivery_id = d.id AND a.attempted_at >= $2 AND a.error IS NOT NULL
+                                          AND (d.status = 'failed' OR a.run = d.run))
+                               OR (d.status = 'failed' AND d.created_at >= $2))
+                        ORDER BY d.created_at LIMIT ${maxRedeliveries} FOR UPDATE OF d)
          RETURNING id, message_id`,
         [endpointId, input.since],
       );

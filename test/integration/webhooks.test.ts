@@ -11,6 +11,7 @@ import type { KeyService } from '../../src/adapters/key-service';
 import type { Mailer } from '../../src/adapters/mailer';
 import { webhookTaskQueueOf } from '../../src/config';
 import { webhookEventTypes } from '../../src/contract/webhooks';
+import { metricsRegistry } from '../../src/observability/metrics';
 import { workflowIdForDelivery } from '../../src/webhooks/dispatcher';
 import { createWebhookEndpoint } from '../../src/webhooks/endpoints';
 import { notifyEndpointDisabled } from '../../src/webhooks/notify-endpoint-disabled';
@@ -140,6 +141,8 @@ test('a round’s events arrive signed, verifiable with standardwebhooks, in the
   expect(log.items.map((item: Json) => item.eventType).sort()).toEqual([...expected].sort());
   for (const item of log.items) {
     expect(item.status).toBe('delivered');
+    // The log names what each message is about.
+    expect(item.signingRequestId).toBe(request.id);
     expect(item.attempts).toEqual([{ attempt: 1, attemptedAt: expect.any(String), httpStatus: 200, latencyMs: expect.any(Number), error: null }]);
   }
 
@@ -184,6 +187,11 @@ test('a receiver that fails 3 times then succeeds gets each message id delivered
   }
   const endpoint = (await s.call(`/v1/webhook-endpoints/${s.endpoint.id}`)).body;
   expect(endpoint.failingSince).toBeNull();
+  // The metrics count attempts, and say so in their names (this process runs the worker).
+  const exposition = await metricsRegistry.metrics();
+  expect(exposition).toMatch(/^sigill_webhook_delivery_attempts_total\{outcome="failed"\} [1-9]\d*$/m);
+  expect(exposition).toMatch(/^sigill_webhook_delivery_attempt_duration_seconds_count\{outcome="delivered"\} [1-9]\d*$/m);
+  expect(exposition).not.toContain('sigill_webhook_deliveries_total');
   // Paging and the status filter.
   const first = await deliveriesOf(s, '?limit=1');
   expect(first.items).toHaveLength(1);
@@ -327,6 +335,15 @@ test('the API: validation (422), unknown and other organisations’ endpoints (4
   expect((await s.call('/v1/webhook-endpoints', { body: { url: 'https://example.com/x', events: [] } })).status).toBe(422);
   expect((await s.call('/v1/webhook-endpoints', { body: { events: ['signer.signed'] } })).status).toBe(400);
   expect((await s.call(base, { method: 'PATCH', body: { events: ['nope'] } })).status).toBe(422);
+
+  // A redelivery says what it needs: one message or a time.
+  for (const body of [{}, { messageId: 'msg_x', since: new Date().toISOString() }]) {
+    const neither = await s.call(`${base}/redeliver`, { body });
+    expect(neither.status).toBe(400);
+    expect(neither.body.error.message).toMatch(/^body: `messageId` or `since` is required/);
+  }
+  const badSince = await s.call(`${base}/redeliver`, { body: { since: 'yesterday' } });
+  expect(badSince.body.error.message).toBe('body.since: must be an ISO 8601 date-time');
 
   // Unknown ids and another organisation's endpoint look the same.
   for (const path of ['/v1/webhook-endpoints/00000000-0000-4000-8000-000000000000', '/v1/webhook-endpoints/not-an-id', `/v1/webhook-endpoints/${other.endpoint.id}`]) {
@@ -499,6 +516,61 @@ test('every foreign key of the webhook tables leads an index (cascading deletes,
     `SELECT count(*)::int AS count FROM pg_constraint WHERE contype = 'f' AND conrelid::regclass::text LIKE 'webhook%'`,
   );
   expect(foreignKeys[0]!.count).toBeGreaterThanOrEqual(6);
+});
+
+describe('redelivery since a time, with deliveries still waiting to retry (a long schedule)', () => {
+  let patient: TestApi;
+  const patientOrganizations: string[] = [];
+
+  beforeAll(async () => {
+    patient = await startTestApi(dataSource, {
+      env: { SMTP_URL: smtp.url, WEBHOOK_RETRY_SCHEDULE: 'PT0.2S,PT10M,PT10M' },
+      webhookOrganizations: () => patientOrganizations,
+    });
+  });
+  afterAll(async () => patient?.close());
+
+  test('`since` resends failed deliveries and pending ones waiting to retry after a failed attempt; the waiting run stops', async () => {
+    const start = new Date(Date.now() - 1000).toISOString();
+    const s = await subscriber(['signing_request.created'], () => 500, patient, patientOrganizations);
+    const requests = [await createRequest(s.call), await createRequest(s.call)];
+    // Both answered 500 twice and now wait ten minutes for their third attempt.
+    const waiting = await waitFor('both deliveries waiting to retry', async () => {
+      const log = await deliveriesOf(s);
+      const ready = log.items.length === 2 && log.items.every((item: Json) => item.status === 'pending' && item.attempts.length === 2);
+      return ready ? log : undefined;
+    });
+    for (const item of waiting.items) {
+      expect(Date.parse(item.nextAttemptAt)).toBeGreaterThan(Date.now() + 5 * 60_000);
+      expect(item.attempts.map((a: Json) => a.httpStatus)).toEqual([500, 500]);
+    }
+    expect(waiting.items.map((item: Json) => item.signingRequestId).sort()).toEqual(requests.map((r) => r.id).sort());
+    const messageIds = waiting.items.map((item: Json) => item.messageId).sort();
+
+    // No attempt failed after a time later than both: nothing to resend.
+    const later = await s.call(`/v1/webhook-endpoints/${s.endpoint.id}/redeliver`, { body: { since: new Date(Date.now() + 1000).toISOString() } });
+    expect(later.body).toEqual({ messageIds: [] });
+
+    // The receiver recovered: the operator need not wait ten minutes.
+    s.receiver.respondWith(() => 200);
+    const redelivered = await s.call(`/v1/webhook-endpoints/${s.endpoint.id}/redeliver`, { body: { since: start } });
+    expect(redelivered.status).toBe(202);
+    expect([...redelivered.body.messageIds].sort()).toEqual(messageIds);
+    await waitFor('both accepted', () => messageIds.every((id: string) => s.receiver.acceptedCount(id) === 1), 15_000);
+    const rows: Array<{ id: string; run: number; status: string }> = await dataSource.query(
+      `SELECT id, run, status FROM webhook_deliveries WHERE endpoint_id = $1`,
+      [s.endpoint.id],
+    );
+    for (const row of rows) {
+      expect(row).toMatchObject({ run: 2, status: 'delivered' });
+      expect(await patient.client.workflow.getHandle(workflowIdForDelivery(row.id, 2)).result()).toBe('delivered');
+      // The superseded run, asleep until its next attempt, stops there without sending (attemptDelivery
+      // compares runs); it is not waited for here.
+      await patient.client.workflow.getHandle(workflowIdForDelivery(row.id, 1)).terminate('superseded; not waited for in the test');
+    }
+    const log = await deliveriesOf(s);
+    for (const item of log.items) expect(item.attempts.map((a: Json) => a.httpStatus)).toEqual([200, 500, 500]);
+  }, 60_000);
 });
 
 describe('webhook deliveries run on a task queue of their own, with bounded slots (WEBHOOK_CONCURRENCY)', () => {

@@ -7306,7 +7306,12 @@ export interface paths {
                                 messageId: string;
                                 /** @enum {string} */
                                 eventType: "signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed";
-                                /** @enum {string} */
+                                /** @description The signing request the message is about (its payload's `data.signingRequestId`); null for an event about none */
+                                signingRequestId: string | null;
+                                /**
+                                 * @description pending: not delivered yet, also while waiting to retry after a failed attempt (`attempts` say so)
+                                 * @enum {string}
+                                 */
                                 status: "pending" | "delivered" | "failed" | "cancelled";
                                 /** Format: date-time */
                                 createdAt: string;
@@ -7443,7 +7448,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send again one message (`messageId`) or every delivery that failed since a time (`since`), with the same message ids (audited) */
+        /** Send again one message (`messageId`) or every delivery with an attempt that failed since a time and not delivered (`since`: failed, or waiting to retry), with the same message ids (audited) */
         post: {
             parameters: {
                 query?: never;
@@ -7461,7 +7466,7 @@ export interface paths {
                     } | {
                         /**
                          * Format: date-time
-                         * @description Every failed delivery created at or after this time
+                         * @description Every delivery not delivered with an attempt that failed at or after this time: failed, or pending and waiting to retry
                          */
                         since: string;
                     };

@@ -49,7 +49,13 @@ const deliveryPageBody = z.object({
     z.object({
       messageId: z.string().describe('The `webhook-id` header: the same on every attempt and redelivery'),
       eventType,
-      status: z.enum(['pending', 'delivered', 'failed', 'cancelled']),
+      signingRequestId: z
+        .string()
+        .nullable()
+        .describe("The signing request the message is about (its payload's `data.signingRequestId`); null for an event about none"),
+      status: z
+        .enum(['pending', 'delivered', 'failed', 'cancelled'])
+        .describe('pending: not delivered yet, also while waiting to retry after a failed attempt (`attempts` say so)'),
       createdAt: z.iso.datetime(),
       lastAttemptAt: z.iso.datetime().nullable(),
       nextAttemptAt: z.iso.datetime().nullable(),
@@ -216,15 +222,23 @@ export function webhookEndpointRoutes(signing: SigningContext, temporal: Tempora
     defineRoute({
       method: 'post',
       path: '/v1/webhook-endpoints/:id/redeliver',
-      summary: 'Send again one message (`messageId`) or every delivery that failed since a time (`since`), with the same message ids (audited)',
+      summary:
+        'Send again one message (`messageId`) or every delivery with an attempt that failed since a time and not delivered (`since`: failed, or waiting to retry), with the same message ids (audited)',
       tag,
       auth: 'principal',
       permission: 'admin',
       params: endpointParams,
-      body: z.union([
-        z.strictObject({ messageId: z.string().max(100).describe('A message id (`msg_…`) of this organisation') }),
-        z.strictObject({ since: z.iso.datetime({ offset: true }).describe('Every failed delivery created at or after this time') }),
-      ]),
+      body: z.union(
+        [
+          z.strictObject({ messageId: z.string().max(100).describe('A message id (`msg_…`) of this organisation') }),
+          z.strictObject({
+            since: z.iso
+              .datetime({ offset: true, error: 'must be an ISO 8601 date-time' })
+              .describe('Every delivery not delivered with an attempt that failed at or after this time: failed, or pending and waiting to retry'),
+          }),
+        ],
+        { error: '`messageId` or `since` is required, not both: `messageId` to send one message again, `since` (an ISO 8601 date-time) for every delivery that failed since then' },
+      ),
       responses: { 202: { description: 'Accepted: the deliveries are on their way', schema: redeliveryBody } },
       errors: [404, 409],
       handler: async ({ params, body, principal, ctx }) => ({
