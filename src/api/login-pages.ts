@@ -112,9 +112,18 @@ const loginPagePath = (next: string) => (next === '/' ? '/login' : `/login?${new
 const codePagePath = (challengeId: string, sentTo: string, next: string) =>
   `/login/code?${new URLSearchParams({ challenge: challengeId, sentTo, ...(next === '/' ? {} : { next }) })}`;
 
+/**
+ * How the code went, told by the masked address itself (`+46•••67` a phone, `a•••@example.com` a mailbox), so
+ * the page names the right place to look; `''` when the address is unknown (a link without one).
+ */
+const codeChannel = (sentTo: string): 'Email' | 'Sms' | '' => (sentTo.startsWith('+') ? 'Sms' : sentTo.includes('@') ? 'Email' : '');
+/** The code page's title key: "Check your email", "Check your phone", or neither when the channel is unknown. */
+const codeTitle = (sentTo: string) => `code.title${codeChannel(sentTo)}`;
+
 export function codeForm(t: Translate, challengeId: string, sentTo: string, message = '', next = '/'): string {
+  const intro = sentTo ? say(t, `code.intro${codeChannel(sentTo)}`, { sentTo }) : say(t, 'code.intro', { sentTo: t('auth:code.sentToUnknown') });
   return `${message}
-<p>${say(t, 'code.intro', { sentTo: sentTo || t('auth:code.sentToUnknown') })}</p>
+<p>${intro}</p>
 <form method="post" action="/login/code">${nextField(next)}
   <input type="hidden" name="challengeId" value="${escapeHtml(challengeId)}">
   <input type="hidden" name="sentTo" value="${escapeHtml(sentTo)}">
@@ -185,7 +194,7 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
   const finish = (ctx: Context, outcome: LoginOutcome, next = '/') => {
     if (outcome.kind === 'device-code-required') {
       const { challengeId, sentTo } = outcome;
-      return html(ctx, 200, 'code.title', codeForm(textsOf(ctx), challengeId, sentTo, '', next), codePagePath(challengeId, sentTo, next));
+      return html(ctx, 200, codeTitle(sentTo), codeForm(textsOf(ctx), challengeId, sentTo, '', next), codePagePath(challengeId, sentTo, next));
     }
     setSignInCookies(ctx, accounts, outcome);
     ctx.redirect(next);
@@ -263,7 +272,8 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
   router.get('/login/code', (ctx) => {
     const challengeId = String(ctx.query.challenge ?? '');
     // `next` comes back here only through the language switch, which keeps it.
-    html(ctx, 200, 'code.title', codeForm(textsOf(ctx), challengeId, maskedAddress(String(ctx.query.sentTo ?? '')), '', landingPath(ctx.query.next)));
+    const sentTo = maskedAddress(String(ctx.query.sentTo ?? ''));
+    html(ctx, 200, codeTitle(sentTo), codeForm(textsOf(ctx), challengeId, sentTo, '', landingPath(ctx.query.next)));
   });
   router.post('/login/code', codeLimit, formBody, async (ctx) => {
     const { challengeId = '', code = '' } = form(ctx);
@@ -272,7 +282,7 @@ export function mountLoginPages(router: Router, accounts: AccountsContext, rateL
     await onUserError(
       ctx,
       'code',
-      'code.title',
+      codeTitle(sentTo),
       (message) => codeForm(textsOf(ctx), challengeId, sentTo, message, next),
       async () => {
         if (!/^[0-9a-f-]{36}$/i.test(challengeId) || !/^\d{6}$/.test(code.trim())) throw new AppError('invalid_request', 'Enter the six-digit code.');

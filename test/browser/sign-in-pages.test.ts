@@ -108,8 +108,9 @@ describe.each(viewports)('on a %s', (viewport, newContext) => {
     await page.getByLabel('Password', { exact: true }).fill(goodPassword);
     await page.getByLabel('Password', { exact: true }).press('Enter');
 
-    // A new browser is a new device: the code page, with the code from the email.
+    // A new browser is a new device: the code page, with the code from the email (which it says).
     await page.getByLabel('Code', { exact: true }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
     await checkPage(page, problems, `${viewport}-device-code`, page.getByLabel('Code', { exact: true }));
     const challengeId = await page.locator('input[name="challengeId"]').inputValue();
     await page.getByLabel('Code', { exact: true }).fill(deviceCodeIn(outboxMessage(api, 'mail', `device-code-${challengeId}`)));

@@ -84,11 +84,18 @@ describe('each page in the reader’s language', () => {
     const session = await signedInCookie(email);
     const challengeId = randomUUID();
     const codePath = `/login/code?challenge=${challengeId}&sentTo=${encodeURIComponent('a•••@example.test')}`;
+    // The code page names where the code went: a mailbox, or a phone by text message.
+    const smsCodePath = `/login/code?challenge=${challengeId}&sentTo=${encodeURIComponent('+46•••67')}`;
+    const [emailCodePage, smsCodePage] = [await open(codePath, {}), await open(smsCodePath, {})];
+    expect([titleOf(emailCodePage.text), titleOf(smsCodePage.text)]).toEqual(['Check your email', 'Check your phone']);
+    expect(emailCodePage.text).toContain('We emailed a six-digit code to a•••@example.test.');
+    expect(smsCodePage.text).toContain('We sent a six-digit code by text message to +46•••67.');
 
     const pages: Array<[string, Reader, { sv: string[]; fi: string[] }]> = [
       ['/login', {}, { sv: ['Logga in', 'E-postadress', 'Har du glömt ditt lösenord?'], fi: ['Kirjaudu sisään', 'Salasana', 'Unohditko salasanasi?'] }],
       ['/login/forgot', {}, { sv: ['Din e-postadress', 'Skicka en länk till mig'], fi: ['Sähköpostiosoitteesi', 'Lähetä minulle linkki'] }],
-      [codePath, {}, { sv: ['Bekräfta inloggningen', 'sexsiffrig kod till a•••@example.test'], fi: ['Vahvista kirjautuminen', 'kuusinumeroisen koodin (a•••@example.test)'] }],
+      [codePath, {}, { sv: ['Kolla din e-post', 'mejlat en sexsiffrig kod till a•••@example.test'], fi: ['Tarkista sähköpostisi', 'koodin sähköpostiosoitteeseen a•••@example.test'] }],
+      [smsCodePath, {}, { sv: ['Kolla din telefon', 'kod med sms till +46•••67'], fi: ['Tarkista puhelimesi', 'tekstiviestillä numeroon +46•••67'] }],
       [passwordPath, {}, { sv: ['Välkommen till', 'Spara lösenordet'], fi: ['Tervetuloa organisaatioon', 'Tallenna salasana'] }],
       ['/account', { cookie: session }, { sv: ['Ditt konto', `Du är inloggad som <strong>${email}</strong> – administratör i`], fi: ['Tilisi', 'rooli: ylläpitäjä'] }],
       ['/verify', {}, { sv: ['Verifiera ett förseglat dokument', 'Förseglad pdf-fil'], fi: ['Tarkista sinetöity asiakirja', 'Sinetöity PDF-tiedosto'] }],
