@@ -429,13 +429,15 @@ describe.each([
     const item = page.getByRole('main').getByRole('listitem').filter({ has: page.getByRole('link', { name: 'Lease that never expired' }) });
     await item.getByText(/^Past its deadline since .+, yet still open\.$/).waitFor();
     const unsealed = page.getByRole('main').getByRole('listitem').filter({ has: page.getByRole('link', { name: 'Lease that cannot be sealed' }) });
-    await unsealed.getByText(/^Sealing keeps failing: \d+ attempts since .+\. Last error: .+\.$/).waitFor();
+    // The missing key file's error in words, its raw kind beside it for support staff.
+    await unsealed.getByText(/^Sealing keeps failing: \d+ attempts since .+\. Last error: a configured file is missing \(a key or certificate file, for instance\)\. Code: Error:ENOENT$/).waitFor();
+    await unsealed.getByText('Code: Error:ENOENT', { exact: true }).waitFor();
     await status(page, '2 rounds need attention.');
     expect(await page.getByRole('link', { name: 'Lease on schedule' }).count()).toBe(0);
     await checkPage(page, problems, `${viewport}-stuck`);
     await switchLanguage(page, 'sv');
     await item.getByText(/^Förbi sista dagen sedan .+, men fortfarande öppen\.$/).waitFor();
-    await unsealed.getByText(/^Förseglingen misslyckas gång på gång: \d+ försök sedan .+\./).waitFor();
+    await unsealed.getByText(/^Förseglingen misslyckas gång på gång: \d+ försök sedan .+\. Senaste fel: en konfigurerad fil saknas/).waitFor();
     await checkPage(page, problems, `${viewport}-stuck-sv`, 'sv');
     await switchLanguage(page, 'fi');
     await item.getByText(/^Määräaika umpeutui .+, mutta kierros on yhä auki\.$/).waitFor();
@@ -447,6 +449,10 @@ describe.each([
     await item.getByRole('link', { name: 'Lease that never expired' }).click();
     await page.waitForURL(`${api.url}/requests/${stuck.body.id}`);
     await page.getByRole('heading', { level: 1, name: 'Lease that never expired' }).waitFor();
+    // Its page says it is stuck, and why, as the list does.
+    const notice = page.getByRole('note', { name: 'This round needs attention: it does not move on by itself.' });
+    await notice.getByText(/^Past its deadline since .+, yet still open\.$/).waitFor();
+    await checkPage(page, problems, `${viewport}-stuck-request`);
 
     // Once the round is no longer stuck, it leaves the open page by itself.
     await nav.getByRole('link', { name: 'Needs attention' }).click();

@@ -1,25 +1,33 @@
 /**
  * Rounds that need a person (issue 12 §3) at `/stuck`, for every member who may see requests, support staff
  * included: each round's title (linking to its page), status, and why it is listed, in words and since when
- * (past its deadline, sealing keeps failing, a step keeps failing, no progress). Refreshed every few seconds
- * while the tab is visible, like the request list, so a round leaves the list once it moves again.
+ * (past its deadline, sealing keeps failing, a step keeps failing, no progress), the failing step by its
+ * history name and the last failure explained where its kind is one we know (stuck-reason-words.ts).
+ * Refreshed every few seconds while the tab is visible, like the request list, so a round leaves the list
+ * once it moves again.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { formatDateTime, type Locale, type Translate } from '../../../../i18n';
+import { formatDateTime, type Translate } from '../../../../i18n';
 import type { StuckReasonView, StuckRoundsPage as StuckRoundsAnswer, StuckRoundView } from '../../../../contract/stuck-rounds';
 import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
 import { requestStatuses, useOrganizationZone, usePolling, type RequestStatus } from '../requests/request-model';
 import { ErrorBanner, StatusBadge } from '../requests/request-parts';
+import { describeStuckReason } from './stuck-reason-words';
 
 const refreshEveryMs = 4000;
 
-/** A reason in words: what is wrong, since when, and for failing steps how often and with what kind of error. */
-function reasonText(reason: StuckReasonView, t: Translate, locale: Locale, timeZone: string): string {
-  const since = formatDateTime(reason.since, locale, timeZone);
-  const repeated = reason.code === 'seal_retrying' || reason.code === 'activity_failing';
-  const text = t(`console:stuck.reason.${reason.code}`, repeated ? { since, count: reason.attempts ?? 0, activity: reason.activity ?? '' } : { since });
-  return reason.lastError ? `${text} ${t('console:stuck.lastError', { error: reason.lastError })}` : text;
+/** A reason in words: what is wrong, since when, for failing steps how often, and the last failure explained (its raw kind beside it). */
+export function StuckReason({ reason, t, when }: { reason: StuckReasonView; t: Translate; when: (at: string) => string }) {
+  const words = describeStuckReason(reason, t, when);
+  if (!words.errorKind) return <>{words.text}</>;
+  if (!words.explanation) return <>{`${words.text} ${t('console:stuck.lastError', { error: words.errorKind })}`}</>;
+  return (
+    <>
+      {`${words.text} ${t('console:stuck.lastErrorExplained', { explanation: words.explanation })} `}
+      <span class="error-kind">{t('console:stuck.errorKind', { kind: words.errorKind })}</span>
+    </>
+  );
 }
 
 export function StuckRoundsPage({ ctx }: { ctx: ConsoleContext }) {
@@ -79,7 +87,9 @@ export function StuckRoundsPage({ ctx }: { ctx: ConsoleContext }) {
                 </p>
                 <ul class="stuck-reasons">
                   {round.reasons.map((reason) => (
-                    <li key={`${reason.code}-${reason.activity ?? ''}`}>{reasonText(reason, t, ctx.locale, timeZone)}</li>
+                    <li key={`${reason.code}-${reason.activity ?? ''}`}>
+                      <StuckReason reason={reason} t={t} when={(at) => formatDateTime(at, ctx.locale, timeZone)} />
+                    </li>
                   ))}
                 </ul>
               </li>

@@ -3,9 +3,11 @@
  * the organisation's zone and the reader's language; IP addresses for those who send), the actions the
  * member may take (remind, cancel with a reason, a new PIN shown once), the documents (not for support
  * staff), the audit trail with its chain status, and the workflow's own history — the support view. While
- * the round runs, the page refreshes itself every few seconds.
+ * the round runs, the page refreshes itself every few seconds, and says so when the round is in the stuck
+ * list (`/stuck`) with the list's reasons.
  */
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import type { StuckRoundsPage, StuckRoundView } from '../../../../contract/stuck-rounds';
 import { formatDateTime, localeNames } from '../../../../i18n';
 import { ApiError } from '../../shared/http';
 import { describeError, type ConsoleContext } from '../context';
@@ -22,11 +24,17 @@ import {
 } from './request-model';
 import { describeStep } from './history-steps';
 import { ErrorBanner, SignerProgress, StatusBadge } from './request-parts';
+import { StuckReason } from '../operations/stuck-rounds-page';
 
 /** What a signer did, in the order it can happen; the rest of the trail is in the audit section. */
 const signerEventTypes = ['invited', 'pin_sent', 'reminded', 'link_opened', 'pin_failed', 'locked', 'pin_reset', 'opened', 'viewed', 'last_page_reached', 'signed', 'declined'];
 
 const refreshEveryMs = 3000;
+/**
+ * Whether a pending round is stuck is read from the stuck list, less often than the request itself: a round
+ * gets stuck over minutes, and the list is one statement over the organisation's open rounds.
+ */
+const stuckRefreshEveryMs = 15_000;
 
 export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
   const { t } = ctx;
@@ -37,6 +45,7 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
   const [historyError, setHistoryError] = useState<string | undefined>();
   const [missing, setMissing] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const [stuck, setStuck] = useState<StuckRoundView | undefined>();
   const heading = useRef<HTMLHeadingElement>(null);
   const base = `/v1/signing-requests/${encodeURIComponent(id)}`;
   const when = (at: string) => formatDateTime(at, ctx.locale, timeZone);
@@ -79,6 +88,19 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
     request !== undefined &&
     (request.status === 'pending' || (request.status === 'completed' ? !request.sealedAt : request.status !== 'declined' && !endRecorded));
   usePolling(() => void load(), refreshEveryMs, live);
+  // The list's largest page; a round further down is simply not flagged here (the list page shows it).
+  const loadStuck = useCallback(() => {
+    ctx.api.get<StuckRoundsPage>('/v1/stuck-rounds?limit=500').then(
+      (answer) => setStuck(answer.items.find((round) => round.requestId === id)),
+      () => undefined, // only a hint: the page's own refresh reports an unreachable API
+    );
+  }, [id, ctx.api]);
+  const pending = request?.status === 'pending';
+  useEffect(() => {
+    if (pending) loadStuck();
+    else setStuck(undefined);
+  }, [pending, loadStuck]);
+  usePolling(loadStuck, stuckRefreshEveryMs, pending);
   // The history follows when the status changes (a signature, the seal), not on every refresh.
   const statusKey = request && `${request.status}:${request.sealedAt ?? ''}:${request.signers.map((signer) => signer.status).join(',')}`;
   const seenStatus = useRef(statusKey);
@@ -134,6 +156,25 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
         <StatusBadge status={request.status} t={t} />
       </div>
       <ErrorBanner message={error} />
+      {stuck && (
+        <div class="notice-box stuck-notice" role="note" aria-labelledby="stuck-notice-heading">
+          <p id="stuck-notice-heading">
+            <strong>{t('console:request.stuck')}</strong>
+          </p>
+          <ul class="stuck-reasons">
+            {stuck.reasons.map((reason) => (
+              <li key={`${reason.code}-${reason.activity ?? ''}`}>
+                <StuckReason reason={reason} t={t} when={when} />
+              </li>
+            ))}
+          </ul>
+          <p>
+            <Link ctx={ctx} href="/stuck">
+              {t('console:request.stuckList')}
+            </Link>
+          </p>
+        </div>
+      )}
 
       <dl class="facts">
         <div>
