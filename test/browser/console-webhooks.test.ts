@@ -4,8 +4,9 @@
  * Webhooks: an owner connects a real receiver (a plain HTTP server of this test on 127.0.0.1; the service runs
  * in development, where loopback is allowed) at /admin/webhooks: the signing secret is shown once and verifies
  * what arrives (the official `standardwebhooks` package); a round's events arrive and appear in the delivery
- * log; while the receiver answers 500 a message fails, is redelivered from the page and arrives with the same
- * `webhook-id`, and every failed one since a time is redelivered at once; a new secret is shown once and both
+ * log, each linked to its request; while the receiver answers 500 a message fails and waits to retry
+ * ("Retrying"), is redelivered from the page without waiting and arrives with the same `webhook-id`, and every
+ * failed one since a time is redelivered at once; a new secret is shown once and both
  * secrets sign during the overlap; the endpoint is turned off and on, its events edited; a receiver answering
  * 410 turns it off, which the open page shows by itself; it is deleted after a confirmation. Read in Swedish
  * and Finnish too.
@@ -58,10 +59,11 @@ const organizationIds: string[] = [];
 beforeAll(async () => {
   dataSource = await openTestDataSource();
   smtp = await startSmtpCatcher();
-  // One retry a second after the first attempt: a delivery to a receiver answering 500 fails in seconds.
+  // One retry a second after the first attempt, the next an hour later: a delivery to a receiver answering
+  // 500 is retrying within seconds, and waits there until someone redelivers it.
   // Two failed attempts of a step make a round stuck (the stuck list is read from this API).
   const stuckAfter = { STUCK_ACTIVITY_ATTEMPTS: '2' };
-  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url, WEBHOOK_RETRY_SCHEDULE: 'PT1S', ...stuckAfter }, webhookOrganizations: () => organizationIds });
+  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url, WEBHOOK_RETRY_SCHEDULE: 'PT1S,PT1H', ...stuckAfter }, webhookOrganizations: () => organizationIds });
   brokenSeal = await startTestApi(dataSource, {
     env: { SMTP_URL: smtp.url, SEAL_P12_PATH: `${harness.tempDir('missing-seal')}/seal.p12`, SEAL_P12_PASSWORD: randomUUID(), ...stuckAfter },
   });
@@ -266,14 +268,19 @@ describe.each([
       await createdItem.getByRole('heading', { name: 'A request was created' }).waitFor();
       await createdItem.getByText('Delivered', { exact: true }).waitFor();
       await createdItem.getByText('HTTP 204', { exact: true }).waitFor();
+      // Each message names the request it is about, linked.
+      expect(await createdItem.getByRole('link', { name: round.body.id }).getAttribute('href')).toBe(`/requests/${round.body.id}`);
       await checkPage(page, problems, `${viewport}-webhook-endpoint`);
 
-      // The receiver fails: the cancellation's delivery fails (two attempts), the page shows it without a reload.
+      // The receiver fails: the cancellation's delivery fails twice and waits an hour to retry; the page shows
+      // it without a reload, as retrying.
       receiver.fail(true);
       expect((await owner.call(`/v1/signing-requests/${round.body.id}/cancel`, { body: { reason: 'Wrong tenant' } })).status).toBe(200);
       const cancelledItem = deliveries.filter({ has: page.getByRole('heading', { name: 'A request was cancelled' }) });
-      await cancelledItem.getByText('Failed', { exact: true }).waitFor();
       const attempts = cancelledItem.getByRole('list', { name: 'Attempts to deliver A request was cancelled' }).getByRole('listitem');
+      await attempts.nth(1).waitFor();
+      await cancelledItem.getByText('Retrying', { exact: true }).waitFor();
+      await cancelledItem.getByText('Next attempt').waitFor();
       expect(await attempts.count()).toBe(2);
       expect(await attempts.filter({ hasText: 'HTTP 500' }).count()).toBe(2);
       await page.getByText(/^Deliveries have failed since /).waitFor();
@@ -281,7 +288,7 @@ describe.each([
       await cancelledItem.getByText(failedId).waitFor();
       await checkPage(page, problems, `${viewport}-webhook-failed`);
 
-      // Redelivered from the page: the same message id arrives, and the log says delivered.
+      // Redelivered from the page, not waiting for the hour: the same message id arrives, and the log says delivered.
       receiver.fail(false);
       await cancelledItem.getByRole('button', { name: `Redeliver message ${failedId}` }).click();
       await status(page, 'The message is being sent again, with the same message id.');
@@ -294,16 +301,19 @@ describe.each([
       await cancelledItem.getByText('Delivered', { exact: true }).waitFor();
       await cancelledItem.getByText('HTTP 204', { exact: true }).waitFor();
 
-      // Every failed one since a time: a second round's messages fail, then all are sent again at once.
+      // Every failed one since a time: a second round's messages fail and wait to retry, then all are sent again at once.
       receiver.fail(true);
       const second = await owner.call('/v1/signing-requests', { body: signingRequestBody(pdfBase64, 'Lease 13') });
       expect(second.status).toBe(201);
       const endpointId = (await owner.call('/v1/webhook-endpoints')).body.items[0].id as string;
-      const log = (query: string) => owner.call(`/v1/webhook-endpoints/${endpointId}/deliveries?${query}`).then((answer) => answer.body.items as Array<{ messageId: string; eventType: string }>);
-      // Counted once nothing is pending any more, so the count the page announces is known.
+      const log = (query: string) =>
+        owner
+          .call(`/v1/webhook-endpoints/${endpointId}/deliveries?${query}`)
+          .then((answer) => answer.body.items as Array<{ messageId: string; eventType: string; attempts: unknown[] }>);
+      // Counted once every pending one has failed twice and waits the hour, so the count the page announces is known.
       const failedNow = await waitFor("the second round's deliveries to fail", async () => {
-        const [pending, failed] = await Promise.all([log('status=pending'), log('status=failed')]);
-        return pending.length === 0 && failed.some((item) => item.eventType === 'signing_request.created') ? failed : undefined;
+        const pending = await log('status=pending');
+        return pending.every((item) => item.attempts.length === 2) && pending.some((item) => item.eventType === 'signing_request.created') ? pending : undefined;
       });
       receiver.fail(false);
       await page.getByRole('button', { name: 'Redeliver all failed since then' }).click();

@@ -3,11 +3,14 @@
  * (when, the receiver's HTTP status, latency, the error in words), newest first, older ones on demand,
  * filtered by status; refreshed every few seconds while the tab is visible, like the request list. A message
  * can be sent again ("Redeliver", same message id, so receivers deduplicate), and so can every failed one
- * since a time given in the organisation's zone.
+ * since a time given in the organisation's zone. A message still waiting to retry after a failed attempt
+ * says "Retrying" and can be sent again at once too (a receiver that recovered need not wait for the
+ * schedule). Each message links to the request it is about.
  */
 import { useEffect, useState } from 'preact/hooks';
 import { formatDateTime } from '../../../../i18n';
 import { describeError, type ConsoleContext } from '../context';
+import { Link } from '../main';
 import { usePolling } from '../requests/request-model';
 import { wallTimeInZone, wallTimeOf } from '../requests/zoned-days';
 import { Announcement, FailureAlert, useRowChange } from './admin-frame';
@@ -17,12 +20,18 @@ import { eventTypeName, type RedeliveryResult, type WebhookDeliveryPage, type We
 const pageSize = 20;
 const refreshEveryMs = 4000;
 const deliveryStatuses = ['failed', 'pending', 'delivered', 'cancelled'] as const;
-const statusBadge: Record<WebhookDeliveryView['status'], string> = {
+type ShownStatus = WebhookDeliveryView['status'] | 'retrying';
+const statusBadge: Record<ShownStatus, string> = {
   delivered: 'badge-completed',
   pending: 'badge-pending',
+  retrying: 'badge-pending',
   failed: 'badge-failed',
   cancelled: 'badge-cancelled',
 };
+
+/** Pending after a failed attempt is a delivery waiting to retry: said so, and offered for redelivery. */
+const shownStatus = (delivery: WebhookDeliveryView): ShownStatus =>
+  delivery.status === 'pending' && delivery.attempts.some((attempt) => attempt.error !== null) ? 'retrying' : delivery.status;
 
 /** `enabled`: a turned-off endpoint is sent nothing, redeliveries included (the API answers 409), so none is offered. */
 export function DeliveryLog({ ctx, endpointId, enabled, timeZone }: { ctx: ConsoleContext; endpointId: string; enabled: boolean; timeZone: string }) {
@@ -150,6 +159,7 @@ function DeliveryItem({
 }) {
   const { t } = ctx;
   const when = (at: string) => formatDateTime(at, ctx.locale, timeZone);
+  const status = shownStatus(delivery);
   const { busy, error, change } = useRowChange((failure) => describeError(failure, t));
   const redeliver = () =>
     change(async () => {
@@ -160,9 +170,19 @@ function DeliveryItem({
     <li class="card delivery">
       <div class="request-item-head">
         <h3>{eventTypeName(delivery.eventType, t)}</h3>
-        <span class={`badge ${statusBadge[delivery.status]}`}>{t(`console:webhooks.deliveryStatus.${delivery.status}`)}</span>
+        <span class={`badge ${statusBadge[status]}`}>{t(`console:webhooks.deliveryStatus.${status}`)}</span>
       </div>
       <dl class="delivery-facts">
+        {delivery.signingRequestId && (
+          <div>
+            <dt>{t('console:webhooks.signingRequest')}</dt>
+            <dd class="message-id">
+              <Link ctx={ctx} href={`/requests/${encodeURIComponent(delivery.signingRequestId)}`}>
+                {delivery.signingRequestId}
+              </Link>
+            </dd>
+          </div>
+        )}
         <div>
           <dt>{t('console:webhooks.messageId')}</dt>
           <dd class="message-id">{delivery.messageId}</dd>
@@ -203,7 +223,7 @@ function DeliveryItem({
           ))}
         </ul>
       )}
-      {redeliverable && delivery.status !== 'pending' && (
+      {redeliverable && status !== 'pending' && (
         <div class="actions">
           <button type="button" class="secondary" disabled={busy} onClick={() => void redeliver()} aria-label={t('console:webhooks.redeliverWhich', { id: delivery.messageId })}>
             {t('console:webhooks.redeliver')}
