@@ -147,6 +147,7 @@ describe('the signer page on a phone', () => {
     await page.getByLabel(/I have read the document/).check();
     await page.getByRole('button', { name: 'Sign the document' }).click();
     await page.getByRole('heading', { name: /you have signed/ }).waitFor();
+    await page.getByText(/We are waiting for the others\.$/).waitFor();
     await screenshot(page, 'signed-waiting-phone');
     await expectNoSeriousAccessibilityViolations(page, 'signed, waiting for others');
 
@@ -315,6 +316,11 @@ describe('the signer page on a desktop', () => {
     await page.getByLabel('Your full name').fill('Helmi Koskinen');
     await page.getByLabel(/I have read the document/).check();
     await page.getByRole('button', { name: 'Sign the document' }).click();
+    // Alone in the round: nobody to wait for, only the seal. Read at once, before the page's poll finds it sealed.
+    await page.getByRole('heading', { name: /you have signed/ }).waitFor();
+    const thanks = await page.locator('body').innerText();
+    expect(thanks).toContain('that was the last one needed: the document is being sealed now.');
+    expect(thanks).not.toMatch(/waiting for the others|when everyone has signed|Who has signed/);
     await api.client.workflow.getHandle(workflowIdForRequest(round.id)).result();
     await page.reload();
     await page.getByRole('heading', { name: 'Everyone has signed' }).waitFor();

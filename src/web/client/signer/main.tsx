@@ -241,11 +241,13 @@ function RoundPage({ round, session, reload, onSessionEnded }: { round: RoundVie
     );
   }
   if (round.you.status === 'signed') {
+    // The last signature needed (the only signer's, or the last of several): nobody is left to wait for, only the seal.
+    const lastNeeded = round.signers.every((signer) => signer.status === 'signed');
     return (
       <Frame heading={t('signer:done.signedHeading')}>
-        <p>{t('signer:done.signedBody', { title: round.title })}</p>
-        <Progress round={round} />
-        <p class="muted">{t('signer:done.emailLater')}</p>
+        <p>{t(lastNeeded ? 'signer:done.signedBodyLast' : 'signer:done.signedBody', { title: round.title })}</p>
+        {round.signers.length > 1 && <Progress round={round} />}
+        <p class="muted">{t(lastNeeded ? 'signer:done.emailWhenSealed' : 'signer:done.emailLater')}</p>
       </Frame>
     );
   }
