@@ -1,8 +1,9 @@
 /**
  * An endpoint's delivery log (every message sent to it, with its attempts) and redelivery: one message
- * again, always (its same id: receivers deduplicate on it), or every failed delivery since a time. A
- * redelivery is a new run of the delivery, a workflow of its own; a run still waiting on its schedule
- * sees the newer one at its next attempt and stops, so one delivery never has two runs sending.
+ * again, always (its same id: receivers deduplicate on it), or every delivery not delivered with an attempt
+ * that failed since a time (also one still waiting to retry). A redelivery is a new run of the delivery, a
+ * workflow of its own; a run still waiting on its schedule sees the newer one at its next attempt and
+ * stops, so beyond an attempt already in flight one delivery never has two runs sending.
  */
 import type { DataSource } from 'typeorm';
 import { requireOrganizationAdmin } from '../accounts/access';
