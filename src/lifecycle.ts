@@ -50,7 +50,11 @@ export function exitOnSignals(log: Logger, shutdown: ShutdownSequence): void {
     }
     firstSignalAt = Date.now();
     log.info({ signal }, 'shutting down');
-    shutdown.run().then(() => process.exit(0));
+    shutdown.run().then(() => {
+      // The last line a person sees after Ctrl-C: everything started has stopped (failed steps were logged above).
+      log.info('stopped');
+      process.exit(0);
+    });
   };
   process.on('SIGINT', handle);
   process.on('SIGTERM', handle);

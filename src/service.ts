@@ -3,6 +3,8 @@
  * Every part started is registered for shutdown at once, so a failure half-way through start-up, or
  * Ctrl-C at any moment, stops what was started and leaves no process behind.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { createAccountsContext } from './accounts/accounts-context';
 import { Client, Connection } from '@temporalio/client';
 import { ensureDevOrganization } from './accounts/ensure-dev-organization';
@@ -150,6 +152,9 @@ function printBanner(config: Config, service: RunningService): void {
   if (service.temporalUiUrl) lines.push(`  Temporal UI:  ${service.temporalUiUrl}`);
   lines.push(`  Data:         ${config.dataDir}`);
   const dev = service.newDevOrganization;
+  // On later starts the key is not shown again, but where it is kept still helps (the banner is where people look).
+  const devKeyFile = path.join(config.dataDir, 'dev-api-key');
+  if (!dev && fs.existsSync(devKeyFile)) lines.push(`  Dev API key:  ${devKeyFile}   (the development organisation's)`);
   if (dev) {
     lines.push(
       '',

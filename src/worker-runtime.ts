@@ -8,7 +8,7 @@ import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporal
 import { createActivities, createWebhookActivities } from './activities';
 import type { TemporalConnectionSettings } from './adapters/temporal-connection';
 import { failureConverterPath, sigillDataConverter } from './adapters/data-converter';
-import { installTemporalRuntime } from './adapters/temporal-runtime';
+import { bundlerLogger, installTemporalRuntime } from './adapters/temporal-runtime';
 import { workflowTracing } from './observability/tracing';
 import { recordActivityFailures } from './operations/activity-failures';
 import type { Config } from './config';
@@ -48,8 +48,8 @@ async function workflowBundle(interceptorModules: string[]): Promise<{ codePath:
     workflowsPath: require.resolve('./workflows'),
     failureConverterPath,
     workflowInterceptorModules: interceptorModules,
-    // As Worker.create bundles: logging through the runtime installed above.
-    logger: Runtime.instance().logger,
+    // As Worker.create bundles: logging through the runtime installed above, webpack's summary at debug.
+    logger: bundlerLogger(Runtime.instance().logger),
   });
   return { code };
 }

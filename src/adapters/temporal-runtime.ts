@@ -23,6 +23,27 @@ class PinoTemporalLogger implements TemporalLogger {
   error(message: string, meta?: LogMetadata) { this.log('ERROR', message, meta); }
 }
 
+/**
+ * For bundling workflow code at start: the SDK logs webpack's whole summary (every module, several kB) as
+ * one info line on every start. It says nothing an operator needs unless something went wrong, so it goes
+ * to debug; a summary with a warning stays a warning, errors stay errors, and the short "Workflow bundle
+ * created" line with the bundle's size stays info.
+ */
+export function bundlerLogger(target: TemporalLogger): TemporalLogger {
+  const quieter = (level: LogLevel, message: string): LogLevel => {
+    if (level !== 'INFO' || !message.includes('\n')) return level;
+    return /\bWARNING\b/.test(message) ? 'WARN' : 'DEBUG';
+  };
+  return {
+    log: (level, message, meta) => target.log(quieter(level, message), message, meta),
+    trace: (message, meta) => target.trace(message, meta),
+    debug: (message, meta) => target.debug(message, meta),
+    info: (message, meta) => target.log(quieter('INFO', message), message, meta),
+    warn: (message, meta) => target.warn(message, meta),
+    error: (message, meta) => target.error(message, meta),
+  };
+}
+
 let installed: { metricsUrl: string } | undefined;
 
 /**
