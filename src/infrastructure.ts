@@ -22,10 +22,15 @@ export async function startInfrastructure(
   shutdown: ShutdownSequence,
   needs: { temporal: boolean },
 ): Promise<Infrastructure> {
-  const whenStarted = async <T extends { stop(): Promise<void> }>(name: string, starting: Promise<T>) => {
-    const part = await starting;
-    shutdown.add(name, () => part.stop());
-    return part;
+  // The stop step is registered while the part is still starting: a Ctrl-C then waits for it to come up
+  // and stops it. Registered only once started, a signal mid-start would exit past a Temporal server that
+  // was about to listen (its own process group), leaving it running.
+  const whenStarted = <T extends { stop(): Promise<void> }>(name: string, starting: Promise<T>) => {
+    shutdown.add(name, async () => {
+      const part = await starting.catch(() => undefined);
+      await part?.stop();
+    });
+    return starting;
   };
   const database =
     config.database.mode === 'embedded'

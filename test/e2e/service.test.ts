@@ -91,6 +91,22 @@ test('a bad configuration value exits at once with one line naming the variable'
   expect(lines[0]).not.toContain('not-a-url');
 });
 
+test('Ctrl-C while the embedded Temporal server is still starting stops it too: nothing left behind', async () => {
+  const dataDir = harness.tempDir('e2e-early-stop');
+  const temporalPort = await freePort();
+  const run = startSigill({ DATA_DIR: dataDir, TEMPORAL_DEV_PORT: String(temporalPort), TEMPORAL_DEV_UI_PORT: String(await freePort()) });
+  const deadline = Date.now() + 60_000;
+  while (!run.output().includes('starting the embedded Temporal server')) {
+    if (run.child.exitCode !== null || Date.now() > deadline) throw new Error(`Sigill did not reach the Temporal start:\n${run.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  expect(await stopWithCtrlC(run)).toBe(0);
+  // The server was spawned in a process group of its own: only our stop step ends it.
+  expect(await isPortOpen(temporalPort)).toBe(false);
+  const serverLeft = spawnSync('pgrep', ['-f', `start-dev .*--port ${temporalPort} `], { encoding: 'utf8' }).stdout.trim();
+  expect(serverLeft).toBe('');
+});
+
 let probeId: string;
 
 test('first start: ready with no configuration, dev key works, org create joins the running service, Ctrl-C stops everything', async () => {

@@ -539,7 +539,8 @@ describe('redelivery since a time, with deliveries still waiting to retry (a lon
       const log = await deliveriesOf(s);
       const ready = log.items.length === 2 && log.items.every((item: Json) => item.status === 'pending' && item.attempts.length === 2);
       return ready ? log : undefined;
-    });
+      // Two rounds, two dispatches, two failed attempts each: seconds alone, longer beside CI's other files.
+    }, 90_000);
     for (const item of waiting.items) {
       expect(Date.parse(item.nextAttemptAt)).toBeGreaterThan(Date.now() + 5 * 60_000);
       expect(item.attempts.map((a: Json) => a.httpStatus)).toEqual([500, 500]);
@@ -570,7 +571,7 @@ describe('redelivery since a time, with deliveries still waiting to retry (a lon
     }
     const log = await deliveriesOf(s);
     for (const item of log.items) expect(item.attempts.map((a: Json) => a.httpStatus)).toEqual([200, 500, 500]);
-  }, 60_000);
+  }, 150_000);
 });
 
 describe('webhook deliveries run on a task queue of their own, with bounded slots (WEBHOOK_CONCURRENCY)', () => {
