@@ -67,3 +67,29 @@ export async function exitOnStartupFailure(log: Logger, shutdown: ShutdownSequen
   process.stderr.write(`Sigill could not start: ${message}\n`);
   process.exit(1);
 }
+
+/**
+ * Runs `work` now and then again `everyMs` after each run ends (never two at once), until stopped; `stop`
+ * waits for a run in progress. For the outbox relays every API process runs: a failed run is logged and
+ * the next one tries again.
+ */
+export function repeatUntilStopped(work: () => Promise<void>, options: { everyMs: number; log: Logger; failure: string }): { stop(): Promise<void> } {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const tick = () => {
+    running = work()
+      .catch((error: unknown) => options.log.warn({ err: error }, options.failure))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, options.everyMs);
+      });
+  };
+  tick();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

@@ -13,6 +13,7 @@ import type { DataSource } from 'typeorm';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { queryReturning } from '../database/data-source';
 import { unavailablePart } from '../failure-kinds';
+import { repeatUntilStopped } from '../lifecycle';
 import type { Logger } from '../logger';
 import { signerLockedSignal, signerOpenedSignal } from '../workflows/signing-round';
 import { workflowIdForRequest } from './create-signing-request';
@@ -86,25 +87,11 @@ async function deliverClaimed(dataSource: DataSource, temporal: TemporalTarget, 
 
 /** Runs in every API process: a short poll, cheap when the outbox is empty (an index on next_attempt_at). */
 export function startRoundSignalRelay(deps: { dataSource: DataSource; temporal: TemporalTarget; log: Logger; everyMs?: number }) {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = deliverDueRoundSignals(deps.dataSource, deps.temporal)
-      .then((delivered) => {
-        if (delivered > 0) deps.log.info({ delivered }, 'delivered pending round signals');
-      })
-      .catch((error: unknown) => deps.log.warn({ err: error }, 'could not deliver pending round signals; will retry'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, deps.everyMs ?? 2000);
-      });
-  };
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+  return repeatUntilStopped(
+    async () => {
+      const delivered = await deliverDueRoundSignals(deps.dataSource, deps.temporal);
+      if (delivered > 0) deps.log.info({ delivered }, 'delivered pending round signals');
     },
-  };
+    { everyMs: deps.everyMs ?? 2000, log: deps.log, failure: 'could not deliver pending round signals; will retry' },
+  );
 }

@@ -21,6 +21,7 @@ import type { TemporalTarget } from '../adapters/temporal-connection';
 import { webhookTaskQueueOf } from '../config';
 import { queryReturning } from '../database/data-source';
 import { unavailablePart } from '../failure-kinds';
+import { repeatUntilStopped } from '../lifecycle';
 import type { Logger } from '../logger';
 import type { WebhookDeliveryInput } from '../workflows/webhook-delivery';
 
@@ -134,26 +135,12 @@ export function startWebhookDispatcher(deps: {
   everyMs?: number;
   scope?: DispatchScope;
 }) {
-  let stopped = false;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> = Promise.resolve();
-  const tick = () => {
-    running = (async () => {
+  return repeatUntilStopped(
+    async () => {
       const dispatched = await dispatchDueMessages(deps.dataSource, deps.scope);
       const started = await startDueDeliveries(deps.dataSource, deps.temporal, deps.retryScheduleMs, { scope: deps.scope });
       if (dispatched + started > 0) deps.log.debug({ dispatched, started }, 'webhook messages dispatched');
-    })()
-      .catch((error: unknown) => deps.log.warn({ err: error }, 'could not dispatch webhook messages; will retry'))
-      .finally(() => {
-        if (!stopped) timer = setTimeout(tick, deps.everyMs ?? 1000);
-      });
-  };
-  tick();
-  return {
-    async stop() {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
     },
-  };
+    { everyMs: deps.everyMs ?? 1000, log: deps.log, failure: 'could not dispatch webhook messages; will retry' },
+  );
 }
