@@ -7,7 +7,7 @@
  * says "Retrying" and can be sent again at once too (a receiver that recovered need not wait for the
  * schedule). Each message links to the request it is about.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime } from '../../../../i18n';
 import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
@@ -63,10 +63,15 @@ export function DeliveryLog({ ctx, endpointId, enabled, timeZone }: { ctx: Conso
     };
   }, [base, ctx.api]);
 
-  // Live: the newest page again, known messages updated in place (new attempts), new ones on top.
-  const refresh = () =>
-    loadFirst().then(
+  // Live: the newest page again, known messages updated in place (new attempts), new ones on top. An
+  // answer asked before the status filter changed is dropped: merged, it would show the old filter's rows.
+  const listedBase = useRef(base);
+  listedBase.current = base;
+  const refresh = () => {
+    const asked = base;
+    return loadFirst().then(
       (page) =>
+        asked === listedBase.current &&
         setItems((shown) => {
           if (!shown) return page.items;
           const fresh = new Map(page.items.map((item) => [item.messageId, item]));
@@ -75,6 +80,7 @@ export function DeliveryLog({ ctx, endpointId, enabled, timeZone }: { ctx: Conso
         }),
       () => undefined, // a missed refresh is retried by the next one
     );
+  };
   usePolling(() => void refresh(), refreshEveryMs, items !== undefined);
 
   const loadMore = async () => {

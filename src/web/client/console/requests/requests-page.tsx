@@ -85,11 +85,16 @@ export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
     };
   }, [query, ctx.api]);
 
-  // Live: the newest page again; known requests are updated in place, new ones come on top.
+  // Live: the newest page again; known requests are updated in place, new ones come on top. An answer to
+  // a poll sent before the filters changed is dropped: merged, it would put the old filter's rows back.
+  const listedQuery = useRef(query);
+  listedQuery.current = query;
   usePolling(
     () => {
+      const asked = query;
       ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}`).then(
         (page) =>
+          asked === listedQuery.current &&
           setItems((shown) => {
             if (!shown) return page.items;
             const fresh = new Map(page.items.map((item) => [item.id, item]));
