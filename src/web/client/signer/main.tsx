@@ -2,12 +2,18 @@
  * The signer's page (R1, mobile first): PIN, then the request and the document itself, then sign or
  * decline; and a page for every state a link can be in. It only calls the public signer API
  * (/v1/signer/*); the server already answered unknown and ended links without this script.
+ *
+ * Where the sender asked for eID (issue 13), the signer is sent to the eID broker before the document is
+ * shown: instead of the PIN (`eid`) or after it (`pin+eid`, told by a 403 `identification_required`). The
+ * broker sends the browser back to this page with `?eid=ok|mismatch|cancelled|failed`.
  */
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, translator, type Locale, type Translate } from '../../../i18n';
+import type { IdentificationEvidenceView, IdentificationMethod } from '../../../contract/identification';
 import type { SignerRoundView } from '../../../contract/signing-requests';
 import { readBootstrap } from '../shared/bootstrap';
+import { eidName } from '../shared/eid-names';
 import { ApiError, callApi, fetchBytes, NetworkError } from '../shared/http';
 import { DocumentViewer } from './document-viewer';
 
@@ -16,11 +22,19 @@ interface Bootstrap {
   locale: Locale;
 }
 
-type RoundView = SignerRoundView;
+/** The round, with how the signer identified (`you.identification`, issue 13) until the shared contract names it. */
+type RoundView = SignerRoundView & {
+  you: SignerRoundView['you'] & { identification?: { method: IdentificationMethod; evidence?: IdentificationEvidenceView } };
+};
+
+/** How the broker's visit ended, as it sends the browser back (`/s/<token>?eid=…`). */
+type EidOutcome = 'ok' | 'mismatch' | 'cancelled' | 'failed';
 
 type Screen =
   | { kind: 'starting' }
   | { kind: 'pin'; notice?: string }
+  | { kind: 'eid'; notice?: string }
+  | { kind: 'eidMismatch' }
   | { kind: 'locked' }
   | { kind: 'ended' }
   | { kind: 'unknown' }
@@ -29,6 +43,19 @@ type Screen =
 const { token, locale } = readBootstrap<Bootstrap>();
 const t = translator(locale);
 const sessionKey = `sigill.signer.${token}`;
+
+/** The broker's answer in the address, read once and removed, so a reload or a shared link does not replay it. */
+function takeEidOutcome(): EidOutcome | undefined {
+  const url = new URL(location.href);
+  const value = url.searchParams.get('eid');
+  if (value === null) return undefined;
+  url.searchParams.delete('eid');
+  history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+  return (['ok', 'mismatch', 'cancelled', 'failed'] as const).find((outcome) => outcome === value) ?? 'failed';
+}
+
+/** The signer API's way of saying this session has not been through eID yet (PIN only, where PIN and eID are asked). */
+const needsEid = (error: unknown) => error instanceof ApiError && error.code === 'identification_required';
 
 /** Says what went wrong in words a signer understands; never a code or a stack. */
 function describeFailure(error: unknown, t: Translate): string {
@@ -50,30 +77,58 @@ function App() {
     setSession(value);
   };
 
-  /** Reads the round; a session that expired (or was ended by a new PIN) goes back to PIN entry, not to an error. */
-  const loadRound = async (sessionToken: string, notice?: string) => {
+  const [identification, setIdentification] = useState<IdentificationMethod>('pin');
+
+  /** Where a signer without a session starts: the PIN, or straight to eID where no PIN is used. */
+  const firstStep = (method: IdentificationMethod, notice?: string): Screen => (method === 'eid' ? { kind: 'eid', notice } : { kind: 'pin', notice });
+
+  /**
+   * Reads the round; a session that expired (or was ended by a new PIN) goes back to the first step, not to
+   * an error; a PIN session that still needs eID goes on to the eID step.
+   */
+  const loadRound = async (sessionToken: string, notice?: string, method = identification) => {
     try {
       const round = await callApi<RoundView>('/v1/signer/round', { bearer: sessionToken });
       setScreen({ kind: 'round', round });
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         remember(undefined);
-        setScreen({ kind: 'pin', notice: notice ?? t('signer:pin.sessionEnded') });
-      } else throw error;
+        setScreen(firstStep(method, notice ?? t('signer:pin.sessionEnded')));
+      } else if (needsEid(error)) setScreen({ kind: 'eid' });
+      else throw error;
+    }
+  };
+
+  /** Back from the broker with an identity that matched: the result cookie it left becomes a signer session. */
+  const openEidSession = async (method: IdentificationMethod) => {
+    try {
+      const { sessionToken } = await callApi<{ sessionToken: string }>('/v1/signer/eid/session', { body: { token } });
+      remember(sessionToken);
+      await loadRound(sessionToken, undefined, method);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 423) setScreen({ kind: 'locked' });
+      // The link was open a moment ago: whatever else went wrong, identifying again is the way on.
+      else setScreen({ kind: 'eid', notice: error instanceof NetworkError ? t('common:offline') : t('signer:eid.failed') });
     }
   };
 
   useEffect(() => {
+    const outcome = takeEidOutcome();
     void (async () => {
       try {
-        const link = await callApi<{ state: 'unknown' | 'ended' | 'locked' | 'open' }>('/v1/signer/link', { body: { token } });
+        const link = await callApi<{ state: 'unknown' | 'ended' | 'locked' | 'open'; identification?: IdentificationMethod }>('/v1/signer/link', { body: { token } });
         if (link.state !== 'open') {
           remember(undefined);
           setScreen({ kind: link.state });
           return;
         }
-        if (session) await loadRound(session, t('signer:pin.sessionEnded'));
-        else setScreen({ kind: 'pin' });
+        const method = link.identification ?? 'pin';
+        setIdentification(method);
+        if (outcome === 'ok') await openEidSession(method);
+        else if (outcome === 'mismatch') setScreen({ kind: 'eidMismatch' });
+        else if (outcome) setScreen({ kind: 'eid', notice: t(`signer:eid.${outcome}`) });
+        else if (session) await loadRound(session, t('signer:pin.sessionEnded'), method);
+        else setScreen(firstStep(method));
       } catch (error) {
         setScreen({ kind: 'pin', notice: describeFailure(error, t) });
       }
@@ -103,6 +158,10 @@ function App() {
           onEnded={() => setScreen({ kind: 'ended' })}
         />
       );
+    case 'eid':
+      return <EidStep session={session} notice={screen.notice} />;
+    case 'eidMismatch':
+      return <EidMismatch session={session} />;
     case 'round':
       return (
         <RoundPage
@@ -111,11 +170,88 @@ function App() {
           reload={() => loadRound(session!)}
           onSessionEnded={() => {
             remember(undefined);
-            setScreen({ kind: 'pin', notice: t('signer:pin.sessionEnded') });
+            setScreen(firstStep(identification, t('signer:pin.sessionEnded')));
           }}
+          onIdentificationRequired={() => setScreen({ kind: 'eid' })}
         />
       );
   }
+}
+
+/**
+ * Off to the broker: the API gives the authorization URL (with a PIN session where PIN comes first, so the
+ * identification is bound to the session that entered it); the browser leaves this page.
+ */
+function useEidStart(session: string | undefined) {
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const start = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const { authorizationUrl } = await callApi<{ authorizationUrl: string }>('/v1/signer/eid/start', { body: { token }, bearer: session });
+      location.assign(authorizationUrl);
+    } catch (failure) {
+      setError(failure instanceof ApiError && failure.status === 503 ? t('signer:eid.unavailable') : describeFailure(failure, t));
+      setBusy(false);
+    }
+  };
+  return { error, busy, start };
+}
+
+function EidStep({ session, notice }: { session?: string; notice?: string }) {
+  const { error, busy, start } = useEidStart(session);
+  return (
+    <Frame heading={t('signer:eid.heading')}>
+      <p>{t('signer:eid.intro')}</p>
+      {notice && (
+        <p class="notice" role="status">
+          {notice}
+        </p>
+      )}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="actions eid-actions">
+        <button type="button" disabled={busy} onClick={() => void start()}>
+          {t('signer:eid.start')}
+        </button>
+      </div>
+      <p class="hint">{t('signer:eid.hint')}</p>
+    </Frame>
+  );
+}
+
+/** Someone other than the person the sender named identified: they cannot sign, and are told why plainly. */
+function EidMismatch({ session }: { session?: string }) {
+  const { error, busy, start } = useEidStart(session);
+  return (
+    <Frame heading={t('signer:eid.mismatchHeading')}>
+      <p>{t('signer:eid.mismatchBody')}</p>
+      <p>{t('signer:eid.mismatchSenderTold')}</p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="actions eid-actions">
+        <button type="button" class="secondary" disabled={busy} onClick={() => void start()}>
+          {t('signer:eid.tryAnother')}
+        </button>
+      </div>
+    </Frame>
+  );
+}
+
+/** "Identified as … with Swedish BankID": the signer sees who the page believes them to be. */
+function IdentifiedAs({ round }: { round: RoundView }) {
+  const evidence = round.you.identification?.evidence;
+  if (!evidence) return null;
+  const scheme = evidence.scheme ?? evidence.acr;
+  const name = evidence.name ?? round.you.name;
+  return <p class="identified-as">{scheme ? t('signer:eid.identifiedAs', { name, scheme: eidName(scheme, t) }) : t('signer:eid.identifiedAsName', { name })}</p>;
 }
 
 /** The page frame; its heading takes focus when the screen changes, so a screen reader hears the new state. */
@@ -192,7 +328,19 @@ function PinForm({ notice, onOpened, onLocked, onEnded }: { notice?: string; onO
   );
 }
 
-function RoundPage({ round, session, reload, onSessionEnded }: { round: RoundView; session: string; reload(): Promise<void>; onSessionEnded(): void }) {
+function RoundPage({
+  round,
+  session,
+  reload,
+  onSessionEnded,
+  onIdentificationRequired,
+}: {
+  round: RoundView;
+  session: string;
+  reload(): Promise<void>;
+  onSessionEnded(): void;
+  onIdentificationRequired(): void;
+}) {
   const zone = round.organization.timeZone;
   const intro = (
     <>
@@ -254,8 +402,9 @@ function RoundPage({ round, session, reload, onSessionEnded }: { round: RoundVie
   return (
     <Frame heading={round.title}>
       {intro}
+      <IdentifiedAs round={round} />
       <p class="deadline">{t('signer:round.deadline', { dateTime: formatDateTime(round.expiresAt, round.locale, zone) })}</p>
-      <ReadAndSign round={round} session={session} reload={reload} onSessionEnded={onSessionEnded} />
+      <ReadAndSign round={round} session={session} reload={reload} onSessionEnded={onSessionEnded} onIdentificationRequired={onIdentificationRequired} />
     </Frame>
   );
 }
@@ -273,7 +422,19 @@ function Progress({ round }: { round: RoundView }) {
   );
 }
 
-function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundView; session: string; reload(): Promise<void>; onSessionEnded(): void }) {
+function ReadAndSign({
+  round,
+  session,
+  reload,
+  onSessionEnded,
+  onIdentificationRequired,
+}: {
+  round: RoundView;
+  session: string;
+  reload(): Promise<void>;
+  onSessionEnded(): void;
+  onIdentificationRequired(): void;
+}) {
   const [bytes, setBytes] = useState<Uint8Array | undefined>();
   const [loadError, setLoadError] = useState<string | undefined>();
   const [displayed, setDisplayed] = useState(Boolean(round.you.displayedAt));
@@ -288,7 +449,9 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
   useEffect(() => {
     fetchBytes('/v1/signer/document', session)
       .then(setBytes)
-      .catch((failure) => (failure instanceof ApiError && failure.status === 401 ? onSessionEnded() : setLoadError(describeFailure(failure, t))));
+      .catch((failure) =>
+        failure instanceof ApiError && failure.status === 401 ? onSessionEnded() : needsEid(failure) ? onIdentificationRequired() : setLoadError(describeFailure(failure, t)),
+      );
   }, [session]);
 
   /**
@@ -303,6 +466,10 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
       } catch (failure) {
         if (failure instanceof ApiError && failure.status === 401) {
           onSessionEnded();
+          return false;
+        }
+        if (needsEid(failure)) {
+          onIdentificationRequired();
           return false;
         }
         if (failure instanceof ApiError && failure.status < 500 && failure.status !== 429) return false;
@@ -325,6 +492,7 @@ function ReadAndSign({ round, session, reload, onSessionEnded }: { round: RoundV
       await reload();
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) return onSessionEnded();
+      if (needsEid(failure)) return onIdentificationRequired();
       if (failure instanceof ApiError && failure.code === 'document_not_displayed') {
         // Consent is enabled only once the display is on record, so this is a session that changed underneath.
         setError(t('signer:sign.notDisplayedYet'));
