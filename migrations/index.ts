@@ -15,6 +15,8 @@ import { ArchiveRenewal1763916000000 } from './1763916000000-archive-renewal';
 import { OrganizationSealOwnership1763918000000 } from './1763918000000-organization-seal-ownership';
 import { Webhooks1763920000000 } from './1763920000000-webhooks';
 import { ActivityFailures1763922000000 } from './1763922000000-activity-failures';
+import { EidIdentification1763924000000 } from './1763924000000-eid-identification';
+import { KycCases1763926000000 } from './1763926000000-kyc-cases';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -33,4 +35,6 @@ export const migrations = [
   OrganizationSealOwnership1763918000000,
   Webhooks1763920000000,
   ActivityFailures1763922000000,
+  EidIdentification1763924000000,
+  KycCases1763926000000,
 ];

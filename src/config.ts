@@ -16,6 +16,12 @@ const port = z
   .refine((value) => value >= 1 && value <= 65535, portMessage);
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
+/** A comma-separated list of names (claims, acr values), e.g. `ssn,hetu`. */
+const claimList = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item !== ''))
+  .refine((items) => items.length > 0, 'must name at least one value, comma-separated')
+  .refine((items) => items.every((item) => /^[\x21-\x7e]{1,200}$/.test(item)), 'must be printable names without spaces, comma-separated');
 
 /** Every variable Sigill reads. Keep README's configuration table in step with this list. */
 const environmentSchema = z.object({
@@ -137,6 +143,23 @@ const environmentSchema = z.object({
     .transform(Number)
     .refine((slots) => slots >= 1 && slots <= 1000, 'must be between 1 and 1000')
     .default(20),
+
+  EID_ISSUER: httpUrl.optional(),
+  EID_CLIENT_ID: nonEmpty.optional(),
+  EID_CLIENT_SECRET: nonEmpty.optional(),
+  EID_PRIVATE_KEY_PATH: nonEmpty.optional(),
+  EID_PRIVATE_KEY_ID: nonEmpty.optional(),
+  EID_ACR_VALUES: claimList.optional(),
+  EID_SCOPE: nonEmpty.default('openid'),
+  EID_UI_LOCALES: nonEmpty.optional(),
+  EID_CLAIM_NATIONAL_ID: claimList.default(['ssn', 'hetu', 'nin', 'cprNumberIdentifier', 'personal_identity_number']),
+  EID_CLAIM_SCHEME: claimList.default(['identityscheme', 'idp']),
+  EID_CLAIM_TRANSACTION_ID: claimList.default(['txn', 'transaction_id', 'uuid', 'sid']),
+  EID_CLAIM_NAME: claimList.default(['name']),
+  EID_CLAIM_GIVEN_NAME: claimList.default(['given_name']),
+  EID_CLAIM_FAMILY_NAME: claimList.default(['family_name']),
+  EID_CLAIM_BIRTHDATE: claimList.default(['birthdate', 'dateofbirth']),
+  EID_CLAIM_COUNTRY: claimList.default(['country']),
 });
 
 export type TemporalConfig = {
@@ -307,6 +330,31 @@ export interface Config {
   /** Absent: tracing is off. */
   tracing?: TracingConfig;
   webhooks: WebhookConfig;
+  /** National eID through an OpenID Connect broker (src/identity/); absent: not offered. */
+  eid?: EidConfig;
+}
+
+/**
+ * The eID broker: issuer, client and how it authenticates (a secret, or private_key_jwt with a key file),
+ * the `acr_values` offered (empty: whatever the broker offers), and the claim names, each a list tried in order.
+ */
+export interface EidConfig {
+  issuer: string;
+  clientId: string;
+  clientAuth: { kind: 'secret'; secret: string } | { kind: 'private_key_jwt'; privateKeyPath: string; keyId?: string };
+  acrValues: string[];
+  scope: string;
+  uiLocales?: string;
+  claims: {
+    nationalId: string[];
+    scheme: string[];
+    transactionId: string[];
+    name: string[];
+    givenName: string[];
+    familyName: string[];
+    birthdate: string[];
+    country: string[];
+  };
 }
 
 /** A configuration error names the variable and what is wrong, never its value (it may be a secret). */
@@ -394,6 +442,43 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE ?? standardWebhookRetryScheduleMs,
       disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER,
       concurrency: e.WEBHOOK_CONCURRENCY,
+    },
+    eid: eidConfig(e),
+  };
+}
+
+/** eID is on when EID_ISSUER is set; then the client id and one way of client authentication are required. */
+function eidConfig(e: z.infer<typeof environmentSchema>): EidConfig | undefined {
+  if (!e.EID_ISSUER) {
+    const stray = (['EID_CLIENT_ID', 'EID_CLIENT_SECRET', 'EID_PRIVATE_KEY_PATH'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError('EID_ISSUER', `is required when ${stray} is set (the eID broker's issuer URL)`);
+    return undefined;
+  }
+  if (!e.EID_CLIENT_ID) throw new ConfigError('EID_CLIENT_ID', 'is required when EID_ISSUER is set');
+  if (e.EID_CLIENT_SECRET && e.EID_PRIVATE_KEY_PATH) {
+    throw new ConfigError('EID_PRIVATE_KEY_PATH', 'and EID_CLIENT_SECRET cannot both be set: choose one client authentication');
+  }
+  if (!e.EID_CLIENT_SECRET && !e.EID_PRIVATE_KEY_PATH) {
+    throw new ConfigError('EID_CLIENT_SECRET', 'or EID_PRIVATE_KEY_PATH (private_key_jwt) is required when EID_ISSUER is set');
+  }
+  return {
+    issuer: e.EID_ISSUER.replace(/\/+$/, ''),
+    clientId: e.EID_CLIENT_ID,
+    clientAuth: e.EID_CLIENT_SECRET
+      ? { kind: 'secret', secret: e.EID_CLIENT_SECRET }
+      : { kind: 'private_key_jwt', privateKeyPath: path.resolve(e.EID_PRIVATE_KEY_PATH!), ...(e.EID_PRIVATE_KEY_ID ? { keyId: e.EID_PRIVATE_KEY_ID } : {}) },
+    acrValues: e.EID_ACR_VALUES ?? [],
+    scope: e.EID_SCOPE,
+    ...(e.EID_UI_LOCALES ? { uiLocales: e.EID_UI_LOCALES } : {}),
+    claims: {
+      nationalId: e.EID_CLAIM_NATIONAL_ID,
+      scheme: e.EID_CLAIM_SCHEME,
+      transactionId: e.EID_CLAIM_TRANSACTION_ID,
+      name: e.EID_CLAIM_NAME,
+      givenName: e.EID_CLAIM_GIVEN_NAME,
+      familyName: e.EID_CLAIM_FAMILY_NAME,
+      birthdate: e.EID_CLAIM_BIRTHDATE,
+      country: e.EID_CLAIM_COUNTRY,
     },
   };
 }

@@ -86,7 +86,8 @@ export function signingActivities(context: SigningContext) {
   const linkFor = (signer: Signer) => `${context.publicUrl}/s/${credentials.linkToken({ signerId: signer.id, linkVersion: signer.linkVersion })}`;
 
   async function smsPin(request: SigningRequest, organization: Organization, signer: Signer, pinVersion: number) {
-    if (signer.pinDelivery !== 'sms' || !signer.phone) return;
+    // An eID-only signer has no PIN to send.
+    if (signer.pinDelivery !== 'sms' || !signer.phone || signer.identificationMethod === 'eid') return;
     const messageId = `pin-${signer.id}-v${pinVersion}`;
     const pin = credentials.pin({ signerId: signer.id, pinVersion });
     await sendOnce('sms', messageId, () =>

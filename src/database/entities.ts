@@ -2,6 +2,7 @@
  * TypeORM entities. Every column names its type explicitly: the dev runner (tsx/esbuild) emits no decorator
  * type metadata. The schema itself is owned by the SQL migrations in /migrations, never synchronised.
  */
+import type { IdentificationMethod } from '../contract/identification';
 import 'reflect-metadata';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 import type { Permission } from '../accounts/access';
@@ -229,6 +230,14 @@ export class Signer {
   @Column({ name: 'signed_at', type: 'timestamptz', nullable: true }) signedAt!: Date | null;
   @Column({ name: 'declined_at', type: 'timestamptz', nullable: true }) declinedAt!: Date | null;
   @Column({ name: 'reminders_sent', type: 'integer' }) remindersSent!: number;
+  /** How the signer proves who they are (src/contract/identification.ts). */
+  @Column({ name: 'identification_method', type: 'text' }) identificationMethod!: IdentificationMethod;
+  /** The eID asked for (`acr_values`), if one was. */
+  @Column({ name: 'eid_acr', type: 'text', nullable: true }) eidAcr!: string | null;
+  /** Encrypted (src/privacy/encrypted-field.ts); read only to compare with an eID's. */
+  @Column({ name: 'expected_national_id', type: 'bytea', nullable: true }) expectedNationalId!: Buffer | null;
+  /** The eID identification accepted for this signer (eid_identifications). */
+  @Column({ name: 'identification_id', type: 'uuid', nullable: true }) identificationId!: string | null;
 }
 
 /** Append-only: the database refuses UPDATE, DELETE and TRUNCATE of these rows. */

@@ -21,6 +21,7 @@ import type { SigningRoundInput } from '../workflows/signing-round';
 import { deleteSigningRequestWithAuditTrail, recordAuditEvent } from './audit-trail';
 import type { SigningContext } from './signing-context';
 import { countRoundStarted } from '../observability/round-metrics';
+import { encryptField } from '../privacy/encrypted-field';
 
 const day = 86_400_000;
 
@@ -36,6 +37,21 @@ export const signerInput = z.strictObject({
     .enum(locales)
     .optional()
     .describe("The language of the signer's emails, SMS and signing page; default: the organisation's default language"),
+  identification: z
+    .strictObject({
+      method: z.enum(['pin', 'eid', 'pin+eid']),
+      eid: z
+        .strictObject({
+          acr: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be an acr value such as urn:grn:authn:se:bankid').optional(),
+          expectedNationalId: singleLineText({ max: 40 })
+            .refine((value) => /[0-9]/.test(value), 'must be a national identity number')
+            .optional()
+            .describe('The national identity number the eID must carry; stored encrypted, never shown back'),
+        })
+        .optional(),
+    })
+    .optional()
+    .describe('How the signer proves who they are: the PIN (default), a national eID instead, or both; eID needs EID_ISSUER'),
 });
 
 export const createSigningRequestInput = z
@@ -130,7 +146,7 @@ export async function createSigningRequest(
   const folderId = await resolveFolder(context, scope, request.folderId);
   const { pdf, pageCount, sha256 } = await readDocument(context, request.document.contentBase64);
   const organization = await context.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
-  const signers = planSigners(request, organization.defaultLocale);
+  const signers = await withExpectedNationalIds(context, planSigners(context, request, organization.defaultLocale));
   const expiresAt = resolveExpiry(request, now);
 
   const requestId = randomUUID();
@@ -207,9 +223,17 @@ function creatorOf(scope: AccessScope): string | null {
   return principal.kind === 'user' && principal.userId ? principal.userId : null;
 }
 
-function planSigners(request: CreateSigningRequestInput, defaultLocale: Locale) {
+function planSigners(context: SigningContext, request: CreateSigningRequestInput, defaultLocale: Locale) {
   const seen = new Set<string>();
   return request.signers.map((signer, index) => {
+    const identification = signer.identification ?? { method: 'pin' as const };
+    if (identification.method !== 'pin' && !context.eid.available) {
+      throw new AppError('unprocessable', `signers[${index}].identification.method: eID identification is not configured on this deployment; use "pin".`);
+    }
+    if (identification.method === 'pin' && identification.eid) {
+      throw new AppError('unprocessable', `signers[${index}].identification.eid: only for the methods "eid" and "pin+eid".`);
+    }
+    if (identification.eid?.acr) context.eid.checkAcr(identification.eid.acr);
     const email = signer.email.toLowerCase();
     if (seen.has(email)) throw new AppError('unprocessable', `signers[${index}].email: ${email} appears more than once.`);
     seen.add(email);
@@ -217,9 +241,34 @@ function planSigners(request: CreateSigningRequestInput, defaultLocale: Locale) 
     if (pinDelivery === 'sms' && !signer.phone) {
       throw new AppError('unprocessable', `signers[${index}].phone: a phone number is needed to send the PIN by SMS.`);
     }
-    return { id: randomUUID(), name: signer.name, email, phone: signer.phone ?? null, pinDelivery, locale: signer.locale ?? defaultLocale } as const;
+    return {
+      id: randomUUID(),
+      name: signer.name,
+      email,
+      phone: signer.phone ?? null,
+      pinDelivery,
+      locale: signer.locale ?? defaultLocale,
+      identificationMethod: identification.method,
+      eidAcr: identification.eid?.acr ?? null,
+      expectedNationalIdInClear: identification.eid?.expectedNationalId,
+      identificationId: null,
+    } as const;
   });
 }
+
+/** The expected national id leaves planning only encrypted, bound to its signer (src/privacy/encrypted-field.ts). */
+async function withExpectedNationalIds(context: SigningContext, planned: ReturnType<typeof planSigners>) {
+  return Promise.all(
+    planned.map(async ({ expectedNationalIdInClear, ...signer }) => ({
+      ...signer,
+      expectedNationalId: expectedNationalIdInClear
+        ? await encryptField(context.adapters.keyService, expectedNationalIdContext(signer.id), expectedNationalIdInClear)
+        : null,
+    })),
+  );
+}
+
+export const expectedNationalIdContext = (signerId: string) => ({ purpose: 'signer-expected-national-id', signer: signerId });
 
 function resolveExpiry(request: CreateSigningRequestInput, now: Date): Date {
   if (request.expiresAt) {
@@ -301,7 +350,9 @@ async function startRound(
       email: signer.email,
       status: request.routing === 'parallel' || index === 0 ? 'invited' : 'waiting',
       locale: signer.locale,
-      ...(signer.pinDelivery === 'sender' ? { pin: context.credentials.pin({ signerId: signer.id, pinVersion: signer.pinVersion }) } : {}),
+      ...(signer.pinDelivery === 'sender' && signer.identificationMethod !== 'eid'
+        ? { pin: context.credentials.pin({ signerId: signer.id, pinVersion: signer.pinVersion }) }
+        : {}),
     })),
   };
 }

@@ -6,6 +6,7 @@
  * An email is written once as a list of blocks and rendered as plain text and HTML, escaped by construction
  * (src/email/render-email.ts, shared with the account emails).
  */
+import type { IdentificationMethod } from '../contract/identification';
 import { renderEmail, type Block, type Email } from '../email/render-email';
 import { formatDate, formatDateTime, translator, type Locale, type Translate } from '../i18n';
 import type { RoundStatus } from '../workflows/signing-round';
@@ -38,13 +39,21 @@ function footerOf(t: Translate, request: RequestFacts): string {
   return t(`email:sentOnBehalf.${variant}`, values);
 }
 
-function requestBlocks(t: Translate, locale: Locale, request: RequestFacts, pinDelivery: 'sms' | 'sender', intro: string, action: string, link: string): Block[] {
+/** How the signer will get in: the PIN's way, eID instead, or the PIN then eID. */
+function accessHint(t: Translate, signer: SignerFacts): string {
+  const method = signer.identificationMethod ?? 'pin';
+  if (method === 'eid') return t('email:pinHint.eid');
+  const pin = t(`email:pinHint.${signer.pinDelivery}`);
+  return method === 'pin+eid' ? `${pin} ${t('email:pinHint.pinAndEid')}` : pin;
+}
+
+function requestBlocks(t: Translate, locale: Locale, request: RequestFacts, signer: SignerFacts, intro: string, action: string, link: string): Block[] {
   const { variant, values } = bySender(request);
   return [
     { kind: 'paragraph', text: intro },
     ...(request.message ? [{ kind: 'quote', label: t(`email:messageFrom.${variant}`, values), text: request.message } as const] : []),
     { kind: 'action', label: action, url: link },
-    { kind: 'paragraph', text: `${t(`email:pinHint.${pinDelivery}`)} ${t('email:expires', { date: formatDate(request.expiresAt, locale, request.timeZone) })}` },
+    { kind: 'paragraph', text: `${accessHint(t, signer)} ${t('email:expires', { date: formatDate(request.expiresAt, locale, request.timeZone) })}` },
     { kind: 'note', text: t('email:personalLink') },
   ];
 }
@@ -53,19 +62,20 @@ export interface SignerFacts {
   name: string;
   pinDelivery: 'sms' | 'sender';
   locale: Locale;
+  identificationMethod?: IdentificationMethod;
 }
 
 export function invitationEmail(request: RequestFacts, signer: SignerFacts, link: string): Email {
   const t = translator(signer.locale);
   const { variant, values } = bySender(request);
-  const blocks = requestBlocks(t, signer.locale, request, signer.pinDelivery, t(`email:askedBy.${variant}`, values), t('email:invitation.action'), link);
+  const blocks = requestBlocks(t, signer.locale, request, signer, t(`email:askedBy.${variant}`, values), t('email:invitation.action'), link);
   return render(signer.locale, t('email:invitation.subject', { title: request.title }), signer.name, blocks, footerOf(t, request));
 }
 
 export function reminderEmail(request: RequestFacts, signer: SignerFacts, link: string): Email {
   const t = translator(signer.locale);
   const { variant, values } = bySender(request);
-  const blocks = requestBlocks(t, signer.locale, request, signer.pinDelivery, t(`email:reminder.stillWaiting.${variant}`, values), t('email:reminder.action'), link);
+  const blocks = requestBlocks(t, signer.locale, request, signer, t(`email:reminder.stillWaiting.${variant}`, values), t('email:reminder.action'), link);
   return render(signer.locale, t('email:reminder.subject', { title: request.title }), signer.name, blocks, footerOf(t, request));
 }
 

@@ -16,6 +16,8 @@ import { loadAuditChainKey } from './audit-chain-key';
 import { loadDeploymentSecret } from './deployment-secret';
 import { OrganizationSealKeys, type DeploymentKmsKey, type KmsAccess } from './organization-seal-key';
 import { SignerCredentials } from './signer-credentials';
+import { EidBroker } from '../identity/eid-broker';
+import { deriveKey } from '../accounts/accounts-context';
 
 export interface SigningContext {
   dataSource: DataSource;
@@ -41,6 +43,8 @@ export interface SigningContext {
   maxDocumentBytes: number;
   /** Webhook delivery settings (src/webhooks/): destinations allowed, timeout, retry schedule. */
   webhooks: WebhookConfig;
+  /** National eID through the broker (src/identity/); `available` is false when it is not configured. */
+  eid: EidBroker;
 }
 
 export async function createSigningContext(config: Config, dataSource: DataSource, adapters: Adapters): Promise<SigningContext> {
@@ -74,6 +78,7 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     sealLevel: config.seal.level,
     maxDocumentBytes: config.maxDocumentBytes,
     webhooks: config.webhooks,
+    eid: new EidBroker(config.eid, { state: deriveKey(secret, 'eid-state'), result: deriveKey(secret, 'eid-result') }, config.http.publicUrl),
   };
 }
 

@@ -1,0 +1,116 @@
+/**
+ * Each identification a broker answered, kept as evidence (R6): in clear what evidence may show (scheme,
+ * name, birth date, country, the national id masked to its birth-date part, the broker's transaction id,
+ * acr, time); encrypted under the key service the national id (to compare) and the whole ID token (the
+ * broker's signed statement, for whoever must check the evidence later).
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { KeyService } from '../adapters/key-service';
+import type { IdentificationEvidenceView } from '../contract/identification';
+import { decryptField, encryptField } from '../privacy/encrypted-field';
+import type { EidIdentity } from './eid-broker';
+import { maskNationalId } from './national-id';
+
+export { nationalIdsMatch } from './national-id';
+
+export type IdentificationSubjectKind = 'signer' | 'kyc_case';
+
+const tokenContext = (id: string) => ({ purpose: 'eid-id-token', identification: id });
+const nationalIdContext = (id: string) => ({ purpose: 'eid-national-id', identification: id });
+
+interface IdentificationRow {
+  id: string;
+  scheme: string | null;
+  name: string | null;
+  birthdate: string | null;
+  country: string | null;
+  national_id_masked: string | null;
+  transaction_id: string | null;
+  acr: string | null;
+  identified_at: Date;
+}
+
+const evidenceOf = (row: IdentificationRow): IdentificationEvidenceView => ({
+  scheme: row.scheme,
+  name: row.name,
+  birthdate: row.birthdate,
+  country: row.country,
+  nationalIdMasked: row.national_id_masked,
+  transactionId: row.transaction_id,
+  acr: row.acr,
+  identifiedAt: new Date(row.identified_at).toISOString(),
+});
+
+/** What the audit trail records of an identification: the evidence view, nothing encrypted. */
+export const auditDetailOf = (evidence: IdentificationEvidenceView): Record<string, string | null> => ({
+  scheme: evidence.scheme,
+  name: evidence.name,
+  birthdate: evidence.birthdate,
+  country: evidence.country,
+  nationalIdMasked: evidence.nationalIdMasked,
+  transactionId: evidence.transactionId,
+  acr: evidence.acr,
+  identifiedAt: evidence.identifiedAt,
+});
+
+export async function storeIdentification(
+  db: DataSource | EntityManager,
+  keyService: KeyService,
+  input: { organizationId: string; subjectKind: IdentificationSubjectKind; subjectId: string; identity: EidIdentity; outcome: 'identified' | 'mismatch' },
+): Promise<{ id: string; evidence: IdentificationEvidenceView }> {
+  const id = randomUUID();
+  const { identity } = input;
+  const idToken = await encryptField(keyService, tokenContext(id), identity.idToken);
+  const nationalId = identity.nationalId ? await encryptField(keyService, nationalIdContext(id), identity.nationalId) : null;
+  const row: IdentificationRow = {
+    id,
+    scheme: identity.scheme,
+    name: identity.name,
+    birthdate: identity.birthdate,
+    country: identity.country,
+    national_id_masked: identity.nationalId ? maskNationalId(identity.nationalId) : null,
+    transaction_id: identity.transactionId,
+    acr: identity.acr,
+    identified_at: identity.identifiedAt,
+  };
+  await db.query(
+    `INSERT INTO eid_identifications (id, organization_id, subject_kind, subject_id, outcome, issuer, scheme, name, birthdate, country,
+       national_id_masked, national_id_encrypted, transaction_id, acr, id_token_encrypted, identified_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+    [
+      id,
+      input.organizationId,
+      input.subjectKind,
+      input.subjectId,
+      input.outcome,
+      identity.issuer,
+      row.scheme,
+      row.name,
+      row.birthdate,
+      row.country,
+      row.national_id_masked,
+      nationalId,
+      row.transaction_id,
+      row.acr,
+      idToken,
+      row.identified_at,
+    ],
+  );
+  return { id, evidence: evidenceOf(row) };
+}
+
+export async function readIdentificationEvidence(db: DataSource | EntityManager, id: string): Promise<IdentificationEvidenceView | undefined> {
+  const rows: IdentificationRow[] = await db.query(
+    `SELECT id, scheme, name, birthdate, country, national_id_masked, transaction_id, acr, identified_at FROM eid_identifications WHERE id = $1`,
+    [id],
+  );
+  return rows[0] ? evidenceOf(rows[0]) : undefined;
+}
+
+/** The broker's ID token as it was received (JWS compact form), decrypted for an evidence package. */
+export async function readIdTokenEvidence(db: DataSource | EntityManager, keyService: KeyService, id: string): Promise<string> {
+  const rows: Array<{ id_token_encrypted: Buffer }> = await db.query(`SELECT id_token_encrypted FROM eid_identifications WHERE id = $1`, [id]);
+  if (!rows[0]) throw new Error(`no identification ${id}`);
+  return decryptField(keyService, tokenContext(id), rows[0].id_token_encrypted);
+}
