@@ -4,10 +4,14 @@
  * /v1/signing-requests. The API creates everything or nothing; the form sends one Idempotency-Key per
  * request it means to create, so a double click or a retry after a lost answer creates it once. Field errors
  * come back from the API and are shown at their fields. PINs the sender delivers are shown once, here.
+ * Where the deployment has an eID broker, each signer can be asked to identify with eID (issue 13).
  */
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { locales, localeNames, type Locale } from '../../../../i18n';
+import type { IdentificationMethod, IdentificationMethodsView } from '../../../../contract/identification';
+import { requiresEid } from '../../../../contract/identification';
+import { locales, localeNames, type Locale, type Translate } from '../../../../i18n';
+import { eidName } from '../../shared/eid-names';
 import { NetworkError } from '../../shared/http';
 import { describeError, fieldErrors, type ConsoleContext } from '../context';
 import { Link } from '../main';
@@ -21,6 +25,10 @@ interface SignerDraft {
   phone: string;
   pinDelivery: 'sender' | 'sms';
   locale: Locale | '';
+  identification: IdentificationMethod;
+  /** The eID the signer must use (an `acr` value the broker offers); empty: any it offers. */
+  acr: string;
+  expectedNationalId: string;
 }
 
 interface Created {
@@ -30,7 +38,27 @@ interface Created {
 
 const newKey = () => (typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(36).slice(2)}`);
 let signerKeys = 0;
-const emptySigner = (): SignerDraft => ({ key: ++signerKeys, name: '', email: '', phone: '', pinDelivery: 'sender', locale: '' });
+const emptySigner = (): SignerDraft => ({ key: ++signerKeys, name: '', email: '', phone: '', pinDelivery: 'sender', locale: '', identification: 'pin', acr: '', expectedNationalId: '' });
+
+/** The signer's identification as the API takes it; nothing for PIN alone, so deployments without eID see no change. */
+function identificationOf(signer: SignerDraft) {
+  if (signer.identification === 'pin') return {};
+  const expected = signer.expectedNationalId.trim();
+  const eid = { ...(signer.acr ? { acr: signer.acr } : {}), ...(expected ? { expectedNationalId: expected } : {}) };
+  return { identification: { method: signer.identification, ...(Object.keys(eid).length > 0 ? { eid } : {}) } };
+}
+
+/**
+ * The broker's eID choices in words; two values with the same name (MitID at two levels) keep their value
+ * beside it, so the sender can tell them apart.
+ */
+function acrOptions(acrValues: string[], t: Translate): Array<{ value: string; label: string }> {
+  const named = acrValues.map((value) => ({ value, label: eidName(value, t) }));
+  return named.map(({ value, label }) => ({
+    value,
+    label: label !== value && named.filter((other) => other.label === label).length > 1 ? `${label} (${value})` : label,
+  }));
+}
 
 /** The file's bytes as base64, in chunks (a spread of a whole PDF would overflow the call stack). */
 async function base64Of(file: File): Promise<string> {
@@ -57,12 +85,15 @@ export function NewRequestPage({ ctx }: { ctx: ConsoleContext }) {
   const [banner, setBanner] = useState<string | undefined>();
   const [sending, setSending] = useState(false);
   const [created, setCreated] = useState<Created | undefined>();
+  const [eid, setEid] = useState<IdentificationMethodsView['eid']>({ available: false, acrValues: [] });
   const idempotencyKey = useRef(newKey());
   const heading = useRef<HTMLHeadingElement>(null);
 
   useEffect(() => heading.current?.focus(), [created]);
   useEffect(() => {
     ctx.api.get<{ items: FolderEntry[] }>('/v1/folders').then((answer) => setFolders(answer.items), () => undefined);
+    // eID is offered only where the deployment says it has a broker; an error offers PIN alone, which always works.
+    ctx.api.get<IdentificationMethodsView>('/v1/identification-methods').then((answer) => setEid(answer.eid), () => undefined);
   }, [ctx.api]);
 
   if (!actsOnRequests(ctx.session.organization.role)) {
@@ -106,6 +137,7 @@ export function NewRequestPage({ ctx }: { ctx: ConsoleContext }) {
           ...(signer.phone.trim() ? { phone: signer.phone.trim() } : {}),
           pinDelivery: signer.pinDelivery,
           ...(signer.locale ? { locale: signer.locale } : {}),
+          ...(eid.available ? identificationOf(signer) : {}),
         })),
         routing,
         reminders: reminders.on
@@ -237,14 +269,17 @@ export function NewRequestPage({ ctx }: { ctx: ConsoleContext }) {
                   </p>
                   <FieldError id={id('phone')} path={`${prefix}.phone`} />
                 </div>
-                <div>
-                  <label for={id('pin')}>{t('console:newRequest.pinDelivery')}</label>
-                  <select {...described(id('pin'), `${prefix}.pinDelivery`)} value={signer.pinDelivery} onChange={(event) => updateSigner(index, { pinDelivery: (event.target as HTMLSelectElement).value as 'sender' | 'sms' })}>
-                    <option value="sender">{t('console:newRequest.pinBySender')}</option>
-                    <option value="sms">{t('console:newRequest.pinBySms')}</option>
-                  </select>
-                  <FieldError id={id('pin')} path={`${prefix}.pinDelivery`} />
-                </div>
+                {/* eID alone uses no PIN: nothing to deliver. */}
+                {signer.identification !== 'eid' && (
+                  <div>
+                    <label for={id('pin')}>{t('console:newRequest.pinDelivery')}</label>
+                    <select {...described(id('pin'), `${prefix}.pinDelivery`)} value={signer.pinDelivery} onChange={(event) => updateSigner(index, { pinDelivery: (event.target as HTMLSelectElement).value as 'sender' | 'sms' })}>
+                      <option value="sender">{t('console:newRequest.pinBySender')}</option>
+                      <option value="sms">{t('console:newRequest.pinBySms')}</option>
+                    </select>
+                    <FieldError id={id('pin')} path={`${prefix}.pinDelivery`} />
+                  </div>
+                )}
                 <div>
                   <label for={id('locale')}>{t('console:newRequest.language')}</label>
                   <select {...described(id('locale'), `${prefix}.locale`)} value={signer.locale} onChange={(event) => updateSigner(index, { locale: (event.target as HTMLSelectElement).value as Locale | '' })}>
@@ -257,6 +292,55 @@ export function NewRequestPage({ ctx }: { ctx: ConsoleContext }) {
                   </select>
                   <FieldError id={id('locale')} path={`${prefix}.locale`} />
                 </div>
+                {eid.available && (
+                  <div>
+                    <label for={id('identification')}>{t('console:newRequest.identification')}</label>
+                    <select
+                      {...described(id('identification'), `${prefix}.identification.method`, `${id('identification')}-hint`)}
+                      value={signer.identification}
+                      onChange={(event) => updateSigner(index, { identification: (event.target as HTMLSelectElement).value as IdentificationMethod })}
+                    >
+                      <option value="pin">{t('console:identification.method.pin')}</option>
+                      <option value="eid">{t('console:identification.method.eid')}</option>
+                      <option value="pin+eid">{t('console:identification.method.pin+eid')}</option>
+                    </select>
+                    <p class="hint" id={`${id('identification')}-hint`}>
+                      {t(`console:newRequest.identificationHint.${signer.identification}`)}
+                    </p>
+                    <FieldError id={id('identification')} path={`${prefix}.identification.method`} />
+                  </div>
+                )}
+                {eid.available && requiresEid(signer.identification) && eid.acrValues.length > 0 && (
+                  <div>
+                    <label for={id('acr')}>{t('console:newRequest.eidType')}</label>
+                    <select {...described(id('acr'), `${prefix}.identification.eid.acr`)} value={signer.acr} onChange={(event) => updateSigner(index, { acr: (event.target as HTMLSelectElement).value })}>
+                      <option value="">{t('console:newRequest.anyEid')}</option>
+                      {acrOptions(eid.acrValues, t).map((option) => (
+                        <option value={option.value} key={option.value}>
+                          {option.label}
+                        </option>
+                      ))}
+                    </select>
+                    <FieldError id={id('acr')} path={`${prefix}.identification.eid.acr`} />
+                  </div>
+                )}
+                {eid.available && requiresEid(signer.identification) && (
+                  <div>
+                    <label for={id('national-id')}>{t('console:newRequest.expectedNationalId')}</label>
+                    <input
+                      {...described(id('national-id'), `${prefix}.identification.eid.expectedNationalId`, `${id('national-id')}-hint`)}
+                      value={signer.expectedNationalId}
+                      autoComplete="off"
+                      spellcheck={false}
+                      maxLength={40}
+                      onInput={(event) => updateSigner(index, { expectedNationalId: (event.target as HTMLInputElement).value })}
+                    />
+                    <p class="hint" id={`${id('national-id')}-hint`}>
+                      {t('console:newRequest.expectedNationalIdHint')}
+                    </p>
+                    <FieldError id={id('national-id')} path={`${prefix}.identification.eid.expectedNationalId`} />
+                  </div>
+                )}
               </div>
               {signers.length > 1 && (
                 <button type="button" class="secondary" onClick={() => setSigners(signers.filter((_, at) => at !== index))}>

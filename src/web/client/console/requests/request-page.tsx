@@ -9,6 +9,7 @@
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import type { StuckRoundsPage, StuckRoundView } from '../../../../contract/stuck-rounds';
 import { formatDateTime, localeNames } from '../../../../i18n';
+import { eidName } from '../../shared/eid-names';
 import { ApiError } from '../../shared/http';
 import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
@@ -23,11 +24,26 @@ import {
   type RoundHistory,
 } from './request-model';
 import { describeStep } from './history-steps';
-import { ErrorBanner, SignerProgress, StatusBadge } from './request-parts';
+import { ErrorBanner, SignerIdentification, SignerProgress, StatusBadge } from './request-parts';
 import { StuckReason } from '../operations/stuck-rounds-page';
 
 /** What a signer did, in the order it can happen; the rest of the trail is in the audit section. */
-const signerEventTypes = ['invited', 'pin_sent', 'reminded', 'link_opened', 'pin_failed', 'locked', 'pin_reset', 'opened', 'viewed', 'last_page_reached', 'signed', 'declined'];
+const signerEventTypes = [
+  'invited',
+  'pin_sent',
+  'reminded',
+  'link_opened',
+  'pin_failed',
+  'locked',
+  'pin_reset',
+  'opened',
+  'identification_mismatch',
+  'identified',
+  'viewed',
+  'last_page_reached',
+  'signed',
+  'declined',
+];
 
 const refreshEveryMs = 3000;
 /**
@@ -241,10 +257,12 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
                 {signer.email} · {t('console:request.signerLanguage', { language: localeNames[signer.locale] })} ·{' '}
                 <strong>{t(`common:signerStatus.${signer.status}`)}</strong>
               </p>
+              <SignerIdentification identification={signer.identification} t={t} when={when} />
               <ol class="timeline">
                 {eventsOf(signer.id).map((event) => (
                   <li key={event.sequence}>
                     <time dateTime={event.at}>{when(event.at)}</time> <span class="event-name">{eventName(ctx, event)}</span>
+                    <EidDetail ctx={ctx} event={event} />
                     {actsOnRequests(role) && event.ip && <span class="muted"> · {t('console:request.ip', { ip: event.ip })}</span>}
                   </li>
                 ))}
@@ -276,6 +294,7 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
               <span class="sequence">{event.sequence}.</span> <time dateTime={event.at}>{when(event.at)}</time>{' '}
               <span class="event-name">{eventName(ctx, event)}</span>
               {event.signerId && <span> · {signerName(event.signerId)}</span>}
+              <EidDetail ctx={ctx} event={event} />
               {actsOnRequests(role) && event.ip && <span class="muted"> · {t('console:request.ip', { ip: event.ip })}</span>}
             </li>
           ))}
@@ -290,6 +309,19 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
 /** An audit event's name in the reader's language (the sealed audit page's words), its type if unknown. */
 function eventName(ctx: ConsoleContext, event: AuditEvent): string {
   return ctx.t(`audit:event.${event.type}`, { defaultValue: event.type });
+}
+
+/**
+ * Who the eID said the person was, beside `identified` and `identification_mismatch` (the attempt that was
+ * refused): the masked number and the scheme, so the sender can see whose eID was tried.
+ */
+function EidDetail({ ctx, event }: { ctx: ConsoleContext; event: AuditEvent }) {
+  if (event.type !== 'identified' && event.type !== 'identification_mismatch') return null;
+  const detail = event.detail ?? {};
+  const text = (key: string) => (typeof detail[key] === 'string' && detail[key] ? (detail[key] as string) : undefined);
+  const scheme = text('scheme') ?? text('acr');
+  const parts = [text('name'), text('nationalIdMasked'), scheme && eidName(scheme, ctx.t)].filter(Boolean);
+  return parts.length > 0 ? <span class="muted eid-detail"> · {parts.join(' · ')}</span> : null;
 }
 
 function CopyButton({ ctx, text }: { ctx: ConsoleContext; text: string }) {

@@ -1,5 +1,10 @@
-/** Pieces the request pages share: a request's status, its signers' progress at a glance, an error banner. */
+/**
+ * Pieces the request pages share: a request's status, its signers' progress at a glance, how a signer
+ * identifies and the eID evidence once they have, an error banner.
+ */
+import type { SignerIdentificationView } from '../../../../contract/identification';
 import type { Translate } from '../../../../i18n';
+import { eidName } from '../../shared/eid-names';
 import type { RequestStatus, SignerStatus } from './request-model';
 
 export function StatusBadge({ status, t }: { status: RequestStatus; t: Translate }) {
@@ -35,4 +40,56 @@ export function ErrorBanner({ message }: { message?: string }) {
       {message}
     </p>
   ) : null;
+}
+
+/**
+ * How the signer proves who they are, and once they identified with eID what the broker vouched for: the
+ * national identity number only masked (the API never answers it in clear), the broker's transaction id to
+ * trace it there.
+ */
+export function SignerIdentification({ identification, t, when }: { identification?: SignerIdentificationView; t: Translate; when(at: string): string }) {
+  if (!identification) return null;
+  const { method, acr, expectsNationalId, evidence } = identification;
+  const scheme = evidence?.scheme ?? evidence?.acr ?? acr;
+  return (
+    <div class="signer-identification">
+      <p>
+        {t('console:identification.label')}: <strong>{t(`console:identification.method.${method}`)}</strong>
+        {method !== 'pin' && acr && ` · ${eidName(acr, t)}`}
+        {method !== 'pin' && expectsNationalId && ` · ${t('console:identification.expectsNationalId')}`}
+      </p>
+      {evidence && (
+        <dl class="facts identification-evidence" aria-label={t('console:identification.evidence')}>
+          <div>
+            <dt>{t('console:identification.identifiedAs')}</dt>
+            <dd>{evidence.name ?? t('console:identification.notGiven')}</dd>
+          </div>
+          {scheme && (
+            <div>
+              <dt>{t('console:identification.scheme')}</dt>
+              <dd>{eidName(scheme, t)}</dd>
+            </div>
+          )}
+          {evidence.nationalIdMasked && (
+            <div>
+              <dt>{t('console:identification.nationalId')}</dt>
+              <dd class="code">{evidence.nationalIdMasked}</dd>
+            </div>
+          )}
+          <div>
+            <dt>{t('console:identification.identifiedAt')}</dt>
+            <dd>
+              <time dateTime={evidence.identifiedAt}>{when(evidence.identifiedAt)}</time>
+            </dd>
+          </div>
+          {evidence.transactionId && (
+            <div>
+              <dt>{t('console:identification.transactionId')}</dt>
+              <dd class="code">{evidence.transactionId}</dd>
+            </div>
+          )}
+        </dl>
+      )}
+    </div>
+  );
 }
