@@ -1,0 +1,331 @@
+/**
+ * eID identification on the signer's page and in the console (issue 13), in real Chromium against a real
+ * OpenID Connect provider (oidc-provider in its own process, playing a BankID broker; its login form takes
+ * the account's `sub`). A signer asked for eID sees the eID step, not the document, on a 360 px phone;
+ * identifying as the person the sender named opens the document and signing; someone else is stopped and
+ * told, and the attempt is in the audit trail; PIN then eID asks for both; the sender chooses eID in the
+ * console's new-request form and reads the evidence on the request page. Screenshots in
+ * test-output/screenshots/signer-eid/.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { DataSource } from 'typeorm';
+import { createOrganization } from '../../src/accounts/create-organization';
+import { apiClient, type Json } from '../support/api-client';
+import { freePort } from '../support/free-port';
+import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
+import { startLocalOidcProvider, type LocalOidcProvider } from '../support/local-oidc-provider';
+import { deviceCodeIn, goodPassword, tokenOf } from '../support/members';
+import { createTestPdf } from '../support/pdf-factories';
+import { desktopContext, expectNoSeriousAccessibilityViolations, launchChromium, openPage, phoneContext, screenshot } from '../support/real-browser';
+import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
+
+const bankIdAcr = 'urn:grn:authn:se:bankid';
+
+/** Two people with Swedish BankID, as the broker describes them (personal identity numbers are fictitious). */
+const anna = {
+  sub: 'anna-bankid',
+  name: 'Anna Andersson',
+  given_name: 'Anna',
+  family_name: 'Andersson',
+  birthdate: '1980-01-01',
+  ssn: '198001011234',
+  identityscheme: 'sebankid',
+  txn: 'txn-anna-1',
+  country: 'SE',
+};
+const bertil = {
+  sub: 'bertil-bankid',
+  name: 'Bertil Berg',
+  given_name: 'Bertil',
+  family_name: 'Berg',
+  birthdate: '1975-05-05',
+  ssn: '197505059876',
+  identityscheme: 'sebankid',
+  txn: 'txn-bertil-1',
+  country: 'SE',
+};
+
+let dataSource: DataSource;
+let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
+let provider: LocalOidcProvider;
+let api: TestApi;
+let org: { orgId: string; apiKey: string; ownerEmail: string };
+let browser: Browser;
+let pdfBase64: string;
+const contexts: BrowserContext[] = [];
+
+beforeAll(async () => {
+  dataSource = await openTestDataSource();
+  smtp = await startSmtpCatcher();
+  // The API's port first: the provider must know the redirect URI it will be sent back to.
+  const port = await freePort();
+  const clientSecret = randomUUID();
+  provider = await startLocalOidcProvider({
+    clients: [{ clientId: 'sigill-eid', clientSecret, redirectUris: [`http://127.0.0.1:${port}/v1/eid/callback`] }],
+    accounts: [anna, bertil],
+  });
+  api = await startTestApi(dataSource, {
+    port,
+    env: {
+      SMTP_URL: smtp.url,
+      EID_ISSUER: provider.issuer,
+      EID_CLIENT_ID: 'sigill-eid',
+      EID_CLIENT_SECRET: clientSecret,
+      EID_ACR_VALUES: bankIdAcr,
+    },
+  });
+  const ownerEmail = `owner-${randomUUID().slice(0, 8)}@example.test`;
+  const created = await createOrganization(dataSource, { name: 'Berg & Virtanen AB', ownerEmail }, { publicUrl: api.url });
+  const password = await apiClient(() => api.url, () => null)('/v1/auth/password', { body: { token: tokenOf(created.ownerPasswordLink!), password: goodPassword } });
+  if (password.status !== 200) throw new Error(`setting the owner's password answered ${password.status}`);
+  org = { orgId: created.orgId, apiKey: created.apiKey, ownerEmail };
+  browser = await launchChromium();
+  pdfBase64 = Buffer.from(await createTestPdf([{ text: 'Loan agreement' }, { text: 'The last page' }])).toString('base64');
+});
+
+afterAll(async () => {
+  for (const context of contexts) await context.close().catch(() => undefined);
+  await browser?.close();
+  await api?.close();
+  await provider?.stop();
+  await smtp?.close();
+  await dataSource?.destroy();
+});
+
+const call = apiClient(() => api.url, () => org.apiKey);
+const uniqueEmail = (name: string) => `${name}-${randomUUID().slice(0, 8)}@example.test`;
+
+/** A 360 px wide phone: the smallest screen the eID step must work on. */
+async function smallPhone(): Promise<BrowserContext> {
+  const context = await phoneContext(browser, { viewport: { width: 360, height: 740 } });
+  contexts.push(context);
+  return context;
+}
+
+interface Round {
+  id: string;
+  signerId: string;
+  link: string;
+  pin?: string;
+}
+
+async function createRound(title: string, identification: Json, name = 'Anna Andersson'): Promise<Round> {
+  const email = uniqueEmail(name.split(' ')[0]!.toLowerCase());
+  const created = await call('/v1/signing-requests', {
+    body: {
+      title,
+      document: { filename: 'loan.pdf', contentBase64: pdfBase64 },
+      signers: [{ name, email, pinDelivery: 'sender', identification }],
+    },
+  });
+  if (created.status !== 201) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
+  const [invitation] = await smtp.waitForMail(email, title);
+  return { id: created.body.id, signerId: created.body.signers[0].id, link: `${api.url}/s/${signingTokenIn(invitation!)}`, pin: created.body.signers[0].pin };
+}
+
+async function auditEvents(requestId: string): Promise<Json[]> {
+  const trail = await call(`/v1/signing-requests/${requestId}/audit-trail`);
+  expect(trail.status).toBe(200);
+  return trail.body.events as Json[];
+}
+
+/** From the eID step: to the broker, log in as `who`, and back to the signer's page. */
+async function identifyAs(page: Page, who: { sub: string }, button: RegExp | string = 'Identify with eID'): Promise<void> {
+  await page.getByRole('button', { name: button }).click();
+  const login = page.locator('input[name="login"]');
+  await login.waitFor();
+  await login.fill(who.sub);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname.startsWith('/s/'));
+}
+
+// What the functions below use in the page (this program is type-checked without the DOM library).
+declare const document: { documentElement: { scrollWidth: number } };
+const pageWidth = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth);
+
+async function readToTheEndAndSign(page: Page, name: string): Promise<void> {
+  await page.locator('canvas[data-drawn="true"]').first().waitFor();
+  await page.locator('.pages').evaluate((pages) => pages.scrollTo(0, pages.scrollHeight));
+  await page.locator('.page-holder').last().locator('canvas[data-drawn="true"]').waitFor();
+  await page.getByLabel('Your full name').fill(name);
+  await page.getByLabel(/I have read the document/).check();
+  await page.getByRole('button', { name: 'Sign the document' }).click();
+  await page.getByRole('heading', { name: /you have signed/ }).waitFor();
+}
+
+describe('a signer asked for eID', () => {
+  it('identifies before the document is shown, as the person the sender named, and signs; the trail and the request name the identification', async () => {
+    const round = await createRound('Loan agreement', { method: 'eid', eid: { acr: bankIdAcr, expectedNationalId: anna.ssn } });
+    const context = await smallPhone();
+    const { page, problems } = await openPage(context);
+    await page.goto(round.link);
+
+    // The eID step, not the PIN and not the document.
+    await page.getByRole('heading', { name: 'Identify yourself to open the document' }).waitFor();
+    await page.getByText('Identify with your eID to open the document.', { exact: false }).waitFor();
+    expect(await page.getByLabel(/PIN/).count()).toBe(0);
+    expect(await page.locator('canvas').count()).toBe(0);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(360);
+    await screenshot(page, 'eid-step-360');
+    await expectNoSeriousAccessibilityViolations(page, 'eID step');
+
+    await identifyAs(page, anna);
+    await page.getByRole('heading', { name: 'Loan agreement' }).waitFor();
+    await page.getByText('Identified as Anna Andersson with Swedish BankID.').waitFor();
+    // The broker's answer is taken out of the address, so a reload or a shared link does not replay it.
+    expect(new URL(page.url()).search).toBe('');
+    expect(await pageWidth(page)).toBeLessThanOrEqual(360);
+    await screenshot(page, 'identified-document-360');
+    await expectNoSeriousAccessibilityViolations(page, 'document after eID');
+
+    await readToTheEndAndSign(page, 'Anna Andersson');
+    problems.expectNone('identifying with eID and signing');
+
+    const events = (await auditEvents(round.id)).filter((event) => event.signerId === round.signerId);
+    const types = events.map((event) => event.type);
+    expect(types.indexOf('identified')).toBeGreaterThanOrEqual(0);
+    expect(types.indexOf('identified')).toBeLessThan(types.indexOf('viewed'));
+    expect(types.indexOf('viewed')).toBeLessThan(types.indexOf('signed'));
+    const identified = events.find((event) => event.type === 'identified')!;
+    expect(identified.detail).toMatchObject({ name: 'Anna Andersson', transactionId: anna.txn });
+    // The number masked, its birth-date part kept; never the number in clear.
+    expect(String(identified.detail.nationalIdMasked)).toMatch(/^(19)?800101/);
+    expect(JSON.stringify(events)).not.toContain(anna.ssn);
+
+    const request = await call(`/v1/signing-requests/${round.id}`);
+    const signer = request.body.signers[0];
+    expect(signer.identification).toMatchObject({ method: 'eid', acr: bankIdAcr, expectsNationalId: true });
+    expect(signer.identification.evidence).toMatchObject({ name: 'Anna Andersson', transactionId: anna.txn });
+    expect(JSON.stringify(request.body)).not.toContain(anna.ssn);
+  });
+
+  it('stops someone else: they are told they cannot sign, the attempt is in the trail, and the right person can still identify', async () => {
+    const round = await createRound('Guarantee', { method: 'eid', eid: { expectedNationalId: anna.ssn } });
+    const context = await smallPhone();
+    const { page, problems } = await openPage(context);
+    await page.goto(round.link);
+    await page.getByRole('heading', { name: 'Identify yourself to open the document' }).waitFor();
+
+    await identifyAs(page, bertil);
+    await page.getByRole('heading', { name: 'This eID does not match' }).waitFor();
+    await page.getByText('The identity you used is not the person this document was sent to, so you cannot sign it.').waitFor();
+    await page.getByText(/The sender has been told\./).waitFor();
+    expect(await page.locator('canvas').count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Sign the document' }).count()).toBe(0);
+    expect(await pageWidth(page)).toBeLessThanOrEqual(360);
+    await screenshot(page, 'eid-mismatch-360');
+    await expectNoSeriousAccessibilityViolations(page, 'eID mismatch');
+
+    const mismatch = (await auditEvents(round.id)).find((event) => event.type === 'identification_mismatch');
+    expect(mismatch).toBeDefined();
+    expect(mismatch!.signerId).toBe(round.signerId);
+    expect(String(mismatch!.detail.nationalIdMasked)).toMatch(/^(19)?750505/);
+    expect((await auditEvents(round.id)).map((event) => event.type)).not.toContain('identified');
+
+    // A wrong eID used by mistake: the right person tries again and gets in.
+    await identifyAs(page, anna, 'Try again with another eID');
+    await page.getByRole('heading', { name: 'Guarantee' }).waitFor();
+    await page.getByText('Identified as Anna Andersson with Swedish BankID.').waitFor();
+    problems.expectNone('an eID mismatch, then the right eID');
+  });
+
+  it('asks for the PIN first and then eID where the sender asked for both', async () => {
+    const round = await createRound('Lease', { method: 'pin+eid' });
+    expect(round.pin).toMatch(/^\d{6}$/);
+    const context = await smallPhone();
+    const { page, problems } = await openPage(context);
+    await page.goto(round.link);
+    await page.getByLabel(/PIN/).fill(round.pin!);
+    await page.getByRole('button', { name: 'Open the document' }).click();
+
+    await page.getByRole('heading', { name: 'Identify yourself to open the document' }).waitFor();
+    expect(await page.locator('canvas').count()).toBe(0);
+    await identifyAs(page, bertil);
+    await page.getByRole('heading', { name: 'Lease' }).waitFor();
+    await page.getByText('Identified as Bertil Berg with Swedish BankID.').waitFor();
+    await page.locator('canvas[data-drawn="true"]').first().waitFor();
+    // The PIN session asking for the round before eID is a 403 the browser logs; nothing else may go wrong.
+    expect(problems.list.filter((line) => !/status of 403 .*\/v1\/signer\/round/.test(line))).toEqual([]);
+    const types = (await auditEvents(round.id)).map((event) => event.type);
+    expect(types.indexOf('opened')).toBeLessThan(types.indexOf('identified'));
+  });
+
+  it('says so when the signer cancels at the eID service, and lets them try again', async () => {
+    const round = await createRound('Pledge', { method: 'eid' });
+    const context = await smallPhone();
+    const { page } = await openPage(context);
+    await page.goto(`${round.link}?eid=cancelled`);
+    await page.getByText('Identification was cancelled. You can try again when you are ready.').waitFor();
+    expect(new URL(page.url()).search).toBe('');
+    await identifyAs(page, anna);
+    await page.getByRole('heading', { name: 'Pledge' }).waitFor();
+  });
+});
+
+const signIns = new Map<string, number>();
+
+/** Opens `path`, is sent to /login, signs in (the new-device code from the mail) and lands back on `path`. */
+async function signInThroughLogin(page: Page, email: string, pathname: string): Promise<void> {
+  await page.goto(`${api.url}${pathname}`);
+  await page.waitForURL('**/login?**');
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(goodPassword);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByLabel('Code', { exact: true }).waitFor();
+  const count = (signIns.get(email) ?? 0) + 1;
+  signIns.set(email, count);
+  const codeMails = await smtp.waitForMail(email, 'sign-in code', count);
+  await page.getByLabel('Code', { exact: true }).fill(deviceCodeIn(codeMails[count - 1]!.text));
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.waitForURL(`${api.url}${pathname}`);
+}
+
+describe('the sender in the console', () => {
+  it('asks a signer for eID in the new-request form and reads the evidence on the request page once they identified', async () => {
+    const context = await desktopContext(browser);
+    contexts.push(context);
+    const { page, problems } = await openPage(context);
+    await signInThroughLogin(page, org.ownerEmail, '/requests/new');
+
+    await page.getByLabel('Title').fill('Mortgage deed');
+    await page.locator('#document').setInputFiles({ name: 'deed.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdfBase64, 'base64') });
+    const email = uniqueEmail('anna');
+    await page.getByLabel('Full name').fill('Anna Andersson');
+    await page.getByLabel('Email').fill(email);
+    await page.getByLabel('Identification').selectOption('eid');
+    // eID alone needs no PIN, so there is none to deliver.
+    expect(await page.getByLabel('How they get the PIN').count()).toBe(0);
+    await page.getByLabel('eID to use').selectOption({ label: 'Swedish BankID' });
+    await page.getByLabel('Expected national identity number (optional)').fill(anna.ssn);
+    expect(await page.getByLabel('Expected national identity number (optional)').getAttribute('autocomplete')).toBe('off');
+    await screenshot(page, 'console-new-request-eid');
+    await expectNoSeriousAccessibilityViolations(page, 'new request with eID');
+    await page.getByRole('button', { name: 'Send for signing' }).click();
+    await page.getByRole('heading', { name: 'Sent for signing' }).waitFor();
+    await page.getByRole('link', { name: 'Open the request' }).click();
+
+    const card = page.locator('.signer-card', { hasText: 'Anna Andersson' });
+    await card.getByText('Identification: eID · Swedish BankID · must match the national identity number given').waitFor();
+
+    // The signer identifies on their phone; the request page follows without a reload.
+    const [invitation] = await smtp.waitForMail(email, 'Mortgage deed');
+    const signerContext = await smallPhone();
+    const { page: signerPage } = await openPage(signerContext);
+    await signerPage.goto(`${api.url}/s/${signingTokenIn(invitation!)}`);
+    await identifyAs(signerPage, anna);
+    await signerPage.getByRole('heading', { name: 'Mortgage deed' }).waitFor();
+
+    const evidence = card.locator('.identification-evidence');
+    await evidence.waitFor();
+    await evidence.getByText('Anna Andersson').waitFor();
+    await evidence.getByText('Swedish BankID').waitFor();
+    await evidence.getByText(anna.txn).waitFor();
+    expect(await evidence.textContent()).toMatch(/(19)?800101/);
+    expect(await page.content()).not.toContain(anna.ssn);
+    await card.getByText('Identified with eID').waitFor();
+    await screenshot(page, 'console-request-evidence');
+    await expectNoSeriousAccessibilityViolations(page, 'request page with eID evidence');
+    problems.expectNone('the console with eID');
+  });
+});
