@@ -81,6 +81,7 @@ function App() {
 
   /** Where a signer without a session starts: the PIN, or straight to eID where no PIN is used. */
   const firstStep = (method: IdentificationMethod, notice?: string): Screen => (method === 'eid' ? { kind: 'eid', notice } : { kind: 'pin', notice });
+  const sessionEndedNotice = (method: IdentificationMethod) => t(method === 'eid' ? 'signer:eid.sessionEnded' : 'signer:pin.sessionEnded');
 
   /**
    * Reads the round; a session that expired (or was ended by a new PIN) goes back to the first step, not to
@@ -93,7 +94,7 @@ function App() {
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) {
         remember(undefined);
-        setScreen(firstStep(method, notice ?? t('signer:pin.sessionEnded')));
+        setScreen(firstStep(method, notice ?? sessionEndedNotice(method)));
       } else if (needsEid(error)) setScreen({ kind: 'eid' });
       else throw error;
     }
@@ -112,6 +113,11 @@ function App() {
     }
   };
 
+  const endSession = () => {
+    remember(undefined);
+    setScreen(firstStep(identification, sessionEndedNotice(identification)));
+  };
+
   useEffect(() => {
     const outcome = takeEidOutcome();
     void (async () => {
@@ -124,10 +130,12 @@ function App() {
         }
         const method = link.identification ?? 'pin';
         setIdentification(method);
-        if (outcome === 'ok') await openEidSession(method);
-        else if (outcome === 'mismatch') setScreen({ kind: 'eidMismatch' });
-        else if (outcome) setScreen({ kind: 'eid', notice: t(`signer:eid.${outcome}`) });
-        else if (session) await loadRound(session, t('signer:pin.sessionEnded'), method);
+        // A link that asks for no eID has nothing to take from the broker's answer.
+        const eidOutcome = method === 'pin' ? undefined : outcome;
+        if (eidOutcome === 'ok') await openEidSession(method);
+        else if (eidOutcome === 'mismatch') setScreen({ kind: 'eidMismatch' });
+        else if (eidOutcome) setScreen({ kind: 'eid', notice: t(`signer:eid.${eidOutcome}`) });
+        else if (session) await loadRound(session, sessionEndedNotice(method), method);
         else setScreen(firstStep(method));
       } catch (error) {
         setScreen({ kind: 'pin', notice: describeFailure(error, t) });
@@ -159,19 +167,16 @@ function App() {
         />
       );
     case 'eid':
-      return <EidStep session={session} notice={screen.notice} />;
+      return <EidStep session={session} notice={screen.notice} onSessionEnded={endSession} />;
     case 'eidMismatch':
-      return <EidMismatch session={session} />;
+      return <EidMismatch session={session} onSessionEnded={endSession} />;
     case 'round':
       return (
         <RoundPage
           round={screen.round}
           session={session!}
           reload={() => loadRound(session!)}
-          onSessionEnded={() => {
-            remember(undefined);
-            setScreen(firstStep(identification, t('signer:pin.sessionEnded')));
-          }}
+          onSessionEnded={endSession}
           onIdentificationRequired={() => setScreen({ kind: 'eid' })}
         />
       );
@@ -182,7 +187,7 @@ function App() {
  * Off to the broker: the API gives the authorization URL (with a PIN session where PIN comes first, so the
  * identification is bound to the session that entered it); the browser leaves this page.
  */
-function useEidStart(session: string | undefined) {
+function useEidStart(session: string | undefined, onSessionEnded: () => void) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const start = async () => {
@@ -192,15 +197,17 @@ function useEidStart(session: string | undefined) {
       const { authorizationUrl } = await callApi<{ authorizationUrl: string }>('/v1/signer/eid/start', { body: { token }, bearer: session });
       location.assign(authorizationUrl);
     } catch (failure) {
-      setError(failure instanceof ApiError && failure.status === 503 ? t('signer:eid.unavailable') : describeFailure(failure, t));
       setBusy(false);
+      // The PIN session the eID was to follow has ended (pin+eid): the PIN again, then eID.
+      if (failure instanceof ApiError && failure.status === 401 && session) return onSessionEnded();
+      setError(failure instanceof ApiError && failure.status === 503 ? t('signer:eid.unavailable') : describeFailure(failure, t));
     }
   };
   return { error, busy, start };
 }
 
-function EidStep({ session, notice }: { session?: string; notice?: string }) {
-  const { error, busy, start } = useEidStart(session);
+function EidStep({ session, notice, onSessionEnded }: { session?: string; notice?: string; onSessionEnded(): void }) {
+  const { error, busy, start } = useEidStart(session, onSessionEnded);
   return (
     <Frame heading={t('signer:eid.heading')}>
       <p>{t('signer:eid.intro')}</p>
@@ -225,8 +232,8 @@ function EidStep({ session, notice }: { session?: string; notice?: string }) {
 }
 
 /** Someone other than the person the sender named identified: they cannot sign, and are told why plainly. */
-function EidMismatch({ session }: { session?: string }) {
-  const { error, busy, start } = useEidStart(session);
+function EidMismatch({ session, onSessionEnded }: { session?: string; onSessionEnded(): void }) {
+  const { error, busy, start } = useEidStart(session, onSessionEnded);
   return (
     <Frame heading={t('signer:eid.mismatchHeading')}>
       <p>{t('signer:eid.mismatchBody')}</p>
