@@ -23,6 +23,7 @@ import { signerRoutes } from './routes/signer';
 import { signingRequestRoutes } from './routes/signing-requests';
 import { mountSignerPage } from './signer-page';
 import { mountConsolePage } from './console-page';
+import { mountKycCustomerPage } from './kyc-customer-page';
 import { mountWebAssets, webAssets } from '../web/assets';
 import type { SigningContext } from '../signing/signing-context';
 import type { CodecConfig, StuckRoundsConfig } from '../config';
@@ -122,6 +123,7 @@ export function createApp(deps: ApiDependencies): Koa {
   mountLanguageSwitch(router);
   app.use(router.routes());
   // 405 with Allow (501 for a method never implemented, e.g. TRACE); the error handler gives them their body.
+  mountKycCustomerPage(router);
   app.use(router.allowedMethods());
   return app;
 }

@@ -29,12 +29,15 @@ import fiVerify from './locales/fi/verify.json';
 import enAccount from './locales/en/account.json';
 import svAccount from './locales/sv/account.json';
 import fiAccount from './locales/fi/account.json';
+import enKyc from './locales/en/kyc.json';
+import svKyc from './locales/sv/kyc.json';
+import fiKyc from './locales/fi/kyc.json';
 
-export const namespaces = ['common', 'signer', 'email', 'sms', 'audit', 'console', 'auth', 'verify', 'account'] as const;
+export const namespaces = ['common', 'signer', 'email', 'sms', 'audit', 'console', 'auth', 'verify', 'account', 'kyc'] as const;
 export type Namespace = (typeof namespaces)[number];
 
 export const catalogs = {
-  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit, console: enConsole, auth: enAuth, verify: enVerify, account: enAccount },
-  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit, console: svConsole, auth: svAuth, verify: svVerify, account: svAccount },
-  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit, console: fiConsole, auth: fiAuth, verify: fiVerify, account: fiAccount },
+  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit, console: enConsole, auth: enAuth, verify: enVerify, account: enAccount, kyc: enKyc },
+  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit, console: svConsole, auth: svAuth, verify: svVerify, account: svAccount, kyc: svKyc },
+  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit, console: fiConsole, auth: fiAuth, verify: fiVerify, account: fiAccount, kyc: fiKyc },
 } as const;

@@ -17,6 +17,7 @@ import { build, stop, type OutputFile } from 'esbuild';
 export const pageEntries = {
   signer: 'signer/main.tsx',
   console: 'console/main.tsx',
+  kyc: 'kyc/main.tsx',
 } as const;
 export type PageName = keyof typeof pageEntries;
 

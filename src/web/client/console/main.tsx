@@ -79,6 +79,9 @@ function Console() {
           <Link ctx={ctx} href="/" aria-current={matched?.route.section === 'requests' ? 'page' : undefined}>
             {t('console:nav.requests')}
           </Link>
+          <Link ctx={ctx} href="/kyc" aria-current={matched?.route.section === 'kyc' ? 'page' : undefined}>
+            {t('kyc:nav')}
+          </Link>
           <Link ctx={ctx} href="/stuck" aria-current={matched?.route.section === 'stuck' ? 'page' : undefined}>
             {t('console:nav.stuck')}
           </Link>

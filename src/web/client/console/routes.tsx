@@ -16,12 +16,15 @@ import { SettingsPage } from './admin/settings-page';
 import { WebhookEndpointPage } from './admin/webhook-endpoint-page';
 import { WebhooksPage } from './admin/webhooks-page';
 import { StuckRoundsPage } from './operations/stuck-rounds-page';
+import { KycCasePage } from './kyc/kyc-case-page';
+import { KycListPage } from './kyc/kyc-list-page';
+import { NewKycCasePage } from './kyc/new-kyc-case-page';
 
 export interface ConsoleRoute {
   /** `/requests/:id`: segments starting with `:` are parameters. */
   pattern: string;
   /** Which navigation entry is current on this page. */
-  section: 'requests' | 'stuck' | 'admin';
+  section: 'requests' | 'kyc' | 'stuck' | 'admin';
   render(ctx: ConsoleContext, params: Record<string, string>): ComponentChildren;
 }
 
@@ -30,6 +33,9 @@ export const consoleRoutes: ConsoleRoute[] = [
   { pattern: '/requests', section: 'requests', render: (ctx) => <RequestsPage ctx={ctx} /> },
   { pattern: '/requests/new', section: 'requests', render: (ctx) => <NewRequestPage ctx={ctx} /> },
   { pattern: '/requests/:id', section: 'requests', render: (ctx, params) => <RequestPage ctx={ctx} id={params.id!} key={params.id} /> },
+  { pattern: '/kyc', section: 'kyc', render: (ctx) => <KycListPage ctx={ctx} /> },
+  { pattern: '/kyc/new', section: 'kyc', render: (ctx) => <NewKycCasePage ctx={ctx} /> },
+  { pattern: '/kyc/:id', section: 'kyc', render: (ctx, params) => <KycCasePage ctx={ctx} id={params.id!} key={params.id} /> },
   { pattern: '/stuck', section: 'stuck', render: (ctx) => <StuckRoundsPage ctx={ctx} /> },
   { pattern: '/admin', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
   { pattern: '/admin/members', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },

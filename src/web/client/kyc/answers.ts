@@ -1,0 +1,89 @@
+/**
+ * The questionnaire's rules as the pages apply them: which questions show (a `showIf` on another answer and
+ * the customer's type), whether a question is answered, and which questions an API refusal names. Pure (no
+ * DOM), shared by the customer's page and the console's case page. The server checks the same rules again.
+ */
+import type { Locale } from '../../../i18n';
+import type { BeneficialOwnerAnswer, KycCustomerType, LocalizedText, QuestionDefinition } from '../../../contract/kyc-cases';
+
+export type Answers = Record<string, unknown>;
+
+/** A text in the reader's language, else English, else any language it has. */
+export const localized = (text: LocalizedText | undefined, locale: Locale): string => text?.[locale] || text?.en || Object.values(text ?? {}).find(Boolean) || '';
+
+/** Whether `answer` is the value a `showIf` waits for (a multiple choice holds it among its values). */
+const matches = (answer: unknown, expected: string | boolean) => (Array.isArray(answer) ? answer.includes(expected) : answer === expected);
+
+export function isShown(question: QuestionDefinition, answers: Answers, customerType: KycCustomerType): boolean {
+  const condition = question.showIf;
+  if (!condition) return true;
+  if (condition.customerType && condition.customerType !== customerType) return false;
+  return matches(answers[condition.question], condition.equals);
+}
+
+/** The questions the customer sees now, in order (a question hidden by its condition hides its followers too). */
+export function visibleQuestions(questions: QuestionDefinition[], answers: Answers, customerType: KycCustomerType): QuestionDefinition[] {
+  const shown = new Set<string>();
+  return questions.filter((question) => {
+    const visible = isShown(question, answers, customerType) && (!question.showIf || shown.has(question.showIf.question));
+    if (visible) shown.add(question.key);
+    return visible;
+  });
+}
+
+export function isAnswered(question: QuestionDefinition, answer: unknown): boolean {
+  switch (question.type) {
+    case 'yes_no':
+      return typeof answer === 'boolean';
+    case 'beneficial_owners':
+      return Array.isArray(answer) && answer.length > 0;
+    case 'choice':
+    case 'upload':
+      return Array.isArray(answer) ? answer.length > 0 : typeof answer === 'string' && answer !== '';
+    case 'text':
+      return typeof answer === 'string' && answer.trim() !== '';
+  }
+}
+
+/** A beneficial owner's row is complete when every field is filled and the share is over 25 %. */
+export function ownerProblems(owner: BeneficialOwnerAnswer): Array<'name' | 'birthdate' | 'ownershipPercent'> {
+  const problems: Array<'name' | 'birthdate' | 'ownershipPercent'> = [];
+  if (!owner.name.trim()) problems.push('name');
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(owner.birthdate)) problems.push('birthdate');
+  if (!(owner.ownershipPercent > 25 && owner.ownershipPercent <= 100)) problems.push('ownershipPercent');
+  return problems;
+}
+
+/** Only the answers of questions shown now: a hidden question's earlier answer is not sent. */
+export function answersToSubmit(questions: QuestionDefinition[], answers: Answers, customerType: KycCustomerType): Answers {
+  const submitted: Answers = {};
+  for (const question of visibleQuestions(questions, answers, customerType)) if (isAnswered(question, answers[question.key])) submitted[question.key] = answers[question.key];
+  return submitted;
+}
+
+/**
+ * The question keys an API refusal (422) names: in `details.issues[].path` (`answers.<key>…` or `<key>`), in a
+ * list of keys or objects with a `key`/`questionKey`, or, failing those, in its message.
+ */
+export function questionKeysNamed(body: unknown, message: string, keys: string[]): string[] {
+  const named = new Set<string>();
+  const consider = (candidate: unknown) => {
+    if (typeof candidate !== 'string') return;
+    const parts = candidate.replace(/^body\./, '').replace(/^answers\./, '').split(/[.[]/);
+    if (keys.includes(parts[0]!)) named.add(parts[0]!);
+  };
+  const visit = (node: unknown, depth: number) => {
+    if (depth > 4 || node === null || node === undefined) return;
+    if (typeof node === 'string') return consider(node);
+    if (Array.isArray(node)) return node.forEach((item) => visit(item, depth + 1));
+    if (typeof node === 'object') {
+      const record = node as Record<string, unknown>;
+      for (const field of ['path', 'key', 'questionKey', 'question']) consider(Array.isArray(record[field]) ? (record[field] as unknown[]).join('.') : record[field]);
+      for (const value of Object.values(record)) if (typeof value === 'object') visit(value, depth + 1);
+      for (const field of ['questionKeys', 'questions', 'invalid', 'keys']) if (Array.isArray(record[field])) (record[field] as unknown[]).forEach(consider);
+    }
+  };
+  visit(body, 0);
+  if (named.size === 0) for (const key of keys) if (new RegExp(`\\b${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(message)) named.add(key);
+  return [...named];
+}
