@@ -15,6 +15,8 @@ export const localized = (text: LocalizedText | undefined, locale: Locale): stri
 const matches = (answer: unknown, expected: string | boolean) => (Array.isArray(answer) ? answer.includes(expected) : answer === expected);
 
 export function isShown(question: QuestionDefinition, answers: Answers, customerType: KycCustomerType): boolean {
+  // Beneficial owners are a company's: never asked of a person (src/kyc/validate-answers.ts agrees).
+  if (question.type === 'beneficial_owners' && customerType !== 'company') return false;
   const condition = question.showIf;
   if (!condition) return true;
   if (condition.customerType && condition.customerType !== customerType) return false;
@@ -30,6 +32,12 @@ export function visibleQuestions(questions: QuestionDefinition[], answers: Answe
     return visible;
   });
 }
+
+/** A company's beneficial owners are required whatever the definition says, as the server requires them. */
+export const isRequired = (question: QuestionDefinition, customerType: KycCustomerType) => question.required || (question.type === 'beneficial_owners' && customerType === 'company');
+
+/** At most four people can each own over 25 %. */
+export const maxBeneficialOwners = 4;
 
 export function isAnswered(question: QuestionDefinition, answer: unknown): boolean {
   switch (question.type) {
@@ -59,6 +67,21 @@ export function answersToSubmit(questions: QuestionDefinition[], answers: Answer
   const submitted: Answers = {};
   for (const question of visibleQuestions(questions, answers, customerType)) if (isAnswered(question, answers[question.key])) submitted[question.key] = answers[question.key];
   return submitted;
+}
+
+/**
+ * What a draft can hold: the server checks every answer present, so an owner row still being filled in is
+ * left out until it is complete (it stays on the page; only the saved copy waits for it).
+ */
+export function answersForDraft(questions: QuestionDefinition[], answers: Answers): Answers {
+  const draft: Answers = { ...answers };
+  for (const question of questions) {
+    if (question.type !== 'beneficial_owners' || !Array.isArray(draft[question.key])) continue;
+    const complete = (draft[question.key] as BeneficialOwnerAnswer[]).filter((owner) => ownerProblems(owner).length === 0);
+    if (complete.length > 0) draft[question.key] = complete;
+    else delete draft[question.key];
+  }
+  return draft;
 }
 
 /**

@@ -107,7 +107,7 @@ function App() {
           setScreen({ kind: identification.current });
         }
       } catch (error) {
-        const notice = error instanceof ApiError && error.status === 401 && eid === 'ok' ? speak('kyc:customer.eid.failed') : describeFailure(error, speak);
+        const notice = error instanceof ApiError && (error.status === 401 || error.status === 403) && eid === 'ok' ? speak('kyc:customer.eid.failed') : describeFailure(error, speak);
         setScreen({ kind: identification.current, notice });
       }
     })();
@@ -303,7 +303,8 @@ const localizedTitle = (view: CustomerCaseView) => view.questionnaire.definition
 function DeclarationHandoff({ t, view, session, onSessionEnded }: { t: Translate; view: CustomerCaseView; session: string; onSessionEnded(): void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>();
-  const ready = Boolean(view.declaration);
+  // The case says `preparing` until the declaration's signing round exists.
+  const ready = view.declaration !== undefined && view.declaration.status !== 'preparing';
   const open = async () => {
     setBusy(true);
     setError(undefined);

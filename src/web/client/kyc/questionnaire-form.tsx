@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { intlTag, type Locale, type Translate } from '../../../i18n';
 import type { BeneficialOwnerAnswer, CustomerCaseView, QuestionDefinition } from '../../../contract/kyc-cases';
 import { ApiError, callApi, NetworkError } from '../shared/http';
-import { answersToSubmit, isAnswered, localized, ownerProblems, questionKeysNamed, visibleQuestions, type Answers } from './answers';
+import { answersForDraft, answersToSubmit, isAnswered, isRequired, localized, maxBeneficialOwners, ownerProblems, questionKeysNamed, visibleQuestions, type Answers } from './answers';
 import { describeFailure } from './customer-parts';
 
 type Upload = CustomerCaseView['uploads'][number];
@@ -35,7 +35,7 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
     unsaved.current = undefined;
     setSaved({ kind: 'saving' });
     try {
-      const { savedAt } = await callApi<{ savedAt: string }>('/v1/kyc/customer/draft', { method: 'PUT', bearer: session, body: { answers: pending } });
+      const { savedAt } = await callApi<{ savedAt: string }>('/v1/kyc/customer/draft', { method: 'PUT', bearer: session, body: { answers: answersForDraft(questions, pending) } });
       if (!unsaved.current) setSaved({ kind: 'saved', at: savedAt });
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) return onSessionEnded();
@@ -56,7 +56,7 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
         method: 'PUT',
         keepalive: true,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${session}` },
-        body: JSON.stringify({ answers: pending }),
+        body: JSON.stringify({ answers: answersForDraft(questions, pending) }),
       }).catch(() => undefined);
     };
     const onHidden = () => document.visibilityState === 'hidden' && flush();
@@ -87,7 +87,7 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
     const found: Record<string, string> = {};
     for (const question of shown) {
       const value = answers[question.key];
-      if (question.required && !isAnswered(question, value)) found[question.key] = t('kyc:customer.form.required');
+      if (isRequired(question, view.customer.type) && !isAnswered(question, value)) found[question.key] = t('kyc:customer.form.required');
       else if (question.type === 'beneficial_owners' && Array.isArray(value) && (value as BeneficialOwnerAnswer[]).some((owner) => ownerProblems(owner).length > 0))
         found[question.key] = t('kyc:customer.owners.incomplete');
     }
@@ -148,6 +148,7 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
       {shown.map((question) => (
         <QuestionField
           key={question.key}
+          required={isRequired(question, view.customer.type)}
           t={t}
           locale={locale}
           question={question}
@@ -185,6 +186,7 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
 }
 
 interface FieldProps {
+  required: boolean;
   t: Translate;
   locale: Locale;
   question: QuestionDefinition;
@@ -203,7 +205,7 @@ function QuestionField(props: FieldProps) {
   const id = `q-${question.key}`;
   const label = localized(question.label, locale);
   const errorId = `${id}-error`;
-  const required = question.required ? <span class="required-mark"> {t('kyc:customer.form.requiredMark')}</span> : null;
+  const required = props.required ? <span class="required-mark"> {t('kyc:customer.form.requiredMark')}</span> : null;
   const errorLine = error ? (
     <p id={errorId} class="error field-error" role="alert">
       {error}
@@ -228,7 +230,7 @@ function QuestionField(props: FieldProps) {
               value={typeof value === 'string' ? value : ''}
               aria-invalid={invalid}
               aria-describedby={describedBy}
-              aria-required={question.required}
+              aria-required={props.required}
               onInput={(event) => props.onAnswer((event.target as HTMLTextAreaElement).value || undefined)}
             />
           ) : (
@@ -238,7 +240,7 @@ function QuestionField(props: FieldProps) {
               value={typeof value === 'string' ? value : ''}
               aria-invalid={invalid}
               aria-describedby={describedBy}
-              aria-required={question.required}
+              aria-required={props.required}
               onInput={(event) => props.onAnswer((event.target as HTMLInputElement).value || undefined)}
             />
           )}
@@ -291,15 +293,15 @@ function QuestionField(props: FieldProps) {
       );
     }
     case 'beneficial_owners':
-      return <OwnersField {...props} label={label} required={required} errorLine={errorLine} />;
+      return <OwnersField {...props} label={label} requiredMark={required} errorLine={errorLine} />;
     case 'upload':
-      return <UploadField {...props} label={label} required={required} errorLine={errorLine} />;
+      return <UploadField {...props} label={label} requiredMark={required} errorLine={errorLine} />;
   }
 }
 
 const emptyOwner = (): BeneficialOwnerAnswer => ({ name: '', birthdate: '', ownershipPercent: 0, pep: false });
 
-function OwnersField({ t, question, value, error, onAnswer, label, required, errorLine }: FieldProps & { label: string; required: preact.ComponentChildren; errorLine: preact.ComponentChildren }) {
+function OwnersField({ t, question, value, error, onAnswer, label, requiredMark, errorLine }: FieldProps & { label: string; requiredMark: preact.ComponentChildren; errorLine: preact.ComponentChildren }) {
   const owners = Array.isArray(value) ? (value as BeneficialOwnerAnswer[]) : [];
   const id = `q-${question.key}`;
   const change = (index: number, patch: Partial<BeneficialOwnerAnswer>) => onAnswer(owners.map((owner, at) => (at === index ? { ...owner, ...patch } : owner)));
@@ -307,7 +309,7 @@ function OwnersField({ t, question, value, error, onAnswer, label, required, err
     <fieldset class="question owners" id={`question-${question.key}`} aria-describedby={error ? `${id}-error` : `${id}-hint`}>
       <legend>
         {label}
-        {required}
+        {requiredMark}
       </legend>
       <p class="hint" id={`${id}-hint`}>
         {t('kyc:customer.owners.hint')}
@@ -359,9 +361,11 @@ function OwnersField({ t, question, value, error, onAnswer, label, required, err
           );
         })}
       </ol>
-      <button type="button" class="secondary" onClick={() => onAnswer([...owners, emptyOwner()])}>
-        {t('kyc:customer.owners.add')}
-      </button>
+      {owners.length < maxBeneficialOwners && (
+        <button type="button" class="secondary" onClick={() => onAnswer([...owners, emptyOwner()])}>
+          {t('kyc:customer.owners.add')}
+        </button>
+      )}
       {errorLine}
     </fieldset>
   );
@@ -375,7 +379,7 @@ function formatBytes(bytes: number, locale: Locale): string {
   return format(bytes, 'B');
 }
 
-function UploadField({ t, locale, question, value, uploads, session, onAnswer, onUploaded, onRemoved, onSessionEnded, label, required, errorLine }: FieldProps & { label: string; required: preact.ComponentChildren; errorLine: preact.ComponentChildren }) {
+function UploadField({ t, locale, question, value, uploads, session, onAnswer, onUploaded, onRemoved, onSessionEnded, label, requiredMark, errorLine }: FieldProps & { label: string; requiredMark: preact.ComponentChildren; errorLine: preact.ComponentChildren }) {
   // Only upload questions come here; the narrowing names their accepted types and size limit.
   const definition = question as Extract<QuestionDefinition, { type: 'upload' }>;
   const id = `q-${question.key}`;
@@ -429,7 +433,7 @@ function UploadField({ t, locale, question, value, uploads, session, onAnswer, o
     <div class="question upload" id={`question-${question.key}`}>
       <label for={id}>
         {label}
-        {required}
+        {requiredMark}
       </label>
       <p class="hint" id={`${id}-hint`}>
         {t('kyc:customer.upload.hint', { types: acceptedKinds(definition.accept), max: limit })}
