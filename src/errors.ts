@@ -8,6 +8,12 @@ export const errorStatus = {
   forbidden: 403,
   /** A change made with a session cookie did not carry the session's X-CSRF-Token header. */
   csrf_token_invalid: 403,
+  /** The signer (or KYC customer) must identify with eID before this: the session has no identification yet. */
+  identification_required: 403,
+  /** The eID identity is not the person the link was sent to (the expected national id differs). */
+  identity_mismatch: 403,
+  /** eID identification is not configured on this deployment. */
+  eid_unavailable: 422,
   not_found: 404,
   method_not_allowed: 405,
   conflict: 409,

@@ -17,11 +17,22 @@ import { countRoundEnded, measureSeal } from '../observability/round-metrics';
 import { queryReturning } from '../database/data-source';
 import { readAuditTrail, recordAuditEvent, type NewAuditEvent } from '../signing/audit-trail';
 import { evidenceBlobKeyFor } from '../signing/read-request-document';
-import { invitationEmail, lockedEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts, type RequestFacts } from '../signing/messages';
+import { identityMismatchEmail, invitationEmail, lockedEmail, outcomeEmail, pinSms, reminderEmail, type DeclineFacts, type RequestFacts } from '../signing/messages';
 import { maxPinAttempts } from '../signing/signer-access';
 import type { SigningContext } from '../signing/signing-context';
 import type { RoundFailureReason } from '../workflows/signing-round';
 import { completedMessage, enqueueForRequestSql } from '../webhooks/events';
+
+/** An `identified` event's detail as the audit page prints it (already masked when it was recorded). */
+function identificationOf(detail: Record<string, unknown> | null | undefined) {
+  if (!detail) return {};
+  const text = (key: string) => (typeof detail[key] === 'string' ? (detail[key] as string) : null);
+  const identifiedAt = text('identifiedAt');
+  if (!identifiedAt) return {};
+  return {
+    identification: { scheme: text('scheme') ?? text('acr'), name: text('name'), nationalIdMasked: text('nationalIdMasked'), transactionId: text('transactionId'), identifiedAt },
+  };
+}
 
 export function signingActivities(context: SigningContext) {
   const { dataSource, adapters, credentials } = context;
@@ -184,6 +195,26 @@ export function signingActivities(context: SigningContext) {
       }
     },
 
+    /** `attemptId` names the refused identification's outbox row: one email per attempt and sender. */
+    async notifyIdentityMismatch(input: { requestId: string; signerId: string; attemptId: string }): Promise<void> {
+      const { request, organization, signers, facts } = await load(input.requestId);
+      const signer = signerOf(signers, input.signerId);
+      const rows: Array<{ occurred_at: Date }> = await dataSource.query(
+        `SELECT occurred_at FROM audit_events WHERE request_id = $1 AND signer_id = $2 AND type = 'identification_mismatch' ORDER BY sequence DESC LIMIT 1`,
+        [request.id, signer.id],
+      );
+      const at = rows[0] ? new Date(rows[0].occurred_at) : new Date();
+      for (const sender of await sendersOf(request, organization)) {
+        await email({
+          messageId: `identity-mismatch-${input.attemptId}-${sender.id}`,
+          to: sender.email,
+          ...identityMismatchEmail(facts, sender, { name: signer.name, email: signer.email, at }, consoleLinkFor(request.id)),
+        }).catch((error: unknown) => {
+          if (!isPermanentMailRefusal(error)) throw error;
+        });
+      }
+    },
+
     async recordAuditEvent(event: NewAuditEvent): Promise<void> {
       await recordAuditEvent(dataSource, event);
     },
@@ -235,6 +266,8 @@ export function signingActivities(context: SigningContext) {
         const events = await readAuditTrail(dataSource, request.id);
         const auditChainHead = events.at(-1)?.hash;
         const signedEvents = new Map(events.filter((event) => event.type === 'signed').map((event) => [event.signerId, event]));
+        // The last accepted identification of each signer (the trail is in order): what the audit page names.
+        const identifiedEvents = new Map(events.filter((event) => event.type === 'identified').map((event) => [event.signerId, event]));
         heartbeat('sealing');
         const sealed = await measureSeal(async () => sealDocument({
           pdf: original,
@@ -251,6 +284,7 @@ export function signingActivities(context: SigningContext) {
               ip: signed?.ip ?? undefined,
               userAgent: signed?.userAgent ?? undefined,
               signedAt: signed ? signed.occurredAt.toISOString() : '',
+              ...identificationOf(identifiedEvents.get(signer.id)?.detail),
             };
           }),
           // Labelled by type on the page, in the organisation's language (src/i18n/locales/*/audit.json).

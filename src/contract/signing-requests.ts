@@ -4,6 +4,7 @@
  * the browser code type-checks this file too, so nothing of the server (entities, Node) may come in.
  */
 import type { Locale } from '../i18n/locales';
+import type { IdentificationEvidenceView, IdentificationMethod, SignerIdentificationView } from './identification';
 
 export type RequestStatus = 'pending' | 'completed' | 'declined' | 'expired' | 'cancelled' | 'failed';
 /** A signer's progress as the round keeps it. */
@@ -34,6 +35,7 @@ export interface SigningRequestView {
     openedAt?: string;
     signedAt?: string;
     declinedAt?: string;
+    identification: SignerIdentificationView;
   }>;
 }
 
@@ -60,7 +62,16 @@ export interface SignerRoundView {
   expiresAt: string;
   document: { filename: string; pageCount: number; sealed: boolean };
   locale: Locale;
-  you: { id: string; name: string; status: RoundSignerStatus; displayedAt?: string; lastPageReachedAt?: string; signedAt?: string };
+  you: {
+    id: string;
+    name: string;
+    status: RoundSignerStatus;
+    displayedAt?: string;
+    lastPageReachedAt?: string;
+    signedAt?: string;
+    /** How this signer identifies and, once identified with eID, the evidence. */
+    identification: { method: IdentificationMethod; evidence?: IdentificationEvidenceView };
+  };
   /** Everyone in the round, in order: the signers see each other's names on the sealed audit page anyway. */
   signers: Array<{ name: string; status: RoundSignerStatus; you: boolean }>;
   /** Who declined, when the round was declined. */

@@ -8,6 +8,8 @@
  */
 import { PDFDocument, PageSizes, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { formatDateTime, formatUtc as formatUtcSeconds, translator, type Locale, type Translate } from '../i18n';
+// The same names the pages use for eIDs (a pure module shared with the browser code).
+import { eidName } from '../web/client/shared/eid-names';
 
 export interface AuditTrailEntry {
   name: string;
@@ -18,6 +20,14 @@ export interface AuditTrailEntry {
   userAgent?: string;
   /** ISO 8601. */
   signedAt: string;
+  /** The signer's eID identification, as the audit trail recorded it (the national id masked). */
+  identification?: {
+    scheme: string | null;
+    name: string | null;
+    nationalIdMasked: string | null;
+    transactionId: string | null;
+    identifiedAt: string;
+  };
 }
 
 export interface AuditEvent {
@@ -143,13 +153,19 @@ function appendAuditTrail(document: PDFDocument, input: AuditTrailInput, fonts: 
   writer.gap(14);
   writer.subheading(t('audit:signers', { count: input.signers.length }));
   input.signers.forEach((signer, index) => {
-    writer.keepTogether(6 * lineHeight(bodySize) + 8);
+    writer.keepTogether((signer.identification ? 8 : 6) * lineHeight(bodySize) + 8);
     writer.paragraph(`${index + 1}. ${truncate(signer.name, maxChars.short)}`, { font: fonts.bold });
     writer.field(t('audit:email'), truncate(signer.email, maxChars.short));
     writer.field(t('audit:signedVia'), truncate(t(`audit:channel.${signer.channel}`, { defaultValue: signer.channel }), maxChars.short));
     writer.field(t('audit:signedAt'), signer.signedAt ? when(signer.signedAt) : t('audit:notSigned'));
     writer.field(t('audit:ipAddress'), signer.ip ? truncate(signer.ip, maxChars.short) : t('audit:notRecorded'));
     writer.field(t('audit:userAgent'), signer.userAgent ? truncate(signer.userAgent, maxChars.userAgent) : t('audit:notRecorded'));
+    if (signer.identification) {
+      const id = signer.identification;
+      const parts = [id.scheme ? eidName(id.scheme, t) : null, id.name, id.nationalIdMasked].filter((part): part is string => Boolean(part));
+      writer.field(t('audit:identifiedWith'), truncate(`${parts.join(', ')} — ${when(id.identifiedAt)}`, maxChars.event));
+      if (id.transactionId) writer.field(t('audit:eidTransaction'), truncate(id.transactionId, maxChars.short), { font: fonts.monospace, size: 8.5 });
+    }
     writer.gap(8);
   });
 

@@ -111,7 +111,7 @@ export class EidBroker {
   }
 
   private settings(): EidConfig {
-    if (!this.config) throw new AppError('unprocessable', 'eID identification is not configured on this deployment (EID_ISSUER).');
+    if (!this.config) throw new AppError('eid_unavailable', 'eID identification is not configured on this deployment (EID_ISSUER).');
     return this.config;
   }
 

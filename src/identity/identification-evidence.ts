@@ -114,3 +114,10 @@ export async function readIdTokenEvidence(db: DataSource | EntityManager, keySer
   if (!rows[0]) throw new Error(`no identification ${id}`);
   return decryptField(keyService, tokenContext(id), rows[0].id_token_encrypted);
 }
+
+/** The national id an identification carried, decrypted to compare with another (never to show). */
+export async function readNationalIdEvidence(db: DataSource | EntityManager, keyService: KeyService, id: string): Promise<string | undefined> {
+  const rows: Array<{ national_id_encrypted: Buffer | null }> = await db.query(`SELECT national_id_encrypted FROM eid_identifications WHERE id = $1`, [id]);
+  const sealed = rows[0]?.national_id_encrypted;
+  return sealed ? decryptField(keyService, nationalIdContext(id), sealed) : undefined;
+}

@@ -22,9 +22,10 @@ export function nationalIdsMatch(expected: string, actual: string | undefined): 
   const a = normalizeNationalId(expected);
   const b = normalizeNationalId(actual);
   if (a.length === 0) return false;
-  if (a === b) return true;
+  // Both in the Finnish (or dashed Swedish) form: the sign between date and serial tells the century.
   const finnish = /^\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]$/i;
-  if (finnish.test(expected.trim()) || finnish.test(actual.trim())) return expected.trim().toUpperCase() === actual.trim().toUpperCase();
+  if (finnish.test(expected.trim()) && finnish.test(actual.trim())) return expected.trim().toUpperCase() === actual.trim().toUpperCase();
+  if (a === b) return true;
   const tenDigits = (value: string) => (/^\d{12}$/.test(value) ? value.slice(2) : value);
   return /^\d{10}(\d{2})?$/.test(a) && /^\d{10}(\d{2})?$/.test(b) && tenDigits(a) === tenDigits(b);
 }

@@ -39,7 +39,9 @@ export type AuditEventType =
   | 'archived'
   | 'archive_renewed'
   | 'failed'
-  | 'notified';
+  | 'notified'
+  | 'identified'
+  | 'identification_mismatch';
 
 export interface NewAuditEvent {
   requestId: string;

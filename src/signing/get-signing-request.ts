@@ -3,6 +3,7 @@
  * in PostgreSQL, no worker involved, so it answers during a Temporal or worker outage too. The workflow's
  * own view (its Query) is for support: `queryRound`, shown beside the history.
  */
+import type { IdentificationEvidenceView, IdentificationMethod } from '../contract/identification';
 import { requireInFolder, type AccessScope, type Permission } from '../accounts/access';
 import { SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
@@ -60,6 +61,10 @@ interface StatusRow {
     openedAt: string | null;
     signedAt: string | null;
     declinedAt: string | null;
+    identificationMethod: IdentificationMethod;
+    eidAcr: string | null;
+    expectsNationalId: boolean;
+    evidence: (Omit<IdentificationEvidenceView, 'identifiedAt'> & { identifiedAt: string }) | null;
   }>;
 }
 
@@ -69,7 +74,13 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
             r.reminder_first_after_ms, r.reminder_every_ms, r.reminder_max, r.sealed_at, r.sealed_sha256,
             coalesce((SELECT json_agg(json_build_object(
                         'id', s.id, 'name', s.name, 'email', s.email, 'locale', s.locale, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
-                        'invitedAt', s.invited_at, 'openedAt', s.opened_at, 'signedAt', s.signed_at, 'declinedAt', s.declined_at)
+                        'invitedAt', s.invited_at, 'openedAt', s.opened_at, 'signedAt', s.signed_at, 'declinedAt', s.declined_at,
+                        'identificationMethod', s.identification_method, 'eidAcr', s.eid_acr,
+                        'expectsNationalId', s.expected_national_id IS NOT NULL,
+                        'evidence', (SELECT json_build_object('scheme', i.scheme, 'name', i.name, 'birthdate', i.birthdate, 'country', i.country,
+                                       'nationalIdMasked', i.national_id_masked, 'transactionId', i.transaction_id, 'acr', i.acr,
+                                       'identifiedAt', i.identified_at)
+                                       FROM eid_identifications i WHERE i.id = s.identification_id))
                         ORDER BY s.position)
                         FROM signers s WHERE s.request_id = r.id), '[]'::json) AS signers
        FROM signing_requests r
@@ -103,6 +114,12 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
       openedAt: iso(signer.openedAt),
       signedAt: iso(signer.signedAt),
       declinedAt: iso(signer.declinedAt),
+      identification: {
+        method: signer.identificationMethod,
+        acr: signer.eidAcr,
+        expectsNationalId: signer.expectsNationalId,
+        ...(signer.evidence ? { evidence: { ...signer.evidence, identifiedAt: iso(signer.evidence.identifiedAt)! } } : {}),
+      },
     })),
   };
 }

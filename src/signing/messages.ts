@@ -84,6 +84,26 @@ export function pinSms(request: { title: string; organizationName: string }, pin
   return translator(locale)('sms:pin', { title: request.title.slice(0, 60), organization: request.organizationName.slice(0, 60), pin });
 }
 
+/** Senders hear when an identity was refused as not the expected person (no data of that identity in it). */
+export function identityMismatchEmail(
+  request: RequestFacts,
+  recipient: Recipient,
+  attempt: { name: string; email: string; at: Date },
+  consoleLink: string,
+): Email {
+  const { locale } = recipient;
+  const t = translator(locale);
+  const blocks: Block[] = [
+    {
+      kind: 'paragraph',
+      text: t('email:identityMismatch.what', { name: attempt.name, email: attempt.email, title: request.title, date: formatDateTime(attempt.at, locale, request.timeZone) }),
+    },
+    { kind: 'paragraph', text: t('email:identityMismatch.todo', { name: attempt.name }) },
+    { kind: 'action', label: t('email:identityMismatch.action'), url: consoleLink },
+  ];
+  return render(locale, t('email:identityMismatch.subject', { title: request.title }), recipient.name, blocks, footerOf(t, request));
+}
+
 /** Who ended a declined round, and the reason they gave: read from the audit trail's `declined` event. */
 export interface DeclineFacts {
   signerName: string;

@@ -15,14 +15,14 @@ import { queryReturning } from '../database/data-source';
 import { unavailablePart } from '../failure-kinds';
 import { repeatUntilStopped } from '../lifecycle';
 import type { Logger } from '../logger';
-import { signerLockedSignal, signerOpenedSignal } from '../workflows/signing-round';
+import { identityMismatchSignal, signerLockedSignal, signerOpenedSignal } from '../workflows/signing-round';
 import { workflowIdForRequest } from './create-signing-request';
 
 interface OutboxRow {
   id: string;
   request_id: string;
   signer_id: string;
-  kind: 'opened' | 'locked';
+  kind: 'opened' | 'locked' | 'identification_mismatch';
 }
 
 /**
@@ -38,7 +38,9 @@ async function deliver(temporal: TemporalTarget, row: OutboxRow): Promise<void> 
     await temporal.client.withDeadline(Date.now() + signalDeadlineMs, () =>
       row.kind === 'locked'
         ? temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(signerLockedSignal, { signerId: row.signer_id, lockId: row.id })
-        : temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(signerOpenedSignal, { signerId: row.signer_id }),
+        : row.kind === 'identification_mismatch'
+          ? temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(identityMismatchSignal, { signerId: row.signer_id, attemptId: row.id })
+          : temporal.client.workflow.getHandle(workflowIdForRequest(row.request_id)).signal(signerOpenedSignal, { signerId: row.signer_id }),
     );
   } catch (error) {
     // The round has ended: there is nobody left to tell, and the opening is on record already.

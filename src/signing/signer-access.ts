@@ -15,6 +15,7 @@ import { deliverRoundSignal } from './round-signal-relay';
 import type { SigningContext } from './signing-context';
 import { SignerCredentials } from './signer-credentials';
 import { updateRound } from './update-round';
+import { requiresEid } from '../contract/identification';
 
 export const maxPinAttempts = 5;
 
@@ -36,6 +37,9 @@ export async function openSignerSession(
     throw new AppError('conflict', `This signing request has ended (${request.status}).`);
   }
   if (signer.lockedAt) throw lockedError();
+  if (signer.identificationMethod === 'eid') {
+    throw new AppError('identification_required', 'This link opens with eID, not a PIN: identify with your eID.');
+  }
 
   if (!context.credentials.pinMatches(input.pin, { signerId: signer.id, pinVersion: signer.pinVersion })) {
     await recordFailedPin(context, signer, input);
@@ -118,14 +122,26 @@ async function recordFailedPin(context: SigningContext, signer: Signer, input: {
   throw new AppError('unauthenticated', 'Wrong PIN.', undefined, { attemptsLeft: maxPinAttempts - row.failed_pin_attempts });
 }
 
-/** The signer and request behind a session token, if the session is still valid. */
-export async function requireSignerSession(context: SigningContext, sessionToken: string | undefined, now: Date) {
+/**
+ * The signer and request behind a session token, if the session is still valid. A signer who must identify
+ * with eID needs a session carrying their accepted identification (`allowUnidentified`: only to start that
+ * identification after the PIN).
+ */
+export async function requireSignerSession(
+  context: SigningContext,
+  sessionToken: string | undefined,
+  now: Date,
+  options: { allowUnidentified?: boolean } = {},
+) {
   const claims = sessionToken ? context.credentials.readSession(sessionToken, now.getTime()) : undefined;
   if (!claims) throw sessionRequired();
   const signer = await context.dataSource.getRepository(Signer).findOneBy({ id: claims.signerId });
   // A new PIN or link (a version bump) or a lock ends every session opened before it.
   if (!signer || signer.lockedAt || signer.pinVersion !== claims.pinVersion || signer.linkVersion !== claims.linkVersion) {
     throw sessionRequired();
+  }
+  if (requiresEid(signer.identificationMethod) && !options.allowUnidentified && (!claims.identificationId || claims.identificationId !== signer.identificationId)) {
+    throw new AppError('identification_required', 'Identify with your eID to open this document.');
   }
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
   return { signer, request };

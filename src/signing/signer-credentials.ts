@@ -14,6 +14,11 @@ export interface SignerCredentialVersions {
   pinVersion: number;
 }
 
+/** A session's claims: the versions it was opened with and, after eID, the identification that opened it. */
+export interface SignerSessionClaims extends SignerCredentialVersions {
+  identificationId?: string;
+}
+
 const sessionLifetimeMs = 30 * 60_000;
 
 export class SignerCredentials {
@@ -55,21 +60,27 @@ export class SignerCredentials {
    * A stateless session token bound to the credential versions it was opened with: a new PIN or link
    * ends every session opened before.
    */
-  openSession(signer: SignerCredentialVersions, now: number): string {
+  openSession(signer: SignerSessionClaims, now: number): string {
     const body = Buffer.from(
-      JSON.stringify({ s: signer.signerId, l: signer.linkVersion, p: signer.pinVersion, e: now + sessionLifetimeMs }),
+      JSON.stringify({
+        s: signer.signerId,
+        l: signer.linkVersion,
+        p: signer.pinVersion,
+        ...(signer.identificationId ? { i: signer.identificationId } : {}),
+        e: now + sessionLifetimeMs,
+      }),
     ).toString('base64url');
     return `${body}.${this.mac('session', body).toString('base64url')}`;
   }
 
   /** The session's claims when its signature is right and it has not expired; versions are checked by the caller. */
-  readSession(token: string, now: number): SignerCredentialVersions | undefined {
+  readSession(token: string, now: number): SignerSessionClaims | undefined {
     const [body, mac] = token.split('.');
     if (!body || !mac || !constantTimeEqual(mac, this.mac('session', body).toString('base64url'))) return undefined;
     try {
-      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { s: string; l: number; p: number; e: number };
+      const claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as { s: string; l: number; p: number; i?: string; e: number };
       if (typeof claims.e !== 'number' || claims.e < now) return undefined;
-      return { signerId: claims.s, linkVersion: claims.l, pinVersion: claims.p };
+      return { signerId: claims.s, linkVersion: claims.l, pinVersion: claims.p, ...(typeof claims.i === 'string' ? { identificationId: claims.i } : {}) };
     } catch {
       return undefined;
     }

@@ -14,12 +14,14 @@ import { AppError } from '../errors';
 import { recordAuditEvent } from './audit-trail';
 import type { SigningContext } from './signing-context';
 import { SignerCredentials } from './signer-credentials';
+import type { IdentificationMethod } from '../contract/identification';
+import { readIdentificationEvidence } from '../identity/identification-evidence';
 
 export type LinkState =
   | { state: 'unknown' }
   | { state: 'ended'; locale: Locale }
   | { state: 'locked'; locale: Locale }
-  | { state: 'open'; locale: Locale };
+  | { state: 'open'; locale: Locale; identification: IdentificationMethod };
 
 /** The signer's language: their own (set per signer, defaulting to the organisation's when the request was made). */
 export function localeOfSigner(signer: Signer, organization?: Organization | null): Locale {
@@ -43,7 +45,7 @@ export async function describeSignerLink(context: SigningContext, token: string)
   const locale = localeOfSigner(signer, organization);
   if (request.status !== 'pending' && request.status !== 'completed') return { state: 'ended', locale };
   if (signer.lockedAt) return { state: 'locked', locale };
-  return { state: 'open', locale };
+  return { state: 'open', locale, identification: signer.identificationMethod };
 }
 
 /**
@@ -94,6 +96,10 @@ export async function describeRoundForSigner(context: SigningContext, session: {
       displayedAt: reading.viewed,
       lastPageReachedAt: reading.last_page_reached,
       signedAt: you.signedAt?.toISOString(),
+      identification: {
+        method: you.identificationMethod,
+        ...(you.identificationId ? { evidence: await readIdentificationEvidence(dataSource, you.identificationId) } : {}),
+      },
     },
     signers: signers.map((signer) => ({ name: signer.name, status: signer.status, you: signer.id === you.id })),
     declinedBy: request.status === 'declined' ? signers.find((signer) => signer.status === 'declined')?.name : undefined,

@@ -2,6 +2,7 @@
  * The API against a real Temporal dev server and real PostgreSQL: authentication, error shapes, the
  * OpenAPI document, readiness, and a diagnostics probe driven through its workflow by an Update.
  */
+import { PDFDocument } from 'pdf-lib';
 import type { DataSource } from 'typeorm';
 import { ApiKey, ProbeResult } from '../../src/database/entities';
 import { createTestOrganization } from '../support/factories';
@@ -177,6 +178,25 @@ describe('errors are JSON with stable codes, never a 500', () => {
 
     const badId = await call('/v1/diagnostics/probes/not-a-uuid');
     expect(badId.status).toBe(400);
+  });
+});
+
+describe('eID identification without a broker (no EID_ISSUER)', () => {
+  test('is not offered, and a signer asking for it is refused with 422 eid_unavailable before anything is created', async () => {
+    const methods = await call('/v1/identification-methods');
+    expect(await body(methods)).toEqual({ methods: ['pin'], eid: { available: false, acrValues: [] } });
+    const pdf = await PDFDocument.create();
+    pdf.addPage();
+    const created = await call(
+      '/v1/signing-requests',
+      postJson({
+        title: 'Needs eID',
+        document: { filename: 'eid.pdf', contentBase64: Buffer.from(await pdf.save()).toString('base64') },
+        signers: [{ name: 'Eve', email: 'eve@example.test', identification: { method: 'pin+eid' } }],
+      }),
+    );
+    expect(created.status).toBe(422);
+    expect((await body(created)).error).toMatchObject({ code: 'eid_unavailable', message: expect.stringContaining('signers[0].identification.method') });
   });
 });
 

@@ -22,6 +22,8 @@ export interface LocalOidcAccount {
   /** Omit to leave the claim out of the tokens altogether (as Microsoft does). */
   email_verified?: boolean;
   name?: string;
+  /** Claims an eID broker adds (`ssn`, `birthdate`, `identityscheme`, …); the provider adds a `txn` to each token. */
+  claims?: Record<string, string | number | boolean>;
 }
 
 export interface LocalOidcProvider {
@@ -35,6 +37,8 @@ const serverScript = path.join(__dirname, 'oidc-provider-server.mjs');
 export async function startLocalOidcProvider(options: {
   clients: LocalOidcClient[];
   accounts: LocalOidcAccount[];
+  /** As an eID broker: the `acr_values` it offers (the one asked for is the one the token names). */
+  acrValues?: string[];
 }): Promise<LocalOidcProvider> {
   const port = await freePort();
   const child = spawn(process.execPath, [serverScript, String(port)], {
@@ -42,6 +46,7 @@ export async function startLocalOidcProvider(options: {
       ...process.env,
       OIDC_PROVIDER_CLIENTS: JSON.stringify(options.clients),
       OIDC_PROVIDER_ACCOUNTS: JSON.stringify(options.accounts),
+      ...(options.acrValues ? { OIDC_PROVIDER_ACR_VALUES: JSON.stringify(options.acrValues) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

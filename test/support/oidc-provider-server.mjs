@@ -28,9 +28,15 @@ const issuer = `http://127.0.0.1:${port}`;
 
 /** @type {{ clientId: string; clientSecret: string; redirectUris: string[]; tokenEndpointAuthMethod?: string }[]} */
 const clients = jsonEnv('OIDC_PROVIDER_CLIENTS');
-/** @type {{ sub: string; email?: string; email_verified?: boolean; name?: string }[]} */
+/** @type {{ sub: string; email?: string; email_verified?: boolean; name?: string; claims?: Record<string, unknown> }[]} */
 const accounts = jsonEnv('OIDC_PROVIDER_ACCOUNTS');
 const accountsBySub = new Map(accounts.map((account) => [account.sub, account]));
+// As an eID broker (Criipto/Idura, Signicat): the eIDs it offers as `acr_values`, and per-person claims
+// (national id, birth date, scheme …) in the ID token, with a transaction id (`txn`) per identification.
+/** @type {string[]} */
+const acrValues = process.env.OIDC_PROVIDER_ACR_VALUES ? JSON.parse(process.env.OIDC_PROVIDER_ACR_VALUES) : [];
+const brokerClaimNames = [...new Set(accounts.flatMap((account) => Object.keys(account.claims ?? {})))].filter((name) => !['sub', 'email', 'email_verified', 'name'].includes(name));
+if (brokerClaimNames.length > 0) brokerClaimNames.push('txn');
 
 // Fresh keys every run: nothing outlives the process, and oidc-provider's built-in development keys
 // would only add warnings.
@@ -50,7 +56,8 @@ const provider = new Provider(issuer, {
   jwks: { keys: [{ ...signingKey, use: 'sig', alg: 'RS256' }] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
   scopes: ['openid', 'email', 'profile'],
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  claims: { openid: ['sub', ...brokerClaimNames], email: ['email', 'email_verified'], profile: ['name'] },
+  ...(acrValues.length > 0 ? { acrValues } : {}),
   // Google and Microsoft put the scope-requested claims into the ID token itself; oidc-provider by
   // default keeps them for userinfo whenever an access token is issued too.
   conformIdTokenClaims: false,
@@ -67,7 +74,14 @@ const provider = new Provider(issuer, {
       // oidc-provider filters these down to what the grant's scopes and claims allow. An account
       // without `email_verified` (like many of Microsoft's tokens) simply lacks the claim.
       async claims() {
-        return { sub, email: account.email, email_verified: account.email_verified, name: account.name };
+        return {
+          sub,
+          email: account.email,
+          email_verified: account.email_verified,
+          name: account.name,
+          ...(account.claims ?? {}),
+          ...(account.claims ? { txn: randomBytes(12).toString('hex') } : {}),
+        };
       },
     };
   },
@@ -126,7 +140,14 @@ provider.use(async (ctx, next) => {
     ctx.body = loginPage(interaction.uid, `No account ${login}`);
     return;
   }
-  const returnTo = await provider.interactionResult(ctx.req, ctx.res, { login: { accountId: login } }, { mergeWithLastSubmission: false });
+  // The eID asked for is the one used (a real broker lets the person pick among several).
+  const askedAcr = String(interaction.params.acr_values ?? '').split(' ').find((value) => acrValues.includes(value));
+  const returnTo = await provider.interactionResult(
+    ctx.req,
+    ctx.res,
+    { login: { accountId: login, ...(askedAcr ? { acr: askedAcr } : {}) } },
+    { mergeWithLastSubmission: false },
+  );
   ctx.redirect(returnTo);
   ctx.status = 303;
 });

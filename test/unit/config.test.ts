@@ -192,3 +192,41 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ TEMPORAL_ADDRESS: 't:7233', TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
   });
 });
+
+describe('eID broker configuration', () => {
+  test('off without EID_ISSUER; on with a client and one way to authenticate, claim names as lists', () => {
+    expect(parseConfig({}).eid).toBeUndefined();
+    const eid = parseConfig({
+      EID_ISSUER: 'https://sigill.criipto.id/',
+      EID_CLIENT_ID: 'urn:sigill',
+      EID_CLIENT_SECRET: 's3cret',
+      EID_ACR_VALUES: 'urn:grn:authn:se:bankid, urn:grn:authn:fi:all',
+      EID_CLAIM_NATIONAL_ID: 'hetu,ssn',
+    }).eid!;
+    expect(eid).toMatchObject({
+      issuer: 'https://sigill.criipto.id',
+      clientAuth: { kind: 'secret', secret: 's3cret' },
+      acrValues: ['urn:grn:authn:se:bankid', 'urn:grn:authn:fi:all'],
+      scope: 'openid',
+    });
+    expect(eid.claims.nationalId).toEqual(['hetu', 'ssn']);
+    expect(eid.claims.scheme).toEqual(['identityscheme', 'idp']);
+    const keyed = parseConfig({ EID_ISSUER: 'https://broker.example', EID_CLIENT_ID: 'c', EID_PRIVATE_KEY_PATH: 'eid.pem', EID_PRIVATE_KEY_ID: 'k1' }).eid!;
+    expect(keyed.clientAuth).toMatchObject({ kind: 'private_key_jwt', keyId: 'k1' });
+  });
+
+  test('a half configuration names the variable and never its value', () => {
+    expect(() => parseConfig({ EID_CLIENT_ID: 'c', EID_CLIENT_SECRET: 'hidden-value' })).toThrow(/EID_ISSUER/);
+    expect(() => parseConfig({ EID_ISSUER: 'https://broker.example', EID_CLIENT_SECRET: 'hidden-value' })).toThrow(/EID_CLIENT_ID/);
+    expect(() => parseConfig({ EID_ISSUER: 'https://broker.example', EID_CLIENT_ID: 'c' })).toThrow(/EID_CLIENT_SECRET or EID_PRIVATE_KEY_PATH/);
+    expect(() => parseConfig({ EID_ISSUER: 'https://broker.example', EID_CLIENT_ID: 'c', EID_CLIENT_SECRET: 'hidden-value', EID_PRIVATE_KEY_PATH: 'k.pem' })).toThrow(
+      /EID_PRIVATE_KEY_PATH/,
+    );
+    expect(() => parseConfig({ EID_ISSUER: 'https://broker.example', EID_CLIENT_ID: 'c', EID_CLIENT_SECRET: 'x', EID_ACR_VALUES: ' , ' })).toThrow(/EID_ACR_VALUES/);
+    try {
+      parseConfig({ EID_CLIENT_ID: 'c', EID_CLIENT_SECRET: 'hidden-value' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('hidden-value');
+    }
+  });
+});

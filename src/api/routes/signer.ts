@@ -12,6 +12,11 @@ import {
 import { describeRoundForSigner, recordLinkOpened, recordReadingEvent } from '../../signing/signer-view';
 import { locales } from '../../i18n/locales';
 import type { Context } from 'koa';
+import { eidCookieName } from '../../identity/eid-broker';
+import { readEidResult } from '../../identity/eid-result-cookie';
+import { openIdentifiedSession, startSignerIdentification } from '../../signing/identify-signer';
+import { SignerCredentials } from '../../signing/signer-credentials';
+import { identificationEvidenceBody } from './identification';
 import { bearerToken, defineRoute } from '../route';
 
 const roundBody = z.object({
@@ -20,6 +25,7 @@ const roundBody = z.object({
 });
 
 const signerStatus = z.enum(['waiting', 'invited', 'opened', 'signed', 'declined']);
+const identificationMethod = z.enum(['pin', 'eid', 'pin+eid']);
 const signerRoundView = z.object({
   title: z.string(),
   message: z.string().nullable(),
@@ -36,6 +42,9 @@ const signerRoundView = z.object({
     displayedAt: z.iso.datetime().optional(),
     lastPageReachedAt: z.iso.datetime().optional(),
     signedAt: z.iso.datetime().optional(),
+    identification: z
+      .object({ method: identificationMethod, evidence: identificationEvidenceBody.optional() })
+      .describe('How this signer identifies and, once identified with eID, the evidence (the national id masked)'),
   }),
   signers: z.array(z.object({ name: z.string(), status: signerStatus, you: z.boolean() })),
   declinedBy: z.string().optional(),
@@ -63,7 +72,11 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       responses: {
         200: {
           description: 'The state of the link',
-          schema: z.object({ state: z.enum(['unknown', 'ended', 'locked', 'open']), locale: z.enum(locales).optional() }),
+          schema: z.object({
+            state: z.enum(['unknown', 'ended', 'locked', 'open']),
+            locale: z.enum(locales).optional(),
+            identification: identificationMethod.optional().describe('How an open link is opened: PIN, eID, or PIN then eID'),
+          }),
         },
       },
       handler: async ({ body, ctx }) => ({ status: 200, body: await recordLinkOpened(context, body.token, actorOf(ctx), new Date()) }),
@@ -170,6 +183,51 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       handler: async ({ body, ctx }) => {
         const session = await requireSignerSession(context, bearerToken(ctx), new Date());
         return { status: 200, body: await declineAsSigner(context, temporal, session, { reason: body.reason, actor: actorOf(ctx) }) };
+      },
+    }),
+    // eID (R6): the page sends the browser to `authorizationUrl`; the broker returns it to /v1/eid/callback,
+    // which sends it back to the signer's page with `?eid=ok|mismatch|cancelled|failed`.
+    defineRoute({
+      method: 'post',
+      path: '/v1/signer/eid/start',
+      summary: 'Start identifying with eID (for `pin+eid`, with the session the PIN opened as Bearer)',
+      tag: 'Signer',
+      auth: 'public',
+      rateLimit: pinRateLimit,
+      body: z.strictObject({ token: z.string().min(1).max(200) }),
+      responses: {
+        200: { description: "Where to send the browser (the broker's page); sets a short-lived cookie for the callback", schema: z.object({ authorizationUrl: z.string() }) },
+        401: { description: '`pin+eid`: enter the PIN first' },
+        423: { description: 'The link is locked' },
+      },
+      errors: [404, 409, 422],
+      handler: async ({ body, ctx }) => {
+        const started = await startSignerIdentification(context, { token: body.token, sessionToken: bearerToken(ctx), now: new Date() });
+        ctx.cookies.set(eidCookieName, started.cookieValue, context.eid.cookieOptions);
+        return { status: 200, body: { authorizationUrl: started.authorizationUrl } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/signer/eid/session',
+      summary: "After the broker's callback: a session carrying the identification (needs the cookie the callback set in this browser)",
+      tag: 'Signer',
+      auth: 'public',
+      rateLimit: pinRateLimit,
+      body: z.strictObject({ token: z.string().min(1).max(200) }),
+      responses: {
+        200: { description: 'A session token for the signer endpoints (30 minutes)', schema: z.object({ sessionToken: z.string() }) },
+        401: { description: '`pin+eid`: the PIN changed since the identification started' },
+        403: { description: '`identification_required`: no identification for this link in this browser (or it expired)' },
+        423: { description: 'The link is locked' },
+      },
+      errors: [404, 409],
+      handler: async ({ body, ctx }) => {
+        const signerId = SignerCredentials.signerIdOfToken(body.token);
+        const result = signerId ? readEidResult(context.eid, ctx, 'signer', signerId) : undefined;
+        const opened = await openIdentifiedSession(context, { token: body.token, result, now: new Date() });
+        context.eid.results.clear(ctx, 'signer');
+        return { status: 200, body: opened };
       },
     }),
   ];

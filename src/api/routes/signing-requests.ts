@@ -1,4 +1,5 @@
 import type { Context } from 'koa';
+import { signerIdentificationBody } from './identification';
 import { z } from 'zod';
 import { multilineText, singleLineText } from '../../text-input';
 import { cancelSigningRequest } from '../../signing/cancel-signing-request';
@@ -89,6 +90,7 @@ const requestBody = z.object({
       openedAt: z.iso.datetime().optional(),
       signedAt: z.iso.datetime().optional(),
       declinedAt: z.iso.datetime().optional(),
+      identification: signerIdentificationBody,
     }),
   ),
   links: linksBody,

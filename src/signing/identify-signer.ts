@@ -1,0 +1,191 @@
+/**
+ * A signer's eID identification (R6). A signer whose method is `eid` identifies instead of a PIN; `pin+eid`
+ * identifies after the PIN. The page starts the flow, the broker's callback finishes it here, and the page
+ * trades the result (a cookie only this browser holds) for a session that carries the identification: the
+ * signer endpoints refuse a session without one (`requireSignerSession`), so the document is never shown
+ * before the signer has identified.
+ *
+ * If the sender named the national id the eID must carry, another person's identity is refused: the
+ * attempt is recorded (`identification_mismatch`, masked) and reaches the round through the outbox, which
+ * emails the senders. Once identified, the signer is that person: a later identification (a new session)
+ * must be the same identity.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TemporalTarget } from '../adapters/temporal-connection';
+import { requiresEid } from '../contract/identification';
+import { Signer, SigningRequest } from '../database/entities';
+import { AppError } from '../errors';
+import type { EidFlow, EidIdentity } from '../identity/eid-broker';
+import { auditDetailOf, nationalIdsMatch, readIdentificationEvidence, readNationalIdEvidence, storeIdentification } from '../identity/identification-evidence';
+import { decryptField } from '../privacy/encrypted-field';
+import type { ActorContext } from '../workflows/signing-round';
+import { recordAuditEvent } from './audit-trail';
+import { expectedNationalIdContext } from './create-signing-request';
+import { deliverRoundSignal } from './round-signal-relay';
+import { requireSignerSession } from './signer-access';
+import { SignerCredentials } from './signer-credentials';
+import type { SigningContext } from './signing-context';
+
+const invalidLink = () => new AppError('not_found', 'This signing link is not valid. Ask the sender for a new one.');
+
+async function signerOfLink(context: SigningContext, token: string): Promise<Signer> {
+  const signerId = SignerCredentials.signerIdOfToken(token);
+  const signer = signerId ? await context.dataSource.getRepository(Signer).findOneBy({ id: signerId }) : null;
+  if (!signer || !context.credentials.linkTokenMatches(token, { signerId: signer.id, linkVersion: signer.linkVersion })) throw invalidLink();
+  return signer;
+}
+
+async function requireOpenRound(context: SigningContext, signer: Signer): Promise<SigningRequest> {
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
+  if (request.status !== 'pending' && request.status !== 'completed') throw new AppError('conflict', `This signing request has ended (${request.status}).`);
+  if (signer.lockedAt) throw new AppError('locked', 'This link is locked. Ask the sender for a new PIN.');
+  return request;
+}
+
+/**
+ * Where to send the signer's browser. `eid` needs only the link; `pin+eid` needs the session the PIN
+ * opened (its PIN version goes into the flow, so the identified session is as fresh as that PIN).
+ */
+export async function startSignerIdentification(
+  context: SigningContext,
+  input: { token: string; sessionToken?: string; now: Date },
+): Promise<{ authorizationUrl: string; cookieValue: string }> {
+  const signer = await signerOfLink(context, input.token);
+  await requireOpenRound(context, signer);
+  if (!requiresEid(signer.identificationMethod)) throw new AppError('conflict', 'This link opens with its PIN; no eID is needed.');
+  let pinVersion: number | undefined;
+  if (signer.identificationMethod === 'pin+eid') {
+    const session = await requireSignerSession(context, input.sessionToken, input.now, { allowUnidentified: true }).catch(() => {
+      throw new AppError('unauthenticated', 'Enter your PIN first; then identify with eID.');
+    });
+    if (session.signer.id !== signer.id) throw invalidLink();
+    pinVersion = session.signer.pinVersion;
+  }
+  return context.eid.begin({
+    purpose: 'signer',
+    ref: signer.id,
+    version: signer.linkVersion,
+    ...(signer.eidAcr ? { acr: signer.eidAcr } : {}),
+    ...(pinVersion !== undefined ? { pinVersion } : {}),
+  });
+}
+
+/**
+ * The broker answered for this signer: accept the identity (and tell the round the link was opened, for
+ * `eid`), or refuse it as not the expected person. Answers where the browser goes next.
+ */
+export async function completeSignerIdentification(
+  context: SigningContext,
+  temporal: TemporalTarget,
+  input: { flow: EidFlow; identity: EidIdentity; actor: ActorContext; now: Date },
+): Promise<{ redirectTo: string; identificationId?: string }> {
+  const signer = await context.dataSource.getRepository(Signer).findOneBy({ id: input.flow.ref });
+  if (!signer) throw invalidLink();
+  const token = context.credentials.linkToken({ signerId: signer.id, linkVersion: input.flow.version });
+  const back = (outcome: string) => `/s/${token}?eid=${outcome}`;
+  // A link replaced, locked or ended meanwhile: its page says so.
+  if (signer.linkVersion !== input.flow.version) return { redirectTo: `/s/${token}` };
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
+  if ((request.status !== 'pending' && request.status !== 'completed') || signer.lockedAt) return { redirectTo: `/s/${token}` };
+
+  const mismatch = await mismatchOf(context, signer, input.identity);
+  const stored = await storeIdentification(context.dataSource, context.adapters.keyService, {
+    organizationId: request.organizationId,
+    subjectKind: 'signer',
+    subjectId: signer.id,
+    identity: input.identity,
+    outcome: mismatch ? 'mismatch' : 'identified',
+  });
+  const base = {
+    requestId: request.id,
+    signerId: signer.id,
+    actor: 'signer',
+    channel: 'eid',
+    ip: input.actor.ip,
+    userAgent: input.actor.userAgent,
+    occurredAt: input.now,
+  };
+
+  if (mismatch) {
+    const outboxId = randomUUID();
+    await context.dataSource.transaction(async (tx) => {
+      await recordAuditEvent(tx, {
+        ...base,
+        eventKey: `identification_mismatch:${signer.id}:${stored.id}`,
+        type: 'identification_mismatch',
+        detail: { ...auditDetailOf(stored.evidence), reason: mismatch },
+      });
+      if (request.status === 'pending') {
+        await tx.query(`INSERT INTO round_signal_outbox (id, request_id, signer_id, kind) VALUES ($1, $2, $3, 'identification_mismatch')`, [
+          outboxId,
+          request.id,
+          signer.id,
+        ]);
+      }
+    });
+    if (request.status === 'pending') void deliverRoundSignal(context.dataSource, temporal, outboxId).catch(() => undefined);
+    return { redirectTo: back('mismatch') };
+  }
+
+  const openingId = randomUUID();
+  const tellsRound = request.status === 'pending' && signer.identificationMethod === 'eid';
+  await context.dataSource.transaction(async (tx) => {
+    await tx.query(`UPDATE signers SET identification_id = $2 WHERE id = $1`, [signer.id, stored.id]);
+    await recordAuditEvent(tx, { ...base, eventKey: `identified:${signer.id}:${stored.id}`, type: 'identified', detail: auditDetailOf(stored.evidence) });
+    // For an eID-only signer the identification is the opening (the PIN's part in the other methods).
+    if (signer.identificationMethod === 'eid') {
+      await recordAuditEvent(tx, { ...base, eventKey: `opened:${signer.id}:${openingId}`, type: 'opened' });
+      if (tellsRound) {
+        await tx.query(`INSERT INTO round_signal_outbox (id, request_id, signer_id, kind) VALUES ($1, $2, $3, 'opened')`, [openingId, request.id, signer.id]);
+      }
+    }
+  });
+  if (tellsRound) void deliverRoundSignal(context.dataSource, temporal, openingId).catch(() => undefined);
+  return { redirectTo: back('ok'), identificationId: stored.id };
+}
+
+/**
+ * Why this identity is not the signer, if it is not: another number than the sender expected, or — once
+ * the signer has identified — another person than the one who did (compared by national id, else name and
+ * birth date: a broker's `sub` differs between eIDs of the same person).
+ */
+async function mismatchOf(context: SigningContext, signer: Signer, identity: EidIdentity): Promise<'expected_national_id' | 'earlier_identity' | undefined> {
+  if (signer.expectedNationalId) {
+    const expected = await decryptField(context.adapters.keyService, expectedNationalIdContext(signer.id), signer.expectedNationalId);
+    if (!nationalIdsMatch(expected, identity.nationalId ?? undefined)) return 'expected_national_id';
+  }
+  if (signer.identificationId) {
+    const earlier = await readIdentificationEvidence(context.dataSource, signer.identificationId);
+    const earlierNationalId = await readNationalIdEvidence(context.dataSource, context.adapters.keyService, signer.identificationId);
+    if (earlierNationalId && identity.nationalId) {
+      if (!nationalIdsMatch(earlierNationalId, identity.nationalId)) return 'earlier_identity';
+    } else if (earlier && (earlier.name !== identity.name || earlier.birthdate !== identity.birthdate)) {
+      return 'earlier_identity';
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The page came back from the broker: a session carrying the identification, if this browser holds the
+ * result for this signer and it is the signer's accepted identification. For `pin+eid` the PIN must still
+ * be the one the flow started with.
+ */
+export async function openIdentifiedSession(
+  context: SigningContext,
+  input: { token: string; result: { identificationId: string; pinVersion?: number } | undefined; now: Date },
+): Promise<{ sessionToken: string }> {
+  const signer = await signerOfLink(context, input.token);
+  await requireOpenRound(context, signer);
+  const noResult = () => new AppError('identification_required', 'Identify with your eID first (the identification is missing or has expired).');
+  if (!input.result || !requiresEid(signer.identificationMethod) || signer.identificationId !== input.result.identificationId) throw noResult();
+  if (signer.identificationMethod === 'pin+eid' && input.result.pinVersion !== signer.pinVersion) {
+    throw new AppError('unauthenticated', 'Your PIN has changed since: enter the new PIN, then identify again.');
+  }
+  return {
+    sessionToken: context.credentials.openSession(
+      { signerId: signer.id, linkVersion: signer.linkVersion, pinVersion: signer.pinVersion, identificationId: input.result.identificationId },
+      input.now.getTime(),
+    ),
+  };
+}
