@@ -4,8 +4,11 @@
  * and `acr_values`. `identifyWithEid` is the person's browser: from Sigill's authorization URL through the
  * broker's login (the person's `sub` typed as login) back to Sigill's callback, with Sigill's cookie.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { freePort } from './free-port';
-import { startLocalOidcProvider, type LocalOidcProvider } from './local-oidc-provider';
+import { startLocalOidcProvider, type LocalOidcClient, type LocalOidcProvider } from './local-oidc-provider';
 import { loginAtProvider } from './oidc-browser';
 
 export const swedishBankId = 'urn:grn:authn:se:bankid';
@@ -27,11 +30,24 @@ export interface LocalEidBroker {
   stop(): Promise<void>;
 }
 
-/** `port` is the Sigill API's, chosen beforehand: its callback is the redirect URI registered here. */
-export async function startLocalEidBroker(options: { port: number; people: EidPerson[] }): Promise<LocalEidBroker> {
+/**
+ * `port` is the Sigill API's, chosen beforehand: its callback is the redirect URI registered here.
+ * `privateKeyJwt`: Sigill authenticates with a signed assertion (a fresh RSA key in `keyDir`) instead of a secret.
+ */
+export async function startLocalEidBroker(options: { port: number; people: EidPerson[]; privateKeyJwt?: { keyDir: string } }): Promise<LocalEidBroker> {
   const clientSecret = 'eid-secret-for-tests';
+  const redirectUris = [`http://127.0.0.1:${options.port}/v1/eid/callback`];
+  let keyEnv: Record<string, string> = { EID_CLIENT_SECRET: clientSecret };
+  let client: LocalOidcClient = { clientId: 'sigill-eid', clientSecret, redirectUris };
+  if (options.privateKeyJwt) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const keyPath = path.join(options.privateKeyJwt.keyDir, 'eid-client.pem');
+    fs.writeFileSync(keyPath, privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    client = { clientId: 'sigill-eid', redirectUris, tokenEndpointAuthMethod: 'private_key_jwt', jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'sigill-1', use: 'sig', alg: 'RS256' }] } };
+    keyEnv = { EID_PRIVATE_KEY_PATH: keyPath, EID_PRIVATE_KEY_ID: 'sigill-1' };
+  }
   const provider = await startLocalOidcProvider({
-    clients: [{ clientId: 'sigill-eid', clientSecret, redirectUris: [`http://127.0.0.1:${options.port}/v1/eid/callback`] }],
+    clients: [client],
     accounts: options.people.map((person) => ({
       sub: person.sub,
       name: person.name,
@@ -49,7 +65,7 @@ export async function startLocalEidBroker(options: { port: number; people: EidPe
     env: {
       EID_ISSUER: provider.issuer,
       EID_CLIENT_ID: 'sigill-eid',
-      EID_CLIENT_SECRET: clientSecret,
+      ...keyEnv,
       EID_ACR_VALUES: `${swedishBankId},${finnishTrustNetwork}`,
       EID_SCOPE: 'openid profile',
     },

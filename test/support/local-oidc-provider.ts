@@ -9,10 +9,13 @@ import { freePort } from './free-port';
 
 export interface LocalOidcClient {
   clientId: string;
-  clientSecret: string;
+  /** Absent for a client authenticating with private_key_jwt. */
+  clientSecret?: string;
   redirectUris: string[];
   /** How the client authenticates at the token endpoint; openid-client v6 uses client_secret_post by default. */
-  tokenEndpointAuthMethod?: 'client_secret_post' | 'client_secret_basic';
+  tokenEndpointAuthMethod?: 'client_secret_post' | 'client_secret_basic' | 'private_key_jwt';
+  /** private_key_jwt: the client's public keys (JWK set). */
+  jwks?: { keys: object[] };
 }
 
 export interface LocalOidcAccount {

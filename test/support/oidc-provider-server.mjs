@@ -26,7 +26,7 @@ const port = Number(process.argv[2] ?? process.env.OIDC_PROVIDER_PORT);
 if (!Number.isInteger(port) || port <= 0) throw new Error('give the port as the first argument or OIDC_PROVIDER_PORT');
 const issuer = `http://127.0.0.1:${port}`;
 
-/** @type {{ clientId: string; clientSecret: string; redirectUris: string[]; tokenEndpointAuthMethod?: string }[]} */
+/** @type {{ clientId: string; clientSecret?: string; redirectUris: string[]; tokenEndpointAuthMethod?: string; jwks?: { keys: object[] } }[]} */
 const clients = jsonEnv('OIDC_PROVIDER_CLIENTS');
 /** @type {{ sub: string; email?: string; email_verified?: boolean; name?: string; claims?: Record<string, unknown> }[]} */
 const accounts = jsonEnv('OIDC_PROVIDER_ACCOUNTS');
@@ -45,13 +45,15 @@ const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKe
 const provider = new Provider(issuer, {
   clients: clients.map((client) => ({
     client_id: client.clientId,
-    client_secret: client.clientSecret,
+    ...(client.clientSecret ? { client_secret: client.clientSecret } : {}),
     redirect_uris: client.redirectUris,
     grant_types: ['authorization_code'],
     response_types: ['code'],
     // openid-client v6 authenticates with client_secret_post when given a secret; oidc-provider
     // defaults to client_secret_basic and accepts exactly one method per client.
     token_endpoint_auth_method: client.tokenEndpointAuthMethod ?? 'client_secret_post',
+    // private_key_jwt: the client's public keys, to check its signed assertions.
+    ...(client.jwks ? { jwks: client.jwks } : {}),
   })),
   jwks: { keys: [{ ...signingKey, use: 'sig', alg: 'RS256' }] },
   cookies: { keys: [randomBytes(32).toString('base64url')] },
