@@ -10,7 +10,7 @@
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, translator, type Locale, type Translate } from '../../../i18n';
-import type { IdentificationEvidenceView, IdentificationMethod } from '../../../contract/identification';
+import type { IdentificationMethod } from '../../../contract/identification';
 import type { SignerRoundView } from '../../../contract/signing-requests';
 import { readBootstrap } from '../shared/bootstrap';
 import { eidName } from '../shared/eid-names';
@@ -22,10 +22,7 @@ interface Bootstrap {
   locale: Locale;
 }
 
-/** The round, with how the signer identified (`you.identification`, issue 13) until the shared contract names it. */
-type RoundView = SignerRoundView & {
-  you: SignerRoundView['you'] & { identification?: { method: IdentificationMethod; evidence?: IdentificationEvidenceView } };
-};
+type RoundView = SignerRoundView;
 
 /** How the broker's visit ended, as it sends the browser back (`/s/<token>?eid=…`). */
 type EidOutcome = 'ok' | 'mismatch' | 'cancelled' | 'failed';
@@ -254,7 +251,7 @@ function EidMismatch({ session, onSessionEnded }: { session?: string; onSessionE
 
 /** "Identified as … with Swedish BankID": the signer sees who the page believes them to be. */
 function IdentifiedAs({ round }: { round: RoundView }) {
-  const evidence = round.you.identification?.evidence;
+  const evidence = round.you.identification.evidence;
   if (!evidence) return null;
   const scheme = evidence.scheme ?? evidence.acr;
   const name = evidence.name ?? round.you.name;

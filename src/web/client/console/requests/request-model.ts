@@ -6,14 +6,11 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { Locale } from '../../../../i18n';
 import type { ConsoleContext, MemberRole } from '../context';
 import type { HistoryStep } from './history-steps';
-import type { SignerIdentificationView } from '../../../../contract/identification';
 import type { ListedRequest, RequestStatus, SigningRequestView } from '../../../../contract/signing-requests';
 
 export type { ListedRequest, RequestStatus, SignerStatus } from '../../../../contract/signing-requests';
-/** `GET /v1/signing-requests/:id` as these pages read it: each signer with how they identify (issue 13). */
-export type RequestView = Omit<SigningRequestView, 'signers'> & {
-  signers: Array<SigningRequestView['signers'][number] & { identification?: SignerIdentificationView }>;
-};
+/** `GET /v1/signing-requests/:id` as these pages read it. */
+export type RequestView = SigningRequestView;
 export const requestStatuses: RequestStatus[] = ['pending', 'completed', 'declined', 'expired', 'cancelled', 'failed'];
 
 export interface RequestPage {
