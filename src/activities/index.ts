@@ -4,6 +4,7 @@
  */
 import type { SigningContext } from '../signing/signing-context';
 import { archiveActivities } from './archive-activities';
+import { kycActivities } from './kyc-activities';
 import { failPermanentErrorsAtOnce } from './permanent-failures';
 import { probeActivities } from './probe-activities';
 import { signingActivities } from './signing-activities';
@@ -18,6 +19,7 @@ export function createActivities(context: SigningContext) {
     ...probeActivities(context),
     ...signingActivities(context),
     ...archiveActivities(context),
+    ...kycActivities(context),
   });
 }
 

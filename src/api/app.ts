@@ -38,6 +38,9 @@ import { organizationRoutes } from './routes/organization';
 import { organizationSealRoutes } from './routes/organization-seal';
 import { stuckRoundRoutes } from './routes/stuck-rounds';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
+import { kycCaseRoutes } from './routes/kyc-cases';
+import { kycCustomerRoutes } from './routes/kyc-customer';
+import { questionnaireRoutes } from './routes/questionnaires';
 import { mountLoginPages } from './login-pages';
 import { mountLanguageSwitch } from './page-language';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics';
@@ -80,6 +83,9 @@ export function createApp(deps: ApiDependencies): Koa {
     ...organizationSealRoutes(deps.signing),
     ...stuckRoundRoutes(deps.dataSource, deps.stuckRounds),
     ...webhookEndpointRoutes(deps.signing, deps.temporal),
+    ...kycCaseRoutes(deps.signing, deps.temporal),
+    ...kycCustomerRoutes(deps.signing, deps.temporal),
+    ...questionnaireRoutes(deps.signing),
     ...authRoutes(deps.accounts),
     ...(deps.metrics ? metricsRoutes(deps.metrics) : []),
   ];

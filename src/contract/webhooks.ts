@@ -16,6 +16,14 @@ export const webhookEventTypes = [
   'signing_request.expired',
   'signing_request.cancelled',
   'signing_request.failed',
+  'kyc_case.created',
+  'kyc_case.submitted',
+  'kyc_case.signed',
+  'kyc_case.approved',
+  'kyc_case.rejected',
+  'kyc_case.changes_requested',
+  'kyc_case.expired',
+  'kyc_case.cancelled',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 

@@ -113,7 +113,7 @@ function newDocumentCode(): string {
  * The folder a new request is filed in: the one asked for if the scope reaches it (else 404, as for any
  * object outside the scope), otherwise the scope's own folder, otherwise the organisation's default folder.
  */
-async function resolveFolder(context: SigningContext, scope: AccessScope, requested: string | undefined): Promise<string> {
+export async function resolveFolder(context: SigningContext, scope: AccessScope, requested: string | undefined): Promise<string> {
   const folders = context.dataSource.getRepository(Folder);
   if (requested) {
     const folder = await folders.findOneBy({ id: requested, organizationId: scope.organizationId });
@@ -135,12 +135,26 @@ export async function createSigningRequest(
   temporal: TemporalTarget,
   input: { scope: AccessScope; request: CreateSigningRequestInput; idempotencyKey?: string; now: Date },
 ): Promise<CreatedSigningRequest> {
+  const recorded = await recordSigningRequest(context, input);
+  return startRound(context, temporal, recorded.requestId, input.scope.organizationId, recorded);
+}
+
+/**
+ * Records the request (validated, its original stored) without starting its round: `createSigningRequest`
+ * starts it next, a KYC case starts it as its child workflow (src/kyc/prepare-declaration.ts). With an
+ * Idempotency-Key a repeated call finds the request recorded first (`isNew: false`); `fingerprint` replaces
+ * the hash of the request that must match then (a caller whose document is regenerated on a retry).
+ */
+export async function recordSigningRequest(
+  context: SigningContext,
+  input: { scope: AccessScope; request: CreateSigningRequestInput; idempotencyKey?: string; fingerprint?: string; now: Date },
+): Promise<{ requestId: string; isNew: boolean }> {
   const { request, scope, now } = input;
   const { organizationId } = scope;
-  const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  const fingerprint = input.fingerprint ?? createHash('sha256').update(JSON.stringify(request)).digest('hex');
   if (input.idempotencyKey) {
     const replay = await findByIdempotencyKey(context, organizationId, input.idempotencyKey, fingerprint);
-    if (replay) return startRound(context, temporal, replay, organizationId, { isNew: false });
+    if (replay) return { requestId: replay, isNew: false };
   }
 
   const folderId = await resolveFolder(context, scope, request.folderId);
@@ -197,11 +211,11 @@ export async function createSigningRequest(
     // Two creates with one key at the same moment: the first transaction won; answer with its request.
     if (input.idempotencyKey && (error as { code?: string }).code === '23505') {
       const replay = await findByIdempotencyKey(context, organizationId, input.idempotencyKey, fingerprint);
-      if (replay) return startRound(context, temporal, replay, organizationId, { isNew: false });
+      if (replay) return { requestId: replay, isNew: false };
     }
     throw error;
   }
-  return startRound(context, temporal, requestId, organizationId, { isNew: true });
+  return { requestId, isNew: true };
 }
 
 async function readDocument(context: SigningContext, contentBase64: string) {
@@ -299,6 +313,20 @@ async function findByIdempotencyKey(
   return row.signing_request_id;
 }
 
+/** The input of a recorded request's round, from its records. */
+export async function roundInputFor(context: SigningContext, requestId: string, organizationId: string) {
+  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: requestId, organizationId });
+  const signers = await context.dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
+  const roundInput: SigningRoundInput = {
+    requestId,
+    routing: request.routing,
+    signerIds: signers.map((signer) => signer.id),
+    reminders: { firstAfterMs: request.reminderFirstAfterMs, everyMs: request.reminderEveryMs, max: request.reminderMax },
+    expiresAt: request.expiresAt.toISOString(),
+  };
+  return { request, signers, roundInput };
+}
+
 /**
  * Starts the request's workflow, or finds it already started (a retried create), and answers with the
  * request as created. If Temporal cannot be reached for a brand-new request, the request is removed again:
@@ -311,15 +339,7 @@ async function startRound(
   organizationId: string,
   options: { isNew: boolean },
 ): Promise<CreatedSigningRequest> {
-  const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: requestId, organizationId });
-  const signers = await context.dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
-  const roundInput: SigningRoundInput = {
-    requestId,
-    routing: request.routing,
-    signerIds: signers.map((signer) => signer.id),
-    reminders: { firstAfterMs: request.reminderFirstAfterMs, everyMs: request.reminderEveryMs, max: request.reminderMax },
-    expiresAt: request.expiresAt.toISOString(),
-  };
+  const { request, signers, roundInput } = await roundInputFor(context, requestId, organizationId);
   try {
     await temporal.client.workflow.start('signingRoundWorkflow', {
       taskQueue: temporal.taskQueue,

@@ -121,3 +121,44 @@ export function enqueueForRequestSql(draftsParameter: string, requestId: string,
                           WHERE w.organization_id = r.organization_id AND w.enabled AND w.deleted_at IS NULL)
           ON CONFLICT (source_key) DO NOTHING`;
 }
+
+/** A KYC case's audit event as recorded (src/kyc/kyc-audit-trail.ts) → the webhook event it raises, if any. */
+const kycEventMapping: Record<string, { type: WebhookEventType; status: string } | undefined> = {
+  created: { type: 'kyc_case.created', status: 'invited' },
+  submitted: { type: 'kyc_case.submitted', status: 'signing' },
+  declaration_signed: { type: 'kyc_case.signed', status: 'in_review' },
+  approved: { type: 'kyc_case.approved', status: 'approved' },
+  rejected: { type: 'kyc_case.rejected', status: 'rejected' },
+  changes_requested: { type: 'kyc_case.changes_requested', status: 'changes_requested' },
+  expired: { type: 'kyc_case.expired', status: 'expired' },
+  cancelled: { type: 'kyc_case.cancelled', status: 'cancelled' },
+};
+
+/** The message a KYC event raises: ids and statuses only (never the customer, answers or reasons). */
+export function webhookMessagesForKycEvent(event: { caseId: string; eventKey: string; type: string; occurredAt: Date; detail: unknown }): WebhookMessageDraft[] {
+  const mapped = kycEventMapping[event.type];
+  // A first approval that waits for a second reviewer is not the case's approval.
+  if (!mapped || (event.type === 'approved' && (event.detail as { final?: unknown } | null)?.final !== true)) return [];
+  const timestamp = event.occurredAt.toISOString();
+  return [
+    {
+      id: newWebhookMessageId(),
+      type: mapped.type,
+      source_key: `kyc-case:${event.caseId}:${event.eventKey}:${mapped.type}`,
+      payload: { type: mapped.type, timestamp, data: { kycCaseId: event.caseId, status: mapped.status, occurredAt: timestamp } },
+    },
+  ];
+}
+
+/** As `enqueueForRequestSql`, for a KYC case (`caseId` a SQL expression): its organisation and folder. */
+export function enqueueForKycCaseSql(draftsParameter: string, caseId: string, condition = 'true'): string {
+  return `INSERT INTO webhook_messages (id, organization_id, type, payload, source_key)
+          SELECT m.id, c.organization_id, m.type,
+                 jsonb_set(m.payload, '{data,folderId}', to_jsonb(c.folder_id)), m.source_key
+            FROM kyc_cases c
+           CROSS JOIN jsonb_to_recordset(${draftsParameter}::jsonb) AS m(id text, type text, payload jsonb, source_key text)
+           WHERE c.id = ${caseId} AND (${condition})
+             AND EXISTS (SELECT 1 FROM webhook_endpoints w
+                          WHERE w.organization_id = c.organization_id AND w.enabled AND w.deleted_at IS NULL)
+          ON CONFLICT (source_key) DO NOTHING`;
+}

@@ -3,3 +3,4 @@ export { probeWorkflow } from './probe';
 export { archiveRenewalWorkflow } from './archive-renewal';
 export { signingRoundWorkflow } from './signing-round';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
+export { kycCaseWorkflow } from './kyc-case';

@@ -33,6 +33,12 @@ export interface SigningRoundInput {
   signerIds: string[];
   reminders: { firstAfterMs: number; everyMs: number; max: number };
   expiresAt: string;
+  /**
+   * `caller`: the process that started this round (a KYC case) has already invited the signer and hands
+   * them over itself, so no invitation email is sent; the invitation is recorded all the same. Absent (every
+   * round before KYC cases): invitations are emailed.
+   */
+  invitations?: 'email' | 'caller';
 }
 
 export interface SignerProgress {
@@ -305,7 +311,19 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
       try {
         switch (item.kind) {
           case 'invite':
-            await messaging.sendInvitation({ requestId: input.requestId, signerId: item.signerId });
+            if (input.invitations === 'caller') {
+              await messaging.recordAuditEvent({
+                requestId: input.requestId,
+                eventKey: `invited:${item.signerId}`,
+                type: 'invited',
+                signerId: item.signerId,
+                actor: 'system',
+                channel: 'kyc_case',
+                occurredAt: iso(Date.now()),
+              });
+            } else {
+              await messaging.sendInvitation({ requestId: input.requestId, signerId: item.signerId });
+            }
             break;
           case 'remind':
             for (const signerId of item.signerIds) {

@@ -1,0 +1,227 @@
+/**
+ * Opening a KYC case: validate the body, record the case (its national id encrypted, an idempotency key,
+ * a `created` event) in one transaction, then start workflow `kyc-case-<id>`. As for signing requests, a
+ * retried create with the same Idempotency-Key converges on the same case, and a case whose workflow cannot
+ * be started is removed again (503, nothing half-created).
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { z } from 'zod';
+import type { TemporalTarget } from '../adapters/temporal-connection';
+import type { AccessScope } from '../accounts/access';
+import type { CreatedKycCase } from '../contract/kyc-cases';
+import { Organization } from '../database/entities';
+import { isoDuration } from '../durations';
+import { AppError, unavailableError } from '../errors';
+import { locales } from '../i18n/locales';
+import { encryptField } from '../privacy/encrypted-field';
+import { resolveFolder } from '../signing/create-signing-request';
+import type { SigningContext } from '../signing/signing-context';
+import { singleLineText } from '../text-input';
+import type { KycCaseInput } from '../workflows/kyc-case';
+import { organizationIdAttribute, processStatusAttribute } from '../workflows/search-attributes';
+import { kycCredentials } from './customer-credentials';
+import { recordKycEvent } from './kyc-audit-trail';
+import { builtInQuestionnaireId, getQuestionnaire } from './questionnaires';
+
+const day = 86_400_000;
+
+export const workflowIdForKycCase = (caseId: string) => `kyc-case-${caseId}`;
+
+export const nationalIdContext = (caseId: string) => ({ purpose: 'kyc-customer-national-id', kycCase: caseId });
+
+export const createKycCaseInput = z.strictObject({
+  customer: z.strictObject({
+    type: z.enum(['person', 'company']),
+    name: singleLineText({ max: 200 }),
+    email: z.email('must be an email address').max(254),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'must be an international phone number such as +358401234567')
+      .optional(),
+    nationalId: z
+      .string()
+      .regex(/^[0-9A-Za-z+\-]{6,20}$/, 'must be a national identity number such as 19800101-1234 or 010180-123A')
+      .optional()
+      .describe('The person identified with eID must have this number; stored encrypted, never shown back'),
+    businessId: singleLineText({ max: 50 }).optional(),
+    locale: z.enum(locales).optional().describe("The customer's language; default: the organisation's"),
+  }),
+  questionnaireId: z.uuid('must be a questionnaire id').optional().describe('Default: the built-in AML questionnaire'),
+  identification: z.enum(['pin', 'eid']).default('pin'),
+  expiresIn: isoDuration({ minMs: 60_000, maxMs: 365 * day }).optional().describe('ISO 8601 duration; default P30D'),
+  reminders: z
+    .strictObject({
+      firstAfter: isoDuration({ minMs: 1000, maxMs: 365 * day }),
+      every: isoDuration({ minMs: 1000, maxMs: 365 * day }),
+      max: z.number().int().min(0).max(20),
+    })
+    .optional(),
+  folderId: z.uuid('must be a folder id').optional(),
+});
+
+export type CreateKycCaseInput = z.output<typeof createKycCaseInput>;
+
+export function creatorOf(scope: AccessScope): string | null {
+  const principal = scope as AccessScope & { kind?: string; userId?: string };
+  return principal.kind === 'user' && principal.userId ? principal.userId : null;
+}
+
+export async function createKycCase(
+  context: SigningContext,
+  temporal: TemporalTarget,
+  input: { scope: AccessScope; request: CreateKycCaseInput; actor: string; idempotencyKey?: string; now: Date },
+): Promise<CreatedKycCase> {
+  const { request, scope, now } = input;
+  const { organizationId } = scope;
+  const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  if (input.idempotencyKey) {
+    const replay = await findByIdempotencyKey(context, organizationId, input.idempotencyKey, fingerprint);
+    if (replay) return startCase(context, temporal, replay, organizationId, { isNew: false });
+  }
+  if (request.identification === 'eid' && !context.eid.available) {
+    throw new AppError('unprocessable', 'identification: eID identification is not configured on this deployment; use "pin".');
+  }
+  if (request.customer.type === 'person' && request.customer.businessId) {
+    throw new AppError('unprocessable', 'customer.businessId: only for a company.');
+  }
+  if (request.customer.type === 'company' && request.customer.nationalId) {
+    throw new AppError('unprocessable', 'customer.nationalId: only for a person (a company has a businessId).');
+  }
+  const folderId = await resolveFolder(context, scope, request.folderId);
+  const questionnaire = await getQuestionnaire(context.dataSource, organizationId, request.questionnaireId ?? builtInQuestionnaireId).catch((error: unknown) => {
+    if (error instanceof AppError && error.code === 'not_found') throw new AppError('unprocessable', 'questionnaireId: no such questionnaire in this organisation.');
+    throw error;
+  });
+  const organization = await context.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
+  const caseId = randomUUID();
+  const nationalId = request.customer.nationalId ? await encryptField(context.adapters.keyService, nationalIdContext(caseId), request.customer.nationalId) : null;
+  const reminders = request.reminders ?? { firstAfter: 3 * day, every: 3 * day, max: 3 };
+  const expiresAt = new Date(now.getTime() + (request.expiresIn ?? 30 * day));
+  try {
+    await context.dataSource.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO kyc_cases (id, organization_id, folder_id, status, customer_type, customer_name, customer_email, customer_phone,
+                                customer_business_id, customer_locale, customer_national_id, identification, questionnaire_id,
+                                questionnaire_version, reminder_first_after_ms, reminder_every_ms, reminder_max, created_by_user_id,
+                                created_at, expires_at)
+         VALUES ($1, $2, $3, 'invited', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+        [
+          caseId,
+          organizationId,
+          folderId,
+          request.customer.type,
+          request.customer.name,
+          request.customer.email.toLowerCase(),
+          request.customer.phone ?? null,
+          request.customer.businessId ?? null,
+          request.customer.locale ?? organization.defaultLocale,
+          nationalId,
+          request.identification,
+          questionnaire.id,
+          questionnaire.version,
+          reminders.firstAfter,
+          reminders.every,
+          reminders.max,
+          creatorOf(scope),
+          now,
+          expiresAt,
+        ],
+      );
+      if (input.idempotencyKey) {
+        await tx.query(`INSERT INTO kyc_idempotency_keys (organization_id, key, request_fingerprint, case_id) VALUES ($1, $2, $3, $4)`, [
+          organizationId,
+          input.idempotencyKey,
+          fingerprint,
+          caseId,
+        ]);
+      }
+      await recordKycEvent(tx, {
+        caseId,
+        eventKey: 'created',
+        type: 'created',
+        actor: input.actor,
+        detail: { questionnaireId: questionnaire.id, questionnaireVersion: questionnaire.version, identification: request.identification },
+        occurredAt: now,
+      });
+    });
+  } catch (error) {
+    if (input.idempotencyKey && (error as { code?: string }).code === '23505') {
+      const replay = await findByIdempotencyKey(context, organizationId, input.idempotencyKey, fingerprint);
+      if (replay) return startCase(context, temporal, replay, organizationId, { isNew: false });
+    }
+    throw error;
+  }
+  return startCase(context, temporal, caseId, organizationId, { isNew: true });
+}
+
+async function findByIdempotencyKey(context: SigningContext, organizationId: string, key: string, fingerprint: string): Promise<string | undefined> {
+  const [row]: Array<{ case_id: string; request_fingerprint: string }> = await context.dataSource.query(
+    `SELECT case_id, request_fingerprint FROM kyc_idempotency_keys WHERE organization_id = $1 AND key = $2`,
+    [organizationId, key],
+  );
+  if (!row) return undefined;
+  if (row.request_fingerprint !== fingerprint) throw new AppError('conflict', 'This Idempotency-Key was already used for a different request.');
+  return row.case_id;
+}
+
+interface CaseStartRow {
+  id: string;
+  status: CreatedKycCase['status'];
+  created_at: Date;
+  expires_at: Date;
+  identification: 'pin' | 'eid';
+  pin_version: number;
+  reminder_first_after_ms: string;
+  reminder_every_ms: string;
+  reminder_max: number;
+}
+
+async function startCase(
+  context: SigningContext,
+  temporal: TemporalTarget,
+  caseId: string,
+  organizationId: string,
+  options: { isNew: boolean },
+): Promise<CreatedKycCase> {
+  const [row]: CaseStartRow[] = await context.dataSource.query(`SELECT * FROM kyc_cases WHERE id = $1 AND organization_id = $2`, [caseId, organizationId]);
+  if (!row) throw new AppError('not_found', 'No such KYC case.');
+  const workflowInput: KycCaseInput = {
+    caseId,
+    organizationId,
+    expiresAt: row.expires_at.toISOString(),
+    reminders: { firstAfterMs: Number(row.reminder_first_after_ms), everyMs: Number(row.reminder_every_ms), max: row.reminder_max },
+  };
+  try {
+    await temporal.client.workflow.start('kycCaseWorkflow', {
+      taskQueue: temporal.taskQueue,
+      workflowId: workflowIdForKycCase(caseId),
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      args: [workflowInput],
+      typedSearchAttributes: [
+        { key: organizationIdAttribute, value: organizationId },
+        { key: processStatusAttribute, value: 'invited' },
+      ],
+    });
+  } catch {
+    if (options.isNew) await deleteKycCaseWithAuditTrail(context, caseId);
+    throw unavailableError('temporal', 'The KYC case could not be started; nothing was created.');
+  }
+  const credentials = await kycCredentials(context);
+  return {
+    id: row.id,
+    status: row.status,
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    // The PIN is for the sender to hand over, as for signers; an eID case has none.
+    customer: row.identification === 'pin' ? { pin: credentials.pin({ caseId, pinVersion: row.pin_version }) } : {},
+  };
+}
+
+/** The one deletion of KYC audit rows: a case just created whose workflow could not be started. */
+async function deleteKycCaseWithAuditTrail(context: SigningContext, caseId: string): Promise<void> {
+  await context.dataSource.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('sigill.allow_audit_delete', 'on', true)`);
+    await tx.query(`DELETE FROM kyc_cases WHERE id = $1`, [caseId]);
+  });
+}

@@ -1,0 +1,43 @@
+/**
+ * The customer submits their answers: checked against the case's questionnaire version (422 naming each
+ * question that needs attention), stored encrypted, then handed to the case's workflow, which starts the
+ * declaration's signing. The answers are stored first, and only while the case waits for them, so a
+ * submission the workflow accepted always has its answers on record.
+ */
+import type { TemporalTarget } from '../adapters/temporal-connection';
+import type { KycCaseStatus } from '../contract/kyc-cases';
+import { queryReturning } from '../database/data-source';
+import { AppError } from '../errors';
+import { encryptField } from '../privacy/encrypted-field';
+import type { SigningContext } from '../signing/signing-context';
+import { answersSubmittedUpdate } from '../workflows/kyc-case';
+import { answeringStatuses, invalidAnswers, uploadQuestionKeys } from './customer-case';
+import { answersContext, type KycCaseRow } from './get-kyc-case';
+import { getQuestionnaire } from './questionnaires';
+import { updateKycCase } from './review-kyc-case';
+import { secondReviewReasons, validateAnswers, type Answers } from './validate-answers';
+
+export async function submitKycAnswers(
+  context: SigningContext,
+  temporal: TemporalTarget,
+  row: KycCaseRow,
+  input: { answers: Answers; actor: { ip?: string; userAgent?: string }; now: Date },
+): Promise<{ status: KycCaseStatus }> {
+  if (!answeringStatuses.includes(row.status)) throw new AppError('conflict', `Your answers were already sent: the case is ${row.status.replace('_', ' ')}.`);
+  const questionnaire = await getQuestionnaire(context.dataSource, row.organization_id, row.questionnaire_id, row.questionnaire_version);
+  const checked = validateAnswers(questionnaire.definition, row.customer_type, input.answers, await uploadQuestionKeys(context, row.id), { complete: true });
+  if (checked.problems.length > 0) throw invalidAnswers(checked.problems);
+  const keyService = context.adapters.keyService;
+  const json = JSON.stringify(checked.answers);
+  const stored = await queryReturning(
+    context.dataSource,
+    `UPDATE kyc_cases SET answers = $2, draft = $3, draft_saved_at = $4, submitted_at = $4 WHERE id = $1 AND status = ANY($5::text[]) RETURNING id`,
+    [row.id, await encryptField(keyService, answersContext(row.id, 'answers'), json), await encryptField(keyService, answersContext(row.id, 'draft'), json), input.now, answeringStatuses],
+  );
+  if (stored.length === 0) throw new AppError('conflict', 'Your answers were already sent.');
+  const state = await updateKycCase(temporal, row.id, answersSubmittedUpdate, {
+    secondReviewReasons: secondReviewReasons(questionnaire.definition, checked.answers),
+    ...input.actor,
+  });
+  return { status: state.status };
+}

@@ -1,0 +1,255 @@
+/**
+ * KYC cases end to end through the API, against the real Temporal dev server and PostgreSQL: a case is
+ * created, the customer opens their emailed link with the PIN, saves a draft, submits (invalid answers are
+ * refused naming each question), signs the declaration in a child signing round (sealed, pyHanko-valid),
+ * and two different reviewers approve a PEP case (four eyes); the evidence package is downloadable only by
+ * members who may read documents. Also: send back for changes, cancel, webhook messages.
+ */
+import { X509Certificate, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DataSource } from 'typeorm';
+import { apiClient, type ApiCall, type Json } from '../support/api-client';
+import { createTestOrganization } from '../support/factories';
+import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
+import { goodPassword, inviteMember, outboxMessage, signIn } from '../support/members';
+import { pyhankoValidate } from '../support/pdf-validators';
+import { reportDocumentDisplayed } from '../support/signer-reading';
+import { waitFor } from '../support/wait-for';
+import type { TestBrowser } from '../support/browser';
+
+let dataSource: DataSource;
+let api: TestApi;
+let org: { orgId: string; apiKey: string };
+let call: ApiCall;
+let reviewerA: TestBrowser;
+let reviewerB: TestBrowser;
+let support: TestBrowser;
+
+const unique = (name: string) => `${name}-${randomUUID()}@example.test`;
+
+beforeAll(async () => {
+  dataSource = await openTestDataSource();
+  api = await startTestApi(dataSource);
+  org = await createTestOrganization(dataSource);
+  call = apiClient(() => api.url, () => org.apiKey);
+  const people: TestBrowser[] = [];
+  for (const [label, role] of [['reviewer-a', 'admin'], ['reviewer-b', 'admin'], ['support', 'support']] as const) {
+    const email = unique(label);
+    await inviteMember(api, org.apiKey, { email, role, name: label, password: goodPassword });
+    people.push((await signIn(api, email, goodPassword)).browser);
+  }
+  [reviewerA, reviewerB, support] = people as [TestBrowser, TestBrowser, TestBrowser];
+  // An enabled endpoint, so the organisation's webhook messages are written (nobody dispatches them here).
+  expect((await call('/v1/webhook-endpoints', { body: { url: 'http://127.0.0.1:9/hooks', events: ['kyc_case.created', 'kyc_case.approved'] } })).status).toBe(201);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await dataSource?.destroy();
+});
+
+async function createCase(body: Record<string, unknown> = {}, headers?: Record<string, string>) {
+  const email = unique('customer');
+  const created = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Aino Virtanen', email }, ...body }, headers });
+  expect(created.status).toBe(201);
+  return { ...(created.body as Json), email };
+}
+
+/** The customer's link from their invitation email. */
+async function customerToken(caseId: string): Promise<string> {
+  const text = await waitFor('the KYC invitation', () => {
+    try {
+      return outboxMessage(api, 'mail', `kyc-invitation-${caseId}`);
+    } catch {
+      return undefined;
+    }
+  });
+  const match = /\/k\/([0-9a-f]{64})/.exec(text);
+  expect(match).not.toBeNull();
+  return match![1]!;
+}
+
+async function openSession(token: string, pin: string): Promise<Record<string, string>> {
+  const session = await call('/v1/kyc/customer/session', { key: null, body: { token, pin } });
+  expect(session.status).toBe(200);
+  return { authorization: `Bearer ${session.body.sessionToken}` };
+}
+
+const customer = (auth: Record<string, string>) => (pathname: string, init: { method?: string; body?: unknown } = {}) =>
+  call(pathname, { key: null, headers: auth, ...init });
+
+const pepAnswers = {
+  relationship_purpose: 'savings',
+  source_of_funds: ['salary', 'savings'],
+  pep: true,
+  pep_details: 'My sister is a member of parliament.',
+};
+
+/** The customer signs the declaration on the signer API with the session the case hands over. */
+async function signDeclaration(auth: Record<string, string>, name: string) {
+  const handed = await waitFor('the declaration to be ready', async () => {
+    const response = await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' });
+    return response.status === 200 ? response.body : undefined;
+  });
+  expect(handed.signingUrl).toMatch(new RegExp(`^${api.url}/s/[0-9a-f]{64}$`));
+  const signer = { authorization: `Bearer ${handed.sessionToken}` };
+  const document = await call('/v1/signer/document', { key: null, headers: signer });
+  expect(document.status).toBe(200);
+  expect(document.body.subarray(0, 5).toString()).toBe('%PDF-');
+  await reportDocumentDisplayed(call, handed.sessionToken);
+  const signed = await call('/v1/signer/sign', { key: null, headers: signer, body: { typedName: name, consent: true } });
+  expect(signed).toMatchObject({ status: 200, body: { status: 'pending' } });
+}
+
+const caseStatus = async (id: string) => (await call(`/v1/kyc-cases/${id}`)).body as Json;
+
+describe('creating a case', () => {
+  test('201 with the defaults, the PIN for the sender, and Idempotency-Key honoured', async () => {
+    const before = Date.now();
+    const created = await createCase({}, { 'idempotency-key': `kyc-${before}` });
+    expect(created).toMatchObject({ status: 'invited', customer: { pin: expect.stringMatching(/^\d{6}$/) } });
+    expect(Date.parse(created.expiresAt) - before).toBeGreaterThan(29.9 * 86_400_000);
+
+    const view = await caseStatus(created.id);
+    expect(view).toMatchObject({ identification: 'pin', questionnaire: { version: 1, title: 'Customer due diligence (AML)' }, customer: { hasNationalId: false } });
+
+    const again = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Aino Virtanen', email: created.email } }, headers: { 'idempotency-key': `kyc-${before}` } });
+    expect(again).toMatchObject({ status: 201, body: { id: created.id } });
+    const other = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Someone Else', email: created.email } }, headers: { 'idempotency-key': `kyc-${before}` } });
+    expect(other.status).toBe(409);
+  });
+
+  test('bad input is refused with a message naming the field', async () => {
+    const email = unique('bad');
+    const unknownQuestionnaire = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'A', email }, questionnaireId: '00000000-0000-4000-8000-000000000001' } });
+    expect(unknownQuestionnaire).toMatchObject({ status: 422, body: { error: { message: expect.stringContaining('questionnaireId') } } });
+    const companyWithNationalId = await call('/v1/kyc-cases', { body: { customer: { type: 'company', name: 'Oy Ab', email, nationalId: '010180-123A' } } });
+    expect(companyWithNationalId).toMatchObject({ status: 422, body: { error: { message: expect.stringContaining('customer.nationalId') } } });
+    const badEmail = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'A', email: 'not-an-email' } } });
+    expect(badEmail).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('customer.email') } } });
+  });
+});
+
+test('a PEP case end to end: draft, refused answers, declaration signed and sealed, four-eyes approval, evidence package', async () => {
+  const created = await createCase();
+  const token = await customerToken(created.id);
+  expect((await call('/v1/kyc/customer/link', { key: null, body: { token: 'f'.repeat(64) } })).body).toEqual({ state: 'unknown' });
+  expect((await call('/v1/kyc/customer/link', { key: null, body: { token } })).body).toEqual({ state: 'open', locale: 'en', identification: 'pin' });
+
+  const wrongPin = created.customer.pin === '000000' ? '111111' : '000000';
+  expect(await call('/v1/kyc/customer/session', { key: null, body: { token, pin: wrongPin } })).toMatchObject({ status: 401, body: { attemptsLeft: 4 } });
+
+  // A draft survives the browser closing: a new session reads it back.
+  const first = customer(await openSession(token, created.customer.pin));
+  expect((await first('/v1/kyc/customer/case')).body).toMatchObject({ status: 'in_progress', draft: {}, questionnaire: { definition: { questions: expect.any(Array) } } });
+  expect((await first('/v1/kyc/customer/draft', { method: 'PUT', body: { answers: { relationship_purpose: 'savings' } } })).status).toBe(200);
+  const auth = await openSession(token, created.customer.pin);
+  const again = customer(auth);
+  expect((await again('/v1/kyc/customer/case')).body.draft).toEqual({ relationship_purpose: 'savings' });
+
+  const refused = await again('/v1/kyc/customer/submit', { body: { answers: { relationship_purpose: 'savings', pep: 'maybe' } } });
+  expect(refused.status).toBe(422);
+  expect(refused.body.error.details.questionKeys.sort()).toEqual(['pep', 'source_of_funds']);
+  expect(refused.body.error.message).toContain('source_of_funds must be answered');
+
+  expect(await again('/v1/kyc/customer/submit', { body: { answers: pepAnswers } })).toMatchObject({ status: 200, body: { status: 'signing' } });
+  await signDeclaration(auth, 'Aino Virtanen');
+
+  const inReview = await waitFor('the case in review', async () => {
+    const view = await caseStatus(created.id);
+    return view.status === 'in_review' ? view : undefined;
+  });
+  expect(inReview).toMatchObject({ secondReviewReasons: ['pep'], answers: pepAnswers, declaration: { status: 'completed', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+
+  // The declaration is a signing request like any other: its sealed PDF validates with pyHanko.
+  const sealed = await call(`/v1/signing-requests/${inReview.declaration.requestId}/document`);
+  expect(sealed.status).toBe(200);
+  const dir = harness.tempDir('kyc');
+  const sealedFile = path.join(dir, 'declaration.pdf');
+  fs.writeFileSync(sealedFile, sealed.body);
+  const trust = path.join(dir, 'seal.pem');
+  fs.writeFileSync(trust, new X509Certificate((await api.signing.sealKey()).certificateChain[0]!).toString());
+  expect(pyhankoValidate(sealedFile, trust).output).toContain('The signature is judged VALID.');
+
+  // Four eyes: the first approval waits for a second reviewer, who must be someone else.
+  const firstApproval = await reviewerA.call(`/v1/kyc-cases/${created.id}/approve`, { body: { note: 'Checked the PEP details.' } });
+  expect(firstApproval).toMatchObject({ status: 200, body: { status: 'in_review', reviews: [{ decision: 'approved', round: 1, reviewer: { name: 'reviewer-a' } }] } });
+  const sameReviewer = await reviewerA.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} });
+  expect(sameReviewer).toMatchObject({ status: 409, body: { error: { code: 'conflict', message: 'A second reviewer must approve: you approved first.' } } });
+  const secondApproval = await reviewerB.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} });
+  expect(secondApproval).toMatchObject({ status: 200, body: { status: 'approved', reviews: [{ round: 1 }, { decision: 'approved', round: 2, reviewer: { name: 'reviewer-b' } }] } });
+
+  const approved = await waitFor('the evidence package', async () => {
+    const view = await caseStatus(created.id);
+    return view.evidencePackage ? view : undefined;
+  });
+  expect(approved).toMatchObject({ status: 'approved', endedAt: expect.any(String) });
+  expect((await reviewerB.call(`/v1/kyc-cases/${created.id}/evidence`)).status).toBe(200);
+  const evidence = await call(`/v1/kyc-cases/${created.id}/evidence`);
+  expect(evidence).toMatchObject({ status: 200, headers: expect.anything() });
+  expect(evidence.headers.get('content-type')).toBe('application/zip');
+  const zip = evidence.body as Buffer;
+  expect(zip.subarray(0, 2).toString()).toBe('PK');
+  for (const name of ['declaration-sealed.pdf', 'answers.json', 'reviews.json', 'audit-trail.json', 'manifest.json']) expect(zip.includes(Buffer.from(name))).toBe(true);
+  // Support staff follow the case but do not read what the customer declared.
+  expect((await support.call(`/v1/kyc-cases/${created.id}`)).body.answers).toBeUndefined();
+  expect((await support.call(`/v1/kyc-cases/${created.id}/evidence`)).status).toBe(403);
+
+  const trail = await call(`/v1/kyc-cases/${created.id}/audit-trail`);
+  expect(trail.body.chainValid).toBe(true);
+  expect(trail.body.events.map((event: Json) => event.type)).toEqual(
+    expect.arrayContaining(['created', 'invited', 'opened', 'pin_failed', 'submitted', 'declaration_signed', 'approved', 'evidence_archived']),
+  );
+
+  const messages: Array<{ type: string; payload: Json }> = await dataSource.query(
+    `SELECT type, payload FROM webhook_messages WHERE organization_id = $1 AND payload->'data'->>'kycCaseId' = $2 ORDER BY created_at`,
+    [org.orgId, created.id],
+  );
+  expect(messages.map((message) => message.type)).toEqual(['kyc_case.created', 'kyc_case.submitted', 'kyc_case.signed', 'kyc_case.approved']);
+  expect(JSON.stringify(messages)).not.toContain('Aino');
+  // The customer hears the outcome.
+  await waitFor('the outcome email', () => {
+    try {
+      return outboxMessage(api, 'mail', `kyc-outcome-customer-${created.id}`).includes('approved your customer due diligence');
+    } catch {
+      return undefined;
+    }
+  });
+});
+
+test('sent back for changes: the customer finds the reason and their answers, and submits again', async () => {
+  const created = await createCase();
+  const auth = await openSession(await customerToken(created.id), created.customer.pin);
+  const answers = { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false };
+  expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers } })).status).toBe(200);
+  await signDeclaration(auth, 'Aino Virtanen');
+  await waitFor('the case in review', async () => (await caseStatus(created.id)).status === 'in_review');
+
+  const sentBack = await reviewerA.call(`/v1/kyc-cases/${created.id}/request-changes`, { body: { reason: 'Please describe where your savings come from.' } });
+  expect(sentBack).toMatchObject({ status: 200, body: { status: 'changes_requested' } });
+  const page = (await customer(auth)('/v1/kyc/customer/case')).body;
+  expect(page).toMatchObject({ status: 'changes_requested', draft: answers, changesRequested: { reason: 'Please describe where your savings come from.' } });
+
+  expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: { ...answers, source_of_funds: ['salary', 'savings'] } } })).body).toEqual({ status: 'signing' });
+  const firstRequest = (await caseStatus(created.id)).declaration.requestId;
+  await signDeclaration(auth, 'Aino Virtanen');
+  const reviewed = await waitFor('the case in review again', async () => {
+    const view = await caseStatus(created.id);
+    return view.status === 'in_review' ? view : undefined;
+  });
+  expect(reviewed.declaration.requestId).not.toBe(firstRequest);
+  // One approval suffices without a PEP answer.
+  expect((await reviewerB.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} })).body).toMatchObject({ status: 'approved', reviews: [{ decision: 'changes_requested' }, { decision: 'approved', round: null }] });
+});
+
+test('cancel: the case ends, its link says so, and a second cancel is a conflict', async () => {
+  const created = await createCase();
+  const token = await customerToken(created.id);
+  const cancelled = await call(`/v1/kyc-cases/${created.id}/cancel`, { body: { reason: 'Opened by mistake.' } });
+  expect(cancelled).toMatchObject({ status: 200, body: { status: 'cancelled' } });
+  expect((await call('/v1/kyc/customer/link', { key: null, body: { token } })).body).toEqual({ state: 'ended', locale: 'en' });
+  expect((await call(`/v1/kyc-cases/${created.id}/cancel`, { body: { reason: 'again' } })).status).toBe(409);
+  const listed = await call('/v1/kyc-cases?status=cancelled&limit=100');
+  expect(listed.body.items.map((item: Json) => item.id)).toContain(created.id);
+});
