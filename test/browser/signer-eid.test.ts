@@ -300,6 +300,10 @@ describe('the sender in the console', () => {
     expect(await evidence.textContent()).toMatch(/(19)?800101/);
     expect(await page.content()).not.toContain(anna.nationalId);
     await card.getByText('Identified with eID').waitFor();
+    // Nobody entered a PIN: the opening is the identification's, and there is no PIN to renew.
+    await card.getByText('Document opened after eID identification').waitFor();
+    expect(await card.getByText('PIN accepted').count()).toBe(0);
+    expect(await card.getByRole('button', { name: /New PIN/ }).count()).toBe(0);
     await screenshot(page, 'console-request-evidence');
     await expectNoSeriousAccessibilityViolations(page, 'request page with eID evidence');
     expect(ourProblems(problems)).toEqual([]);

@@ -268,7 +268,7 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
                 ))}
                 {eventsOf(signer.id).length === 0 && <li class="muted">{t('console:request.nothingYet')}</li>}
               </ol>
-              {mayAct && signer.status !== 'signed' && signer.status !== 'declined' && (
+              {mayAct && signer.status !== 'signed' && signer.status !== 'declined' && signer.identification.method !== 'eid' && (
                 <ResetPin ctx={ctx} base={base} signer={signer} onChanged={() => void load()} />
               )}
             </li>
@@ -306,8 +306,12 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
   );
 }
 
-/** An audit event's name in the reader's language (the sealed audit page's words), its type if unknown. */
+/**
+ * An audit event's name in the reader's language (the sealed audit page's words), its type if unknown. An
+ * eID-only signer's opening is no "PIN accepted": the identification opened it.
+ */
 function eventName(ctx: ConsoleContext, event: AuditEvent): string {
+  if (event.type === 'opened' && event.channel === 'eid') return ctx.t('audit:event.opened_eid');
   return ctx.t(`audit:event.${event.type}`, { defaultValue: event.type });
 }
 
