@@ -91,9 +91,10 @@ const activities = proxyActivities<KycActivities>({
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '5 minutes' },
 });
-// Generating the declaration and the evidence package reads blobs and writes PDFs: more time, a heartbeat-free budget.
+// Generating the declaration and the evidence package reads blobs and writes a PDF or a ZIP: seconds, so a
+// minute's budget, after which an attempt on a worker that died is tried elsewhere.
 const documents = proxyActivities<KycActivities>({
-  startToCloseTimeout: '5 minutes',
+  startToCloseTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 const signing = proxyActivities<SigningActivities>({
