@@ -3,9 +3,10 @@
  * OpenID Connect provider (oidc-provider in its own process, playing a BankID broker; its login form takes
  * the account's `sub`). A signer asked for eID sees the eID step, not the document, on a 360 px phone;
  * identifying as the person the sender named opens the document and signing; someone else is stopped and
- * told, and the attempt is in the audit trail; PIN then eID asks for both; the sender chooses eID in the
- * console's new-request form and reads the evidence on the request page. Screenshots in
- * test-output/screenshots/signer-eid/.
+ * told, and the attempt is in the audit trail; PIN then eID asks for both; a cancelled or failed
+ * identification says so (in the signer's language) and can be tried again; the sender chooses eID in the
+ * console's new-request form and reads the evidence on the request page; a deployment without a broker
+ * offers no eID choice. Screenshots in test-output/screenshots/signer-eid/.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -144,6 +145,7 @@ describe('a signer asked for eID', () => {
     // The broker's answer is taken out of the address, so a reload or a shared link does not replay it.
     expect(new URL(page.url()).search).toBe('');
     expect(await pageWidth(page)).toBeLessThanOrEqual(360);
+    await page.locator('canvas[data-drawn="true"]').first().waitFor();
     await screenshot(page, 'identified-document-360');
     await expectNoSeriousAccessibilityViolations(page, 'document after eID');
 
@@ -222,6 +224,28 @@ describe('a signer asked for eID', () => {
     expect(types.indexOf('opened')).toBeLessThan(types.indexOf('identified'));
   });
 
+  it("speaks the signer's language on the eID step, and says when identification could not be completed", async () => {
+    const email = uniqueEmail('aino');
+    const created = await call('/v1/signing-requests', {
+      body: {
+        title: 'Takaussitoumus',
+        document: { filename: 'takaus.pdf', contentBase64: pdfBase64 },
+        signers: [{ name: 'Aino Virtanen', email, pinDelivery: 'sender', locale: 'fi', identification: { method: 'eid' } }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const [invitation] = await smtp.waitForMail(email, 'Takaussitoumus');
+    const context = await smallPhone();
+    const { page } = await openPage(context);
+    await page.goto(`${api.url}/s/${signingTokenIn(invitation!)}?eid=failed`);
+    await page.getByRole('heading', { name: 'Tunnistaudu avataksesi asiakirjan' }).waitFor();
+    await page.getByText('Tunnistautumista ei voitu suorittaa loppuun. Yritä myöhemmin uudelleen.').waitFor();
+    await page.getByRole('button', { name: 'Tunnistaudu' }).waitFor();
+    expect(await pageWidth(page)).toBeLessThanOrEqual(360);
+    await screenshot(page, 'eid-failed-360-fi');
+    await expectNoSeriousAccessibilityViolations(page, 'Finnish eID step');
+  });
+
   it('says so when the signer cancels at the eID service, and lets them try again', async () => {
     const round = await createRound('Pledge', { method: 'eid' });
     const context = await smallPhone();
@@ -237,8 +261,8 @@ describe('a signer asked for eID', () => {
 const signIns = new Map<string, number>();
 
 /** Opens `path`, is sent to /login, signs in (the new-device code from the mail) and lands back on `path`. */
-async function signInThroughLogin(page: Page, email: string, pathname: string): Promise<void> {
-  await page.goto(`${api.url}${pathname}`);
+async function signInThroughLogin(page: Page, email: string, pathname: string, apiUrl = api.url): Promise<void> {
+  await page.goto(`${apiUrl}${pathname}`);
   await page.waitForURL('**/login?**');
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(goodPassword);
@@ -249,7 +273,7 @@ async function signInThroughLogin(page: Page, email: string, pathname: string): 
   const codeMails = await smtp.waitForMail(email, 'sign-in code', count);
   await page.getByLabel('Code', { exact: true }).fill(deviceCodeIn(codeMails[count - 1]!.text));
   await page.getByRole('button', { name: 'Continue' }).click();
-  await page.waitForURL(`${api.url}${pathname}`);
+  await page.waitForURL(`${apiUrl}${pathname}`);
 }
 
 describe('the sender in the console', () => {
@@ -307,5 +331,28 @@ describe('the sender in the console', () => {
     await screenshot(page, 'console-request-evidence');
     await expectNoSeriousAccessibilityViolations(page, 'request page with eID evidence');
     expect(ourProblems(problems)).toEqual([]);
+  });
+});
+
+describe('a deployment without an eID broker', () => {
+  it('offers no identification choice in the new-request form', async () => {
+    const plainApi = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url } });
+    try {
+      expect((await apiClient(() => plainApi.url, () => org.apiKey)('/v1/identification-methods')).body.eid).toMatchObject({ available: false });
+      const context = await desktopContext(browser);
+      contexts.push(context);
+      const { page, problems } = await openPage(context);
+      // The form asks what the deployment offers; only after the answer is its absence of an eID choice telling.
+      const methodsAnswered = page.waitForResponse((response) => response.url().endsWith('/v1/identification-methods'));
+      await signInThroughLogin(page, org.ownerEmail, '/requests/new', plainApi.url);
+      expect((await methodsAnswered).status()).toBe(200);
+      const signer = page.locator('fieldset.signer-fields').first();
+      await signer.getByLabel('How they get the PIN').waitFor();
+      expect(await signer.getByLabel('Identification', { exact: true }).count()).toBe(0);
+      expect(await signer.getByLabel(/national identity number/).count()).toBe(0);
+      expect(ourProblems(problems)).toEqual([]);
+    } finally {
+      await plainApi.close();
+    }
   });
 });
