@@ -7,7 +7,7 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { formatDate, translator, type Locale, type Translate } from '../../../i18n';
-import type { CustomerCaseView, KycIdentification } from '../../../contract/kyc-cases';
+import type { CustomerCaseView, KycCaseStatus, KycIdentification } from '../../../contract/kyc-cases';
 import { readBootstrap } from '../shared/bootstrap';
 import { ApiError, callApi } from '../shared/http';
 import { describeFailure, Frame, readerZone } from './customer-parts';
@@ -45,11 +45,22 @@ function takeEidOutcome(): EidOutcome | undefined {
 }
 
 function App() {
-  const [locale, setLocale] = useState<Locale>(startLocale);
+  const [locale, setShownLocale] = useState<Locale>(startLocale);
+  // Read by callbacks made before the case's language was known (a closure would speak the browser's).
+  const currentLocale = useRef<Locale>(startLocale);
+  const setLocale = (chosen: Locale) => {
+    currentLocale.current = chosen;
+    setShownLocale(chosen);
+  };
   const t = useMemo(() => translator(locale), [locale]);
   const [screen, setScreen] = useState<Screen>({ kind: 'starting' });
   const [session, setSession] = useState<string | undefined>(() => sessionStorage.getItem(sessionKey) ?? undefined);
   const identification = useRef<KycIdentification>('pin');
+  /**
+   * The status the workflow confirmed for a submission: the case's read model hears of it a moment later, so
+   * until it does the page shows the confirmed status rather than the questionnaire again.
+   */
+  const confirmed = useRef<KycCaseStatus | undefined>();
 
   useEffect(() => {
     document.documentElement.lang = locale;
@@ -71,9 +82,11 @@ function App() {
     try {
       const view = await callApi<CustomerCaseView>('/v1/kyc/customer/case', { bearer: sessionToken });
       setLocale(view.locale);
-      setScreen({ kind: 'case', view });
+      const lagging = confirmed.current !== undefined && answeringStatuses.includes(view.status);
+      if (!lagging) confirmed.current = undefined;
+      setScreen({ kind: 'case', view: lagging ? { ...view, status: confirmed.current! } : view });
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) identifyAgain(translator(locale)('kyc:customer.sessionEnded'));
+      if (error instanceof ApiError && error.status === 401) identifyAgain(translator(currentLocale.current)('kyc:customer.sessionEnded'));
       else if (error instanceof ApiError && (error.status === 404 || error.status === 410)) setScreen({ kind: 'ended' });
       else throw error;
     }
@@ -95,12 +108,14 @@ function App() {
           setScreen({ kind: link.state });
           return;
         }
-        if (eid === 'ok') {
+        // A broker's answer means something only on an eID link; on a PIN link it is ignored.
+        const outcome = identification.current === 'eid' ? eid : undefined;
+        if (outcome === 'ok') {
           const { sessionToken } = await callApi<{ sessionToken: string }>('/v1/kyc/customer/eid/session', { body: { token } });
           remember(sessionToken);
           await loadCase(sessionToken);
-        } else if (eid) {
-          setScreen({ kind: 'eid', notice: speak(`kyc:customer.eid.${eid}`) });
+        } else if (outcome) {
+          setScreen({ kind: 'eid', notice: speak(`kyc:customer.eid.${outcome}`) });
         } else if (session) {
           await loadCase(session);
         } else {
@@ -146,7 +161,19 @@ function App() {
     case 'eid':
       return <EidStart t={t} notice={screen.notice} />;
     case 'case':
-      return <CasePage t={t} view={screen.view} session={session!} reload={() => loadCase(session!)} onSessionEnded={() => identifyAgain(t('kyc:customer.sessionEnded'))} />;
+      return (
+        <CasePage
+          t={t}
+          view={screen.view}
+          session={session!}
+          reload={() => loadCase(session!)}
+          onSubmitted={(status) => {
+            confirmed.current = answeringStatuses.includes(status) ? undefined : status;
+            return loadCase(session!);
+          }}
+          onSessionEnded={() => identifyAgain(t('kyc:customer.sessionEnded'))}
+        />
+      );
   }
 }
 
@@ -258,7 +285,23 @@ function EidStart({ t, notice }: { t: Translate; notice?: string }) {
 /** How often a case waiting on Sigill (the declaration being prepared, the review) is read again. */
 const refreshEveryMs = 4000;
 
-function CasePage({ t, view, session, reload, onSessionEnded }: { t: Translate; view: CustomerCaseView; session: string; reload(): Promise<void>; onSessionEnded(): void }) {
+const answeringStatuses: KycCaseStatus[] = ['invited', 'in_progress', 'changes_requested'];
+
+function CasePage({
+  t,
+  view,
+  session,
+  reload,
+  onSubmitted,
+  onSessionEnded,
+}: {
+  t: Translate;
+  view: CustomerCaseView;
+  session: string;
+  reload(): Promise<void>;
+  onSubmitted(status: KycCaseStatus): Promise<void>;
+  onSessionEnded(): void;
+}) {
   const waiting = view.status === 'signing' || view.status === 'in_review';
   useEffect(() => {
     if (!waiting) return;
@@ -274,7 +317,7 @@ function CasePage({ t, view, session, reload, onSessionEnded }: { t: Translate; 
     case 'changes_requested':
       return (
         <Frame heading={localizedTitle(view)} wide>
-          <QuestionnaireForm t={t} view={view} session={session} onSubmitted={reload} onSessionEnded={onSessionEnded} />
+          <QuestionnaireForm t={t} view={view} session={session} onSubmitted={onSubmitted} onSessionEnded={onSessionEnded} />
         </Frame>
       );
     case 'signing':

@@ -6,7 +6,7 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { intlTag, type Locale, type Translate } from '../../../i18n';
-import type { BeneficialOwnerAnswer, CustomerCaseView, QuestionDefinition } from '../../../contract/kyc-cases';
+import type { BeneficialOwnerAnswer, CustomerCaseView, KycCaseStatus, QuestionDefinition } from '../../../contract/kyc-cases';
 import { ApiError, callApi, NetworkError } from '../shared/http';
 import { answersForDraft, answersToSubmit, isAnswered, isRequired, localized, maxBeneficialOwners, ownerProblems, questionKeysNamed, visibleQuestions, type Answers } from './answers';
 import { describeFailure } from './customer-parts';
@@ -17,7 +17,7 @@ type SaveState = { kind: 'idle' } | { kind: 'saving' } | { kind: 'saved'; at: st
 /** A change is saved this long after the last keystroke: often enough to lose nothing, rarely enough to stay quiet. */
 const saveAfterMs = 800;
 
-export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnded }: { t: Translate; view: CustomerCaseView; session: string; onSubmitted(): Promise<void>; onSessionEnded(): void }) {
+export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnded }: { t: Translate; view: CustomerCaseView; session: string; onSubmitted(status: KycCaseStatus): Promise<void>; onSessionEnded(): void }) {
   const locale = view.locale;
   const questions = view.questionnaire.definition.questions;
   const [answers, setAnswers] = useState<Answers>(() => ({ ...view.draft }));
@@ -116,8 +116,8 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
     clearTimeout(timer.current);
     unsaved.current = undefined;
     try {
-      await callApi('/v1/kyc/customer/submit', { bearer: session, body: { answers: answersToSubmit(questions, answers, view.customer.type) } });
-      await onSubmitted();
+      const { status } = await callApi<{ status: KycCaseStatus }>('/v1/kyc/customer/submit', { bearer: session, body: { answers: answersToSubmit(questions, answers, view.customer.type) } });
+      await onSubmitted(status);
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) return onSessionEnded();
       if (failure instanceof ApiError && (failure.status === 422 || failure.status === 400)) {
@@ -126,7 +126,7 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
         setBanner(keys.length > 0 ? t('kyc:customer.form.fixErrors', { count: keys.length }) : t('kyc:customer.form.refused'));
         focusFirst(keys);
       } else if (failure instanceof ApiError && failure.status === 409) {
-        await onSubmitted(); // the case moved on (ended, or already submitted): show where it is
+        await onSubmitted(view.status); // the case moved on (ended, or already submitted): show where it is
       } else setBanner(describeFailure(failure, t));
     } finally {
       setSubmitting(false);

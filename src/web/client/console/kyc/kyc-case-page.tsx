@@ -216,13 +216,24 @@ export function KycCasePage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
             <li key={event.sequence}>
               <span class="sequence">{event.sequence}.</span> <time dateTime={event.at}>{when(event.at)}</time>{' '}
               <span class="event-name">{t(`kyc:event.${event.type}`, { defaultValue: t(`audit:event.${event.type}`, { defaultValue: event.type }) })}</span>
-              {event.actor && event.actor !== 'system' && <span class="muted"> · {event.actor}</span>}
+              {actorName(t, event, view.reviews) && <span class="muted"> · {actorName(t, event, view.reviews)}</span>}
             </li>
           ))}
         </ul>
       </section>
     </article>
   );
+}
+
+/** Who took a step, in words: the customer, a reviewer by name, an API key; nothing for Sigill's own steps. */
+function actorName(t: Translate, event: { actor: string; detail?: Record<string, unknown> }, reviews: KycReviewDecisionView[]): string | undefined {
+  if (event.actor === 'customer') return t('kyc:case.actor.customer');
+  if (event.actor.startsWith('api-key:')) return t('kyc:case.actor.apiKey');
+  if (event.actor.startsWith('user:')) {
+    const named = typeof event.detail?.reviewerName === 'string' ? event.detail.reviewerName : reviews.find((review) => review.reviewer.id === event.actor || `user:${review.reviewer.id}` === event.actor)?.reviewer.name;
+    return named ?? t('kyc:case.someone');
+  }
+  return undefined;
 }
 
 function Fact({ label, value }: { label: string; value: string }) {
@@ -239,7 +250,7 @@ function ReviewLine({ t, review, when }: { t: Translate; review: KycReviewDecisi
   return (
     <>
       <strong>{t(`kyc:case.decision.${review.decision}`)}</strong>
-      {review.round === 2 && <span class="tag">{t('kyc:case.secondApproval')}</span>} · {who} · <time dateTime={review.at}>{when(review.at)}</time>
+      {review.round === 2 && <span class="tag review-round">{t('kyc:case.secondApproval')}</span>} · {who} · <time dateTime={review.at}>{when(review.at)}</time>
       {review.reason && <blockquote class="review-reason">{review.reason}</blockquote>}
     </>
   );
@@ -335,7 +346,9 @@ function CaseActions({ ctx, base, view, onChanged }: { ctx: ConsoleContext; base
       setText('');
       onChanged();
     } catch (failure) {
-      const approvedFirst = view.reviews.some((review) => review.decision === 'approved' && review.reviewer.id === ctx.session.user.id);
+      // A reviewer is named as the API's actor (`user:<id>`); older answers may give the bare id.
+      const me = [ctx.session.user.id, `user:${ctx.session.user.id}`];
+      const approvedFirst = view.reviews.some((review) => review.decision === 'approved' && me.includes(review.reviewer.id));
       if (failure instanceof ApiError && failure.status === 409 && action === 'approve' && approvedFirst) setError(t('kyc:case.errors.sameReviewer'));
       else if (failure instanceof ApiError && failure.status === 409) setError(t('kyc:case.errors.conflict', { detail: failure.message }));
       else setError(describeError(failure, t));
