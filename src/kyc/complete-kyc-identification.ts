@@ -23,9 +23,9 @@ export async function completeKycIdentification(
 ): Promise<{ redirectTo: string; identificationId?: string }> {
   const row = await readKycCaseRow(signing.dataSource, input.caseId);
   // A link replaced since the flow began, or a case that ended meanwhile: the page says the link is not valid.
-  if (!row || row.link_version !== input.linkVersion) return { redirectTo: `${signing.publicUrl}/k/unknown` };
+  if (!row || row.link_version !== input.linkVersion) return { redirectTo: '/k/unknown' };
   const credentials = await kycCredentials(signing);
-  const page = `${signing.publicUrl}/k/${credentials.linkToken({ caseId: row.id, linkVersion: row.link_version })}`;
+  const page = `/k/${credentials.linkToken({ caseId: row.id, linkVersion: row.link_version })}`;
   if (kycEndStatuses.includes(row.status)) return { redirectTo: page };
 
   const expected = row.customer_national_id ? await decryptField(signing.adapters.keyService, nationalIdContext(row.id), row.customer_national_id) : undefined;
