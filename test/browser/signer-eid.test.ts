@@ -246,13 +246,17 @@ describe('a signer asked for eID', () => {
     await expectNoSeriousAccessibilityViolations(page, 'Finnish eID step');
   });
 
-  it('says so when the signer cancels at the eID service, and lets them try again', async () => {
+  it('says so when the signer cancels at the eID service or comes back without an identification, and lets them try again', async () => {
     const round = await createRound('Pledge', { method: 'eid' });
     const context = await smallPhone();
     const { page } = await openPage(context);
     await page.goto(`${round.link}?eid=cancelled`);
     await page.getByText('Identification was cancelled. You can try again when you are ready.').waitFor();
     expect(new URL(page.url()).search).toBe('');
+    // A link saying "ok" that this browser has no identification for (copied, or too late) opens nothing.
+    await page.goto(`${round.link}?eid=ok`);
+    await page.getByText('The identification took too long, or it was started in another browser. Please identify again.').waitFor();
+    expect(await page.locator('canvas').count()).toBe(0);
     await identifyAs(page, anna);
     await page.getByRole('heading', { name: 'Pledge' }).waitFor();
   });

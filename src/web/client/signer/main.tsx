@@ -105,7 +105,11 @@ function App() {
       await loadRound(sessionToken, undefined, method);
     } catch (error) {
       if (error instanceof ApiError && error.status === 423) setScreen({ kind: 'locked' });
-      // The link was open a moment ago: whatever else went wrong, identifying again is the way on.
+      else if (error instanceof ApiError && (error.status === 404 || error.status === 409)) setScreen({ kind: 'ended' });
+      // pin+eid: the PIN was renewed while the signer was at the broker.
+      else if (error instanceof ApiError && error.status === 401) endSession();
+      // No identification for this link in this browser: it took too long, or began in another browser.
+      else if (needsEid(error)) setScreen({ kind: 'eid', notice: t('signer:eid.expired') });
       else setScreen({ kind: 'eid', notice: error instanceof NetworkError ? t('common:offline') : t('signer:eid.failed') });
     }
   };
@@ -164,9 +168,9 @@ function App() {
         />
       );
     case 'eid':
-      return <EidStep session={session} notice={screen.notice} onSessionEnded={endSession} />;
+      return <EidStep session={session} notice={screen.notice} onSessionEnded={endSession} onLinkClosed={setScreen} />;
     case 'eidMismatch':
-      return <EidMismatch session={session} onSessionEnded={endSession} />;
+      return <EidMismatch session={session} onSessionEnded={endSession} onLinkClosed={setScreen} />;
     case 'round':
       return (
         <RoundPage
@@ -184,7 +188,14 @@ function App() {
  * Off to the broker: the API gives the authorization URL (with a PIN session where PIN comes first, so the
  * identification is bound to the session that entered it); the browser leaves this page.
  */
-function useEidStart(session: string | undefined, onSessionEnded: () => void) {
+/** What the eID step needs from the page: where to go when the PIN session ended, or the link closed meanwhile. */
+interface EidStepProps {
+  session?: string;
+  onSessionEnded(): void;
+  onLinkClosed(screen: { kind: 'locked' | 'ended' }): void;
+}
+
+function useEidStart({ session, onSessionEnded, onLinkClosed }: EidStepProps) {
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const start = async () => {
@@ -196,15 +207,17 @@ function useEidStart(session: string | undefined, onSessionEnded: () => void) {
     } catch (failure) {
       setBusy(false);
       // The PIN session the eID was to follow has ended (pin+eid): the PIN again, then eID.
-      if (failure instanceof ApiError && failure.status === 401 && session) return onSessionEnded();
+      if (failure instanceof ApiError && failure.status === 401) return onSessionEnded();
+      if (failure instanceof ApiError && failure.status === 423) return onLinkClosed({ kind: 'locked' });
+      if (failure instanceof ApiError && (failure.status === 404 || failure.status === 409)) return onLinkClosed({ kind: 'ended' });
       setError(failure instanceof ApiError && failure.status === 503 ? t('signer:eid.unavailable') : describeFailure(failure, t));
     }
   };
   return { error, busy, start };
 }
 
-function EidStep({ session, notice, onSessionEnded }: { session?: string; notice?: string; onSessionEnded(): void }) {
-  const { error, busy, start } = useEidStart(session, onSessionEnded);
+function EidStep({ notice, ...props }: EidStepProps & { notice?: string }) {
+  const { error, busy, start } = useEidStart(props);
   return (
     <Frame heading={t('signer:eid.heading')}>
       <p>{t('signer:eid.intro')}</p>
@@ -229,8 +242,8 @@ function EidStep({ session, notice, onSessionEnded }: { session?: string; notice
 }
 
 /** Someone other than the person the sender named identified: they cannot sign, and are told why plainly. */
-function EidMismatch({ session, onSessionEnded }: { session?: string; onSessionEnded(): void }) {
-  const { error, busy, start } = useEidStart(session, onSessionEnded);
+function EidMismatch(props: EidStepProps) {
+  const { error, busy, start } = useEidStart(props);
   return (
     <Frame heading={t('signer:eid.mismatchHeading')}>
       <p>{t('signer:eid.mismatchBody')}</p>
