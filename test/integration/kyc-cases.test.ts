@@ -253,3 +253,76 @@ test('cancel: the case ends, its link says so, and a second cancel is a conflict
   const listed = await call('/v1/kyc-cases?status=cancelled&limit=100');
   expect(listed.body.items.map((item: Json) => item.id)).toContain(created.id);
 });
+
+test('uploads are checked for question, type and size, and an answer may name only files uploaded for it', async () => {
+  const created = await createCase();
+  const auth = await openSession(await customerToken(created.id), created.customer.pin);
+  const upload = async (questionKey: string, bytes: Buffer, filename: string) => {
+    const form = new FormData();
+    form.append('questionKey', questionKey);
+    form.append('file', new Blob([bytes]), filename);
+    const response = await fetch(`${api.url}/v1/kyc/customer/uploads`, { method: 'POST', headers: auth, body: form });
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+  const pdf = Buffer.from('%PDF-1.4\n% a passport scan\n');
+  const added = await upload('id_document', pdf, 'passport.pdf');
+  expect(added).toMatchObject({ status: 201, body: { questionKey: 'id_document', filename: 'passport.pdf', bytes: pdf.length } });
+  expect((await upload('pep', pdf, 'x.pdf')).status).toBe(422);
+  expect(await upload('id_document', Buffer.from('MZ not a document'), 'run.exe')).toMatchObject({ status: 415, body: { error: { message: expect.stringContaining('PDF, JPEG, PNG') } } });
+  expect((await upload('id_document', Buffer.concat([pdf, Buffer.alloc(10 * 1024 * 1024)]), 'huge.pdf')).status).toBe(413);
+  expect((await customer(auth)('/v1/kyc/customer/case')).body.uploads).toEqual([added.body]);
+
+  const answers = { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false, id_document: '00000000-0000-4000-8000-000000000000' };
+  const refused = await customer(auth)('/v1/kyc/customer/submit', { body: { answers } });
+  expect(refused).toMatchObject({ status: 422, body: { error: { details: { questionKeys: ['id_document'] } } } });
+  expect((await customer(auth)(`/v1/kyc/customer/uploads/${added.body.id}`, { method: 'DELETE' })).status).toBe(204);
+  expect((await customer(auth)('/v1/kyc/customer/case')).body.uploads).toEqual([]);
+});
+
+test("an organisation's own questionnaire with a risk rule needs a second reviewer; a rejection ends the case", async () => {
+  const definition = {
+    title: { en: 'Trading account', sv: 'Handelskonto', fi: 'Kaupankäyntitili' },
+    questions: [
+      { key: 'country', type: 'choice', required: true, label: { en: 'Country of residence', sv: 'Bosättningsland', fi: 'Asuinmaa' }, options: [
+        { value: 'fi', label: { en: 'Finland', sv: 'Finland', fi: 'Suomi' } },
+        { value: 'other', label: { en: 'Elsewhere', sv: 'Annat', fi: 'Muu' } },
+      ] },
+    ],
+    secondReviewRules: [{ id: 'high_risk_country', question: 'country', equals: 'other' }],
+  };
+  expect((await reviewerA.call('/v1/questionnaires', { body: { definition: { ...definition, questions: [] } } })).status).toBe(400);
+  const made = await reviewerA.call('/v1/questionnaires', { body: { definition } });
+  expect(made).toMatchObject({ status: 201, body: { version: 1, builtIn: false } });
+  const v2 = await reviewerA.call(`/v1/questionnaires/${made.body.id}/versions`, { body: { definition: { ...definition, title: { ...definition.title, en: 'Trading account (2)' } } } });
+  expect(v2).toMatchObject({ status: 201, body: { id: made.body.id, version: 2 } });
+  const listed = (await call('/v1/questionnaires')).body.items;
+  expect(listed[0]).toMatchObject({ builtIn: true });
+  expect(listed.find((item: Json) => item.id === made.body.id)).toMatchObject({ version: 2 });
+
+  const created = await createCase({ questionnaireId: made.body.id });
+  expect((await caseStatus(created.id)).questionnaire).toEqual({ id: made.body.id, version: 2, title: 'Trading account (2)' });
+  const auth = await openSession(await customerToken(created.id), created.customer.pin);
+  expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: { country: 'other' } } })).status).toBe(200);
+  await signDeclaration(auth, 'Aino Virtanen');
+  await waitFor('the case in review', async () => (await caseStatus(created.id)).status === 'in_review');
+  expect((await caseStatus(created.id)).secondReviewReasons).toEqual(['high_risk_country']);
+  expect((await reviewerA.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} })).body.status).toBe('in_review');
+  const rejected = await reviewerB.call(`/v1/kyc-cases/${created.id}/reject`, { body: { reason: 'Outside our market.' } });
+  expect(rejected).toMatchObject({ status: 200, body: { status: 'rejected', reviews: [{ decision: 'approved' }, { decision: 'rejected', reason: 'Outside our market.' }] } });
+  expect((await reviewerB.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} })).status).toBe(409);
+});
+
+test('cancelling while the declaration is out cancels its signing round too; a manual reminder at most hourly', async () => {
+  const created = await createCase();
+  const auth = await openSession(await customerToken(created.id), created.customer.pin);
+  expect((await call(`/v1/kyc-cases/${created.id}/remind`, { method: 'POST' })).body).toEqual({ reminded: 1 });
+  expect((await call(`/v1/kyc-cases/${created.id}/remind`, { method: 'POST' })).status).toBe(429);
+  expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false } } })).status).toBe(200);
+  await waitFor('the declaration out', async () => (await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' })).status === 200);
+  const requestId = (await caseStatus(created.id)).declaration.requestId;
+  expect((await call(`/v1/kyc-cases/${created.id}/cancel`, { body: { reason: 'The customer withdrew.' } })).body.status).toBe('cancelled');
+  await waitFor('the declaration cancelled', async () => (await call(`/v1/signing-requests/${requestId}`)).body.status === 'cancelled');
+  // The customer's page reads the case as ended; there is nothing left to sign.
+  expect((await customer(auth)('/v1/kyc/customer/case')).body.status).toBe('cancelled');
+  expect((await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' })).status).toBe(409);
+});

@@ -132,7 +132,7 @@ export function kycCustomerRoutes(context: SigningContext, temporal: TemporalTar
       tag,
       auth: 'signer-session',
       responses: { 201: { description: 'Uploaded', schema: uploadBody } },
-      errors: [409, 413, 415],
+      errors: [400, 409, 413, 415, 422],
       handler: async ({ ctx }) => {
         const row = await session(ctx);
         if (!ctx.is('multipart/form-data')) throw new AppError('unsupported_media_type', 'Send the file as multipart/form-data with the parts "questionKey" and "file".');
