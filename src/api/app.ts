@@ -42,6 +42,9 @@ import { kycCaseRoutes } from './routes/kyc-cases';
 import { kycCustomerRoutes } from './routes/kyc-customer';
 import { questionnaireRoutes } from './routes/questionnaires';
 import { mountLoginPages } from './login-pages';
+import { identificationRoutes } from './routes/identification';
+import { mountEidCallback } from './eid-callback';
+import { eidProcesses } from './eid-processes';
 import { mountLanguageSwitch } from './page-language';
 import { metricsRoutes, type MetricsEndpoint } from './routes/metrics';
 import { requestSpans } from '../observability/tracing';
@@ -75,6 +78,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...diagnosticsRoutes(deps.temporal),
     ...signingRequestRoutes(deps.signing, deps.temporal),
     ...signerRoutes(deps.signing, deps.temporal),
+    ...identificationRoutes(deps.signing.eid),
     ...codecRoutes(deps.codec, deps.signing.payloadCodec),
     ...verifyRoutes(deps.dataSource, deps.signing.maxDocumentBytes),
     ...adminRoutes(deps.dataSource),
@@ -123,13 +127,14 @@ export function createApp(deps: ApiDependencies): Koa {
   // Bundle the pages now rather than on the first visitor's request (a failure is logged; pages retry it).
   webAssets().catch((error: unknown) => deps.log.error({ err: error }, 'the pages could not be built'));
   mountSignerPage(router, deps.signing);
+  mountEidCallback(router, deps.signing, eidProcesses(deps), deps.log, deps.rateLimits);
   mountConsolePage(router, deps.dataSource);
+  mountKycCustomerPage(router);
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
   mountLanguageSwitch(router);
   app.use(router.routes());
   // 405 with Allow (501 for a method never implemented, e.g. TRACE); the error handler gives them their body.
-  mountKycCustomerPage(router);
   app.use(router.allowedMethods());
   return app;
 }

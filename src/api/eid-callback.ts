@@ -12,6 +12,8 @@ import { translator } from '../i18n';
 import { pickLocale } from '../i18n/locales';
 import { EidFailure, eidCookieName, type EidFlow, type EidIdentity, type EidPurpose } from '../identity/eid-broker';
 import type { Logger } from '../logger';
+import type { RateLimitStore } from '../database/rate-limit-store';
+import { rateLimit } from './rate-limit';
 import type { SigningContext } from '../signing/signing-context';
 import { renderMessagePage } from '../web/page-shell';
 import type { ActorContext } from '../workflows/signing-round';
@@ -30,8 +32,11 @@ export function mountEidCallback(
   context: SigningContext,
   processes: Partial<Record<EidPurpose, { complete: EidCompletion; failurePage: EidFailurePage }>>,
   logger: Logger,
+  rateLimits: RateLimitStore,
 ): void {
-  router.get('/v1/eid/callback', async (ctx) => {
+  // Each answer costs a token exchange at the broker: bound what one address can make us spend.
+  const callbackLimit = rateLimit(rateLimits, 'eID callback', { points: 60, windowSeconds: 15 * 60 });
+  router.get('/v1/eid/callback', callbackLimit, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const cookie = ctx.cookies.get(eidCookieName);
     // Spent whatever happens: a callback is answered once.

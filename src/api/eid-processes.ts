@@ -4,6 +4,8 @@
  */
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import type { EidPurpose } from '../identity/eid-broker';
+import { completeKycIdentification } from '../kyc/complete-kyc-identification';
+import { kycCredentials } from '../kyc/customer-credentials';
 import { completeSignerIdentification } from '../signing/identify-signer';
 import type { SigningContext } from '../signing/signing-context';
 import type { EidCompletion, EidFailurePage } from './eid-callback';
@@ -17,6 +19,14 @@ export function eidProcesses(deps: { signing: SigningContext; temporal: Temporal
     signer: {
       complete: (input) => completeSignerIdentification(signing, temporal, input),
       failurePage: async (flow, reason) => `${signerPage(flow.ref, flow.version)}?eid=${reason === 'expired' ? 'failed' : reason}`,
+    },
+    kyc: {
+      complete: ({ flow, identity, actor, now }) =>
+        completeKycIdentification(signing, temporal, { caseId: flow.ref, linkVersion: flow.version, identity, actor, now }),
+      failurePage: async (flow, reason) => {
+        const token = (await kycCredentials(signing)).linkToken({ caseId: flow.ref, linkVersion: flow.version });
+        return `/k/${token}?eid=${reason === 'expired' ? 'failed' : reason}`;
+      },
     },
   };
 }

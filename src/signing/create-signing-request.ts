@@ -242,7 +242,7 @@ function planSigners(context: SigningContext, request: CreateSigningRequestInput
   return request.signers.map((signer, index) => {
     const identification = signer.identification ?? { method: 'pin' as const };
     if (identification.method !== 'pin' && !context.eid.available) {
-      throw new AppError('unprocessable', `signers[${index}].identification.method: eID identification is not configured on this deployment; use "pin".`);
+      throw new AppError('eid_unavailable', `signers[${index}].identification.method: eID identification is not configured on this deployment; use "pin".`);
     }
     if (identification.method === 'pin' && identification.eid) {
       throw new AppError('unprocessable', `signers[${index}].identification.eid: only for the methods "eid" and "pin+eid".`);

@@ -106,6 +106,8 @@ export const remindNowUpdate = defineUpdate<{ reminded: number }, []>('remindNow
 export const resendPinUpdate = defineUpdate<void, [{ signerId: string; pinVersion: number }]>('resendPin');
 export const signerOpenedSignal = defineSignal<[SignerOpenedInput]>('signerOpened');
 export const signerLockedSignal = defineSignal<[SignerLockedInput]>('signerLocked');
+/** An eID identity refused as not this signer; `attemptId` names the attempt (its outbox row). */
+export const identityMismatchSignal = defineSignal<[{ signerId: string; attemptId: string }]>('identityMismatch');
 
 /** A manual reminder may follow the previous one after this long at the earliest. */
 export const manualReminderIntervalMs = 60 * 60_000;
@@ -128,6 +130,7 @@ type Work =
   | { kind: 'remind'; signerIds: string[]; reminderKey: string }
   | { kind: 'resendPin'; signerId: string; pinVersion: number }
   | { kind: 'notifyLocked'; signerId: string; lockId: string }
+  | { kind: 'notifyIdentityMismatch'; signerId: string; attemptId: string }
   | { kind: 'audit'; event: Omit<NewAuditEvent, 'requestId'> };
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -291,6 +294,16 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
     work.push({ kind: 'notifyLocked', signerId, lockId });
   });
 
+  // Delivered at least once by the relay, like a lock, and patched like it: a worker of an older release
+  // ignores this signal, and replaying such a history must not schedule the notice now.
+  const heardMismatches = new Set<string>();
+  setHandler(identityMismatchSignal, ({ signerId, attemptId }) => {
+    if (state.status !== 'pending' || !signer(signerId) || heardMismatches.has(attemptId)) return;
+    if (!patched('identity-mismatch-notice')) return;
+    heardMismatches.add(attemptId);
+    work.push({ kind: 'notifyIdentityMismatch', signerId, attemptId });
+  });
+
   /**
    * The messaging activities retry outages for ever, so a failure reaching here is permanent (bad data, a
    * missing record). The round then ends `failed` whatever it was about to become: a decline or cancel whose
@@ -340,12 +353,15 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
           case 'notifyLocked':
             await messaging.notifySignerLocked({ requestId: input.requestId, signerId: item.signerId, lockId: item.lockId });
             break;
+          case 'notifyIdentityMismatch':
+            await messaging.notifyIdentityMismatch({ requestId: input.requestId, signerId: item.signerId, attemptId: item.attemptId });
+            break;
         }
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
         // A lock notice that cannot be sent leaves the round as it is: the lock is on record and in the
         // console, and the signer can still sign once a new PIN is issued.
-        if (item.kind === 'notifyLocked') continue;
+        if (item.kind === 'notifyLocked' || item.kind === 'notifyIdentityMismatch') continue;
         failRound(item.kind === 'audit' ? 'audit_event_rejected' : 'message_failed');
       }
     }
