@@ -87,10 +87,10 @@ async function expectFitsPhone(page: Page, label: string): Promise<void> {
   if (width > 360) throw new Error(`${label}: the page is ${width} px wide on a 360 px phone (it scrolls sideways)`);
 }
 
-async function checkCustomerPage(page: Page, name: string): Promise<void> {
+async function checkCustomerPage(page: Page, name: string, lang = 'en'): Promise<void> {
   await screenshot(page, name);
   await expectNoSeriousAccessibilityViolations(page, name);
-  await expectPageStructure(page, name, { lang: 'en' });
+  await expectPageStructure(page, name, { lang });
   await expectFitsPhone(page, name);
 }
 
@@ -210,5 +210,104 @@ describe('KYC: the customer answers on a phone, two members approve in the conso
     secondProblems.expectNone('the second reviewer');
     // The first reviewer's open page follows by itself.
     await first.locator('.badge', { hasText: 'Approved' }).waitFor();
+  }, 120_000);
+
+  test('in Swedish on phones: a company case opened in the console, beneficial owners and an upload, sent back with a reason the customer reads, found by status, cancelled, and the link then says so', async () => {
+    const ownerEmail = unique('owner');
+    const organization = await createOrganization(dataSource, { name: `Acme Finans ${randomUUID().slice(0, 4)}`, ownerEmail }, { publicUrl: api.url });
+    await choosePassword(organization.ownerPasswordLink!);
+
+    // The owner opens a case from the console on a phone, after switching it to Swedish.
+    const { page: console_, problems: consoleProblems } = await openPage(await newContext('phone'));
+    await signIn(console_, ownerEmail, '/kyc/new');
+    await console_.locator('header').getByLabel('Language').selectOption('sv');
+    await console_.getByRole('heading', { level: 1, name: 'Nytt KYC-ärende' }).waitFor();
+    await console_.getByText('E-legitimation är inte konfigurerad i denna Sigill', { exact: false }).waitFor();
+    await console_.getByRole('radio', { name: 'Företag' }).check();
+    const customerEmail = unique('acme');
+    await console_.getByLabel('Företagets namn').fill('Acme Oy');
+    await console_.getByLabel('E-post').fill(customerEmail);
+    await console_.getByLabel('Organisationsnummer (valfritt)').fill('1234567-8');
+    await console_.getByLabel('Kundens språk').selectOption('sv');
+    await screenshot(console_, 'console-new-sv-phone');
+    await expectNoSeriousAccessibilityViolations(console_, 'new case form');
+    await expectFitsPhone(console_, 'new case form');
+    await console_.getByRole('button', { name: 'Öppna ärendet och bjud in kunden' }).click();
+    await console_.getByRole('heading', { level: 1, name: 'Ärendet är öppnat' }).waitFor();
+    const pin = (await console_.locator('.pin').textContent())!.trim();
+    expect(pin).toMatch(/^\d{6}$/);
+    await console_.getByRole('link', { name: 'Öppna ärendet' }).click();
+    await console_.getByRole('heading', { level: 1, name: 'Acme Oy' }).waitFor();
+    await console_.locator('.badge', { hasText: 'Inbjuden' }).waitFor();
+    await expectFitsPhone(console_, 'case page');
+
+    const [invitation] = await smtp.waitForMail(customerEmail, '');
+    const link = /https?:\/\/\S+\/k\/[A-Za-z0-9_.~-]+/.exec(invitation!.text)![0];
+    const { page, problems } = await openPage(await newContext('phone'));
+    await page.goto(link);
+    await page.getByRole('heading', { level: 1, name: 'Ange din PIN-kod' }).waitFor();
+    await page.getByLabel(/PIN-kod/).fill(pin);
+    await page.getByRole('button', { name: 'Fortsätt' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Kundkännedom (penningtvätt)' }).waitFor();
+    await page.getByRole('radio', { name: 'Affärsverksamhet' }).check();
+    await page.getByRole('checkbox', { name: 'Inkomst från näringsverksamhet' }).check();
+    await page.getByRole('group', { name: /politiskt utsatt ställning \(PEP\)\?/ }).getByRole('radio', { name: 'Nej' }).check();
+
+    // Beneficial owners: two rows added, the second removed again.
+    await page.getByRole('button', { name: 'Lägg till en ägare' }).click();
+    await page.getByRole('button', { name: 'Lägg till en ägare' }).click();
+    const firstOwner = page.getByRole('group', { name: 'Ägare 1' });
+    await firstOwner.getByLabel('Fullständigt namn').fill('Matti Meikäläinen');
+    await firstOwner.getByLabel('Födelsedatum').fill('1975-04-12');
+    await firstOwner.getByLabel('Ägarandel (%)').fill('60');
+    await page.getByRole('button', { name: 'Ta bort ägare 2' }).click();
+    expect(await page.getByRole('group', { name: 'Ägare 2' }).count()).toBe(0);
+
+    // An identity document: uploaded, named on the page.
+    await page.getByLabel(/En kopia av en identitetshandling/).setInputFiles({ name: 'pass.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n%%EOF\n') });
+    await page.getByRole('button', { name: 'Ta bort pass.pdf' }).waitFor();
+    await page.getByText(/^Sparat \d/).waitFor();
+    await checkCustomerPage(page, 'questionnaire-company-sv', 'sv');
+
+    await page.getByRole('button', { name: 'Skicka mina svar' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Skriv under din försäkran' }).waitFor();
+    await page.getByRole('button', { name: 'Skriv under försäkran' }).click();
+    await page.waitForURL(/\/s\/[0-9a-f]+$/);
+    await page.locator('#consent:enabled').waitFor();
+    await page.getByLabel('Ditt för- och efternamn').fill('Matti Meikäläinen');
+    await page.getByLabel(/Jag har läst dokumentet/).check();
+    await page.getByRole('button', { name: 'Skriv under dokumentet' }).click();
+    await page.getByRole('heading', { name: /du har skrivit under/ }).waitFor();
+
+    // The open case page follows by itself; no PEP, so one reviewer decides: sent back with a reason.
+    await console_.locator('.badge', { hasText: 'Väntar på granskning' }).waitFor();
+    await console_.getByText('Matti Meikäläinen, född 1975-04-12, äger 60 %').waitFor();
+    await console_.getByRole('button', { name: 'Skicka tillbaka för ändringar' }).click();
+    await console_.getByLabel('Skäl').fill('Ange även styrelseordförandens namn.');
+    await console_.getByRole('button', { name: 'Skicka tillbaka', exact: true }).click();
+    await console_.locator('.badge', { hasText: 'Skickad tillbaka för ändringar' }).waitFor();
+    await screenshot(console_, 'console-case-sv-phone');
+    await expectNoSeriousAccessibilityViolations(console_, 'case sent back');
+
+    // The customer opens the link again: the reason, and the answers as they were.
+    await page.goto(link);
+    await page.getByText('Ange även styrelseordförandens namn.').waitFor();
+    await page.getByText(/har bett dig ändra dina svar/).waitFor();
+    expect(await page.getByRole('group', { name: 'Ägare 1' }).getByLabel('Fullständigt namn').inputValue()).toBe('Matti Meikäläinen');
+    await checkCustomerPage(page, 'changes-requested-sv', 'sv');
+
+    // The list finds it by status; the owner cancels it, and the customer's link says the case is closed.
+    await console_.getByRole('link', { name: 'Tillbaka till KYC-ärenden' }).click();
+    await console_.getByLabel('Status').selectOption('changes_requested');
+    await console_.getByRole('link', { name: 'Acme Oy' }).click();
+    await console_.getByRole('button', { name: 'Avbryt ärendet' }).click();
+    await console_.getByLabel('Skäl').fill('Kunden valde en annan bank.');
+    await console_.locator('.kyc-confirm').getByRole('button', { name: 'Avbryt ärendet' }).click();
+    await console_.locator('.badge', { hasText: 'Avbruten' }).waitFor();
+    await page.reload();
+    await page.getByRole('heading', { level: 1, name: 'Ärendet är avslutat' }).waitFor();
+    const allowed = /Failed to load resource: the server responded with a status of 409/;
+    expect(problems.list.filter((line) => !allowed.test(line))).toEqual([]);
+    consoleProblems.expectNone('the console in Swedish');
   }, 120_000);
 });

@@ -366,18 +366,16 @@ function DeclarationHandoff({ t, view, session, onSessionEnded }: { t: Translate
     <Frame heading={t('kyc:customer.declaration.heading')}>
       <p>{t('kyc:customer.declaration.body', { organization: view.organization.name })}</p>
       <p class="deadline">{t('kyc:customer.deadline', { date: formatDate(view.expiresAt, view.locale, readerZone()) })}</p>
-      {!ready && (
-        <p class="muted" role="status">
-          {t('kyc:customer.declaration.preparing')}
-        </p>
-      )}
+      <p class="muted" role="status" id="declaration-state">
+        {ready ? '' : t('kyc:customer.declaration.preparing')}
+      </p>
       {error && (
         <p class="error" role="alert">
           {error}
         </p>
       )}
       <div class="actions">
-        <button type="button" disabled={busy} onClick={() => void open()}>
+        <button type="button" disabled={busy || !ready} aria-describedby="declaration-state" onClick={() => void open()}>
           {t('kyc:customer.declaration.open')}
         </button>
       </div>

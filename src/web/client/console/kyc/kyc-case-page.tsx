@@ -129,7 +129,7 @@ export function KycCasePage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
         {view.customer.type === 'person' && <Fact label={t('kyc:case.nationalId')} value={view.customer.hasNationalId ? t('kyc:case.nationalIdGiven') : t('kyc:case.nationalIdNotGiven')} />}
         <Fact label={t('kyc:case.language')} value={localeNames[view.customer.locale]} />
         <Fact label={t('kyc:case.identification')} value={t(`kyc:identification.${view.identification}`)} />
-        <Fact label={t('kyc:case.questionnaire')} value={t('kyc:new.questionnaireOption', { title: view.questionnaire.title, version: view.questionnaire.version })} />
+        <Fact label={t('kyc:case.questionnaire')} value={t('kyc:new.questionnaireOption', { title: definition ? localized(definition.definition.title, ctx.locale) : view.questionnaire.title, version: view.questionnaire.version })} />
         <Fact label={t('kyc:case.created')} value={when(view.createdAt)} />
         <Fact label={isEnded(view.status) ? t('kyc:case.expiredAt') : t('kyc:case.expires')} value={when(view.expiresAt)} />
         {view.submittedAt && <Fact label={t('kyc:case.submitted')} value={when(view.submittedAt)} />}
