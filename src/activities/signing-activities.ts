@@ -292,7 +292,13 @@ export function signingActivities(context: SigningContext) {
             at: event.occurredAt.toISOString(),
             // A `viewed` recorded before the page reported what it displayed (when the PDF was fetched, key
             // `viewed:<signer>:<uuid>`) said only that the file was fetched: labelled as such, never as displayed.
-            type: event.type === 'viewed' && event.eventKey !== `viewed:${event.signerId}` ? 'fetched' : event.type,
+            type:
+              event.type === 'viewed' && event.eventKey !== `viewed:${event.signerId}`
+                ? 'fetched'
+                : // An eID-only signer's opening is the identification, not a PIN.
+                  event.type === 'opened' && event.channel === 'eid'
+                  ? 'opened_eid'
+                  : event.type,
             actor: event.actor,
             actorName: event.signerId ? signers.find((s) => s.id === event.signerId)?.name : undefined,
             channel: event.channel ?? undefined,

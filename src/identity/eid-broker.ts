@@ -163,6 +163,9 @@ export class EidBroker {
       nonce: pending.nonce,
       code_challenge: await openid.calculatePKCECodeChallenge(pending.verifier),
       code_challenge_method: 'S256',
+      // Always a fresh identification: on a shared device, a sign-in still open at the broker must not
+      // identify the next person as the previous one.
+      prompt: 'login',
       ...(acr ? { acr_values: acr } : {}),
       // The broker shows its pages in the person's language where it can.
       ...(settings.uiLocales ? { ui_locales: settings.uiLocales } : {}),

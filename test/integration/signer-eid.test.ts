@@ -128,6 +128,8 @@ test('an eID signer sees nothing before identifying, another identity is refused
   // The broker is asked for the eID the sender chose.
   const started = await startEid(aliceToken);
   expect(new URL(started.body.authorizationUrl!).searchParams.get('acr_values')).toBe(swedishBankId);
+  // Every identification is a fresh one: a sign-in left open at the broker must not identify the next person.
+  expect(new URL(started.body.authorizationUrl!).searchParams.get('prompt')).toBe('login');
 
   // Mallory identifies on Alice's link: refused, told, recorded, the sender emailed.
   const refused = await identify(aliceToken, mallory);
@@ -191,6 +193,9 @@ test('an eID signer sees nothing before identifying, another identity is refused
   const pages = runTool('pdftotext', ['-layout', sealedFile, '-']).output;
   expect(pages).toContain('Identified with');
   expect(pages).toContain('Swedish BankID');
+  // Alice's opening was her identification (no PIN); Bob's was his PIN.
+  expect(pages).toContain('Document opened after eID identification');
+  expect(pages).toContain('PIN accepted');
   expect(pages).toContain(`${birth}-****`);
   expect(pages).not.toContain(serial);
 
