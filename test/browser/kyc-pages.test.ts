@@ -115,12 +115,20 @@ describe('KYC: the customer answers on a phone, two members approve in the conso
     const link = /https?:\/\/\S+\/k\/[A-Za-z0-9_.~-]+/.exec(invitation!.text)?.[0];
     if (!link) throw new Error(`no /k/ link in the invitation "${invitation!.subject}"`);
 
-    // The customer, on a phone: the PIN first.
+    // The customer, on a phone. A link that is not one says so, and nothing else.
     const phone = await newContext('phone');
     const { page, problems } = await openPage(phone);
+    await page.goto(`${api.url}/k/not-a-link-of-ours`);
+    await page.getByRole('heading', { level: 1, name: 'This link does not work' }).waitFor();
+    expect(await page.getByLabel(/PIN/).count()).toBe(0);
+
+    // The PIN first; a wrong one says how many tries are left.
     await page.goto(link);
     await page.getByLabel(/PIN/).waitFor();
     await checkCustomerPage(page, 'pin');
+    await page.getByLabel(/PIN/).fill(pin === '000000' ? '111111' : '000000');
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.getByText('That PIN is not correct. 4 attempts left before the link locks.').waitFor();
     await page.getByLabel(/PIN/).fill(pin);
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { level: 1, name: 'Customer due diligence (AML)' }).waitFor();
@@ -166,7 +174,8 @@ describe('KYC: the customer answers on a phone, two members approve in the conso
     await page.getByLabel(/I have read the document/).check();
     await page.getByRole('button', { name: 'Sign the document' }).click();
     await page.getByRole('heading', { name: /you have signed/ }).waitFor();
-    problems.expectNone('the customer pages');
+    // The wrong PIN's 401 is the only failed request.
+    expect(problems.list.filter((line) => !/status of 401/.test(line))).toEqual([]);
 
     // The first reviewer approves; a PEP needs a second one.
     const desktop = await newContext('desktop');
