@@ -196,6 +196,10 @@ test('a PEP case end to end: draft, refused answers, declaration signed and seal
   expect((await support.call(`/v1/kyc-cases/${created.id}`)).body.answers).toBeUndefined();
   expect((await support.call(`/v1/kyc-cases/${created.id}/evidence`)).status).toBe(403);
 
+  const history = (await support.call(`/v1/kyc-cases/${created.id}/history`)).body.steps as Json[];
+  expect(history.map((step) => step.activity).filter(Boolean)).toEqual(expect.arrayContaining(['sendKycInvitation', 'prepareKycDeclaration', 'archiveKycEvidence', 'notifyKycOutcome']));
+  expect(history.filter((step) => step.update).map((step) => step.update)).toEqual(expect.arrayContaining(['answersSubmitted', 'approve']));
+  expect(history.some((step) => step.event === 'StartChildWorkflowExecutionInitiated')).toBe(true);
   const trail = await call(`/v1/kyc-cases/${created.id}/audit-trail`);
   expect(trail.body.chainValid).toBe(true);
   expect(trail.body.events.map((event: Json) => event.type)).toEqual(

@@ -7,6 +7,7 @@ import { locales } from '../../i18n/locales';
 import { createKycCase, createKycCaseInput } from '../../kyc/create-kyc-case';
 import { readEvidencePackage } from '../../kyc/evidence-package';
 import { getKycCase, readKycCaseAuditTrail } from '../../kyc/get-kyc-case';
+import { readKycCaseHistory } from '../../kyc/kyc-history';
 import { listKycCases } from '../../kyc/list-kyc-cases';
 import { approveKycCase, cancelKycCase, rejectKycCase, remindKycCustomer, requestKycChanges, type Reviewer } from '../../kyc/review-kyc-case';
 import type { SigningContext } from '../../signing/signing-context';
@@ -225,6 +226,41 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
       responses: { 200: { description: 'The audit trail in chain order and whether its chain holds', schema: auditTrailBody } },
       errors: [404],
       handler: async ({ params, principal }) => ({ status: 200, body: await readKycCaseAuditTrail(context, principal!, params.id) }),
+    }),
+    defineRoute({
+      method: 'get',
+      path: '/v1/kyc-cases/:id/history',
+      permission: 'view',
+      summary: "For support: the case's Temporal event history as a readable timeline (no payloads; the declaration's round is at its request's /history)",
+      tag,
+      auth: 'principal',
+      params: caseParams,
+      responses: {
+        200: {
+          description: 'Every step, oldest first, retries and failures included',
+          schema: z.object({
+            steps: z.array(
+              z.object({
+                eventId: z.number().int(),
+                at: z.string(),
+                event: z.string(),
+                summary: z.string(),
+                attempt: z.number().int().optional(),
+                failure: z.string().optional(),
+                activity: z.string().optional(),
+                signerId: z.string().optional(),
+                auditEvent: z.string().optional(),
+                timer: z.object({ seconds: z.number().int(), firesAt: z.string() }).optional(),
+                update: z.string().optional(),
+                signal: z.string().optional(),
+                outcome: z.string().optional(),
+              }),
+            ),
+          }),
+        },
+      },
+      errors: [404],
+      handler: async ({ params, principal }) => ({ status: 200, body: { steps: await readKycCaseHistory(context, temporal, principal!, params.id) } }),
     }),
     defineRoute({
       method: 'get',
