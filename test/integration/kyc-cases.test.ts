@@ -330,3 +330,18 @@ test('cancelling while the declaration is out cancels its signing round too; a m
   expect((await customer(auth)('/v1/kyc/customer/case')).body.status).toBe('cancelled');
   expect((await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' })).status).toBe(409);
 });
+
+test("the case's trail is append-only, and a row edited behind the database's back breaks its chain there", async () => {
+  const created = await createCase();
+  await customerToken(created.id); // the invitation is recorded
+  await waitFor('the invitation recorded', async () => (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events.length >= 2);
+  for (const statement of [`UPDATE kyc_audit_events SET actor = 'someone' WHERE case_id = $1`, `DELETE FROM kyc_audit_events WHERE case_id = $1`]) {
+    await expect(dataSource.query(statement, [created.id])).rejects.toThrow(/append-only/);
+  }
+  await dataSource.transaction(async (tx) => {
+    await tx.query(`SET LOCAL session_replication_role = replica`);
+    await tx.query(`UPDATE kyc_audit_events SET actor = 'api-key:forged' WHERE case_id = $1 AND sequence = 1`, [created.id]);
+  });
+  const trail = (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body;
+  expect(trail).toMatchObject({ chainValid: false, firstBrokenEvent: { sequence: 1, type: 'created', reason: 'hash_mismatch' } });
+});
