@@ -174,6 +174,11 @@ describe('KYC: the customer answers on a phone, two members approve in the conso
     await page.getByLabel(/I have read the document/).check();
     await page.getByRole('button', { name: 'Sign the document' }).click();
     await page.getByRole('heading', { name: /you have signed/ }).waitFor();
+    // Back on the case's link: it is with the reviewers, and the page will say when they decide.
+    await page.goto(link);
+    await page.getByRole('heading', { level: 1, name: 'Thank you' }).waitFor();
+    await page.getByText(/have reached Pohjola Savings/).waitFor();
+    await checkCustomerPage(page, 'in-review');
     // The wrong PIN's 401 is the only failed request.
     expect(problems.list.filter((line) => !/status of 401/.test(line))).toEqual([]);
 
@@ -217,9 +222,34 @@ describe('KYC: the customer answers on a phone, two members approve in the conso
     const zip = fs.readFileSync((await download.path())!);
     expect(zip.subarray(0, 2).toString('latin1')).toBe('PK');
     secondProblems.expectNone('the second reviewer');
-    // The first reviewer's open page follows by itself.
+    // The first reviewer's open page follows by itself, and so does the customer's.
     await first.locator('.badge', { hasText: 'Approved' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'You are approved' }).waitFor();
   }, 120_000);
+
+  test('in Finnish: the customer reads the PIN page, the questionnaire and its answers in Finnish', async () => {
+    const organization = await createOrganization(dataSource, { name: `Lapin Osuuspankki ${randomUUID().slice(0, 4)}`, ownerEmail: unique('owner') }, { publicUrl: api.url });
+    const customerEmail = unique('matti');
+    const created = await apiClient(() => api.url, () => organization.apiKey)('/v1/kyc-cases', {
+      body: { customer: { type: 'person', name: 'Matti Meikäläinen', email: customerEmail, locale: 'fi' } },
+    });
+    expect(created.status).toBe(201);
+    const [invitation] = await smtp.waitForMail(customerEmail, '');
+    const link = /https?:\/\/\S+\/k\/[A-Za-z0-9_.~-]+/.exec(invitation!.text)![0];
+    const { page, problems } = await openPage(await newContext('phone'));
+    await page.goto(link);
+    await page.getByRole('heading', { level: 1, name: 'Syötä PIN-koodisi' }).waitFor();
+    await checkCustomerPage(page, 'pin-fi', 'fi');
+    await page.getByLabel('PIN-koodi (6 numeroa)').fill(created.body.customer.pin as string);
+    await page.getByRole('button', { name: 'Jatka' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Asiakkaan tunteminen (rahanpesu)' }).waitFor();
+    await page.getByRole('radio', { name: 'Säästäminen ja sijoittaminen' }).check();
+    await page.getByText(/^Tallennettu \d/).waitFor();
+    await page.getByRole('button', { name: 'Lähetä vastaukseni' }).click();
+    await page.getByText('2 kysymystä vaatii huomiotasi (merkitty alla).').waitFor();
+    await checkCustomerPage(page, 'questionnaire-fi', 'fi');
+    problems.expectNone('the Finnish customer page');
+  }, 60_000);
 
   test('in Swedish on phones: a company case opened in the console, beneficial owners and an upload, sent back with a reason the customer reads, found by status, cancelled, and the link then says so', async () => {
     const ownerEmail = unique('owner');
