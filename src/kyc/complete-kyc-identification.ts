@@ -8,12 +8,12 @@
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { kycEndStatuses } from '../contract/kyc-cases';
 import type { EidIdentity } from '../identity/eid-broker';
-import { auditDetailOf, nationalIdsMatch, storeIdentification } from '../identity/identification-evidence';
+import { auditDetailOf, nationalIdsMatch, readIdentificationEvidence, readNationalIdEvidence, storeIdentification } from '../identity/identification-evidence';
 import { decryptField } from '../privacy/encrypted-field';
 import type { SigningContext } from '../signing/signing-context';
 import { kycCredentials } from './customer-credentials';
 import { nationalIdContext } from './create-kyc-case';
-import { readKycCaseRow } from './get-kyc-case';
+import { readKycCaseRow, type KycCaseRow } from './get-kyc-case';
 import { recordKycEvent } from './kyc-audit-trail';
 
 export async function completeKycIdentification(
@@ -28,8 +28,8 @@ export async function completeKycIdentification(
   const page = `/k/${credentials.linkToken({ caseId: row.id, linkVersion: row.link_version })}`;
   if (kycEndStatuses.includes(row.status)) return { redirectTo: page };
 
-  const expected = row.customer_national_id ? await decryptField(signing.adapters.keyService, nationalIdContext(row.id), row.customer_national_id) : undefined;
-  const matches = expected === undefined || nationalIdsMatch(expected, input.identity.nationalId ?? undefined);
+  const mismatch = await mismatchOf(signing, row, input.identity);
+  const matches = mismatch === undefined;
   const stored = await storeIdentification(signing.dataSource, signing.adapters.keyService, {
     organizationId: row.organization_id,
     subjectKind: 'kyc_case',
@@ -42,7 +42,7 @@ export async function completeKycIdentification(
     actor: 'customer',
     ip: input.actor.ip,
     userAgent: input.actor.userAgent,
-    detail: { identificationId: stored.id, ...auditDetailOf(stored.evidence) },
+    detail: { identificationId: stored.id, ...auditDetailOf(stored.evidence), ...(mismatch ? { reason: mismatch } : {}) },
     occurredAt: input.now,
   };
   if (!matches) {
@@ -53,4 +53,23 @@ export async function completeKycIdentification(
   await signing.dataSource.query(`UPDATE kyc_cases SET identification_id = $2 WHERE id = $1`, [row.id, stored.id]);
   await recordKycEvent(signing.dataSource, { ...event, eventKey: `identified:${stored.id}`, type: 'identified' });
   return { redirectTo: `${page}?eid=ok`, identificationId: stored.id };
+}
+
+/**
+ * Why this identity is not the case's customer, if it is not: not the national id the sender named, or
+ * not the person who identified before (a forwarded link must not replace the evidence of a case under way).
+ */
+async function mismatchOf(signing: SigningContext, row: KycCaseRow, identity: EidIdentity): Promise<'expected_national_id' | 'earlier_identity' | undefined> {
+  const { keyService } = signing.adapters;
+  if (row.customer_national_id) {
+    const expected = await decryptField(keyService, nationalIdContext(row.id), row.customer_national_id);
+    if (!nationalIdsMatch(expected, identity.nationalId ?? undefined)) return 'expected_national_id';
+  }
+  if (row.identification_id) {
+    const earlierNationalId = await readNationalIdEvidence(signing.dataSource, keyService, row.identification_id);
+    if (earlierNationalId && identity.nationalId) return nationalIdsMatch(earlierNationalId, identity.nationalId) ? undefined : 'earlier_identity';
+    const earlier = await readIdentificationEvidence(signing.dataSource, row.identification_id);
+    if (earlier && (earlier.name !== identity.name || earlier.birthdate !== identity.birthdate)) return 'earlier_identity';
+  }
+  return undefined;
 }

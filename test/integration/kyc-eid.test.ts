@@ -134,3 +134,24 @@ test('an eID customer: the wrong person is refused, the right one answers PEP ye
     expect(text).not.toContain(`19800101-${serial}`);
   }
 });
+
+test('without a national id given, the first identification binds the case: a forwarded link cannot replace it', async () => {
+  const created = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Alice Andersson', email: `alice-${randomUUID()}@example.test` }, identification: 'eid' } });
+  expect(created.status).toBe(201);
+  const invitation = await waitFor('the invitation', () => {
+    try {
+      return outboxMessage(api, 'mail', `kyc-invitation-${created.body.id}`);
+    } catch {
+      return undefined;
+    }
+  });
+  const token = /\/k\/([0-9a-f]{64})/.exec(invitation)![1]!;
+  expect((await identify(token, alice)).location).toBe(`/k/${token}?eid=ok`);
+  const other = await identify(token, mallory);
+  expect(other.location).toBe(`/k/${token}?eid=mismatch`);
+  expect((await eidSession(token, other.resultCookie)).status).toBe(403);
+  const view = (await call(`/v1/kyc-cases/${created.body.id}`)).body;
+  expect(view.identificationEvidence).toMatchObject({ name: 'Alice Andersson' });
+  const mismatch = (await call(`/v1/kyc-cases/${created.body.id}/audit-trail`)).body.events.find((event: Json) => event.type === 'identification_mismatch');
+  expect(mismatch.detail).toMatchObject({ reason: 'earlier_identity', name: 'Mallory Mellan' });
+});
