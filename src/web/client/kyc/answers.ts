@@ -85,28 +85,12 @@ export function answersForDraft(questions: QuestionDefinition[], answers: Answer
 }
 
 /**
- * The question keys an API refusal (422) names: in `details.issues[].path` (`answers.<key>…` or `<key>`), in a
- * list of keys or objects with a `key`/`questionKey`, or, failing those, in its message.
+ * The question keys a refused submission (422) names: the API lists them in `details.questionKeys` and names
+ * each in `details.issues[].path` as `answers.<key>` (src/kyc/customer-case.ts, invalidAnswers).
  */
-export function questionKeysNamed(body: unknown, message: string, keys: string[]): string[] {
-  const named = new Set<string>();
-  const consider = (candidate: unknown) => {
-    if (typeof candidate !== 'string') return;
-    const parts = candidate.replace(/^body\./, '').replace(/^answers\./, '').split(/[.[]/);
-    if (keys.includes(parts[0]!)) named.add(parts[0]!);
-  };
-  const visit = (node: unknown, depth: number) => {
-    if (depth > 4 || node === null || node === undefined) return;
-    if (typeof node === 'string') return consider(node);
-    if (Array.isArray(node)) return node.forEach((item) => visit(item, depth + 1));
-    if (typeof node === 'object') {
-      const record = node as Record<string, unknown>;
-      for (const field of ['path', 'key', 'questionKey', 'question']) consider(Array.isArray(record[field]) ? (record[field] as unknown[]).join('.') : record[field]);
-      for (const value of Object.values(record)) if (typeof value === 'object') visit(value, depth + 1);
-      for (const field of ['questionKeys', 'questions', 'invalid', 'keys']) if (Array.isArray(record[field])) (record[field] as unknown[]).forEach(consider);
-    }
-  };
-  visit(body, 0);
-  if (named.size === 0) for (const key of keys) if (new RegExp(`\\b${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(message)) named.add(key);
-  return [...named];
+export function questionKeysNamed(details: unknown, keys: string[]): string[] {
+  const named = (details ?? {}) as { questionKeys?: unknown; issues?: Array<{ path?: unknown }> };
+  const listed = Array.isArray(named.questionKeys) ? named.questionKeys : [];
+  const inIssues = (Array.isArray(named.issues) ? named.issues : []).map((issue) => String(issue.path ?? '').replace(/^answers\./, '').split('.')[0]);
+  return keys.filter((key) => listed.includes(key) || inIssues.includes(key));
 }

@@ -121,7 +121,7 @@ export function QuestionnaireForm({ t, view, session, onSubmitted, onSessionEnde
     } catch (failure) {
       if (failure instanceof ApiError && failure.status === 401) return onSessionEnded();
       if (failure instanceof ApiError && (failure.status === 422 || failure.status === 400)) {
-        const keys = questionKeysNamed(failure.body.error?.details, failure.message, shown.map((question) => question.key));
+        const keys = questionKeysNamed(failure.body.error?.details, shown.map((question) => question.key));
         setErrors(Object.fromEntries(keys.map((key) => [key, t('kyc:customer.form.checkAnswer')])));
         setBanner(keys.length > 0 ? t('kyc:customer.form.fixErrors', { count: keys.length }) : t('kyc:customer.form.refused'));
         focusFirst(keys);
