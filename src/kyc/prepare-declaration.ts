@@ -51,7 +51,9 @@ export async function prepareDeclaration(
       document: { filename: 'declaration.pdf', contentBase64: Buffer.from(pdf).toString('base64') },
       signers: [{ name: row.customer_name, email: row.customer_email, pinDelivery: 'sender', locale: row.customer_locale }],
       reminders: { firstAfter: 'P1D', every: 'P1D', max: 0 },
-      expiresAt: input.expiresAt,
+      // A submission in the case's last minutes still gets a round that can start (a round needs a deadline
+      // at least a minute ahead): two minutes' grace rather than a declaration that can never be made.
+      expiresAt: new Date(Math.max(Date.parse(input.expiresAt), input.now.getTime() + 2 * 60_000)).toISOString(),
     });
     const recorded = await recordSigningRequest(context, {
       scope: { organizationId: row.organization_id, permissions: everyPermission },
