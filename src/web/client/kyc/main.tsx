@@ -62,8 +62,10 @@ function App() {
    */
   const confirmed = useRef<KycCaseStatus | undefined>();
 
+  // The server spoke the browser's language; once the case's is known, the whole page speaks it.
   useEffect(() => {
     document.documentElement.lang = locale;
+    document.title = t('kyc:customer.pageTitle');
   }, [locale]);
 
   const remember = (value: string | undefined) => {
@@ -259,7 +261,7 @@ function EidStart({ t, notice }: { t: Translate; notice?: string }) {
           {error}
         </p>
       )}
-      <div class="actions">
+      <div class="actions eid-actions">
         <button
           type="button"
           disabled={busy}
