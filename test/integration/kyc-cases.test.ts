@@ -191,6 +191,11 @@ test('a PEP case end to end: draft, refused answers, declaration signed and seal
   expect(evidence.headers.get('content-type')).toBe('application/zip');
   const zip = evidence.body as Buffer;
   expect(zip.subarray(0, 2).toString()).toBe('PK');
+  expect(evidence.headers.get('x-content-sha256')).toBe(approved.evidencePackage.sha256);
+  // Archived encrypted: the stored object is not the ZIP the member downloads.
+  const stored = fs.readFileSync(path.join(api.config.dataDir, 'blobs', 'orgs', org.orgId, 'kyc', created.id, 'evidence.zip'));
+  expect(stored.subarray(0, 2).toString()).not.toBe('PK');
+  expect(stored.includes(Buffer.from('answers.json'))).toBe(false);
   for (const name of ['declaration-sealed.pdf', 'answers.json', 'reviews.json', 'audit-trail.json', 'manifest.json']) expect(zip.includes(Buffer.from(name))).toBe(true);
   // Support staff follow the case but do not read what the customer declared.
   expect((await support.call(`/v1/kyc-cases/${created.id}`)).body.answers).toBeUndefined();
