@@ -160,6 +160,9 @@ test('a PEP case end to end: draft, refused answers, declaration signed and seal
     const view = await caseStatus(created.id);
     return view.status === 'in_review' ? view : undefined;
   });
+  // Stored encrypted: the answers are nowhere in the case's row in clear.
+  const [row] = await dataSource.query(`SELECT answers, draft FROM kyc_cases WHERE id = $1`, [created.id]);
+  for (const sealed of [row.answers, row.draft] as Buffer[]) expect(sealed.includes(Buffer.from('member of parliament'))).toBe(false);
   expect(inReview).toMatchObject({ secondReviewReasons: ['pep'], answers: pepAnswers, declaration: { status: 'completed', sha256: expect.stringMatching(/^[0-9a-f]{64}$/) } });
 
   // The declaration is a signing request like any other: its sealed PDF validates with pyHanko.
