@@ -80,7 +80,7 @@ export async function createKycCase(
     if (replay) return startCase(context, temporal, replay, organizationId, { isNew: false });
   }
   if (request.identification === 'eid' && !context.eid.available) {
-    throw new AppError('unprocessable', 'identification: eID identification is not configured on this deployment; use "pin".');
+    throw new AppError('eid_unavailable', 'identification: eID identification is not configured on this deployment; use "pin".');
   }
   if (request.customer.type === 'person' && request.customer.businessId) {
     throw new AppError('unprocessable', 'customer.businessId: only for a company.');

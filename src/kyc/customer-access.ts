@@ -69,7 +69,7 @@ export async function openCustomerSession(
   const row = await caseOfToken(context, input.token);
   if (!row) throw invalidLink();
   requireOpenCase(row);
-  if (row.identification === 'eid') throw new AppError('forbidden', 'This case is opened by identifying with eID, not with a PIN.');
+  if (row.identification === 'eid') throw new AppError('identification_required', 'This case is opened by identifying with eID, not with a PIN.');
   const credentials = await kycCredentials(context);
   if (!credentials.pinMatches(input.pin, { caseId: row.id, pinVersion: row.pin_version })) await recordFailedPin(context, row, input);
   await context.dataSource.query(`UPDATE kyc_cases SET failed_pin_attempts = 0 WHERE id = $1`, [row.id]);
@@ -127,7 +127,7 @@ export async function openIdentifiedCustomerSession(
   if (!row) throw invalidLink();
   requireOpenCase(row);
   if (!input.result || row.identification_id !== input.result.identificationId) {
-    throw new AppError('forbidden', 'Identify with eID first (no identification for this link in this browser, or it expired).');
+    throw new AppError('identification_required', 'Identify with eID first (no identification for this link in this browser, or it expired).');
   }
   const credentials = await kycCredentials(context);
   return {

@@ -126,6 +126,8 @@ describe('creating a case', () => {
     expect(unknownQuestionnaire).toMatchObject({ status: 422, body: { error: { message: expect.stringContaining('questionnaireId') } } });
     const companyWithNationalId = await call('/v1/kyc-cases', { body: { customer: { type: 'company', name: 'Oy Ab', email, nationalId: '010180-123A' } } });
     expect(companyWithNationalId).toMatchObject({ status: 422, body: { error: { message: expect.stringContaining('customer.nationalId') } } });
+    const noBroker = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'A', email }, identification: 'eid' } });
+    expect(noBroker).toMatchObject({ status: 422, body: { error: { code: 'eid_unavailable', message: expect.stringContaining('identification') } } });
     const badEmail = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'A', email: 'not-an-email' } } });
     expect(badEmail).toMatchObject({ status: 400, body: { error: { message: expect.stringContaining('customer.email') } } });
   });

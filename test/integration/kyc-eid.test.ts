@@ -81,7 +81,7 @@ test('an eID customer: the wrong person is refused, the right one answers PEP ye
   expect(invitation).toContain('e-legitimation');
   const token = /\/k\/([0-9a-f]{64})/.exec(invitation)![1]!;
   expect((await call('/v1/kyc/customer/link', { key: null, body: { token } })).body).toEqual({ state: 'open', locale: 'sv', identification: 'eid' });
-  expect((await call('/v1/kyc/customer/session', { key: null, body: { token, pin: '123456' } })).status).toBe(403);
+  expect((await call('/v1/kyc/customer/session', { key: null, body: { token, pin: '123456' } }))).toMatchObject({ status: 403, body: { error: { code: 'identification_required' } } });
 
   // Someone else's eID: refused, told on the page, recorded, and no session.
   const wrong = await identify(token, mallory);
