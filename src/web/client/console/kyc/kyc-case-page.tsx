@@ -13,7 +13,7 @@ import { ApiError } from '../../shared/http';
 import { localized } from '../../kyc/answers';
 import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
-import { useOrganizationZone, usePolling, type AuditTrail } from '../requests/request-model';
+import { readsDocuments, useOrganizationZone, usePolling, type AuditTrail } from '../requests/request-model';
 import { ErrorBanner } from '../requests/request-parts';
 import { actsOnCases, customerActs, isEnded, type KycCaseView, type QuestionnaireView } from './kyc-model';
 import { KycStatusBadge } from './kyc-parts';
@@ -146,11 +146,14 @@ export function KycCasePage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
           <p class="muted">
             {t('kyc:case.sha256')} <span class="code hash">{view.evidencePackage.sha256}</span>
           </p>
-          <div class="actions">
-            <a class="button-link" href={`${base}/evidence`} download>
-              {t('kyc:case.downloadEvidence')}
-            </a>
-          </div>
+          {/* Support staff see no documents: the API refuses them the package too. */}
+          {readsDocuments(ctx.session.organization.role) && (
+            <div class="actions">
+              <a class="button-link" href={`${base}/evidence`} download>
+                {t('kyc:case.downloadEvidence')}
+              </a>
+            </div>
+          )}
         </section>
       )}
 
