@@ -201,7 +201,13 @@ async function applyToReadModel(
     await db.query(`UPDATE kyc_cases SET second_review_reasons = $2 WHERE id = $1`, [caseId, JSON.stringify(detail.secondReviewReasons ?? [])]);
   }
   if (event.type === 'changes_requested') {
-    await db.query(`UPDATE kyc_cases SET changes_reason = $2, changes_requested_at = $3 WHERE id = $1`, [caseId, detail.reason ?? null, event.occurredAt]);
+    // A send-back near the deadline moves it (src/workflows/kyc-case.ts): the new one is in the event.
+    await db.query(`UPDATE kyc_cases SET changes_reason = $2, changes_requested_at = $3, expires_at = coalesce($4::timestamptz, expires_at) WHERE id = $1`, [
+      caseId,
+      detail.reason ?? null,
+      event.occurredAt,
+      typeof detail.expiresAt === 'string' ? detail.expiresAt : null,
+    ]);
   }
   if (event.type === 'reminded') {
     await db.query(`UPDATE kyc_cases SET reminders_sent = (SELECT count(*) FROM kyc_audit_events WHERE case_id = $1 AND type = 'reminded') WHERE id = $1`, [caseId]);

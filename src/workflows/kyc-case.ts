@@ -86,6 +86,8 @@ export const cancelKycCaseUpdate = defineUpdate<KycCaseState, [KycCancelInput]>(
 export const remindCustomerUpdate = defineUpdate<{ reminded: number }, []>('remindNow');
 
 export const manualKycReminderIntervalMs = 60 * 60_000;
+/** A case sent back for changes leaves the customer at least this long before it expires. */
+export const minimumWindowAfterChangesMs = 7 * 86_400_000;
 
 const activities = proxyActivities<KycActivities>({
   startToCloseTimeout: '30 seconds',
@@ -112,7 +114,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 const roundWorkflowId = (requestId: string) => `signing-request-${requestId}`;
 
 export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState> {
-  const expiresAtMs = Date.parse(input.expiresAt);
+  let expiresAtMs = Date.parse(input.expiresAt);
   const state: KycCaseState = { caseId: input.caseId, status: 'invited', submissions: 0, secondReviewReasons: [], reviews: [], remindersSent: 0 };
   const work: Work[] = [];
   const audit = (event: Omit<NewKycEvent, 'caseId'>) => work.push({ kind: 'audit', event });
@@ -128,7 +130,7 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
   const requireStatus = (allowed: KycCaseStatus[], what: string) => {
     if (!allowed.includes(state.status)) throw new Error(`The case is ${state.status.replace('_', ' ')}: it cannot ${what} now.`);
   };
-  const review = (decision: KycReview['decision'], request: ReviewInput, round: KycReview['round']): KycReview => {
+  const review = (decision: KycReview['decision'], request: ReviewInput, round: KycReview['round'], extra: Record<string, unknown> = {}): KycReview => {
     const made: KycReview = { decision, reviewerId: request.reviewerId, reviewerName: request.reviewerName, reason: request.reason ?? null, at: iso(Date.now()), round };
     state.reviews.push(made);
     audit({
@@ -137,7 +139,7 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
       actor: request.reviewerId,
       ip: request.ip,
       userAgent: request.userAgent,
-      detail: { reason: made.reason, reviewerName: made.reviewerName, round, final: decision === 'approved' ? state.status === 'approved' : true },
+      detail: { reason: made.reason, reviewerName: made.reviewerName, round, final: decision === 'approved' ? state.status === 'approved' : true, ...extra },
       occurredAt: made.at,
     });
     return made;
@@ -202,7 +204,10 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
     (request) => {
       state.status = 'changes_requested';
       approvals = [];
-      review('changes_requested', request, null);
+      // Sent back near or after the deadline, the customer still gets a fair window to answer.
+      const extended = expiresAtMs - Date.now() < minimumWindowAfterChangesMs;
+      if (extended) expiresAtMs = Date.now() + minimumWindowAfterChangesMs;
+      review('changes_requested', request, null, extended ? { expiresAt: iso(expiresAtMs) } : {});
       return state;
     },
     { validator: (_request: ReviewInput) => requireStatus(['in_review'], 'be sent back for changes') },
@@ -257,7 +262,7 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
   /** Prepares this submission's declaration and starts its signing round as a child; the loop hears how it ends. */
   const startDeclaration = async () => {
     declarationAttempts += 1;
-    const prepared = await documents.prepareKycDeclaration({ caseId: input.caseId, attempt: declarationAttempts, expiresAt: input.expiresAt });
+    const prepared = await documents.prepareKycDeclaration({ caseId: input.caseId, attempt: declarationAttempts, expiresAt: iso(expiresAtMs) });
     state.declarationRequestId = prepared.requestId;
     const started = { scope: new CancellationScope() } as NonNullable<typeof declaration>;
     declaration = started;
