@@ -75,15 +75,18 @@ export function kycActivities(context: SigningContext) {
       return archiveEvidencePackage(context, input);
     },
 
-    /** The customer, and the staff who answer for the case: its creator (while a member) and the owners and admins. */
+    /** The customer, and the staff who answer for the case: its creator and reviewers (while members) and the owners and admins. */
     async notifyKycOutcome(input: { caseId: string; status: KycCaseStatus }): Promise<void> {
       const { row, facts } = await load(input.caseId);
       const status = input.status as KycOutcome;
       const organization = await dataSource.getRepository(Organization).findOneByOrFail({ id: row.organization_id });
       const staff: Array<{ id: string; email: string; name: string | null }> = await dataSource.query(
         `SELECT u.id, u.email, u.name FROM memberships m JOIN users u ON u.id = m.user_id
-          WHERE m.organization_id = $1 AND (m.role IN ('owner', 'admin') OR u.id = $2) ORDER BY m.created_at, u.id`,
-        [row.organization_id, row.created_by_user_id],
+          WHERE m.organization_id = $1
+            AND (m.role IN ('owner', 'admin') OR u.id = $2
+                 OR 'user:' || u.id::text IN (SELECT reviewer_id FROM kyc_reviews WHERE case_id = $3))
+          ORDER BY m.created_at, u.id`,
+        [row.organization_id, row.created_by_user_id, row.id],
       );
       const refusedForGood = (error: unknown) => {
         // An address the mail server refuses for good must not keep the others from hearing.

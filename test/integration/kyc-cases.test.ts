@@ -222,7 +222,7 @@ test('a PEP case end to end: draft, refused answers, declaration signed and seal
   );
   expect(messages.map((message) => message.type)).toEqual(['kyc_case.created', 'kyc_case.submitted', 'kyc_case.signed', 'kyc_case.approved']);
   expect(JSON.stringify(messages)).not.toContain('Aino');
-  // The customer hears the outcome.
+  // The customer hears the outcome, and so do the staff: the owner and both reviewers.
   await waitFor('the outcome email', () => {
     try {
       return outboxMessage(api, 'mail', `kyc-outcome-customer-${created.id}`).includes('approved your customer due diligence');
@@ -230,6 +230,9 @@ test('a PEP case end to end: draft, refused answers, declaration signed and seal
       return undefined;
     }
   });
+  await waitFor('the staff told', async () => (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events.some((event: Json) => event.type === 'notified'));
+  const staffMail = fs.readdirSync(path.join(api.config.dataDir, 'outbox', 'mail')).filter((name) => name.startsWith(`kyc-outcome-staff-${created.id}-`));
+  expect(staffMail.filter((name) => name.endsWith('.eml'))).toHaveLength(3);
 });
 
 test('sent back for changes: the customer finds the reason and their answers, and submits again', async () => {
