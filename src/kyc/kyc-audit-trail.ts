@@ -26,6 +26,7 @@ export type KycEventType =
   | 'opened'
   | 'pin_failed'
   | 'locked'
+  | 'pin_reset'
   | 'identified'
   | 'identification_mismatch'
   | 'upload_added'

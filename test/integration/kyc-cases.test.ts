@@ -358,3 +358,24 @@ test("the case's trail is append-only, and a row edited behind the database's ba
   const trail = (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body;
   expect(trail).toMatchObject({ chainValid: false, firstBrokenEvent: { sequence: 1, type: 'created', reason: 'hash_mismatch' } });
 });
+
+test('five wrong PINs lock the link; a new PIN from the sender unlocks it and the old one stops working', async () => {
+  const created = await createCase();
+  const token = await customerToken(created.id);
+  const wrong = created.customer.pin === '000000' ? '111111' : '000000';
+  for (let attempt = 1; attempt <= 4; attempt++) {
+    expect(await call('/v1/kyc/customer/session', { key: null, body: { token, pin: wrong } })).toMatchObject({ status: 401, body: { attemptsLeft: 5 - attempt } });
+  }
+  expect(await call('/v1/kyc/customer/session', { key: null, body: { token, pin: wrong } })).toMatchObject({ status: 423, body: { attemptsLeft: 0 } });
+  expect((await call('/v1/kyc/customer/session', { key: null, body: { token, pin: created.customer.pin } })).status).toBe(423);
+  expect((await call('/v1/kyc/customer/link', { key: null, body: { token } })).body.state).toBe('locked');
+
+  const reset = await call(`/v1/kyc-cases/${created.id}/reset-pin`, { method: 'POST' });
+  expect(reset).toMatchObject({ status: 200, body: { pin: expect.stringMatching(/^\d{6}$/) } });
+  if (reset.body.pin !== created.customer.pin) {
+    expect((await call('/v1/kyc/customer/session', { key: null, body: { token, pin: created.customer.pin } })).status).toBe(401);
+  }
+  expect((await call('/v1/kyc/customer/session', { key: null, body: { token, pin: reset.body.pin } })).status).toBe(200);
+  const types = (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events.map((event: Json) => event.type);
+  expect(types).toEqual(expect.arrayContaining(['pin_failed', 'locked', 'pin_reset', 'opened']));
+});

@@ -9,6 +9,7 @@ import { readEvidencePackage } from '../../kyc/evidence-package';
 import { getKycCase, readKycCaseAuditTrail } from '../../kyc/get-kyc-case';
 import { readKycCaseHistory } from '../../kyc/kyc-history';
 import { listKycCases } from '../../kyc/list-kyc-cases';
+import { resetCustomerPin } from '../../kyc/reset-customer-pin';
 import { approveKycCase, cancelKycCase, rejectKycCase, remindKycCustomer, requestKycChanges, type Reviewer } from '../../kyc/review-kyc-case';
 import type { SigningContext } from '../../signing/signing-context';
 import { multilineText } from '../../text-input';
@@ -214,6 +215,21 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
       responses: { 200: { description: 'Reminder queued', schema: z.object({ reminded: z.number().int() }) } },
       errors: [404, 409, 429],
       handler: async ({ params, principal }) => ({ status: 200, body: await remindKycCustomer(context, temporal, principal!, params.id) }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/kyc-cases/:id/reset-pin',
+      permission: 'send',
+      summary: "A new PIN for the customer: the old one and its sessions stop working, a locked link unlocks; answered once, for the sender to hand over",
+      tag,
+      auth: 'principal',
+      params: caseParams,
+      responses: { 200: { description: 'The new PIN', schema: z.object({ pin: z.string() }) } },
+      errors: [404, 409],
+      handler: async ({ params, principal, ctx }) => ({
+        status: 200,
+        body: await resetCustomerPin(context, { scope: principal!, caseId: params.id, actor: actorOf(principal!), ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, now: new Date() }),
+      }),
     }),
     defineRoute({
       method: 'get',
