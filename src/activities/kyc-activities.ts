@@ -11,7 +11,8 @@ import { kycCredentials } from '../kyc/customer-credentials';
 import { archiveEvidencePackage } from '../kyc/evidence-package';
 import { readKycCaseRow, type KycCaseRow } from '../kyc/get-kyc-case';
 import { recordKycEvent, type NewKycEvent } from '../kyc/kyc-audit-trail';
-import { kycCustomerOutcomeEmail, kycInvitationEmail, kycReminderEmail, kycStaffOutcomeEmail, type CaseFacts, type KycOutcome } from '../kyc/kyc-messages';
+import { kycCustomerOutcomeEmail, kycInvitationEmail, kycPinSms, kycReminderEmail, kycStaffOutcomeEmail, type CaseFacts, type KycOutcome } from '../kyc/kyc-messages';
+import { pinGoesBySms } from '../kyc/create-kyc-case';
 import { prepareDeclaration } from '../kyc/prepare-declaration';
 import { sendOnce } from '../messaging/send-once';
 import type { SigningContext } from '../signing/signing-context';
@@ -26,7 +27,14 @@ export function kycActivities(context: SigningContext) {
     const credentials = await kycCredentials(context);
     return {
       row,
-      facts: { organizationName: organization.name, customerName: row.customer_name, identification: row.identification, expiresAt: row.expires_at, timeZone: organization.timeZone },
+      facts: {
+        organizationName: organization.name,
+        customerName: row.customer_name,
+        identification: row.identification,
+        pinBySms: pinGoesBySms(row),
+        expiresAt: row.expires_at,
+        timeZone: organization.timeZone,
+      },
       link: `${context.publicUrl}/k/${credentials.linkToken({ caseId: row.id, linkVersion: row.link_version })}`,
     };
   }
@@ -39,6 +47,12 @@ export function kycActivities(context: SigningContext) {
       const { row, facts, link } = await load(input.caseId);
       await email(`kyc-invitation-${row.id}`, row.customer_email, kycInvitationEmail(facts, row.customer_locale, link));
       await recordKycEvent(dataSource, { caseId: row.id, eventKey: 'invited', type: 'invited', actor: 'system', detail: { channel: 'email' }, occurredAt: new Date() });
+      if (pinGoesBySms(row)) {
+        const messageId = `kyc-pin-${row.id}-v${row.pin_version}`;
+        const pin = (await kycCredentials(context)).pin({ caseId: row.id, pinVersion: row.pin_version });
+        await sendOnce(dataSource, 'sms', messageId, () => adapters.smsSender.send({ messageId, to: row.customer_phone!, text: kycPinSms(facts.organizationName, pin, row.customer_locale) }));
+        await recordKycEvent(dataSource, { caseId: row.id, eventKey: `pin_sent:v${row.pin_version}`, type: 'pin_sent', actor: 'system', detail: { channel: 'sms' }, occurredAt: new Date() });
+      }
     },
 
     async sendKycReminder(input: { caseId: string; reminderKey: string }): Promise<void> {

@@ -62,6 +62,9 @@ export const createKycCaseInput = z.strictObject({
 
 export type CreateKycCaseInput = z.output<typeof createKycCaseInput>;
 
+/** As for signers: a PIN case with a phone gets its PIN by SMS; otherwise the sender hands it over. */
+export const pinGoesBySms = (row: { identification: 'pin' | 'eid'; customer_phone: string | null }) => row.identification === 'pin' && row.customer_phone !== null;
+
 export function creatorOf(scope: AccessScope): string | null {
   const principal = scope as AccessScope & { kind?: string; userId?: string };
   return principal.kind === 'user' && principal.userId ? principal.userId : null;
@@ -171,6 +174,7 @@ interface CaseStartRow {
   created_at: Date;
   expires_at: Date;
   identification: 'pin' | 'eid';
+  customer_phone: string | null;
   pin_version: number;
   reminder_first_after_ms: string;
   reminder_every_ms: string;
@@ -213,8 +217,8 @@ async function startCase(
     status: row.status,
     createdAt: row.created_at.toISOString(),
     expiresAt: row.expires_at.toISOString(),
-    // The PIN is for the sender to hand over, as for signers; an eID case has none.
-    customer: row.identification === 'pin' ? { pin: credentials.pin({ caseId, pinVersion: row.pin_version }) } : {},
+    // Only a PIN for the sender to hand over is answered, as for signers: one by SMS is not; an eID case has none.
+    customer: row.identification === 'pin' && !pinGoesBySms(row) ? { pin: credentials.pin({ caseId, pinVersion: row.pin_version }) } : {},
   };
 }
 

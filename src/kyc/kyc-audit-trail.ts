@@ -27,6 +27,7 @@ export type KycEventType =
   | 'pin_failed'
   | 'locked'
   | 'pin_reset'
+  | 'pin_sent'
   | 'identified'
   | 'identification_mismatch'
   | 'upload_added'

@@ -11,6 +11,8 @@ export interface CaseFacts {
   organizationName: string;
   customerName: string;
   identification: 'pin' | 'eid';
+  /** For a PIN case: the PIN comes by SMS (the customer has a phone) or from the organisation. */
+  pinBySms: boolean;
   expiresAt: Date;
   timeZone: string;
 }
@@ -24,10 +26,18 @@ export function kycInvitationEmail(facts: CaseFacts, locale: Locale, link: strin
   const blocks: Block[] = [
     { kind: 'paragraph', text: t('email:kyc.invitation.intro', { organization }) },
     { kind: 'action', label: t('email:kyc.invitation.action'), url: link },
-    { kind: 'paragraph', text: `${t(`email:kyc.invitation.${facts.identification}`, { organization })} ${t('email:kyc.invitation.expires', { date: formatDate(facts.expiresAt, locale, facts.timeZone) })}` },
+    { kind: 'paragraph', text: `${t(howToGetIn(facts), { organization })} ${t('email:kyc.invitation.expires', { date: formatDate(facts.expiresAt, locale, facts.timeZone) })}` },
     { kind: 'note', text: t('email:personalLink') },
   ];
   return renderEmail(locale, t('email:kyc.invitation.subject', { organization }), greeting(locale, facts.customerName), blocks, footer(locale, organization));
+}
+
+const howToGetIn = (facts: CaseFacts) =>
+  facts.identification === 'eid' ? 'email:kyc.invitation.eid' : facts.pinBySms ? 'email:kyc.invitation.pinBySms' : 'email:kyc.invitation.pin';
+
+/** Short enough for one SMS: the organisation's name is cut, the PIN never is. */
+export function kycPinSms(organizationName: string, pin: string, locale: Locale): string {
+  return translator(locale)('email:kyc.pinSms', { organization: organizationName.slice(0, 60), pin });
 }
 
 export function kycReminderEmail(facts: CaseFacts, locale: Locale, link: string): Email {

@@ -16,6 +16,7 @@ import { goodPassword, inviteMember, outboxMessage, signIn } from '../support/me
 import { pyhankoValidate } from '../support/pdf-validators';
 import { reportDocumentDisplayed } from '../support/signer-reading';
 import { waitFor } from '../support/wait-for';
+import { smsPinFor } from '../support/sms-outbox';
 import type { TestBrowser } from '../support/browser';
 
 let dataSource: DataSource;
@@ -378,4 +379,17 @@ test('five wrong PINs lock the link; a new PIN from the sender unlocks it and th
   expect((await call('/v1/kyc/customer/session', { key: null, body: { token, pin: reset.body.pin } })).status).toBe(200);
   const types = (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events.map((event: Json) => event.type);
   expect(types).toEqual(expect.arrayContaining(['pin_failed', 'locked', 'pin_reset', 'opened']));
+});
+
+test('a customer with a phone gets the PIN by SMS, as a signer does: the create answer has none', async () => {
+  const phone = `+35840${Math.floor(1_000_000 + Math.random() * 8_999_999)}`;
+  const created = await createCase({ customer: { type: 'person', name: 'Pekka Puhelin', email: unique('phone'), phone, locale: 'fi' } });
+  expect(created.customer).toEqual({});
+  const token = await customerToken(created.id);
+  expect(outboxMessage(api, 'mail', `kyc-invitation-${created.id}`)).toContain('PIN-koodisi tulee');
+  const pin = await waitFor('the PIN by SMS', () => smsPinFor(api.config.dataDir, phone));
+  expect((await call('/v1/kyc/customer/session', { key: null, body: { token, pin } })).status).toBe(200);
+  const trail = (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events;
+  expect(trail.find((event: Json) => event.type === 'pin_sent')).toMatchObject({ detail: { channel: 'sms' } });
+  expect(JSON.stringify(trail)).not.toContain(pin);
 });
