@@ -207,7 +207,11 @@ test('a PEP case end to end: draft, refused answers, declaration signed and seal
   expect((await support.call(`/v1/kyc-cases/${created.id}`)).body.answers).toBeUndefined();
   expect((await support.call(`/v1/kyc-cases/${created.id}/evidence`)).status).toBe(403);
 
-  const history = (await support.call(`/v1/kyc-cases/${created.id}/history`)).body.steps as Json[];
+  // The readable history, once the workflow has told everyone (its last step).
+  const history = await waitFor('the whole history', async () => {
+    const steps = (await support.call(`/v1/kyc-cases/${created.id}/history`)).body.steps as Json[];
+    return steps.some((step) => step.event === 'WorkflowExecutionCompleted') ? steps : undefined;
+  });
   expect(history.map((step) => step.activity).filter(Boolean)).toEqual(expect.arrayContaining(['sendKycInvitation', 'prepareKycDeclaration', 'archiveKycEvidence', 'notifyKycOutcome']));
   expect(history.filter((step) => step.update).map((step) => step.update)).toEqual(expect.arrayContaining(['answersSubmitted', 'approve']));
   expect(history.some((step) => step.event === 'StartChildWorkflowExecutionInitiated')).toBe(true);
