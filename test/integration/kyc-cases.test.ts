@@ -246,7 +246,10 @@ test('sent back for changes: the customer finds the reason and their answers, an
   const answers = { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false };
   expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers } })).status).toBe(200);
   await signDeclaration(auth, 'Aino Virtanen');
-  await waitFor('the case in review', async () => (await caseStatus(created.id)).status === 'in_review');
+  const firstRequest = await waitFor('the case in review', async () => {
+    const view = await caseStatus(created.id);
+    return view.status === 'in_review' ? (view.declaration.requestId as string) : undefined;
+  });
 
   const sentBack = await reviewerA.call(`/v1/kyc-cases/${created.id}/request-changes`, { body: { reason: 'Please describe where your savings come from.' } });
   expect(sentBack).toMatchObject({ status: 200, body: { status: 'changes_requested' } });
@@ -254,7 +257,6 @@ test('sent back for changes: the customer finds the reason and their answers, an
   expect(page).toMatchObject({ status: 'changes_requested', draft: answers, changesRequested: { reason: 'Please describe where your savings come from.' } });
 
   expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: { ...answers, source_of_funds: ['salary', 'savings'] } } })).body).toEqual({ status: 'signing' });
-  const firstRequest = (await caseStatus(created.id)).declaration.requestId;
   await signDeclaration(auth, 'Aino Virtanen');
   const reviewed = await waitFor('the case in review again', async () => {
     const view = await caseStatus(created.id);
