@@ -32,8 +32,11 @@ export async function describeCaseForCustomer(context: SigningContext, row: KycC
   const organization = await context.dataSource.getRepository(Organization).findOneByOrFail({ id: row.organization_id });
   const questionnaire = await getQuestionnaire(context.dataSource, row.organization_id, row.questionnaire_id, row.questionnaire_version);
   const draft = (await decryptAnswers(context, row.id, 'draft', row.draft)) ?? (await decryptAnswers(context, row.id, 'answers', row.answers)) ?? {};
+  // 'preparing' until the declaration's round has invited its signer: only then can it be opened.
   const [declaration]: Array<{ status: string }> = await context.dataSource.query(
-    `SELECT r.status FROM kyc_declarations d JOIN signing_requests r ON r.id = d.request_id WHERE d.case_id = $1 ORDER BY d.attempt DESC LIMIT 1`,
+    `SELECT CASE WHEN r.status = 'pending' AND s.status NOT IN ('invited', 'opened', 'signed') THEN 'preparing' ELSE r.status END AS status
+       FROM kyc_declarations d JOIN signing_requests r ON r.id = d.request_id JOIN signers s ON s.request_id = r.id
+      WHERE d.case_id = $1 ORDER BY d.attempt DESC LIMIT 1`,
     [row.id],
   );
   return {

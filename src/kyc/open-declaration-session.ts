@@ -25,6 +25,7 @@ export async function openDeclarationSession(
     [row.id],
   );
   const signer = declaration?.status === 'pending' ? await context.dataSource.getRepository(Signer).findOneBy({ requestId: declaration.request_id }) : null;
+  if (signer?.status === 'signed') throw new AppError('conflict', 'You have signed the declaration; it is being sealed.');
   // Recorded but its round not started yet: the signer is invited once the round runs.
   if (!declaration || !signer || (signer.status !== 'invited' && signer.status !== 'opened')) {
     throw new AppError('conflict', 'The declaration is being prepared; try again in a moment.');

@@ -89,10 +89,11 @@ const pepAnswers = {
 
 /** The customer signs the declaration on the signer API with the session the case hands over. */
 async function signDeclaration(auth: Record<string, string>, name: string) {
-  const handed = await waitFor('the declaration to be ready', async () => {
-    const response = await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' });
-    return response.status === 200 ? response.body : undefined;
-  });
+  // The page offers the declaration once the case says it is pending (while 'preparing' it waits); then it opens at once.
+  await waitFor('the declaration pending', async () => (await customer(auth)('/v1/kyc/customer/case')).body.declaration?.status === 'pending');
+  const opened = await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' });
+  expect(opened.status).toBe(200);
+  const handed = opened.body;
   expect(handed.signingUrl).toMatch(new RegExp(`^${api.url}/s/[0-9a-f]{64}$`));
   const signer = { authorization: `Bearer ${handed.sessionToken}` };
   const document = await call('/v1/signer/document', { key: null, headers: signer });
