@@ -85,6 +85,7 @@ export const requestChangesUpdate = defineUpdate<KycCaseState, [ReviewInput]>('r
 export const cancelKycCaseUpdate = defineUpdate<KycCaseState, [KycCancelInput]>('cancel');
 export const remindCustomerUpdate = defineUpdate<{ reminded: number }, []>('remindNow');
 
+export const fourEyesNeedMembers = 'A second review needs two different members; API keys cannot approve a case that needs four eyes.';
 export const manualKycReminderIntervalMs = 60 * 60_000;
 /** A case sent back for changes leaves the customer at least this long before it expires. */
 export const minimumWindowAfterChangesMs = 7 * 86_400_000;
@@ -182,6 +183,10 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
     {
       validator: (request) => {
         requireStatus(['in_review'], 'be approved');
+        // Four eyes means two people: both approvals of such a case come from different signed-in members.
+        if (state.secondReviewReasons.length > 0 && !request.reviewerId.startsWith('user:')) {
+          throw new Error(fourEyesNeedMembers);
+        }
         if (approvals.some((approval) => approval.reviewerId === request.reviewerId)) {
           throw new Error('A second reviewer must approve: you approved first.');
         }

@@ -179,11 +179,16 @@ test('a PEP case end to end: draft, refused answers, declaration signed and seal
   fs.writeFileSync(trust, new X509Certificate((await api.signing.sealKey()).certificateChain[0]!).toString());
   expect(pyhankoValidate(sealedFile, trust).output).toContain('The signature is judged VALID.');
 
-  // Four eyes: the first approval waits for a second reviewer, who must be someone else.
+  // Four eyes: two different signed-in members; an API key can approve neither first nor second.
+  const byKey = await call(`/v1/kyc-cases/${created.id}/approve`, { body: {} });
+  expect(byKey).toMatchObject({ status: 409, body: { error: { code: 'conflict', message: 'A second review needs two different members; API keys cannot approve a case that needs four eyes.' } } });
+  // The first approval waits for a second reviewer, who must be someone else.
   const firstApproval = await reviewerA.call(`/v1/kyc-cases/${created.id}/approve`, { body: { note: 'Checked the PEP details.' } });
   expect(firstApproval).toMatchObject({ status: 200, body: { status: 'in_review', reviews: [{ decision: 'approved', round: 1, reviewer: { name: 'reviewer-a' } }] } });
   const sameReviewer = await reviewerA.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} });
   expect(sameReviewer).toMatchObject({ status: 409, body: { error: { code: 'conflict', message: 'A second reviewer must approve: you approved first.' } } });
+  expect((await call(`/v1/kyc-cases/${created.id}/approve`, { body: {} })).status).toBe(409);
+  expect((await caseStatus(created.id)).status).toBe('in_review');
   const secondApproval = await reviewerB.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} });
   expect(secondApproval).toMatchObject({ status: 200, body: { status: 'approved', reviews: [{ round: 1 }, { decision: 'approved', round: 2, reviewer: { name: 'reviewer-b' } }] } });
 
