@@ -29,15 +29,22 @@ export async function submitKycAnswers(
   if (checked.problems.length > 0) throw invalidAnswers(checked.problems);
   const keyService = context.adapters.keyService;
   const json = JSON.stringify(checked.answers);
-  const stored = await queryReturning(
-    context.dataSource,
-    `UPDATE kyc_cases SET answers = $2, draft = $3, draft_saved_at = $4, submitted_at = $4 WHERE id = $1 AND status = ANY($5::text[]) RETURNING id`,
-    [row.id, await encryptField(keyService, answersContext(row.id, 'answers'), json), await encryptField(keyService, answersContext(row.id, 'draft'), json), input.now, answeringStatuses],
-  );
-  if (stored.length === 0) throw new AppError('conflict', 'Your answers were already sent.');
-  const state = await updateKycCase(temporal, row.id, answersSubmittedUpdate, {
-    secondReviewReasons: secondReviewReasons(questionnaire.definition, checked.answers),
-    ...input.actor,
+  const answers = await encryptField(keyService, answersContext(row.id, 'answers'), json);
+  const draft = await encryptField(keyService, answersContext(row.id, 'draft'), json);
+  // One submission at a time, and the answers on record are exactly those the workflow accepted: the case's
+  // row stays locked from the check to the commit, the answers are written in that transaction, and the
+  // second-review reasons the workflow gets are computed from those same answers. Should the workflow refuse
+  // (a submission just before, the case ended), the transaction rolls back and the answers are unchanged.
+  // The workflow's first step after accepting records the submission on this row, so it waits for the commit.
+  const state = await context.dataSource.transaction(async (tx) => {
+    await tx.query(`SET LOCAL lock_timeout = '15s'`);
+    const locked = await queryReturning<{ status: KycCaseStatus }>(tx, `SELECT status FROM kyc_cases WHERE id = $1 FOR UPDATE`, [row.id]);
+    if (!locked[0] || !answeringStatuses.includes(locked[0].status)) throw new AppError('conflict', 'Your answers were already sent.');
+    await tx.query(`UPDATE kyc_cases SET answers = $2, draft = $3, draft_saved_at = $4, submitted_at = $4 WHERE id = $1`, [row.id, answers, draft, input.now]);
+    return updateKycCase(temporal, row.id, answersSubmittedUpdate, {
+      secondReviewReasons: secondReviewReasons(questionnaire.definition, checked.answers),
+      ...input.actor,
+    });
   });
   return { status: state.status };
 }

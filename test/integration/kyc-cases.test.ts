@@ -273,6 +273,27 @@ test('sent back for changes: the customer finds the reason and their answers, an
   expect((await reviewerB.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} })).body).toMatchObject({ status: 'approved', reviews: [{ decision: 'changes_requested' }, { decision: 'approved', round: null }] });
 });
 
+test('two submissions at once: exactly one is accepted, and the answers on record are the accepted ones with their second-review reasons', async () => {
+  const created = await createCase();
+  const auth = await openSession(await customerToken(created.id), created.customer.pin);
+  const plain = { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false };
+  const [first, second] = await Promise.all([
+    customer(auth)('/v1/kyc/customer/submit', { body: { answers: plain } }),
+    customer(auth)('/v1/kyc/customer/submit', { body: { answers: pepAnswers } }),
+  ]);
+  expect([first.status, second.status].sort()).toEqual([200, 409]);
+  const accepted = first.status === 200 ? plain : pepAnswers;
+  const view = await waitFor('the submission recorded', async () => {
+    const trail = (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events as Json[];
+    return trail.some((event) => event.type === 'submitted') ? caseStatus(created.id) : undefined;
+  });
+  expect(view).toMatchObject({ status: 'signing', answers: accepted, secondReviewReasons: accepted.pep ? ['pep'] : [] });
+  expect((await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events.filter((event: Json) => event.type === 'submitted')).toHaveLength(1);
+  // A submission the case no longer takes changes nothing on record.
+  expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: accepted.pep ? plain : pepAnswers } })).status).toBe(409);
+  expect((await caseStatus(created.id)).answers).toEqual(accepted);
+});
+
 test('cancel: the case ends, its link says so, and a second cancel is a conflict', async () => {
   const created = await createCase();
   const token = await customerToken(created.id);
