@@ -4,8 +4,9 @@
  * retried create with the same Idempotency-Key converges on the same case, and a case whose workflow cannot
  * be started is removed again (503, nothing half-created).
  */
+import { isNationalIdFormat } from '../identity/national-id';
 import { createHash, randomUUID } from 'node:crypto';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from 'zod';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import type { AccessScope } from '../accounts/access';
@@ -41,7 +42,8 @@ export const createKycCaseInput = z.strictObject({
       .optional(),
     nationalId: z
       .string()
-      .regex(/^[0-9A-Za-z+\-]{6,20}$/, 'must be a national identity number such as 19800101-1234 or 010180-123A')
+      .max(40)
+      .refine(isNationalIdFormat, 'must be a Swedish, Finnish, Danish or Norwegian national identity number, e.g. 19800101-1234 or 010180-123A')
       .optional()
       .describe('The person identified with eID must have this number; stored encrypted, never shown back'),
     businessId: singleLineText({ max: 50 }).optional(),
@@ -201,15 +203,20 @@ async function startCase(
       taskQueue: temporal.taskQueue,
       workflowId: workflowIdForKycCase(caseId),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      // A retried create of one that has finished must not run it again: its closed run counts as started.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [workflowInput],
       typedSearchAttributes: [
         { key: organizationIdAttribute, value: organizationId },
         { key: processStatusAttribute, value: 'invited' },
       ],
     });
-  } catch {
-    if (options.isNew) await deleteKycCaseWithAuditTrail(context, caseId);
-    throw unavailableError('temporal', 'The KYC case could not be started; nothing was created.');
+  } catch (error) {
+    // A replayed create whose workflow has already finished: it started nothing, and the answer stands.
+    if (options.isNew || !(error instanceof WorkflowExecutionAlreadyStartedError)) {
+      if (options.isNew) await deleteKycCaseWithAuditTrail(context, caseId);
+      throw unavailableError('temporal', 'The KYC case could not be started; nothing was created.');
+    }
   }
   const credentials = await kycCredentials(context);
   return {

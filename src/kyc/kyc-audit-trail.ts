@@ -224,9 +224,11 @@ async function applyToReadModel(
   await db.query(
     `UPDATE kyc_cases SET status = $2, ended_at = CASE WHEN $3 THEN coalesce(ended_at, $4) ELSE ended_at END
       WHERE id = $1
+        AND status <> ALL($7::text[])
         AND NOT EXISTS (SELECT 1 FROM kyc_audit_events e WHERE e.case_id = $1 AND e.sequence > $5 AND e.type = ANY($6::text[])
                          AND (e.type <> 'approved' OR (e.detail->>'final')::boolean IS TRUE))`,
-    [caseId, status, ends, event.occurredAt, event.sequence, statusBearingTypes],
+    // An ended case stays ended: nothing recorded after its end (e.g. by a run that should never have started) moves it.
+    [caseId, status, ends, event.occurredAt, event.sequence, statusBearingTypes, kycEndStatuses],
   );
 }
 

@@ -5,7 +5,7 @@
  * request, so one request never has two rounds.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { WorkflowIdConflictPolicy } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { Signer, SigningRequest } from '../database/entities';
 import { inspectPdf } from '../documents/inspect-pdf';
@@ -22,6 +22,7 @@ import { deleteSigningRequestWithAuditTrail, recordAuditEvent } from './audit-tr
 import type { SigningContext } from './signing-context';
 import { countRoundStarted } from '../observability/round-metrics';
 import { encryptField } from '../privacy/encrypted-field';
+import { isNationalIdFormat } from '../identity/national-id';
 
 const day = 86_400_000;
 
@@ -44,7 +45,7 @@ export const signerInput = z.strictObject({
         .strictObject({
           acr: z.string().min(1).max(200).regex(/^[\x21-\x7e]+$/, 'must be an acr value such as urn:grn:authn:se:bankid').optional(),
           expectedNationalId: singleLineText({ max: 40 })
-            .refine((value) => /[0-9]/.test(value), 'must be a national identity number')
+            .refine(isNationalIdFormat, 'must be a Swedish, Finnish, Danish or Norwegian national identity number, e.g. 19800101-1234 or 010180-123A')
             .optional()
             .describe('The national identity number the eID must carry; stored encrypted, never shown back'),
         })
@@ -345,16 +346,21 @@ async function startRound(
       taskQueue: temporal.taskQueue,
       workflowId: workflowIdForRequest(requestId),
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      // A retried create of one that has finished must not run it again: its closed run counts as started.
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       args: [roundInput],
       typedSearchAttributes: [
         { key: organizationIdAttribute, value: organizationId },
         { key: processStatusAttribute, value: 'pending' },
       ],
     });
-  } catch {
-    // Only a request created by this call is removed: a replayed one may have a round running already.
-    if (options.isNew) await deleteSigningRequestWithAuditTrail(context.dataSource, requestId);
-    throw unavailableError('temporal', 'The signing request could not be started; nothing was created.');
+  } catch (error) {
+    // A replayed create whose workflow has already finished: it started nothing, and the answer stands.
+    if (options.isNew || !(error instanceof WorkflowExecutionAlreadyStartedError)) {
+      // Only a request created by this call is removed: a replayed one may have a round running already.
+      if (options.isNew) await deleteSigningRequestWithAuditTrail(context.dataSource, requestId);
+      throw unavailableError('temporal', 'The signing request could not be started; nothing was created.');
+    }
   }
   // A replayed create (same Idempotency-Key) found its round already running: it started nothing.
   if (options.isNew) countRoundStarted();

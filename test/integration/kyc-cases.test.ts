@@ -273,6 +273,27 @@ test('sent back for changes: the customer finds the reason and their answers, an
   expect((await reviewerB.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} })).body).toMatchObject({ status: 'approved', reviews: [{ decision: 'changes_requested' }, { decision: 'approved', round: null }] });
 });
 
+test('a retried create of an approved case answers as before and starts nothing: the case stays approved, its one run completed', async () => {
+  const key = `kyc-replay-${randomUUID()}`;
+  const created = await createCase({}, { 'idempotency-key': key });
+  const auth = await openSession(await customerToken(created.id), created.customer.pin);
+  expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false } } })).status).toBe(200);
+  await signDeclaration(auth, 'Aino Virtanen');
+  await waitFor('the case in review', async () => (await caseStatus(created.id)).status === 'in_review');
+  expect((await reviewerA.call(`/v1/kyc-cases/${created.id}/approve`, { body: {} })).body.status).toBe('approved');
+  const handle = api.client.workflow.getHandle(`kyc-case-${created.id}`);
+  await handle.result();
+  const run = await handle.describe();
+
+  const again = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Aino Virtanen', email: created.email } }, headers: { 'idempotency-key': key } });
+  expect(again).toMatchObject({ status: 201, body: { id: created.id, customer: { pin: created.customer.pin } } });
+  const after = await handle.describe();
+  expect({ runId: after.runId, status: after.status.name }).toEqual({ runId: run.runId, status: 'COMPLETED' });
+  expect((await caseStatus(created.id)).status).toBe('approved');
+  const events = (await call(`/v1/kyc-cases/${created.id}/audit-trail`)).body.events as Json[];
+  expect(events.filter((event) => event.type === 'invited')).toHaveLength(1);
+});
+
 test('two submissions at once: exactly one is accepted, and the answers on record are the accepted ones with their second-review reasons', async () => {
   const created = await createCase();
   const auth = await openSession(await customerToken(created.id), created.customer.pin);

@@ -343,6 +343,21 @@ describe('creating requests', () => {
     expect(listed.count).toBe(1);
   });
 
+  test('a retried create of a request that has ended starts no new round: it stays cancelled', async () => {
+    const body = requestBody();
+    const headers = { 'idempotency-key': `create-ended-${Date.now()}` };
+    const first = await create(body, headers);
+    expect((await call(`/v1/signing-requests/${first.id}/cancel`, { body: { reason: 'Sent by mistake.' } })).status).toBe(200);
+    const handle = api.client.workflow.getHandle(workflowIdForRequest(first.id));
+    await handle.result();
+    const run = await handle.describe();
+    const again = await call('/v1/signing-requests', { body, headers });
+    expect(again).toMatchObject({ status: 201, body: { id: first.id } });
+    const after = await handle.describe();
+    expect({ runId: after.runId, status: after.status.name }).toEqual({ runId: run.runId, status: 'COMPLETED' });
+    expect((await call(`/v1/signing-requests/${first.id}`)).body.status).toBe('cancelled');
+  });
+
   const badInputs: Array<[string, number, string, () => Record<string, unknown>]> = [
     ['not a PDF', 422, 'invalid_document', () => requestBody({ document: { filename: 'x.pdf', contentBase64: Buffer.from('hello world').toString('base64') } })],
     ['a malformed PDF', 422, 'invalid_document', () => requestBody({ document: { filename: 'x.pdf', contentBase64: Buffer.from('%PDF-1.7\ngarbage').toString('base64') } })],
