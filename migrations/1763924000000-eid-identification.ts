@@ -24,6 +24,8 @@ export class EidIdentification1763924000000 implements MigrationInterface {
         subject_id uuid NOT NULL,
         outcome text NOT NULL CHECK (outcome IN ('identified', 'mismatch')),
         issuer text NOT NULL,
+        -- SHA-256 of issuer and subject: tells one broker account from another without keeping its id.
+        subject_sha256 text NOT NULL,
         scheme text,
         name text,
         birthdate text,

@@ -199,9 +199,10 @@ export function signingActivities(context: SigningContext) {
     async notifyIdentityMismatch(input: { requestId: string; signerId: string; attemptId: string }): Promise<void> {
       const { request, organization, signers, facts } = await load(input.requestId);
       const signer = signerOf(signers, input.signerId);
+      // The attempt is the refused identification (its id names the outbox row and the audit event).
       const rows: Array<{ occurred_at: Date }> = await dataSource.query(
-        `SELECT occurred_at FROM audit_events WHERE request_id = $1 AND signer_id = $2 AND type = 'identification_mismatch' ORDER BY sequence DESC LIMIT 1`,
-        [request.id, signer.id],
+        `SELECT occurred_at FROM audit_events WHERE request_id = $1 AND event_key = $2`,
+        [request.id, `identification_mismatch:${signer.id}:${input.attemptId}`],
       );
       const at = rows[0] ? new Date(rows[0].occurred_at) : new Date();
       for (const sender of await sendersOf(request, organization)) {
@@ -266,8 +267,13 @@ export function signingActivities(context: SigningContext) {
         const events = await readAuditTrail(dataSource, request.id);
         const auditChainHead = events.at(-1)?.hash;
         const signedEvents = new Map(events.filter((event) => event.type === 'signed').map((event) => [event.signerId, event]));
-        // The last accepted identification of each signer (the trail is in order): what the audit page names.
+        // The identification behind each signature (named by the `signed` event), else the signer's last one.
         const identifiedEvents = new Map(events.filter((event) => event.type === 'identified').map((event) => [event.signerId, event]));
+        const identifiedByKey = new Map(events.filter((event) => event.type === 'identified').map((event) => [event.eventKey, event]));
+        const identificationBehind = (signerId: string) => {
+          const used = signedEvents.get(signerId)?.detail?.identificationId;
+          return (typeof used === 'string' ? identifiedByKey.get(`identified:${signerId}:${used}`) : undefined) ?? identifiedEvents.get(signerId);
+        };
         heartbeat('sealing');
         const sealed = await measureSeal(async () => sealDocument({
           pdf: original,
@@ -284,7 +290,7 @@ export function signingActivities(context: SigningContext) {
               ip: signed?.ip ?? undefined,
               userAgent: signed?.userAgent ?? undefined,
               signedAt: signed ? signed.occurredAt.toISOString() : '',
-              ...identificationOf(identifiedEvents.get(signer.id)?.detail),
+              ...identificationOf(identificationBehind(signer.id)?.detail),
             };
           }),
           // Labelled by type on the page, in the organisation's language (src/i18n/locales/*/audit.json).

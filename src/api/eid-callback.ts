@@ -39,13 +39,20 @@ export function mountEidCallback(
   router.get('/v1/eid/callback', callbackLimit, async (ctx) => {
     ctx.set('Cache-Control', 'no-store');
     const cookie = ctx.cookies.get(eidCookieName);
-    // Spent whatever happens: a callback is answered once.
-    ctx.cookies.set(eidCookieName, '', { ...context.eid.cookieOptions, maxAge: 0 });
     const flow = context.eid.pendingFlow(cookie);
     const process = flow ? processes[flow.purpose] : undefined;
     if (!flow || !process || !context.eid.available) return expiredPage(ctx);
+    const callbackUrl = new URL(ctx.originalUrl, `${context.publicUrl}/`);
+    // A request without this flow's state (a forged link to the callback) neither finishes nor ends the flow.
+    if (!context.eid.answersFlow(cookie, callbackUrl)) {
+      ctx.status = 303;
+      ctx.redirect(await process.failurePage(flow, 'failed'));
+      return;
+    }
+    // Spent from here on: a flow is answered once.
+    ctx.cookies.set(eidCookieName, '', { ...context.eid.cookieOptions, maxAge: 0 });
     try {
-      const { identity } = await context.eid.finish({ callbackUrl: new URL(ctx.originalUrl, `${context.publicUrl}/`), cookie });
+      const { identity } = await context.eid.finish({ callbackUrl, cookie });
       const actor = { ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined };
       const outcome = await process.complete({ flow, identity, actor, now: new Date() });
       if (outcome.identificationId) {

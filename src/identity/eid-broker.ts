@@ -181,6 +181,12 @@ export class EidBroker {
     return { purpose, ref, version, ...(acr ? { acr } : {}), ...(pinVersion !== undefined ? { pinVersion } : {}) };
   }
 
+  /** Whether a callback carries this flow's state: anything else is not the broker's answer to it. */
+  answersFlow(cookie: string | undefined, callbackUrl: URL): boolean {
+    const pending = readSignedValue<PendingIdentification>(this.stateKey, cookie);
+    return Boolean(pending && callbackUrl.searchParams.get('state') === pending.state);
+  }
+
   /** The broker sent the browser back: check state, nonce, PKCE, the ID token and the eID it names. */
   async finish(input: { callbackUrl: URL; cookie: string | undefined }): Promise<{ flow: EidFlow; identity: EidIdentity }> {
     const settings = this.settings();
@@ -188,7 +194,10 @@ export class EidBroker {
     if (!pending || pending.exp <= Date.now()) throw new EidFailure('expired', 'the identification took too long or was started in another browser');
     const flow = this.pendingFlow(input.cookie)!;
     const error = input.callbackUrl.searchParams.get('error');
-    if (error) throw new EidFailure(error === 'access_denied' ? 'cancelled' : 'failed', `the broker answered ${error.slice(0, 60)}`);
+    // An error answer counts only with this flow's state: a link to the callback cannot end someone's flow.
+    if (error && input.callbackUrl.searchParams.get('state') === pending.state) {
+      throw new EidFailure(error === 'access_denied' ? 'cancelled' : 'failed', `the broker answered ${error.slice(0, 60)}`);
+    }
     let tokens: Awaited<ReturnType<typeof openid.authorizationCodeGrant>>;
     try {
       tokens = await openid.authorizationCodeGrant(await this.discover(), input.callbackUrl, {

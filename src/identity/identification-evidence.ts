@@ -4,7 +4,7 @@
  * acr, time); encrypted under the key service the national id (to compare) and the whole ID token (the
  * broker's signed statement, for whoever must check the evidence later).
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { KeyService } from '../adapters/key-service';
 import type { IdentificationEvidenceView } from '../contract/identification';
@@ -12,7 +12,9 @@ import { decryptField, encryptField } from '../privacy/encrypted-field';
 import type { EidIdentity } from './eid-broker';
 import { maskNationalId } from './national-id';
 
-export { nationalIdsMatch } from './national-id';
+import { nationalIdsMatch } from './national-id';
+
+export { nationalIdsMatch };
 
 export type IdentificationSubjectKind = 'signer' | 'kyc_case';
 
@@ -76,8 +78,8 @@ export async function storeIdentification(
   };
   await db.query(
     `INSERT INTO eid_identifications (id, organization_id, subject_kind, subject_id, outcome, issuer, scheme, name, birthdate, country,
-       national_id_masked, national_id_encrypted, transaction_id, acr, id_token_encrypted, identified_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+       national_id_masked, national_id_encrypted, transaction_id, acr, id_token_encrypted, identified_at, subject_sha256)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
     [
       id,
       input.organizationId,
@@ -95,6 +97,7 @@ export async function storeIdentification(
       row.acr,
       idToken,
       row.identified_at,
+      subjectDigest(identity),
     ],
   );
   return { id, evidence: evidenceOf(row) };
@@ -120,4 +123,31 @@ export async function readNationalIdEvidence(db: DataSource | EntityManager, key
   const rows: Array<{ national_id_encrypted: Buffer | null }> = await db.query(`SELECT national_id_encrypted FROM eid_identifications WHERE id = $1`, [id]);
   const sealed = rows[0]?.national_id_encrypted;
   return sealed ? decryptField(keyService, nationalIdContext(id), sealed) : undefined;
+}
+
+/** The broker account behind an identity, as a digest (the broker's `sub` itself is not kept). */
+export const subjectDigest = (identity: Pick<EidIdentity, 'issuer' | 'subject'>) =>
+  createHash('sha256').update(`${identity.issuer}\n${identity.subject}`).digest('hex');
+
+/**
+ * Whether `identity` is the person an earlier accepted identification was: by national id when the earlier
+ * one had one (then this one must have it too), else the same broker account, else the same name and birth
+ * date (both known). Unknown on every count is not the same person.
+ */
+export async function isSamePerson(
+  db: DataSource | EntityManager,
+  keyService: KeyService,
+  earlierId: string,
+  identity: EidIdentity,
+): Promise<boolean> {
+  const rows: Array<{ subject_sha256: string; name: string | null; birthdate: string | null; country: string | null }> = await db.query(
+    `SELECT subject_sha256, name, birthdate, country FROM eid_identifications WHERE id = $1`,
+    [earlierId],
+  );
+  const earlier = rows[0];
+  if (!earlier) return false;
+  const earlierNationalId = await readNationalIdEvidence(db, keyService, earlierId);
+  if (earlierNationalId) return nationalIdsMatch(earlierNationalId, identity.nationalId, identity.country);
+  if (earlier.subject_sha256 === subjectDigest(identity)) return true;
+  return earlier.name !== null && earlier.birthdate !== null && earlier.name === identity.name && earlier.birthdate === identity.birthdate;
 }

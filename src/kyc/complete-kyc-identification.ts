@@ -8,7 +8,7 @@
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { kycEndStatuses } from '../contract/kyc-cases';
 import type { EidIdentity } from '../identity/eid-broker';
-import { auditDetailOf, nationalIdsMatch, readIdentificationEvidence, readNationalIdEvidence, storeIdentification } from '../identity/identification-evidence';
+import { auditDetailOf, isSamePerson, nationalIdsMatch, storeIdentification } from '../identity/identification-evidence';
 import { decryptField } from '../privacy/encrypted-field';
 import type { SigningContext } from '../signing/signing-context';
 import { kycCredentials } from './customer-credentials';
@@ -63,13 +63,9 @@ async function mismatchOf(signing: SigningContext, row: KycCaseRow, identity: Ei
   const { keyService } = signing.adapters;
   if (row.customer_national_id) {
     const expected = await decryptField(keyService, nationalIdContext(row.id), row.customer_national_id);
-    if (!nationalIdsMatch(expected, identity.nationalId ?? undefined)) return 'expected_national_id';
+    if (!nationalIdsMatch(expected, identity.nationalId, identity.country)) return 'expected_national_id';
   }
-  if (row.identification_id) {
-    const earlierNationalId = await readNationalIdEvidence(signing.dataSource, keyService, row.identification_id);
-    if (earlierNationalId && identity.nationalId) return nationalIdsMatch(earlierNationalId, identity.nationalId) ? undefined : 'earlier_identity';
-    const earlier = await readIdentificationEvidence(signing.dataSource, row.identification_id);
-    if (earlier && (earlier.name !== identity.name || earlier.birthdate !== identity.birthdate)) return 'earlier_identity';
-  }
+  // The same person as before: by national id, else the same broker account, else name and birth date.
+  if (row.identification_id && !(await isSamePerson(signing.dataSource, keyService, row.identification_id, identity))) return 'earlier_identity';
   return undefined;
 }

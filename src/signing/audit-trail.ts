@@ -41,7 +41,8 @@ export type AuditEventType =
   | 'failed'
   | 'notified'
   | 'identified'
-  | 'identification_mismatch';
+  | 'identification_mismatch'
+  | 'identification_reset';
 
 export interface NewAuditEvent {
   requestId: string;

@@ -15,8 +15,9 @@ import type { TemporalTarget } from '../adapters/temporal-connection';
 import { requiresEid } from '../contract/identification';
 import { Signer, SigningRequest } from '../database/entities';
 import { AppError } from '../errors';
-import type { EidFlow, EidIdentity } from '../identity/eid-broker';
-import { auditDetailOf, nationalIdsMatch, readIdentificationEvidence, readNationalIdEvidence, storeIdentification } from '../identity/identification-evidence';
+import { EidFailure, type EidFlow, type EidIdentity } from '../identity/eid-broker';
+import { queryReturning } from '../database/data-source';
+import { auditDetailOf, isSamePerson, nationalIdsMatch, storeIdentification } from '../identity/identification-evidence';
 import { decryptField } from '../privacy/encrypted-field';
 import type { ActorContext } from '../workflows/signing-round';
 import { recordAuditEvent } from './audit-trail';
@@ -72,7 +73,8 @@ export async function startSignerIdentification(
 
 /**
  * The broker answered for this signer: accept the identity (and tell the round the link was opened, for
- * `eid`), or refuse it as not the expected person. Answers where the browser goes next.
+ * `eid`), or refuse it as not the expected person. Answers where the browser goes next. The identification,
+ * its audit event, the binding and the outbox row commit together: a crash leaves all or nothing.
  */
 export async function completeSignerIdentification(
   context: SigningContext,
@@ -87,15 +89,14 @@ export async function completeSignerIdentification(
   if (signer.linkVersion !== input.flow.version) return { redirectTo: `/s/${token}` };
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
   if ((request.status !== 'pending' && request.status !== 'completed') || signer.lockedAt) return { redirectTo: `/s/${token}` };
+  // pin+eid: a PIN renewed while the person was at the broker ends what the old one began; nothing is bound.
+  if (signer.identificationMethod === 'pin+eid' && input.flow.pinVersion !== signer.pinVersion) return { redirectTo: `/s/${token}` };
+  if (signer.expectedNationalId && !input.identity.nationalId) {
+    // Not the person's fault, and not fraud: the broker is not sending the claim we read (EID_CLAIM_NATIONAL_ID).
+    throw new EidFailure('failed', 'the broker sent no national identity number: check EID_CLAIM_NATIONAL_ID');
+  }
 
   const mismatch = await mismatchOf(context, signer, input.identity);
-  const stored = await storeIdentification(context.dataSource, context.adapters.keyService, {
-    organizationId: request.organizationId,
-    subjectKind: 'signer',
-    subjectId: signer.id,
-    identity: input.identity,
-    outcome: mismatch ? 'mismatch' : 'identified',
-  });
   const base = {
     requestId: request.id,
     signerId: signer.id,
@@ -105,63 +106,77 @@ export async function completeSignerIdentification(
     userAgent: input.actor.userAgent,
     occurredAt: input.now,
   };
-
-  if (mismatch) {
-    const outboxId = randomUUID();
-    await context.dataSource.transaction(async (tx) => {
+  const outcome = await context.dataSource.transaction(async (tx) => {
+    const stored = await storeIdentification(tx, context.adapters.keyService, {
+      organizationId: request.organizationId,
+      subjectKind: 'signer',
+      subjectId: signer.id,
+      identity: input.identity,
+      outcome: mismatch ? 'mismatch' : 'identified',
+    });
+    if (mismatch) {
+      // The senders hear of the first refused attempt in an hour, not of every one (a link can be tried at will).
+      const recent: unknown[] = await tx.query(
+        `SELECT 1 FROM audit_events WHERE request_id = $1 AND signer_id = $2 AND type = 'identification_mismatch' AND occurred_at > $3 LIMIT 1`,
+        [request.id, signer.id, new Date(input.now.getTime() - mismatchNoticeIntervalMs)],
+      );
       await recordAuditEvent(tx, {
         ...base,
         eventKey: `identification_mismatch:${signer.id}:${stored.id}`,
         type: 'identification_mismatch',
         detail: { ...auditDetailOf(stored.evidence), reason: mismatch },
       });
-      if (request.status === 'pending') {
+      const notify = request.status === 'pending' && recent.length === 0;
+      if (notify) {
+        // The outbox row carries the identification's id: the notice names this attempt.
         await tx.query(`INSERT INTO round_signal_outbox (id, request_id, signer_id, kind) VALUES ($1, $2, $3, 'identification_mismatch')`, [
-          outboxId,
+          stored.id,
           request.id,
           signer.id,
         ]);
       }
-    });
-    if (request.status === 'pending') void deliverRoundSignal(context.dataSource, temporal, outboxId).catch(() => undefined);
-    return { redirectTo: back('mismatch') };
-  }
-
-  const openingId = randomUUID();
-  const tellsRound = request.status === 'pending' && signer.identificationMethod === 'eid';
-  await context.dataSource.transaction(async (tx) => {
-    await tx.query(`UPDATE signers SET identification_id = $2 WHERE id = $1`, [signer.id, stored.id]);
+      return { kind: 'mismatch' as const, outboxId: notify ? stored.id : undefined };
+    }
+    // Bound only if no other identification was bound since this one was checked (two at once: one wins).
+    const bound = await queryReturning<{ id: string }>(
+      tx,
+      `UPDATE signers SET identification_id = $2 WHERE id = $1 AND identification_id IS NOT DISTINCT FROM $3 RETURNING id`,
+      [signer.id, stored.id, signer.identificationId],
+    );
+    if (bound.length === 0) throw new EidFailure('failed', 'another identification of this signer finished at the same moment');
     await recordAuditEvent(tx, { ...base, eventKey: `identified:${signer.id}:${stored.id}`, type: 'identified', detail: auditDetailOf(stored.evidence) });
     // For an eID-only signer the identification is the opening (the PIN's part in the other methods).
+    let openingId: string | undefined;
     if (signer.identificationMethod === 'eid') {
+      openingId = randomUUID();
       await recordAuditEvent(tx, { ...base, eventKey: `opened:${signer.id}:${openingId}`, type: 'opened' });
-      if (tellsRound) {
+      if (request.status === 'pending') {
         await tx.query(`INSERT INTO round_signal_outbox (id, request_id, signer_id, kind) VALUES ($1, $2, $3, 'opened')`, [openingId, request.id, signer.id]);
+      } else {
+        openingId = undefined;
       }
     }
+    return { kind: 'identified' as const, identificationId: stored.id, outboxId: openingId };
   });
-  if (tellsRound) void deliverRoundSignal(context.dataSource, temporal, openingId).catch(() => undefined);
-  return { redirectTo: back('ok'), identificationId: stored.id };
+  // Told at once when Temporal is up; otherwise the relay delivers it later.
+  if (outcome.outboxId) void deliverRoundSignal(context.dataSource, temporal, outcome.outboxId).catch(() => undefined);
+  return outcome.kind === 'mismatch' ? { redirectTo: back('mismatch') } : { redirectTo: back('ok'), identificationId: outcome.identificationId };
 }
+
+/** At most one email to the senders per signer and hour about refused identities. */
+const mismatchNoticeIntervalMs = 60 * 60_000;
 
 /**
  * Why this identity is not the signer, if it is not: another number than the sender expected, or — once
- * the signer has identified — another person than the one who did (compared by national id, else name and
- * birth date: a broker's `sub` differs between eIDs of the same person).
+ * the signer has identified — another person than the one who did.
  */
 async function mismatchOf(context: SigningContext, signer: Signer, identity: EidIdentity): Promise<'expected_national_id' | 'earlier_identity' | undefined> {
   if (signer.expectedNationalId) {
     const expected = await decryptField(context.adapters.keyService, expectedNationalIdContext(signer.id), signer.expectedNationalId);
-    if (!nationalIdsMatch(expected, identity.nationalId ?? undefined)) return 'expected_national_id';
+    if (!nationalIdsMatch(expected, identity.nationalId, identity.country)) return 'expected_national_id';
   }
-  if (signer.identificationId) {
-    const earlier = await readIdentificationEvidence(context.dataSource, signer.identificationId);
-    const earlierNationalId = await readNationalIdEvidence(context.dataSource, context.adapters.keyService, signer.identificationId);
-    if (earlierNationalId && identity.nationalId) {
-      if (!nationalIdsMatch(earlierNationalId, identity.nationalId)) return 'earlier_identity';
-    } else if (earlier && (earlier.name !== identity.name || earlier.birthdate !== identity.birthdate)) {
-      return 'earlier_identity';
-    }
+  if (signer.identificationId && !(await isSamePerson(context.dataSource, context.adapters.keyService, signer.identificationId, identity))) {
+    return 'earlier_identity';
   }
   return undefined;
 }

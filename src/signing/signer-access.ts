@@ -144,7 +144,7 @@ export async function requireSignerSession(
     throw new AppError('identification_required', 'Identify with your eID to open this document.');
   }
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
-  return { signer, request };
+  return { signer, request, identificationId: claims.identificationId };
 }
 
 /**
@@ -228,12 +228,18 @@ async function requireDocumentShown(context: SigningContext, signer: Signer): Pr
 export function signAsSigner(
   context: SigningContext,
   temporal: TemporalTarget,
-  session: { signer: Signer; request: SigningRequest },
+  session: { signer: Signer; request: SigningRequest; identificationId?: string },
   input: { typedName: string; actor: ActorContext },
 ): Promise<RoundSummary> {
   return actAsSigner(context, session, 'signed', async () => {
     await requireDocumentShown(context, session.signer);
-    return updateRound(temporal, session.request.id, signUpdate, { signerId: session.signer.id, typedName: input.typedName, ...input.actor });
+    return updateRound(temporal, session.request.id, signUpdate, {
+      signerId: session.signer.id,
+      typedName: input.typedName,
+      // The eID identification behind this signature (an id, no personal data): the evidence names it.
+      ...(session.identificationId ? { identificationId: session.identificationId } : {}),
+      ...input.actor,
+    });
   });
 }
 

@@ -81,6 +81,8 @@ export interface ActorContext {
 export interface SignInput extends ActorContext {
   signerId: string;
   typedName: string;
+  /** The eID identification the signer's session carried (its id only), for eID signers. */
+  identificationId?: string;
 }
 export interface DeclineInput extends ActorContext {
   signerId: string;
@@ -187,7 +189,7 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
         actor: 'signer',
         ip: request.ip,
         userAgent: request.userAgent,
-        detail: { typedName: request.typedName },
+        detail: { typedName: request.typedName, ...(request.identificationId ? { identificationId: request.identificationId } : {}) },
         occurredAt: found.signedAt,
       });
       inviteNextSigners();

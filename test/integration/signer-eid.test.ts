@@ -33,6 +33,8 @@ const expected = `${birth}-${serial}`;
 const alice = { sub: `alice-${randomUUID().slice(0, 8)}`, name: 'Alice Andersson', birthdate: '1980-01-01', nationalId };
 const mallory = { sub: `mallory-${randomUUID().slice(0, 8)}`, name: 'Mallory Mellan', birthdate: '1975-05-05', nationalId: `19750505${serial}` };
 const bob = { sub: `bob-${randomUUID().slice(0, 8)}`, name: 'Bob Berg', birthdate: '1990-02-02', nationalId: `19900202${serial}` };
+// Picks the Finnish Trust Network whatever eID was asked for.
+const finn = { sub: `finn-${randomUUID().slice(0, 8)}`, name: 'Finn Fors', birthdate: '1970-07-07', nationalId: '070770-123A', country: 'FI', scheme: 'fi-ftn', acr: 'urn:grn:authn:fi:all' };
 
 let dataSource: DataSource;
 let broker: LocalEidBroker;
@@ -47,7 +49,7 @@ beforeAll(async () => {
   dataSource = await openTestDataSource();
   smtp = await startSmtpCatcher();
   const port = await freePort();
-  broker = await startLocalEidBroker({ port, people: [alice, mallory, bob] });
+  broker = await startLocalEidBroker({ port, people: [alice, mallory, bob, finn] });
   const capture = new Writable({
     write(chunk, _encoding, done) {
       logLines.push(chunk.toString());
@@ -197,7 +199,8 @@ test('an eID signer sees nothing before identifying, another identity is refused
   expect(pages).toContain('Document opened after eID identification');
   expect(pages).toContain('PIN accepted');
   expect(pages).toContain(`${birth}-****`);
-  expect(pages).not.toContain(serial);
+  expect(pages).not.toContain(nationalId);
+  expect(pages).not.toContain(expected);
 
   // The national id in clear: nowhere.
   await expectNationalIdNowhere(requestId, [nationalId, expected, nationalId.slice(2), mallory.nationalId, bob.nationalId]);
@@ -262,4 +265,60 @@ test('with a broker, eID is offered with its acr values, and an eID the broker d
   });
   expect(refusedAcr.status).toBe(422);
   expect(refusedAcr.body.error.message).toContain('urn:grn:authn:xx:unknown');
+});
+
+async function createRequest(signers: unknown[]) {
+  const created = await call('/v1/signing-requests', {
+    body: { title: 'eID edge cases', document: { filename: 'e.pdf', contentBase64: await pdfBase64() }, signers },
+  });
+  expect(created.status).toBe(201);
+  const rows: Array<{ id: string; link_version: number }> = await dataSource.query(`SELECT id, link_version FROM signers WHERE request_id = $1 ORDER BY position`, [created.body.id]);
+  return { created, tokens: rows.map((row) => api.signing.credentials.linkToken({ signerId: row.id, linkVersion: row.link_version })), signerIds: rows.map((row) => row.id) };
+}
+
+test('an identity from another eID than the one asked for is not accepted; a forged callback ends nobody\'s flow', async () => {
+  const { tokens } = await createRequest([{ name: 'Finn Fors', email: `finn-${randomUUID().slice(0, 8)}@example.test`, identification: { method: 'eid', eid: { acr: swedishBankId } } }]);
+  // A link to the callback with an error and no state (e.g. planted on another site) does not cancel the flow.
+  const started = await startEid(tokens[0]!);
+  const flowCookie = started.setCookies.find((cookie) => cookie.startsWith('sigill_eid='))!.split(';')[0]!;
+  const forged = await fetch(`${api.url}/v1/eid/callback?error=access_denied`, { redirect: 'manual', headers: { cookie: flowCookie } });
+  expect(forged.headers.get('location')).toBe(`/s/${tokens[0]}?eid=failed`);
+  expect(forged.headers.getSetCookie().some((cookie) => cookie.startsWith('sigill_eid=;'))).toBe(false);
+  // Finn identifies with the Finnish Trust Network where Swedish BankID was asked for: refused, nothing bound.
+  const back = await identifyWithEid(api.url, { authorizationUrl: started.body.authorizationUrl!, setCookies: started.setCookies }, finn.sub);
+  expect(back.location).toBe(`/s/${tokens[0]}?eid=failed`);
+  expect(back.resultCookie).toBeUndefined();
+  expect((await eidSession(tokens[0]!)).status).toBe(403);
+});
+
+test('pin+eid: a PIN renewed while the person is at the broker binds nothing; the sender can undo a wrong binding', async () => {
+  const { created, tokens, signerIds } = await createRequest([
+    { name: 'Bob Berg', email: `bob2-${randomUUID().slice(0, 8)}@example.test`, pinDelivery: 'sender', identification: { method: 'pin+eid' } },
+    { name: 'Alice Andersson', email: `alice2-${randomUUID().slice(0, 8)}@example.test`, identification: { method: 'eid' } },
+  ]);
+  const requestId: string = created.body.id;
+  const pinSession = (await call('/v1/signer/session', { key: null, body: { token: tokens[0], pin: created.body.signers[0].pin } })).body.sessionToken as string;
+  const started = await startEid(tokens[0]!, pinSession);
+  // Meanwhile the sender issues a new PIN (someone else had the old one).
+  const reset = await call(`/v1/signing-requests/${requestId}/signers/${signerIds[0]}/reset-pin`, { body: {} });
+  expect(reset.status).toBe(200);
+  const back = await identifyWithEid(api.url, { authorizationUrl: started.body.authorizationUrl!, setCookies: started.setCookies }, mallory.sub);
+  expect(back.location).toBe(`/s/${tokens[0]}`);
+  const bound: Array<{ identification_id: string | null }> = await dataSource.query(`SELECT identification_id FROM signers WHERE id = $1`, [signerIds[0]]);
+  expect(bound[0]!.identification_id).toBeNull();
+
+  // An eID-only signer has no PIN to reset; Mallory identifies first on Alice's link (no number was expected).
+  expect((await call(`/v1/signing-requests/${requestId}/signers/${signerIds[1]}/reset-pin`, { body: {} })).status).toBe(409);
+  expect((await identify(tokens[1]!, mallory)).location).toBe(`/s/${tokens[1]}?eid=ok`);
+  // Now the link is Mallory's: Alice is refused as another person than the one who identified.
+  expect((await identify(tokens[1]!, alice)).location).toBe(`/s/${tokens[1]}?eid=mismatch`);
+  // The sender undoes the binding; Alice identifies and gets in, Mallory's session is over.
+  const undone = await call(`/v1/signing-requests/${requestId}/signers/${signerIds[1]}/reset-identification`, { body: {} });
+  expect(undone.body).toEqual({ reset: true });
+  const aliceBack = await identify(tokens[1]!, alice);
+  expect(aliceBack.location).toBe(`/s/${tokens[1]}?eid=ok`);
+  const session = await eidSession(tokens[1]!, aliceBack.resultCookie);
+  expect((await call('/v1/signer/round', { key: session.body.sessionToken! })).body.you.identification.evidence.name).toBe('Alice Andersson');
+  const trail = await call(`/v1/signing-requests/${requestId}/audit-trail`);
+  expect((trail.body.events as Array<{ type: string }>).map((event) => event.type)).toContain('identification_reset');
 });

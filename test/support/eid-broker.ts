@@ -21,6 +21,8 @@ export interface EidPerson {
   nationalId: string;
   country?: string;
   scheme?: string;
+  /** The eID this person uses whatever was asked for. */
+  acr?: string;
 }
 
 export interface LocalEidBroker {
@@ -51,6 +53,7 @@ export async function startLocalEidBroker(options: { port: number; people: EidPe
     accounts: options.people.map((person) => ({
       sub: person.sub,
       name: person.name,
+      ...(person.acr ? { acr: person.acr } : {}),
       claims: {
         ssn: person.nationalId,
         birthdate: person.birthdate,

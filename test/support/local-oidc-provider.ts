@@ -27,6 +27,8 @@ export interface LocalOidcAccount {
   name?: string;
   /** Claims an eID broker adds (`ssn`, `birthdate`, `identityscheme`, …); the provider adds a `txn` to each token. */
   claims?: Record<string, string | number | boolean>;
+  /** The eID this person always uses, whatever `acr_values` asked for (one of the provider's acrValues). */
+  acr?: string;
 }
 
 export interface LocalOidcProvider {

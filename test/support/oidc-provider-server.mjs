@@ -142,8 +142,9 @@ provider.use(async (ctx, next) => {
     ctx.body = loginPage(interaction.uid, `No account ${login}`);
     return;
   }
-  // The eID asked for is the one used (a real broker lets the person pick among several).
-  const askedAcr = String(interaction.params.acr_values ?? '').split(' ').find((value) => acrValues.includes(value));
+  // The eID asked for is the one used (a real broker lets the person pick among several), unless the account
+// always uses one of its own (`acr`: a person who picks another eID than the one asked for).
+  const askedAcr = accountsBySub.get(login).acr ?? String(interaction.params.acr_values ?? '').split(' ').find((value) => acrValues.includes(value));
   const returnTo = await provider.interactionResult(
     ctx.req,
     ctx.res,

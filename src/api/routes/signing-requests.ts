@@ -10,7 +10,7 @@ import { listSigningRequests } from '../../signing/list-signing-requests';
 import { exportSigningRequests } from '../../signing/export-signing-requests';
 import { readOriginalDocument, readSealedDocument, readSealedEvidence, type RequestDocument } from '../../signing/read-request-document';
 import { remindSigners } from '../../signing/remind-signers';
-import { resetSignerPin } from '../../signing/reset-signer-pin';
+import { resetSignerIdentification, resetSignerPin } from '../../signing/reset-signer-pin';
 import { readRoundHistory } from '../../signing/workflow-history';
 import type { SigningContext } from '../../signing/signing-context';
 import type { TemporalTarget } from '../../adapters/temporal-connection';
@@ -378,6 +378,29 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       handler: async ({ params, principal, ctx }) => ({
         status: 200,
         body: await resetSignerPin(context, temporal, {
+          scope: principal!,
+          requestId: params.id,
+          signerId: params.signerId,
+          ip: ctx.ip,
+          userAgent: ctx.get('user-agent') || undefined,
+        }),
+      }),
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/signing-requests/:id/signers/:signerId/reset-identification',
+      permission: 'send',
+      summary: "Undo an eID signer's identification (someone else identified on their link): the next identification is accepted afresh",
+      tag: 'Signing requests',
+      auth: 'principal',
+      params: z.object({ id: z.uuid('must be a signing request id'), signerId: z.uuid('must be a signer id') }),
+      responses: {
+        200: { description: '`reset: false` when the signer had not identified yet', schema: z.object({ reset: z.boolean() }) },
+      },
+      errors: [404, 409],
+      handler: async ({ params, principal, ctx }) => ({
+        status: 200,
+        body: await resetSignerIdentification(context, {
           scope: principal!,
           requestId: params.id,
           signerId: params.signerId,
