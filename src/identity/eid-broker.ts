@@ -145,8 +145,9 @@ export class EidBroker {
   async begin(flow: EidFlow): Promise<{ authorizationUrl: string; cookieValue: string }> {
     const settings = this.settings();
     this.checkAcr(flow.acr);
-    const configuration = await this.discover().catch(() => {
-      throw new AppError('dependency_unavailable', 'The eID service cannot be reached right now; try again shortly.');
+    const configuration = await this.discover().catch((error: unknown) => {
+      // The cause (an unreachable issuer, an unreadable key file) goes to the log with the 503, never to the person.
+      throw Object.assign(new AppError('dependency_unavailable', 'The eID service cannot be reached right now; try again shortly.'), { cause: error });
     });
     const pending: PendingIdentification = {
       ...flow,
@@ -259,10 +260,16 @@ export function acrSatisfies(asked: string | readonly string[], got: string | nu
 async function loadPrivateKey(path: string, keyId: string | undefined): Promise<{ key: webcrypto.CryptoKey; kid?: string }> {
   const keyObject = createPrivateKey(await fs.readFile(path));
   const der = keyObject.export({ format: 'der', type: 'pkcs8' });
+  const curves: Record<string, string> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
   const algorithm =
-    keyObject.asymmetricKeyType === 'ec'
-      ? { name: 'ECDSA', namedCurve: 'P-256' }
-      : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+    keyObject.asymmetricKeyType === 'rsa'
+      ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+      : keyObject.asymmetricKeyType === 'ec' && curves[keyObject.asymmetricKeyDetails?.namedCurve ?? '']
+        ? { name: 'ECDSA', namedCurve: curves[keyObject.asymmetricKeyDetails!.namedCurve!]! }
+        : keyObject.asymmetricKeyType === 'ed25519'
+          ? { name: 'Ed25519' }
+          : undefined;
+  if (!algorithm) throw new Error(`EID_PRIVATE_KEY_PATH: a ${keyObject.asymmetricKeyType} key cannot sign client assertions (use RSA, EC P-256/384/521 or Ed25519)`);
   const key = await webcrypto.subtle.importKey('pkcs8', der, algorithm, false, ['sign']);
   return { key, ...(keyId ? { kid: keyId } : {}) };
 }
