@@ -35,7 +35,7 @@ export class KycCases1763926000000 implements MigrationInterface {
         organization_id uuid NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
         folder_id uuid NOT NULL REFERENCES folders (id),
         status text NOT NULL CHECK (status IN ('invited', 'in_progress', 'signing', 'in_review', 'changes_requested',
-                                               'approved', 'rejected', 'expired', 'cancelled')),
+                                               'approved', 'rejected', 'expired', 'cancelled', 'failed')),
         customer_type text NOT NULL CHECK (customer_type IN ('person', 'company')),
         customer_name text NOT NULL,
         customer_email text NOT NULL,

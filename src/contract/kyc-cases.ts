@@ -15,9 +15,11 @@ export type KycCaseStatus =
   | 'approved'
   | 'rejected'
   | 'expired'
-  | 'cancelled';
+  | 'cancelled'
+  /** A step the case cannot do (e.g. the customer's email address refused for good): ended, staff told. */
+  | 'failed';
 
-export const kycEndStatuses: readonly KycCaseStatus[] = ['approved', 'rejected', 'expired', 'cancelled'];
+export const kycEndStatuses: readonly KycCaseStatus[] = ['approved', 'rejected', 'expired', 'cancelled', 'failed'];
 
 export type KycCustomerType = 'person' | 'company';
 export type KycIdentification = 'pin' | 'eid';

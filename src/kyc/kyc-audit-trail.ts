@@ -41,6 +41,7 @@ export type KycEventType =
   | 'changes_requested'
   | 'expired'
   | 'cancelled'
+  | 'failed'
   | 'evidence_archived'
   | 'notified';
 
@@ -88,13 +89,14 @@ function statusAfter(event: { type: string; detail: unknown }): KycCaseStatus | 
     case 'changes_requested':
     case 'expired':
     case 'cancelled':
+    case 'failed':
       return event.type;
     default:
       return undefined;
   }
 }
 
-const statusBearingTypes = ['submitted', 'declaration_signed', 'declaration_ended', 'rejected', 'changes_requested', 'expired', 'cancelled', 'approved'];
+const statusBearingTypes = ['submitted', 'declaration_signed', 'declaration_ended', 'rejected', 'changes_requested', 'expired', 'cancelled', 'approved', 'failed'];
 
 function canonicalKycRecord(fields: Omit<KycAuditEvent, 'prevHash' | 'hash' | 'chainFormat' | 'legacyHash'> & { caseId: string }): string {
   return canonicalJson({

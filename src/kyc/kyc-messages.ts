@@ -52,7 +52,7 @@ export function kycReminderEmail(facts: CaseFacts, locale: Locale, link: string)
   return renderEmail(locale, t('email:kyc.reminder.subject', { organization }), greeting(locale, facts.customerName), blocks, footer(locale, organization));
 }
 
-export type KycOutcome = 'approved' | 'rejected' | 'expired' | 'cancelled';
+export type KycOutcome = 'approved' | 'rejected' | 'expired' | 'cancelled' | 'failed';
 
 export function kycCustomerOutcomeEmail(facts: CaseFacts, locale: Locale, status: KycOutcome): Email {
   const t = translator(locale);

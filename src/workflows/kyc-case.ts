@@ -106,7 +106,7 @@ const signing = proxyActivities<SigningActivities>({
 });
 
 const answering: KycCaseStatus[] = ['invited', 'in_progress', 'changes_requested'];
-const ended: KycCaseStatus[] = ['approved', 'rejected', 'expired', 'cancelled'];
+const ended: KycCaseStatus[] = ['approved', 'rejected', 'expired', 'cancelled', 'failed'];
 
 type Work = { kind: 'audit'; event: Omit<NewKycEvent, 'caseId'> } | { kind: 'remind'; reminderKey: string };
 
@@ -252,14 +252,32 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
     },
   );
 
+  /**
+   * A step the case cannot do (an activity that failed for good: the customer's address refused, a declaration
+   * that cannot be made, an event the trail refuses) ends it visibly as failed, as failRound does for a round:
+   * recorded, and staff told through the outcome notification. Only the trail's records stay queued.
+   */
+  const failCase = (reason: string) => {
+    if (ended.includes(state.status)) return;
+    state.status = 'failed';
+    work.splice(0, work.length, ...work.filter((item) => item.kind === 'audit'));
+    audit({ eventKey: 'failed', type: 'failed', actor: 'system', detail: { reason }, occurredAt: iso(Date.now()) });
+  };
+
   const doQueuedWork = async () => {
     while (work.length > 0) {
       const item = work.shift()!;
-      if (item.kind === 'audit') {
-        await activities.recordKycEvent({ ...item.event, caseId: input.caseId });
-      } else {
-        await activities.sendKycReminder({ caseId: input.caseId, reminderKey: item.reminderKey });
-        state.remindersSent += 1;
+      try {
+        if (item.kind === 'audit') {
+          await activities.recordKycEvent({ ...item.event, caseId: input.caseId });
+        } else {
+          await activities.sendKycReminder({ caseId: input.caseId, reminderKey: item.reminderKey });
+          state.remindersSent += 1;
+        }
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        // A reminder that cannot be sent is skipped: the case goes on. A refused event ends the case.
+        if (item.kind === 'audit') failCase('audit_event_rejected');
       }
     }
   };
@@ -267,7 +285,14 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
   /** Prepares this submission's declaration and starts its signing round as a child; the loop hears how it ends. */
   const startDeclaration = async () => {
     declarationAttempts += 1;
-    const prepared = await documents.prepareKycDeclaration({ caseId: input.caseId, attempt: declarationAttempts, expiresAt: iso(expiresAtMs) });
+    let prepared: Awaited<ReturnType<KycActivities['prepareKycDeclaration']>>;
+    try {
+      prepared = await documents.prepareKycDeclaration({ caseId: input.caseId, attempt: declarationAttempts, expiresAt: iso(expiresAtMs) });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      failCase('declaration_failed');
+      return;
+    }
     state.declarationRequestId = prepared.requestId;
     const started = { scope: new CancellationScope() } as NonNullable<typeof declaration>;
     declaration = started;
@@ -290,7 +315,12 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
 
   const customerHasWork = () => answering.includes(state.status) || state.status === 'signing';
 
-  await activities.sendKycInvitation({ caseId: input.caseId });
+  try {
+    await activities.sendKycInvitation({ caseId: input.caseId });
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    failCase('invitation_failed');
+  }
   while (!ended.includes(state.status)) {
     await doQueuedWork();
     if (ended.includes(state.status)) break;
@@ -360,6 +390,11 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
       if (!(error instanceof ActivityFailure)) throw error;
     }
   }
-  await activities.notifyKycOutcome({ caseId: input.caseId, status: state.status });
+  try {
+    await activities.notifyKycOutcome({ caseId: input.caseId, status: state.status });
+  } catch (error) {
+    // The outcome is on record; a notification that cannot be sent does not undo it.
+    if (!(error instanceof ActivityFailure)) throw error;
+  }
   return state;
 }

@@ -17,7 +17,7 @@ import { actorOf, type Principal } from '../principal';
 import { defineRoute } from '../route';
 import type { Context } from 'koa';
 
-export const kycCaseStatus = z.enum(['invited', 'in_progress', 'signing', 'in_review', 'changes_requested', 'approved', 'rejected', 'expired', 'cancelled']);
+export const kycCaseStatus = z.enum(['invited', 'in_progress', 'signing', 'in_review', 'changes_requested', 'approved', 'rejected', 'expired', 'cancelled', 'failed']);
 const customerType = z.enum(['person', 'company']);
 
 export const identificationEvidenceBody = z.object({
