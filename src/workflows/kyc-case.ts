@@ -351,22 +351,6 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
       }
       continue;
     }
-    if (state.status === 'cancelled' && declaration) {
-      // The customer must not sign a declaration of a cancelled case: its round ends cancelled too.
-      declaration.scope.cancel();
-      await condition(() => declaration?.outcome !== undefined);
-      await signing.recordAuditEvent({
-        requestId: state.declarationRequestId!,
-        eventKey: 'cancelled',
-        type: 'cancelled',
-        actor: 'system',
-        detail: { reason: 'kyc_case_cancelled' },
-        occurredAt: iso(Date.now()),
-      });
-      await signing.recordOutcome({ requestId: state.declarationRequestId!, status: 'cancelled', at: iso(Date.now()) });
-      declaration = undefined;
-      continue;
-    }
     if (woken) continue;
 
     if (Date.now() >= deadline) {
@@ -376,6 +360,30 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
       scheduledReminders += 1;
       work.push({ kind: 'remind', reminderKey: `scheduled-${scheduledReminders}` });
       nextReminderAtMs = nextReminderAtMs! + input.reminders.everyMs;
+    }
+  }
+  if (declaration) {
+    // The case ended (cancelled, failed) while its declaration's round runs, even while the loop was doing queued
+    // work: the customer must not sign a declaration of an ended case, so its round is cancelled too. Its
+    // request is recorded cancelled only if the round did end cancelled (not, say, sealed a moment before).
+    const running = declaration;
+    running.scope.cancel();
+    await condition(() => running.outcome !== undefined);
+    declaration = undefined;
+    if (running.outcome === 'cancelled') {
+      try {
+        await signing.recordAuditEvent({
+          requestId: state.declarationRequestId!,
+          eventKey: 'cancelled',
+          type: 'cancelled',
+          actor: 'system',
+          detail: { reason: `kyc_case_${state.status}` },
+          occurredAt: iso(Date.now()),
+        });
+        await signing.recordOutcome({ requestId: state.declarationRequestId!, status: 'cancelled', at: iso(Date.now()) });
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+      }
     }
   }
   await doQueuedWork();

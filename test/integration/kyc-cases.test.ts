@@ -399,6 +399,20 @@ test('cancelling while the declaration is out cancels its signing round too; a m
   expect((await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' })).status).toBe(409);
 });
 
+test("cancelled while a reminder is on its way during signing: the declaration's round ends cancelled too, and nothing runs on", async () => {
+  const created = await createCase();
+  const auth = await openSession(await customerToken(created.id), created.customer.pin);
+  expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false } } })).status).toBe(200);
+  await waitFor('the declaration out', async () => (await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' })).status === 200);
+  const requestId = (await caseStatus(created.id)).declaration.requestId as string;
+  // The reminder is queued work the loop is doing when the cancellation arrives.
+  expect((await call(`/v1/kyc-cases/${created.id}/remind`, { method: 'POST' })).body).toEqual({ reminded: 1 });
+  expect((await call(`/v1/kyc-cases/${created.id}/cancel`, { body: { reason: 'The customer withdrew.' } })).body.status).toBe('cancelled');
+  expect((await api.client.workflow.getHandle(`kyc-case-${created.id}`).result()).status).toBe('cancelled');
+  expect((await api.client.workflow.getHandle(`signing-request-${requestId}`).describe()).status.name).not.toBe('RUNNING');
+  expect((await call(`/v1/signing-requests/${requestId}`)).body.status).toBe('cancelled');
+});
+
 test("the case's trail is append-only, and a row edited behind the database's back breaks its chain there", async () => {
   const created = await createCase();
   await customerToken(created.id); // the invitation is recorded
