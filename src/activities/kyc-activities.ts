@@ -11,7 +11,7 @@ import { kycCredentials } from '../kyc/customer-credentials';
 import { archiveEvidencePackage } from '../kyc/evidence-package';
 import { readKycCaseRow, type KycCaseRow } from '../kyc/get-kyc-case';
 import { recordKycEvent, type NewKycEvent } from '../kyc/kyc-audit-trail';
-import { kycCustomerOutcomeEmail, kycInvitationEmail, kycPinSms, kycReminderEmail, kycStaffOutcomeEmail, type CaseFacts, type KycOutcome } from '../kyc/kyc-messages';
+import { kycChangesRequestedEmail, kycCustomerOutcomeEmail, kycInvitationEmail, kycPinSms, kycReminderEmail, kycStaffOutcomeEmail, type CaseFacts, type KycOutcome } from '../kyc/kyc-messages';
 import { pinGoesBySms } from '../kyc/create-kyc-case';
 import { prepareDeclaration } from '../kyc/prepare-declaration';
 import { sendOnce } from '../messaging/send-once';
@@ -68,8 +68,22 @@ export function kycActivities(context: SigningContext) {
       });
     },
 
+    /**
+     * Records one event of the case. A send-back for changes also tells the customer (once per review, keyed
+     * by its event): the reason and their link, with the deadline the event may have moved. An address the
+     * mail server refuses for good does not undo the send-back; the customer finds the reason on their page.
+     */
     async recordKycEvent(event: NewKycEvent): Promise<void> {
       await recordKycEvent(dataSource, event);
+      if (event.type === 'changes_requested') {
+        const { row, facts, link } = await load(event.caseId);
+        const reason = typeof event.detail?.reason === 'string' ? event.detail.reason : (row.changes_reason ?? '');
+        await email(`kyc-changes-${row.id}-${event.eventKey.replace(':', '-')}`, row.customer_email, kycChangesRequestedEmail(facts, row.customer_locale, link, reason)).catch(
+          (error: unknown) => {
+            if (!isPermanentMailRefusal(error)) throw error;
+          },
+        );
+      }
     },
 
     async prepareKycDeclaration(input: { caseId: string; attempt: number; expiresAt: string }) {

@@ -52,6 +52,20 @@ export function kycReminderEmail(facts: CaseFacts, locale: Locale, link: string)
   return renderEmail(locale, t('email:kyc.reminder.subject', { organization }), greeting(locale, facts.customerName), blocks, footer(locale, organization));
 }
 
+/** The case was sent back for changes: the reviewer's reason, quoted, and the customer's link. */
+export function kycChangesRequestedEmail(facts: CaseFacts, locale: Locale, link: string, reason: string): Email {
+  const t = translator(locale);
+  const organization = facts.organizationName;
+  const blocks: Block[] = [
+    { kind: 'paragraph', text: t('email:kyc.changesRequested.intro', { organization }) },
+    { kind: 'quote', label: t('email:kyc.changesRequested.reason'), text: reason },
+    { kind: 'action', label: t('email:kyc.changesRequested.action'), url: link },
+    { kind: 'paragraph', text: t('email:kyc.invitation.expires', { date: formatDate(facts.expiresAt, locale, facts.timeZone) }) },
+    { kind: 'note', text: t('email:personalLink') },
+  ];
+  return renderEmail(locale, t('email:kyc.changesRequested.subject', { organization }), greeting(locale, facts.customerName), blocks, footer(locale, organization));
+}
+
 export type KycOutcome = 'approved' | 'rejected' | 'expired' | 'cancelled' | 'failed';
 
 export function kycCustomerOutcomeEmail(facts: CaseFacts, locale: Locale, status: KycOutcome): Email {

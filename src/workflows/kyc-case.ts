@@ -212,6 +212,8 @@ export async function kycCaseWorkflow(input: KycCaseInput): Promise<KycCaseState
       // Sent back near or after the deadline, the customer still gets a fair window to answer.
       const extended = expiresAtMs - Date.now() < minimumWindowAfterChangesMs;
       if (extended) expiresAtMs = Date.now() + minimumWindowAfterChangesMs;
+      // Reminders start over from now: those that fell due during review do not all fire at once on return.
+      if (nextReminderAtMs !== undefined) nextReminderAtMs = Date.now() + input.reminders.firstAfterMs;
       review('changes_requested', request, null, extended ? { expiresAt: iso(expiresAtMs) } : {});
       return state;
     },

@@ -259,6 +259,16 @@ test('sent back for changes: the customer finds the reason and their answers, an
 
   const sentBack = await reviewerA.call(`/v1/kyc-cases/${created.id}/request-changes`, { body: { reason: 'Please describe where your savings come from.' } });
   expect(sentBack).toMatchObject({ status: 200, body: { status: 'changes_requested' } });
+  // The customer is told by email, with the reason and their link.
+  const told = await waitFor('the changes email', () => {
+    try {
+      return outboxMessage(api, 'mail', `kyc-changes-${created.id}-review-1`);
+    } catch {
+      return undefined;
+    }
+  });
+  expect(told).toContain('Please describe where your savings come from.');
+  expect(told).toMatch(/\/k\/[0-9a-f]{64}/);
   const page = (await customer(auth)('/v1/kyc/customer/case')).body;
   expect(page).toMatchObject({ status: 'changes_requested', draft: answers, changesRequested: { reason: 'Please describe where your savings come from.' } });
 

@@ -74,7 +74,7 @@ test('an unanswered case reminds the customer every 3 days (at most 2) and expir
   expect(events.map((event) => event.type)).toEqual(['created', 'invited', 'reminded', 'reminded', 'expired', 'notified']);
 });
 
-test('a case sent back after its deadline gives the customer seven more days, then expires', async () => {
+test('a case sent back after its deadline tells the customer why, gives them seven more days with reminders counted from the send-back, then expires', async () => {
   const { env } = timeSkipping;
   const org = await createTestOrganization(dataSource);
   const email = `late-${Date.now()}@example.test`;
@@ -84,7 +84,7 @@ test('a case sent back after its deadline gives the customer seven more days, th
       scope: organizationScope(org.orgId),
       actor: 'api-key:test',
       now: new Date(await env.currentTimeMs()),
-      request: createKycCaseInput.parse({ customer: { type: 'person', name: 'Late Customer', email }, reminders: { firstAfter: 'P1D', every: 'P1D', max: 0 }, expiresIn: 'P3D' }),
+      request: createKycCaseInput.parse({ customer: { type: 'person', name: 'Late Customer', email }, reminders: { firstAfter: 'P1D', every: 'P1D', max: 3 }, expiresIn: 'P3D' }),
     });
     const handle = env.client.workflow.getHandle(workflowIdForKycCase(created.id));
     const row = await waitFor('the case invited', async () => {
@@ -104,8 +104,15 @@ test('a case sent back after its deadline gives the customer seven more days, th
     expect(((await handle.query(kycCaseStateQuery)) as KycCaseState).status).toBe('in_review');
     await handle.executeUpdate(requestChangesUpdate, { args: [{ reviewerId: 'user:reviewer', reviewerName: 'Reviewer', reason: 'Add a source of funds.' }] });
     const sentBackAt = await env.currentTimeMs();
-    await env.sleep('6 days');
-    expect(((await handle.query(kycCaseStateQuery)) as KycCaseState).status).toBe('changes_requested');
+    // The customer is told, with the reviewer's reason and their link.
+    const [told] = await smtp.waitForMail(email, 'asks you to change your answers');
+    expect(told!.text).toContain('Add a source of funds.');
+    expect(told!.text).toMatch(/\/k\/[0-9a-f]{64}/);
+    // Reminders that fell due during the review do not all fire on return: the first comes a day on.
+    await env.sleep('12 hours');
+    expect(((await handle.query(kycCaseStateQuery)) as KycCaseState).remindersSent).toBe(0);
+    await env.sleep('132 hours');
+    expect(((await handle.query(kycCaseStateQuery)) as KycCaseState)).toMatchObject({ status: 'changes_requested', remindersSent: 3 });
     return { created, sentBackAt, state: (await handle.result()) as KycCaseState };
   });
   expect(result.state.status).toBe('expired');
