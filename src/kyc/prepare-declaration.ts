@@ -49,7 +49,16 @@ export async function prepareDeclaration(
       title: translator(row.customer_locale)('email:kyc.declaration.title'),
       folderId: row.folder_id,
       document: { filename: 'declaration.pdf', contentBase64: Buffer.from(pdf).toString('base64') },
-      signers: [{ name: row.customer_name, email: row.customer_email, pinDelivery: 'sender', locale: row.customer_locale }],
+      // On an eID case the customer signs with eID only: no PIN can open the declaration.
+      signers: [
+        {
+          name: row.customer_name,
+          email: row.customer_email,
+          pinDelivery: 'sender',
+          locale: row.customer_locale,
+          ...(row.identification === 'eid' ? { identification: { method: 'eid' as const } } : {}),
+        },
+      ],
       reminders: { firstAfter: 'P1D', every: 'P1D', max: 0 },
       // A submission in the case's last minutes still gets a round that can start (a round needs a deadline
       // at least a minute ahead): two minutes' grace rather than a declaration that can never be made.

@@ -13,6 +13,7 @@ import type { Locale } from '../i18n/locales';
 import { roundStateQuery, type RoundState, type SignerStatus } from '../workflows/signing-round';
 import { workflowIdForRequest } from './create-signing-request';
 import type { SigningContext } from './signing-context';
+import { refuseIfKycDeclaration } from '../kyc/declaration-requests';
 
 export type { SigningRequestView };
 
@@ -31,6 +32,8 @@ export async function findOwnRequest(
   const request = await context.dataSource.getRepository(SigningRequest).findOneBy({ id: requestId, organizationId: scope.organizationId });
   if (!request) throw signingRequestNotFound();
   requireInFolder(scope, permission, request.folderId, signingRequestNotFound);
+  // A sender's action (remind, cancel, reset a PIN or identification) is the KYC case's own on its declaration.
+  if (permission === 'send') await refuseIfKycDeclaration(context.dataSource, request.id);
   return request;
 }
 

@@ -402,6 +402,13 @@ test('cancelling while the declaration is out cancels its signing round too; a m
   expect((await customer(auth)('/v1/kyc/customer/submit', { body: { answers: { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false } } })).status).toBe(200);
   await waitFor('the declaration out', async () => (await customer(auth)('/v1/kyc/customer/declaration-session', { method: 'POST' })).status === 200);
   const requestId = (await caseStatus(created.id)).declaration.requestId;
+  // The declaration is the case's to act on: the ordinary signing-request actions are refused, naming the case.
+  const signerId = (await call(`/v1/signing-requests/${requestId}`)).body.signers[0].id as string;
+  const refusal = { status: 409, body: { error: { code: 'conflict', message: `This signing request belongs to KYC case ${created.id}; act on the case.` } } };
+  expect(await call(`/v1/signing-requests/${requestId}/remind`, { method: 'POST' })).toMatchObject(refusal);
+  expect(await call(`/v1/signing-requests/${requestId}/signers/${signerId}/reset-pin`, { method: 'POST' })).toMatchObject(refusal);
+  expect(await call(`/v1/signing-requests/${requestId}/cancel`, { body: { reason: 'Behind the case.' } })).toMatchObject(refusal);
+  expect((await call(`/v1/signing-requests/${requestId}`)).body.status).toBe('pending');
   expect((await call(`/v1/kyc-cases/${created.id}/cancel`, { body: { reason: 'The customer withdrew.' } })).body.status).toBe('cancelled');
   await waitFor('the declaration cancelled', async () => (await call(`/v1/signing-requests/${requestId}`)).body.status === 'cancelled');
   // The customer's page reads the case as ended; there is nothing left to sign.

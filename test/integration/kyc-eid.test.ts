@@ -113,7 +113,9 @@ test('an eID customer: the wrong person is refused, the right one answers PEP ye
     secondReviewReasons: ['pep'],
   });
   // The declaration's signer carries the case's identification.
-  const [signer] = await dataSource.query(`SELECT identification_id FROM signers WHERE request_id = $1`, [inReview.declaration.requestId]);
+  const [signer] = await dataSource.query(`SELECT identification_id, identification_method FROM signers WHERE request_id = $1`, [inReview.declaration.requestId]);
+  // An eID case's declaration is signed with eID only: no PIN opens it.
+  expect(signer.identification_method).toBe('eid');
   expect(signer.identification_id).toEqual(expect.any(String));
 
   expect((await reviewers[0]!.call(`/v1/kyc-cases/${caseId}/approve`, { body: {} })).body.status).toBe('in_review');
