@@ -17,6 +17,9 @@ export interface AnswerProblem {
 const matches = (answer: unknown, expected: string | boolean) => (Array.isArray(answer) ? answer.includes(expected) : answer === expected);
 
 /** Whether a question is asked of this customer with these answers (its condition's question shown too). */
+/** A question's answer only if the customer gave one: never a property every object inherits ('constructor', 'toString'). */
+const answerOf = (answers: Answers, key: string): unknown => (Object.hasOwn(answers, key) ? answers[key] : undefined);
+
 export function shownQuestions(definition: QuestionnaireDefinition, answers: Answers, customerType: KycCustomerType): QuestionDefinition[] {
   const shown = new Set<string>();
   return definition.questions.filter((question) => {
@@ -24,7 +27,7 @@ export function shownQuestions(definition: QuestionnaireDefinition, answers: Ans
     if (question.type === 'beneficial_owners' && customerType !== 'company') return false;
     const condition = question.showIf;
     const visible =
-      !condition || ((!condition.customerType || condition.customerType === customerType) && shown.has(condition.question) && matches(answers[condition.question], condition.equals));
+      !condition || ((!condition.customerType || condition.customerType === customerType) && shown.has(condition.question) && matches(answerOf(answers, condition.question), condition.equals));
     if (visible) shown.add(question.key);
     return visible;
   });
@@ -111,23 +114,23 @@ export function validateAnswers(
     .map((key) => ({ key, message: 'is not a question of this questionnaire' }));
   const kept: Answers = {};
   for (const question of shownQuestions(definition, answers, customerType)) {
-    const answer = answers[question.key];
+    const answer = answerOf(answers, question.key);
     if (isEmpty(answer)) {
       if (options.complete && isRequired(question, customerType)) problems.push({ key: question.key, message: 'must be answered' });
       continue;
     }
     const problem = checkAnswer(question, answer, uploads);
     if (problem) problems.push({ key: question.key, message: problem });
-    else kept[question.key] = answer;
+    else Object.defineProperty(kept, question.key, { value: answer, enumerable: true, writable: true, configurable: true });
   }
   return { answers: kept, problems };
 }
 
 /** Which second-review rules the answers trigger (`pep` for a PEP answer; a beneficial owner who is a PEP counts too). */
 export function secondReviewReasons(definition: QuestionnaireDefinition, answers: Answers): string[] {
-  const reasons = definition.secondReviewRules.filter((rule) => matches(answers[rule.question], rule.equals)).map((rule) => rule.id);
+  const reasons = definition.secondReviewRules.filter((rule) => matches(answerOf(answers, rule.question), rule.equals)).map((rule) => rule.id);
   const ownerIsPep = definition.questions.some(
-    (question) => question.type === 'beneficial_owners' && Array.isArray(answers[question.key]) && (answers[question.key] as BeneficialOwnerAnswer[]).some((owner) => owner.pep),
+    (question) => question.type === 'beneficial_owners' && Array.isArray(answerOf(answers, question.key)) && (answerOf(answers, question.key) as BeneficialOwnerAnswer[]).some((owner) => owner.pep),
   );
   if (ownerIsPep && !reasons.includes('pep')) reasons.push('pep');
   return reasons;

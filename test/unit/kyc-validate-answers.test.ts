@@ -45,3 +45,14 @@ test('a PEP answer, or a beneficial owner who is one, needs a second reviewer', 
   expect(secondReviewReasons(aml, { ...person, pep: true })).toEqual(['pep']);
   expect(secondReviewReasons(aml, { ...person, beneficial_owners: [{ ...owner, pep: true }] })).toEqual(['pep']);
 });
+
+test("a question keyed like an inherited property ('constructor') is answered only by an answer the customer gave", () => {
+  const definition = {
+    ...aml,
+    questions: [{ key: 'constructor', type: 'text', required: true, label: { en: 'Builder', sv: 'Byggare', fi: 'Rakentaja' } }],
+    secondReviewRules: [{ id: 'odd', question: 'toString', equals: 'x' }],
+  } as unknown as typeof aml;
+  expect(validateAnswers(definition, 'person', {}, noUploads, complete).problems).toEqual([{ key: 'constructor', message: 'must be answered' }]);
+  expect(validateAnswers(definition, 'person', { constructor: 'Bob' }, noUploads, complete)).toEqual({ answers: { constructor: 'Bob' }, problems: [] });
+  expect(secondReviewReasons(definition, {})).toEqual([]);
+});
