@@ -2357,6 +2357,159 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/signing-requests/{id}/signers/{signerId}/reset-identification": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Undo an eID signer's identification (someone else identified on their link): the next identification is accepted afresh */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                    signerId: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description `reset: false` when the signer had not identified yet */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            reset: boolean;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/signing-requests/{id}/history": {
         parameters: {
             query?: never;
@@ -8073,7 +8226,7 @@ export interface paths {
         get: {
             parameters: {
                 query?: {
-                    status?: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                    status?: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                     /** @description `nextCursor` of the previous page */
                     cursor?: string;
                     limit?: number;
@@ -8095,7 +8248,7 @@ export interface paths {
                                 /** Format: uuid */
                                 id: string;
                                 /** @enum {string} */
-                                status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                                status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                                 customer: {
                                     /** @enum {string} */
                                     type: "person" | "company";
@@ -8256,7 +8409,7 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                             createdAt: string;
                             expiresAt: string;
                             customer: {
@@ -8415,7 +8568,7 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                             folderId: string;
                             createdAt: string;
                             expiresAt: string;
@@ -8624,7 +8777,7 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                             folderId: string;
                             createdAt: string;
                             expiresAt: string;
@@ -8847,7 +9000,7 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                             folderId: string;
                             createdAt: string;
                             expiresAt: string;
@@ -9070,7 +9223,7 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                             folderId: string;
                             createdAt: string;
                             expiresAt: string;
@@ -9293,7 +9446,7 @@ export interface paths {
                             /** Format: uuid */
                             id: string;
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                             folderId: string;
                             createdAt: string;
                             expiresAt: string;
@@ -10887,7 +11040,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                         } & {
                             [key: string]: unknown;
                         };
@@ -11384,7 +11537,7 @@ export interface paths {
                     content: {
                         "application/json": {
                             /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled";
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
                         };
                     };
                 };
