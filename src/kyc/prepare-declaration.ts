@@ -10,7 +10,7 @@ import { everyPermission } from '../accounts/access';
 import { Organization } from '../database/entities';
 import { readIdentificationEvidence } from '../identity/identification-evidence';
 import { translator } from '../i18n';
-import { createSigningRequestInput, recordSigningRequest, roundInputFor } from '../signing/create-signing-request';
+import { createSigningRequestInput, recordSigningRequest, reservedIdempotencyKeyPrefix, roundInputFor } from '../signing/create-signing-request';
 import type { SigningContext } from '../signing/signing-context';
 import type { SigningRoundInput } from '../workflows/signing-round';
 import { renderDeclaration } from './declaration-pdf';
@@ -26,7 +26,8 @@ export async function prepareDeclaration(
   const row = await readKycCaseRow(db, input.caseId);
   if (!row) throw new Error(`KYC case ${input.caseId} does not exist`);
   const [existing]: Array<{ request_id: string }> = await db.query(`SELECT request_id FROM kyc_declarations WHERE case_id = $1 AND attempt = $2`, [row.id, input.attempt]);
-  const key = `kyc-declaration:${row.id}:${input.attempt}`;
+  // In a namespace the public API refuses (reservedIdempotencyKeyPrefix), so no caller's key can take it.
+  const key = `${reservedIdempotencyKeyPrefix}${row.id}:${input.attempt}`;
   let requestId = existing?.request_id;
   if (!requestId) {
     const organization = await db.getRepository(Organization).findOneByOrFail({ id: row.organization_id });

@@ -131,11 +131,18 @@ export async function resolveFolder(context: SigningContext, scope: AccessScope,
   return fallback.id;
 }
 
+/** Idempotency-Keys the service keeps for itself (a KYC declaration's request, src/kyc/prepare-declaration.ts). */
+export const reservedIdempotencyKeyPrefix = 'kyc-declaration:';
+
 export async function createSigningRequest(
   context: SigningContext,
   temporal: TemporalTarget,
   input: { scope: AccessScope; request: CreateSigningRequestInput; idempotencyKey?: string; now: Date },
 ): Promise<CreatedSigningRequest> {
+  // A caller's key in that namespace could take a declaration's request before the case makes it.
+  if (input.idempotencyKey?.toLowerCase().startsWith(reservedIdempotencyKeyPrefix)) {
+    throw new AppError('invalid_request', `Idempotency-Key: keys starting with "${reservedIdempotencyKeyPrefix}" are reserved.`);
+  }
   const recorded = await recordSigningRequest(context, input);
   return startRound(context, temporal, recorded.requestId, input.scope.organizationId, recorded);
 }

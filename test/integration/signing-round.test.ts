@@ -343,6 +343,11 @@ describe('creating requests', () => {
     expect(listed.count).toBe(1);
   });
 
+  test('an Idempotency-Key in the namespace of KYC declarations is refused, nothing created', async () => {
+    const refused = await call('/v1/signing-requests', { body: requestBody(), headers: { 'idempotency-key': `kyc-declaration:${Date.now()}:1` } });
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', message: 'Idempotency-Key: keys starting with "kyc-declaration:" are reserved.' } } });
+  });
+
   test('a retried create of a request that has ended starts no new round: it stays cancelled', async () => {
     const body = requestBody();
     const headers = { 'idempotency-key': `create-ended-${Date.now()}` };
