@@ -3,6 +3,7 @@
  * through workflow history), does one thing, and is safe to retry: messages carry stable ids, audit events
  * stable keys, blobs stable object keys.
  */
+import { isKycDeclaration } from '../kyc/declaration-requests';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { Organization, Signer, SigningRequest, User, type RequestStatus } from '../database/entities';
@@ -411,9 +412,12 @@ export function signingActivities(context: SigningContext) {
       const senders = await sendersOf(request, organization);
       const decline = input.status === 'declined' ? await declineOf(request.id, signers) : undefined;
       const common = { decline, signerCount: signers.length, endedAt: request.completedAt ?? undefined };
+      // A KYC declaration's signer is the case's customer: they hear from their case (its page and emails),
+      // and the declaration's signer link has no PIN of its own to open it with.
+      const signersToTell = (await isKycDeclaration(dataSource, request.id)) ? [] : signers;
       const messages: MailMessage[] = [
         // Signers reach the sealed PDF through their own signing page, while their link lives.
-        ...signers.map((signer) => ({
+        ...signersToTell.map((signer) => ({
           messageId: `outcome-${signer.id}`,
           to: signer.email,
           ...outcomeEmail(facts, signer, input.status, {

@@ -10,3 +10,9 @@ export async function refuseIfKycDeclaration(db: DataSource | EntityManager, req
   const [declaration]: Array<{ case_id: string }> = await db.query(`SELECT case_id FROM kyc_declarations WHERE request_id = $1`, [requestId]);
   if (declaration) throw new AppError('conflict', `This signing request belongs to KYC case ${declaration.case_id}; act on the case.`);
 }
+
+/** Whether the request is a KYC case's declaration (its customer hears from the case, not from the round). */
+export async function isKycDeclaration(db: DataSource | EntityManager, requestId: string): Promise<boolean> {
+  const rows: unknown[] = await db.query(`SELECT 1 FROM kyc_declarations WHERE request_id = $1`, [requestId]);
+  return rows.length > 0;
+}

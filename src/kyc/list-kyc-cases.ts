@@ -53,7 +53,8 @@ export async function listKycCases(
       folderId: row.folder_id,
       createdAt: row.created_at.toISOString(),
       expiresAt: row.expires_at.toISOString(),
-      needsSecondReview: row.second_review_reasons.length > 0,
+      // Only while a decision is pending: an ended case needs nobody.
+      needsSecondReview: row.status === 'in_review' && row.second_review_reasons.length > 0,
     })),
     nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_at, last.id) : null,
   };
