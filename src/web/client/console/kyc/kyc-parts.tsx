@@ -13,6 +13,7 @@ const tones: Record<KycCaseStatus, string> = {
   rejected: 'declined',
   expired: 'expired',
   cancelled: 'cancelled',
+  failed: 'failed',
 };
 
 export function KycStatusBadge({ status, t }: { status: KycCaseStatus; t: Translate }) {
