@@ -59,8 +59,19 @@ async function viewAfter(context: SigningContext, caseId: string, eventKey: stri
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   const view = await kycCaseView(context, (await readKycCaseRow(context.dataSource, caseId))!);
-  // Should the record still lag (a slow worker), the decision the workflow confirmed is what the caller reads.
-  return { ...view, status: state.status };
+  // Should the record still lag (a slow worker), what the workflow confirmed is what the caller reads: its
+  // status and its reviews (the decision just made among them).
+  return {
+    ...view,
+    status: state.status,
+    reviews: state.reviews.map((made) => ({
+      decision: made.decision,
+      reviewer: { id: made.reviewerId, name: made.reviewerName },
+      reason: made.reason,
+      at: made.at,
+      round: made.round,
+    })),
+  };
 }
 
 async function reviewerName(context: SigningContext, reviewer: Reviewer): Promise<string | null> {
