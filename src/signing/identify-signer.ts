@@ -24,15 +24,14 @@ import { recordAuditEvent } from './audit-trail';
 import { expectedNationalIdContext } from './create-signing-request';
 import { deliverRoundSignal } from './round-signal-relay';
 import { requireSignerSession } from './signer-access';
-import { SignerCredentials } from './signer-credentials';
+import { signerOfToken } from './signer-view';
 import type { SigningContext } from './signing-context';
 
 const invalidLink = () => new AppError('not_found', 'This signing link is not valid. Ask the sender for a new one.');
 
 async function signerOfLink(context: SigningContext, token: string): Promise<Signer> {
-  const signerId = SignerCredentials.signerIdOfToken(token);
-  const signer = signerId ? await context.dataSource.getRepository(Signer).findOneBy({ id: signerId }) : null;
-  if (!signer || !context.credentials.linkTokenMatches(token, { signerId: signer.id, linkVersion: signer.linkVersion })) throw invalidLink();
+  const signer = await signerOfToken(context, token);
+  if (!signer) throw invalidLink();
   return signer;
 }
 

@@ -29,7 +29,8 @@ export function localeOfSigner(signer: Signer, organization?: Organization | nul
   return isLocale(organization?.defaultLocale) ? organization.defaultLocale : defaultLocale;
 }
 
-async function signerOfToken(context: SigningContext, token: string): Promise<Signer | undefined> {
+/** The signer a personal link token names, if the token is valid for their current link version. */
+export async function signerOfToken(context: SigningContext, token: string): Promise<Signer | undefined> {
   const signerId = SignerCredentials.signerIdOfToken(token);
   const signer = signerId ? await context.dataSource.getRepository(Signer).findOneBy({ id: signerId }) : null;
   if (!signer || !context.credentials.linkTokenMatches(token, { signerId: signer.id, linkVersion: signer.linkVersion })) return undefined;
