@@ -7,15 +7,15 @@
  * says "Retrying" and can be sent again at once too (a receiver that recovered need not wait for the
  * schedule). Each message links to the request it is about.
  */
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { formatDateTime } from '../../../../i18n';
 import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
-import { usePolling } from '../requests/request-model';
 import { wallTimeInZone, wallTimeOf } from '../requests/zoned-days';
+import { useLivePagedList } from '../use-live-paged-list';
 import { Announcement, FailureAlert, useRowChange } from './admin-frame';
 import { Field } from './admin-form';
-import { eventTypeName, type RedeliveryResult, type WebhookDeliveryPage, type WebhookDeliveryView } from './webhook-parts';
+import { eventTypeName, type RedeliveryResult, type WebhookDeliveryView } from './webhook-parts';
 
 const pageSize = 20;
 const refreshEveryMs = 4000;
@@ -37,65 +37,18 @@ const shownStatus = (delivery: WebhookDeliveryView): ShownStatus =>
 export function DeliveryLog({ ctx, endpointId, enabled, timeZone }: { ctx: ConsoleContext; endpointId: string; enabled: boolean; timeZone: string }) {
   const { t } = ctx;
   const [status, setStatus] = useState('');
-  const [items, setItems] = useState<WebhookDeliveryView[] | undefined>();
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | undefined>();
-  const [loadingMore, setLoadingMore] = useState(false);
   const [announcement, setAnnouncement] = useState<string | undefined>();
   const base = `/v1/webhook-endpoints/${encodeURIComponent(endpointId)}/deliveries?limit=${pageSize}${status ? `&status=${status}` : ''}`;
 
-  const loadFirst = () => ctx.api.get<WebhookDeliveryPage>(base);
-
-  useEffect(() => {
-    let current = true;
-    setItems(undefined);
-    loadFirst().then(
-      (page) => {
-        if (!current) return;
-        setItems(page.items);
-        setNextCursor(page.nextCursor);
-        setError(undefined);
-      },
-      (failure) => current && setError(describeError(failure, t)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [base, ctx.api]);
-
-  // Live: the newest page again, known messages updated in place (new attempts), new ones on top. An
-  // answer asked before the status filter changed is dropped: merged, it would show the old filter's rows.
-  const listedBase = useRef(base);
-  listedBase.current = base;
-  const refresh = () => {
-    const asked = base;
-    return loadFirst().then(
-      (page) =>
-        asked === listedBase.current &&
-        setItems((shown) => {
-          if (!shown) return page.items;
-          const fresh = new Map(page.items.map((item) => [item.messageId, item]));
-          const known = new Set(shown.map((item) => item.messageId));
-          return [...page.items.filter((item) => !known.has(item.messageId)), ...shown.map((item) => fresh.get(item.messageId) ?? item)];
-        }),
-      () => undefined, // a missed refresh is retried by the next one
-    );
-  };
-  usePolling(() => void refresh(), refreshEveryMs, items !== undefined);
-
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await ctx.api.get<WebhookDeliveryPage>(`${base}&cursor=${encodeURIComponent(nextCursor)}`);
-      setItems((shown) => [...(shown ?? []), ...page.items.filter((item) => !shown?.some((known) => known.messageId === item.messageId))]);
-      setNextCursor(page.nextCursor);
-    } catch (failure) {
-      setError(describeError(failure, t));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+  // Live: known messages updated in place (new attempts), every new one on top. An answer asked before the
+  // status filter changed is dropped: merged, it would show the old filter's rows.
+  const { items, nextCursor, error, loadingMore, loadMore, refresh } = useLivePagedList<WebhookDeliveryView>({
+    api: ctx.api,
+    firstPage: base,
+    keyOf: (item) => item.messageId,
+    refreshEveryMs,
+    t,
+  });
 
   const redelivered = async (result: RedeliveryResult, single: boolean) => {
     setAnnouncement(single ? t('console:webhooks.redeliveredOne') : t('console:webhooks.redeliveredSince', { count: result.messageIds.length }));

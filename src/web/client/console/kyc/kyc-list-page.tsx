@@ -5,17 +5,13 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime } from '../../../../i18n';
-import { describeError, type ConsoleContext } from '../context';
+import type { ConsoleContext } from '../context';
 import { Link } from '../main';
-import { useOrganizationZone, usePolling, type FolderEntry } from '../requests/request-model';
+import { useOrganizationZone, type FolderEntry } from '../requests/request-model';
 import { ErrorBanner } from '../requests/request-parts';
+import { useLivePagedList } from '../use-live-paged-list';
 import { actsOnCases, kycStatuses, type ListedKycCase } from './kyc-model';
 import { KycStatusBadge } from './kyc-parts';
-
-interface CasePage {
-  items: ListedKycCase[];
-  nextCursor: string | null;
-}
 
 const pageSize = 20;
 const refreshEveryMs = 4000;
@@ -24,10 +20,6 @@ export function KycListPage({ ctx }: { ctx: ConsoleContext }) {
   const { t } = ctx;
   const { timeZone } = useOrganizationZone(ctx);
   const status = ctx.location.query.get('status') ?? '';
-  const [items, setItems] = useState<ListedKycCase[] | undefined>();
-  const [nextCursor, setNextCursor] = useState<string | null>(null);
-  const [error, setError] = useState<string | undefined>();
-  const [loadingMore, setLoadingMore] = useState(false);
   const [folders, setFolders] = useState<FolderEntry[]>([]);
   const heading = useRef<HTMLHeadingElement>(null);
   const query = status ? `status=${encodeURIComponent(status)}&` : '';
@@ -37,59 +29,15 @@ export function KycListPage({ ctx }: { ctx: ConsoleContext }) {
     ctx.api.get<{ items: FolderEntry[] }>('/v1/folders').then((answer) => setFolders(answer.items), () => undefined);
   }, [ctx.api]);
 
-  useEffect(() => {
-    let current = true;
-    setItems(undefined);
-    ctx.api.get<CasePage>(`/v1/kyc-cases?${query}limit=${pageSize}`).then(
-      (page) => {
-        if (!current) return;
-        setItems(page.items);
-        setNextCursor(page.nextCursor);
-        setError(undefined);
-      },
-      (failure) => current && setError(describeError(failure, t)),
-    );
-    return () => {
-      current = false;
-    };
-  }, [query, ctx.api]);
-
   // Live: known cases updated in place, new ones on top; an answer asked before the filter changed is dropped.
-  const listedQuery = useRef(query);
-  listedQuery.current = query;
-  usePolling(
-    () => {
-      const asked = query;
-      ctx.api.get<CasePage>(`/v1/kyc-cases?${query}limit=${pageSize}`).then(
-        (page) =>
-          asked === listedQuery.current &&
-          setItems((shown) => {
-            if (!shown) return page.items;
-            const fresh = new Map(page.items.map((item) => [item.id, item]));
-            const known = new Set(shown.map((item) => item.id));
-            const newer = page.items.filter((item) => !known.has(item.id) && item.createdAt >= (shown[0]?.createdAt ?? ''));
-            return [...newer, ...shown.map((item) => fresh.get(item.id) ?? item)];
-          }),
-        () => undefined, // the next refresh tries again
-      );
-    },
+  const { items, nextCursor, error, loadingMore, loadMore } = useLivePagedList<ListedKycCase>({
+    api: ctx.api,
+    firstPage: `/v1/kyc-cases?${query}limit=${pageSize}`,
+    keyOf: (item) => item.id,
+    isNewer: (item, newestShown) => item.createdAt >= (newestShown?.createdAt ?? ''),
     refreshEveryMs,
-    items !== undefined,
-  );
-
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await ctx.api.get<CasePage>(`/v1/kyc-cases?${query}limit=${pageSize}&cursor=${encodeURIComponent(nextCursor)}`);
-      setItems((shown) => [...(shown ?? []), ...page.items.filter((item) => !shown?.some((known) => known.id === item.id))]);
-      setNextCursor(page.nextCursor);
-    } catch (failure) {
-      setError(describeError(failure, t));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+    t,
+  });
 
   const folderName = (id: string) => folders.find((folder) => folder.id === id)?.name;
 

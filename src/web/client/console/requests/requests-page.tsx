@@ -6,16 +6,15 @@
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, intlTag } from '../../../../i18n';
-import { describeError, type ConsoleContext } from '../context';
+import type { ConsoleContext } from '../context';
 import { Link } from '../main';
+import { useLivePagedList } from '../use-live-paged-list';
 import {
   actsOnRequests,
   requestStatuses,
   useOrganizationZone,
-  usePolling,
   type FolderEntry,
   type ListedRequest,
-  type RequestPage,
 } from './request-model';
 import { ErrorBanner, SignerProgress, StatusBadge } from './request-parts';
 import { dayStartInZone } from './zoned-days';
@@ -50,10 +49,6 @@ export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
   const { timeZone } = useOrganizationZone(ctx);
   const filters = filtersOf(ctx.location.query);
   const [draft, setDraft] = useState<Filters>(filters);
-  const [items, setItems] = useState<ListedRequest[] | undefined>();
-  const [nextCursor, setNextCursor] = useState<string | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [loadingMore, setLoadingMore] = useState(false);
   const [folders, setFolders] = useState<FolderEntry[]>([]);
   const [exportCut, setExportCut] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
@@ -65,63 +60,22 @@ export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
     ctx.api.get<{ items: FolderEntry[] }>('/v1/folders').then((answer) => setFolders(answer.items), () => undefined);
   }, [ctx.api]);
 
-  // A new filter (or the zone arriving) starts the list again from the newest.
+  // A new filter (or the zone arriving) starts the list again from the newest: the form shows the filters
+  // in the address, the export notice goes, and the list below reads its first page again.
   useEffect(() => {
-    let current = true;
     setDraft(filtersOf(ctx.location.query));
-    setItems(undefined);
     setExportCut(false);
-    ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}`).then(
-      (page) => {
-        if (!current) return;
-        setItems(page.items);
-        setNextCursor(page.nextCursor);
-        setError(undefined);
-      },
-      (failure) => current && setError(describeError(failure, t)),
-    );
-    return () => {
-      current = false;
-    };
   }, [query, ctx.api]);
-
-  // Live: the newest page again; known requests are updated in place, new ones come on top. An answer to
-  // a poll sent before the filters changed is dropped: merged, it would put the old filter's rows back.
-  const listedQuery = useRef(query);
-  listedQuery.current = query;
-  usePolling(
-    () => {
-      const asked = query;
-      ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}`).then(
-        (page) =>
-          asked === listedQuery.current &&
-          setItems((shown) => {
-            if (!shown) return page.items;
-            const fresh = new Map(page.items.map((item) => [item.id, item]));
-            const known = new Set(shown.map((item) => item.id));
-            const newer = page.items.filter((item) => !known.has(item.id) && item.createdAt >= (shown[0]?.createdAt ?? ''));
-            return [...newer, ...shown.map((item) => fresh.get(item.id) ?? item)];
-          }),
-        () => undefined, // a missed refresh is retried by the next one
-      );
-    },
+  // Live: known requests are updated in place, new ones come on top; an answer to a poll sent before the
+  // filters changed is dropped (merged, it would put the old filter's rows back).
+  const { items, nextCursor, error, loadingMore, loadMore } = useLivePagedList<ListedRequest>({
+    api: ctx.api,
+    firstPage: `/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}`,
+    keyOf: (item) => item.id,
+    isNewer: (item, newestShown) => item.createdAt >= (newestShown?.createdAt ?? ''),
     refreshEveryMs,
-    items !== undefined,
-  );
-
-  const loadMore = async () => {
-    if (!nextCursor) return;
-    setLoadingMore(true);
-    try {
-      const page = await ctx.api.get<RequestPage>(`/v1/signing-requests?${query}${query ? '&' : ''}limit=${pageSize}&cursor=${encodeURIComponent(nextCursor)}`);
-      setItems((shown) => [...(shown ?? []), ...page.items.filter((item) => !shown?.some((known) => known.id === item.id))]);
-      setNextCursor(page.nextCursor);
-    } catch (failure) {
-      setError(describeError(failure, t));
-    } finally {
-      setLoadingMore(false);
-    }
-  };
+    t,
+  });
 
   const apply = (next: Filters) => {
     const address = new URLSearchParams();
