@@ -1,0 +1,6 @@
+export type { DataSubject, SubjectRecord, SubjectRecordKind, SubjectMatch, ErasureDecision } from './subject-record';
+export { discoverSubjectRecords } from './discover-subject-records';
+export { buildAccessPackage, type AccessPackage } from './access-package';
+export { eraseSubjectData } from './erase-subject-data';
+export { rectifySubjectContact, type ContactChange } from './rectify-subject-contact';
+export { restrictSubject } from './restrict-subject';
