@@ -3,11 +3,14 @@
  * opaque paths chosen by callers (e.g. `orgs/<id>/requests/<id>/original`); writes are idempotent, so an
  * activity retried after a crash rewrites the same object instead of creating a second one.
  */
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  ListObjectsV2Command,
   NoSuchKey,
   PutObjectCommand,
   S3Client,
@@ -19,8 +22,15 @@ export interface BlobStore {
   put(key: string, bytes: Uint8Array): Promise<void>;
   /** The object's bytes, or undefined when there is none. */
   get(key: string): Promise<Uint8Array | undefined>;
+  /** Removes the object; removing one that is not there is no error (deletes are retried too). */
+  delete(key: string): Promise<void>;
   /** Throws when the store cannot be reached; used by /readyz. */
   checkReachable(): Promise<void>;
+}
+
+/** A store whose keys can be walked: both implementations; restores and backups need it. */
+export interface ListableBlobStore extends BlobStore {
+  keys(): AsyncIterable<string>;
 }
 
 const safeKey = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
@@ -31,7 +41,7 @@ function assertSafeKey(key: string): void {
   }
 }
 
-export class FilesystemBlobStore implements BlobStore {
+export class FilesystemBlobStore implements ListableBlobStore {
   readonly kind = 'filesystem' as const;
   constructor(private readonly root: string) {}
 
@@ -55,13 +65,38 @@ export class FilesystemBlobStore implements BlobStore {
     }
   }
 
+  async delete(key: string): Promise<void> {
+    assertSafeKey(key);
+    await fs.rm(path.join(this.root, key), { force: true });
+  }
+
+  /** Every stored key, in no particular order (restores and backups walk the whole store). */
+  async *keys(): AsyncIterable<string> {
+    const walk = async function* (dir: string, prefix: string): AsyncIterable<string> {
+      let entries: Dirent[];
+      try {
+        entries = await fs.readdir(dir, { withFileTypes: true });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw error;
+      }
+      for (const entry of entries) {
+        const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+        if (entry.isDirectory()) yield* walk(path.join(dir, entry.name), key);
+        // A write interrupted before its rename leaves a .partial file that is no object.
+        else if (entry.isFile() && !entry.name.endsWith('.partial')) yield key;
+      }
+    };
+    yield* walk(this.root, '');
+  }
+
   async checkReachable(): Promise<void> {
     await fs.mkdir(this.root, { recursive: true });
     await fs.access(this.root, fs.constants.W_OK);
   }
 }
 
-export class S3BlobStore implements BlobStore {
+export class S3BlobStore implements ListableBlobStore {
   readonly kind = 's3' as const;
   private readonly client: S3Client;
 
@@ -90,6 +125,21 @@ export class S3BlobStore implements BlobStore {
       if (error instanceof NoSuchKey) return undefined;
       throw error;
     }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertSafeKey(key);
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
+  }
+
+  /** Every stored key, page by page (restores and backups walk the whole bucket). */
+  async *keys(): AsyncIterable<string> {
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
   }
 
   async checkReachable(): Promise<void> {

@@ -96,6 +96,11 @@ export class EncryptedBlobStore implements BlobStore {
     }
   }
 
+  /** Nothing to decrypt: the stored object goes (its data key went with it, wrapped inside it). */
+  delete(key: string): Promise<void> {
+    return this.inner.delete(key);
+  }
+
   checkReachable(): Promise<void> {
     return this.inner.checkReachable();
   }
