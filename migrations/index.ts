@@ -17,6 +17,7 @@ import { Webhooks1763920000000 } from './1763920000000-webhooks';
 import { ActivityFailures1763922000000 } from './1763922000000-activity-failures';
 import { EidIdentification1763924000000 } from './1763924000000-eid-identification';
 import { KycCases1763926000000 } from './1763926000000-kyc-cases';
+import { RecordKeys1763928000000 } from './1763928000000-record-keys';
 import { Retention1763930000000 } from './1763930000000-retention';
 
 export const migrations = [
@@ -38,5 +39,6 @@ export const migrations = [
   ActivityFailures1763922000000,
   EidIdentification1763924000000,
   KycCases1763926000000,
+  RecordKeys1763928000000,
   Retention1763930000000,
 ];

@@ -19,6 +19,8 @@ export const errorStatus = {
   conflict: 409,
   /** A signer tried to sign before their page reported the document displayed to them (consent follows reading). */
   document_not_displayed: 409,
+  /** The record was deleted (its key destroyed, R13): its data is gone for good (src/privacy/record-keys.ts). */
+  record_deleted: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,

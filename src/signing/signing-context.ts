@@ -18,6 +18,7 @@ import { OrganizationSealKeys, type DeploymentKmsKey, type KmsAccess } from './o
 import { SignerCredentials } from './signer-credentials';
 import { EidBroker } from '../identity/eid-broker';
 import { deriveKey } from '../accounts/accounts-context';
+import { DatabaseRecordKeyring, type RecordKeyring } from '../privacy/record-keys';
 
 export interface SigningContext {
   dataSource: DataSource;
@@ -45,6 +46,8 @@ export interface SigningContext {
   webhooks: WebhookConfig;
   /** National eID through the broker (src/identity/); `available` is false when it is not configured. */
   eid: EidBroker;
+  /** Per-record keys that can be destroyed (R13, src/privacy/record-keys.ts). */
+  recordKeys: RecordKeyring;
 }
 
 export async function createSigningContext(config: Config, dataSource: DataSource, adapters: Adapters): Promise<SigningContext> {
@@ -65,9 +68,11 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     kms: organizationSealKms,
     deploymentKey: deploymentSealKey,
   });
+  const recordKeys = new DatabaseRecordKeyring(dataSource, adapters.keyService);
   return {
     dataSource,
     adapters,
+    recordKeys,
     credentials: new SignerCredentials(secret),
     payloadCodec: new EncryptionPayloadCodec(adapters.keyService),
     publicUrl: config.http.publicUrl,
