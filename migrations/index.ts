@@ -18,6 +18,7 @@ import { ActivityFailures1763922000000 } from './1763922000000-activity-failures
 import { EidIdentification1763924000000 } from './1763924000000-eid-identification';
 import { KycCases1763926000000 } from './1763926000000-kyc-cases';
 import { RecordKeys1763928000000 } from './1763928000000-record-keys';
+import { DeletionReceipts1763929000000 } from './1763929000000-deletion-receipts';
 import { Retention1763930000000 } from './1763930000000-retention';
 
 export const migrations = [
@@ -40,5 +41,6 @@ export const migrations = [
   EidIdentification1763924000000,
   KycCases1763926000000,
   RecordKeys1763928000000,
+  DeletionReceipts1763929000000,
   Retention1763930000000,
 ];

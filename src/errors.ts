@@ -19,6 +19,10 @@ export const errorStatus = {
   conflict: 409,
   /** A signer tried to sign before their page reported the document displayed to them (consent follows reading). */
   document_not_displayed: 409,
+  /** A legal hold applies to the record (or its folder): it cannot be deleted until the hold is lifted. */
+  legal_hold: 409,
+  /** The record is still running (a pending round, an open KYC case): only ended records are deleted. */
+  record_in_progress: 409,
   /** The record was deleted (its key destroyed, R13): its data is gone for good (src/privacy/record-keys.ts). */
   record_deleted: 410,
   payload_too_large: 413,
