@@ -20,6 +20,7 @@ import { KycCases1763926000000 } from './1763926000000-kyc-cases';
 import { RecordKeys1763928000000 } from './1763928000000-record-keys';
 import { DeletionReceipts1763929000000 } from './1763929000000-deletion-receipts';
 import { Retention1763930000000 } from './1763930000000-retention';
+import { OrganizationExport1763936000000 } from './1763936000000-organization-export';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -43,4 +44,5 @@ export const migrations = [
   RecordKeys1763928000000,
   DeletionReceipts1763929000000,
   Retention1763930000000,
+  OrganizationExport1763936000000,
 ];
