@@ -47,7 +47,14 @@ export type OrganizationEventType =
   | 'webhook_endpoint.updated'
   | 'webhook_endpoint.deleted'
   | 'webhook_endpoint.secret_rotated'
-  | 'webhook_endpoint.redelivery_requested';
+  | 'webhook_endpoint.redelivery_requested'
+  | 'retention_policy.changed'
+  | 'legal_hold.placed'
+  | 'legal_hold.released'
+  /** A record was shredded (src/privacy/shred-record.ts); detail names the deletion receipt. */
+  | 'record_deleted'
+  /** The organisation's key was destroyed: all of its records are unreadable; detail names the final receipt. */
+  | 'organization_key_destroyed';
 
 /** Who did it and from where, as the API saw the request. */
 export interface Actor {
