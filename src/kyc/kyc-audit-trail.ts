@@ -13,7 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { kycEndStatuses, type KycCaseStatus } from '../contract/kyc-cases';
 import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
-import { canonicalJson, chainBreakAt, chainFormat, keyedChainHash, type ChainBreak } from '../signing/audit-chain';
+import { canonicalJson, chainBreakAt, chainFormat, erasedLinkBreakAt, keyedChainHash, type ChainBreak } from '../signing/audit-chain';
 import { auditChainKey } from '../signing/audit-chain-key';
 import { truncateUserAgent, wellFormed } from '../signing/audit-trail';
 import { enqueueForKycCaseSql, webhookMessagesForKycEvent } from '../webhooks/events';
@@ -70,6 +70,8 @@ export interface KycAuditEvent {
   hash: string;
   chainFormat: number;
   legacyHash: null;
+  /** When the case was shredded and this event's personal columns erased (its hash can no longer be recomputed). */
+  erasedAt: Date | null;
 }
 
 const maxAppendAttempts = 100;
@@ -98,7 +100,7 @@ function statusAfter(event: { type: string; detail: unknown }): KycCaseStatus | 
 
 const statusBearingTypes = ['submitted', 'declaration_signed', 'declaration_ended', 'rejected', 'changes_requested', 'expired', 'cancelled', 'approved', 'failed'];
 
-function canonicalKycRecord(fields: Omit<KycAuditEvent, 'prevHash' | 'hash' | 'chainFormat' | 'legacyHash'> & { caseId: string }): string {
+function canonicalKycRecord(fields: Omit<KycAuditEvent, 'prevHash' | 'hash' | 'chainFormat' | 'legacyHash' | 'erasedAt'> & { caseId: string }): string {
   return canonicalJson({
     actor: fields.actor,
     case_id: fields.caseId,
@@ -247,6 +249,7 @@ export async function readKycAuditTrail(db: DataSource | EntityManager, caseId: 
     prev_hash: string | null;
     hash: string;
     chain_format: number;
+    erased_at: Date | null;
   }> = await db.query(`SELECT * FROM kyc_audit_events WHERE case_id = $1 ORDER BY sequence, id`, [caseId]);
   return rows.map((row) => ({
     sequence: row.sequence,
@@ -261,6 +264,7 @@ export async function readKycAuditTrail(db: DataSource | EntityManager, caseId: 
     hash: row.hash,
     chainFormat: row.chain_format,
     legacyHash: null,
+    erasedAt: row.erased_at ?? null,
   }));
 }
 
@@ -268,16 +272,20 @@ export interface KycChainVerification {
   valid: boolean;
   head?: string;
   firstBrokenEvent?: { sequence: number; type: string; eventKey: string; reason: ChainBreak };
+  /** Set when the case was shredded: erased events are checked for linkage only (src/signing/audit-chain.ts erasedLinkBreakAt). */
+  erased?: { at: string; linkageIntact: boolean };
 }
 
 export function verifyKycAuditEvents(caseId: string, events: KycAuditEvent[], chainKey: Buffer): KycChainVerification {
   let previous: KycAuditEvent | undefined;
+  const erasedAt = events.find((event) => event.erasedAt)?.erasedAt;
+  const erased = (linkageIntact: boolean) => (erasedAt ? { erased: { at: erasedAt.toISOString(), linkageIntact } } : {});
   for (const event of events) {
-    const reason = chainBreakAt(chainKey, previous, event, canonicalKycRecord({ ...event, caseId }));
-    if (reason) return { valid: false, firstBrokenEvent: { sequence: event.sequence, type: event.type, eventKey: event.eventKey, reason } };
+    const reason = event.erasedAt ? erasedLinkBreakAt(previous, event) : chainBreakAt(chainKey, previous, event, canonicalKycRecord({ ...event, caseId }));
+    if (reason) return { valid: false, firstBrokenEvent: { sequence: event.sequence, type: event.type, eventKey: event.eventKey, reason }, ...erased(false) };
     previous = event;
   }
-  return previous ? { valid: true, head: previous.hash } : { valid: true };
+  return previous ? { valid: true, head: previous.hash, ...erased(true) } : { valid: true };
 }
 
 export async function verifyKycAuditChain(db: DataSource | EntityManager, caseId: string): Promise<KycChainVerification> {

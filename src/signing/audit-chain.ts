@@ -141,6 +141,17 @@ export function chainBreakAt(chainKey: Buffer, previous: ChainLink | undefined, 
   return undefined;
 }
 
+/**
+ * An erased row (its personal columns removed when its record was shredded, src/privacy/shred-record.ts) can
+ * no longer give its hash: only its place in the chain is checked — its position, and that it names its
+ * predecessor's hash. The next row's link to it still covers its hash, so the linkage stays verifiable.
+ */
+export function erasedLinkBreakAt(previous: ChainLink | undefined, row: ChainLink): ChainBreak | undefined {
+  if (row.sequence !== (previous?.sequence ?? 0) + 1) return 'missing_event';
+  const expectedPrev = row.chainFormat !== chainFormat.keyed && previous?.legacyHash ? previous.legacyHash : (previous?.hash ?? null);
+  return row.prevHash === expectedPrev ? undefined : 'link_mismatch';
+}
+
 function sameHex(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');
   const right = Buffer.from(b, 'utf8');

@@ -13,7 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
 import { AuditEvent, SigningRequest } from '../database/entities';
-import { canonicalAuditRecord, canonicalJson, chainBreakAt, chainFormat, keyedAuditEventHash, type ChainBreak } from './audit-chain';
+import { canonicalAuditRecord, canonicalJson, chainBreakAt, chainFormat, erasedLinkBreakAt, keyedAuditEventHash, type ChainBreak } from './audit-chain';
 import { auditChainKey } from './audit-chain-key';
 import { applyEventToReadModel } from './round-read-model';
 import { enqueueForRequestSql, webhookMessagesForRoundEvent } from '../webhooks/events';
@@ -202,6 +202,12 @@ export interface AuditChainVerification {
      */
     reason: ChainBreak;
   };
+  /**
+   * Set when the request was shredded: its events' personal columns were erased on this date, so their hashes
+   * cannot be recomputed; `valid` then says the linkage (positions, each event naming its predecessor's hash)
+   * is intact.
+   */
+  erased?: { at: string; linkageIntact: boolean };
 }
 
 /** Recomputes the request's chain from the database. */
@@ -213,12 +219,15 @@ export async function verifyAuditChain(db: DataSource | EntityManager, requestId
 export function verifyAuditEvents(events: AuditEvent[], chainKey: Buffer): AuditChainVerification {
   let previous: AuditEvent | undefined;
   const hashes = new Set<string>();
+  const erasedAt = events.find((event) => event.erasedAt)?.erasedAt;
+  const erased = (linkageIntact: boolean) => (erasedAt ? { erased: { at: erasedAt.toISOString(), linkageIntact } } : {});
   for (const event of events) {
     const broken = (reason: ChainBreak): AuditChainVerification => ({
       valid: false,
       firstBrokenEvent: { sequence: event.sequence, type: event.type, eventKey: event.eventKey, reason },
+      ...erased(false),
     });
-    const reason = chainBreakAt(chainKey, previous, event, canonicalAuditRecord(event));
+    const reason = event.erasedAt ? erasedLinkBreakAt(previous, event) : chainBreakAt(chainKey, previous, event, canonicalAuditRecord(event));
     if (reason) return broken(reason);
     // The seal names the head it printed: it must be an earlier event's hash (its plain hash, for a seal
     // made before the key), or the chain was rewritten.
@@ -228,7 +237,7 @@ export function verifyAuditEvents(events: AuditEvent[], chainKey: Buffer): Audit
     if (event.legacyHash) hashes.add(event.legacyHash);
     previous = event;
   }
-  return previous ? { valid: true, head: previous.hash } : { valid: true };
+  return previous ? { valid: true, head: previous.hash, ...erased(true) } : { valid: true };
 }
 
 /**
