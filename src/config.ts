@@ -65,6 +65,14 @@ const environmentSchema = z.object({
   S3_ENDPOINT: httpUrl.optional(),
   S3_FORCE_PATH_STYLE: booleanFlag.optional(),
 
+  // The independent backup provider (src/backup/): a second S3-compatible store with its own credentials.
+  BACKUP_S3_BUCKET: nonEmpty.optional(),
+  BACKUP_S3_REGION: nonEmpty.optional(),
+  BACKUP_S3_ENDPOINT: httpUrl.optional(),
+  BACKUP_S3_FORCE_PATH_STYLE: booleanFlag.optional(),
+  BACKUP_S3_ACCESS_KEY_ID: nonEmpty.optional(),
+  BACKUP_S3_SECRET_ACCESS_KEY: nonEmpty.optional(),
+
   KMS_KEY_ID: nonEmpty.optional(),
   KMS_REGION: nonEmpty.optional(),
   KMS_ENDPOINT: httpUrl.optional(),
@@ -182,6 +190,19 @@ export type DatabaseConfig = { mode: 'embedded'; dataDir: string; port: number }
 export type BlobStoreConfig =
   | { kind: 'filesystem'; root: string }
   | { kind: 's3'; bucket: string; region: string; endpoint?: string; forcePathStyle: boolean };
+
+/**
+ * The independent backup provider: every stored (encrypted) blob is copied there and deletions follow
+ * (src/backup/). Its own credentials, since it is another provider's account; without them the AWS SDK's
+ * default chain is used, as for the primary store.
+ */
+export interface BlobBackupConfig {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
 
 export type KeyServiceConfig =
   | { kind: 'local'; masterKeyPath: string }
@@ -319,6 +340,8 @@ export interface Config {
   temporal: TemporalConfig;
   database: DatabaseConfig;
   blobStore: BlobStoreConfig;
+  /** Absent: no backup provider (BACKUP_S3_BUCKET unset). */
+  blobBackup?: BlobBackupConfig;
   keys: KeyServiceConfig;
   seal: SealConfig;
   codec: CodecConfig;
@@ -408,6 +431,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
           forcePathStyle: e.S3_FORCE_PATH_STYLE ?? e.S3_ENDPOINT !== undefined,
         }
       : { kind: 'filesystem', root: path.join(dataDir, 'blobs') },
+    blobBackup: blobBackupConfig(e),
     keys: e.KMS_KEY_ID
       ? { kind: 'kms', keyId: e.KMS_KEY_ID, region: e.KMS_REGION ?? e.AWS_REGION, endpoint: e.KMS_ENDPOINT }
       : { kind: 'local', masterKeyPath: path.join(dataDir, 'keys', 'master.key') },
@@ -444,6 +468,31 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
     eid: eidConfig(e),
+  };
+}
+
+/** The backup provider is on when BACKUP_S3_BUCKET is set; its access key id and secret go together. */
+function blobBackupConfig(e: z.infer<typeof environmentSchema>): BlobBackupConfig | undefined {
+  if (!e.BACKUP_S3_BUCKET) {
+    const stray = (['BACKUP_S3_ENDPOINT', 'BACKUP_S3_ACCESS_KEY_ID', 'BACKUP_S3_SECRET_ACCESS_KEY'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError('BACKUP_S3_BUCKET', `is required when ${stray} is set (the backup provider's bucket)`);
+    return undefined;
+  }
+  if ((e.BACKUP_S3_ACCESS_KEY_ID === undefined) !== (e.BACKUP_S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('BACKUP_S3_SECRET_ACCESS_KEY', 'and BACKUP_S3_ACCESS_KEY_ID must be set together');
+  }
+  if (e.S3_BUCKET === e.BACKUP_S3_BUCKET && e.S3_ENDPOINT === e.BACKUP_S3_ENDPOINT) {
+    throw new ConfigError('BACKUP_S3_BUCKET', 'must not be the primary store (S3_BUCKET at the same endpoint): a backup there is no backup');
+  }
+  return {
+    bucket: e.BACKUP_S3_BUCKET,
+    region: e.BACKUP_S3_REGION ?? e.AWS_REGION,
+    endpoint: e.BACKUP_S3_ENDPOINT,
+    forcePathStyle: e.BACKUP_S3_FORCE_PATH_STYLE ?? e.BACKUP_S3_ENDPOINT !== undefined,
+    credentials:
+      e.BACKUP_S3_ACCESS_KEY_ID && e.BACKUP_S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: e.BACKUP_S3_ACCESS_KEY_ID, secretAccessKey: e.BACKUP_S3_SECRET_ACCESS_KEY }
+        : undefined,
   };
 }
 

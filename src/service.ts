@@ -16,6 +16,8 @@ import { loadConfigOrExit, type Config } from './config';
 import { createDataSource, runMigrations } from './database/data-source';
 import { RateLimitStore } from './database/rate-limit-store';
 import { ensureArchiveRenewalSchedule, removeArchiveRenewalSchedule } from './archive/schedule';
+import { startBlobBackupReplication } from './backup/schedule';
+import { registerBlobBackupGauge } from './backup/backup-metrics';
 import { startInfrastructure } from './infrastructure';
 import { exitOnSignals, exitOnStartupFailure, ShutdownSequence } from './lifecycle';
 import { createLogger, type Logger } from './logger';
@@ -67,7 +69,7 @@ export async function startService(
   const newDevOrganization =
     config.database.mode === 'embedded' ? await ensureDevOrganization(dataSource, config.dataDir, config.http.publicUrl) : undefined;
 
-  const adapters = createAdapters(config);
+  const adapters = createAdapters(config, { dataSource });
   shutdown.add('adapters', () => adapters.close());
   const signing = await createSigningContext(config, dataSource, adapters);
 
@@ -77,6 +79,13 @@ export async function startService(
     if (config.seal.key.kind !== 'self-signed') await signing.sealKey();
     if (config.temporal.mode === 'external') {
       await ensureSearchAttributes(temporalSettings, config.temporal.namespace, log);
+    }
+    if (adapters.blobBackup && !roles.api) {
+      // The seals this worker writes wake the backup's drain (the API's client does it in a full process).
+      const connection = await Connection.connect(temporalSettings);
+      shutdown.add('temporal client (backup wake-ups)', () => connection.close());
+      const client = new Client({ connection, namespace: config.temporal.namespace, dataConverter: sigillDataConverter(signing.payloadCodec) });
+      await startBlobBackupReplication({ queue: adapters.blobBackup.queue, client, taskQueue: config.temporal.taskQueue, log });
     }
     const worker = await startWorker({ config, temporal: temporalSettings, signing, log });
     shutdown.add('worker', () => worker.shutdown());
@@ -103,6 +112,7 @@ export async function startService(
     const rateLimits = RateLimitStore.onDataSource(dataSource, log);
     // Deployment-wide, computed at each scrape: stuck rounds, disabled webhook endpoints (alert rules' input).
     registerOperationalGauges({ dataSource, stuckRounds: config.stuckRounds, log });
+    if (adapters.blobBackup) registerBlobBackupGauge(adapters.blobBackup.queue, log);
     const app = createApp({
       log,
       dataSource,
@@ -124,6 +134,7 @@ export async function startService(
     } else {
       await removeArchiveRenewalSchedule(client, log);
     }
+    await startBlobBackupReplication({ queue: adapters.blobBackup?.queue, client, taskQueue: config.temporal.taskQueue, log });
     const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue: config.temporal.taskQueue }, log });
     shutdown.add('round signal relay', () => relay.stop());
     const webhookDispatcher = startWebhookDispatcher({

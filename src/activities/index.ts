@@ -4,6 +4,7 @@
  */
 import type { SigningContext } from '../signing/signing-context';
 import { archiveActivities } from './archive-activities';
+import { backupActivities } from './backup-activities';
 import { kycActivities } from './kyc-activities';
 import { failPermanentErrorsAtOnce } from './permanent-failures';
 import { probeActivities } from './probe-activities';
@@ -20,6 +21,7 @@ export function createActivities(context: SigningContext) {
     ...signingActivities(context),
     ...archiveActivities(context),
     ...kycActivities(context),
+    ...backupActivities(context),
   });
 }
 

@@ -100,11 +100,13 @@ export class S3BlobStore implements ListableBlobStore {
   readonly kind = 's3' as const;
   private readonly client: S3Client;
 
-  constructor(private readonly config: Extract<BlobStoreConfig, { kind: 's3' }>) {
+  /** `credentials` for a bucket of another account (the backup provider); otherwise the SDK's default chain. */
+  constructor(private readonly config: Omit<Extract<BlobStoreConfig, { kind: 's3' }>, 'kind'> & { kind?: 's3'; credentials?: { accessKeyId: string; secretAccessKey: string } }) {
     this.client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
+      credentials: config.credentials,
       // Some S3-compatible stores save the aws-chunked framing of checksummed uploads as object content.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',

@@ -4,3 +4,4 @@ export { archiveRenewalWorkflow } from './archive-renewal';
 export { signingRoundWorkflow } from './signing-round';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { kycCaseWorkflow } from './kyc-case';
+export { blobBackupWorkflow } from './blob-backup';

@@ -70,7 +70,7 @@ export async function connectTestClient(codec?: PayloadCodec, address = harness.
 
 /** The signing context the service builds at start, for a test's own config (adapters under its DATA_DIR). */
 export async function testSigningContext(dataSource: DataSource, config: Config = testConfig()): Promise<SigningContext> {
-  return createSigningContext(config, dataSource, createAdapters(config));
+  return createSigningContext(config, dataSource, createAdapters(config, { dataSource }));
 }
 
 /**
@@ -144,7 +144,7 @@ export async function startTestApi(
   // The port is chosen first so that PUBLIC_URL, and with it every link in an email, points at this API.
   const port = options.port ?? (await freePort());
   const config = testConfig({ PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...options.env });
-  const adapters = createAdapters(config);
+  const adapters = createAdapters(config, { dataSource });
   const signing = await createSigningContext(config, dataSource, adapters);
   const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
   const worker = options.withWorker === false ? undefined : await startTestWorker({ signing, taskQueue });

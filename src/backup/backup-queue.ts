@@ -1,0 +1,122 @@
+/**
+ * Replication to the independent backup provider (R12). The primary store's wrapper
+ * (src/adapters/replicated-blob-store.ts) records every successful write or delete here; the `blob-backup`
+ * workflow drains the queue with `replicateQueuedBlobs`. What is copied is the stored object as the primary
+ * holds it — ciphertext, never decrypted on the way — so the backup bucket alone reveals nothing, and an
+ * object whose record key was destroyed stays unreadable there too.
+ *
+ * Each key is brought to the primary's current state, whatever operation was queued: present there, its
+ * bytes are copied; gone, it is removed from the backup. That makes a drain idempotent and order-proof
+ * (a put then a delete, or a delete then a new put, end as the primary stands), and rows are marked done
+ * only after the copy, so a worker killed mid-copy loses nothing.
+ */
+import type { DataSource } from 'typeorm';
+import type { BlobStore } from '../adapters/blob-store';
+import { queryReturning } from '../database/data-source';
+
+export type ReplicationOperation = 'put' | 'delete';
+
+/** Two drains at once (the signalled run and a scheduled one) serialise per key on this advisory lock class. */
+const keyLockClass = 0x5b4b;
+/** Done rows kept for `backup status`, then pruned. */
+const keepDoneRowsDays = 7;
+
+export interface BackupStatus {
+  /** Queued writes and deletes not yet replicated. */
+  backlog: number;
+  oldestPendingAt: Date | null;
+  lastReplicatedAt: Date | null;
+  /** The most attempts any pending row has had: growing means the backup provider keeps failing. */
+  maxPendingAttempts: number;
+}
+
+export class BlobBackupQueue {
+  private wake?: () => void;
+
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Called after the primary store has written or removed `key`; then wakes the drain (best-effort). */
+  async record(key: string, operation: ReplicationOperation): Promise<void> {
+    await this.dataSource.query(`INSERT INTO blob_backup_queue (blob_key, operation) VALUES ($1, $2)`, [key, operation]);
+    this.wake?.();
+  }
+
+  /** What a write should do to wake the drain (src/backup/schedule.ts: a signal to `blob-backup`). */
+  onRecorded(wake: () => void): void {
+    this.wake = wake;
+  }
+
+  async status(): Promise<BackupStatus> {
+    const [row] = await queryReturning<{ backlog: string; oldest: Date | null; last: Date | null; attempts: number | null }>(
+      this.dataSource,
+      `SELECT (SELECT count(*) FROM blob_backup_queue WHERE done_at IS NULL) AS backlog,
+              (SELECT min(enqueued_at) FROM blob_backup_queue WHERE done_at IS NULL) AS oldest,
+              (SELECT max(done_at) FROM blob_backup_queue WHERE done_at IS NOT NULL) AS last,
+              (SELECT max(attempts) FROM blob_backup_queue WHERE done_at IS NULL) AS attempts`,
+      [],
+    );
+    return {
+      backlog: Number(row!.backlog),
+      oldestPendingAt: row!.oldest,
+      lastReplicatedAt: row!.last,
+      maxPendingAttempts: row!.attempts ?? 0,
+    };
+  }
+
+  /** The latest operation still waiting for each key: a restore must not undo it. */
+  async pendingOperations(): Promise<Map<string, ReplicationOperation>> {
+    const rows = await queryReturning<{ blob_key: string; operation: ReplicationOperation }>(
+      this.dataSource,
+      `SELECT DISTINCT ON (blob_key) blob_key, operation FROM blob_backup_queue
+        WHERE done_at IS NULL ORDER BY blob_key, id DESC`,
+      [],
+    );
+    return new Map(rows.map((row) => [row.blob_key, row.operation]));
+  }
+
+  /**
+   * Replicates up to `limit` queued keys, oldest first; answers how many were done and how many remain.
+   * `stored` is the primary store below its encryption (the bytes as stored). A failing copy counts an
+   * attempt on its rows and throws: the activity's retries try again with backoff (the provider is down).
+   */
+  async replicate(
+    stores: { stored: BlobStore; backup: BlobStore },
+    options: { limit: number; onProgress?: () => void },
+  ): Promise<{ replicated: number; remaining: number }> {
+    const due = await queryReturning<{ blob_key: string; last_id: string }>(
+      this.dataSource,
+      `SELECT blob_key, max(id) AS last_id FROM blob_backup_queue WHERE done_at IS NULL
+        GROUP BY blob_key ORDER BY min(id) LIMIT $1`,
+      [options.limit],
+    );
+    let replicated = 0;
+    for (const { blob_key: key, last_id: lastId } of due) {
+      try {
+        await this.dataSource.transaction(async (manager) => {
+          // Held until commit: a concurrent drain of the same key reads the primary only after this copy
+          // landed, so a stale read can never overwrite a newer delete in the backup.
+          await manager.query(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, [keyLockClass, key]);
+          const bytes = await stores.stored.get(key);
+          if (bytes === undefined) await stores.backup.delete(key);
+          else await stores.backup.put(key, bytes);
+          await manager.query(
+            `UPDATE blob_backup_queue SET done_at = now(), attempts = attempts + 1, last_attempt_at = now()
+              WHERE blob_key = $1 AND id <= $2 AND done_at IS NULL`,
+            [key, lastId],
+          );
+        });
+      } catch (error) {
+        await this.dataSource.query(
+          `UPDATE blob_backup_queue SET attempts = attempts + 1, last_attempt_at = now() WHERE blob_key = $1 AND id <= $2 AND done_at IS NULL`,
+          [key, lastId],
+        );
+        throw error;
+      }
+      replicated += 1;
+      options.onProgress?.();
+    }
+    await this.dataSource.query(`DELETE FROM blob_backup_queue WHERE done_at < now() - make_interval(days => $1)`, [keepDoneRowsDays]);
+    const [pending] = await queryReturning<{ count: string }>(this.dataSource, `SELECT count(*) FROM blob_backup_queue WHERE done_at IS NULL`, []);
+    return { replicated, remaining: Number(pending!.count) };
+  }
+}
