@@ -25,6 +25,10 @@ export const errorStatus = {
   record_in_progress: 409,
   /** The record was deleted (its key destroyed, R13): its data is gone for good (src/privacy/record-keys.ts). */
   record_deleted: 410,
+  /** An organisation export past its download window (7 days): its files are deleted; request a new one. */
+  export_expired: 410,
+  /** The organisation is closed, or closing after its grace period: its API keys and sessions no longer work. */
+  organization_closed: 403,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unprocessable: 422,

@@ -6,6 +6,7 @@ import type { SigningContext } from '../signing/signing-context';
 import { archiveActivities } from './archive-activities';
 import { backupActivities } from './backup-activities';
 import { kycActivities } from './kyc-activities';
+import { organizationExportActivities } from './organization-export-activities';
 import { failPermanentErrorsAtOnce } from './permanent-failures';
 import { probeActivities } from './probe-activities';
 import { signingActivities } from './signing-activities';
@@ -21,6 +22,7 @@ export function createActivities(context: SigningContext) {
     ...signingActivities(context),
     ...archiveActivities(context),
     ...kycActivities(context),
+    ...organizationExportActivities(context),
     ...backupActivities(context),
   });
 }

@@ -35,6 +35,7 @@ import type { AccountsContext } from '../accounts/accounts-context';
 import { authRoutes } from './routes/auth';
 import { memberRoutes } from './routes/members';
 import { organizationRoutes } from './routes/organization';
+import { organizationExportRoutes } from './routes/organization-exports';
 import { organizationSealRoutes } from './routes/organization-seal';
 import { stuckRoundRoutes } from './routes/stuck-rounds';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
@@ -84,6 +85,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...adminRoutes(deps.dataSource),
     ...memberRoutes(deps.accounts),
     ...organizationRoutes(deps.accounts),
+    ...organizationExportRoutes(deps.signing, deps.temporal),
     ...organizationSealRoutes(deps.signing),
     ...stuckRoundRoutes(deps.dataSource, deps.stuckRounds),
     ...webhookEndpointRoutes(deps.signing, deps.temporal),

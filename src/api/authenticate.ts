@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { authenticateApiKey } from '../accounts/authenticate-api-key';
 import { authenticateSession, csrfTokenMatches, sessionCookieName } from '../accounts/sessions';
 import { AppError } from '../errors';
+import { organizationWorkStopped } from '../organization-export/close-organization';
 import type { Principal } from './principal';
 import { bearerToken } from './route';
 
@@ -15,6 +16,21 @@ const safeMethods = new Set(['GET', 'HEAD', 'OPTIONS']);
 export const csrfHeader = 'x-csrf-token';
 
 export function principalAuthenticator(dataSource: DataSource): (ctx: Context) => Promise<Principal> {
+  const authenticate = credentialsAuthenticator(dataSource);
+  return async (ctx) => {
+    const principal = await authenticate(ctx);
+    // A closing organisation past its grace (or closed) does nothing more; its owners and admins may still
+    // read the closing's state and final receipt.
+    if (await organizationWorkStopped(dataSource, principal.organizationId)) {
+      if (!(ctx.method === 'GET' && ctx.path === '/v1/organization/closing')) {
+        throw new AppError('organization_closed', 'This organisation is closed: its API keys and sign-ins no longer work.');
+      }
+    }
+    return principal;
+  };
+}
+
+function credentialsAuthenticator(dataSource: DataSource): (ctx: Context) => Promise<Principal> {
   return async (ctx) => {
     if (ctx.get('authorization')) return authenticateApiKey(dataSource, bearerToken(ctx));
     const token = ctx.cookies.get(sessionCookieName);

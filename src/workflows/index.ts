@@ -5,3 +5,5 @@ export { signingRoundWorkflow } from './signing-round';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { kycCaseWorkflow } from './kyc-case';
 export { blobBackupWorkflow } from './blob-backup';
+export { organizationExportWorkflow } from './organization-export';
+export { organizationClosingWorkflow } from './organization-closing';
