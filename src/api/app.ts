@@ -12,6 +12,7 @@ import type { RateLimitStore } from '../database/rate-limit-store';
 import { sessionCookieName } from '../accounts/sessions';
 import { principalAuthenticator } from './authenticate';
 import type { TemporalTarget } from '../adapters/temporal-connection';
+import { deletionRoutes } from './routes/deletion-receipts';
 import type { Logger } from '../logger';
 import type { ReadinessCheck } from '../readiness';
 import { errorHandler } from './middleware/error-handler';
@@ -78,6 +79,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...healthRoutes(deps.readinessChecks),
     ...diagnosticsRoutes(deps.temporal),
     ...signingRequestRoutes(deps.signing, deps.temporal),
+    ...deletionRoutes(deps.signing, deps.temporal),
     ...signerRoutes(deps.signing, deps.temporal),
     ...identificationRoutes(deps.signing.eid),
     ...codecRoutes(deps.codec, deps.signing.payloadCodec),

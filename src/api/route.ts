@@ -98,6 +98,7 @@ const errorDescriptions: Record<number, string> = {
   403: 'The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token',
   404: 'Not found',
   409: 'Conflict with the current state',
+  410: 'The record was deleted (`record_deleted`): its data can no longer be read',
   413: 'Payload too large',
   415: 'Unsupported media type',
   422: 'Request understood but cannot be processed',

@@ -25,6 +25,10 @@ export interface SigningRequestView {
   nextReminderAt?: string;
   sealedAt?: string;
   sha256?: string;
+  /** Set when the request was deleted (shredded): this is its tombstone; title, names and emails read empty. */
+  deletedAt?: string;
+  /** The deletion's receipt, rule and reason (GET /v1/deletion-receipts/:id has the whole receipt). */
+  deletion?: { receiptId: string; rule: string; reason: string };
   signers: Array<{
     id: string;
     name: string;
@@ -48,6 +52,8 @@ export interface ListedRequest {
   folderId: string;
   createdAt: string;
   expiresAt: string;
+  /** Set when the request was deleted (shredded): title, names and emails read empty. */
+  deletedAt?: string;
   signers: Array<{ name: string; email: string; status: SignerStatus }>;
 }
 

@@ -204,6 +204,9 @@ export class SigningRequest {
   @Column({ name: 'reminders_sent', type: 'integer' }) remindersSent!: number;
   /** The member who created the request (its emails name them); null when an API key created it. */
   @Column({ name: 'created_by_user_id', type: 'uuid', nullable: true }) createdByUserId!: string | null;
+  /** Set when the request was shredded (src/privacy/shred-record.ts): the row is a tombstone, its personal columns empty. */
+  @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
+  @Column({ name: 'deletion_receipt_id', type: 'uuid', nullable: true }) deletionReceiptId!: string | null;
 }
 
 export type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined';

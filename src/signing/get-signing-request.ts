@@ -14,6 +14,7 @@ import { roundStateQuery, type RoundState, type SignerStatus } from '../workflow
 import { workflowIdForRequest } from './create-signing-request';
 import type { SigningContext } from './signing-context';
 import { refuseIfKycDeclaration } from '../kyc/declaration-requests';
+import { recordDeletedError, tombstoneDeletionSql, type TombstoneDeletion } from '../privacy/tombstones';
 
 export type { SigningRequestView };
 
@@ -32,6 +33,8 @@ export async function findOwnRequest(
   const request = await context.dataSource.getRepository(SigningRequest).findOneBy({ id: requestId, organizationId: scope.organizationId });
   if (!request) throw signingRequestNotFound();
   requireInFolder(scope, permission, request.folderId, signingRequestNotFound);
+  // A shredded request keeps only its tombstone (getSigningRequest): nothing else is read or done on it.
+  if (request.deletedAt) throw recordDeletedError('signing request', request.deletedAt);
   // A sender's action (remind, cancel, reset a PIN or identification) is the KYC case's own on its declaration.
   if (permission === 'send') await refuseIfKycDeclaration(context.dataSource, request.id);
   return request;
@@ -53,6 +56,8 @@ interface StatusRow {
   reminder_max: number;
   sealed_at: Date | null;
   sealed_sha256: string | null;
+  deleted_at: Date | null;
+  deletion: TombstoneDeletion | null;
   signers: Array<{
     id: string;
     name: string;
@@ -75,8 +80,9 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
   const rows: StatusRow[] = await context.dataSource.query(
     `SELECT r.id, r.folder_id, r.title, r.status, r.routing, r.document_code, r.created_at, r.expires_at, r.reminders_sent,
             r.reminder_first_after_ms, r.reminder_every_ms, r.reminder_max, r.sealed_at, r.sealed_sha256,
+            r.deleted_at, ${tombstoneDeletionSql('r')} AS deletion,
             coalesce((SELECT json_agg(json_build_object(
-                        'id', s.id, 'name', s.name, 'email', s.email, 'locale', s.locale, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
+                        'id', s.id, 'name', coalesce(s.name, ''), 'email', coalesce(s.email, ''), 'locale', s.locale, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
                         'invitedAt', s.invited_at, 'openedAt', s.opened_at, 'signedAt', s.signed_at, 'declinedAt', s.declined_at,
                         'identificationMethod', s.identification_method, 'eidAcr', s.eid_acr,
                         'expectsNationalId', s.expected_national_id IS NOT NULL,
@@ -97,7 +103,8 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
   const iso = (time: Date | string | null) => (time === null ? undefined : new Date(time).toISOString());
   return {
     id: row.id,
-    title: row.title,
+    // A tombstone (a shredded request) has no title, names or addresses left: they read empty.
+    title: row.title ?? '',
     status: row.status,
     routing: row.routing,
     documentCode: row.document_code,
@@ -124,6 +131,7 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
         ...(signer.evidence ? { evidence: { ...signer.evidence, identifiedAt: iso(signer.evidence.identifiedAt)! } } : {}),
       },
     })),
+    ...(row.deleted_at ? { deletedAt: iso(row.deleted_at), ...(row.deletion ? { deletion: row.deletion } : {}) } : {}),
   };
 }
 

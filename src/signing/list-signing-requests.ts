@@ -64,10 +64,11 @@ export async function listSigningRequests(
     folder_id: string;
     created_at: Date;
     expires_at: Date;
+    deleted_at: Date | null;
     signers: Array<{ name: string; email: string; status: SignerStatus; locked: boolean }> | string;
   }> = await dataSource.query(
-    `SELECT r.id, r.title, r.status, r.document_code, r.folder_id, r.created_at, r.expires_at,
-            (SELECT coalesce(json_agg(json_build_object('name', s.name, 'email', s.email, 'status', s.status, 'locked', s.locked_at IS NOT NULL)
+    `SELECT r.id, coalesce(r.title, '') AS title, r.status, r.document_code, r.folder_id, r.created_at, r.expires_at, r.deleted_at,
+            (SELECT coalesce(json_agg(json_build_object('name', coalesce(s.name, ''), 'email', coalesce(s.email, ''), 'status', s.status, 'locked', s.locked_at IS NOT NULL)
                                       ORDER BY s.position), '[]'::json)
                FROM signers s WHERE s.request_id = r.id) AS signers
        FROM signing_requests r
@@ -108,6 +109,8 @@ export async function listSigningRequests(
       folderId: row.folder_id,
       createdAt: new Date(row.created_at).toISOString(),
       expiresAt: new Date(row.expires_at).toISOString(),
+      // A shredded request lists as its tombstone: empty title and names.
+      ...(row.deleted_at ? { deletedAt: new Date(row.deleted_at).toISOString() } : {}),
       signers: signers.map((signer) => ({
         name: signer.name,
         email: signer.email,

@@ -42,6 +42,7 @@ const listedRequestBody = z.object({
   folderId: z.uuid(),
   createdAt: z.iso.datetime(),
   expiresAt: z.iso.datetime(),
+  deletedAt: z.iso.datetime().optional().describe('Set when the request was deleted: a tombstone, its title, names and emails empty'),
   signers: z
     .array(z.object({ name: z.string(), email: z.string(), status: signerStatus }))
     .describe('In signing order; `locked` while a signer who still has to act is locked out by wrong PINs'),
@@ -79,6 +80,14 @@ const requestBody = z.object({
   nextReminderAt: z.iso.datetime().optional(),
   sealedAt: z.iso.datetime().optional(),
   sha256: z.string().optional(),
+  deletedAt: z.iso
+    .datetime()
+    .optional()
+    .describe('Set when the request was deleted (shredded): this is its tombstone, title, names and emails empty; its documents, audit trail and history answer 410'),
+  deletion: z
+    .object({ receiptId: z.uuid(), rule: z.string(), reason: z.string() })
+    .optional()
+    .describe('The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason'),
   signers: z.array(
     z.object({
       id: z.uuid(),
@@ -287,7 +296,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       params: requestParams,
       body: z.strictObject({ reason: multilineText({ max: 1000 }) }),
       responses: { 200: { description: 'Cancelled', schema: z.object({ id: z.uuid(), status: requestStatus }) } },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, body, principal, ctx }) => {
         const state = await cancelSigningRequest(context, temporal, principal!, params.id, {
           reason: body.reason,
@@ -306,7 +315,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       auth: 'principal',
       params: requestParams,
       responses: { 200: { description: 'application/pdf: the sealed document' } },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, principal, ctx }) => pdfDownload(ctx, await readSealedDocument(context, principal!, params.id)),
     }),
     defineRoute({
@@ -318,7 +327,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       auth: 'principal',
       params: requestParams,
       responses: { 200: { description: 'application/pdf: the audit trail, sealed on its own' } },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, principal, ctx }) => pdfDownload(ctx, await readSealedEvidence(context, principal!, params.id)),
     }),
     defineRoute({
@@ -330,7 +339,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       auth: 'principal',
       params: requestParams,
       responses: { 200: { description: 'application/pdf: the original document' } },
-      errors: [404],
+      errors: [404, 410],
       handler: async ({ params, principal, ctx }) => pdfDownload(ctx, await readOriginalDocument(context, principal!, params.id)),
     }),
     defineRoute({
@@ -342,7 +351,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       auth: 'principal',
       params: requestParams,
       responses: { 200: { description: 'The audit trail in chain order (the order of recording), and whether its hash chain holds', schema: auditTrailBody } },
-      errors: [404],
+      errors: [404, 410],
       handler: async ({ params, principal }) => ({ status: 200, body: await readRequestAuditTrail(context, principal!, params.id) }),
     }),
       defineRoute({
@@ -354,7 +363,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       auth: 'principal',
       params: requestParams,
       responses: { 200: { description: 'Reminders queued', schema: z.object({ reminded: z.number().int() }) } },
-      errors: [404, 409, 429],
+      errors: [404, 409, 429, 410],
       handler: async ({ params, principal }) => ({
         status: 200,
         body: await remindSigners(context, temporal, principal!, params.id),
@@ -374,7 +383,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
           schema: z.object({ delivery: z.enum(['sender', 'sms']), pin: z.string().optional() }),
         },
       },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, principal, ctx }) => ({
         status: 200,
         body: await resetSignerPin(context, temporal, {
@@ -397,7 +406,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
       responses: {
         200: { description: '`reset: false` when the signer had not identified yet', schema: z.object({ reset: z.boolean() }) },
       },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, principal, ctx }) => ({
         status: 200,
         body: await resetSignerIdentification(context, {
@@ -451,7 +460,7 @@ export function signingRequestRoutes(context: SigningContext, temporal: Temporal
           }),
         },
       },
-      errors: [404],
+      errors: [404, 410],
       handler: async ({ params, principal }) => {
         await findOwnRequest(context, principal!, params.id);
         const [steps, live] = await Promise.all([readRoundHistory(temporal, context.payloadCodec, params.id), queryRound(temporal, params.id)]);

@@ -1,0 +1,45 @@
+/**
+ * Deleting one ended record by hand (`DELETE /v1/signing-requests/:id`, `DELETE /v1/kyc-cases/:id`): the
+ * organisation's owners and admins (or an API key with `admin` in the record's folder) shred it under the
+ * rule 'manual' with their reason (src/privacy/shred-record.ts). A second call answers the first receipt.
+ */
+import { requireInFolder, type AccessScope } from '../accounts/access';
+import type { TemporalTarget } from '../adapters/temporal-connection';
+import { AppError } from '../errors';
+import type { SigningContext } from '../signing/signing-context';
+import { shredRecord, type DeletionReceipt } from './shred-record';
+
+export interface ManualDeletion {
+  scope: AccessScope;
+  /** Members: only owners and admins delete. */
+  role?: string;
+  actor: string;
+  reason: string;
+}
+
+export async function deleteRecordByHand(
+  context: SigningContext,
+  temporal: TemporalTarget,
+  record: { kind: 'signing_request' | 'kyc_case'; id: string },
+  deletion: ManualDeletion,
+): Promise<DeletionReceipt> {
+  const noun = record.kind === 'signing_request' ? 'signing request' : 'KYC case';
+  const notFound = () => new AppError('not_found', `No such ${noun}.`);
+  const table = record.kind === 'signing_request' ? 'signing_requests' : 'kyc_cases';
+  const [row]: Array<{ folder_id: string }> = await context.dataSource.query(
+    `SELECT folder_id FROM ${table} WHERE id = $1 AND organization_id = $2`,
+    [record.id, deletion.scope.organizationId],
+  );
+  if (!row) throw notFound();
+  requireInFolder(deletion.scope, 'admin', row.folder_id, notFound);
+  if (deletion.role !== undefined && deletion.role !== 'owner' && deletion.role !== 'admin') {
+    throw new AppError('forbidden', `Only the organisation's owners and admins delete a ${noun}.`);
+  }
+  if (record.kind === 'signing_request') {
+    const [declaration]: Array<{ case_id: string }> = await context.dataSource.query(`SELECT case_id FROM kyc_declarations WHERE request_id = $1`, [
+      record.id,
+    ]);
+    if (declaration) throw new AppError('conflict', `This signing request belongs to KYC case ${declaration.case_id}; delete the case.`);
+  }
+  return shredRecord(context, record, { rule: 'manual', reason: deletion.reason, actor: deletion.actor }, { temporal });
+}
