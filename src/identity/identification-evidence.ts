@@ -1,14 +1,17 @@
 /**
  * Each identification a broker answered, kept as evidence (R6): in clear what evidence may show (scheme,
  * name, birth date, country, the national id masked to its birth-date part, the broker's transaction id,
- * acr, time); encrypted under the key service the national id (to compare) and the whole ID token (the
- * broker's signed statement, for whoever must check the evidence later).
+ * acr, time); encrypted the national id (to compare) and the whole ID token (the broker's signed statement,
+ * for whoever must check the evidence later) — under the key of the record the identification belongs to
+ * (the signer's signing request, or the KYC case; src/privacy/record-keys.ts), so shredding the record makes
+ * them unreadable. Values sealed before record keys (under the key service alone) still read.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { KeyService } from '../adapters/key-service';
 import type { IdentificationEvidenceView } from '../contract/identification';
 import { decryptField, encryptField } from '../privacy/encrypted-field';
+import { recordKeyringOf, type Queryable, type RecordRef } from '../privacy/record-keys';
 import type { EidIdentity } from './eid-broker';
 import { maskNationalId } from './national-id';
 
@@ -20,6 +23,30 @@ export type IdentificationSubjectKind = 'signer' | 'kyc_case';
 
 const tokenContext = (id: string) => ({ purpose: 'eid-id-token', identification: id });
 const nationalIdContext = (id: string) => ({ purpose: 'eid-national-id', identification: id });
+
+/** The record an identification belongs to: a signer's is their signing request's. */
+async function recordOfSubject(db: Queryable, subjectKind: IdentificationSubjectKind, subjectId: string): Promise<RecordRef | undefined> {
+  if (subjectKind === 'kyc_case') return { kind: 'kyc_case', id: subjectId };
+  const rows: Array<{ request_id: string }> = await db.query(`SELECT request_id FROM signers WHERE id = $1`, [subjectId]);
+  return rows[0] ? { kind: 'signing_request', id: rows[0].request_id } : undefined;
+}
+
+/** Under the record's key when this process has the keyring (every service and worker); else as before. */
+async function seal(db: Queryable, keyService: KeyService, record: RecordRef | undefined, context: Record<string, string>, plaintext: string) {
+  const recordKeys = recordKeyringOf(keyService);
+  return recordKeys && record ? recordKeys.encryptField(record, context, plaintext, db) : encryptField(keyService, context, plaintext);
+}
+
+async function unseal(db: Queryable, keyService: KeyService, id: string, context: Record<string, string>, sealed: Buffer): Promise<string> {
+  const recordKeys = recordKeyringOf(keyService);
+  if (!recordKeys) return decryptField(keyService, context, sealed);
+  const rows: Array<{ subject_kind: IdentificationSubjectKind; subject_id: string }> = await db.query(
+    `SELECT subject_kind, subject_id FROM eid_identifications WHERE id = $1`,
+    [id],
+  );
+  const record = rows[0] && (await recordOfSubject(db, rows[0].subject_kind, rows[0].subject_id));
+  return record ? recordKeys.decryptField(record, context, sealed) : decryptField(keyService, context, sealed);
+}
 
 interface IdentificationRow {
   id: string;
@@ -63,8 +90,9 @@ export async function storeIdentification(
 ): Promise<{ id: string; evidence: IdentificationEvidenceView }> {
   const id = randomUUID();
   const { identity } = input;
-  const idToken = await encryptField(keyService, tokenContext(id), identity.idToken);
-  const nationalId = identity.nationalId ? await encryptField(keyService, nationalIdContext(id), identity.nationalId) : null;
+  const record = await recordOfSubject(db, input.subjectKind, input.subjectId);
+  const idToken = await seal(db, keyService, record, tokenContext(id), identity.idToken);
+  const nationalId = identity.nationalId ? await seal(db, keyService, record, nationalIdContext(id), identity.nationalId) : null;
   const row: IdentificationRow = {
     id,
     scheme: identity.scheme,
@@ -115,14 +143,14 @@ export async function readIdentificationEvidence(db: DataSource | EntityManager,
 export async function readIdTokenEvidence(db: DataSource | EntityManager, keyService: KeyService, id: string): Promise<string> {
   const rows: Array<{ id_token_encrypted: Buffer }> = await db.query(`SELECT id_token_encrypted FROM eid_identifications WHERE id = $1`, [id]);
   if (!rows[0]) throw new Error(`no identification ${id}`);
-  return decryptField(keyService, tokenContext(id), rows[0].id_token_encrypted);
+  return unseal(db, keyService, id, tokenContext(id), rows[0].id_token_encrypted);
 }
 
 /** The national id an identification carried, decrypted to compare with another (never to show). */
 export async function readNationalIdEvidence(db: DataSource | EntityManager, keyService: KeyService, id: string): Promise<string | undefined> {
   const rows: Array<{ national_id_encrypted: Buffer | null }> = await db.query(`SELECT national_id_encrypted FROM eid_identifications WHERE id = $1`, [id]);
   const sealed = rows[0]?.national_id_encrypted;
-  return sealed ? decryptField(keyService, nationalIdContext(id), sealed) : undefined;
+  return sealed ? unseal(db, keyService, id, nationalIdContext(id), sealed) : undefined;
 }
 
 /** The broker account behind an identity, as a digest (the broker's `sub` itself is not kept). */

@@ -9,7 +9,6 @@ import type { TemporalTarget } from '../adapters/temporal-connection';
 import { kycEndStatuses } from '../contract/kyc-cases';
 import type { EidIdentity } from '../identity/eid-broker';
 import { auditDetailOf, isSamePerson, nationalIdsMatch, storeIdentification } from '../identity/identification-evidence';
-import { decryptField } from '../privacy/encrypted-field';
 import type { SigningContext } from '../signing/signing-context';
 import { kycCredentials } from './customer-credentials';
 import { nationalIdContext } from './create-kyc-case';
@@ -62,7 +61,7 @@ export async function completeKycIdentification(
 async function mismatchOf(signing: SigningContext, row: KycCaseRow, identity: EidIdentity): Promise<'expected_national_id' | 'earlier_identity' | undefined> {
   const { keyService } = signing.adapters;
   if (row.customer_national_id) {
-    const expected = await decryptField(keyService, nationalIdContext(row.id), row.customer_national_id);
+    const expected = await signing.recordKeys.decryptField({ kind: 'kyc_case', id: row.id }, nationalIdContext(row.id), row.customer_national_id);
     if (!nationalIdsMatch(expected, identity.nationalId, identity.country)) return 'expected_national_id';
   }
   // The same person as before: by national id, else the same broker account, else name and birth date.

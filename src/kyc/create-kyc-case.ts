@@ -15,7 +15,6 @@ import { Organization } from '../database/entities';
 import { isoDuration } from '../durations';
 import { AppError, unavailableError } from '../errors';
 import { locales } from '../i18n/locales';
-import { encryptField } from '../privacy/encrypted-field';
 import { resolveFolder } from '../signing/create-signing-request';
 import type { SigningContext } from '../signing/signing-context';
 import { singleLineText } from '../text-input';
@@ -100,11 +99,16 @@ export async function createKycCase(
   });
   const organization = await context.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
   const caseId = randomUUID();
-  const nationalId = request.customer.nationalId ? await encryptField(context.adapters.keyService, nationalIdContext(caseId), request.customer.nationalId) : null;
   const reminders = request.reminders ?? { firstAfter: 3 * day, every: 3 * day, max: 3 };
   const expiresAt = new Date(now.getTime() + (request.expiresIn ?? 30 * day));
   try {
     await context.dataSource.transaction(async (tx) => {
+      // The case's key that can be destroyed (R13): its national id, answers, uploads and workflow payloads go under it.
+      const record = { kind: 'kyc_case', id: caseId } as const;
+      await context.recordKeys.ensureKey(tx, organizationId, record);
+      const nationalId = request.customer.nationalId
+        ? await context.recordKeys.encryptField(record, nationalIdContext(caseId), request.customer.nationalId, tx)
+        : null;
       await tx.query(
         `INSERT INTO kyc_cases (id, organization_id, folder_id, status, customer_type, customer_name, customer_email, customer_phone,
                                 customer_business_id, customer_locale, customer_national_id, identification, questionnaire_id,

@@ -8,7 +8,6 @@ import type { CustomerCaseView, KycCaseStatus, QuestionDefinition } from '../con
 import { queryReturning } from '../database/data-source';
 import { Organization } from '../database/entities';
 import { AppError } from '../errors';
-import { encryptField } from '../privacy/encrypted-field';
 import type { SigningContext } from '../signing/signing-context';
 import { answersContext, decryptAnswers, type KycCaseRow } from './get-kyc-case';
 import { recordKycEvent } from './kyc-audit-trail';
@@ -66,7 +65,7 @@ export async function saveDraft(context: SigningContext, row: KycCaseRow, answer
   const checked = validateAnswers(questionnaire.definition, row.customer_type, answers, await uploadQuestionKeys(context, row.id), { complete: false });
   if (checked.problems.length > 0) throw invalidAnswers(checked.problems);
   // The whole draft as sent, hidden answers included: the customer may switch a condition back.
-  const sealed = await encryptField(context.adapters.keyService, answersContext(row.id, 'draft'), JSON.stringify(answers));
+  const sealed = await context.recordKeys.encryptField({ kind: 'kyc_case', id: row.id }, answersContext(row.id, 'draft'), JSON.stringify(answers));
   const saved = await queryReturning(context.dataSource, `UPDATE kyc_cases SET draft = $2, draft_saved_at = $3 WHERE id = $1 AND status = ANY($4::text[]) RETURNING id`, [
     row.id,
     sealed,

@@ -9,7 +9,6 @@ import type { KycCaseStatus, KycCaseView, KycCustomerType, KycIdentification, Ky
 import { AppError } from '../errors';
 import type { Locale } from '../i18n/locales';
 import { readIdentificationEvidence } from '../identity/identification-evidence';
-import { decryptField } from '../privacy/encrypted-field';
 import { auditChainKey } from '../signing/audit-chain-key';
 import type { SigningContext } from '../signing/signing-context';
 import { readKycAuditTrail, verifyKycAuditEvents } from './kyc-audit-trail';
@@ -73,7 +72,7 @@ export async function loadKycCaseInScope(db: DataSource, scope: AccessScope, cas
 
 export async function decryptAnswers(context: SigningContext, caseId: string, which: 'draft' | 'answers', sealed: Buffer | null): Promise<Record<string, unknown> | undefined> {
   if (!sealed) return undefined;
-  return JSON.parse(await decryptField(context.adapters.keyService, answersContext(caseId, which), sealed)) as Record<string, unknown>;
+  return JSON.parse(await context.recordKeys.decryptField({ kind: 'kyc_case', id: caseId }, answersContext(caseId, which), sealed)) as Record<string, unknown>;
 }
 
 export async function kycCaseView(context: SigningContext, row: KycCaseRow): Promise<KycCaseView> {

@@ -8,7 +8,6 @@ import type { TemporalTarget } from '../adapters/temporal-connection';
 import type { KycCaseStatus } from '../contract/kyc-cases';
 import { queryReturning } from '../database/data-source';
 import { AppError } from '../errors';
-import { encryptField } from '../privacy/encrypted-field';
 import type { SigningContext } from '../signing/signing-context';
 import { answersSubmittedUpdate } from '../workflows/kyc-case';
 import { answeringStatuses, invalidAnswers, uploadQuestionKeys } from './customer-case';
@@ -27,10 +26,10 @@ export async function submitKycAnswers(
   const questionnaire = await getQuestionnaire(context.dataSource, row.organization_id, row.questionnaire_id, row.questionnaire_version);
   const checked = validateAnswers(questionnaire.definition, row.customer_type, input.answers, await uploadQuestionKeys(context, row.id), { complete: true });
   if (checked.problems.length > 0) throw invalidAnswers(checked.problems);
-  const keyService = context.adapters.keyService;
+  const record = { kind: 'kyc_case', id: row.id } as const;
   const json = JSON.stringify(checked.answers);
-  const answers = await encryptField(keyService, answersContext(row.id, 'answers'), json);
-  const draft = await encryptField(keyService, answersContext(row.id, 'draft'), json);
+  const answers = await context.recordKeys.encryptField(record, answersContext(row.id, 'answers'), json);
+  const draft = await context.recordKeys.encryptField(record, answersContext(row.id, 'draft'), json);
   // One submission at a time, and the answers on record are exactly those the workflow accepted: the case's
   // row stays locked from the check to the commit, the answers are written in that transaction, and the
   // second-review reasons the workflow gets are computed from those same answers. Should the workflow refuse

@@ -17,7 +17,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
 import type { EncryptionContext, KeyService } from '../adapters/key-service';
-import { decryptField as decryptLegacyField } from './encrypted-field';
+import { decryptField as decryptLegacyField, encryptField as encryptLegacyField } from './encrypted-field';
 
 /** What a record key protects. The workflow id / blob key prefix tells which record a payload or object belongs to. */
 export type RecordKind = 'signing_request' | 'kyc_case' | 'data_subject_request' | 'organization_export';
@@ -52,8 +52,9 @@ export interface RecordKeyring {
    *  transaction that creates the record, passing its EntityManager/QueryRunner-ish `db` (anything with .query). */
   ensureKey(db: Queryable, organizationId: string, record: RecordRef): Promise<void>;
   /** Encrypt/decrypt a personal field under the record's key (AES-256-GCM, context as AAD). Pass `db` when the
-   *  key was created in a transaction not yet committed. Decrypt also reads values sealed before record keys
-   *  (src/privacy/encrypted-field.ts format), told apart by their format byte. */
+   *  key was created in a transaction not yet committed. A record without a key (from before record keys, not
+   *  migrated yet) gets the older per-value envelope (src/privacy/encrypted-field.ts); decrypt reads both,
+   *  told apart by their format byte. */
   encryptField(record: RecordRef, context: Record<string, string>, plaintext: string, db?: Queryable): Promise<Buffer>;
   decryptField(record: RecordRef, context: Record<string, string>, sealed: Buffer, db?: Queryable): Promise<string>;
   /** Whether the record's key was destroyed. */
@@ -181,6 +182,7 @@ export class DatabaseRecordKeyring implements RecordKeyring {
     this.organizationKeys = new ExpiringCache(now);
     this.recordKeys = new ExpiringCache(now);
     this.keyIdOfRecord = new ExpiringCache(now);
+    keyringOfKeyService.set(keyService, this);
   }
 
   async ensureKey(db: Queryable, organizationId: string, record: RecordRef): Promise<void> {
@@ -208,7 +210,8 @@ export class DatabaseRecordKeyring implements RecordKeyring {
 
   async encryptField(record: RecordRef, context: Record<string, string>, plaintext: string, db?: Queryable): Promise<Buffer> {
     const key = await this.keyOf(record, db);
-    if (!key) throw new Error(`${record.kind} ${record.id} has no record key (ensureKey was not called when it was created)`);
+    // A record from before record keys, not migrated yet (src/privacy/migrate-to-record-keys.ts re-encrypts it).
+    if (!key) return encryptLegacyField(this.keyService, context, plaintext);
     const iv = randomBytes(ivLength);
     const cipher = createCipheriv('aes-256-gcm', key.key, iv).setAAD(fieldAad(key.keyId, record, context));
     const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
@@ -359,3 +362,7 @@ export class DatabaseRecordKeyring implements RecordKeyring {
 }
 
 const recordCacheKey = (record: RecordRef) => `${record.kind}:${record.id}`;
+
+/** The keyring serving a key service, for code handed only the key service (src/identity/identification-evidence.ts). */
+const keyringOfKeyService = new WeakMap<KeyService, RecordKeyring>();
+export const recordKeyringOf = (keyService: KeyService): RecordKeyring | undefined => keyringOfKeyService.get(keyService);

@@ -21,7 +21,6 @@ import type { SigningRoundInput } from '../workflows/signing-round';
 import { deleteSigningRequestWithAuditTrail, recordAuditEvent } from './audit-trail';
 import type { SigningContext } from './signing-context';
 import { countRoundStarted } from '../observability/round-metrics';
-import { encryptField } from '../privacy/encrypted-field';
 import { isNationalIdFormat } from '../identity/national-id';
 
 const day = 86_400_000;
@@ -168,10 +167,14 @@ export async function recordSigningRequest(
   const folderId = await resolveFolder(context, scope, request.folderId);
   const { pdf, pageCount, sha256 } = await readDocument(context, request.document.contentBase64);
   const organization = await context.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
-  const signers = await withExpectedNationalIds(context, planSigners(context, request, organization.defaultLocale));
+  const planned = planSigners(context, request, organization.defaultLocale);
   const expiresAt = resolveExpiry(request, now);
 
   const requestId = randomUUID();
+  // The request's key that can be destroyed (R13) exists before anything of it is encrypted: its original,
+  // its signers' national ids, its workflow's payloads. A create that fails after this leaves an unused key.
+  await context.recordKeys.ensureKey(context.dataSource, organizationId, { kind: 'signing_request', id: requestId });
+  const signers = await withExpectedNationalIds(context, requestId, planned);
   const originalBlobKey = `orgs/${organizationId}/requests/${requestId}/original.pdf`;
   await context.adapters.blobStore.put(originalBlobKey, pdf);
 
@@ -278,13 +281,13 @@ function planSigners(context: SigningContext, request: CreateSigningRequestInput
   });
 }
 
-/** The expected national id leaves planning only encrypted, bound to its signer (src/privacy/encrypted-field.ts). */
-async function withExpectedNationalIds(context: SigningContext, planned: ReturnType<typeof planSigners>) {
+/** The expected national id leaves planning only encrypted under the request's key, bound to its signer (src/privacy/record-keys.ts). */
+async function withExpectedNationalIds(context: SigningContext, requestId: string, planned: ReturnType<typeof planSigners>) {
   return Promise.all(
     planned.map(async ({ expectedNationalIdInClear, ...signer }) => ({
       ...signer,
       expectedNationalId: expectedNationalIdInClear
-        ? await encryptField(context.adapters.keyService, expectedNationalIdContext(signer.id), expectedNationalIdInClear)
+        ? await context.recordKeys.encryptField({ kind: 'signing_request', id: requestId }, expectedNationalIdContext(signer.id), expectedNationalIdInClear)
         : null,
     })),
   );

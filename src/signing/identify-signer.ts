@@ -18,7 +18,6 @@ import { AppError } from '../errors';
 import { EidFailure, type EidFlow, type EidIdentity } from '../identity/eid-broker';
 import { queryReturning } from '../database/data-source';
 import { auditDetailOf, isSamePerson, nationalIdsMatch, storeIdentification } from '../identity/identification-evidence';
-import { decryptField } from '../privacy/encrypted-field';
 import type { ActorContext } from '../workflows/signing-round';
 import { recordAuditEvent } from './audit-trail';
 import { expectedNationalIdContext } from './create-signing-request';
@@ -171,7 +170,7 @@ const mismatchNoticeIntervalMs = 60 * 60_000;
  */
 async function mismatchOf(context: SigningContext, signer: Signer, identity: EidIdentity): Promise<'expected_national_id' | 'earlier_identity' | undefined> {
   if (signer.expectedNationalId) {
-    const expected = await decryptField(context.adapters.keyService, expectedNationalIdContext(signer.id), signer.expectedNationalId);
+    const expected = await context.recordKeys.decryptField({ kind: 'signing_request', id: signer.requestId }, expectedNationalIdContext(signer.id), signer.expectedNationalId);
     if (!nationalIdsMatch(expected, identity.nationalId, identity.country)) return 'expected_national_id';
   }
   if (signer.identificationId && !(await isSamePerson(context.dataSource, context.adapters.keyService, signer.identificationId, identity))) {

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import type { PayloadCodec } from '@temporalio/common';
 import type { Adapters } from '../adapters';
 import { EncryptionPayloadCodec } from '../adapters/payload-codec';
+import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
 import type { Config, SealLevel, WebhookConfig } from '../config';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
@@ -69,12 +70,14 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     deploymentKey: deploymentSealKey,
   });
   const recordKeys = new DatabaseRecordKeyring(dataSource, adapters.keyService);
+  // Objects of a record are then stored under its record key (src/adapters/encrypted-blob-store.ts).
+  if (adapters.blobStore instanceof EncryptedBlobStore) adapters.blobStore.useRecordKeys(recordKeys);
   return {
     dataSource,
     adapters,
     recordKeys,
     credentials: new SignerCredentials(secret),
-    payloadCodec: new EncryptionPayloadCodec(adapters.keyService),
+    payloadCodec: new EncryptionPayloadCodec(adapters.keyService, Date.now, recordKeys),
     publicUrl: config.http.publicUrl,
     sealKey: deploymentSealKey,
     sealKeyFor: (organizationId) => organizationSealKeys.sealKeyFor(organizationId),

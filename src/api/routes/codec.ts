@@ -9,6 +9,7 @@ import type { Context } from 'koa';
 import { z } from 'zod';
 import type { CodecConfig } from '../../config';
 import { AppError } from '../../errors';
+import { unavailablePart } from '../../failure-kinds';
 import { bearerToken, defineRoute } from '../route';
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
@@ -60,13 +61,25 @@ export function codecRoutes(config: CodecConfig, codec: PayloadCodec) {
       bodyLimit: '16mb',
       body: payloadsBody,
       responses: { 200: { description: 'The payloads, converted', schema: payloadsBody } },
-      errors: [401, 404],
+      errors: direction === 'decode' ? [401, 404, 410, 422] : [401, 404],
       handler: async ({ body, ctx }) => {
         requireCodecAccess(config, ctx);
         const payloads = body.payloads.map(fromJson);
-        const converted = direction === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+        // No serialization context here: encode uses the deployment key; decode finds a record key by its id.
+        const converted = direction === 'decode' ? await decodeOrRefuse(codec, payloads) : await codec.encode(payloads);
         return { status: 200, body: { payloads: converted.map(toJson) } };
       },
     }),
   );
+}
+
+/** A payload that does not decrypt (damaged, or under a key this deployment never had) is the caller's input,
+ *  not a server fault; a shredded record's answers 410 `record_deleted`. */
+async function decodeOrRefuse(codec: PayloadCodec, payloads: Payload[]): Promise<Payload[]> {
+  try {
+    return await codec.decode(payloads);
+  } catch (error) {
+    if (error instanceof AppError || unavailablePart(error) || (typeof error === 'object' && error !== null && '$metadata' in error)) throw error;
+    throw new AppError('unprocessable', 'A payload could not be decoded: it is damaged or was not encrypted by this deployment.');
+  }
 }
