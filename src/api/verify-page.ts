@@ -62,6 +62,12 @@ function renderResult(locale: Locale, result: VerificationResult, byCode: boolea
     rows.push(`<dt>${say(t, 'facts.original')}</dt><dd>${where}<br>SHA-256 <code>${escapeHtml(result.original.sha256)}</code></dd>`);
   }
   if (result.replacedByRenewal) rows.push(`<dt>${say(t, 'facts.replaced')}</dt><dd>${say(t, 'facts.replacedValue')}</dd>`);
+  if (result.deleted) {
+    rows.push(
+      `<dt>${say(t, 'facts.deleted')}</dt><dd>${say(t, 'facts.deletedValue', { time: time(result.deleted.at), rule: result.deleted.rule })}` +
+        `${result.deleted.reason ? `<br>${escapeHtml(result.deleted.reason)}` : ''}</dd>`,
+    );
+  }
   for (const signer of result.signers) {
     const who = signer.signedAt ? t('verify:facts.signedAt', { name: signer.name, time: time(signer.signedAt) }) : signer.name;
     rows.push(`<dt>${say(t, 'facts.signedBy')}</dt><dd>${escapeHtml(who)}</dd>`);

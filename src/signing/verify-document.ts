@@ -32,6 +32,11 @@ export interface VerificationResult {
   replacedByRenewal?: boolean;
   /** For an authentic file: the sealed document, or the separately sealed audit trail of one that could take only a signature. */
   file?: 'document' | 'evidence';
+  /**
+   * The request was deleted since it was sealed (src/privacy/shred-record.ts): the document existed and was sealed,
+   * and its record was deleted then under this rule. Signers' names are gone with it (`signers` is empty).
+   */
+  deleted?: { at: string; rule: string; reason: string };
 }
 
 /** Which sealed file of which request has this hash: current or replaced by a renewal, document or evidence. */
@@ -102,6 +107,7 @@ export async function verifyDocumentCode(dataSource: DataSource, documentCode: s
 }
 
 async function describe(dataSource: DataSource, request: SigningRequest): Promise<Omit<VerificationResult, 'verdict'>> {
+  if (request.deletedAt) return describeDeleted(dataSource, request, request.deletedAt);
   const signers = await dataSource.getRepository(Signer).find({ where: { requestId: request.id }, order: { position: 'ASC' } });
   const signedEvents = await dataSource.getRepository(AuditEvent).find({ where: { requestId: request.id, type: 'signed' } });
   const signedAt = new Map(signedEvents.map((event) => [event.signerId, event.occurredAt.toISOString()]));
@@ -113,6 +119,23 @@ async function describe(dataSource: DataSource, request: SigningRequest): Promis
     ...(request.sealedByAppending && request.originalByteLength !== null
       ? { original: { sha256: request.originalSha256, byteLength: request.originalByteLength } }
       : {}),
+  };
+}
+
+/** A shredded request's tombstone: its hashes and times, and the deletion's rule; no names are left. */
+async function describeDeleted(dataSource: DataSource, request: SigningRequest, deletedAt: Date): Promise<Omit<VerificationResult, 'verdict'>> {
+  const [receipt]: Array<{ rule: string; reason: string }> = await dataSource.query(`SELECT rule, reason FROM deletion_receipts WHERE id = $1`, [
+    request.deletionReceiptId,
+  ]);
+  return {
+    documentCode: request.documentCode,
+    sealedAt: request.sealedAt?.toISOString() ?? null,
+    sha256: request.sealedSha256,
+    signers: [],
+    ...(request.sealedByAppending && request.originalByteLength !== null
+      ? { original: { sha256: request.originalSha256, byteLength: request.originalByteLength } }
+      : {}),
+    deleted: { at: deletedAt.toISOString(), rule: receipt?.rule ?? 'unknown', reason: receipt?.reason ?? '' },
   };
 }
 

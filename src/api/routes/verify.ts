@@ -31,6 +31,14 @@ export const verificationSchema = z.object({
     .boolean()
     .optional()
     .describe('The checked file is an earlier version of this sealed document; its archive timestamp has been renewed since, and `sha256` is the current version'),
+  deleted: z
+    .object({
+      at: z.string().describe('When the record was deleted (ISO 8601)'),
+      rule: z.string().describe("The rule it was deleted under: 'retention:<policy>', 'manual', 'data-subject-request:<id>', 'organization-closed'"),
+      reason: z.string(),
+    })
+    .optional()
+    .describe("The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty)"),
 });
 
 /** Public verification (R4): no credentials, rate-limited per client address. */
