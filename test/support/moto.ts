@@ -6,6 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { CreateKeyCommand, KMSClient, type CreateKeyCommandInput } from '@aws-sdk/client-kms';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { findExecutable } from '../../src/adapters/find-executable';
+import { waitForPort } from '../../src/adapters/wait-for-port';
+import { startChildProcess } from './child-process';
+import { freePort } from './free-port';
 
 export const motoRegion = 'eu-north-1';
 
@@ -31,10 +35,10 @@ export function useMotoCredentials(): void {
   Object.assign(process.env, motoAwsEnv);
 }
 
-function s3(): S3Client {
+function s3(endpoint = motoUrl()): S3Client {
   return new S3Client({
     region: motoRegion,
-    endpoint: motoUrl(),
+    endpoint,
     forcePathStyle: true,
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
@@ -43,9 +47,9 @@ function s3(): S3Client {
 }
 
 /** A bucket of the test's own (moto keeps every bucket for the whole run). */
-export async function createMotoBucket(prefix = 'sigill-test'): Promise<string> {
+export async function createMotoBucket(prefix = 'sigill-test', endpoint = motoUrl()): Promise<string> {
   const bucket = `${prefix}-${randomBytes(6).toString('hex')}`;
-  const client = s3();
+  const client = s3(endpoint);
   try {
     // Outside us-east-1 S3 (and moto) insist on the location constraint matching the client's region.
     await client.send(new CreateBucketCommand({ Bucket: bucket, CreateBucketConfiguration: { LocationConstraint: motoRegion } }));
@@ -84,8 +88,8 @@ async function createKey(input: CreateKeyCommandInput): Promise<string> {
 }
 
 /** Every object in the bucket with its raw stored bytes, as a reader of the bucket alone sees them. */
-export async function readBucketObjects(bucket: string): Promise<Array<{ key: string; body: Buffer }>> {
-  const client = s3();
+export async function readBucketObjects(bucket: string, endpoint = motoUrl()): Promise<Array<{ key: string; body: Buffer }>> {
+  const client = s3(endpoint);
   try {
     const objects: Array<{ key: string; body: Buffer }> = [];
     let token: string | undefined;
@@ -101,4 +105,17 @@ export async function readBucketObjects(bucket: string): Promise<Array<{ key: st
   } finally {
     client.destroy();
   }
+}
+
+/**
+ * A second moto server of the test's own (another provider, e.g. the backup store), on a free loopback port;
+ * `stop` ends it. Its state lives in memory and ends with it.
+ */
+export async function startExtraMotoServer(): Promise<{ url: string; port: number; stop(): Promise<void> }> {
+  const executable = findExecutable('moto_server');
+  if (!executable) throw new Error('moto_server was not found on PATH or in .venv/bin (npm run setup installs it)');
+  const port = await freePort();
+  const child = startChildProcess('moto_server', executable, ['-H', '127.0.0.1', '-p', String(port)]);
+  await waitForPort(port, { timeoutMs: 30_000 });
+  return { url: `http://127.0.0.1:${port}`, port, stop: () => child.stop() };
 }

@@ -22,6 +22,8 @@ export interface CompletedRound {
   archived: Json;
   /** The blob keys of the original and the sealed document. */
   blobKeys: string[];
+  /** The sending organisation's API key, to read the request back later. */
+  apiKey: string;
 }
 
 export async function completeOneRound(
@@ -79,5 +81,6 @@ export async function completeOneRound(
     signerEmail,
     archived,
     blobKeys: [row!.original_blob_key, row!.sealed_blob_key],
+    apiKey: org.apiKey,
   };
 }

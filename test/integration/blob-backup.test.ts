@@ -1,0 +1,211 @@
+/**
+ * Backup to an independent provider (issue 14 part 5, R12), with real PostgreSQL and Temporal and two moto
+ * servers as the two providers: the global one as the primary store, one of this file's own (behind a TCP
+ * relay the test can cut) as the backup. Every stored blob reaches the backup as the same ciphertext the
+ * primary holds, deletions follow, a copy that fails while the backup is down completes when it is back,
+ * and `backup restore` (the real CLI) rebuilds an emptied primary so the API serves the same documents.
+ */
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { DataSource } from 'typeorm';
+import { S3BlobStore } from '../../src/adapters/blob-store';
+import { projectRoot } from '../../src/adapters/find-executable';
+import { blobBackupWaker, ensureBlobBackupSchedule, blobBackupScheduleId } from '../../src/backup/schedule';
+import { parseConfig } from '../../src/config';
+import { apiClient } from '../support/api-client';
+import { harness, openTestDataSource, startTestApi, testLog, type TestApi } from '../support/harness';
+import { createMotoBucket, motoAwsEnv, motoRegion, motoUrl, readBucketObjects, startExtraMotoServer, useMotoCredentials } from '../support/moto';
+import { createTestPdf } from '../support/pdf-factories';
+import { inheritedEnvironment } from '../support/process-group';
+import { completeOneRound, type CompletedRound } from '../support/rounds';
+import { startSmtpCatcher } from '../support/smtp-catcher';
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy';
+import { waitFor } from '../support/wait-for';
+
+useMotoCredentials();
+
+const run = promisify(execFile);
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+// The backup provider's own account: moto accepts any credentials, the point is that they are its own.
+const backupCredentials = { BACKUP_S3_ACCESS_KEY_ID: 'backup-provider-key', BACKUP_S3_SECRET_ACCESS_KEY: 'backup-provider-secret' };
+
+let dataSource: DataSource;
+let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
+let backupMoto: Awaited<ReturnType<typeof startExtraMotoServer>>;
+let backupRelay: TcpProxy;
+let api: TestApi;
+let primaryBucket: string;
+let backupBucket: string;
+let env: Record<string, string>;
+
+const backupEndpoint = () => `http://${backupRelay.address}`;
+const backupObjects = () => readBucketObjects(backupBucket, backupMoto.url);
+const backlog = async () => (await api.signing.adapters.blobBackup!.queue.status()).backlog;
+
+beforeAll(async () => {
+  [dataSource, smtp, backupMoto] = await Promise.all([openTestDataSource(), startSmtpCatcher(), startExtraMotoServer()]);
+  backupRelay = await startTcpProxy({ host: '127.0.0.1', port: backupMoto.port });
+  primaryBucket = await createMotoBucket('sigill-primary');
+  backupBucket = await createMotoBucket('sigill-backup', backupMoto.url);
+  env = {
+    S3_BUCKET: primaryBucket,
+    S3_ENDPOINT: motoUrl(),
+    BACKUP_S3_BUCKET: backupBucket,
+    BACKUP_S3_ENDPOINT: backupEndpoint(),
+    ...backupCredentials,
+  };
+  api = await startTestApi(dataSource, { env: { ...env, SMTP_URL: smtp.url } });
+  // As the service does (src/backup/schedule.ts): writes wake the drain on this API's task queue.
+  api.signing.adapters.blobBackup!.queue.onRecorded(blobBackupWaker(api.client, { taskQueue: api.taskQueue, log: testLog }));
+});
+
+afterAll(async () => {
+  await api?.close();
+  await backupRelay?.close();
+  await backupMoto?.stop();
+  await smtp?.close();
+  await dataSource?.destroy();
+});
+
+describe('configuration', () => {
+  const base = { DATA_DIR: '/tmp/sigill-config-test' };
+
+  test('off when BACKUP_S3_BUCKET is unset; on with its own endpoint, region and credentials', () => {
+    expect(parseConfig(base).blobBackup).toBeUndefined();
+    expect(parseConfig({ ...base, BACKUP_S3_BUCKET: 'b', BACKUP_S3_ENDPOINT: 'http://backup.example:9000', BACKUP_S3_REGION: 'eu-central-1', ...backupCredentials }).blobBackup).toEqual({
+      bucket: 'b',
+      region: 'eu-central-1',
+      endpoint: 'http://backup.example:9000',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'backup-provider-key', secretAccessKey: 'backup-provider-secret' },
+    });
+  });
+
+  test('half a configuration is refused, naming the variable and never the secret', () => {
+    expect(() => parseConfig({ ...base, BACKUP_S3_ENDPOINT: 'http://backup.example' })).toThrow(/BACKUP_S3_BUCKET is required/);
+    expect(() => parseConfig({ ...base, BACKUP_S3_BUCKET: 'b', BACKUP_S3_SECRET_ACCESS_KEY: 'top-secret-value' })).toThrow(/must be set together/);
+    expect(() => parseConfig({ ...base, BACKUP_S3_BUCKET: 'b', BACKUP_S3_SECRET_ACCESS_KEY: 'top-secret-value' })).not.toThrow(/top-secret-value/);
+    expect(() => parseConfig({ ...base, S3_BUCKET: 'same', BACKUP_S3_BUCKET: 'same' })).toThrow(/must not be the primary store/);
+  });
+});
+
+describe('replication and restore', () => {
+  let round: CompletedRound;
+
+  test('a sealed request: the backup holds the same ciphertext as the primary, and nothing readable', async () => {
+    round = await completeOneRound(api, dataSource, smtp, Buffer.from(await createTestPdf([{}])), 'Saara Backupinen');
+
+    // Replicated in the background after the writes: wait for the queue to drain and the objects to land.
+    await waitFor('the round’s blobs to reach the backup', async () => {
+      const keys = (await backupObjects()).map((object) => object.key);
+      return (await backlog()) === 0 && round.blobKeys.every((key) => keys.includes(key));
+    });
+
+    const primary = new Map((await readBucketObjects(primaryBucket)).map((object) => [object.key, object.body]));
+    const backup = new Map((await backupObjects()).map((object) => [object.key, object.body]));
+    expect([...backup.keys()].sort()).toEqual([...primary.keys()].sort());
+    const readable = ['%PDF', round.signerName, round.signerEmail, 'Encrypted at rest'].map((text) => Buffer.from(text, 'utf8'));
+    for (const [key, body] of backup) {
+      expect(body.equals(primary.get(key)!)).toBe(true); // the stored bytes as they are: never decrypted to copy
+      expect(body.subarray(0, 3).toString('latin1')).toBe('SGB');
+      for (const text of readable) expect(body.includes(text)).toBe(false);
+    }
+  });
+
+  test('`backup restore` rebuilds an emptied primary bucket; the API serves the same documents', async () => {
+    const call = apiClient(() => api.url, () => round.apiKey);
+    const originalBefore = await call(`/v1/signing-requests/${round.id}/original`);
+    expect(originalBefore.status).toBe(200);
+
+    // The primary provider loses everything.
+    const primary = new S3BlobStore({ bucket: primaryBucket, region: motoRegion, endpoint: motoUrl(), forcePathStyle: true });
+    try {
+      for await (const key of primary.keys()) await primary.delete(key);
+      expect(await readBucketObjects(primaryBucket)).toEqual([]);
+    } finally {
+      primary.destroy();
+    }
+    expect((await call(`/v1/signing-requests/${round.id}/document`)).status).not.toBe(200);
+
+    const backedUp = (await backupObjects()).length;
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'backup', 'restore', '--progress-every', '1'], {
+      cwd: projectRoot,
+      env: { ...inheritedEnvironment(), ...motoAwsEnv, ...env, DATABASE_URL: harness.databaseUrl(), DATA_DIR: harness.tempDir('restore'), LOG_LEVEL: 'warn' },
+    });
+    const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines[0]).toEqual({ event: 'restore_started' });
+    expect(lines.filter((line) => line.event === 'restore_progress')).toHaveLength(backedUp);
+    expect(lines.at(-1)).toEqual({ event: 'restore_finished', examined: backedUp, restored: backedUp, replaced: 0, unchanged: 0, skippedDeleted: 0 });
+
+    const sealed = await call(`/v1/signing-requests/${round.id}/document`);
+    expect(sealed.status).toBe(200);
+    expect(sha256(sealed.body)).toBe(round.sha256);
+    const original = await call(`/v1/signing-requests/${round.id}/original`);
+    expect(sha256(original.body)).toBe(sha256(originalBefore.body));
+
+    // Run again: nothing left to do.
+    const again = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'backup', 'restore'], {
+      cwd: projectRoot,
+      env: { ...inheritedEnvironment(), ...motoAwsEnv, ...env, DATABASE_URL: harness.databaseUrl(), DATA_DIR: harness.tempDir('restore'), LOG_LEVEL: 'warn' },
+    });
+    expect(JSON.parse(again.stdout.trim().split('\n').at(-1)!)).toMatchObject({ restored: 0, replaced: 0, unchanged: backedUp });
+  });
+
+  test('`backup status` prints the backlog and the last replication', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'backup', 'status'], {
+      cwd: projectRoot,
+      env: { ...inheritedEnvironment(), ...motoAwsEnv, ...env, DATABASE_URL: harness.databaseUrl(), DATA_DIR: harness.tempDir('status'), LOG_LEVEL: 'warn' },
+    });
+    const status = JSON.parse(stdout.trim());
+    expect(status).toMatchObject({ backlog: 0, oldestPendingAt: null });
+    expect(Date.parse(status.lastReplicatedAt)).toBeGreaterThan(Date.now() - 10 * 60_000);
+  });
+});
+
+describe('deletions and outages', () => {
+  const blobKey = () => `backup-test/${randomUUID()}/blob`;
+
+  test('a blob deleted through the blob store leaves the backup too', async () => {
+    const key = blobKey();
+    await api.signing.adapters.blobStore.put(key, randomBytes(256));
+    await waitFor('the blob to reach the backup', async () => (await backupObjects()).some((object) => object.key === key));
+
+    await api.signing.adapters.blobStore.delete(key);
+    await waitFor('the deletion to reach the backup', async () => (await backlog()) === 0 && !(await backupObjects()).some((object) => object.key === key));
+  });
+
+  test('a copy that fails while the backup provider is down is retried and completes when it is back', async () => {
+    await backupRelay.cut();
+    const key = blobKey();
+    try {
+      await api.signing.adapters.blobStore.put(key, randomBytes(256));
+      // The drain tried and failed: the row is still pending, with its attempts counted.
+      await waitFor('a failed copy attempt', async () => {
+        const [row]: Array<{ attempts: number; done_at: Date | null }> = await dataSource.query(
+          `SELECT attempts, done_at FROM blob_backup_queue WHERE blob_key = $1`,
+          [key],
+        );
+        return row !== undefined && row.attempts >= 1 && row.done_at === null;
+      });
+    } finally {
+      await backupRelay.restore();
+    }
+    await waitFor('the retried copy', async () => (await backlog()) === 0 && (await backupObjects()).some((object) => object.key === key), 60_000);
+    const [primaryCopy] = (await readBucketObjects(primaryBucket)).filter((object) => object.key === key);
+    const [backupCopy] = (await backupObjects()).filter((object) => object.key === key);
+    expect(backupCopy!.body.equals(primaryCopy!.body)).toBe(true);
+  });
+
+  test('the safety-net schedule runs the drain every five minutes', async () => {
+    await ensureBlobBackupSchedule(api.client, { taskQueue: api.taskQueue, log: testLog });
+    const handle = api.client.schedule.getHandle(blobBackupScheduleId);
+    try {
+      const schedule = await handle.describe();
+      expect(schedule.spec.intervals).toMatchObject([{ every: 300_000 }]);
+      expect(schedule.action).toMatchObject({ type: 'startWorkflow', workflowType: 'blobBackupWorkflow', taskQueue: api.taskQueue });
+    } finally {
+      await handle.delete();
+    }
+  });
+});
