@@ -6,6 +6,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { KycCaseStatus } from '../contract/kyc-cases';
 import { Organization } from '../database/entities';
+import { isKycCustomerContactRestricted } from '../dsr/fulfilment/restrict-subject';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { kycCredentials } from '../kyc/customer-credentials';
 import { archiveEvidencePackage } from '../kyc/evidence-package';
@@ -57,6 +58,18 @@ export function kycActivities(context: SigningContext) {
 
     async sendKycReminder(input: { caseId: string; reminderKey: string }): Promise<void> {
       const { row, facts, link } = await load(input.caseId);
+      // A customer who restricted or objected (data-subject request) gets no further reminders (decided here, not in the workflow).
+      if (await isKycCustomerContactRestricted(dataSource, row.id)) {
+        await recordKycEvent(dataSource, {
+          caseId: row.id,
+          eventKey: `reminder_skipped:${input.reminderKey}`,
+          type: 'reminder_skipped',
+          actor: 'system',
+          detail: { reason: 'contact_restricted' },
+          occurredAt: new Date(),
+        });
+        return;
+      }
       await email(`kyc-reminder-${input.reminderKey}-${row.id}`, row.customer_email, kycReminderEmail(facts, row.customer_locale, link));
       await recordKycEvent(dataSource, {
         caseId: row.id,

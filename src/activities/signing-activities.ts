@@ -4,6 +4,7 @@
  * stable keys, blobs stable object keys.
  */
 import { isKycDeclaration } from '../kyc/declaration-requests';
+import { isSignerContactRestricted } from '../dsr/fulfilment/restrict-subject';
 import { createHash } from 'node:crypto';
 import { ApplicationFailure, heartbeat } from '@temporalio/activity';
 import { Organization, Signer, SigningRequest, User, type RequestStatus } from '../database/entities';
@@ -154,6 +155,20 @@ export function signingActivities(context: SigningContext) {
     async sendReminder(input: { requestId: string; signerId: string; reminderKey: string }): Promise<void> {
       const { request, signers, facts } = await load(input.requestId);
       const signer = signerOf(signers, input.signerId);
+      // A signer who restricted or objected (data-subject request) gets no further reminders; decided here, not
+      // in the workflow, so recorded histories replay unchanged.
+      if (await isSignerContactRestricted(dataSource, request.id, signer.id)) {
+        await recordAuditEvent(dataSource, {
+          requestId: request.id,
+          eventKey: `reminder_skipped:${input.reminderKey}:${signer.id}`,
+          type: 'reminder_skipped',
+          signerId: signer.id,
+          actor: 'system',
+          detail: { reason: 'contact_restricted' },
+          occurredAt: new Date(),
+        });
+        return;
+      }
       await email({
         messageId: `reminder-${input.reminderKey}-${signer.id}`,
         to: signer.email,

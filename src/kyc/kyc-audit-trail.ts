@@ -43,7 +43,11 @@ export type KycEventType =
   | 'cancelled'
   | 'failed'
   | 'evidence_archived'
-  | 'notified';
+  | 'notified'
+  // Data-subject requests (src/dsr/fulfilment/): contact data corrected, reminders stopped, a reminder not sent.
+  | 'contact_rectified'
+  | 'contact_restricted'
+  | 'reminder_skipped';
 
 export interface NewKycEvent {
   caseId: string;

@@ -42,7 +42,11 @@ export type AuditEventType =
   | 'notified'
   | 'identified'
   | 'identification_mismatch'
-  | 'identification_reset';
+  | 'identification_reset'
+  // Data-subject requests (src/dsr/fulfilment/): contact data corrected, reminders stopped, a reminder not sent.
+  | 'contact_rectified'
+  | 'contact_restricted'
+  | 'reminder_skipped';
 
 export interface NewAuditEvent {
   requestId: string;

@@ -1,22 +1,115 @@
+/**
+ * Rectification for a data-subject request (GDPR Art. 16): the person's email, phone or name corrected in
+ * their open items only, each change in that item's audit trail (which fields, not the values, so the trail
+ * keeps no copy of the wrong data). Ended items keep what was true when they ended: a sealed agreement and
+ * its evidence are not rewritten.
+ *
+ * Open items: pending signing requests where the person has not yet signed or declined, and KYC cases not
+ * yet ended. Messages read the signer row or the case when they are sent, so the next reminder goes to the
+ * corrected address. Signer links and PINs derive from the signer id (src/signing/signer-credentials.ts), so
+ * an email change neither invalidates a link already sent nor makes a new one: the invitation is not re-sent
+ * automatically (it went once, by its message id); the sender can send a reminder to the new address at once
+ * (POST /v1/signing-requests/:id/remind), and the record says so (`detail.remindToResend`).
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { queryReturning } from '../../database/data-source';
+import { AppError } from '../../errors';
+import { recordKycEvent } from '../../kyc/kyc-audit-trail';
+import { recordAuditEvent } from '../../signing/audit-trail';
 import type { SigningContext } from '../../signing/signing-context';
+import { singleLineText } from '../../text-input';
+import { discoverSubjectRecordDetails } from './discover-subject-records';
+import { normalizedEmail } from './subject-identifiers';
 import type { DataSubject, SubjectRecord } from './subject-record';
 
-export interface ContactChange {
-  email?: string;
-  phone?: string;
-  name?: string;
-}
+export const contactChangeSchema = z
+  .strictObject({
+    email: z.email('must be an email address').max(254).optional(),
+    phone: z
+      .string()
+      .regex(/^\+[1-9]\d{6,14}$/, 'must be an international phone number such as +358401234567')
+      .optional(),
+    name: singleLineText({ max: 200 }).optional(),
+  })
+  .refine((change) => change.email !== undefined || change.phone !== undefined || change.name !== undefined, 'give email, phone or name');
 
-/** Corrects the subject's contact data in open items (GDPR Art. 16), recorded in each item's audit trail. */
+export type ContactChange = z.infer<typeof contactChangeSchema>;
+
+/** Signer statuses of someone who has not yet acted in a pending round. */
+export const openSignerStatuses = ['waiting', 'invited', 'opened'];
+/** KYC case statuses before an outcome. */
+export const openKycStatuses = ['invited', 'in_progress', 'changes_requested', 'signing', 'in_review'];
+
 export async function rectifySubjectContact(
   context: SigningContext,
   subject: DataSubject,
   change: ContactChange,
   actor: string,
 ): Promise<{ updated: SubjectRecord[] }> {
-  void context;
-  void subject;
-  void change;
-  void actor;
-  throw new Error('rectifySubjectContact: not implemented yet');
+  const parsed = contactChangeSchema.safeParse(change);
+  if (!parsed.success) throw new AppError('unprocessable', `The correction is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'change'}: ${issue.message}`).join('; ')}.`);
+  const wanted = { ...parsed.data, ...(parsed.data.email ? { email: normalizedEmail(parsed.data.email) } : {}) };
+  const fields = (['email', 'phone', 'name'] as const).filter((field) => wanted[field] !== undefined);
+  // The same correction retried (an activity attempt) records one event per item.
+  const changeKey = createHash('sha256').update(JSON.stringify(fields.map((field) => [field, wanted[field]]))).digest('hex').slice(0, 16);
+  const now = new Date();
+  const updated: SubjectRecord[] = [];
+
+  for (const { record, signerIds } of await discoverSubjectRecordDetails(context, subject)) {
+    if (record.kind === 'signing_request' && record.status === 'pending') {
+      const changed = await context.dataSource.transaction(async (tx) => {
+        const signers: Array<{ id: string }> = await tx.query(
+          `SELECT s.id FROM signers s JOIN signing_requests r ON r.id = s.request_id
+            WHERE s.id = ANY($1::uuid[]) AND r.status = 'pending' AND s.status = ANY($2::text[]) FOR UPDATE OF s`,
+          [signerIds, openSignerStatuses],
+        );
+        for (const signer of signers) {
+          if (wanted.email) {
+            const [taken] = await tx.query(`SELECT 1 FROM signers WHERE request_id = $1 AND lower(email) = $2 AND id <> $3`, [record.id, wanted.email, signer.id]);
+            if (taken) throw new AppError('conflict', `Signing request ${record.id} already has another signer with that email address; correct it there by hand.`);
+          }
+          await tx.query(
+            `UPDATE signers SET email = coalesce($2, email), phone = coalesce($3, phone), name = coalesce($4, name) WHERE id = $1`,
+            [signer.id, wanted.email ?? null, wanted.phone ?? null, wanted.name ?? null],
+          );
+          await recordAuditEvent(tx, {
+            requestId: record.id,
+            eventKey: `contact_rectified:${signer.id}:${changeKey}`,
+            type: 'contact_rectified',
+            signerId: signer.id,
+            actor,
+            detail: { fields, reason: 'GDPR Art. 16 rectification', remindToResend: fields.includes('email') },
+            occurredAt: now,
+          });
+        }
+        return signers.length > 0;
+      });
+      if (changed) updated.push(record);
+    }
+    if (record.kind === 'kyc_case' && openKycStatuses.includes(record.status)) {
+      const changed = await context.dataSource.transaction(async (tx) => {
+        // queryReturning: TypeORM answers an UPDATE … RETURNING as [rows, count].
+        const rows = await queryReturning<{ id: string }>(
+          tx,
+          `UPDATE kyc_cases SET customer_email = coalesce($2, customer_email), customer_phone = coalesce($3, customer_phone),
+                  customer_name = coalesce($4, customer_name)
+            WHERE id = $1 AND status = ANY($5::text[]) RETURNING id`,
+          [record.id, wanted.email ?? null, wanted.phone ?? null, wanted.name ?? null, openKycStatuses],
+        );
+        if (rows.length === 0) return false;
+        await recordKycEvent(tx, {
+          caseId: record.id,
+          eventKey: `contact_rectified:${changeKey}`,
+          type: 'contact_rectified',
+          actor,
+          detail: { fields, reason: 'GDPR Art. 16 rectification' },
+          occurredAt: now,
+        });
+        return true;
+      });
+      if (changed) updated.push(record);
+    }
+  }
+  return { updated };
 }
