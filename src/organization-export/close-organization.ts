@@ -11,6 +11,7 @@ import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/cli
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { requireOrganizationAdmin, type AccessScope } from '../accounts/access';
 import { recordOrganizationEvent, type Actor } from '../accounts/organization-audit-log';
+import { queryReturning } from '../database/data-source';
 import { AppError, unavailableError } from '../errors';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import type { Locale } from '../i18n';
@@ -117,9 +118,10 @@ export async function requestOrganizationClosing(
   }
   const graceDays = input.graceDays ?? defaultGraceDays;
   // Milliseconds only: the workflow names the request by this time, and PostgreSQL keeps it exactly.
-  const requestedAt = new Date(Math.floor(Date.now()));
+  const requestedAt = new Date();
   const closesAt = new Date(requestedAt.getTime() + graceDays * dayMs);
-  const updated: unknown[] = await context.dataSource.query(
+  const updated = await queryReturning<{ id: string }>(
+    context.dataSource,
     `UPDATE organizations SET closing_requested_at = $2, closing_requested_by = $3, closes_at = $4
       WHERE id = $1 AND closing_requested_at IS NULL AND closed_at IS NULL RETURNING id`,
     [organizationId, requestedAt, caller.actor.actor, closesAt],
@@ -161,7 +163,8 @@ export async function requestOrganizationClosing(
 export async function cancelOrganizationClosing(context: SigningContext, temporal: TemporalTarget, caller: ClosingCaller): Promise<OrganizationClosingView> {
   if (!caller.isOwner) throw onlyOwners();
   const organizationId = caller.scope.organizationId;
-  const cancelled: unknown[] = await context.dataSource.query(
+  const cancelled = await queryReturning<{ id: string }>(
+    context.dataSource,
     `UPDATE organizations SET closing_requested_at = NULL, closing_requested_by = NULL, closes_at = NULL
       WHERE id = $1 AND closing_requested_at IS NOT NULL AND work_stopped_at IS NULL RETURNING id`,
     [organizationId],
@@ -183,7 +186,8 @@ export async function cancelOrganizationClosing(context: SigningContext, tempora
 
 /** The grace is over: from now on the organisation's keys and sessions are refused. False when it was cancelled. */
 export async function stopOrganizationWork(context: SigningContext, input: { organizationId: string; requestedAt: string }): Promise<{ proceed: boolean }> {
-  const rows: unknown[] = await context.dataSource.query(
+  const rows = await queryReturning<{ id: string }>(
+    context.dataSource,
     `UPDATE organizations SET work_stopped_at = coalesce(work_stopped_at, now())
       WHERE id = $1 AND closing_requested_at = $2 RETURNING id`,
     [input.organizationId, new Date(input.requestedAt)],

@@ -13,6 +13,7 @@ import { WorkflowIdReusePolicy } from '@temporalio/client';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { requireOrganizationAdmin, type AccessScope } from '../accounts/access';
 import { recordOrganizationEvent, type Actor } from '../accounts/organization-audit-log';
+import { queryReturning } from '../database/data-source';
 import { AppError, unavailableError } from '../errors';
 import type { SigningContext } from '../signing/signing-context';
 import type { OrganizationExportInput } from '../workflows/organization-export';
@@ -206,8 +207,9 @@ export async function openOrganizationExportDownload(context: SigningContext, ca
 
 /** Marks the export running and answers whether there is anything to do (false: already completed). */
 export async function markExportRunning(context: SigningContext, exportId: string): Promise<boolean> {
-  const rows: unknown[] = await context.dataSource.query(
-    `UPDATE organization_exports SET status = 'running', items_done = 0 WHERE id = $1 AND status IN ('queued', 'running', 'failed') RETURNING id`,
+  const rows = await queryReturning<{ id: string }>(
+    context.dataSource,
+    `UPDATE organization_exports SET status = 'running', items_done = 0 WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
     [exportId],
   );
   return rows.length > 0;
