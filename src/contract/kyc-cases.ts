@@ -79,6 +79,10 @@ export interface KycCaseView {
   remindersSent: number;
   /** Present once the case is approved: the encrypted evidence package can be downloaded. */
   evidencePackage?: { sha256: string; createdAt: string };
+  /** Set when the case was deleted (shredded): this is its tombstone; the customer's name and email read empty. */
+  deletedAt?: string;
+  /** The deletion's receipt, rule and reason (GET /v1/deletion-receipts/:id has the whole receipt). */
+  deletion?: { receiptId: string; rule: string; reason: string };
 }
 
 /** One item of `GET /v1/kyc-cases` (cursor-paginated like signing requests). */
@@ -90,6 +94,8 @@ export interface ListedKycCase {
   createdAt: string;
   expiresAt: string;
   needsSecondReview: boolean;
+  /** Set when the case was deleted (shredded): the customer's name and email read empty. */
+  deletedAt?: string;
 }
 
 /**

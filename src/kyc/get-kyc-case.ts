@@ -13,6 +13,7 @@ import { auditChainKey } from '../signing/audit-chain-key';
 import type { SigningContext } from '../signing/signing-context';
 import { readKycAuditTrail, verifyKycAuditEvents } from './kyc-audit-trail';
 import { getQuestionnaire } from './questionnaires';
+import { recordDeletedError, tombstoneDeletionSql } from '../privacy/tombstones';
 
 export interface KycCaseRow {
   id: string;
@@ -49,6 +50,8 @@ export interface KycCaseRow {
   created_at: Date;
   expires_at: Date;
   ended_at: Date | null;
+  /** Set when the case was shredded (src/privacy/shred-record.ts): the row is a tombstone. */
+  deleted_at: Date | null;
 }
 
 export const kycCaseNotFound = () => new AppError('not_found', 'No such KYC case.');
@@ -62,12 +65,52 @@ export async function readKycCaseRow(db: DataSource, caseId: string): Promise<Ky
   return row;
 }
 
-/** The case if the scope may do `permission` in its folder: 404 where it cannot see it, 403 where it sees but may not act. */
-export async function loadKycCaseInScope(db: DataSource, scope: AccessScope, caseId: string, permission: Permission): Promise<KycCaseRow> {
+/**
+ * The case if the scope may do `permission` in its folder: 404 where it cannot see it, 403 where it sees but may
+ * not act, 410 when it was shredded (only its status view, `tombstone: true`, still reads it).
+ */
+export async function loadKycCaseInScope(
+  db: DataSource,
+  scope: AccessScope,
+  caseId: string,
+  permission: Permission,
+  options: { tombstone?: boolean } = {},
+): Promise<KycCaseRow> {
   const row = await readKycCaseRow(db, caseId);
   if (!row || row.organization_id !== scope.organizationId) throw kycCaseNotFound();
   requireInFolder(scope, permission, row.folder_id, kycCaseNotFound);
+  if (row.deleted_at && !options.tombstone) throw recordDeletedError('KYC case', row.deleted_at);
   return row;
+}
+
+/** A shredded case: ids, statuses, times and hashes; no customer data, answers, reviews' reasons or evidence. */
+async function kycTombstoneView(context: SigningContext, row: KycCaseRow, deletedAt: Date): Promise<KycCaseView> {
+  const db = context.dataSource;
+  const [deletion]: Array<{ deletion: KycCaseView['deletion'] | null }> = await db.query(`SELECT ${tombstoneDeletionSql('c')} AS deletion FROM kyc_cases c WHERE c.id = $1`, [
+    row.id,
+  ]);
+  const questionnaire = await getQuestionnaire(db, row.organization_id, row.questionnaire_id, row.questionnaire_version);
+  const reviews: Array<{ decision: KycReviewDecisionView['decision']; reviewer_id: string; round: 1 | 2 | null; at: Date }> = await db.query(
+    `SELECT decision, reviewer_id, round, at FROM kyc_reviews WHERE case_id = $1 ORDER BY position`,
+    [row.id],
+  );
+  return {
+    id: row.id,
+    status: row.status,
+    folderId: row.folder_id,
+    createdAt: row.created_at.toISOString(),
+    expiresAt: row.expires_at.toISOString(),
+    ...(row.ended_at ? { endedAt: row.ended_at.toISOString() } : {}),
+    customer: { type: row.customer_type, name: '', email: '', phone: null, businessId: null, locale: row.customer_locale, hasNationalId: false },
+    identification: row.identification,
+    questionnaire: { id: questionnaire.id, version: questionnaire.version, title: questionnaire.definition.title.en },
+    secondReviewReasons: [],
+    reviews: reviews.map((review) => ({ decision: review.decision, reviewer: { id: review.reviewer_id, name: null }, reason: null, at: review.at.toISOString(), round: review.round })),
+    remindersSent: row.reminders_sent,
+    ...(row.evidence_sha256 && row.evidence_created_at ? { evidencePackage: { sha256: row.evidence_sha256, createdAt: row.evidence_created_at.toISOString() } } : {}),
+    deletedAt: deletedAt.toISOString(),
+    ...(deletion?.deletion ? { deletion: deletion.deletion } : {}),
+  };
 }
 
 export async function decryptAnswers(context: SigningContext, caseId: string, which: 'draft' | 'answers', sealed: Buffer | null): Promise<Record<string, unknown> | undefined> {
@@ -131,7 +174,8 @@ export async function kycCaseView(context: SigningContext, row: KycCaseRow): Pro
 }
 
 export async function getKycCase(context: SigningContext, scope: AccessScope, caseId: string): Promise<KycCaseView> {
-  return kycCaseView(context, await loadKycCaseInScope(context.dataSource, scope, caseId, 'view'));
+  const row = await loadKycCaseInScope(context.dataSource, scope, caseId, 'view', { tombstone: true });
+  return row.deleted_at ? kycTombstoneView(context, row, row.deleted_at) : kycCaseView(context, row);
 }
 
 /** The case's audit trail with its chain verified; IPs and user agents only for those who may act in its folder (as for requests). */

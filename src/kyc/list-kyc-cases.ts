@@ -32,8 +32,10 @@ export async function listKycCases(
     created_at: Date;
     expires_at: Date;
     second_review_reasons: string[];
+    deleted_at: Date | null;
   }> = await db.query(
-    `SELECT id, status, customer_type, customer_name, customer_email, folder_id, created_at, expires_at, second_review_reasons
+    `SELECT id, status, customer_type, coalesce(customer_name, '') AS customer_name, coalesce(customer_email, '') AS customer_email,
+            folder_id, created_at, expires_at, second_review_reasons, deleted_at
        FROM kyc_cases
       WHERE organization_id = $1
         AND ($2::uuid[] IS NULL OR folder_id = ANY($2::uuid[]))
@@ -55,6 +57,8 @@ export async function listKycCases(
       expiresAt: row.expires_at.toISOString(),
       // Only while a decision is pending: an ended case needs nobody.
       needsSecondReview: row.status === 'in_review' && row.second_review_reasons.length > 0,
+      // A shredded case lists as its tombstone: the customer's name and email empty.
+      ...(row.deleted_at ? { deletedAt: row.deleted_at.toISOString() } : {}),
     })),
     nextCursor: rows.length > query.limit && last ? encodeCursor(last.created_at, last.id) : null,
   };

@@ -73,6 +73,14 @@ export const kycCaseBody = z.object({
   ),
   remindersSent: z.number().int(),
   evidencePackage: z.object({ sha256: z.string(), createdAt: z.string() }).optional(),
+  deletedAt: z
+    .string()
+    .optional()
+    .describe("Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410"),
+  deletion: z
+    .object({ receiptId: z.uuid(), rule: z.string(), reason: z.string() })
+    .optional()
+    .describe('The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason'),
 });
 
 const listedBody = z.object({
@@ -83,6 +91,7 @@ const listedBody = z.object({
   createdAt: z.string(),
   expiresAt: z.string(),
   needsSecondReview: z.boolean(),
+  deletedAt: z.string().optional().describe("Set when the case was deleted: the customer's name and email empty"),
 });
 
 const auditTrailBody = z.object({
@@ -140,7 +149,7 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
       params: caseParams,
       body,
       responses: { 200: { description: 'The case after the decision', schema: kycCaseBody } },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, body: given, principal, ctx }) => ({ status: 200, body: await run(reviewerOf(principal!, ctx), params.id, given as { note?: string; reason?: string }) }),
     });
 
@@ -213,7 +222,7 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
       auth: 'principal',
       params: caseParams,
       responses: { 200: { description: 'Reminder queued', schema: z.object({ reminded: z.number().int() }) } },
-      errors: [404, 409, 429],
+      errors: [404, 409, 429, 410],
       handler: async ({ params, principal }) => ({ status: 200, body: await remindKycCustomer(context, temporal, principal!, params.id) }),
     }),
     defineRoute({
@@ -225,7 +234,7 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
       auth: 'principal',
       params: caseParams,
       responses: { 200: { description: 'The new PIN', schema: z.object({ pin: z.string() }) } },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, principal, ctx }) => ({
         status: 200,
         body: await resetCustomerPin(context, { scope: principal!, caseId: params.id, actor: actorOf(principal!), ip: ctx.ip, userAgent: ctx.get('user-agent') || undefined, now: new Date() }),
@@ -240,7 +249,7 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
       auth: 'principal',
       params: caseParams,
       responses: { 200: { description: 'The audit trail in chain order and whether its chain holds', schema: auditTrailBody } },
-      errors: [404],
+      errors: [404, 410],
       handler: async ({ params, principal }) => ({ status: 200, body: await readKycCaseAuditTrail(context, principal!, params.id) }),
     }),
     defineRoute({
@@ -275,7 +284,7 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
           }),
         },
       },
-      errors: [404],
+      errors: [404, 410],
       handler: async ({ params, principal }) => ({ status: 200, body: { steps: await readKycCaseHistory(context, temporal, principal!, params.id) } }),
     }),
     defineRoute({
@@ -287,7 +296,7 @@ export function kycCaseRoutes(context: SigningContext, temporal: TemporalTarget)
       auth: 'principal',
       params: caseParams,
       responses: { 200: { description: 'application/zip' } },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ params, principal, ctx }) => {
         const evidence = await readEvidencePackage(context, principal!, params.id);
         ctx.attachment(evidence.filename);
