@@ -8,6 +8,7 @@ import type { ConsoleContext } from '../context';
 import { AdminFrame, Announcement, FailureAlert, NotReady, useLoaded } from './admin-frame';
 import { SelectField, SubmitButton, useSubmission } from './admin-form';
 import type { OrganizationSettings } from './admin-api';
+import { LeavingSection } from './leaving-section';
 
 /** Every IANA zone the browser knows, UTC first (some browsers leave it out of the list). */
 function knownTimeZones(current: string): string[] {
@@ -20,7 +21,14 @@ export function SettingsPage({ ctx }: { ctx: ConsoleContext }) {
   const [loaded, reload] = useLoaded(ctx, () => ctx.api.get<OrganizationSettings>('/v1/organization'));
   return (
     <AdminFrame ctx={ctx} page="settings">
-      {loaded.kind !== 'ready' ? <NotReady ctx={ctx} state={loaded} retry={reload} /> : <SettingsForm ctx={ctx} organization={loaded.data} />}
+      {loaded.kind !== 'ready' ? (
+        <NotReady ctx={ctx} state={loaded} retry={reload} />
+      ) : (
+        <>
+          <SettingsForm ctx={ctx} organization={loaded.data} />
+          <LeavingSection ctx={ctx} organizationName={loaded.data.name} />
+        </>
+      )}
     </AdminFrame>
   );
 }
