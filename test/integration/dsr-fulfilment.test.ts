@@ -271,3 +271,44 @@ describe('an open round', () => {
     expect(reminded).toEqual([olofSigner.id]);
   });
 });
+
+describe('a KYC customer known by national id', () => {
+  let openCase: Json;
+  const customerEmail = `customer-${run}@example.test`;
+
+  beforeAll(async () => {
+    const created = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Karin Karlsson', email: customerEmail, nationalId: '198001011234' } } });
+    expect(created.status).toBe(201);
+    openCase = created.body;
+  });
+
+  test('is found by the national id (stored only encrypted) in its short form, and only by the right number', async () => {
+    const found = await discoverSubjectRecords(api.signing, { organizationId: org.orgId, emails: [], phones: [], nationalIds: ['800101-1234'] });
+    expect(found).toEqual([
+      expect.objectContaining({
+        kind: 'kyc_case',
+        id: openCase.id,
+        matchedBy: ['national_id'],
+        status: 'invited',
+        // Open: kept while in progress, not shredded under the customer's feet.
+        erasure: expect.objectContaining({ action: 'keep', explanation: expect.stringContaining('in progress') }),
+      }),
+    ]);
+    expect(await discoverSubjectRecords(api.signing, { organizationId: org.orgId, emails: [], phones: [], nationalIds: ['800101-1235'] })).toEqual([]);
+  });
+
+  test("an objection stops the case's reminders to the customer", async () => {
+    const subjectByNationalId = { organizationId: org.orgId, emails: [], phones: [], nationalIds: ['198001011234'] };
+    const restricted = await restrictSubject(api.signing, randomUUID(), subjectByNationalId, 'objection', 'user:test');
+    expect(ids(restricted.restricted)).toEqual(ids([{ kind: 'kyc_case', id: openCase.id }]));
+    expect((await call(`/v1/kyc-cases/${openCase.id}/remind`, { method: 'POST' })).status).toBe(200);
+    const skipped = await waitFor('the skipped KYC reminder', async () => {
+      const trail = await call(`/v1/kyc-cases/${openCase.id}/audit-trail`);
+      return (trail.body.events as Json[]).find((event) => event.type === 'reminder_skipped');
+    });
+    expect(skipped.detail).toEqual({ reason: 'contact_restricted' });
+    const trail = await call(`/v1/kyc-cases/${openCase.id}/audit-trail`);
+    expect((trail.body.events as Json[]).filter((event) => event.type === 'reminded')).toEqual([]);
+    expect(() => outboxMessage(api, 'mail', `kyc-reminder-manual-1-${openCase.id}`)).toThrow(/no mail message/);
+  });
+});
