@@ -20,6 +20,8 @@ import {
   workflowIdForClosing,
 } from '../../src/organization-export/close-organization';
 import { requestOrganizationExport } from '../../src/organization-export/organization-exports';
+import { shredRecord } from '../../src/privacy/shred-record';
+import { workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { apiClient, type ApiCall, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
 import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
@@ -103,6 +105,7 @@ describe('organisation export', () => {
   let sealedId: string;
   let pendingId: string;
   let caseId: string;
+  let shreddedId: string;
 
   beforeAll(async () => {
     org = await createTestOrganization(dataSource);
@@ -114,6 +117,15 @@ describe('organisation export', () => {
     const kycCase = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Matti Meikäläinen', email: `customer-${randomUUID()}@example.test` } } });
     expect(kycCase.status).toBe(201);
     caseId = kycCase.body.id;
+    // A withdrawn offer, then deleted for good: the export lists it as a tombstone with its receipt.
+    const withdrawn = await call('/v1/signing-requests', { body: requestBody('Withdrawn offer') });
+    shreddedId = withdrawn.body.id;
+    expect((await call(`/v1/signing-requests/${shreddedId}/cancel`, { body: { reason: 'Withdrawn' } })).status).toBe(200);
+    await waitFor('the withdrawn round ended', async () => {
+      const description = await api.client.workflow.getHandle(workflowIdForRequest(shreddedId)).describe();
+      return description.status.name !== 'RUNNING';
+    });
+    await shredRecord(api.signing, { kind: 'signing_request', id: shreddedId }, { rule: 'manual', reason: 'Withdrawn offer deleted', actor: 'system' });
   }, 120_000);
 
   it('exports every request and KYC case as a ZIP whose manifest, sealed PDFs and audit trails verify', async () => {
@@ -122,7 +134,7 @@ describe('organisation export', () => {
     expect(['queued', 'running', 'completed']).toContain(requested.body.status);
     const { view } = await exportCompleted(call, requested.body.id);
     // Progress: every request and case of the organisation counted and done.
-    expect(view).toMatchObject({ itemsTotal: 3, itemsDone: 3 });
+    expect(view).toMatchObject({ itemsTotal: 4, itemsDone: 4 });
     expect(view.downloadUrl).toBe(`${api.url}/v1/organization/exports/${requested.body.id}/download`);
     const listed = await call('/v1/organization/exports');
     expect(listed.body.exports.map((item: Json) => item.id)).toContain(requested.body.id);
@@ -177,6 +189,11 @@ describe('organisation export', () => {
     expect(JSON.parse(Buffer.from(files[`requests/${pendingId}/request.json`]!).toString('utf8')).status).toBe('pending');
     expect(JSON.parse(Buffer.from(files[`kyc-cases/${caseId}/case.json`]!).toString('utf8'))).toMatchObject({ id: caseId, status: 'invited' });
     expect(JSON.parse(Buffer.from(files[`kyc-cases/${caseId}/audit-trail.json`]!).toString('utf8')).chainValid).toBe(true);
+    // The deleted request: no content, a tombstone with its deletion receipt.
+    expect(Object.keys(files).filter((name) => name.includes(shreddedId))).toEqual([]);
+    expect(manifest.deletedRecords).toEqual([
+      expect.objectContaining({ kind: 'signing_request', id: shreddedId, receipt: expect.objectContaining({ rule: 'manual', reason: 'Withdrawn offer deleted' }) }),
+    ]);
 
     // The requester (an API key: the owners) is told by email; the audit log has request, completion, download.
     expect(await outboxMail(`organization-export-ready-${requested.body.id}-${org.ownerUserId}`)).toContain(view.sha256);
