@@ -1,14 +1,16 @@
 /**
  * The primary blob store when a backup provider is configured (BACKUP_S3_*): every write or delete that
  * succeeded is recorded for replication (src/backup/backup-queue.ts). It sits below the encryption
- * (src/adapters/index.ts), so what is replicated is the stored ciphertext. A failed write records nothing;
- * a crash between the write and the record is retried by the caller (activities, API clients) like any
- * failed write, and that retry records it.
+ * (src/adapters/index.ts), so what is replicated is the stored ciphertext. A write is recorded before it
+ * starts too: a process killed between its write and the record after it leaves a row all the same (its
+ * retried activity may find the object stored and not write it again). A delete is recorded after it: a
+ * retried delete deletes again and records it then.
  */
 import type { BlobStore, ListableBlobStore } from './blob-store';
 
 export interface ReplicationJournal {
-  record(key: string, operation: 'put' | 'delete'): Promise<void>;
+  /** `intent`: before the write, without waking the drain (the record after the write does). */
+  record(key: string, operation: 'put' | 'delete', options?: { intent?: boolean }): Promise<void>;
 }
 
 export class ReplicatedBlobStore implements BlobStore {
@@ -22,6 +24,7 @@ export class ReplicatedBlobStore implements BlobStore {
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
+    await this.journal.record(key, 'put', { intent: true });
     await this.primary.put(key, bytes);
     await this.journal.record(key, 'put');
   }

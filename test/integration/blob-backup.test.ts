@@ -175,6 +175,17 @@ describe('deletions and outages', () => {
     await waitFor('the deletion to reach the backup', async () => (await backlog()) === 0 && !(await backupObjects()).some((object) => object.key === key));
   });
 
+  test('a write whose process died right after it (nothing recorded after the write) still reaches the backup', async () => {
+    const key = blobKey();
+    const backup = api.signing.adapters.blobBackup!;
+    // What ReplicatedBlobStore.put had done when its process was killed: the row before the write, the write.
+    await backup.queue.record(key, 'put', { intent: true });
+    await backup.stored.put(key, randomBytes(256));
+    // A retried activity would find the object stored and not write it again; the scheduled run drains the queue.
+    await api.client.workflow.start('blobBackupWorkflow', { workflowId: `blob-backup-scheduled-${randomUUID()}`, taskQueue: api.taskQueue, args: [{}] });
+    await waitFor('the blob to reach the backup', async () => (await backlog()) === 0 && (await backupObjects()).some((object) => object.key === key));
+  });
+
   test('a copy that fails while the backup provider is down is retried and completes when it is back', async () => {
     await backupRelay.cut();
     const key = blobKey();
