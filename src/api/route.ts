@@ -161,6 +161,8 @@ export function mountRoute(
     jsonLimit: route.bodyLimit ?? '1mb',
     // Reject `"text"` or `42` as a body: every endpoint takes an object.
     jsonStrict: true,
+    // DELETE too: a deletion may carry its reason (DELETE /v1/signing-requests/:id).
+    parsedMethods: ['POST', 'PUT', 'PATCH', 'DELETE'],
     onError: (error) => {
       throw error;
     },

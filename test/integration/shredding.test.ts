@@ -1,0 +1,258 @@
+/**
+ * Provable deletion (R13, issue 14 "must show"): a completed two-signer request is shredded, and then the raw
+ * bytes everywhere — every object left in the blob store (moto S3), every table of the database, the round's
+ * Temporal history as `temporal workflow show` prints it — hold nothing of it: no signer name or email, no
+ * title, no document. The history's payloads no longer decode. Yet `/v1/verify` on the sealed PDF kept by a
+ * signer still answers that the document existed, was sealed, and was deleted when and under which rule.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Payload } from '@temporalio/common';
+import type { DataSource } from 'typeorm';
+import { findExecutable } from '../../src/adapters/find-executable';
+import { verifyAuditChain } from '../../src/signing/audit-trail';
+import { workflowIdForRequest } from '../../src/signing/create-signing-request';
+import { shredRecord } from '../../src/privacy/shred-record';
+import { apiClient, type Json } from '../support/api-client';
+import { createTestOrganization } from '../support/factories';
+import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
+import { createMotoBucket, motoAwsEnv, motoUrl, readBucketObjects, useMotoCredentials } from '../support/moto';
+import { createTestPdf } from '../support/pdf-factories';
+import { reportDocumentDisplayed } from '../support/signer-reading';
+import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
+
+// Before any AWS client exists: the SDK's default credential chain reads them from the environment.
+useMotoCredentials();
+
+let dataSource: DataSource;
+let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
+let api: TestApi;
+let bucket: string;
+let org: { orgId: string; apiKey: string };
+const call = apiClient(() => api.url, () => org.apiKey);
+
+beforeAll(async () => {
+  dataSource = await openTestDataSource();
+  smtp = await startSmtpCatcher();
+  bucket = await createMotoBucket();
+  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url, S3_BUCKET: bucket, S3_ENDPOINT: motoUrl(), ...motoAwsEnv } });
+  org = await createTestOrganization(dataSource);
+});
+
+afterAll(async () => {
+  await api?.close();
+  await smtp?.close();
+  await dataSource?.destroy();
+});
+
+const unique = () => randomUUID().slice(0, 8);
+
+/** A request of two signers whose PINs go to the sender; each signs through the signer API. */
+async function completeTwoSignerRequest(people: { title: string; signers: Array<{ name: string; email: string }> }) {
+  const pdf = Buffer.from(await createTestPdf([{}, {}]));
+  const created = await call('/v1/signing-requests', {
+    body: {
+      title: people.title,
+      message: `Please sign, ${people.signers[0]!.name}`,
+      document: { filename: `${people.title}.pdf`, contentBase64: pdf.toString('base64') },
+      signers: people.signers.map((signer) => ({ ...signer, pinDelivery: 'sender' })),
+    },
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  for (const [index, signer] of people.signers.entries()) {
+    const [invitation] = await smtp.waitForMail(signer.email, 'Please sign');
+    const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.body.signers[index].pin } });
+    expect(session.status).toBe(200);
+    await reportDocumentDisplayed(call, session.body.sessionToken, { 'user-agent': `ShredBrowser-${index}/1.0` });
+    const signed = await call('/v1/signer/sign', {
+      key: session.body.sessionToken,
+      headers: { 'user-agent': `ShredBrowser-${index}/1.0` },
+      body: { typedName: signer.name, consent: true },
+    });
+    expect(signed.status).toBe(200);
+  }
+  expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');
+  const sealed = await call(`/v1/signing-requests/${id}/document`);
+  expect(sealed.status).toBe(200);
+  return { id, pdf, sealed: sealed.body as Buffer };
+}
+
+/** Every table of the database, every row as text (bytea as hex), concatenated. */
+async function dumpDatabase(): Promise<string> {
+  const tables: Array<{ table_name: string }> = await dataSource.query(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`,
+  );
+  expect(tables.map((table) => table.table_name)).toEqual(expect.arrayContaining(['signing_requests', 'signers', 'audit_events', 'deletion_receipts']));
+  const parts: string[] = [];
+  for (const { table_name } of tables) {
+    const rows: Array<{ row: string }> = await dataSource.query(`SELECT t::text AS row FROM "${table_name}" t`);
+    parts.push(...rows.map((row) => row.row));
+  }
+  return parts.join('\n');
+}
+
+/** Every payload in a JSON history (`temporal workflow show --output json`), as the codec receives them. */
+function payloadsIn(node: unknown, into: Payload[] = []): Payload[] {
+  if (Array.isArray(node)) node.forEach((item) => payloadsIn(item, into));
+  else if (node && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    if (typeof record.data === 'string' && record.metadata && typeof record.metadata === 'object') {
+      const metadata = Object.fromEntries(Object.entries(record.metadata as Record<string, string>).map(([key, value]) => [key, Buffer.from(value, 'base64')]));
+      into.push({ metadata, data: Buffer.from(record.data, 'base64') });
+    }
+    Object.values(record).forEach((value) => payloadsIn(value, into));
+  }
+  return into;
+}
+
+function showHistory(workflowId: string): { text: string; payloads: Payload[] } {
+  const temporalCli = findExecutable('temporal');
+  expect(temporalCli).toBeDefined();
+  const shown = spawnSync(temporalCli!, ['workflow', 'show', '--workflow-id', workflowId, '--address', harness.temporalAddress(), '--output', 'json'], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  expect(shown.status).toBe(0);
+  const payloads = payloadsIn(JSON.parse(shown.stdout));
+  return { text: Buffer.concat([Buffer.from(shown.stdout), ...payloads.map((payload) => Buffer.from(payload.data!))]).toString('latin1'), payloads };
+}
+
+test('a shredded completed request is unreadable everywhere, while /v1/verify still says it was sealed and deleted', async () => {
+  const marker = unique();
+  const people = {
+    title: `Shredded agreement ${marker}`,
+    signers: [
+      { name: `Aurora Poistettava ${marker}`, email: `aurora-${marker}@example.test` },
+      { name: `Birger Raderad ${marker}`, email: `birger-${marker}@example.test` },
+    ],
+  };
+  const { id, pdf, sealed } = await completeTwoSignerRequest(people);
+  const sealedSha256 = createHash('sha256').update(sealed).digest('hex');
+  const workflowId = workflowIdForRequest(id);
+  const secrets = [people.title, ...people.signers.flatMap((signer) => [signer.name, signer.email]), 'ShredBrowser'];
+
+  // Before: the bucket holds the request's documents and the history decodes, so the checks below are not vacuous.
+  const storedBefore = (await readBucketObjects(bucket)).filter((object) => object.key.includes(id)).map((object) => object.key);
+  expect(storedBefore).toEqual(expect.arrayContaining([expect.stringMatching(/original\.pdf$/), expect.stringMatching(/sealed\.pdf$/)]));
+  const before = showHistory(workflowId);
+  expect(before.payloads.length).toBeGreaterThan(10);
+  await expect(api.signing.payloadCodec.decode(before.payloads)).resolves.toHaveLength(before.payloads.length);
+
+  const deleted = await call(`/v1/signing-requests/${id}`, { method: 'DELETE', body: { reason: 'The customer asked us to delete it.' } });
+  expect(deleted.status).toBe(200);
+  expect(deleted.body).toMatchObject({
+    record: { kind: 'signing_request', id },
+    rule: 'manual',
+    reason: 'The customer asked us to delete it.',
+    actor: expect.stringMatching(/^api-key:/),
+    sealedSha256,
+  });
+  expect(deleted.body.keyIdsDestroyed.length).toBeGreaterThan(0);
+
+  // Idempotent: the second deletion answers the first receipt.
+  const again = await call(`/v1/signing-requests/${id}`, { method: 'DELETE', body: { reason: 'Once more.' } });
+  expect(again.status).toBe(200);
+  expect(again.body).toEqual(deleted.body);
+
+  // The blob store: nothing of the request is left, and no object holds its words.
+  const objects = await readBucketObjects(bucket);
+  expect(objects.filter((object) => object.key.includes(id))).toEqual([]);
+  const pdfStart = pdf.subarray(0, 64).toString('latin1');
+  for (const object of objects) {
+    const text = object.body.toString('latin1');
+    for (const secret of [...secrets, pdfStart]) expect(text).not.toContain(secret);
+  }
+
+  // The database, every table, as text.
+  const dump = await dumpDatabase();
+  for (const secret of secrets) {
+    expect(dump).not.toContain(secret);
+    expect(dump).not.toContain(Buffer.from(secret).toString('hex'));
+  }
+
+  // Temporal: the history is there, holds none of it, and its payloads no longer decode (their key is gone).
+  const after = showHistory(workflowId);
+  expect(after.payloads.length).toBe(before.payloads.length);
+  for (const secret of secrets) expect(after.text).not.toContain(secret);
+  await expect(api.signing.payloadCodec.decode(after.payloads)).rejects.toThrow();
+
+  // /v1/verify with the sealed PDF a signer kept: it existed, was sealed, and was deleted under the rule.
+  const verified = await fetch(`${api.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'application/pdf' }, body: sealed });
+  expect(verified.status).toBe(200);
+  const verdict = (await verified.json()) as Json;
+  expect(verdict).toMatchObject({ verdict: 'authentic', sha256: sealedSha256, signers: [], deleted: { at: deleted.body.deletedAt, rule: 'manual' } });
+  expect(verdict.sealedAt).toEqual(deleted.body.sealedAt);
+  expect(JSON.stringify(verdict)).not.toContain(people.signers[0]!.name);
+
+  // What users see: a tombstone; the document, trail and history are gone (410).
+  const tombstone = await call(`/v1/signing-requests/${id}`);
+  expect(tombstone.status).toBe(200);
+  expect(tombstone.body).toMatchObject({
+    status: 'completed',
+    title: '',
+    sha256: sealedSha256,
+    deletedAt: deleted.body.deletedAt,
+    deletion: { receiptId: deleted.body.id, rule: 'manual', reason: 'The customer asked us to delete it.' },
+  });
+  expect(tombstone.body.signers.map((signer: Json) => [signer.name, signer.email, signer.status])).toEqual([
+    ['', '', 'signed'],
+    ['', '', 'signed'],
+  ]);
+  for (const part of ['document', 'original', 'audit-trail', 'history']) {
+    const gone = await call(`/v1/signing-requests/${id}/${part}`);
+    expect([part, gone.status, gone.body.error?.code]).toEqual([part, 410, 'record_deleted']);
+  }
+  const listed = await call(`/v1/signing-requests?q=${encodeURIComponent(marker)}`);
+  expect(listed.body.items).toEqual([]); // nothing left to find it by
+  const listedAll = await call('/v1/signing-requests?limit=100');
+  expect(listedAll.body.items.find((item: Json) => item.id === id)).toMatchObject({ title: '', deletedAt: deleted.body.deletedAt });
+
+  // The receipt, and the organisation's audit log naming it.
+  const receipt = await call(`/v1/deletion-receipts/${deleted.body.id}`);
+  expect(receipt.status).toBe(200);
+  expect(receipt.body).toEqual(deleted.body);
+  const logged: Array<{ actor: string }> = await dataSource.query(
+    `SELECT actor FROM organization_audit_events WHERE organization_id = $1 AND type = 'record_deleted' AND detail->>'receiptId' = $2`,
+    [org.orgId, deleted.body.id],
+  );
+  expect(logged).toEqual([{ actor: deleted.body.actor }]);
+
+  // The request's audit chain: erased, its linkage intact.
+  const chain = await verifyAuditChain(dataSource, id);
+  expect(chain).toMatchObject({ valid: true, erased: { at: deleted.body.deletedAt, linkageIntact: true } });
+});
+
+test('a pending request cannot be shredded (409), and a shred repeated after it ended converges on one receipt', async () => {
+  const pdf = Buffer.from(await createTestPdf([{}]));
+  const marker = unique();
+  const created = await call('/v1/signing-requests', {
+    body: {
+      title: `Still pending ${marker}`,
+      document: { filename: 'pending.pdf', contentBase64: pdf.toString('base64') },
+      signers: [{ name: `Pending Person ${marker}`, email: `pending-${marker}@example.test`, pinDelivery: 'sender' }],
+    },
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+
+  const refused = await call(`/v1/signing-requests/${id}`, { method: 'DELETE', body: { reason: 'Too early.' } });
+  expect(refused.status).toBe(409);
+  expect(refused.body.error.code).toBe('record_in_progress');
+  expect((await call(`/v1/signing-requests/${id}`)).body.deletedAt).toBeUndefined();
+
+  expect((await call(`/v1/signing-requests/${id}/cancel`, { body: { reason: 'Not needed' } })).status).toBe(200);
+  await api.client.workflow.getHandle(workflowIdForRequest(id)).result();
+
+  // Two deletions at once (the retention sweep and a person, say): one receipt.
+  const grounds = { rule: 'retention:test', reason: 'Cancelled requests are kept 30 days.', actor: 'system:retention' };
+  const temporal = { client: api.client, taskQueue: api.taskQueue };
+  const [first, second] = await Promise.all([
+    shredRecord(api.signing, { kind: 'signing_request', id }, grounds, { temporal }),
+    shredRecord(api.signing, { kind: 'signing_request', id }, grounds, { temporal }),
+  ]);
+  expect(second).toEqual(first);
+  const receipts: unknown[] = await dataSource.query(`SELECT 1 FROM deletion_receipts WHERE record_kind = 'signing_request' AND record_id = $1`, [id]);
+  expect(receipts).toHaveLength(1);
+  expect((await call(`/v1/signing-requests/${id}`)).body).toMatchObject({ status: 'cancelled', deletion: { receiptId: first.id, rule: 'retention:test' } });
+});
