@@ -19,6 +19,7 @@ const secretFields = [
   'token',
   'sessionToken',
   'secret',
+  'secretAccessKey',
   'contentBase64',
   'document',
   'body',

@@ -13,6 +13,7 @@ import { S3BlobStore } from '../../src/adapters/blob-store';
 import { projectRoot } from '../../src/adapters/find-executable';
 import { blobBackupWaker, ensureBlobBackupSchedule, blobBackupScheduleId } from '../../src/backup/schedule';
 import { parseConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { apiClient } from '../support/api-client';
 import { harness, openTestDataSource, startTestApi, testLog, type TestApi } from '../support/harness';
 import { createMotoBucket, motoAwsEnv, motoRegion, motoUrl, readBucketObjects, startExtraMotoServer, useMotoCredentials } from '../support/moto';
@@ -87,6 +88,14 @@ describe('configuration', () => {
     expect(() => parseConfig({ ...base, BACKUP_S3_BUCKET: 'b', BACKUP_S3_SECRET_ACCESS_KEY: 'top-secret-value' })).toThrow(/must be set together/);
     expect(() => parseConfig({ ...base, BACKUP_S3_BUCKET: 'b', BACKUP_S3_SECRET_ACCESS_KEY: 'top-secret-value' })).not.toThrow(/top-secret-value/);
     expect(() => parseConfig({ ...base, S3_BUCKET: 'same', BACKUP_S3_BUCKET: 'same' })).toThrow(/must not be the primary store/);
+  });
+
+  test("the backup provider's secret is redacted should its configuration ever be logged", () => {
+    const lines: string[] = [];
+    const log = createLogger('info', { write: (line: string) => void lines.push(line) });
+    log.info({ blobBackup: parseConfig({ ...base, BACKUP_S3_BUCKET: 'b', ...backupCredentials }).blobBackup }, 'configured');
+    expect(lines.join('')).toContain('backup-provider-key');
+    expect(lines.join('')).not.toContain('backup-provider-secret');
   });
 });
 
