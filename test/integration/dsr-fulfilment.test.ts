@@ -242,7 +242,11 @@ describe('an open round', () => {
     );
     // The signer is found by the corrected address from now on.
     const found = await discoverSubjectRecords(api.signing, { ...subject, emails: [newEmail] });
-    expect(found.map((record) => record.id)).toContain(pending.id);
+    // Still in progress: erasure keeps it until the sender cancels it.
+    expect(found.find((record) => record.id === pending.id)).toMatchObject({
+      status: 'pending',
+      erasure: { action: 'keep', explanation: expect.stringContaining('cancelled first') },
+    });
   });
 
   test('restriction stops the reminders to the person; the other signer is still reminded', async () => {
