@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
 import { S3BlobStore } from '../../src/adapters/blob-store';
 import { projectRoot } from '../../src/adapters/find-executable';
-import { blobBackupWaker, ensureBlobBackupSchedule, blobBackupScheduleId } from '../../src/backup/schedule';
+import { ensureBlobBackupSchedule, blobBackupScheduleId } from '../../src/backup/schedule';
 import { parseConfig } from '../../src/config';
 import { createLogger } from '../../src/logger';
 import { apiClient } from '../support/api-client';
@@ -56,9 +56,8 @@ beforeAll(async () => {
     BACKUP_S3_ENDPOINT: backupEndpoint(),
     ...backupCredentials,
   };
+  // Its writes wake the drain on its task queue, as in the service (src/backup/schedule.ts).
   api = await startTestApi(dataSource, { env: { ...env, SMTP_URL: smtp.url } });
-  // As the service does (src/backup/schedule.ts): writes wake the drain on this API's task queue.
-  api.signing.adapters.blobBackup!.queue.onRecorded(blobBackupWaker(api.client, { taskQueue: api.taskQueue, log: testLog }));
 });
 
 afterAll(async () => {

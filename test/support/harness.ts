@@ -11,6 +11,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { DataSource } from 'typeorm';
 import { createActivities, createWebhookActivities } from '../../src/activities';
 import { createAdapters } from '../../src/adapters';
+import { blobBackupWaker } from '../../src/backup/schedule';
 import { sigillDataConverter } from '../../src/adapters/data-converter';
 import type { PayloadCodec } from '@temporalio/common';
 import { createApp } from '../../src/api/app';
@@ -150,6 +151,8 @@ export async function startTestApi(
   const worker = options.withWorker === false ? undefined : await startTestWorker({ signing, taskQueue });
   const client = await connectTestClient(signing.payloadCodec, options.temporalAddress);
   const log = options.log ?? testLog;
+  // As in the service: with a backup provider (BACKUP_S3_*), blob writes wake the backup's drain on this task queue.
+  adapters.blobBackup?.queue.onRecorded(blobBackupWaker(client, { taskQueue, log }));
   const rateLimits = options.rateLimits ?? RateLimitStore.onDataSource(dataSource, log, randomUUID());
   const app = createApp({
     log,
