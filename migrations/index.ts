@@ -20,6 +20,7 @@ import { KycCases1763926000000 } from './1763926000000-kyc-cases';
 import { RecordKeys1763928000000 } from './1763928000000-record-keys';
 import { DeletionReceipts1763929000000 } from './1763929000000-deletion-receipts';
 import { Retention1763930000000 } from './1763930000000-retention';
+import { DataSubjectRequests1763932000000 } from './1763932000000-data-subject-requests';
 import { BlobBackup1763934000000 } from './1763934000000-blob-backup';
 import { OrganizationExport1763936000000 } from './1763936000000-organization-export';
 
@@ -45,6 +46,7 @@ export const migrations = [
   RecordKeys1763928000000,
   DeletionReceipts1763929000000,
   Retention1763930000000,
+  DataSubjectRequests1763932000000,
   BlobBackup1763934000000,
   OrganizationExport1763936000000,
 ];

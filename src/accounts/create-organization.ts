@@ -14,6 +14,8 @@ export const createOrganizationInput = z.object({
 
 export interface CreatedOrganization {
   orgId: string;
+  /** Its public privacy page is /privacy/<slug>: made from the name, unique (a number added when taken). */
+  slug: string;
   ownerUserId: string;
   /** The first API key, in full: shown once, only its hash is kept. */
   apiKey: string;
@@ -41,6 +43,8 @@ export async function createOrganization(
   return dataSource.transaction(async (tx) => {
     const now = new Date();
     const organization = await tx.save(Organization, { id: randomUUID(), name, createdAt: now });
+    // The database makes the slug from the name (migration 1763932000000), whichever way a row is inserted.
+    const [{ slug }]: Array<{ slug: string }> = await tx.query(`SELECT slug FROM organizations WHERE id = $1`, [organization.id]);
     await tx.query(
       `INSERT INTO users (id, email, created_at) VALUES ($1, $2, $3) ON CONFLICT (email) DO NOTHING`,
       [randomUUID(), ownerEmail, now],
@@ -64,6 +68,6 @@ export async function createOrganization(
       options.publicUrl && !owner.passwordHash
         ? (await issuePasswordLink(tx, options.publicUrl, { userId: owner.id, organizationId: organization.id, purpose: 'invitation' })).link
         : undefined;
-    return { orgId: organization.id, ownerUserId: owner.id, apiKey: secret.key, ownerPasswordLink };
+    return { orgId: organization.id, slug, ownerUserId: owner.id, apiKey: secret.key, ownerPasswordLink };
   });
 }

@@ -17,6 +17,8 @@ export interface OrganizationSettings {
   name: string;
   defaultLocale: Locale;
   timeZone: string;
+  /** Its public privacy page is /privacy/<slug> (data-subject requests). */
+  slug: string;
 }
 
 const view = (organization: Organization): OrganizationSettings => ({
@@ -24,6 +26,7 @@ const view = (organization: Organization): OrganizationSettings => ({
   name: organization.name,
   defaultLocale: organization.defaultLocale,
   timeZone: organization.timeZone,
+  slug: organization.slug,
 });
 
 /**

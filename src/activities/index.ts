@@ -5,6 +5,7 @@
 import type { SigningContext } from '../signing/signing-context';
 import { archiveActivities } from './archive-activities';
 import { backupActivities } from './backup-activities';
+import { dsrActivities } from './dsr-activities';
 import { kycActivities } from './kyc-activities';
 import { organizationExportActivities } from './organization-export-activities';
 import { failPermanentErrorsAtOnce } from './permanent-failures';
@@ -22,6 +23,7 @@ export function createActivities(context: SigningContext) {
     ...signingActivities(context),
     ...archiveActivities(context),
     ...kycActivities(context),
+    ...dsrActivities(context),
     ...organizationExportActivities(context),
     ...backupActivities(context),
   });

@@ -42,6 +42,7 @@ import { stuckRoundRoutes } from './routes/stuck-rounds';
 import { webhookEndpointRoutes } from './routes/webhook-endpoints';
 import { kycCaseRoutes } from './routes/kyc-cases';
 import { kycCustomerRoutes } from './routes/kyc-customer';
+import { dataSubjectRequestRoutes, privacyRequestRoutes } from './routes/data-subject-requests';
 import { questionnaireRoutes } from './routes/questionnaires';
 import { mountLoginPages } from './login-pages';
 import { identificationRoutes } from './routes/identification';
@@ -93,6 +94,8 @@ export function createApp(deps: ApiDependencies): Koa {
     ...webhookEndpointRoutes(deps.signing, deps.temporal),
     ...kycCaseRoutes(deps.signing, deps.temporal),
     ...kycCustomerRoutes(deps.signing, deps.temporal),
+    ...dataSubjectRequestRoutes(deps.signing, deps.temporal),
+    ...privacyRequestRoutes(deps.signing, deps.temporal),
     ...questionnaireRoutes(deps.signing),
     ...authRoutes(deps.accounts),
     ...(deps.metrics ? metricsRoutes(deps.metrics) : []),

@@ -20,6 +20,8 @@ export class Organization {
   @Column({ name: 'default_locale', type: 'text' }) defaultLocale!: Locale;
   /** IANA name (e.g. Europe/Helsinki): the zone of every date in emails and on the sealed audit page. */
   @Column({ name: 'time_zone', type: 'text' }) timeZone!: string;
+  /** The name of its public privacy page (`/privacy/<slug>`); made from the name at creation by the database. */
+  @Column({ type: 'text', insert: false, update: false }) slug!: string;
 }
 
 /** A node of an organisation's folder tree; each organisation has one default folder ('Shared'). */

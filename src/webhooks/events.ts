@@ -162,3 +162,61 @@ export function enqueueForKycCaseSql(draftsParameter: string, caseId: string, co
                           WHERE w.organization_id = c.organization_id AND w.enabled AND w.deleted_at IS NULL)
           ON CONFLICT (source_key) DO NOTHING`;
 }
+
+/** A data-subject request's audit event (src/dsr/dsr-audit-trail.ts) → the webhook event it raises, if any. */
+const dsrEventMapping: Record<string, { type: WebhookEventType; status?: string } | undefined> = {
+  created: { type: 'data_subject_request.received', status: 'awaiting_identity' },
+  identity_confirmed: { type: 'data_subject_request.identity_confirmed', status: 'in_progress' },
+  extended: { type: 'data_subject_request.extended' },
+  completed: { type: 'data_subject_request.completed', status: 'completed' },
+  rejected: { type: 'data_subject_request.rejected', status: 'rejected' },
+  overdue: { type: 'data_subject_request.overdue' },
+};
+
+/**
+ * The message a data-subject request's event raises: ids, type, status and times only (never the requester,
+ * the details, reasons or the answer). `status` is the request's at the event (in SQL for events that do not
+ * change it); `times` are the event's own (the new deadline of an extension, the deadline passed).
+ */
+export function webhookMessagesForDsrEvent(event: {
+  dsrId: string;
+  eventKey: string;
+  type: string;
+  occurredAt: Date;
+  detail: Record<string, unknown> | null;
+}): WebhookMessageDraft[] {
+  const mapped = dsrEventMapping[event.type];
+  if (!mapped) return [];
+  const timestamp = event.occurredAt.toISOString();
+  const times: Record<string, string> = {};
+  for (const name of ['extendedUntil', 'deadline'] as const) {
+    const value = event.detail?.[name];
+    if (typeof value === 'string') times[name] = value;
+  }
+  return [
+    {
+      id: newWebhookMessageId(),
+      type: mapped.type,
+      source_key: `data-subject-request:${event.dsrId}:${event.eventKey}:${mapped.type}`,
+      payload: {
+        type: mapped.type,
+        timestamp,
+        data: { dataSubjectRequestId: event.dsrId, ...(mapped.status ? { status: mapped.status } : {}), occurredAt: timestamp, ...times },
+      },
+    },
+  ];
+}
+
+/** As `enqueueForKycCaseSql`, for a data-subject request (`dsrId` a SQL expression); the request's type and status are added. */
+export function enqueueForDsrSql(draftsParameter: string, dsrId: string, condition = 'true'): string {
+  return `INSERT INTO webhook_messages (id, organization_id, type, payload, source_key)
+          SELECT m.id, d.organization_id, m.type,
+                 jsonb_set(jsonb_set(m.payload, '{data,requestType}', to_jsonb(d.type)),
+                           '{data,status}', coalesce(m.payload->'data'->'status', to_jsonb(d.status))), m.source_key
+            FROM data_subject_requests d
+           CROSS JOIN jsonb_to_recordset(${draftsParameter}::jsonb) AS m(id text, type text, payload jsonb, source_key text)
+           WHERE d.id = ${dsrId} AND (${condition})
+             AND EXISTS (SELECT 1 FROM webhook_endpoints w
+                          WHERE w.organization_id = d.organization_id AND w.enabled AND w.deleted_at IS NULL)
+          ON CONFLICT (source_key) DO NOTHING`;
+}

@@ -10,6 +10,7 @@ const organizationBody = z.object({
   name: z.string(),
   defaultLocale: z.enum(locales).describe('The language of signers given none, and of what members receive'),
   timeZone: z.string().describe('IANA name, e.g. Europe/Helsinki: the zone of dates in emails and on the sealed audit page'),
+  slug: z.string().describe('Its public privacy page for data-subject requests is /privacy/<slug> (unique, made from the name at creation)'),
 });
 
 /** The organisation's own settings: read by anyone of it, changed by its owners and administrators. */
