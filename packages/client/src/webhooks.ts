@@ -27,6 +27,12 @@ export const webhookEventTypes = [
   'kyc_case.changes_requested',
   'kyc_case.expired',
   'kyc_case.cancelled',
+  'data_subject_request.received',
+  'data_subject_request.identity_confirmed',
+  'data_subject_request.extended',
+  'data_subject_request.completed',
+  'data_subject_request.rejected',
+  'data_subject_request.overdue',
 ] as const;
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 
