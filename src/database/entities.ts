@@ -270,8 +270,11 @@ export class AuditEvent {
   @Column({ name: 'chain_format', type: 'smallint' }) chainFormat!: number;
   /** The plain SHA-256 hash a re-anchored row had before the key (a seal made before then printed one of these). */
   @Column({ name: 'legacy_hash', type: 'text', nullable: true }) legacyHash!: string | null;
-  /** When the row's personal columns were erased (its request shredded): its hash can no longer be recomputed. */
-  @Column({ name: 'erased_at', type: 'timestamptz', nullable: true }) erasedAt!: Date | null;
+  /**
+   * When the row's personal columns were erased (its request shredded): its hash can no longer be recomputed.
+   * Not a mapped column: `readAuditTrail` fills it, so the entity also reads a schema from before the erase.
+   */
+  erasedAt?: Date | null;
 }
 
 /** The hash of a sealed file that an archive renewal replaced: a copy of it still verifies as authentic. */

@@ -186,7 +186,16 @@ function canonicalUuid(value: string): string {
 
 /** The request's events in chain order (which is the order they were recorded). */
 export async function readAuditTrail(db: DataSource | EntityManager, requestId: string): Promise<AuditEvent[]> {
-  return db.getRepository(AuditEvent).find({ where: { requestId }, order: { sequence: 'ASC', id: 'ASC' } });
+  const events = await db.getRepository(AuditEvent).find({ where: { requestId }, order: { sequence: 'ASC', id: 'ASC' } });
+  // Erased rows (a shredded request), read through to_jsonb so a schema from before migration 1763929000000 reads too.
+  const erased: Array<{ id: string; erased_at: string }> = await db.query(
+    `SELECT e.id::text AS id, to_jsonb(e) ->> 'erased_at' AS erased_at FROM audit_events e
+      WHERE e.request_id = $1 AND to_jsonb(e) ->> 'erased_at' IS NOT NULL`,
+    [requestId],
+  );
+  const erasedAt = new Map(erased.map((row) => [Number(row.id), new Date(row.erased_at)]));
+  for (const event of events) event.erasedAt = erasedAt.get(event.id) ?? null;
+  return events;
 }
 
 export interface AuditChainVerification {

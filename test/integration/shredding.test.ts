@@ -9,17 +9,21 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Payload } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { everyPermission } from '../../src/accounts/access';
 import { findExecutable } from '../../src/adapters/find-executable';
+import { EncryptionPayloadCodec } from '../../src/adapters/payload-codec';
 import { verifyAuditChain } from '../../src/signing/audit-trail';
-import { workflowIdForRequest } from '../../src/signing/create-signing-request';
+import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { shredRecord } from '../../src/privacy/shred-record';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
-import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
+import { connectTestClient, harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { createMotoBucket, motoAwsEnv, motoUrl, readBucketObjects, useMotoCredentials } from '../support/moto';
 import { createTestPdf } from '../support/pdf-factories';
 import { reportDocumentDisplayed } from '../support/signer-reading';
 import { signingTokenIn, startSmtpCatcher } from '../support/smtp-catcher';
+import { waitFor } from '../support/wait-for';
 
 // Before any AWS client exists: the SDK's default credential chain reads them from the environment.
 useMotoCredentials();
@@ -255,4 +259,87 @@ test('a pending request cannot be shredded (409), and a shred repeated after it 
   const receipts: unknown[] = await dataSource.query(`SELECT 1 FROM deletion_receipts WHERE record_kind = 'signing_request' AND record_id = $1`, [id]);
   expect(receipts).toHaveLength(1);
   expect((await call(`/v1/signing-requests/${id}`)).body).toMatchObject({ status: 'cancelled', deletion: { receiptId: first.id, rule: 'retention:test' } });
+});
+
+/** A request cancelled at once, so it can be deleted. */
+async function cancelledRequest(title: string): Promise<string> {
+  const pdf = Buffer.from(await createTestPdf([{}]));
+  const created = await call('/v1/signing-requests', {
+    body: {
+      title,
+      document: { filename: 'held.pdf', contentBase64: pdf.toString('base64') },
+      signers: [{ name: 'Held Person', email: `held-${unique()}@example.test`, pinDelivery: 'sender' }],
+    },
+  });
+  expect(created.status).toBe(201);
+  expect((await call(`/v1/signing-requests/${created.body.id}/cancel`, { body: { reason: 'Not needed' } })).status).toBe(200);
+  await api.client.workflow.getHandle(workflowIdForRequest(created.body.id)).result();
+  return created.body.id;
+}
+
+test('a legal hold on the request, or on a folder above it, stops its deletion until it is lifted', async () => {
+  const id = await cancelledRequest(`Held ${unique()}`);
+  const remove = () => call(`/v1/signing-requests/${id}`, { method: 'DELETE', body: { reason: 'Clean-up' } });
+
+  await dataSource.query(`UPDATE signing_requests SET legal_hold_at = now(), legal_hold_reason = 'Dispute', legal_hold_by = 'user:test' WHERE id = $1`, [id]);
+  const held = await remove();
+  expect([held.status, held.body.error?.code]).toEqual([409, 'legal_hold']);
+  await dataSource.query(`UPDATE signing_requests SET legal_hold_at = NULL, legal_hold_reason = NULL, legal_hold_by = NULL WHERE id = $1`, [id]);
+
+  // Moved into a subfolder: a hold on the folder above it counts too.
+  const parentId = randomUUID();
+  await dataSource.query(`INSERT INTO folders (id, organization_id, name, legal_hold_at, legal_hold_reason, legal_hold_by) VALUES ($1, $2, $3, now(), 'Audit', 'user:test')`, [
+    parentId,
+    org.orgId,
+    `Held parent ${unique()}`,
+  ]);
+  const child = randomUUID();
+  await dataSource.query(`INSERT INTO folders (id, organization_id, name, parent_id) VALUES ($1, $2, $3, $4)`, [child, org.orgId, `Held child ${unique()}`, parentId]);
+  await dataSource.query(`UPDATE signing_requests SET folder_id = $2 WHERE id = $1`, [id, child]);
+  const heldByFolder = await remove();
+  expect([heldByFolder.status, heldByFolder.body.error?.code]).toEqual([409, 'legal_hold']);
+  expect((await call(`/v1/signing-requests/${id}/original`)).status).toBe(200); // nothing was touched
+
+  await dataSource.query(`UPDATE folders SET legal_hold_at = NULL, legal_hold_reason = NULL, legal_hold_by = NULL WHERE id = $1`, [parentId]);
+  expect((await remove()).status).toBe(200);
+});
+
+test('a round whose history was written before record keys is deleted from Temporal: its payloads cannot be shredded', async () => {
+  // A client whose codec knows no record keys starts the round: its input is under the deployment key, as
+  // every history recorded before record keys is.
+  const legacyClient = await connectTestClient(new EncryptionPayloadCodec(api.signing.adapters.keyService));
+  try {
+    const pdf = Buffer.from(await createTestPdf([{}]));
+    const created = await createSigningRequest(
+      api.signing,
+      { client: legacyClient, taskQueue: api.taskQueue },
+      {
+        scope: { organizationId: org.orgId, permissions: everyPermission },
+        request: createSigningRequestInput.parse({
+          title: `Old history ${unique()}`,
+          document: { filename: 'old.pdf', contentBase64: pdf.toString('base64') },
+          signers: [{ name: 'Old Person', email: `old-${unique()}@example.test`, pinDelivery: 'sender' }],
+        }),
+        now: new Date(),
+      },
+    );
+    const workflowId = workflowIdForRequest(created.id);
+    expect((await call(`/v1/signing-requests/${created.id}/cancel`, { body: { reason: 'Not needed' } })).status).toBe(200);
+    await api.client.workflow.getHandle(workflowId).result();
+    const started = (await api.client.workflow.getHandle(workflowId).fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+    expect(started.input!.payloads!.every((payload) => !payload.metadata?.['sigill-record-key'])).toBe(true);
+
+    const deleted = await call(`/v1/signing-requests/${created.id}`, { method: 'DELETE', body: { reason: 'Clean-up' } });
+    expect(deleted.status).toBe(200);
+    // Temporal deletes an execution asynchronously after accepting the request.
+    const gone = await waitFor('the old history deleted', () =>
+      api.client.workflow
+        .getHandle(workflowId)
+        .describe()
+        .then(() => false, (error: unknown) => error),
+    );
+    expect(gone).toBeInstanceOf(WorkflowNotFoundError);
+  } finally {
+    await legacyClient.connection.close();
+  }
 });
