@@ -14,7 +14,7 @@ import { renderScriptPage } from '../web/page-shell';
 import { sessionToken } from './session-cookies';
 
 /** Every path the console's client-side router may show (path-to-regexp 8 syntax: an optional wildcard tail). */
-export const consolePaths = ['/', '/requests{/*rest}', '/stuck', '/admin{/*rest}', '/kyc{/*rest}'];
+export const consolePaths = ['/', '/requests{/*rest}', '/stuck', '/admin{/*rest}', '/kyc{/*rest}', '/privacy-requests{/*rest}'];
 
 export function mountConsolePage(router: Router, dataSource: DataSource): void {
   const serve = async (ctx: Context) => {

@@ -32,12 +32,15 @@ import fiAccount from './locales/fi/account.json';
 import enKyc from './locales/en/kyc.json';
 import svKyc from './locales/sv/kyc.json';
 import fiKyc from './locales/fi/kyc.json';
+import enPrivacy from './locales/en/privacy.json';
+import svPrivacy from './locales/sv/privacy.json';
+import fiPrivacy from './locales/fi/privacy.json';
 
-export const namespaces = ['common', 'signer', 'email', 'sms', 'audit', 'console', 'auth', 'verify', 'account', 'kyc'] as const;
+export const namespaces = ['common', 'signer', 'email', 'sms', 'audit', 'console', 'auth', 'verify', 'account', 'kyc', 'privacy'] as const;
 export type Namespace = (typeof namespaces)[number];
 
 export const catalogs = {
-  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit, console: enConsole, auth: enAuth, verify: enVerify, account: enAccount, kyc: enKyc },
-  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit, console: svConsole, auth: svAuth, verify: svVerify, account: svAccount, kyc: svKyc },
-  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit, console: fiConsole, auth: fiAuth, verify: fiVerify, account: fiAccount, kyc: fiKyc },
+  en: { common: enCommon, signer: enSigner, email: enEmail, sms: enSms, audit: enAudit, console: enConsole, auth: enAuth, verify: enVerify, account: enAccount, kyc: enKyc, privacy: enPrivacy },
+  sv: { common: svCommon, signer: svSigner, email: svEmail, sms: svSms, audit: svAudit, console: svConsole, auth: svAuth, verify: svVerify, account: svAccount, kyc: svKyc, privacy: svPrivacy },
+  fi: { common: fiCommon, signer: fiSigner, email: fiEmail, sms: fiSms, audit: fiAudit, console: fiConsole, auth: fiAuth, verify: fiVerify, account: fiAccount, kyc: fiKyc, privacy: fiPrivacy },
 } as const;

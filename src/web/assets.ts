@@ -18,6 +18,7 @@ export const pageEntries = {
   signer: 'signer/main.tsx',
   console: 'console/main.tsx',
   kyc: 'kyc/main.tsx',
+  privacy: 'privacy/main.tsx',
 } as const;
 export type PageName = keyof typeof pageEntries;
 

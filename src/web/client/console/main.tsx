@@ -82,6 +82,9 @@ function Console() {
           <Link ctx={ctx} href="/kyc" aria-current={matched?.route.section === 'kyc' ? 'page' : undefined}>
             {t('kyc:nav')}
           </Link>
+          <Link ctx={ctx} href="/privacy-requests" aria-current={matched?.route.section === 'privacy' ? 'page' : undefined}>
+            {t('privacy:console.nav')}
+          </Link>
           <Link ctx={ctx} href="/stuck" aria-current={matched?.route.section === 'stuck' ? 'page' : undefined}>
             {t('console:nav.stuck')}
           </Link>

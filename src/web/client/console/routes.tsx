@@ -19,23 +19,28 @@ import { StuckRoundsPage } from './operations/stuck-rounds-page';
 import { KycCasePage } from './kyc/kyc-case-page';
 import { KycListPage } from './kyc/kyc-list-page';
 import { NewKycCasePage } from './kyc/new-kyc-case-page';
+import { AttentionSection } from './privacy/attention-section';
+import { DsrListPage } from './privacy/dsr-list-page';
+import { DsrPage } from './privacy/dsr-page';
 
 export interface ConsoleRoute {
   /** `/requests/:id`: segments starting with `:` are parameters. */
   pattern: string;
   /** Which navigation entry is current on this page. */
-  section: 'requests' | 'kyc' | 'stuck' | 'admin';
+  section: 'requests' | 'kyc' | 'privacy' | 'stuck' | 'admin';
   render(ctx: ConsoleContext, params: Record<string, string>): ComponentChildren;
 }
 
 export const consoleRoutes: ConsoleRoute[] = [
-  { pattern: '/', section: 'requests', render: (ctx) => <RequestsPage ctx={ctx} /> },
+  { pattern: '/', section: 'requests', render: (ctx) => <RequestsPage ctx={ctx} top={<AttentionSection ctx={ctx} />} /> },
   { pattern: '/requests', section: 'requests', render: (ctx) => <RequestsPage ctx={ctx} /> },
   { pattern: '/requests/new', section: 'requests', render: (ctx) => <NewRequestPage ctx={ctx} /> },
   { pattern: '/requests/:id', section: 'requests', render: (ctx, params) => <RequestPage ctx={ctx} id={params.id!} key={params.id} /> },
   { pattern: '/kyc', section: 'kyc', render: (ctx) => <KycListPage ctx={ctx} /> },
   { pattern: '/kyc/new', section: 'kyc', render: (ctx) => <NewKycCasePage ctx={ctx} /> },
   { pattern: '/kyc/:id', section: 'kyc', render: (ctx, params) => <KycCasePage ctx={ctx} id={params.id!} key={params.id} /> },
+  { pattern: '/privacy-requests', section: 'privacy', render: (ctx) => <DsrListPage ctx={ctx} /> },
+  { pattern: '/privacy-requests/:id', section: 'privacy', render: (ctx, params) => <DsrPage ctx={ctx} id={params.id!} key={params.id} /> },
   { pattern: '/stuck', section: 'stuck', render: (ctx) => <StuckRoundsPage ctx={ctx} /> },
   { pattern: '/admin', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },
   { pattern: '/admin/members', section: 'admin', render: (ctx) => <MembersPage ctx={ctx} /> },

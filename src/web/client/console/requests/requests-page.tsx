@@ -4,6 +4,7 @@
  * pages on demand; each signer's progress; CSV export of exactly what is filtered; and the first page
  * refreshed every few seconds while the tab is visible, so a signature appears without a reload.
  */
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, intlTag } from '../../../../i18n';
 import type { ConsoleContext } from '../context';
@@ -44,7 +45,8 @@ function apiQuery(filters: Filters, timeZone: string): URLSearchParams {
   return query;
 }
 
-export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
+/** `top`: what the start page shows above the list (the attention list), under the heading. */
+export function RequestsPage({ ctx, top }: { ctx: ConsoleContext; top?: ComponentChildren }) {
   const { t } = ctx;
   const { timeZone } = useOrganizationZone(ctx);
   const filters = filtersOf(ctx.location.query);
@@ -103,6 +105,7 @@ export function RequestsPage({ ctx }: { ctx: ConsoleContext }) {
           </Link>
         )}
       </div>
+      {top}
 
       <form
         class="filters card"
