@@ -25,6 +25,7 @@ import { signingRequestRoutes } from './routes/signing-requests';
 import { mountSignerPage } from './signer-page';
 import { mountConsolePage } from './console-page';
 import { mountKycCustomerPage } from './kyc-customer-page';
+import { mountPrivacyPage } from './privacy-page';
 import { mountWebAssets, webAssets } from '../web/assets';
 import type { SigningContext } from '../signing/signing-context';
 import type { CodecConfig, StuckRoundsConfig } from '../config';
@@ -137,6 +138,7 @@ export function createApp(deps: ApiDependencies): Koa {
   mountEidCallback(router, deps.signing, eidProcesses(deps), deps.log, deps.rateLimits);
   mountConsolePage(router, deps.dataSource);
   mountKycCustomerPage(router);
+  mountPrivacyPage(router, deps.dataSource);
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
   mountLanguageSwitch(router);
