@@ -13,6 +13,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { everyPermission } from '../../src/accounts/access';
 import { findExecutable } from '../../src/adapters/find-executable';
 import { EncryptionPayloadCodec } from '../../src/adapters/payload-codec';
+import { verifyKycAuditChain } from '../../src/kyc/kyc-audit-trail';
 import { verifyAuditChain } from '../../src/signing/audit-trail';
 import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { shredRecord } from '../../src/privacy/shred-record';
@@ -342,4 +343,40 @@ test('a round whose history was written before record keys is deleted from Tempo
   } finally {
     await legacyClient.connection.close();
   }
+});
+
+test('a cancelled KYC case is shredded: its tombstone shows, the customer is nowhere in the database, its trail is erased with linkage intact', async () => {
+  const marker = unique();
+  const customer = { type: 'person', name: `Kaisa Asiakas ${marker}`, email: `kaisa-${marker}@example.test`, phone: '+358401234567', nationalId: '131052-308T' };
+  const created = await call('/v1/kyc-cases', { body: { customer } });
+  expect(created.status).toBe(201);
+  const caseId: string = created.body.id;
+
+  const refused = await call(`/v1/kyc-cases/${caseId}`, { method: 'DELETE', body: { reason: 'Too early.' } });
+  expect([refused.status, refused.body.error?.code]).toEqual([409, 'record_in_progress']);
+
+  expect((await call(`/v1/kyc-cases/${caseId}/cancel`, { body: { reason: 'Customer withdrew' } })).status).toBe(200);
+  await api.client.workflow.getHandle(`kyc-case-${caseId}`).result();
+
+  const deleted = await call(`/v1/kyc-cases/${caseId}`, { method: 'DELETE', body: { reason: 'Withdrawn cases are not kept.' } });
+  expect(deleted.status).toBe(200);
+  expect(deleted.body).toMatchObject({ record: { kind: 'kyc_case', id: caseId }, rule: 'manual', sealedSha256: null });
+
+  const tombstone = await call(`/v1/kyc-cases/${caseId}`);
+  expect(tombstone.status).toBe(200);
+  expect(tombstone.body).toMatchObject({
+    status: 'cancelled',
+    customer: { name: '', email: '', phone: null, hasNationalId: false },
+    deletedAt: deleted.body.deletedAt,
+    deletion: { receiptId: deleted.body.id, rule: 'manual' },
+  });
+  const trail = await call(`/v1/kyc-cases/${caseId}/audit-trail`);
+  expect([trail.status, trail.body.error?.code]).toEqual([410, 'record_deleted']);
+
+  const dump = await dumpDatabase();
+  for (const secret of [customer.name, customer.email, customer.phone, customer.nationalId, 'Customer withdrew']) {
+    expect(dump).not.toContain(secret);
+  }
+  const chain = await verifyKycAuditChain(dataSource, caseId);
+  expect(chain).toMatchObject({ valid: true, erased: { at: deleted.body.deletedAt, linkageIntact: true } });
 });
