@@ -22,6 +22,7 @@ const queryTimeoutMs = 3000;
 export const operationalGaugeNames = {
   stuckRounds: 'sigill_stuck_rounds',
   webhookEndpointsDisabled: 'sigill_webhook_endpoints_disabled',
+  dataSubjectRequestsOverdue: 'sigill_data_subject_requests_overdue',
   up: 'sigill_operational_gauge_up',
 } as const;
 const names = operationalGaugeNames;
@@ -88,6 +89,22 @@ export function registerOperationalGauges(deps: { dataSource: DataSource; stuckR
         const counts: Record<string, number> = { gone: 0, failing: 0 };
         for (const row of rows) counts[row.reason] = Number(row.endpoints);
         return counts;
+      }),
+  });
+
+  // Open data-subject requests past their legal deadline (GDPR Art. 12(3)), as their workflows marked them:
+  // the deadline is the workflow's timer, so the gauge agrees with the console's attention list.
+  const dataSubjectRequestsOverdue: Gauge<'reason'> = new Gauge({
+    name: names.dataSubjectRequestsOverdue,
+    help: 'Open data-subject requests past their legal deadline (reason past_deadline), across organisations',
+    labelNames: ['reason'] as const,
+    registers: [metricsRegistry],
+    collect: () =>
+      refresh(dataSubjectRequestsOverdue, names.dataSubjectRequestsOverdue, async () => {
+        const [row]: Array<{ overdue: string }> = await deps.dataSource.query(
+          `SELECT count(*) AS overdue FROM data_subject_requests WHERE overdue_at IS NOT NULL AND status IN ('awaiting_identity', 'in_progress')`,
+        );
+        return { past_deadline: Number(row?.overdue ?? 0) };
       }),
   });
 
