@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { EntityManager } from 'typeorm';
 import { recordOrganizationEvent } from '../accounts/organization-audit-log';
+import { RECORD_KEY_METADATA } from '../adapters/payload-codec';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { kycEndStatuses } from '../contract/kyc-cases';
 import { AppError } from '../errors';
@@ -407,9 +408,8 @@ async function deleteHistoryNotUnderRecordKey(temporal: TemporalTarget, workflow
 
 /** The payload codec names the record key a payload is encrypted under in its metadata (src/adapters/payload-codec.ts). */
 function isUnderRecordKey(metadata: Record<string, Uint8Array | null | undefined>): boolean {
-  return Boolean(metadata[recordKeyMetadata]?.length);
+  return Boolean(metadata[RECORD_KEY_METADATA]?.length);
 }
-const recordKeyMetadata = 'sigill-record-key';
 
 function isNotFound(error: unknown): boolean {
   // gRPC NOT_FOUND (5), as the Temporal client reports a history or execution that is gone.
