@@ -34,7 +34,7 @@ async function checkPage(page: Page, problems: PageProblems, name: string): Prom
   await screenshot(page, name);
   await expectNoSeriousAccessibilityViolations(page, name);
   // Nothing wider than the phone: no sideways scrolling.
-  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
   problems.expectNone(name);
 }
 
