@@ -20,6 +20,22 @@ export interface MailMessage {
 export interface Mailer {
   readonly kind: MailConfig['kind'];
   send(message: MailMessage): Promise<void>;
+  /** The outbox only: removes the kept copies of messages whose id names any of `ids` (a shredded record's). */
+  forgetMessagesNaming?(ids: string[]): Promise<void>;
+}
+
+/** Removes the outbox files whose message id contains one of `ids` (src/privacy/shred-record.ts). */
+export async function forgetOutboxFiles(dir: string, ids: string[]): Promise<void> {
+  let names: string[];
+  try {
+    names = await fs.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  for (const name of names) {
+    if (ids.some((id) => id.length > 0 && name.includes(id))) await fs.rm(path.join(dir, name), { force: true });
+  }
 }
 
 function envelope(message: MailMessage, from: string, domain: string) {
@@ -39,6 +55,10 @@ export class OutboxMailer implements Mailer {
   private readonly transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
 
   constructor(private readonly dir: string, private readonly from: string) {}
+
+  forgetMessagesNaming(ids: string[]): Promise<void> {
+    return forgetOutboxFiles(this.dir, ids);
+  }
 
   async send(message: MailMessage): Promise<void> {
     const info = await this.transport.sendMail(envelope(message, this.from, 'sigill.localhost'));

@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { SmsConfig } from '../config';
+import { forgetOutboxFiles } from './mailer';
 
 export interface SmsMessage {
   /** Stable per logical message, so a retried send can be recognised by the provider. */
@@ -17,6 +18,8 @@ export interface SmsMessage {
 export interface SmsSender {
   readonly kind: SmsConfig['kind'];
   send(message: SmsMessage): Promise<void>;
+  /** The outbox only: removes the kept copies of messages whose id names any of `ids` (a shredded record's). */
+  forgetMessagesNaming?(ids: string[]): Promise<void>;
 }
 
 function assertMessageId(id: string): void {
@@ -26,6 +29,11 @@ function assertMessageId(id: string): void {
 export class OutboxSmsSender implements SmsSender {
   readonly kind = 'outbox' as const;
   constructor(private readonly dir: string, private readonly sender: string) {}
+
+  /** Removes the kept copies of messages whose id names any of `ids` (a shredded record's). */
+  forgetMessagesNaming(ids: string[]): Promise<void> {
+    return forgetOutboxFiles(this.dir, ids);
+  }
 
   async send(message: SmsMessage): Promise<void> {
     assertMessageId(message.messageId);

@@ -355,6 +355,10 @@ async function eraseKycCase(tx: EntityManager, caseId: string, receipt: Deletion
 /** After the decision: the record's blobs and a history its key does not cover. Safe to run any number of times. */
 async function cleanUp(context: SigningContext, record: ShreddableRecord, receipt: DeletionReceipt, options: ShredOptions): Promise<void> {
   for (const key of await blobKeysOf(context, record, receipt.organizationId)) await context.adapters.blobStore.delete(key);
+  // The default outbox keeps a copy of every email and SMS (names, titles): those naming the record go too.
+  const ids = await idsNamedInMessages(context, record);
+  await context.adapters.mailer.forgetMessagesNaming?.(ids);
+  await context.adapters.smsSender.forgetMessagesNaming?.(ids);
   if (options.temporal) await deleteHistoryNotUnderRecordKey(options.temporal, workflowIdOf(record));
 }
 
@@ -379,6 +383,13 @@ async function blobKeysOf(context: SigningContext, record: ShreddableRecord, org
 }
 
 const unique = (keys: string[]) => [...new Set(keys)];
+
+/** Message ids name the record or its signers (`invitation-<signer>`, `outcome-<request>-<sender>`, `kyc-invitation-<case>`). */
+async function idsNamedInMessages(context: SigningContext, record: ShreddableRecord): Promise<string[]> {
+  if (record.kind !== 'signing_request') return [record.id];
+  const signers: Array<{ id: string }> = await context.dataSource.query(`SELECT id FROM signers WHERE request_id = $1`, [record.id]);
+  return [record.id, ...signers.map((signer) => signer.id)];
+}
 
 /**
  * A history written before record keys holds its payloads under the deployment's rotating key, which is never

@@ -7,11 +7,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { Payload } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { everyPermission } from '../../src/accounts/access';
 import { findExecutable } from '../../src/adapters/find-executable';
+import { OutboxMailer } from '../../src/adapters/mailer';
 import { EncryptionPayloadCodec } from '../../src/adapters/payload-codec';
 import { verifyKycAuditChain } from '../../src/kyc/kyc-audit-trail';
 import { verifyAuditChain } from '../../src/signing/audit-trail';
@@ -379,4 +382,18 @@ test('a cancelled KYC case is shredded: its tombstone shows, the customer is now
   }
   const chain = await verifyKycAuditChain(dataSource, caseId);
   expect(chain).toMatchObject({ valid: true, erased: { at: deleted.body.deletedAt, linkageIntact: true } });
+});
+
+test("the default outbox's copies of a shredded request's emails go with it, and no one else's", async () => {
+  const dir = harness.tempDir('outbox');
+  const mailer = new OutboxMailer(dir, 'Sigill <sigill@example.test>');
+  const [requestId, signerId, otherSignerId] = [randomUUID(), randomUUID(), randomUUID()];
+  const mail = (messageId: string) => mailer.send({ messageId, to: 'someone@example.test', subject: 'Please sign', text: 'Dear Someone' });
+  await mail(`invitation-${signerId}`);
+  await mail(`outcome-${requestId}-${randomUUID()}`);
+  await mail(`invitation-${otherSignerId}`);
+  await mailer.forgetMessagesNaming([requestId, signerId]);
+  expect(fs.readdirSync(dir)).toEqual([`invitation-${otherSignerId}.eml`]);
+  await mailer.forgetMessagesNaming([requestId, signerId]); // again: nothing left to remove, no error
+  await new OutboxMailer(path.join(dir, 'never-written'), 'Sigill <sigill@example.test>').forgetMessagesNaming([requestId]);
 });
