@@ -16,6 +16,7 @@ import { loadConfigOrExit, type Config } from './config';
 import { createDataSource, runMigrations } from './database/data-source';
 import { RateLimitStore } from './database/rate-limit-store';
 import { ensureArchiveRenewalSchedule, removeArchiveRenewalSchedule } from './archive/schedule';
+import { ensureRetentionSweepSchedule } from './retention/schedule';
 import { startBlobBackupReplication } from './backup/schedule';
 import { registerBlobBackupGauge } from './backup/backup-metrics';
 import { startInfrastructure } from './infrastructure';
@@ -134,6 +135,7 @@ export async function startService(
     } else {
       await removeArchiveRenewalSchedule(client, log);
     }
+    await ensureRetentionSweepSchedule(client, { taskQueue: config.temporal.taskQueue, log });
     await startBlobBackupReplication({ queue: adapters.blobBackup?.queue, client, taskQueue: config.temporal.taskQueue, log });
     const relay = startRoundSignalRelay({ dataSource, temporal: { client, taskQueue: config.temporal.taskQueue }, log });
     shutdown.add('round signal relay', () => relay.stop());

@@ -10,6 +10,7 @@ import { kycActivities } from './kyc-activities';
 import { organizationExportActivities } from './organization-export-activities';
 import { failPermanentErrorsAtOnce } from './permanent-failures';
 import { probeActivities } from './probe-activities';
+import { retentionActivities } from './retention-activities';
 import { signingActivities } from './signing-activities';
 import { webhookActivities } from './webhook-activities';
 
@@ -23,6 +24,7 @@ export function createActivities(context: SigningContext) {
     ...signingActivities(context),
     ...archiveActivities(context),
     ...kycActivities(context),
+    ...retentionActivities(context),
     ...dsrActivities(context),
     ...organizationExportActivities(context),
     ...backupActivities(context),

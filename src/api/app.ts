@@ -45,6 +45,7 @@ import { kycCaseRoutes } from './routes/kyc-cases';
 import { kycCustomerRoutes } from './routes/kyc-customer';
 import { dataSubjectRequestRoutes, privacyRequestRoutes } from './routes/data-subject-requests';
 import { questionnaireRoutes } from './routes/questionnaires';
+import { retentionRoutes } from './routes/retention';
 import { mountLoginPages } from './login-pages';
 import { identificationRoutes } from './routes/identification';
 import { mountEidCallback } from './eid-callback';
@@ -98,6 +99,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...dataSubjectRequestRoutes(deps.signing, deps.temporal),
     ...privacyRequestRoutes(deps.signing, deps.temporal),
     ...questionnaireRoutes(deps.signing),
+    ...retentionRoutes(deps.dataSource),
     ...authRoutes(deps.accounts),
     ...(deps.metrics ? metricsRoutes(deps.metrics) : []),
   ];

@@ -4,6 +4,7 @@ export { archiveRenewalWorkflow } from './archive-renewal';
 export { signingRoundWorkflow } from './signing-round';
 export { webhookDeliveryWorkflow } from './webhook-delivery';
 export { kycCaseWorkflow } from './kyc-case';
+export { retentionSweepWorkflow } from './retention-sweep';
 export { dataSubjectRequestWorkflow } from './data-subject-request';
 export { blobBackupWorkflow } from './blob-backup';
 export { organizationExportWorkflow } from './organization-export';

@@ -1,0 +1,256 @@
+/**
+ * Retention (R13) against real PostgreSQL, Temporal and SMTP: policies and legal holds through the API, and
+ * the daily sweep triggered on its Temporal Schedule as its daily run would be. The first run gives notice
+ * (the owners get one summary per organisation, nothing is deleted); a run after the notice period shreds
+ * exactly what is due, with deletion receipts naming the rule, and leaves held and not-yet-due records.
+ * Time is moved by dating records and notices back in the database, never by waiting.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DataSource } from 'typeorm';
+import { findDeletionReceipt } from '../../src/privacy/shred-record';
+import { ensureRetentionSweepSchedule, retentionSweepScheduleId } from '../../src/retention/schedule';
+import { workflowIdForRequest } from '../../src/signing/create-signing-request';
+import { apiClient, type Json } from '../support/api-client';
+import { createTestOrganization, signingRequestBody } from '../support/factories';
+import { openTestDataSource, startTestApi, testLog, type TestApi } from '../support/harness';
+import { createTestPdf } from '../support/pdf-factories';
+import { completeOneRound, type CompletedRound } from '../support/rounds';
+import { startSmtpCatcher } from '../support/smtp-catcher';
+import { waitFor } from '../support/wait-for';
+
+let dataSource: DataSource;
+let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
+let api: TestApi;
+let pdf: Buffer;
+let org: Awaited<ReturnType<typeof createTestOrganization>>;
+const ownerEmail = `owner-${randomUUID()}@example.test`;
+const call = apiClient(() => api.url, () => org.apiKey);
+
+beforeAll(async () => {
+  dataSource = await openTestDataSource();
+  smtp = await startSmtpCatcher();
+  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url } });
+  pdf = Buffer.from(await createTestPdf());
+  org = await createTestOrganization(dataSource, { ownerEmail });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await smtp?.close();
+  await dataSource?.destroy();
+});
+
+async function createFolder(name: string): Promise<string> {
+  const created = await call('/v1/folders', { body: { name } });
+  expect(created.status).toBe(201);
+  return created.body.id;
+}
+
+/** A request created and cancelled through the API, its round ended. */
+async function cancelledRequest(title: string, folderId?: string): Promise<string> {
+  const created = await call('/v1/signing-requests', { body: signingRequestBody(pdf.toString('base64'), title, folderId) });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  expect((await call(`/v1/signing-requests/${id}/cancel`, { body: { reason: 'No longer needed' } })).status).toBe(200);
+  await api.client.workflow.getHandle(workflowIdForRequest(id)).result();
+  return id;
+}
+
+async function endedDaysAgo(id: string, days: number): Promise<void> {
+  await dataSource.query(`UPDATE signing_requests SET completed_at = now() - make_interval(days => $2) WHERE id = $1`, [id, days]);
+}
+
+async function runSweepOnce(organizationIds: string[]): Promise<Json> {
+  await ensureRetentionSweepSchedule(api.client, { taskQueue: api.taskQueue, log: testLog, organizationIds });
+  const handle = api.client.schedule.getHandle(retentionSweepScheduleId);
+  // recentActions keeps the last few runs only: the new run is the one whose id differs from the last before.
+  const before = (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
+  await handle.trigger();
+  const action = await waitFor('the triggered retention sweep run', async () => {
+    const last = (await handle.describe()).info.recentActions.at(-1);
+    return last && last.action.workflow.workflowId !== before ? last : undefined;
+  });
+  return (await api.client.workflow.getHandle(action!.action.workflow.workflowId).result()) as Json;
+}
+
+describe('retention policy and legal hold API', () => {
+  test('the organisation policy: defaults, validation (422 out of bounds, 400 wrong shape), set and audit-logged', async () => {
+    const initial = await call('/v1/retention-policy');
+    expect(initial.status).toBe(200);
+    expect(initial.body).toMatchObject({
+      folderId: null,
+      settings: { completedDays: null, unfinishedDays: null, failedDays: null, kycDays: null, noticeDays: null },
+      effective: { completedDays: 3653, unfinishedDays: 90, failedDays: 90, kycDays: 1826, noticeDays: 14 },
+      sources: { completedDays: 'default', noticeDays: 'default' },
+    });
+
+    for (const body of [{ unfinishedDays: 0 }, { unfinishedDays: 1.5 }, { completedDays: 36501 }, { noticeDays: 366 }, { kycDays: -5 }]) {
+      const refused = await call('/v1/retention-policy', { method: 'PUT', body });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.code).toBe('unprocessable');
+    }
+    for (const body of [{ unfinishedDays: '30' }, { forever: true }, []]) {
+      expect((await call('/v1/retention-policy', { method: 'PUT', body })).status).toBe(400);
+    }
+    expect((await call('/v1/retention-policy')).body.settings.unfinishedDays).toBeNull();
+
+    const set = await call('/v1/retention-policy', { method: 'PUT', body: { unfinishedDays: 60, noticeDays: 7 } });
+    expect(set.status).toBe(200);
+    expect(set.body.effective).toEqual({ completedDays: 3653, unfinishedDays: 60, failedDays: 90, kycDays: 1826, noticeDays: 7 });
+    expect(set.body.sources).toMatchObject({ unfinishedDays: 'organization', noticeDays: 'organization', completedDays: 'default' });
+
+    const log = await call('/v1/audit-log');
+    const changed = (log.body.events as Json[]).filter((event) => event.type === 'retention_policy.changed');
+    expect(changed).toHaveLength(1);
+    expect(changed[0].detail).toMatchObject({ folderId: null, changed: { unfinishedDays: { from: null, to: 60 }, noticeDays: { from: null, to: 7 } } });
+  });
+
+  test('a folder override takes precedence per setting; removing it restores the organisation policy', async () => {
+    const folderId = await createFolder(`Override ${randomUUID().slice(0, 6)}`);
+    const set = await call(`/v1/folders/${folderId}/retention-policy`, { method: 'PUT', body: { failedDays: 30 } });
+    expect(set.status).toBe(200);
+    expect(set.body).toMatchObject({
+      folderId,
+      settings: { failedDays: 30, unfinishedDays: null },
+      effective: { failedDays: 30, unfinishedDays: 60, completedDays: 3653 },
+      sources: { failedDays: 'folder', unfinishedDays: 'organization', completedDays: 'default' },
+    });
+    expect((await call(`/v1/folders/${folderId}/retention-policy`, { method: 'PUT', body: { failedDays: 0 } })).status).toBe(422);
+    expect((await call(`/v1/folders/${folderId}/retention-policy`, { method: 'DELETE' })).status).toBe(204);
+    expect((await call(`/v1/folders/${folderId}/retention-policy`)).body).toMatchObject({ settings: { failedDays: null }, effective: { failedDays: 90 } });
+
+    expect((await call(`/v1/folders/${randomUUID()}/retention-policy`)).status).toBe(404);
+    expect((await call(`/v1/folders/not-a-folder/retention-policy`)).status).toBe(400);
+    // Another organisation's folder is not found either.
+    const other = await createTestOrganization(dataSource);
+    const otherCall = apiClient(() => api.url, () => other.apiKey);
+    expect((await otherCall(`/v1/folders/${folderId}/retention-policy`, { method: 'PUT', body: { failedDays: 5 } })).status).toBe(404);
+  });
+
+  test('legal holds: placed with a reason, refused without one, 404 for unknown records, lifted, audit-logged', async () => {
+    const id = await cancelledRequest('Hold API');
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: {} })).status).toBe(400);
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: '   ' } })).status).toBe(400);
+    expect((await call(`/v1/signing-requests/${randomUUID()}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute' } })).status).toBe(404);
+    expect((await call(`/v1/kyc-cases/${randomUUID()}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute' } })).status).toBe(404);
+    expect((await call(`/v1/folders/${randomUUID()}/legal-hold`, { method: 'DELETE' })).status).toBe(404);
+
+    const held = await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute with the customer, case 2026-17' } });
+    expect(held.status).toBe(200);
+    expect(held.body).toMatchObject({ kind: 'signing_request', id, legalHold: { reason: 'Dispute with the customer, case 2026-17' } });
+    expect(held.body.legalHold.placedBy).toMatch(/^api-key:/);
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`)).body.legalHold).not.toBeNull();
+
+    const lifted = await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'DELETE' });
+    expect(lifted.status).toBe(200);
+    expect(lifted.body.legalHold).toBeNull();
+
+    const events = ((await call('/v1/audit-log')).body.events as Json[]).filter((event) => event.type.startsWith('legal_hold.'));
+    expect(events.map((event) => [event.type, event.detail.id])).toEqual([
+      ['legal_hold.placed', id],
+      ['legal_hold.released', id],
+    ]);
+  });
+});
+
+describe('the daily retention sweep', () => {
+  let round: CompletedRound;
+  let roundOrgId: string;
+  let roundOwnerEmail: string;
+  const ids: Record<'due' | 'recent' | 'held' | 'inHeldFolder' | 'inHeldSubfolder', string> = {} as never;
+
+  beforeAll(async () => {
+    // A sealed contract, in an organisation of its own on the default policy: completed 11 years ago.
+    round = await completeOneRound(api, dataSource, smtp, pdf);
+    [{ organization_id: roundOrgId }] = await dataSource.query(`SELECT organization_id FROM signing_requests WHERE id = $1`, [round.id]);
+    [{ email: roundOwnerEmail }] = await dataSource.query(
+      `SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.organization_id = $1 AND m.role = 'owner'`,
+      [roundOrgId],
+    );
+    await endedDaysAgo(round.id, 11 * 366);
+
+    // This organisation keeps cancelled requests 60 days (set in the API tests above).
+    const heldFolder = await createFolder(`Litigation ${randomUUID().slice(0, 6)}`);
+    const subfolder = (await call('/v1/folders', { body: { name: 'Exhibits', parentId: heldFolder } })).body.id as string;
+    ids.due = await cancelledRequest('Due for deletion');
+    ids.recent = await cancelledRequest('Cancelled last month');
+    ids.held = await cancelledRequest('Held request');
+    ids.inHeldFolder = await cancelledRequest('In a held folder', heldFolder);
+    ids.inHeldSubfolder = await cancelledRequest('In a held subfolder', subfolder);
+    for (const id of [ids.due, ids.held, ids.inHeldFolder, ids.inHeldSubfolder]) await endedDaysAgo(id, 70);
+    await endedDaysAgo(ids.recent, 30);
+    expect((await call(`/v1/signing-requests/${ids.held}/legal-hold`, { method: 'PUT', body: { reason: 'Audit by the tax authority' } })).status).toBe(200);
+    expect((await call(`/v1/folders/${heldFolder}/legal-hold`, { method: 'PUT', body: { reason: 'Litigation' } })).status).toBe(200);
+  });
+
+  test('the first run gives notice: one summary email per organisation, nothing deleted', async () => {
+    const result = await runSweepOnce([org.orgId, roundOrgId]);
+    expect(result).toMatchObject({ noticed: 2, deleted: 0, failed: 0 });
+
+    const [notice] = await smtp.waitForMail(ownerEmail, 'will be deleted under the retention policy');
+    expect(notice!.subject).toContain('1 record of');
+    expect(notice!.text).toContain('“Due for deletion” (cancelled)');
+    expect(notice!.text).toContain('Declined, expired and cancelled requests are kept 60 days (organisation policy)');
+    expect(notice!.text).toContain('legal hold');
+    for (const title of ['Cancelled last month', 'Held request', 'In a held folder', 'In a held subfolder']) expect(notice!.text).not.toContain(title);
+    const [other] = await smtp.waitForMail(roundOwnerEmail, 'will be deleted under the retention policy');
+    expect(other!.text).toContain('Completed requests are kept 3653 days (default)');
+
+    const upcoming = await call('/v1/retention/upcoming');
+    expect(upcoming.status).toBe(200);
+    expect(upcoming.body.items).toHaveLength(1);
+    const [item] = upcoming.body.items;
+    expect(item).toMatchObject({ kind: 'signing_request', id: ids.due, title: 'Due for deletion', status: 'cancelled', rule: `retention:organization:${org.orgId}` });
+    // The organisation's 7-day notice period.
+    const days = (Date.parse(item.deleteNotBefore) - Date.parse(item.noticedAt)) / 86_400_000;
+    expect(days).toBeCloseTo(7, 1);
+
+    for (const id of Object.values(ids)) expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
+    expect(await findDeletionReceipt(api.signing, { kind: 'signing_request', id: round.id })).toBeUndefined();
+
+    // A run the same day before the notice period has passed notices nothing new and deletes nothing.
+    expect(await runSweepOnce([org.orgId, roundOrgId])).toMatchObject({ noticed: 0, deleted: 0 });
+    expect(smtp.to(ownerEmail, 'will be deleted under the retention policy')).toHaveLength(1);
+  });
+
+  test('after the notice period, the run shreds exactly what is due, with receipts naming the rule; held and recent records stay', async () => {
+    await dataSource.query(`UPDATE retention_notices SET delete_not_before = now() - interval '1 minute' WHERE organization_id = ANY($1) AND state = 'pending'`, [
+      [org.orgId, roundOrgId],
+    ]);
+    const result = await runSweepOnce([org.orgId, roundOrgId]);
+    expect(result).toMatchObject({ deleted: 2, failed: 0 });
+
+    const due = await findDeletionReceipt(api.signing, { kind: 'signing_request', id: ids.due });
+    expect(due).toMatchObject({
+      rule: `retention:organization:${org.orgId}`,
+      reason: 'Declined, expired and cancelled requests are kept 60 days (organisation policy)',
+      actor: 'system:retention',
+    });
+    const sealed = await findDeletionReceipt(api.signing, { kind: 'signing_request', id: round.id });
+    expect(sealed).toMatchObject({ rule: 'retention:default', reason: 'Completed requests are kept 3653 days (default)', sealedSha256: round.sha256 });
+
+    for (const id of [ids.recent, ids.held, ids.inHeldFolder, ids.inHeldSubfolder]) {
+      expect(await findDeletionReceipt(api.signing, { kind: 'signing_request', id })).toBeUndefined();
+      expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
+    }
+    expect((await call('/v1/retention/upcoming')).body.items).toEqual([]);
+    // Receipts are in the organisation's audit log.
+    const deleted = ((await call('/v1/audit-log')).body.events as Json[]).filter((event) => event.type === 'record_deleted');
+    expect(deleted).toHaveLength(1);
+  });
+
+  test('a hold placed after the notice stops the deletion and clears the notice; lifting it lets the next run notice again', async () => {
+    const id = await cancelledRequest('Held after notice');
+    await endedDaysAgo(id, 70);
+    expect(await runSweepOnce([org.orgId])).toMatchObject({ noticed: 1 });
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: 'Complaint received' } })).status).toBe(200);
+    expect((await call('/v1/retention/upcoming')).body.items).toEqual([]);
+    await dataSource.query(`UPDATE retention_notices SET delete_not_before = now() - interval '1 minute' WHERE record_id = $1`, [id]);
+    expect(await runSweepOnce([org.orgId])).toMatchObject({ noticed: 0, deleted: 0 });
+    expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
+
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'DELETE' })).status).toBe(200);
+    expect(await runSweepOnce([org.orgId])).toMatchObject({ noticed: 1, deleted: 0 });
+    expect((await call('/v1/retention/upcoming')).body.items.map((item: Json) => item.id)).toEqual([id]);
+  });
+});
