@@ -70,9 +70,10 @@ const candidatesSql = `
        AND ($1::uuid IS NULL OR c.id = $1)
   )`;
 
-/** Whether a record was shredded already (by retention or otherwise): it needs no notice. */
+/** Not shredded already (by retention, a data-subject erasure or the organisation's closing): it needs no notice. */
 const notDeleted = `
-  NOT EXISTS (SELECT 1 FROM retention_notices d WHERE d.record_kind = c.kind AND d.record_id = c.id AND d.state = 'deleted')`;
+  NOT EXISTS (SELECT 1 FROM deletion_receipts d
+               WHERE (d.record_kind = c.kind AND d.record_id = c.id) OR (d.record_kind = 'organization' AND d.organization_id = c.organization_id))`;
 
 function groundsOf(candidate: Candidate): { rule: string; reason: string } {
   const period = periodFor(candidate.kind, candidate.status)!;
