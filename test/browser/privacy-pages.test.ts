@@ -49,9 +49,9 @@ const day = (iso: string, locale: 'en' | 'sv' = 'en') => formatDate(iso, locale,
 
 declare const document: { documentElement: { scrollWidth: number } };
 
-async function expectFitsPhone(page: Page, label: string): Promise<void> {
+async function expectFitsPhone(page: Page, label: string, phoneWidth = 390): Promise<void> {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  if (width > 390) throw new Error(`${label}: the page is ${width} px wide on a 390 px phone (it scrolls sideways)`);
+  if (width > phoneWidth) throw new Error(`${label}: the page is ${width} px wide on a ${phoneWidth} px phone (it scrolls sideways)`);
 }
 
 async function checkPhonePage(page: Page, name: string, lang = 'en'): Promise<void> {
@@ -59,6 +59,10 @@ async function checkPhonePage(page: Page, name: string, lang = 'en'): Promise<vo
   await expectNoSeriousAccessibilityViolations(page, name);
   await expectPageStructure(page, name, { lang });
   await expectFitsPhone(page, name);
+  // The narrowest phone the pages promise to work on, too.
+  await page.setViewportSize({ width: 360, height: 740 });
+  await expectFitsPhone(page, `${name} at 360 px`, 360);
+  await page.setViewportSize({ width: 390, height: 844 });
 }
 
 /** The 8-digit code and the personal link in a confirmation email. */
@@ -133,7 +137,13 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(name: string): string | null } } }).document.activeElement.getAttribute('value'))).toBe('access');
     await checkPhonePage(page, 'intake-error');
 
+    // A phone the API refuses: said next to the phone field, in the reader's words.
     await page.getByRole('radio', { name: /^Access/ }).check();
+    await page.getByLabel('Mobile phone (optional)').fill('040 123');
+    await page.getByRole('button', { name: 'Send request' }).click();
+    await page.locator('#phone-error', { hasText: 'Enter the number in international form' }).waitFor();
+    expect(await page.getByLabel('Mobile phone (optional)').getAttribute('aria-invalid')).toBe('true');
+    await page.getByLabel('Mobile phone (optional)').fill('');
     await page.getByRole('button', { name: 'Send request' }).click();
     await page.getByRole('heading', { level: 1, name: 'Check your email for a code' }).waitFor();
     await page.getByText(requesterEmail).waitFor();
@@ -178,6 +188,9 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     await accessItem.getByText('Access · Aino Virtanen').waitFor();
     await accessItem.locator('.badge', { hasText: 'Being handled' }).waitFor();
     await console_.locator(`[data-dsr="${overdueId}"]`).locator('.badge', { hasText: 'Overdue' }).waitFor();
+    await console_.setViewportSize({ width: 390, height: 844 });
+    await expectFitsPhone(console_, 'console privacy request list');
+    await console_.setViewportSize({ width: 1280, height: 800 });
     await screenshot(console_, 'console-list');
     await expectNoSeriousAccessibilityViolations(console_, 'privacy request list');
 
@@ -200,6 +213,10 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     expect(await console_.getByRole('button', { name: 'Extend', exact: true }).count()).toBe(0);
     await screenshot(console_, 'console-extended');
     await expectNoSeriousAccessibilityViolations(console_, 'privacy request extended');
+    // The console's request page on a phone-sized window: nothing scrolls sideways.
+    await console_.setViewportSize({ width: 390, height: 844 });
+    await expectFitsPhone(console_, 'console request page');
+    await console_.setViewportSize({ width: 1280, height: 800 });
 
     // The requester's page shows the new deadline and why.
     await page.reload();
@@ -227,8 +244,8 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     await page.getByText('Your download has started.').waitFor();
     await checkPhonePage(page, 'downloaded');
 
-    // The wrong code's 401 is the only refused call either page made.
-    expect(problems.list.filter((line) => !/status of 401/.test(line))).toEqual([]);
+    // The refused phone number (400) and the wrong code (401) are the only refused calls either page made.
+    expect(problems.list.filter((line) => !/status of 400 .*\/requests\)$|status of 401 .*\/confirm\)$/.test(line))).toEqual([]);
     consoleProblems.expectNone('the console');
   }, 120_000);
 });

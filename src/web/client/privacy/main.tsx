@@ -131,7 +131,9 @@ function Intake({ t, locale, frame }: { t: Translate; locale: Locale; frame: Fra
       setReceipt({ email: fields.email.trim(), view });
     } catch (error) {
       const byField = issuesOf(error);
-      const known = Object.fromEntries(Object.entries(byField).filter(([name]) => name in emptyFields)) as Partial<Record<keyof IntakeFields, string>>;
+      // The API's words are English; each field's problem is said in the reader's language instead.
+      const say = (name: string) => (name === 'email' ? t('privacy:intake.emailInvalid') : name === 'phone' ? t('privacy:intake.phoneInvalid') : t('privacy:intake.invalid'));
+      const known = Object.fromEntries(Object.keys(byField).filter((name) => name in emptyFields).map((name) => [name, say(name)])) as Partial<Record<keyof IntakeFields, string>>;
       if (Object.keys(known).length > 0) {
         setErrors(known);
         setFailure(t('privacy:intake.fixErrors'));
@@ -259,6 +261,19 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
     setLocale(view.locale);
     setScreen({ kind: 'status', view });
   };
+
+  // Right after the code the request's workflow records the identity a moment later than the answer came:
+  // the page asks again for a short while rather than show "waiting for your code" to someone who just sent it.
+  const catchUps = useRef(0);
+  const waitingForWorkflow = screen.kind === 'status' && screen.view.status === 'awaiting_identity';
+  useEffect(() => {
+    if (!waitingForWorkflow || catchUps.current >= 30) return;
+    const timer = setTimeout(() => {
+      catchUps.current += 1;
+      callApi<RequesterStatusView>('/v1/privacy/requests/status').then(show, () => undefined);
+    }, 1000);
+    return () => clearTimeout(timer);
+  }, [screen]);
 
   useEffect(() => {
     if (!sessionStorage.getItem(confirmedKey)) {
