@@ -113,6 +113,6 @@ export async function discoverRecordsOfRequest(context: SigningContext, scope: A
 }
 
 /** After the requester's code (or eID) checked out: the workflow records when identity was confirmed. */
-export async function confirmIdentity(temporal: TemporalTarget, dsrId: string, input: IdentityConfirmedInput): Promise<void> {
-  await updateDataSubjectRequest(temporal, dsrId, identityConfirmedUpdate, input);
+export async function confirmIdentity(temporal: TemporalTarget, dsrId: string, input: IdentityConfirmedInput): Promise<DataSubjectRequestState> {
+  return updateDataSubjectRequest(temporal, dsrId, identityConfirmedUpdate, input);
 }

@@ -90,21 +90,28 @@ export async function confirmRequester(
   const channel = await checkCode(context, row, input.code, input.actor, input.now);
   if (!row.identity_confirmed_at && row.status === 'awaiting_identity') {
     await context.dataSource.query(`UPDATE data_subject_requests SET confirmed_code_version = $2 WHERE id = $1 AND confirmed_code_version IS NULL`, [row.id, row.code_version]);
-    await confirmIdentity(temporal, row.id, { method: channel === 'sms' ? 'sms_code' : 'email_code', ip: input.actor.ip, userAgent: input.actor.userAgent });
-    await waitForEvent(context, row.id, 'identity_confirmed');
+    const method = channel === 'sms' ? 'sms_code' : 'email_code';
+    const state = await confirmIdentity(temporal, row.id, { method, ip: input.actor.ip, userAgent: input.actor.userAgent }).catch((error: unknown) => {
+      // A confirmation racing this one (another tab) got there first: the identity is confirmed all the same.
+      if (error instanceof AppError && error.code === 'conflict') return undefined;
+      throw error;
+    });
+    // The same event the workflow records (same key, same time): whichever lands first, the status page answered
+    // now already shows the identity confirmed.
+    if (state) await recordDsrEvent(context.dataSource, {
+      dsrId: row.id,
+      eventKey: 'identity_confirmed',
+      type: 'identity_confirmed',
+      actor: 'requester',
+      ip: input.actor.ip,
+      userAgent: input.actor.userAgent,
+      detail: { method },
+      occurredAt: state.identityConfirmedAt ?? input.now,
+    });
   }
   const session: RequesterSession = { dsrId: row.id, linkVersion: row.link_version, codeVersion: row.code_version };
   const sessionToken = (await requesterCredentials(context)).openSession(session, input.now.getTime());
   return { sessionToken, status: await requesterStatus(context, sessionToken, input.now) };
-}
-
-async function waitForEvent(context: SigningContext, dsrId: string, eventKey: string): Promise<void> {
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    const [recorded] = await context.dataSource.query(`SELECT 1 FROM dsr_audit_events WHERE dsr_id = $1 AND event_key = $2`, [dsrId, eventKey]);
-    if (recorded) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** A new code (a new version: the previous one stops working), by the same channels. */

@@ -54,7 +54,7 @@ async function codeEmail(dsrId: string, version = 1): Promise<{ code: string; to
       return undefined;
     }
   });
-  const code = /\b(\d{8})\b/.exec(text)?.[1];
+  const code = /^(\d{8})\s*$/m.exec(text)?.[1];
   const token = /\/privacy\/[a-z0-9-]+\/r\/([0-9a-f]{64})/.exec(text)?.[1];
   expect(code).toBeDefined();
   expect(token).toBeDefined();
