@@ -83,6 +83,15 @@ async function sealedRequest(call: ApiCall): Promise<string> {
   return created.body.id;
 }
 
+/** The signer's session, from their invitation and the PIN the create answer carried. */
+async function openSignerSession(signer: Json): Promise<string> {
+  const invitation = await outboxMail(`invitation-${signer.id}`);
+  const token = /\/s\/([0-9a-f]{64})/.exec(invitation)![1];
+  const session = await apiClient(() => api.url, () => null)('/v1/signer/session', { body: { token, pin: signer.pin } });
+  expect(session.status).toBe(200);
+  return session.body.sessionToken;
+}
+
 async function exportCompleted(call: ApiCall, id: string): Promise<{ view: Json; seen: Set<string> }> {
   const seen = new Set<string>();
   const view = await waitFor(
@@ -268,6 +277,9 @@ describe('closing an organisation', () => {
     const closedCall = apiClient(() => api.url, () => closed.apiKey);
     const keptCall = apiClient(() => api.url, () => kept.apiKey);
     const closedRequest = await sealedRequest(closedCall);
+    // Still out for signing when the grace ends: the closing waits for it.
+    const openOffer = (await closedCall('/v1/signing-requests', { body: requestBody('Open offer') })).body;
+    const signerSession = await openSignerSession(openOffer.signers[0]);
     const keptRequest = (await keptCall('/v1/signing-requests', { body: requestBody('Kept offer') })).body.id as string;
     const [{ sealed_blob_key: sealedKey }] = await dataSource.query(`SELECT sealed_blob_key FROM signing_requests WHERE id = $1`, [closedRequest]);
     const names: Array<{ id: string; name: string }> = await dataSource.query(`SELECT id, name FROM organizations WHERE id = ANY($1)`, [[closed.orgId, kept.orgId]]);
@@ -285,6 +297,20 @@ describe('closing an organisation', () => {
         expect((await keptCall('/v1/organization/closing')).body.state).toBe('closing');
         await cancelOrganizationClosing(api.signing, temporal, owner(kept.orgId, kept.ownerUserId));
         expect((await temporal.client.workflow.getHandle(workflowIdForClosing(kept.orgId)).result()).status).toBe('cancelled');
+        // Past the grace: work has stopped (keys refused, nothing new), and the open round is waited for.
+        await timeSkipping.env.sleep('21 days');
+        await waitFor('work stopped', async () => (await closedCall('/v1/organization/closing')).body.state === 'stopped');
+        expect((await closedCall('/v1/signing-requests', { body: requestBody('After the grace') })).body.error.code).toBe('organization_closed');
+        expect((await closedCall(`/v1/signing-requests/${closedRequest}`)).status).toBe(403);
+        await timeSkipping.env.sleep('1 day');
+        expect((await closedCall('/v1/organization/closing')).body.state).toBe('stopped');
+        // The signer ends it (signers are not the organisation's keys): then the organisation closes.
+        const anonymous = apiClient(() => api.url, () => null);
+        expect((await anonymous('/v1/signer/decline', { key: signerSession, body: { reason: 'No longer needed' } })).status).toBe(200);
+        await waitFor('the open offer declined', async () => {
+          const [row]: Array<{ status: string }> = await dataSource.query(`SELECT status FROM signing_requests WHERE id = $1`, [openOffer.id]);
+          return row!.status === 'declined';
+        });
         expect((await temporal.client.workflow.getHandle(workflowIdForClosing(closed.orgId)).result()).status).toBe('closed');
       });
     } finally {
