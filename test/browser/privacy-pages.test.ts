@@ -1,7 +1,8 @@
 /**
  * Privacy (data-subject request) pages in real Chromium (issue 14 part 4), as one story with one service and
  * one browser. A requester on a 390×844 phone finds an unknown organisation's address answered "not found",
- * sends an access request on /privacy/<slug> (a missing choice said next to the field first), reads the code
+ * sends an access request on /privacy/<slug> (a missing choice and a refused phone number said next to their
+ * fields first; a link that is not one says so), reads the code
  * and link from the email, confirms, and sees the status with the legal deadline; switching to Swedish turns
  * the page Swedish. In the console a member finds the request in the list, an overdue one (received six weeks
  * ago over the API) on the start page's "Needs attention", extends the access request by two months with a
@@ -156,6 +157,12 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     // The code and the link from the email; a wrong code says how many tries are left.
     const [codeMail] = await smtp.waitForMail(requesterEmail, '');
     const { code, link } = codeAndLink(codeMail!.text);
+    // A link that is not one: the code page, and on a code, "this link does not work".
+    await page.goto(`${api.url}/privacy/${slug}/r/not-a-link-of-ours`);
+    await page.getByLabel('Code').fill('12345678');
+    await page.getByRole('button', { name: 'Confirm', exact: true }).click();
+    await page.getByRole('heading', { level: 1, name: 'This link does not work' }).waitFor();
+
     await page.goto(link);
     await page.getByRole('heading', { level: 1, name: 'Confirm it is you' }).waitFor();
     await checkPhonePage(page, 'code');
@@ -244,8 +251,8 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     await page.getByText('Your download has started.').waitFor();
     await checkPhonePage(page, 'downloaded');
 
-    // The refused phone number (400) and the wrong code (401) are the only refused calls either page made.
-    expect(problems.list.filter((line) => !/status of 400 .*\/requests\)$|status of 401 .*\/confirm\)$/.test(line))).toEqual([]);
+    // The refused phone number (400), the link that is not one (404) and the wrong code (401) are the only refused calls.
+    expect(problems.list.filter((line) => !/status of 400 .*\/requests\)$|status of 40[14] .*\/confirm\)$/.test(line))).toEqual([]);
     consoleProblems.expectNone('the console');
   }, 120_000);
 });
