@@ -220,8 +220,8 @@ async function readRecordRow(db: EntityManager, record: ShreddableRecord, option
     return row;
   }
   // Data-subject requests have no tombstone columns of their own: their receipt marks them.
-  const [present]: Array<{ table: string | null }> = await db.query(`SELECT to_regclass('data_subject_requests')::text AS table`);
-  if (!present?.table) return undefined;
+  const [present]: Array<{ found: string | null }> = await db.query(`SELECT to_regclass('data_subject_requests')::text AS found`);
+  if (!present?.found) return undefined;
   const [row]: Array<{ organization_id: string; status: string }> = await db.query(
     `SELECT organization_id, status FROM data_subject_requests WHERE id = $1 ${lock}`,
     [record.id],

@@ -397,3 +397,25 @@ test("the default outbox's copies of a shredded request's emails go with it, and
   await mailer.forgetMessagesNaming([requestId, signerId]); // again: nothing left to remove, no error
   await new OutboxMailer(path.join(dir, 'never-written'), 'Sigill <sigill@example.test>').forgetMessagesNaming([requestId]);
 });
+
+test('a rejected data-subject request is shredded once its workflow has ended: its key is destroyed, one receipt', async () => {
+  const marker = unique();
+  const created = await call('/v1/data-subject-requests', {
+    body: { type: 'erasure', requester: { name: `Dora Pyytäjä ${marker}`, email: `dora-${marker}@example.test` } },
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  const temporal = { client: api.client, taskQueue: api.taskQueue };
+  const grounds = { rule: 'retention:dsr', reason: 'Answered requests are kept 3 years.', actor: 'system:retention' };
+  await expect(shredRecord(api.signing, { kind: 'data_subject_request', id }, grounds, { temporal })).rejects.toMatchObject({ code: 'record_in_progress' });
+
+  expect((await call(`/v1/data-subject-requests/${id}/reject`, { body: { reason: 'Manifestly unfounded' } })).status).toBe(200);
+  await api.client.workflow.getHandle(`data-subject-request-${id}`).result();
+  const receipt = await shredRecord(api.signing, { kind: 'data_subject_request', id }, grounds, { temporal });
+  expect(receipt).toMatchObject({ record: { kind: 'data_subject_request', id }, rule: 'retention:dsr' });
+  expect(receipt.keyIdsDestroyed.length).toBe(1);
+  expect(await shredRecord(api.signing, { kind: 'data_subject_request', id }, grounds, { temporal })).toEqual(receipt);
+  expect(await api.signing.recordKeys.isDestroyed({ kind: 'data_subject_request', id })).toBe(true);
+  const dump = await dumpDatabase();
+  expect(dump).not.toContain(`dora-${marker}@example.test`);
+});
