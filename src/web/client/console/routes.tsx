@@ -13,6 +13,7 @@ import { AuditLogPage } from './admin/audit-log-page';
 import { FoldersPage } from './admin/folders-page';
 import { MembersPage } from './admin/members-page';
 import { SettingsPage } from './admin/settings-page';
+import { RetentionPage } from './admin/retention-page';
 import { WebhookEndpointPage } from './admin/webhook-endpoint-page';
 import { WebhooksPage } from './admin/webhooks-page';
 import { StuckRoundsPage } from './operations/stuck-rounds-page';
@@ -49,6 +50,7 @@ export const consoleRoutes: ConsoleRoute[] = [
   { pattern: '/admin/webhooks', section: 'admin', render: (ctx) => <WebhooksPage ctx={ctx} /> },
   { pattern: '/admin/webhooks/:id', section: 'admin', render: (ctx, params) => <WebhookEndpointPage ctx={ctx} id={params.id!} key={params.id} /> },
   { pattern: '/admin/audit-log', section: 'admin', render: (ctx) => <AuditLogPage ctx={ctx} /> },
+  { pattern: '/admin/retention', section: 'admin', render: (ctx) => <RetentionPage ctx={ctx} /> },
   { pattern: '/admin/settings', section: 'admin', render: (ctx) => <SettingsPage ctx={ctx} /> },
 ];
 

@@ -14,7 +14,7 @@ import { Link } from '../main';
 /** Owners and admins administer the organisation; the API refuses everyone else (403), and so does the console. */
 export const administers = (role: MemberRole) => role === 'owner' || role === 'admin';
 
-export type AdminPageName = 'members' | 'folders' | 'apiKeys' | 'webhooks' | 'auditLog' | 'settings';
+export type AdminPageName = 'members' | 'folders' | 'apiKeys' | 'webhooks' | 'auditLog' | 'retention' | 'settings';
 
 const adminPages: Array<{ name: AdminPageName; href: string }> = [
   { name: 'members', href: '/admin/members' },
@@ -22,6 +22,7 @@ const adminPages: Array<{ name: AdminPageName; href: string }> = [
   { name: 'apiKeys', href: '/admin/api-keys' },
   { name: 'webhooks', href: '/admin/webhooks' },
   { name: 'auditLog', href: '/admin/audit-log' },
+  { name: 'retention', href: '/admin/retention' },
   { name: 'settings', href: '/admin/settings' },
 ];
 
