@@ -104,6 +104,23 @@ test('bad input is refused naming the field, never a 5xx', async () => {
   const future = await call('/v1/data-subject-requests', { body: { type: 'access', requester: { name: 'A', email: unique('a') }, receivedAt: new Date(Date.now() + 86_400_000).toISOString() } });
   expect(future.status).toBe(422);
   expect(future.body.error.message).toContain('receivedAt');
+  const odd: Array<[string, Parameters<ApiCall>[1], number]> = [
+    ['/v1/data-subject-requests?overdue=maybe', {}, 400],
+    ['/v1/data-subject-requests?cursor=bm90LWEtY3Vyc29y', {}, 400],
+    [`/v1/data-subject-requests/${randomUUID()}`, {}, 404],
+    ['/v1/data-subject-requests/not-a-uuid', {}, 400],
+    [`/v1/data-subject-requests/${randomUUID()}/extend`, { body: { months: 1, reason: 'x' } }, 404],
+    ['/v1/privacy/requests/confirm', { key: null, body: { token: 'f'.repeat(64), code: '12345678' } }, 404],
+    ['/v1/privacy/requests/confirm', { key: null, body: { token: 'x', code: '1234' } }, 400],
+    ['/v1/privacy/requests/resend-code', { key: null, body: { token: '0'.repeat(64) } }, 404],
+    ['/v1/privacy/requests/status', { key: null, headers: { cookie: 'sigill_dsr=eyJ9.garbage' } }, 401],
+    ['/v1/privacy/requests/access-package', { key: null, body: { code: '12345678' } }, 401],
+    ['/v1/privacy/no-such-organisation', { key: null }, 404],
+    ['/v1/privacy/no-such-organisation/requests', { key: null, body: { type: 'access', requester: { name: 'A', email: unique('a') } } }, 404],
+  ];
+  for (const [pathname, init, status] of odd) {
+    expect({ pathname, status: (await call(pathname, init)).status }).toEqual({ pathname, status });
+  }
 });
 
 test('31 January → due 28 February (receivedAt); past its deadline the request is overdue and on the attention list', async () => {
