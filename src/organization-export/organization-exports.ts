@@ -223,7 +223,10 @@ export async function recordExportProgress(context: SigningContext, exportId: st
   ]);
 }
 
-/** The first attempt to finish names the parts; a late one changes nothing. Answers when it expires. */
+/**
+ * The first attempt to finish names the parts; a late one changes nothing, and its own parts are deleted.
+ * Answers when the export expires.
+ */
 export async function completeExport(context: SigningContext, exportId: string, built: BuiltExport): Promise<{ expiresAt: string }> {
   const now = new Date();
   await context.dataSource.query(
@@ -232,10 +235,13 @@ export async function completeExport(context: SigningContext, exportId: string, 
       WHERE id = $1 AND status = 'running'`,
     [exportId, built.blobKey, built.partCount, built.sha256, built.sizeBytes, now, new Date(now.getTime() + exportKeptMs)],
   );
-  const [row]: Array<{ organization_id: string; expires_at: Date; sha256: string; size_bytes: string; completed_at: Date }> = await context.dataSource.query(
-    `SELECT organization_id, expires_at, sha256, size_bytes, completed_at FROM organization_exports WHERE id = $1`,
-    [exportId],
-  );
+  const [row]: Array<{ organization_id: string; blob_key: string; expires_at: Date; sha256: string; size_bytes: string; completed_at: Date }> =
+    await context.dataSource.query(`SELECT organization_id, blob_key, expires_at, sha256, size_bytes, completed_at FROM organization_exports WHERE id = $1`, [
+      exportId,
+    ]);
+  if (row!.blob_key !== built.blobKey) {
+    for (let index = 0; index < built.partCount; index++) await context.adapters.blobStore.delete(exportPartKey(built.blobKey, index));
+  }
   // Recorded once: keyed on the completion the row holds, whichever attempt wrote it.
   const logged: unknown[] = await context.dataSource.query(
     `SELECT 1 FROM organization_audit_events WHERE organization_id = $1 AND type = 'organization.export_completed' AND detail->>'exportId' = $2`,

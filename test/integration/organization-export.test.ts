@@ -19,7 +19,8 @@ import {
   requestOrganizationClosing,
   workflowIdForClosing,
 } from '../../src/organization-export/close-organization';
-import { requestOrganizationExport } from '../../src/organization-export/organization-exports';
+import { buildOrganizationExport } from '../../src/organization-export/build-organization-export';
+import { completeExport, requestOrganizationExport } from '../../src/organization-export/organization-exports';
 import { shredRecord } from '../../src/privacy/shred-record';
 import { workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { apiClient, type ApiCall, type Json } from '../support/api-client';
@@ -227,6 +228,27 @@ describe('organisation export', () => {
     const files = unzipSync(new Uint8Array(download.body));
     expect(Buffer.from(files[`requests/${sealedId}/original.pdf`]!)).toEqual(pdf);
   }, 180_000);
+
+  it('a late retry of the writing step changes nothing: the first attempt to finish names the parts', async () => {
+    const started = await requestOrganizationExport(api.signing, { client: api.client, taskQueue: api.taskQueue }, { scope: organizationScope(org.orgId), actor: { actor: 'system' } });
+    const { view } = await exportCompleted(call, started.id);
+    const [before]: Array<{ blob_key: string; part_count: number }> = await dataSource.query(`SELECT blob_key, part_count FROM organization_exports WHERE id = $1`, [started.id]);
+    // An attempt that was given up on (its heartbeat timed out) but ran on, finishing after the export completed.
+    const late = await buildOrganizationExport(api.signing, { exportId: started.id, attempt: 9, partBytes: 4096 }, async () => undefined);
+    expect(late.blobKey).not.toBe(before!.blob_key);
+    await completeExport(api.signing, started.id, late);
+    const [after]: Array<{ blob_key: string; part_count: number; sha256: string }> = await dataSource.query(
+      `SELECT blob_key, part_count, sha256 FROM organization_exports WHERE id = $1`,
+      [started.id],
+    );
+    expect(after).toEqual({ ...before, sha256: view.sha256 });
+    // The late attempt's own parts are gone; the export's are there.
+    expect(await api.signing.adapters.blobStore.get(`${late.blobKey}.part-00000`)).toBeUndefined();
+    expect(await api.signing.adapters.blobStore.get(`${before!.blob_key}.part-00000`)).toBeDefined();
+    const download = await call(`/v1/organization/exports/${started.id}/download`);
+    expect(sha256(download.body)).toBe(view.sha256);
+    expect(Object.keys(unzipSync(new Uint8Array(download.body)))).toContain('manifest.json');
+  });
 
   it('is for owners and administrators only', async () => {
     const viewerKey = (await call('/v1/api-keys', { body: { name: 'Reporting', permissions: ['view', 'send'] } })).body.key;
