@@ -26,6 +26,7 @@ import { readinessChecks } from './readiness';
 import { startRoundSignalRelay } from './signing/round-signal-relay';
 import { startWebhookDispatcher } from './webhooks/dispatcher';
 import { createSigningContext } from './signing/signing-context';
+import { moveToRecordKeys } from './privacy/move-to-record-keys';
 import { ensureSearchAttributes, startWorker } from './worker-runtime';
 import { registerOperationalGauges } from './observability/operational-gauges';
 import { startMetricsListener as listenForMetrics, type MetricsEndpoint } from './api/routes/metrics';
@@ -91,6 +92,17 @@ export async function startService(
     const worker = await startWorker({ config, temporal: temporalSettings, signing, log });
     shutdown.add('worker', () => worker.shutdown());
     workerFinished = worker.finished;
+    // Requests and cases from before record keys onto their keys (R13), in the background: resumable, so a
+    // stop half-way is fine and the next start continues (src/privacy/move-to-record-keys.ts).
+    const stopMoving = new AbortController();
+    const moving = moveToRecordKeys(signing, log, stopMoving.signal).then(
+      (progress) => log.info({ ...progress }, 'record keys: existing data checked'),
+      (error: unknown) => log.error({ err: error }, 'record keys: moving existing data stopped; the next start continues'),
+    );
+    shutdown.add('record key move', async () => {
+      stopMoving.abort();
+      await moving;
+    });
   }
 
   const metricsEndpoint: MetricsEndpoint = { token: config.metrics.token, loopbackWithoutToken: !config.production, temporalMetricsUrl };

@@ -154,6 +154,21 @@ export class EncryptedBlobStore implements BlobStore {
     }
   }
 
+  /**
+   * Rewrites an object stored before its record had a key under that key (src/privacy/move-to-record-keys.ts).
+   * True when it was rewritten; false when it is missing, already under a record key, or not a record's.
+   */
+  async moveUnderRecordKey(key: string): Promise<boolean> {
+    const record = this.recordKeys && recordOfBlobKey(key);
+    if (!record || !(await this.recordKeys!.keyOf(record))) return false;
+    const stored = await this.inner.get(key);
+    if (stored === undefined || stored[magic.length] === recordKeyFormatVersion) return false;
+    const plaintext = await this.get(key);
+    if (plaintext === undefined) return false;
+    await this.put(key, plaintext);
+    return true;
+  }
+
   /** Nothing to decrypt: the stored object goes (its data key went with it, wrapped inside it). */
   delete(key: string): Promise<void> {
     return this.inner.delete(key);

@@ -21,8 +21,8 @@ export { nationalIdsMatch };
 
 export type IdentificationSubjectKind = 'signer' | 'kyc_case';
 
-const tokenContext = (id: string) => ({ purpose: 'eid-id-token', identification: id });
-const nationalIdContext = (id: string) => ({ purpose: 'eid-national-id', identification: id });
+export const tokenContext = (id: string) => ({ purpose: 'eid-id-token', identification: id });
+export const nationalIdContext = (id: string) => ({ purpose: 'eid-national-id', identification: id });
 
 /** The record an identification belongs to: a signer's is their signing request's. */
 async function recordOfSubject(db: Queryable, subjectKind: IdentificationSubjectKind, subjectId: string): Promise<RecordRef | undefined> {

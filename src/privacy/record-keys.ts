@@ -15,6 +15,7 @@
  * takes effect in the others within that time; the destroying process drops its own cache at once.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { queryReturning } from '../database/data-source';
 import { AppError } from '../errors';
 import type { EncryptionContext, KeyService } from '../adapters/key-service';
 import { decryptField as decryptLegacyField, encryptField as encryptLegacyField } from './encrypted-field';
@@ -248,7 +249,8 @@ export class DatabaseRecordKeyring implements RecordKeyring {
   }
 
   async destroyRecordKey(db: Queryable, record: RecordRef): Promise<string[]> {
-    const rows: Array<{ key_id: string }> = await db.query(
+    const rows = await queryReturning<{ key_id: string }>(
+      db,
       `UPDATE record_keys SET wrapped_key = NULL, destroyed_at = now()
        WHERE record_kind = $1 AND record_id = $2 AND wrapped_key IS NOT NULL RETURNING key_id`,
       [record.kind, record.id],
@@ -259,7 +261,8 @@ export class DatabaseRecordKeyring implements RecordKeyring {
   }
 
   async destroyOrganizationKey(db: Queryable, organizationId: string): Promise<string[]> {
-    const rows: Array<{ key_id: string }> = await db.query(
+    const rows = await queryReturning<{ key_id: string }>(
+      db,
       `UPDATE organization_keys SET wrapped_key = NULL, destroyed_at = now()
        WHERE organization_id = $1 AND wrapped_key IS NOT NULL RETURNING key_id`,
       [organizationId],

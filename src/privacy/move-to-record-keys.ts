@@ -1,0 +1,187 @@
+/**
+ * Existing data onto record keys (issue 14 part 1): every signing request and KYC case created before record
+ * keys gets its key, then its encrypted personal fields and its blobs are re-encrypted under it. Run by the
+ * worker at start, in the background (src/service.ts).
+ *
+ * Idempotent and resumable: step 1 creates the key and marks it `legacy_data_pending` in one transaction;
+ * step 2 moves a marked record's data and clears the mark last, so an interrupted run leaves marks that the
+ * next start finishes. Values already under the key are recognised (format byte / format version) and left
+ * alone, so a record moved twice is moved once. Several workers running it at once do the same work twice
+ * at worst, never wrong work: fields are rewritten under a row lock.
+ *
+ * Temporal histories of these records cannot be re-encrypted (history is immutable): their payloads stay
+ * under the deployment key. Shredding deletes such workflow executions (src/privacy/shred-record.ts).
+ */
+import type { Logger } from '../logger';
+import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
+import { nationalIdContext as identificationNationalIdContext, tokenContext as identificationTokenContext } from '../identity/identification-evidence';
+import { nationalIdContext as kycNationalIdContext } from '../kyc/create-kyc-case';
+import { answersContext } from '../kyc/get-kyc-case';
+import { expectedNationalIdContext } from '../signing/create-signing-request';
+import { evidenceBlobKeyFor } from '../signing/read-request-document';
+import type { SigningContext } from '../signing/signing-context';
+import { recordFieldFormat, type Queryable, type RecordRef } from './record-keys';
+
+export interface MoveProgress {
+  keysCreated: number;
+  recordsMoved: number;
+  fieldsMoved: number;
+  blobsMoved: number;
+  failures: number;
+}
+
+const batchSize = 100;
+
+/** Which legacy records exist: their table and kind. */
+const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' }> = [
+  { table: 'signing_requests', kind: 'signing_request' },
+  { table: 'kyc_cases', kind: 'kyc_case' },
+];
+
+export async function moveToRecordKeys(context: SigningContext, log: Logger, signal?: AbortSignal): Promise<MoveProgress> {
+  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, failures: 0 };
+  const db = context.dataSource;
+
+  // 1. A key for every record that has none (only records from before record keys lack one).
+  for (const { table, kind } of legacyTables) {
+    for (;;) {
+      if (signal?.aborted) return progress;
+      const rows: Array<{ id: string; organization_id: string }> = await db.query(
+        `SELECT r.id, r.organization_id FROM ${table} r
+         WHERE NOT EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = $1 AND k.record_id = r.id)
+         ORDER BY r.id LIMIT ${batchSize}`,
+        [kind],
+      );
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        await db.transaction(async (tx) => {
+          await context.recordKeys.ensureKey(tx, row.organization_id, { kind, id: row.id });
+          await tx.query(`UPDATE record_keys SET legacy_data_pending = true WHERE record_kind = $1 AND record_id = $2`, [kind, row.id]);
+        });
+        progress.keysCreated += 1;
+      }
+      log.info({ kind, keysCreated: progress.keysCreated }, 'record keys: keys created for existing records');
+    }
+  }
+
+  // 2. Each marked record's fields and blobs under its key; the mark goes last.
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    if (signal?.aborted) return progress;
+    const pending: Array<{ key_id: string; record_kind: RecordRef['kind']; record_id: string }> = await db.query(
+      `SELECT key_id, record_kind, record_id FROM record_keys
+       WHERE legacy_data_pending AND wrapped_key IS NOT NULL AND key_id > $1 ORDER BY key_id LIMIT ${batchSize}`,
+      [after],
+    );
+    if (pending.length === 0) break;
+    for (const row of pending) {
+      if (signal?.aborted) return progress;
+      after = row.key_id;
+      const record = { kind: row.record_kind, id: row.record_id };
+      try {
+        await moveRecord(context, record, progress);
+        await db.query(`UPDATE record_keys SET legacy_data_pending = false WHERE key_id = $1`, [row.key_id]);
+        progress.recordsMoved += 1;
+      } catch (error) {
+        // Left marked: the next start tries again. Ids only in the log.
+        progress.failures += 1;
+        log.warn({ err: error, recordKind: record.kind, recordId: record.id }, 'record keys: a record could not be moved yet');
+      }
+    }
+    log.info({ ...progress }, 'record keys: existing records moved under their keys');
+  }
+  // Keys destroyed before their record was moved: nothing left to move.
+  await db.query(`UPDATE record_keys SET legacy_data_pending = false WHERE legacy_data_pending AND wrapped_key IS NULL`);
+  return progress;
+}
+
+async function moveRecord(context: SigningContext, record: RecordRef, progress: MoveProgress): Promise<void> {
+  await context.dataSource.transaction(async (tx) => {
+    for (const field of await legacyFieldsOf(tx, record)) {
+      // Locked, then checked again: a value rewritten meanwhile (already under the key) is left alone.
+      const rows: Array<{ value: Buffer | null }> = await tx.query(
+        `SELECT ${field.column} AS value FROM ${field.table} WHERE id = $1 FOR UPDATE`,
+        [field.id],
+      );
+      const sealed = rows[0]?.value;
+      if (!sealed || sealed[0] === recordFieldFormat) continue;
+      const plaintext = await context.recordKeys.decryptField(record, field.context, sealed, tx);
+      const moved = await context.recordKeys.encryptField(record, field.context, plaintext, tx);
+      await tx.query(`UPDATE ${field.table} SET ${field.column} = $2 WHERE id = $1`, [field.id, moved]);
+      progress.fieldsMoved += 1;
+    }
+  });
+  const blobStore = context.adapters.blobStore;
+  if (!(blobStore instanceof EncryptedBlobStore)) return;
+  for (const key of await blobKeysOf(context.dataSource, record)) {
+    if (await blobStore.moveUnderRecordKey(key)) progress.blobsMoved += 1;
+  }
+}
+
+interface LegacyField {
+  table: string;
+  column: string;
+  id: string;
+  context: Record<string, string>;
+}
+
+/** The record's encrypted personal fields still in the older per-value format (format byte 1). */
+async function legacyFieldsOf(db: Queryable, record: RecordRef): Promise<LegacyField[]> {
+  const legacy = (column: string) => `(${column} IS NOT NULL AND get_byte(${column}, 0) <> ${recordFieldFormat})`;
+  const fields: LegacyField[] = [];
+  const identifications: Array<{ id: string; national_id: boolean; id_token: boolean }> = await db.query(
+    `SELECT i.id, ${legacy('i.national_id_encrypted')} AS national_id, ${legacy('i.id_token_encrypted')} AS id_token
+     FROM eid_identifications i
+     WHERE ${record.kind === 'kyc_case' ? `i.subject_kind = 'kyc_case' AND i.subject_id = $1` : `i.subject_kind = 'signer' AND i.subject_id IN (SELECT id FROM signers WHERE request_id = $1)`}`,
+    [record.id],
+  );
+  for (const row of identifications) {
+    if (row.national_id) fields.push({ table: 'eid_identifications', column: 'national_id_encrypted', id: row.id, context: identificationNationalIdContext(row.id) });
+    if (row.id_token) fields.push({ table: 'eid_identifications', column: 'id_token_encrypted', id: row.id, context: identificationTokenContext(row.id) });
+  }
+  if (record.kind === 'signing_request') {
+    const signers: Array<{ id: string }> = await db.query(`SELECT id FROM signers WHERE request_id = $1 AND ${legacy('expected_national_id')}`, [record.id]);
+    for (const signer of signers) fields.push({ table: 'signers', column: 'expected_national_id', id: signer.id, context: expectedNationalIdContext(signer.id) });
+  }
+  if (record.kind === 'kyc_case') {
+    const [row]: Array<{ national_id: boolean; draft: boolean; answers: boolean }> = await db.query(
+      `SELECT ${legacy('customer_national_id')} AS national_id, ${legacy('draft')} AS draft, ${legacy('answers')} AS answers FROM kyc_cases WHERE id = $1`,
+      [record.id],
+    );
+    if (row?.national_id) fields.push({ table: 'kyc_cases', column: 'customer_national_id', id: record.id, context: kycNationalIdContext(record.id) });
+    if (row?.draft) fields.push({ table: 'kyc_cases', column: 'draft', id: record.id, context: answersContext(record.id, 'draft') });
+    if (row?.answers) fields.push({ table: 'kyc_cases', column: 'answers', id: record.id, context: answersContext(record.id, 'answers') });
+  }
+  return fields;
+}
+
+/** Every blob a record may have (missing ones are skipped by the move). */
+async function blobKeysOf(db: Queryable, record: RecordRef): Promise<string[]> {
+  if (record.kind === 'signing_request') {
+    const [request]: Array<{ organization_id: string; original_blob_key: string | null; sealed_blob_key: string | null }> = await db.query(
+      `SELECT organization_id, original_blob_key, sealed_blob_key FROM signing_requests WHERE id = $1`,
+      [record.id],
+    );
+    if (!request) return [];
+    const folder = `orgs/${request.organization_id}/requests/${record.id}`;
+    const versions: Array<{ sha256: string }> = await db.query(`SELECT sha256 FROM sealed_document_versions WHERE request_id = $1`, [record.id]);
+    const sealed = [`${folder}/sealed.pdf`, ...(request.sealed_blob_key ? [request.sealed_blob_key] : []), ...versions.map((v) => `${folder}/renewals/${v.sha256}/sealed.pdf`)];
+    return unique([...(request.original_blob_key ? [request.original_blob_key] : []), ...sealed.flatMap((key) => [key, evidenceBlobKeyFor(key)])]);
+  }
+  if (record.kind === 'kyc_case') {
+    const [kycCase]: Array<{ organization_id: string; evidence_blob_key: string | null }> = await db.query(
+      `SELECT organization_id, evidence_blob_key FROM kyc_cases WHERE id = $1`,
+      [record.id],
+    );
+    if (!kycCase) return [];
+    const uploads: Array<{ blob_key: string }> = await db.query(`SELECT blob_key FROM kyc_uploads WHERE case_id = $1`, [record.id]);
+    return unique([
+      ...uploads.map((upload) => upload.blob_key),
+      `orgs/${kycCase.organization_id}/kyc/${record.id}/evidence.zip`,
+      ...(kycCase.evidence_blob_key ? [kycCase.evidence_blob_key] : []),
+    ]);
+  }
+  return [];
+}
+
+const unique = (keys: string[]) => [...new Set(keys)];
