@@ -408,7 +408,7 @@ export function privacyRequestRoutes(context: SigningContext, temporal: Temporal
       auth: 'public',
       rateLimit: pinRateLimit,
       responses: { 200: { description: 'The request as the requester sees it', schema: requesterStatusBody } },
-      errors: [401, 410],
+      errors: [401, 410, 503],
       handler: async ({ ctx }) => {
         ctx.set('Cache-Control', 'no-store');
         return { status: 200, body: await requesterStatus(context, ctx.cookies.get(requesterCookieName), new Date()) };
