@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { queryReturning } from '../database/data-source';
 import { Signer, SigningRequest } from '../database/entities';
+import { recordDeletedError } from '../privacy/tombstones';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
 import { declineUpdate, signUpdate, type ActorContext, type RoundState } from '../workflows/signing-round';
@@ -33,6 +34,8 @@ export async function openSignerSession(
     throw invalidLink();
   }
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
+  // A deleted (shredded) request's links lead nowhere: its document and names are gone.
+  if (request.deletedAt) throw recordDeletedError('signing request', request.deletedAt);
   if (request.status !== 'pending' && request.status !== 'completed') {
     throw new AppError('conflict', `This signing request has ended (${request.status}).`);
   }
@@ -144,6 +147,7 @@ export async function requireSignerSession(
     throw new AppError('identification_required', 'Identify with your eID to open this document.');
   }
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
+  if (request.deletedAt) throw recordDeletedError('signing request', request.deletedAt);
   return { signer, request, identificationId: claims.identificationId };
 }
 

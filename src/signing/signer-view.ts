@@ -44,7 +44,8 @@ export async function describeSignerLink(context: SigningContext, token: string)
   const request = await context.dataSource.getRepository(SigningRequest).findOneByOrFail({ id: signer.requestId });
   const organization = await context.dataSource.getRepository(Organization).findOneBy({ id: request.organizationId });
   const locale = localeOfSigner(signer, organization);
-  if (request.status !== 'pending' && request.status !== 'completed') return { state: 'ended', locale };
+  // A deleted (shredded) request reads as ended: nothing of it can be opened any more.
+  if (request.deletedAt || (request.status !== 'pending' && request.status !== 'completed')) return { state: 'ended', locale };
   if (signer.lockedAt) return { state: 'locked', locale };
   return { state: 'open', locale, identification: signer.identificationMethod };
 }

@@ -68,10 +68,13 @@ async function completeTwoSignerRequest(people: { title: string; signers: Array<
   });
   expect(created.status).toBe(201);
   const id: string = created.body.id;
+  const signerAccess: Array<{ token: string; pin: string; sessionToken: string }> = [];
   for (const [index, signer] of people.signers.entries()) {
     const [invitation] = await smtp.waitForMail(signer.email, 'Please sign');
-    const session = await call('/v1/signer/session', { key: null, body: { token: signingTokenIn(invitation!), pin: created.body.signers[index].pin } });
+    const token = signingTokenIn(invitation!);
+    const session = await call('/v1/signer/session', { key: null, body: { token, pin: created.body.signers[index].pin } });
     expect(session.status).toBe(200);
+    signerAccess.push({ token, pin: created.body.signers[index].pin, sessionToken: session.body.sessionToken });
     await reportDocumentDisplayed(call, session.body.sessionToken, { 'user-agent': `ShredBrowser-${index}/1.0` });
     const signed = await call('/v1/signer/sign', {
       key: session.body.sessionToken,
@@ -83,7 +86,7 @@ async function completeTwoSignerRequest(people: { title: string; signers: Array<
   expect((await api.client.workflow.getHandle(workflowIdForRequest(id)).result()).status).toBe('completed');
   const sealed = await call(`/v1/signing-requests/${id}/document`);
   expect(sealed.status).toBe(200);
-  return { id, pdf, sealed: sealed.body as Buffer };
+  return { id, pdf, sealed: sealed.body as Buffer, signerAccess };
 }
 
 /** Every table of the database, every row as text (bytea as hex), concatenated. */
@@ -135,7 +138,7 @@ test('a shredded completed request is unreadable everywhere, while /v1/verify st
       { name: `Birger Raderad ${marker}`, email: `birger-${marker}@example.test` },
     ],
   };
-  const { id, pdf, sealed } = await completeTwoSignerRequest(people);
+  const { id, pdf, sealed, signerAccess } = await completeTwoSignerRequest(people);
   const sealedSha256 = createHash('sha256').update(sealed).digest('hex');
   const workflowId = workflowIdForRequest(id);
   const secrets = [people.title, ...people.signers.flatMap((signer) => [signer.name, signer.email]), 'ShredBrowser'];
@@ -211,6 +214,13 @@ test('a shredded completed request is unreadable everywhere, while /v1/verify st
     const gone = await call(`/v1/signing-requests/${id}/${part}`);
     expect([part, gone.status, gone.body.error?.code]).toEqual([part, 410, 'record_deleted']);
   }
+  // A signer's link and the session they still hold lead nowhere now.
+  const [signerOne] = signerAccess;
+  const kept = await call('/v1/signer/round', { key: signerOne!.sessionToken });
+  expect([kept.status, kept.body.error?.code]).toEqual([410, 'record_deleted']);
+  const reopened = await call('/v1/signer/session', { key: null, body: { token: signerOne!.token, pin: signerOne!.pin } });
+  expect([reopened.status, reopened.body.error?.code]).toEqual([410, 'record_deleted']);
+  expect((await call('/v1/signer/link', { key: null, body: { token: signerOne!.token } })).body).toMatchObject({ state: 'ended' });
   const listed = await call(`/v1/signing-requests?q=${encodeURIComponent(marker)}`);
   expect(listed.body.items).toEqual([]); // nothing left to find it by
   const listedAll = await call('/v1/signing-requests?limit=100');

@@ -98,7 +98,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
         401: { description: 'Wrong PIN; `attemptsLeft` says how many tries remain' },
         423: { description: 'Locked after 5 wrong PINs; the sender must issue a new PIN' },
       },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ body, ctx }) => ({
         status: 200,
         body: await openSignerSession(context, temporal, { token: body.token, pin: body.pin, actor: actorOf(ctx), now: new Date() }),
@@ -112,7 +112,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       auth: 'signer-session',
       responses: { 200: { description: 'application/pdf' } },
       // 409: the round was declined, cancelled, expired or failed (a session opened before does not outlive it).
-      errors: [409],
+      errors: [409, 410],
       handler: async ({ ctx }) => {
         const now = new Date();
         const session = await requireSignerSession(context, bearerToken(ctx), now);
@@ -129,6 +129,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       tag: 'Signer',
       auth: 'signer-session',
       responses: { 200: { description: 'The request and its signers (names and statuses only)', schema: signerRoundView } },
+      errors: [410],
       handler: async ({ ctx }) => {
         const session = await requireSignerSession(context, bearerToken(ctx), new Date());
         return { status: 200, body: await describeRoundForSigner(context, session) };
@@ -148,6 +149,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
         pageCount: z.number().int().min(1).max(100_000),
       }),
       responses: { 200: { description: 'Whether the event belongs to the evidence', schema: z.object({ recorded: z.boolean() }) } },
+      errors: [410],
       handler: async ({ body, ctx }) => {
         const now = new Date();
         const session = await requireSignerSession(context, bearerToken(ctx), now);
@@ -165,7 +167,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
         consent: z.literal(true, { error: 'must be true: the signer agrees to sign electronically' }),
       }),
       responses: { 200: { description: "The round's status after the signature", schema: roundBody } },
-      errors: [409],
+      errors: [409, 410],
       handler: async ({ body, ctx }) => {
         const session = await requireSignerSession(context, bearerToken(ctx), new Date());
         return { status: 200, body: await signAsSigner(context, temporal, session, { typedName: body.typedName, actor: actorOf(ctx) }) };
@@ -179,7 +181,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
       auth: 'signer-session',
       body: z.strictObject({ reason: multilineText({ max: 1000 }) }),
       responses: { 200: { description: "The round's status after the decline", schema: roundBody } },
-      errors: [409],
+      errors: [409, 410],
       handler: async ({ body, ctx }) => {
         const session = await requireSignerSession(context, bearerToken(ctx), new Date());
         return { status: 200, body: await declineAsSigner(context, temporal, session, { reason: body.reason, actor: actorOf(ctx) }) };
@@ -200,7 +202,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
         401: { description: '`pin+eid`: enter the PIN first' },
         423: { description: 'The link is locked' },
       },
-      errors: [404, 409, 422],
+      errors: [404, 409, 422, 410],
       handler: async ({ body, ctx }) => {
         const started = await startSignerIdentification(context, { token: body.token, sessionToken: bearerToken(ctx), now: new Date() });
         ctx.cookies.set(eidCookieName, started.cookieValue, context.eid.cookieOptions);
@@ -221,7 +223,7 @@ export function signerRoutes(context: SigningContext, temporal: TemporalTarget) 
         403: { description: '`identification_required`: no identification for this link in this browser (or it expired)' },
         423: { description: 'The link is locked' },
       },
-      errors: [404, 409],
+      errors: [404, 409, 410],
       handler: async ({ body, ctx }) => {
         const signerId = SignerCredentials.signerIdOfToken(body.token);
         const result = signerId ? readEidResult(context.eid, ctx, 'signer', signerId) : undefined;
