@@ -95,6 +95,32 @@ test('create answers the contract; GET adds the rest; the same Idempotency-Key c
   expect(raw.email_index).toMatch(/^[0-9a-f]{64}$/);
 });
 
+test('every route is in the OpenAPI document', async () => {
+  const document = await call('/openapi.json', { key: null });
+  expect(document.status).toBe(200);
+  const paths = Object.keys(document.body.paths);
+  for (const path of [
+    '/v1/data-subject-requests',
+    '/v1/data-subject-requests/{id}',
+    '/v1/data-subject-requests/{id}/records',
+    '/v1/data-subject-requests/{id}/extend',
+    '/v1/data-subject-requests/{id}/assign',
+    '/v1/data-subject-requests/{id}/fulfil',
+    '/v1/data-subject-requests/{id}/complete',
+    '/v1/data-subject-requests/{id}/reject',
+    '/v1/data-subject-requests/{id}/audit-trail',
+    '/v1/privacy/{orgSlug}',
+    '/v1/privacy/{orgSlug}/requests',
+    '/v1/privacy/requests/confirm',
+    '/v1/privacy/requests/resend-code',
+    '/v1/privacy/requests/status',
+    '/v1/privacy/requests/access-package',
+  ]) {
+    expect(paths).toContain(path);
+  }
+  expect(document.body.paths['/v1/data-subject-requests'].post.responses['201']).toBeDefined();
+});
+
 test('bad input is refused naming the field, never a 5xx', async () => {
   const wrongType = await call('/v1/data-subject-requests', { body: { type: 'delete', requester: { name: 'A', email: unique('a') } } });
   expect(wrongType.status).toBe(400);
