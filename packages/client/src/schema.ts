@@ -606,6 +606,11 @@ export interface paths {
                                 createdAt: string;
                                 /** Format: date-time */
                                 expiresAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description Set when the request was deleted: a tombstone, its title, names and emails empty
+                                 */
+                                deletedAt?: string;
                                 /** @description In signing order; `locked` while a signer who still has to act is locked out by wrong PINs */
                                 signers: {
                                     name: string;
@@ -1116,6 +1121,18 @@ export interface paths {
                             /** Format: date-time */
                             sealedAt?: string;
                             sha256?: string;
+                            /**
+                             * Format: date-time
+                             * @description Set when the request was deleted (shredded): this is its tombstone, title, names and emails empty; its documents, audit trail and history answer 410
+                             */
+                            deletedAt?: string;
+                            /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
+                            deletion?: {
+                                /** Format: uuid */
+                                receiptId: string;
+                                rule: string;
+                                reason: string;
+                            };
                             signers: {
                                 /** Format: uuid */
                                 id: string;
@@ -1265,7 +1282,173 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete an ended signing request for good (owners and admins): its key is destroyed, its documents and personal data are gone, a tombstone (ids, statuses, times, hashes) and a deletion receipt stay. A second call answers the same receipt */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why it is deleted; kept in the receipt */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The deletion receipt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            record: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "data_subject_request" | "organization";
+                                /**
+                                 * Format: uuid
+                                 * @description The record; for `organization`, the organisation whose key was destroyed
+                                 */
+                                id: string;
+                            };
+                            /** @description Which rule deleted it: 'manual', 'retention:<policy>', 'data-subject-request:<id>', 'organization-closed' */
+                            rule: string;
+                            reason: string;
+                            /** @description Who: 'user:<id>', 'api-key:<id>', 'system:retention', … */
+                            actor: string;
+                            /** Format: date-time */
+                            deletedAt: string;
+                            /** @description The ids of the keys destroyed: everything encrypted under them is unreadable for good */
+                            keyIdsDestroyed: string[];
+                            /** @description A sealed request's document SHA-256: /v1/verify still recognises the file */
+                            sealedSha256: string | null;
+                            /** Format: date-time */
+                            sealedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -1378,6 +1561,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1524,6 +1723,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1686,6 +1901,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -1804,6 +2035,22 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -1992,6 +2239,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -2132,6 +2395,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2317,6 +2596,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -2470,6 +2765,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -2581,6 +2892,557 @@ export interface paths {
                                  */
                                 outcome?: "pending" | "completed" | "declined" | "expired" | "cancelled" | "failed";
                             }[];
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kyc-cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A KYC case: status, customer, answers, declaration, reviews */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The case */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
+                            folderId: string;
+                            createdAt: string;
+                            expiresAt: string;
+                            endedAt?: string;
+                            customer: {
+                                /** @enum {string} */
+                                type: "person" | "company";
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                businessId: string | null;
+                                /** @enum {string} */
+                                locale: "en" | "sv" | "fi";
+                                /** @description Whether a national id was given (it is never shown back) */
+                                hasNationalId: boolean;
+                            };
+                            /** @enum {string} */
+                            identification: "pin" | "eid";
+                            questionnaire: {
+                                id: string;
+                                version: number;
+                                title: string;
+                            };
+                            identificationEvidence?: {
+                                scheme: string | null;
+                                name: string | null;
+                                birthdate: string | null;
+                                country: string | null;
+                                /** @description Never the number in clear: the birth-date part, the rest masked */
+                                nationalIdMasked: string | null;
+                                transactionId: string | null;
+                                acr: string | null;
+                                identifiedAt: string;
+                            };
+                            answers?: {
+                                [key: string]: unknown;
+                            };
+                            submittedAt?: string;
+                            /** @description Why a second reviewer must approve (`pep`, or a risk rule id); empty when one approval suffices */
+                            secondReviewReasons: string[];
+                            declaration?: {
+                                requestId: string;
+                                status: string;
+                                sealedAt?: string;
+                                sha256?: string;
+                            };
+                            reviews: {
+                                /** @enum {string} */
+                                decision: "approved" | "rejected" | "changes_requested";
+                                reviewer: {
+                                    id: string;
+                                    name: string | null;
+                                };
+                                reason: string | null;
+                                at: string;
+                                round: 1 | 2 | null;
+                            }[];
+                            remindersSent: number;
+                            evidencePackage?: {
+                                sha256: string;
+                                createdAt: string;
+                            };
+                            /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
+                            deletedAt?: string;
+                            /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
+                            deletion?: {
+                                /** Format: uuid */
+                                receiptId: string;
+                                rule: string;
+                                reason: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /** Delete an ended KYC case for good (owners and admins): its key is destroyed, its documents and personal data are gone, a tombstone (ids, statuses, times, hashes) and a deletion receipt stay. A second call answers the same receipt */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why it is deleted; kept in the receipt */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The deletion receipt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            record: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "data_subject_request" | "organization";
+                                /**
+                                 * Format: uuid
+                                 * @description The record; for `organization`, the organisation whose key was destroyed
+                                 */
+                                id: string;
+                            };
+                            /** @description Which rule deleted it: 'manual', 'retention:<policy>', 'data-subject-request:<id>', 'organization-closed' */
+                            rule: string;
+                            reason: string;
+                            /** @description Who: 'user:<id>', 'api-key:<id>', 'system:retention', … */
+                            actor: string;
+                            /** Format: date-time */
+                            deletedAt: string;
+                            /** @description The ids of the keys destroyed: everything encrypted under them is unreadable for good */
+                            keyIdsDestroyed: string[];
+                            /** @description A sealed request's document SHA-256: /v1/verify still recognises the file */
+                            sealedSha256: string | null;
+                            /** Format: date-time */
+                            sealedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/deletion-receipts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A deletion receipt of the organisation: what was deleted, when, under which rule, by whom, and the keys destroyed */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The receipt */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            record: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "data_subject_request" | "organization";
+                                /**
+                                 * Format: uuid
+                                 * @description The record; for `organization`, the organisation whose key was destroyed
+                                 */
+                                id: string;
+                            };
+                            /** @description Which rule deleted it: 'manual', 'retention:<policy>', 'data-subject-request:<id>', 'organization-closed' */
+                            rule: string;
+                            reason: string;
+                            /** @description Who: 'user:<id>', 'api-key:<id>', 'system:retention', … */
+                            actor: string;
+                            /** Format: date-time */
+                            deletedAt: string;
+                            /** @description The ids of the keys destroyed: everything encrypted under them is unreadable for good */
+                            keyIdsDestroyed: string[];
+                            /** @description A sealed request's document SHA-256: /v1/verify still recognises the file */
+                            sealedSha256: string | null;
+                            /** Format: date-time */
+                            sealedAt: string | null;
                         };
                     };
                 };
@@ -4042,6 +4904,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -4277,6 +5155,14 @@ export interface paths {
                             file?: "document" | "evidence";
                             /** @description The checked file is an earlier version of this sealed document; its archive timestamp has been renewed since, and `sha256` is the current version */
                             replacedByRenewal?: boolean;
+                            /** @description The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty) */
+                            deleted?: {
+                                /** @description When the record was deleted (ISO 8601) */
+                                at: string;
+                                /** @description The rule it was deleted under: 'retention:<policy>', 'manual', 'data-subject-request:<id>', 'organization-closed' */
+                                rule: string;
+                                reason: string;
+                            };
                         };
                     };
                 };
@@ -4441,6 +5327,14 @@ export interface paths {
                             file?: "document" | "evidence";
                             /** @description The checked file is an earlier version of this sealed document; its archive timestamp has been renewed since, and `sha256` is the current version */
                             replacedByRenewal?: boolean;
+                            /** @description The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty) */
+                            deleted?: {
+                                /** @description When the record was deleted (ISO 8601) */
+                                at: string;
+                                /** @description The rule it was deleted under: 'retention:<policy>', 'manual', 'data-subject-request:<id>', 'organization-closed' */
+                                rule: string;
+                                reason: string;
+                            };
                         };
                     };
                 };
@@ -6253,6 +7147,8 @@ export interface paths {
                             defaultLocale: "en" | "sv" | "fi";
                             /** @description IANA name, e.g. Europe/Helsinki: the zone of dates in emails and on the sealed audit page */
                             timeZone: string;
+                            /** @description Its public privacy page for data-subject requests is /privacy/<slug> (unique, made from the name at creation) */
+                            slug: string;
                         };
                     };
                 };
@@ -6350,6 +7246,8 @@ export interface paths {
                             defaultLocale: "en" | "sv" | "fi";
                             /** @description IANA name, e.g. Europe/Helsinki: the zone of dates in emails and on the sealed audit page */
                             timeZone: string;
+                            /** @description Its public privacy page for data-subject requests is /privacy/<slug> (unique, made from the name at creation) */
+                            slug: string;
                         };
                     };
                 };
@@ -6435,6 +7333,899 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/v1/organization/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's exports, newest first (the last 50) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Exports */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            exports: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                status: "queued" | "running" | "completed" | "failed" | "expired";
+                                /** @description user:<id> or api-key:<id> */
+                                requestedBy: string;
+                                /** @description Signing requests and KYC cases to export */
+                                itemsTotal: number;
+                                itemsDone: number;
+                                /** @description SHA-256 of the whole ZIP, once completed */
+                                sha256?: string;
+                                sizeBytes?: number;
+                                createdAt: string;
+                                completedAt?: string;
+                                /** @description After this the ZIP is deleted and the download answers 410 */
+                                expiresAt?: string;
+                                /** @description While completed and not expired */
+                                downloadUrl?: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Export everything the organisation holds (every request with its documents and audit trail, every KYC case) as one ZIP, written in the background */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The export, queued; GET it for progress */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "completed" | "failed" | "expired";
+                            /** @description user:<id> or api-key:<id> */
+                            requestedBy: string;
+                            /** @description Signing requests and KYC cases to export */
+                            itemsTotal: number;
+                            itemsDone: number;
+                            /** @description SHA-256 of the whole ZIP, once completed */
+                            sha256?: string;
+                            sizeBytes?: number;
+                            createdAt: string;
+                            completedAt?: string;
+                            /** @description After this the ZIP is deleted and the download answers 410 */
+                            expiresAt?: string;
+                            /** @description While completed and not expired */
+                            downloadUrl?: string;
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organization/exports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export's status and progress; its SHA-256, size and download link once completed */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The export */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            status: "queued" | "running" | "completed" | "failed" | "expired";
+                            /** @description user:<id> or api-key:<id> */
+                            requestedBy: string;
+                            /** @description Signing requests and KYC cases to export */
+                            itemsTotal: number;
+                            itemsDone: number;
+                            /** @description SHA-256 of the whole ZIP, once completed */
+                            sha256?: string;
+                            sizeBytes?: number;
+                            createdAt: string;
+                            completedAt?: string;
+                            /** @description After this the ZIP is deleted and the download answers 410 */
+                            expiresAt?: string;
+                            /** @description While completed and not expired */
+                            downloadUrl?: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organization/exports/{id}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The export ZIP, streamed (409 before it is completed, 410 once expired); X-Content-SHA256 carries its SHA-256 */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description application/zip: the export */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organization/closing": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's closing: its state, when it closes, and the final receipt once closed (readable by owners and admins also after closing) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The closing */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description open; closing: in the grace period (cancellable); stopped: grace over, keys and sign-ins refused, waiting for open rounds and cases; closed: organisation key destroyed
+                             * @enum {string}
+                             */
+                            state: "open" | "closing" | "stopped" | "closed";
+                            requestedAt?: string;
+                            requestedBy?: string;
+                            closesAt?: string;
+                            workStoppedAt?: string;
+                            closedAt?: string;
+                            /** @description The final receipt, once closed */
+                            receipt?: {
+                                id: string;
+                                organizationId: string;
+                                rule: string;
+                                reason: string;
+                                actor: string;
+                                deletedAt: string;
+                                keyIdsDestroyed: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description The export offered with the closing */
+                            exportId?: string;
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organization/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Close the organisation (owners only): an export is offered (started unless a downloadable one exists); after the grace period (default 30 days) work stops, open rounds are waited for and the organisation key is destroyed */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The organisation's name (or id), typed to confirm */
+                        confirm: string;
+                        /** @description Days until the organisation closes (1-90, default 30) */
+                        graceDays?: number;
+                    };
+                };
+            };
+            responses: {
+                /** @description The closing, in its grace period */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description open; closing: in the grace period (cancellable); stopped: grace over, keys and sign-ins refused, waiting for open rounds and cases; closed: organisation key destroyed
+                             * @enum {string}
+                             */
+                            state: "open" | "closing" | "stopped" | "closed";
+                            requestedAt?: string;
+                            requestedBy?: string;
+                            closesAt?: string;
+                            workStoppedAt?: string;
+                            closedAt?: string;
+                            /** @description The final receipt, once closed */
+                            receipt?: {
+                                id: string;
+                                organizationId: string;
+                                rule: string;
+                                reason: string;
+                                actor: string;
+                                deletedAt: string;
+                                keyIdsDestroyed: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description The export offered with the closing */
+                            exportId?: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Cancel the organisation's closing during its grace period (owners only) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The organisation, open again */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * @description open; closing: in the grace period (cancellable); stopped: grace over, keys and sign-ins refused, waiting for open rounds and cases; closed: organisation key destroyed
+                             * @enum {string}
+                             */
+                            state: "open" | "closing" | "stopped" | "closed";
+                            requestedAt?: string;
+                            requestedBy?: string;
+                            closesAt?: string;
+                            workStoppedAt?: string;
+                            closedAt?: string;
+                            /** @description The final receipt, once closed */
+                            receipt?: {
+                                id: string;
+                                organizationId: string;
+                                rule: string;
+                                reason: string;
+                                actor: string;
+                                deletedAt: string;
+                                keyIdsDestroyed: string[];
+                            } & {
+                                [key: string]: unknown;
+                            };
+                            /** @description The export offered with the closing */
+                            exportId?: string;
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/organization/seal": {
@@ -6958,7 +8749,7 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            items: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled")[];
+                            items: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled" | "data_subject_request.received" | "data_subject_request.identity_confirmed" | "data_subject_request.extended" | "data_subject_request.completed" | "data_subject_request.rejected" | "data_subject_request.overdue")[];
                         };
                     };
                 };
@@ -7049,7 +8840,7 @@ export interface paths {
                                 id: string;
                                 url: string;
                                 description: string | null;
-                                events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled")[];
+                                events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled" | "data_subject_request.received" | "data_subject_request.identity_confirmed" | "data_subject_request.extended" | "data_subject_request.completed" | "data_subject_request.rejected" | "data_subject_request.overdue")[];
                                 enabled: boolean;
                                 /**
                                  * @description manual: turned off; gone: the receiver answered 410; failing: every delivery failed for too long
@@ -7158,7 +8949,7 @@ export interface paths {
                             id: string;
                             url: string;
                             description: string | null;
-                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled")[];
+                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled" | "data_subject_request.received" | "data_subject_request.identity_confirmed" | "data_subject_request.extended" | "data_subject_request.completed" | "data_subject_request.rejected" | "data_subject_request.overdue")[];
                             enabled: boolean;
                             /**
                              * @description manual: turned off; gone: the receiver answered 410; failing: every delivery failed for too long
@@ -7304,7 +9095,7 @@ export interface paths {
                             id: string;
                             url: string;
                             description: string | null;
-                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled")[];
+                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled" | "data_subject_request.received" | "data_subject_request.identity_confirmed" | "data_subject_request.extended" | "data_subject_request.completed" | "data_subject_request.rejected" | "data_subject_request.overdue")[];
                             enabled: boolean;
                             /**
                              * @description manual: turned off; gone: the receiver answered 410; failing: every delivery failed for too long
@@ -7583,7 +9374,7 @@ export interface paths {
                             id: string;
                             url: string;
                             description: string | null;
-                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled")[];
+                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled" | "data_subject_request.received" | "data_subject_request.identity_confirmed" | "data_subject_request.extended" | "data_subject_request.completed" | "data_subject_request.rejected" | "data_subject_request.overdue")[];
                             enabled: boolean;
                             /**
                              * @description manual: turned off; gone: the receiver answered 410; failing: every delivery failed for too long
@@ -7748,7 +9539,7 @@ export interface paths {
                             id: string;
                             url: string;
                             description: string | null;
-                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled")[];
+                            events: ("signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled" | "data_subject_request.received" | "data_subject_request.identity_confirmed" | "data_subject_request.extended" | "data_subject_request.completed" | "data_subject_request.rejected" | "data_subject_request.overdue")[];
                             enabled: boolean;
                             /**
                              * @description manual: turned off; gone: the receiver answered 410; failing: every delivery failed for too long
@@ -7915,7 +9706,7 @@ export interface paths {
                                 /** @description The `webhook-id` header: the same on every attempt and redelivery */
                                 messageId: string;
                                 /** @enum {string} */
-                                eventType: "signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled";
+                                eventType: "signing_request.created" | "signer.invited" | "signer.viewed" | "signer.signed" | "signer.declined" | "signer.locked" | "signing_request.completed" | "signing_request.declined" | "signing_request.expired" | "signing_request.cancelled" | "signing_request.failed" | "kyc_case.created" | "kyc_case.submitted" | "kyc_case.signed" | "kyc_case.approved" | "kyc_case.rejected" | "kyc_case.changes_requested" | "kyc_case.expired" | "kyc_case.cancelled" | "data_subject_request.received" | "data_subject_request.identity_confirmed" | "data_subject_request.extended" | "data_subject_request.completed" | "data_subject_request.rejected" | "data_subject_request.overdue";
                                 /** @description The signing request the message is about (its payload's `data.signingRequestId`); null for an event about none */
                                 signingRequestId: string | null;
                                 /**
@@ -8259,6 +10050,8 @@ export interface paths {
                                 createdAt: string;
                                 expiresAt: string;
                                 needsSecondReview: boolean;
+                                /** @description Set when the case was deleted: the customer's name and email empty */
+                                deletedAt?: string;
                             }[];
                             nextCursor: string | null;
                         };
@@ -8539,207 +10332,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/kyc-cases/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A KYC case: status, customer, answers, declaration, reviews */
-        get: {
-            parameters: {
-                query?: never;
-                header?: never;
-                path: {
-                    id: string;
-                };
-                cookie?: never;
-            };
-            requestBody?: never;
-            responses: {
-                /** @description The case */
-                200: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** @enum {string} */
-                            status: "invited" | "in_progress" | "signing" | "in_review" | "changes_requested" | "approved" | "rejected" | "expired" | "cancelled" | "failed";
-                            folderId: string;
-                            createdAt: string;
-                            expiresAt: string;
-                            endedAt?: string;
-                            customer: {
-                                /** @enum {string} */
-                                type: "person" | "company";
-                                name: string;
-                                email: string;
-                                phone: string | null;
-                                businessId: string | null;
-                                /** @enum {string} */
-                                locale: "en" | "sv" | "fi";
-                                /** @description Whether a national id was given (it is never shown back) */
-                                hasNationalId: boolean;
-                            };
-                            /** @enum {string} */
-                            identification: "pin" | "eid";
-                            questionnaire: {
-                                id: string;
-                                version: number;
-                                title: string;
-                            };
-                            identificationEvidence?: {
-                                scheme: string | null;
-                                name: string | null;
-                                birthdate: string | null;
-                                country: string | null;
-                                /** @description Never the number in clear: the birth-date part, the rest masked */
-                                nationalIdMasked: string | null;
-                                transactionId: string | null;
-                                acr: string | null;
-                                identifiedAt: string;
-                            };
-                            answers?: {
-                                [key: string]: unknown;
-                            };
-                            submittedAt?: string;
-                            /** @description Why a second reviewer must approve (`pep`, or a risk rule id); empty when one approval suffices */
-                            secondReviewReasons: string[];
-                            declaration?: {
-                                requestId: string;
-                                status: string;
-                                sealedAt?: string;
-                                sha256?: string;
-                            };
-                            reviews: {
-                                /** @enum {string} */
-                                decision: "approved" | "rejected" | "changes_requested";
-                                reviewer: {
-                                    id: string;
-                                    name: string | null;
-                                };
-                                reason: string | null;
-                                at: string;
-                                round: 1 | 2 | null;
-                            }[];
-                            remindersSent: number;
-                            evidencePackage?: {
-                                sha256: string;
-                                createdAt: string;
-                            };
-                        };
-                    };
-                };
-                /** @description Invalid request */
-                400: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                /** @description Stable machine-readable code, e.g. invalid_request */
-                                code: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Missing or invalid credentials */
-                401: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                /** @description Stable machine-readable code, e.g. invalid_request */
-                                code: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
-                403: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                /** @description Stable machine-readable code, e.g. invalid_request */
-                                code: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Not found */
-                404: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                /** @description Stable machine-readable code, e.g. invalid_request */
-                                code: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description Request understood but cannot be processed */
-                422: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                /** @description Stable machine-readable code, e.g. invalid_request */
-                                code: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
-                503: {
-                    headers: {
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "application/json": {
-                            error: {
-                                /** @description Stable machine-readable code, e.g. invalid_request */
-                                code: string;
-                                message: string;
-                                details?: unknown;
-                            };
-                        };
-                    };
-                };
-            };
-        };
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/kyc-cases/{id}/approve": {
         parameters: {
             query?: never;
@@ -8840,6 +10432,15 @@ export interface paths {
                                 sha256: string;
                                 createdAt: string;
                             };
+                            /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
+                            deletedAt?: string;
+                            /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
+                            deletion?: {
+                                /** Format: uuid */
+                                receiptId: string;
+                                rule: string;
+                                reason: string;
+                            };
                         };
                     };
                 };
@@ -8909,6 +10510,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9063,6 +10680,15 @@ export interface paths {
                                 sha256: string;
                                 createdAt: string;
                             };
+                            /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
+                            deletedAt?: string;
+                            /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
+                            deletion?: {
+                                /** Format: uuid */
+                                receiptId: string;
+                                rule: string;
+                                reason: string;
+                            };
                         };
                     };
                 };
@@ -9132,6 +10758,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9286,6 +10928,15 @@ export interface paths {
                                 sha256: string;
                                 createdAt: string;
                             };
+                            /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
+                            deletedAt?: string;
+                            /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
+                            deletion?: {
+                                /** Format: uuid */
+                                receiptId: string;
+                                rule: string;
+                                reason: string;
+                            };
                         };
                     };
                 };
@@ -9355,6 +11006,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9509,6 +11176,15 @@ export interface paths {
                                 sha256: string;
                                 createdAt: string;
                             };
+                            /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
+                            deletedAt?: string;
+                            /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
+                            deletion?: {
+                                /** Format: uuid */
+                                receiptId: string;
+                                rule: string;
+                                reason: string;
+                            };
                         };
                     };
                 };
@@ -9578,6 +11254,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9730,6 +11422,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -9912,6 +11620,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -10055,6 +11779,22 @@ export interface paths {
                 };
                 /** @description Not found */
                 404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -10222,6 +11962,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -10356,6 +12112,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -11716,6 +13488,3054 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/data-subject-requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation's data-subject requests, newest receipt first; `overdue=true` for those past their deadline (the attention list) */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                    /** @description true: only open requests past their deadline */
+                    overdue?: "true" | "false";
+                    /** @description `nextCursor` of the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description One page */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                id: string;
+                                /** @enum {string} */
+                                type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                                /** @enum {string} */
+                                status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                                receivedAt: string;
+                                dueAt: string;
+                                extendedUntil?: string;
+                                deadline: string;
+                                overdue: boolean;
+                                identityConfirmedAt?: string;
+                                assignee: {
+                                    id: string;
+                                    name: string | null;
+                                } | null;
+                                requesterName?: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Receive a data-subject request (GDPR): the requester is sent a confirmation code; the legal clock starts at receivedAt */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                        requester: {
+                            name: string;
+                            /** Format: email */
+                            email: string;
+                            /** @description The confirmation code also goes here by SMS */
+                            phone?: string;
+                            /**
+                             * @description The requester's language; default: the organisation's
+                             * @enum {string}
+                             */
+                            locale?: "en" | "sv" | "fi";
+                        };
+                        /** @description What the requester asks, in their words; stored encrypted */
+                        details?: string;
+                        /**
+                         * Format: date-time
+                         * @description When the organisation received the request (the legal clock starts here); default now; not in the future
+                         */
+                        receivedAt?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Received; the confirmation code is on its way to the requester */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            /** @description One month from receipt (GDPR Art. 12(3)): the same date next month, or its last day */
+                            dueAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A data-subject request: deadline, identity, assignee, what was done (the requester only for members who may read documents) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The request */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            /** @description One month from receipt (GDPR Art. 12(3)): the same date next month, or its last day */
+                            dueAt: string;
+                            identityConfirmedAt?: string;
+                            /** @enum {string} */
+                            identityMethod?: "email_code" | "sms_code" | "eid";
+                            /** @description The extended deadline (one extension of 1 or 2 months) */
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            /** @description When the requester was told of the extension */
+                            extensionNotifiedAt?: string;
+                            /** @description The deadline that applies: extendedUntil, else dueAt */
+                            deadline: string;
+                            /** @description Open past its deadline */
+                            overdue: boolean;
+                            overdueAt?: string;
+                            /** @enum {string} */
+                            channel: "api" | "public";
+                            /** @description Not shown to support staff (who lack the 'documents' permission) */
+                            requester?: {
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                locale: "en" | "sv" | "fi";
+                            };
+                            details?: string | null;
+                            assignee: {
+                                id: string;
+                                name: string | null;
+                                email: string;
+                            } | null;
+                            fulfilledAt?: string;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            /** @description Why records were kept (erasure), as told to the requester */
+                            legalBases: {
+                                recordKind: string;
+                                recordId: string;
+                                legalBasis: string;
+                                explanation: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                sha256: string;
+                                size: number;
+                                recordCount: number;
+                                expiresAt: string;
+                            };
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Discovery: every record of the organisation about the verified person, with what erasure would do and why */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The records */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                role: string;
+                                status: string;
+                                title?: string;
+                                createdAt: string;
+                                endedAt?: string | null;
+                                matchedBy: ("email" | "phone" | "national_id")[];
+                                erasure: {
+                                    /** @enum {string} */
+                                    action: "erase";
+                                } | {
+                                    /** @enum {string} */
+                                    action: "keep";
+                                    legalBasis: string;
+                                    explanation: string;
+                                    keepUntil?: string | null;
+                                };
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}/audit-trail": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The request's hash-chained audit trail, verified */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The trail */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            events: {
+                                sequence: number;
+                                eventKey: string;
+                                type: string;
+                                at: string;
+                                actor: string;
+                                ip?: string;
+                                userAgent?: string;
+                                detail?: {
+                                    [key: string]: unknown;
+                                };
+                                prevHash?: string;
+                                /** @description Keyed hash of prevHash and the event's canonical record, as for signing requests */
+                                hash: string;
+                            }[];
+                            chainValid: boolean;
+                            chainHead?: string;
+                            firstBrokenEvent?: {
+                                sequence: number;
+                                type: string;
+                                eventKey: string;
+                                /** @enum {string} */
+                                reason: "hash_mismatch" | "missing_event" | "link_mismatch";
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}/extend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Extend the deadline once by 1 or 2 months (GDPR Art. 12(3)), with a reason, before the original deadline; the requester is told */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        months: 1 | 2;
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The request after the step */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            /** @description One month from receipt (GDPR Art. 12(3)): the same date next month, or its last day */
+                            dueAt: string;
+                            identityConfirmedAt?: string;
+                            /** @enum {string} */
+                            identityMethod?: "email_code" | "sms_code" | "eid";
+                            /** @description The extended deadline (one extension of 1 or 2 months) */
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            /** @description When the requester was told of the extension */
+                            extensionNotifiedAt?: string;
+                            /** @description The deadline that applies: extendedUntil, else dueAt */
+                            deadline: string;
+                            /** @description Open past its deadline */
+                            overdue: boolean;
+                            overdueAt?: string;
+                            /** @enum {string} */
+                            channel: "api" | "public";
+                            /** @description Not shown to support staff (who lack the 'documents' permission) */
+                            requester?: {
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                locale: "en" | "sv" | "fi";
+                            };
+                            details?: string | null;
+                            assignee: {
+                                id: string;
+                                name: string | null;
+                                email: string;
+                            } | null;
+                            fulfilledAt?: string;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            /** @description Why records were kept (erasure), as told to the requester */
+                            legalBases: {
+                                recordKind: string;
+                                recordId: string;
+                                legalBasis: string;
+                                explanation: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                sha256: string;
+                                size: number;
+                                recordCount: number;
+                                expiresAt: string;
+                            };
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}/assign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Assign a handler (a member); reminders before the deadline go to them */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        memberId: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The request after the step */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            /** @description One month from receipt (GDPR Art. 12(3)): the same date next month, or its last day */
+                            dueAt: string;
+                            identityConfirmedAt?: string;
+                            /** @enum {string} */
+                            identityMethod?: "email_code" | "sms_code" | "eid";
+                            /** @description The extended deadline (one extension of 1 or 2 months) */
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            /** @description When the requester was told of the extension */
+                            extensionNotifiedAt?: string;
+                            /** @description The deadline that applies: extendedUntil, else dueAt */
+                            deadline: string;
+                            /** @description Open past its deadline */
+                            overdue: boolean;
+                            overdueAt?: string;
+                            /** @enum {string} */
+                            channel: "api" | "public";
+                            /** @description Not shown to support staff (who lack the 'documents' permission) */
+                            requester?: {
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                locale: "en" | "sv" | "fi";
+                            };
+                            details?: string | null;
+                            assignee: {
+                                id: string;
+                                name: string | null;
+                                email: string;
+                            } | null;
+                            fulfilledAt?: string;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            /** @description Why records were kept (erasure), as told to the requester */
+                            legalBases: {
+                                recordKind: string;
+                                recordId: string;
+                                legalBasis: string;
+                                explanation: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                sha256: string;
+                                size: number;
+                                recordCount: number;
+                                expiresAt: string;
+                            };
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}/fulfil": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the type's fulfilment on the verified person: access package, erasure (what the law keeps stays, with its basis), rectification, restriction or objection */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Rectification only: the corrected contact data */
+                        change?: {
+                            /** Format: email */
+                            email?: string;
+                            phone?: string;
+                            name?: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description The request after the step */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            /** @description One month from receipt (GDPR Art. 12(3)): the same date next month, or its last day */
+                            dueAt: string;
+                            identityConfirmedAt?: string;
+                            /** @enum {string} */
+                            identityMethod?: "email_code" | "sms_code" | "eid";
+                            /** @description The extended deadline (one extension of 1 or 2 months) */
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            /** @description When the requester was told of the extension */
+                            extensionNotifiedAt?: string;
+                            /** @description The deadline that applies: extendedUntil, else dueAt */
+                            deadline: string;
+                            /** @description Open past its deadline */
+                            overdue: boolean;
+                            overdueAt?: string;
+                            /** @enum {string} */
+                            channel: "api" | "public";
+                            /** @description Not shown to support staff (who lack the 'documents' permission) */
+                            requester?: {
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                locale: "en" | "sv" | "fi";
+                            };
+                            details?: string | null;
+                            assignee: {
+                                id: string;
+                                name: string | null;
+                                email: string;
+                            } | null;
+                            fulfilledAt?: string;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            /** @description Why records were kept (erasure), as told to the requester */
+                            legalBases: {
+                                recordKind: string;
+                                recordId: string;
+                                legalBasis: string;
+                                explanation: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                sha256: string;
+                                size: number;
+                                recordCount: number;
+                                expiresAt: string;
+                            };
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Complete: the requester is emailed the answer (what was done; for erasure what was kept and why) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        answer?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The request after the step */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            /** @description One month from receipt (GDPR Art. 12(3)): the same date next month, or its last day */
+                            dueAt: string;
+                            identityConfirmedAt?: string;
+                            /** @enum {string} */
+                            identityMethod?: "email_code" | "sms_code" | "eid";
+                            /** @description The extended deadline (one extension of 1 or 2 months) */
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            /** @description When the requester was told of the extension */
+                            extensionNotifiedAt?: string;
+                            /** @description The deadline that applies: extendedUntil, else dueAt */
+                            deadline: string;
+                            /** @description Open past its deadline */
+                            overdue: boolean;
+                            overdueAt?: string;
+                            /** @enum {string} */
+                            channel: "api" | "public";
+                            /** @description Not shown to support staff (who lack the 'documents' permission) */
+                            requester?: {
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                locale: "en" | "sv" | "fi";
+                            };
+                            details?: string | null;
+                            assignee: {
+                                id: string;
+                                name: string | null;
+                                email: string;
+                            } | null;
+                            fulfilledAt?: string;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            /** @description Why records were kept (erasure), as told to the requester */
+                            legalBases: {
+                                recordKind: string;
+                                recordId: string;
+                                legalBasis: string;
+                                explanation: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                sha256: string;
+                                size: number;
+                                recordCount: number;
+                                expiresAt: string;
+                            };
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/data-subject-requests/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reject (e.g. manifestly unfounded); the requester is emailed the reason */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The request after the step */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            /** @description One month from receipt (GDPR Art. 12(3)): the same date next month, or its last day */
+                            dueAt: string;
+                            identityConfirmedAt?: string;
+                            /** @enum {string} */
+                            identityMethod?: "email_code" | "sms_code" | "eid";
+                            /** @description The extended deadline (one extension of 1 or 2 months) */
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            /** @description When the requester was told of the extension */
+                            extensionNotifiedAt?: string;
+                            /** @description The deadline that applies: extendedUntil, else dueAt */
+                            deadline: string;
+                            /** @description Open past its deadline */
+                            overdue: boolean;
+                            overdueAt?: string;
+                            /** @enum {string} */
+                            channel: "api" | "public";
+                            /** @description Not shown to support staff (who lack the 'documents' permission) */
+                            requester?: {
+                                name: string;
+                                email: string;
+                                phone: string | null;
+                                /** @enum {string} */
+                                locale: "en" | "sv" | "fi";
+                            };
+                            details?: string | null;
+                            assignee: {
+                                id: string;
+                                name: string | null;
+                                email: string;
+                            } | null;
+                            fulfilledAt?: string;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            /** @description Why records were kept (erasure), as told to the requester */
+                            legalBases: {
+                                recordKind: string;
+                                recordId: string;
+                                legalBasis: string;
+                                explanation: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                sha256: string;
+                                size: number;
+                                recordCount: number;
+                                expiresAt: string;
+                            };
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            createdAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/{orgSlug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The organisation behind a public privacy page */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The organisation */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            name: string;
+                            slug: string;
+                            /** @enum {string} */
+                            defaultLocale: "en" | "sv" | "fi";
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/{orgSlug}/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a data-subject request to the organisation; the confirmation code and the personal link go to the email given */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    orgSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                        requester: {
+                            name: string;
+                            /** Format: email */
+                            email: string;
+                            /** @description The confirmation code also goes here by SMS */
+                            phone?: string;
+                            /**
+                             * @description The requester's language; default: the organisation's
+                             * @enum {string}
+                             */
+                            locale?: "en" | "sv" | "fi";
+                        };
+                        /** @description What the requester asks, in their words; stored encrypted */
+                        details?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Received */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            receivedAt: string;
+                            dueAt: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm with the code from the email (or SMS): records the identity and opens a 30-minute session (cookie) for the status */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The request as the requester sees it; sets the session cookie */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            organization: {
+                                name: string;
+                                slug: string;
+                            };
+                            /** @enum {string} */
+                            locale: "en" | "sv" | "fi";
+                            receivedAt: string;
+                            dueAt: string;
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            identityConfirmedAt?: string;
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                expiresAt: string;
+                                expired: boolean;
+                                size: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Wrong code; `attemptsLeft` says how many tries remain */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Locked for 15 minutes after 5 wrong codes */
+                423: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/resend-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a new code (the previous one stops working); also the re-confirmation before downloading the access package */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Sent */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {boolean} */
+                            sent: true;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                423: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The request's status, for its requester (session cookie from confirm) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The request as the requester sees it */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            organization: {
+                                name: string;
+                                slug: string;
+                            };
+                            /** @enum {string} */
+                            locale: "en" | "sv" | "fi";
+                            receivedAt: string;
+                            dueAt: string;
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            identityConfirmedAt?: string;
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                expiresAt: string;
+                                expired: boolean;
+                                size: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/access-package": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Download the access package (ZIP): needs the session cookie and a fresh code (resend-code after the session opened); until it expires (30 days) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description application/zip */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Error */
+                423: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/questionnaires": {
         parameters: {
             query?: never;
@@ -12440,6 +17260,2229 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read the organisation's retention policy, and what applies */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The policy */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description The folder of a folder override; null for the organisation policy
+                             */
+                            folderId: string | null;
+                            /** @description What this policy sets */
+                            settings: {
+                                /** @description Days a completed (sealed) request is kept after it completed (default 3653, 10 years: limitation periods); null: not set here */
+                                completedDays: number | null;
+                                /** @description Days a declined, expired or cancelled request is kept after it ended (default 90); null: not set here */
+                                unfinishedDays: number | null;
+                                /** @description Days a failed request is kept after it failed (default 90); null: not set here */
+                                failedDays: number | null;
+                                /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
+                                kycDays: number | null;
+                                /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
+                                noticeDays: number | null;
+                            };
+                            /** @description What applies: folder override, else organisation policy, else default */
+                            effective: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            sources: {
+                                /** @enum {string} */
+                                completedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                unfinishedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                failedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                kycDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                noticeDays: "default" | "organization" | "folder";
+                            };
+                            defaults: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            /** Format: date-time */
+                            updatedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Set the organisation's retention policy (recorded in the organisation's audit log) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Days a completed (sealed) request is kept after it completed (default 3653, 10 years: limitation periods). Whole days from 1 to 36500; null or left out: not set here */
+                        completedDays?: number | null;
+                        /** @description Days a declined, expired or cancelled request is kept after it ended (default 90). Whole days from 1 to 36500; null or left out: not set here */
+                        unfinishedDays?: number | null;
+                        /** @description Days a failed request is kept after it failed (default 90). Whole days from 1 to 36500; null or left out: not set here */
+                        failedDays?: number | null;
+                        /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping). Whole days from 1 to 36500; null or left out: not set here */
+                        kycDays?: number | null;
+                        /** @description Days between the owners' and administrators' notice and the deletion (default 14). Whole days from 1 to 365; null or left out: not set here */
+                        noticeDays?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description The policy as set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description The folder of a folder override; null for the organisation policy
+                             */
+                            folderId: string | null;
+                            /** @description What this policy sets */
+                            settings: {
+                                /** @description Days a completed (sealed) request is kept after it completed (default 3653, 10 years: limitation periods); null: not set here */
+                                completedDays: number | null;
+                                /** @description Days a declined, expired or cancelled request is kept after it ended (default 90); null: not set here */
+                                unfinishedDays: number | null;
+                                /** @description Days a failed request is kept after it failed (default 90); null: not set here */
+                                failedDays: number | null;
+                                /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
+                                kycDays: number | null;
+                                /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
+                                noticeDays: number | null;
+                            };
+                            /** @description What applies: folder override, else organisation policy, else default */
+                            effective: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            sources: {
+                                /** @enum {string} */
+                                completedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                unfinishedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                failedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                kycDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                noticeDays: "default" | "organization" | "folder";
+                            };
+                            defaults: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            /** Format: date-time */
+                            updatedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/folders/{id}/retention-policy": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Read a folder's retention overrides, and what applies */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The policy */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description The folder of a folder override; null for the organisation policy
+                             */
+                            folderId: string | null;
+                            /** @description What this policy sets */
+                            settings: {
+                                /** @description Days a completed (sealed) request is kept after it completed (default 3653, 10 years: limitation periods); null: not set here */
+                                completedDays: number | null;
+                                /** @description Days a declined, expired or cancelled request is kept after it ended (default 90); null: not set here */
+                                unfinishedDays: number | null;
+                                /** @description Days a failed request is kept after it failed (default 90); null: not set here */
+                                failedDays: number | null;
+                                /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
+                                kycDays: number | null;
+                                /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
+                                noticeDays: number | null;
+                            };
+                            /** @description What applies: folder override, else organisation policy, else default */
+                            effective: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            sources: {
+                                /** @enum {string} */
+                                completedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                unfinishedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                failedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                kycDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                noticeDays: "default" | "organization" | "folder";
+                            };
+                            defaults: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            /** Format: date-time */
+                            updatedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Set a folder's retention overrides (recorded in the organisation's audit log) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Days a completed (sealed) request is kept after it completed (default 3653, 10 years: limitation periods). Whole days from 1 to 36500; null or left out: not set here */
+                        completedDays?: number | null;
+                        /** @description Days a declined, expired or cancelled request is kept after it ended (default 90). Whole days from 1 to 36500; null or left out: not set here */
+                        unfinishedDays?: number | null;
+                        /** @description Days a failed request is kept after it failed (default 90). Whole days from 1 to 36500; null or left out: not set here */
+                        failedDays?: number | null;
+                        /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping). Whole days from 1 to 36500; null or left out: not set here */
+                        kycDays?: number | null;
+                        /** @description Days between the owners' and administrators' notice and the deletion (default 14). Whole days from 1 to 365; null or left out: not set here */
+                        noticeDays?: number | null;
+                    };
+                };
+            };
+            responses: {
+                /** @description The policy as set */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /**
+                             * Format: uuid
+                             * @description The folder of a folder override; null for the organisation policy
+                             */
+                            folderId: string | null;
+                            /** @description What this policy sets */
+                            settings: {
+                                /** @description Days a completed (sealed) request is kept after it completed (default 3653, 10 years: limitation periods); null: not set here */
+                                completedDays: number | null;
+                                /** @description Days a declined, expired or cancelled request is kept after it ended (default 90); null: not set here */
+                                unfinishedDays: number | null;
+                                /** @description Days a failed request is kept after it failed (default 90); null: not set here */
+                                failedDays: number | null;
+                                /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
+                                kycDays: number | null;
+                                /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
+                                noticeDays: number | null;
+                            };
+                            /** @description What applies: folder override, else organisation policy, else default */
+                            effective: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            sources: {
+                                /** @enum {string} */
+                                completedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                unfinishedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                failedDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                kycDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
+                                noticeDays: "default" | "organization" | "folder";
+                            };
+                            defaults: {
+                                completedDays: number;
+                                unfinishedDays: number;
+                                failedDays: number;
+                                kycDays: number;
+                                noticeDays: number;
+                            };
+                            /** Format: date-time */
+                            updatedAt: string | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Remove a folder's retention overrides: the organisation's policy applies to it again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Removed (or there were none) */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/signing-requests/{id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a signing request is under a legal hold */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The hold */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Place a legal hold on a signing request: retention never deletes it while held (audit-logged; pending deletion notices are cleared) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why it must be kept, e.g. the case or authority asking */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Held */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Lift the legal hold on a signing request (audit-logged): retention applies again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Not held (any more) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/kyc-cases/{id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a KYC case is under a legal hold */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The hold */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Place a legal hold on a KYC case: retention never deletes it while held (audit-logged; pending deletion notices are cleared) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why it must be kept, e.g. the case or authority asking */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Held */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Lift the legal hold on a KYC case (audit-logged): retention applies again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Not held (any more) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/folders/{id}/legal-hold": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Whether a folder (and every record in it and its subfolders) is under a legal hold */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The hold */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /** Place a legal hold on a folder (and every record in it and its subfolders): retention never deletes it while held (audit-logged; pending deletion notices are cleared) */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description Why it must be kept, e.g. the case or authority asking */
+                        reason: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Held */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        /** Lift the legal hold on a folder (and every record in it and its subfolders) (audit-logged): retention applies again */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Not held (any more) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            kind: "signing_request" | "kyc_case" | "folder";
+                            /** Format: uuid */
+                            id: string;
+                            /** @description null: no hold on this record itself (its folder may hold one) */
+                            legalHold: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                /** @description user:<id> or api-key:<id> */
+                                placedBy: string;
+                            } | null;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/retention/upcoming": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Records noticed for deletion under the retention policy, and from when they will be deleted (soonest first) */
+        get: {
+            parameters: {
+                query?: {
+                    limit?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Upcoming deletions */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case";
+                                /** Format: uuid */
+                                id: string;
+                                /** @description The request's title (null for KYC cases) */
+                                title: string | null;
+                                status: string;
+                                /** Format: date-time */
+                                noticedAt: string;
+                                /**
+                                 * Format: date-time
+                                 * @description The first daily sweep after this deletes it, unless held or no longer due by then
+                                 */
+                                deleteNotBefore: string;
+                                rule: string;
+                                reason: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Missing or invalid credentials */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
