@@ -3,11 +3,11 @@
  * organisation's owners and admins (or an API key with `admin` in the record's folder) shred it under the
  * rule 'manual' with their reason (src/privacy/shred-record.ts). A second call answers the first receipt.
  */
-import { requireInFolder, type AccessScope } from '../accounts/access';
+import { mayInFolder, requireInFolder, type AccessScope } from '../accounts/access';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { AppError } from '../errors';
 import type { SigningContext } from '../signing/signing-context';
-import { shredRecord, type DeletionReceipt } from './shred-record';
+import { findDeletionReceiptById, shredRecord, type DeletionReceipt } from './shred-record';
 
 export interface ManualDeletion {
   scope: AccessScope;
@@ -42,4 +42,20 @@ export async function deleteRecordByHand(
     if (declaration) throw new AppError('conflict', `This signing request belongs to KYC case ${declaration.case_id}; delete the case.`);
   }
   return shredRecord(context, record, { rule: 'manual', reason: deletion.reason, actor: deletion.actor }, { temporal });
+}
+
+/**
+ * A receipt the scope may read: of its organisation, and for a folder-scoped principal only a request's or
+ * case's whose folder it may view (receipts of other records, and of the organisation, are organisation-wide).
+ */
+export async function readDeletionReceipt(context: SigningContext, scope: AccessScope, receiptId: string): Promise<DeletionReceipt> {
+  const notFound = () => new AppError('not_found', 'No such deletion receipt.');
+  const receipt = await findDeletionReceiptById(context, scope.organizationId, receiptId);
+  if (!receipt) throw notFound();
+  if (scope.folders === undefined) return receipt;
+  const table = receipt.record.kind === 'signing_request' ? 'signing_requests' : receipt.record.kind === 'kyc_case' ? 'kyc_cases' : undefined;
+  if (!table) throw notFound();
+  const [row]: Array<{ folder_id: string }> = await context.dataSource.query(`SELECT folder_id FROM ${table} WHERE id = $1`, [receipt.record.id]);
+  if (!row || !mayInFolder(scope, 'view', row.folder_id)) throw notFound();
+  return receipt;
 }

@@ -429,3 +429,28 @@ test('a rejected data-subject request is shredded once its workflow has ended: i
   const dump = await dumpDatabase();
   expect(dump).not.toContain(`dora-${marker}@example.test`);
 });
+
+test("a folder-scoped key deletes and reads receipts only in its folders; a key without admin cannot delete", async () => {
+  const sales = (await call('/v1/folders', { body: { name: `Sales ${unique()}` } })).body;
+  const legal = (await call('/v1/folders', { body: { name: `Legal ${unique()}` } })).body;
+  const salesAdminKey: string = (await call('/v1/api-keys', { body: { name: 'Sales admin', folderId: sales.id, permissions: ['view', 'admin'] } })).body.key;
+  const salesSenderKey: string = (await call('/v1/api-keys', { body: { name: 'Sales sender', folderId: sales.id, permissions: ['view', 'send'] } })).body.key;
+  const inSales = await cancelledRequest(`Sales ${unique()}`);
+  const inLegal = await cancelledRequest(`Legal ${unique()}`);
+  await dataSource.query(`UPDATE signing_requests SET folder_id = $2 WHERE id = $1`, [inSales, sales.id]);
+  await dataSource.query(`UPDATE signing_requests SET folder_id = $2 WHERE id = $1`, [inLegal, legal.id]);
+  const body = { reason: 'Clean-up' };
+
+  expect((await call(`/v1/signing-requests/${inSales}`, { method: 'DELETE', key: salesSenderKey, body })).status).toBe(403);
+  expect((await call(`/v1/signing-requests/${inLegal}`, { method: 'DELETE', key: salesAdminKey, body })).status).toBe(404);
+  const inSalesDeleted = await call(`/v1/signing-requests/${inSales}`, { method: 'DELETE', key: salesAdminKey, body });
+  expect(inSalesDeleted.status).toBe(200);
+  const inLegalDeleted = await call(`/v1/signing-requests/${inLegal}`, { method: 'DELETE', body });
+  expect(inLegalDeleted.status).toBe(200);
+
+  expect((await call(`/v1/deletion-receipts/${inSalesDeleted.body.id}`, { key: salesSenderKey })).status).toBe(200);
+  expect((await call(`/v1/deletion-receipts/${inLegalDeleted.body.id}`, { key: salesSenderKey })).status).toBe(404);
+  expect((await call(`/v1/deletion-receipts/${inLegalDeleted.body.id}`)).status).toBe(200);
+  const other = await createTestOrganization(dataSource);
+  expect((await call(`/v1/deletion-receipts/${inLegalDeleted.body.id}`, { key: other.apiKey })).status).toBe(404);
+});

@@ -4,9 +4,8 @@
  */
 import { z } from 'zod';
 import type { TemporalTarget } from '../../adapters/temporal-connection';
-import { AppError } from '../../errors';
-import { deleteRecordByHand } from '../../privacy/delete-records';
-import { findDeletionReceiptById, type DeletionReceipt } from '../../privacy/shred-record';
+import { deleteRecordByHand, readDeletionReceipt } from '../../privacy/delete-records';
+import type { DeletionReceipt } from '../../privacy/shred-record';
 import type { SigningContext } from '../../signing/signing-context';
 import { multilineText } from '../../text-input';
 import { actorOf } from '../principal';
@@ -68,16 +67,16 @@ export function deletionRoutes(context: SigningContext, temporal: TemporalTarget
       method: 'get',
       path: '/v1/deletion-receipts/:id',
       permission: 'view',
-      summary: "A deletion receipt of the organisation: what was deleted, when, under which rule, by whom, and the keys destroyed",
+      summary:
+        'A deletion receipt of the organisation: what was deleted, when, under which rule, by whom, and the keys destroyed ' +
+        "(a folder-scoped key or member reads those of its folders' requests and cases)",
       tag: 'Deletion',
       auth: 'principal',
       params: z.object({ id: z.uuid('must be a deletion receipt id') }),
       responses: { 200: { description: 'The receipt', schema: deletionReceiptBody } },
       errors: [404],
       handler: async ({ params, principal }) => {
-        const receipt = await findDeletionReceiptById(context, principal!.organizationId, params.id);
-        if (!receipt) throw new AppError('not_found', 'No such deletion receipt.');
-        return { status: 200, body: receiptView(receipt) };
+        return { status: 200, body: receiptView(await readDeletionReceipt(context, principal!, params.id)) };
       },
     }),
   ];
