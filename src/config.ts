@@ -72,6 +72,14 @@ const environmentSchema = z.object({
   BACKUP_S3_FORCE_PATH_STYLE: booleanFlag.optional(),
   BACKUP_S3_ACCESS_KEY_ID: nonEmpty.optional(),
   BACKUP_S3_SECRET_ACCESS_KEY: nonEmpty.optional(),
+  // A customer-owned bucket that receives every organisation export as well (src/organization-export/export-target.ts).
+  EXPORT_S3_BUCKET: nonEmpty.optional(),
+  EXPORT_S3_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._\/-]*$/, 'must be a key prefix of letters, digits, . _ - and /').default('sigill-exports'),
+  EXPORT_S3_REGION: nonEmpty.optional(),
+  EXPORT_S3_ENDPOINT: httpUrl.optional(),
+  EXPORT_S3_FORCE_PATH_STYLE: booleanFlag.optional(),
+  EXPORT_S3_ACCESS_KEY_ID: nonEmpty.optional(),
+  EXPORT_S3_SECRET_ACCESS_KEY: nonEmpty.optional(),
 
   KMS_KEY_ID: nonEmpty.optional(),
   KMS_REGION: nonEmpty.optional(),
@@ -196,6 +204,19 @@ export type BlobStoreConfig =
  * (src/backup/). Its own credentials, since it is another provider's account; without them the AWS SDK's
  * default chain is used, as for the primary store.
  */
+/**
+ * Where organisation exports are also written (EXPORT_S3_*): a bucket the customer owns, under
+ * `<prefix>/<organisation id>/<export id>/export.zip`, with its own credentials.
+ */
+export interface ExportTargetConfig {
+  bucket: string;
+  prefix: string;
+  region: string;
+  endpoint?: string;
+  forcePathStyle: boolean;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
 export interface BlobBackupConfig {
   bucket: string;
   region: string;
@@ -342,6 +363,8 @@ export interface Config {
   blobStore: BlobStoreConfig;
   /** Absent: no backup provider (BACKUP_S3_BUCKET unset). */
   blobBackup?: BlobBackupConfig;
+  /** Absent: exports stay in Sigill only (EXPORT_S3_BUCKET unset). */
+  exportTarget?: ExportTargetConfig;
   keys: KeyServiceConfig;
   seal: SealConfig;
   codec: CodecConfig;
@@ -432,6 +455,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
         }
       : { kind: 'filesystem', root: path.join(dataDir, 'blobs') },
     blobBackup: blobBackupConfig(e),
+    exportTarget: exportTargetConfig(e),
     keys: e.KMS_KEY_ID
       ? { kind: 'kms', keyId: e.KMS_KEY_ID, region: e.KMS_REGION ?? e.AWS_REGION, endpoint: e.KMS_ENDPOINT }
       : { kind: 'local', masterKeyPath: path.join(dataDir, 'keys', 'master.key') },
@@ -492,6 +516,29 @@ function blobBackupConfig(e: z.infer<typeof environmentSchema>): BlobBackupConfi
     credentials:
       e.BACKUP_S3_ACCESS_KEY_ID && e.BACKUP_S3_SECRET_ACCESS_KEY
         ? { accessKeyId: e.BACKUP_S3_ACCESS_KEY_ID, secretAccessKey: e.BACKUP_S3_SECRET_ACCESS_KEY }
+        : undefined,
+  };
+}
+
+/** The export target is on when EXPORT_S3_BUCKET is set; its access key id and secret go together. */
+function exportTargetConfig(e: z.infer<typeof environmentSchema>): ExportTargetConfig | undefined {
+  if (!e.EXPORT_S3_BUCKET) {
+    const stray = (['EXPORT_S3_ENDPOINT', 'EXPORT_S3_ACCESS_KEY_ID', 'EXPORT_S3_SECRET_ACCESS_KEY'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError('EXPORT_S3_BUCKET', `is required when ${stray} is set (the bucket exports are written to)`);
+    return undefined;
+  }
+  if ((e.EXPORT_S3_ACCESS_KEY_ID === undefined) !== (e.EXPORT_S3_SECRET_ACCESS_KEY === undefined)) {
+    throw new ConfigError('EXPORT_S3_SECRET_ACCESS_KEY', 'and EXPORT_S3_ACCESS_KEY_ID must be set together');
+  }
+  return {
+    bucket: e.EXPORT_S3_BUCKET,
+    prefix: e.EXPORT_S3_PREFIX.replace(/^\/+|\/+$/g, ''),
+    region: e.EXPORT_S3_REGION ?? e.AWS_REGION,
+    endpoint: e.EXPORT_S3_ENDPOINT,
+    forcePathStyle: e.EXPORT_S3_FORCE_PATH_STYLE ?? e.EXPORT_S3_ENDPOINT !== undefined,
+    credentials:
+      e.EXPORT_S3_ACCESS_KEY_ID && e.EXPORT_S3_SECRET_ACCESS_KEY
+        ? { accessKeyId: e.EXPORT_S3_ACCESS_KEY_ID, secretAccessKey: e.EXPORT_S3_SECRET_ACCESS_KEY }
         : undefined,
   };
 }

@@ -50,6 +50,7 @@ export type OrganizationEventType =
   | 'webhook_endpoint.redelivery_requested'
   | 'organization.export_requested'
   | 'organization.export_completed'
+  | 'organization.export_copied'
   | 'organization.export_downloaded'
   | 'organization.closing_requested'
   | 'organization.closing_cancelled'

@@ -14,6 +14,7 @@ import {
   emailClosingReceipt,
   stopOrganizationWork,
 } from '../organization-export/close-organization';
+import { copyExportToTarget } from '../organization-export/export-target';
 import { exportReadyEmail } from '../organization-export/messages';
 import { completeExport, expireExport, failExport, markExportRunning, recordExportProgress } from '../organization-export/organization-exports';
 import type { SigningContext } from '../signing/signing-context';
@@ -45,6 +46,13 @@ export function organizationExportActivities(context: SigningContext) {
         buildOrganizationExport(context, { exportId: input.exportId, attempt: activity.info.attempt, partBytes: input.partBytes }, report),
       );
       return completeExport(context, input.exportId, built);
+    },
+
+    /** Also into the customer's own bucket, when EXPORT_S3_* names one. */
+    async copyOrganizationExportToTarget(input: { exportId: string }): Promise<{ location?: string }> {
+      const activity = Context.current();
+      const location = await whileHeartbeating(() => copyExportToTarget(context, input.exportId, () => activity.heartbeat()));
+      return location ? { location } : {};
     },
 
     async markOrganizationExportFailed(input: { exportId: string }): Promise<void> {

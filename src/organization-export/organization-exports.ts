@@ -37,6 +37,8 @@ export interface OrganizationExportView {
   completedAt?: string;
   expiresAt?: string;
   downloadUrl?: string;
+  /** Where it was also written (EXPORT_S3_*: the customer's bucket), once copied there. */
+  targetLocation?: string;
 }
 
 interface ExportRow {
@@ -54,7 +56,13 @@ interface ExportRow {
   created_at: Date;
   completed_at: Date | null;
   expires_at: Date | null;
+  target_location: string | null;
 }
+
+/** The row with where its copy in the customer's bucket is (recorded in the audit log when it was copied). */
+const exportColumns = `e.*, (SELECT a.detail->>'location' FROM organization_audit_events a
+   WHERE a.organization_id = e.organization_id AND a.type = 'organization.export_copied' AND a.detail->>'exportId' = e.id::text
+   LIMIT 1) AS target_location`;
 
 export const workflowIdForExport = (exportId: string) => `organization-export-${exportId}`;
 const exportNotFound = () => new AppError('not_found', 'No such export.');
@@ -81,6 +89,7 @@ function viewOf(row: ExportRow, publicUrl: string, now = Date.now()): Organizati
     ...(row.completed_at ? { completedAt: row.completed_at.toISOString() } : {}),
     ...(row.expires_at ? { expiresAt: row.expires_at.toISOString() } : {}),
     ...(status === 'completed' ? { downloadUrl: `${publicUrl}/v1/organization/exports/${row.id}/download` } : {}),
+    ...(row.target_location ? { targetLocation: row.target_location } : {}),
   };
 }
 
@@ -132,7 +141,7 @@ export async function startOrganizationExport(
 }
 
 async function readExportRow(context: SigningContext, organizationId: string, exportId: string): Promise<ExportRow | undefined> {
-  const [row]: ExportRow[] = await context.dataSource.query(`SELECT * FROM organization_exports WHERE id = $1 AND organization_id = $2`, [
+  const [row]: ExportRow[] = await context.dataSource.query(`SELECT ${exportColumns} FROM organization_exports e WHERE e.id = $1 AND e.organization_id = $2`, [
     exportId,
     organizationId,
   ]);
@@ -154,7 +163,7 @@ export async function getOrganizationExport(context: SigningContext, scope: Acce
 export async function listOrganizationExports(context: SigningContext, scope: AccessScope, limit = 50): Promise<OrganizationExportView[]> {
   requireOrganizationAdmin(scope);
   const rows: ExportRow[] = await context.dataSource.query(
-    `SELECT * FROM organization_exports WHERE organization_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+    `SELECT ${exportColumns} FROM organization_exports e WHERE e.organization_id = $1 ORDER BY e.created_at DESC, e.id DESC LIMIT $2`,
     [scope.organizationId, limit],
   );
   return rows.map((row) => viewOf(row, context.publicUrl));

@@ -8,7 +8,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Adapters } from '../adapters';
 import { EncryptionPayloadCodec } from '../adapters/payload-codec';
 import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
-import type { Config, SealLevel, WebhookConfig } from '../config';
+import type { Config, ExportTargetConfig, SealLevel, WebhookConfig } from '../config';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
 import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../documents/seal-key';
@@ -45,6 +45,8 @@ export interface SigningContext {
   maxDocumentBytes: number;
   /** Webhook delivery settings (src/webhooks/): destinations allowed, timeout, retry schedule. */
   webhooks: WebhookConfig;
+  /** A customer-owned bucket every organisation export is also written to (EXPORT_S3_*), if any. */
+  exportTarget?: ExportTargetConfig;
   /** National eID through the broker (src/identity/); `available` is false when it is not configured. */
   eid: EidBroker;
   /** Per-record keys that can be destroyed (R13, src/privacy/record-keys.ts). */
@@ -86,6 +88,7 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     sealLevel: config.seal.level,
     maxDocumentBytes: config.maxDocumentBytes,
     webhooks: config.webhooks,
+    exportTarget: config.exportTarget,
     eid: new EidBroker(config.eid, { state: deriveKey(secret, 'eid-state'), result: deriveKey(secret, 'eid-result') }, config.http.publicUrl),
   };
 }

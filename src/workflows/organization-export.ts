@@ -1,7 +1,8 @@
 /**
  * An organisation's export (R13, src/organization-export/): one long activity writes the ZIP in parts,
  * heartbeating its progress (a retried attempt starts the archive over under a prefix of its own, so a
- * download never mixes attempts); the requester is told it is ready; after the download window the files are
+ * download never mixes attempts); it is copied to the customer's bucket when EXPORT_S3_* names one; the
+ * requester is told it is ready; after the download window the files are
  * deleted. Ids only in this history: the export's payloads are encrypted under its record key anyway.
  */
 import { ActivityFailure, proxyActivities, sleep } from '@temporalio/workflow';
@@ -36,6 +37,12 @@ export async function organizationExportWorkflow(input: OrganizationExportInput)
     if (!(error instanceof ActivityFailure)) throw error;
     await record.markOrganizationExportFailed({ exportId: input.exportId });
     return { status: 'failed' };
+  }
+  try {
+    await write.copyOrganizationExportToTarget({ exportId: input.exportId });
+  } catch (error) {
+    // The export stands in Sigill; the customer's bucket refused it (GET shows no targetLocation then).
+    if (!(error instanceof ActivityFailure)) throw error;
   }
   try {
     await record.emailOrganizationExportReady({ exportId: input.exportId });

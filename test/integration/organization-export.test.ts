@@ -27,6 +27,7 @@ import { apiClient, type ApiCall, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
 import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
 import { goodPassword, inviteMember, outboxMessage, signIn, tokenOf } from '../support/members';
+import { createMotoBucket, motoRegion, motoUrl, readBucketObjects } from '../support/moto';
 import { createTestPdf } from '../support/pdf-factories';
 import { pyhankoValidate } from '../support/pdf-validators';
 import { reportDocumentDisplayed } from '../support/signer-reading';
@@ -260,6 +261,33 @@ describe('organisation export', () => {
     // Another organisation's export is not found.
     const other = await createTestOrganization(dataSource);
     expect((await apiClient(() => api.url, () => other.apiKey)(`/v1/organization/exports/${anyExport.id}`)).status).toBe(404);
+  });
+});
+
+describe("export to the customer's bucket (EXPORT_S3_*)", () => {
+  it('writes the same ZIP to <prefix>/<organisation>/<export>/export.zip and says where', async () => {
+    const bucket = await createMotoBucket('customer-exports');
+    const targetApi = await startTestApi(dataSource, {
+      env: { EXPORT_S3_BUCKET: bucket, EXPORT_S3_PREFIX: 'from-sigill/', EXPORT_S3_ENDPOINT: motoUrl(), EXPORT_S3_REGION: motoRegion, EXPORT_S3_ACCESS_KEY_ID: 'test', EXPORT_S3_SECRET_ACCESS_KEY: 'test' },
+    });
+    try {
+      const org = await createTestOrganization(dataSource);
+      const call = apiClient(() => targetApi.url, () => org.apiKey);
+      expect((await call('/v1/signing-requests', { body: requestBody('Offer') })).status).toBe(201);
+      const requested = await call('/v1/organization/exports', { method: 'POST' });
+      const key = `from-sigill/${org.orgId}/${requested.body.id}/export.zip`;
+      const view = await waitFor('the export copied', async () => {
+        const got = await call(`/v1/organization/exports/${requested.body.id}`);
+        return got.body.targetLocation ? got.body : undefined;
+      });
+      expect(view.targetLocation).toBe(`s3://${bucket}/${key}`);
+      const objects = await readBucketObjects(bucket);
+      expect(objects.map((object) => object.key)).toEqual([key]);
+      expect(sha256(objects[0]!.body)).toBe(view.sha256);
+      expect(Object.keys(unzipSync(new Uint8Array(objects[0]!.body)))).toContain('manifest.json');
+    } finally {
+      await targetApi.close();
+    }
   });
 });
 

@@ -35,6 +35,7 @@ const exportBody = z.object({
   completedAt: z.string().optional(),
   expiresAt: z.string().optional().describe('After this the ZIP is deleted and the download answers 410'),
   downloadUrl: z.string().optional().describe('While completed and not expired'),
+  targetLocation: z.string().optional().describe("s3://bucket/key of its copy in the customer's bucket (EXPORT_S3_*), once written there"),
 });
 
 const receiptBody = z.object({
