@@ -10,6 +10,7 @@ import type { DataSource } from 'typeorm';
 import type { AccessScope } from '../accounts/access';
 import type { DataSubjectRequestStatus, DataSubjectRequestView, ListedDataSubjectRequest } from '../contract/data-subject-requests';
 import { AppError } from '../errors';
+import { RecordKeyDestroyedError } from '../privacy/record-keys';
 import type { SigningContext } from '../signing/signing-context';
 import { verifyDsrAuditChain } from './dsr-audit-trail';
 import { effectiveDeadline } from './legal-deadline';
@@ -100,6 +101,16 @@ function decodeCursor(cursor: string): { receivedAt: Date; id: string } {
   return { receivedAt, id };
 }
 
+/** A request shredded since (its key destroyed) stays listed, without a name: one deleted row must not take the list down. */
+async function requesterNameOf(context: SigningContext, row: DataSubjectRequestRow): Promise<{ requesterName?: string }> {
+  try {
+    return { requesterName: (await decryptDsrField(context, row, 'name', row.requester_name)) ?? '' };
+  } catch (error) {
+    if (error instanceof RecordKeyDestroyedError) return {};
+    throw error;
+  }
+}
+
 /** Newest receipt first; `overdue` keeps the open requests past their deadline (the attention list). */
 export async function listDataSubjectRequests(
   context: SigningContext,
@@ -135,7 +146,7 @@ export async function listDataSubjectRequests(
       overdue: isOverdue(row),
       identityConfirmedAt: isoOf(row.identity_confirmed_at),
       assignee: row.assignee_user_id ? { id: row.assignee_user_id, name: row.assignee_name } : null,
-      ...(withRequester ? { requesterName: (await decryptDsrField(context, row, 'name', row.requester_name)) ?? '' } : {}),
+      ...(withRequester ? await requesterNameOf(context, row) : {}),
     });
   }
   return { items, nextCursor: rows.length > query.limit && last ? encodeCursor(last.received_at, last.id) : null };
