@@ -47,6 +47,13 @@ export interface AuditEvent {
 }
 
 
+/**
+ * Events of a data-subject request (GDPR Art. 16/18/21) about one signer: the organisation's API trail keeps
+ * them, but the sealed page goes to every signer, and co-signers must not learn that this person asked for
+ * rectification, restriction or objected. The audit chain head printed still pins them.
+ */
+const privateToTheDataSubject = new Set(['contact_rectified', 'contact_restricted', 'reminder_skipped']);
+
 export interface AuditTrailInput {
   documentCode: string;
   title: string;
@@ -169,10 +176,11 @@ function appendAuditTrail(document: PDFDocument, input: AuditTrailInput, fonts: 
     writer.gap(8);
   });
 
-  if (input.events?.length) {
+  const printedEvents = input.events?.filter((event) => !event.type || !privateToTheDataSubject.has(event.type));
+  if (printedEvents?.length) {
     writer.gap(6);
     writer.subheading(t('audit:events'));
-    for (const event of input.events) {
+    for (const event of printedEvents) {
       const who = event.actorName ?? t(`audit:actor.${event.actor}`, { defaultValue: event.actor });
       const what = event.action ?? t(`audit:event.${event.type ?? 'unknown'}`, { defaultValue: event.type ?? '' });
       const how = event.channel ? ` (${t('audit:via', { channel: t(`audit:channelName.${event.channel}`, { defaultValue: event.channel }) })})` : '';

@@ -30,6 +30,10 @@ const events: AuditEvent[] = [
   { at: '2026-07-01T10:00:09Z', type: 'viewed', actor: 'signer', actorName: 'Åsa Öberg 😀' },
   { at: '2026-07-01T10:01:00Z', type: 'last_page_reached', actor: 'signer', actorName: 'Åsa Öberg 😀' },
   { at: '2026-07-01T10:02:00Z', type: 'signed', actor: 'signer', actorName: 'Åsa Öberg 😀' },
+  // A co-signer's data-subject request (GDPR Art. 16/18/21): kept in the API trail, never printed for the other signers.
+  { at: '2026-07-01T10:01:10Z', type: 'contact_rectified', actor: 'user:member', actorName: 'Bo Berg' },
+  { at: '2026-07-01T10:01:20Z', type: 'contact_restricted', actor: 'user:member', actorName: 'Bo Berg' },
+  { at: '2026-07-01T10:01:30Z', type: 'reminder_skipped', actor: 'system', actorName: 'Bo Berg' },
   { at: '2026-07-01T10:02:01Z', type: 'sealed', actor: 'system' },
 ];
 
@@ -78,6 +82,17 @@ test('in English, in UTC: the labels the issue names, one time per line', async 
     expect(page).toContain(expected);
   }
   expect(page).not.toContain('(2026-07-01');
+});
+
+test("a signer's privacy request is not printed for the other signers", async () => {
+  for (const [locale, timeZone] of [['en', 'UTC'], ['sv', 'Europe/Stockholm']] as const) {
+    const page = await auditPageOf(locale, timeZone);
+    expect(page).toContain('Åsa Öberg ?');
+    expect(page).not.toContain('Bo Berg');
+    for (const type of ['contact_rectified', 'contact_restricted', 'reminder_skipped'] as const) {
+      expect(page).not.toContain(catalogs[locale].audit.event[type]);
+    }
+  }
 });
 
 test('every audit event type is labelled, and no label is the raw type name', () => {
