@@ -30,8 +30,13 @@ const lockedError = () =>
   new AppError('locked', `Too many wrong codes: this link is locked for ${lockMs / 60_000} minutes. Then ask for a new code.`, undefined, { attemptsLeft: 0 });
 const sessionRequired = () => new AppError('unauthenticated', 'Confirm with your code first (your session is missing or has expired).');
 
+/** The organisation of a privacy page; one that has closed (its work stopped, src/organization-export/) has none. */
 export async function organizationBySlug(context: SigningContext, slug: string): Promise<Organization> {
-  const organization = await context.dataSource.getRepository(Organization).findOneBy({ slug });
+  const [open]: Array<{ id: string }> = await context.dataSource.query(
+    `SELECT id FROM organizations WHERE slug = $1 AND closed_at IS NULL AND work_stopped_at IS NULL`,
+    [slug],
+  );
+  const organization = open ? await context.dataSource.getRepository(Organization).findOneBy({ id: open.id }) : null;
   if (!organization) throw new AppError('not_found', 'No organisation has this privacy page.');
   return organization;
 }
