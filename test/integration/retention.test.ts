@@ -64,7 +64,11 @@ async function runSweepOnce(organizationIds: string[]): Promise<Json> {
   await ensureRetentionSweepSchedule(api.client, { taskQueue: api.taskQueue, log: testLog, organizationIds });
   const handle = api.client.schedule.getHandle(retentionSweepScheduleId);
   // recentActions keeps the last few runs only: the new run is the one whose id differs from the last before.
-  const before = (await handle.describe()).info.recentActions.at(-1)?.action.workflow.workflowId;
+  const last = (await handle.describe()).info.recentActions.at(-1);
+  const before = last?.action.workflow.workflowId;
+  // A run's id is the schedule's id and its start time to the second: a second trigger within the same
+  // second would be refused as the same workflow, so the trigger waits for the next second.
+  if (last) await waitFor('the next second', () => Math.floor(Date.now() / 1000) > Math.floor(last.takenAt.getTime() / 1000));
   await handle.trigger();
   const action = await waitFor('the triggered retention sweep run', async () => {
     const last = (await handle.describe()).info.recentActions.at(-1);
@@ -158,6 +162,17 @@ describe('the daily retention sweep', () => {
   let roundOrgId: string;
   let roundOwnerEmail: string;
   const ids: Record<'due' | 'recent' | 'held' | 'inHeldFolder' | 'inHeldSubfolder', string> = {} as never;
+  const kyc: Record<'due' | 'recent', string> = {} as never;
+
+  /** A KYC case created and cancelled through the API, its workflow ended, `yearsAgo` years back. */
+  async function cancelledCase(yearsAgo: number): Promise<string> {
+    const created = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Aino Virtanen', email: `customer-${randomUUID()}@example.test` } } });
+    expect(created.status).toBe(201);
+    expect((await call(`/v1/kyc-cases/${created.body.id}/cancel`, { body: { reason: 'Relationship ended' } })).status).toBe(200);
+    await api.client.workflow.getHandle(`kyc-case-${created.body.id}`).result();
+    await dataSource.query(`UPDATE kyc_cases SET ended_at = now() - make_interval(years => $2) WHERE id = $1`, [created.body.id, yearsAgo]);
+    return created.body.id;
+  }
 
   beforeAll(async () => {
     // A sealed contract, in an organisation of its own on the default policy: completed 11 years ago.
@@ -179,17 +194,23 @@ describe('the daily retention sweep', () => {
     ids.inHeldSubfolder = await cancelledRequest('In a held subfolder', subfolder);
     for (const id of [ids.due, ids.held, ids.inHeldFolder, ids.inHeldSubfolder]) await endedDaysAgo(id, 70);
     await endedDaysAgo(ids.recent, 30);
+    // KYC cases: kept 5 years after they end (the default).
+    kyc.due = await cancelledCase(6);
+    kyc.recent = await cancelledCase(1);
     expect((await call(`/v1/signing-requests/${ids.held}/legal-hold`, { method: 'PUT', body: { reason: 'Audit by the tax authority' } })).status).toBe(200);
     expect((await call(`/v1/folders/${heldFolder}/legal-hold`, { method: 'PUT', body: { reason: 'Litigation' } })).status).toBe(200);
   });
 
   test('the first run gives notice: one summary email per organisation, nothing deleted', async () => {
     const result = await runSweepOnce([org.orgId, roundOrgId]);
-    expect(result).toMatchObject({ noticed: 2, deleted: 0, failed: 0 });
+    expect(result).toMatchObject({ noticed: 3, deleted: 0, failed: 0 });
 
     const [notice] = await smtp.waitForMail(ownerEmail, 'will be deleted under the retention policy');
-    expect(notice!.subject).toContain('1 record of');
+    expect(notice!.subject).toContain('2 records of');
     expect(notice!.text).toContain('“Due for deletion” (cancelled)');
+    expect(notice!.text).toContain(`KYC case ${kyc.due} (cancelled)`);
+    expect(notice!.text).toContain('KYC cases are kept 1826 days after the case ends (default)');
+    expect(notice!.text).not.toContain(kyc.recent);
     expect(notice!.text).toContain('Declined, expired and cancelled requests are kept 60 days (organisation policy)');
     expect(notice!.text).toContain('legal hold');
     for (const title of ['Cancelled last month', 'Held request', 'In a held folder', 'In a held subfolder']) expect(notice!.text).not.toContain(title);
@@ -198,8 +219,8 @@ describe('the daily retention sweep', () => {
 
     const upcoming = await call('/v1/retention/upcoming');
     expect(upcoming.status).toBe(200);
-    expect(upcoming.body.items).toHaveLength(1);
-    const [item] = upcoming.body.items;
+    expect(upcoming.body.items.map((item: Json) => item.id).sort()).toEqual([ids.due, kyc.due].sort());
+    const item = upcoming.body.items.find((item: Json) => item.id === ids.due);
     expect(item).toMatchObject({ kind: 'signing_request', id: ids.due, title: 'Due for deletion', status: 'cancelled', rule: `retention:organization:${org.orgId}` });
     // The organisation's 7-day notice period.
     const days = (Date.parse(item.deleteNotBefore) - Date.parse(item.noticedAt)) / 86_400_000;
@@ -218,7 +239,7 @@ describe('the daily retention sweep', () => {
       [org.orgId, roundOrgId],
     ]);
     const result = await runSweepOnce([org.orgId, roundOrgId]);
-    expect(result).toMatchObject({ deleted: 2, failed: 0 });
+    expect(result).toMatchObject({ deleted: 3, failed: 0 });
 
     const due = await findDeletionReceipt(api.signing, { kind: 'signing_request', id: ids.due });
     expect(due).toMatchObject({
@@ -229,6 +250,12 @@ describe('the daily retention sweep', () => {
     const sealed = await findDeletionReceipt(api.signing, { kind: 'signing_request', id: round.id });
     expect(sealed).toMatchObject({ rule: 'retention:default', reason: 'Completed requests are kept 3653 days (default)', sealedSha256: round.sha256 });
 
+    expect(await findDeletionReceipt(api.signing, { kind: 'kyc_case', id: kyc.due })).toMatchObject({
+      rule: 'retention:default',
+      reason: 'KYC cases are kept 1826 days after the case ends (default)',
+    });
+    expect(await findDeletionReceipt(api.signing, { kind: 'kyc_case', id: kyc.recent })).toBeUndefined();
+    expect((await call(`/v1/kyc-cases/${kyc.recent}`)).status).toBe(200);
     for (const id of [ids.recent, ids.held, ids.inHeldFolder, ids.inHeldSubfolder]) {
       expect(await findDeletionReceipt(api.signing, { kind: 'signing_request', id })).toBeUndefined();
       expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
@@ -236,7 +263,7 @@ describe('the daily retention sweep', () => {
     expect((await call('/v1/retention/upcoming')).body.items).toEqual([]);
     // Receipts are in the organisation's audit log.
     const deleted = ((await call('/v1/audit-log')).body.events as Json[]).filter((event) => event.type === 'record_deleted');
-    expect(deleted).toHaveLength(1);
+    expect(deleted).toHaveLength(2);
   });
 
   test('a hold placed after the notice stops the deletion and clears the notice; lifting it lets the next run notice again', async () => {
