@@ -1,0 +1,185 @@
+/**
+ * Record keys in use (R13, issue 14 part 1) on a whole signing round with the real Temporal and PostgreSQL:
+ * the round's history, read raw from Temporal, is under the request's key and nothing else; its documents
+ * are too; destroying the key leaves history and documents unreadable; and a request from before record
+ * keys is moved under its key by the start-up migration.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { temporal } from '@temporalio/proto';
+import type { DataSource } from 'typeorm';
+import { EncryptedBlobStore } from '../../src/adapters/encrypted-blob-store';
+import { FilesystemBlobStore } from '../../src/adapters/blob-store';
+import { EncryptionPayloadCodec, RECORD_ENCODING, RECORD_KEY_METADATA } from '../../src/adapters/payload-codec';
+import { encryptField as encryptLegacyField } from '../../src/privacy/encrypted-field';
+import { moveToRecordKeys } from '../../src/privacy/move-to-record-keys';
+import { DatabaseRecordKeyring, RecordKeyDestroyedError } from '../../src/privacy/record-keys';
+import { expectedNationalIdContext, workflowIdForRequest } from '../../src/signing/create-signing-request';
+import { apiClient } from '../support/api-client';
+import { createTestOrganization } from '../support/factories';
+import { openTestDataSource, startTestApi, testLog, type TestApi } from '../support/harness';
+import { createTestPdf } from '../support/pdf-factories';
+import { completeOneRound } from '../support/rounds';
+import { startSmtpCatcher } from '../support/smtp-catcher';
+
+let dataSource: DataSource;
+let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
+let api: TestApi;
+let pdf: Buffer;
+
+beforeAll(async () => {
+  dataSource = await openTestDataSource();
+  smtp = await startSmtpCatcher();
+  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url } });
+  pdf = Buffer.from(await createTestPdf([{}]));
+});
+
+afterAll(async () => {
+  await api?.close();
+  await smtp?.close();
+  await dataSource?.destroy();
+});
+
+type RawPayload = temporal.api.common.v1.IPayload;
+
+/**
+ * Every payload in a history as Temporal stores it (not decoded): found by shape, wherever it sits. Search
+ * attributes are left out: Temporal must read them (ids and statuses only, see ARCHITECTURE.md).
+ */
+function payloadsIn(node: unknown, into: RawPayload[] = []): RawPayload[] {
+  if (Array.isArray(node)) node.forEach((item) => payloadsIn(item, into));
+  else if (node && typeof node === 'object' && !(node instanceof Uint8Array)) {
+    const record = node as Record<string, unknown>;
+    if (record.metadata && typeof record.metadata === 'object' && record.data instanceof Uint8Array) {
+      into.push(record as RawPayload);
+    } else Object.entries(record).forEach(([key, value]) => key !== 'searchAttributes' && payloadsIn(value, into));
+  }
+  return into;
+}
+
+async function rawHistory(workflowId: string) {
+  const events: temporal.api.history.v1.IHistoryEvent[] = [];
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await api.client.workflowService.getWorkflowExecutionHistory({ namespace: 'default', execution: { workflowId }, nextPageToken });
+    events.push(...(page.history?.events ?? []));
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return events;
+}
+
+const rawBlob = (blobKey: string) => fs.readFileSync(path.join((api.config.blobStore as { root: string }).root, blobKey));
+const keyIdOfBlob = (bytes: Buffer) => bytes.subarray(4, 20).toString('hex');
+const hex = (uuid: string) => uuid.replace(/-/g, '');
+
+test("a round's history and documents are under its record key, and unreadable once the key is destroyed", async () => {
+  const signerName = `Record Keyholder ${randomUUID().slice(0, 6)}`;
+  const round = await completeOneRound(api, dataSource, smtp, pdf, signerName);
+  const record = { kind: 'signing_request', id: round.id } as const;
+  const [{ key_id: keyId }]: Array<{ key_id: string }> = await dataSource.query(
+    `SELECT key_id FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`,
+    [round.id],
+  );
+
+  const events = await rawHistory(workflowIdForRequest(round.id));
+  const payloads = payloadsIn(events);
+  // Workflow input, activity inputs and results, Updates and their answers: all of them.
+  expect(events.some((event) => event.activityTaskScheduledEventAttributes?.input?.payloads?.length)).toBe(true);
+  expect(events.some((event) => event.activityTaskCompletedEventAttributes?.result?.payloads?.length)).toBe(true);
+  expect(payloads.length).toBeGreaterThan(10);
+  for (const payload of payloads) {
+    expect(Buffer.from(payload.metadata!.encoding!).toString()).toBe(RECORD_ENCODING);
+    expect(Buffer.from(payload.metadata![RECORD_KEY_METADATA]!).toString()).toBe(keyId);
+    expect(Object.keys(payload.metadata!).sort()).toEqual(['encoding', RECORD_KEY_METADATA].sort());
+  }
+  const readable = Buffer.concat(payloads.map((payload) => Buffer.from(payload.data!))).toString('latin1');
+  for (const secret of [signerName, round.signerEmail, round.id]) expect(readable).not.toContain(secret);
+  // The worker's codec reads them back.
+  const decoded = await api.signing.payloadCodec.decode(payloads.slice(0, 3));
+  expect(decoded.every((payload) => Buffer.from(payload.metadata!.encoding!).toString() !== RECORD_ENCODING)).toBe(true);
+
+  for (const blobKey of round.blobKeys) {
+    const stored = rawBlob(blobKey);
+    expect(stored.subarray(0, 4)).toEqual(Buffer.from([0x53, 0x47, 0x42, 2])); // "SGB", format 2
+    expect(keyIdOfBlob(stored)).toBe(hex(keyId));
+  }
+
+  expect(await api.signing.recordKeys.destroyRecordKey(dataSource, record)).toEqual([keyId]);
+  // This process (its cache dropped) and another one (never had it) alike.
+  const { keyService } = api.signing.adapters;
+  const elsewhere = new EncryptionPayloadCodec(keyService, Date.now, new DatabaseRecordKeyring(dataSource, keyService));
+  for (const codec of [api.signing.payloadCodec, elsewhere]) {
+    await expect(codec.decode(payloads.slice(0, 1))).rejects.toBeInstanceOf(RecordKeyDestroyedError);
+  }
+  for (const blobKey of round.blobKeys) {
+    await expect(api.signing.adapters.blobStore.get(blobKey)).rejects.toBeInstanceOf(RecordKeyDestroyedError);
+  }
+  const call = apiClient(() => api.url, () => round.apiKey);
+  const document = await call(`/v1/signing-requests/${round.id}/document`);
+  expect(document.status).toBe(410);
+  expect(document.body.error.code).toBe('record_deleted');
+});
+
+test('a request from before record keys gets its key, and its document and personal fields move under it', async () => {
+  const org = await createTestOrganization(dataSource);
+  const call = apiClient(() => api.url, () => org.apiKey);
+  const created = await call('/v1/signing-requests', {
+    body: {
+      title: 'From before record keys',
+      document: { filename: 'old.pdf', contentBase64: pdf.toString('base64') },
+      signers: [{ name: 'Old Signer', email: `old-${randomUUID()}@example.test`, pinDelivery: 'sender' }],
+    },
+  });
+  expect(created.status).toBe(201);
+  const requestId: string = created.body.id;
+  const signerId: string = created.body.signers[0].id;
+  expect((await call(`/v1/signing-requests/${requestId}/cancel`, { body: { reason: 'Replaced' } })).status).toBeLessThan(300);
+  const [{ original_blob_key: originalKey }]: Array<{ original_blob_key: string }> = await dataSource.query(
+    `SELECT original_blob_key FROM signing_requests WHERE id = $1`,
+    [requestId],
+  );
+
+  // What such a request looks like: no record key, its original and a national id under the deployment's keys.
+  await dataSource.query(`DELETE FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`, [requestId]);
+  const { keyService } = api.signing.adapters;
+  const root = (api.config.blobStore as { root: string }).root;
+  await new EncryptedBlobStore(new FilesystemBlobStore(root), keyService).put(originalKey, pdf);
+  const legacyNationalId = await encryptLegacyField(keyService, expectedNationalIdContext(signerId), '131052-308T');
+  await dataSource.query(`UPDATE signers SET expected_national_id = $2 WHERE id = $1`, [signerId, legacyNationalId]);
+  expect(rawBlob(originalKey)[3]).toBe(1);
+
+  // The worker that runs the move at its start: nothing cached.
+  const recordKeys = new DatabaseRecordKeyring(dataSource, keyService);
+  const worker = {
+    ...api.signing,
+    recordKeys,
+    adapters: { ...api.signing.adapters, blobStore: new EncryptedBlobStore(new FilesystemBlobStore(root), keyService, recordKeys) },
+  };
+  await moveToRecordKeys(worker, testLog);
+
+  const [key]: Array<{ key_id: string; legacy_data_pending: boolean }> = await dataSource.query(
+    `SELECT key_id, legacy_data_pending FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`,
+    [requestId],
+  );
+  expect(key).toEqual({ key_id: expect.any(String), legacy_data_pending: false });
+  const moved = rawBlob(originalKey);
+  expect(moved[3]).toBe(2);
+  expect(keyIdOfBlob(moved)).toBe(hex(key!.key_id));
+  expect(Buffer.from((await api.signing.adapters.blobStore.get(originalKey))!)).toEqual(pdf);
+  const [{ expected_national_id: sealed }]: Array<{ expected_national_id: Buffer }> = await dataSource.query(
+    `SELECT expected_national_id FROM signers WHERE id = $1`,
+    [signerId],
+  );
+  expect(sealed[0]).toBe(2);
+  expect(sealed.subarray(1, 17).toString('hex')).toBe(hex(key!.key_id));
+  const record = { kind: 'signing_request', id: requestId } as const;
+  expect(await api.signing.recordKeys.decryptField(record, expectedNationalIdContext(signerId), sealed)).toBe('131052-308T');
+
+  // Again: nothing left to move, nothing changed.
+  await moveToRecordKeys(worker, testLog);
+  expect(rawBlob(originalKey)).toEqual(moved);
+  // And now shredding it really removes it.
+  await api.signing.recordKeys.destroyRecordKey(dataSource, record);
+  await expect(api.signing.adapters.blobStore.get(originalKey)).rejects.toBeInstanceOf(RecordKeyDestroyedError);
+});
