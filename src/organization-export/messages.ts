@@ -22,7 +22,7 @@ export function exportReadyEmail(
         kind: 'paragraph',
         text: t('email:organizationExport.ready', {
           organization: facts.organizationName,
-          megabytes: (facts.sizeBytes / 1024 / 1024).toFixed(1),
+          megabytes: (facts.sizeBytes / 1024 / 1024).toFixed(facts.sizeBytes < 1024 * 1024 ? 2 : 1),
           date: formatDateTime(facts.expiresAt, locale, facts.timeZone),
         }),
       },

@@ -30,6 +30,8 @@ interface OrganizationClosing {
 const pollEveryMs = 2000;
 /** Grace periods offered (the API takes 1-90 days). */
 const graceChoices = ['7', '14', '30', '60', '90'];
+/** Megabytes to show: two decimals below one (a small organisation's export is a few kilobytes). */
+const megabytes = (bytes: number) => (bytes / 1024 / 1024).toFixed(bytes < 1024 * 1024 ? 2 : 1);
 const inProgress = (item: OrganizationExport) => item.status === 'queued' || item.status === 'running';
 
 export function LeavingSection({ ctx, organizationName }: { ctx: ConsoleContext; organizationName: string }) {
@@ -105,7 +107,7 @@ function ExportStatus({ ctx, item }: { ctx: ConsoleContext; item: OrganizationEx
       <div role="status">
         <p>
           <a href={`/v1/organization/exports/${item.id}/download`} download>
-            {t('console:admin.leaving.export.download', { megabytes: ((item.sizeBytes ?? 0) / 1024 / 1024).toFixed(1) })}
+            {t('console:admin.leaving.export.download', { megabytes: megabytes(item.sizeBytes ?? 0) })}
           </a>
         </p>
         <p class="hint">{t('console:admin.leaving.export.until', { date: new Date(item.expiresAt!).toLocaleString(ctx.locale) })}</p>
