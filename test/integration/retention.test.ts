@@ -157,6 +157,30 @@ describe('retention policy and legal hold API', () => {
   });
 });
 
+test('only organisation-wide administration: a view key and a folder-scoped admin key are refused (403)', async () => {
+  const folderId = await createFolder(`Scoped ${randomUUID().slice(0, 6)}`);
+  const id = await cancelledRequest('Scoped keys', folderId);
+  for (const body of [
+    { name: 'viewer', permissions: ['view', 'send'] },
+    { name: 'folder admin', permissions: ['view', 'send', 'admin'], folderId },
+  ]) {
+    const created = await call('/v1/api-keys', { body });
+    expect(created.status).toBe(201);
+    const as = apiClient(() => api.url, () => created.body.key);
+    for (const [path, method, payload] of [
+      ['/v1/retention-policy', 'GET', undefined],
+      ['/v1/retention-policy', 'PUT', { unfinishedDays: 1 }],
+      [`/v1/folders/${folderId}/retention-policy`, 'PUT', { unfinishedDays: 1 }],
+      [`/v1/signing-requests/${id}/legal-hold`, 'PUT', { reason: 'Mine' }],
+      [`/v1/folders/${folderId}/legal-hold`, 'DELETE', undefined],
+      ['/v1/retention/upcoming', 'GET', undefined],
+    ] as const) {
+      expect([path, method, (await as(path, { method, body: payload })).status]).toEqual([path, method, 403]);
+    }
+  }
+  expect((await call('/v1/retention-policy')).body.settings.unfinishedDays).toBe(60);
+});
+
 describe('the daily retention sweep', () => {
   let round: CompletedRound;
   let roundOrgId: string;
