@@ -3400,7 +3400,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A deletion receipt of the organisation: what was deleted, when, under which rule, by whom, and the keys destroyed */
+        /** A deletion receipt of the organisation: what was deleted, when, under which rule, by whom, and the keys destroyed (a folder-scoped key or member reads those of its folders' requests and cases) */
         get: {
             parameters: {
                 query?: never;
@@ -3760,6 +3760,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -3865,6 +3881,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4004,6 +4036,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
                 503: {
                     headers: {
@@ -4087,6 +4135,22 @@ export interface paths {
                 };
                 /** @description Missing or invalid credentials */
                 401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4234,6 +4298,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -4365,6 +4445,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -4482,6 +4578,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -4643,6 +4755,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
                     headers: {
                         [name: string]: unknown;
                     };
