@@ -36,6 +36,7 @@ const run = randomUUID().slice(0, 8);
 const petra = { name: `Petra Persson ${run}`, email: `petra-${run}@example.test`, phone: '+46701234567' };
 const olof = { name: `Olof Olsson ${run}`, email: `olof-${run}@example.test` };
 let subject: DataSubject;
+const senderBrowser = `sender browser ${run}`;
 
 let sealedRound: Json;
 let declinedRound: Json;
@@ -56,6 +57,13 @@ beforeAll(async () => {
   expect((await roundResult(sealedRound.id)).status).toBe('completed');
 
   declinedRound = await createRound('Second agreement');
+  // The sender issues Petra a new PIN from their own browser: that member's IP and browser are not hers to receive.
+  const reset = await call(`/v1/signing-requests/${declinedRound.id}/signers/${declinedRound.signers[0].id}/reset-pin`, {
+    method: 'POST',
+    headers: { 'user-agent': senderBrowser },
+  });
+  expect(reset.status).toBe(200);
+  declinedRound.signers[0].pin = reset.body.pin;
   const petraInDeclined = await signerSession(declinedRound, 0);
   expect((await call('/v1/signer/decline', { key: null, headers: petraInDeclined, body: { reason: 'Not what we agreed.' } })).status).toBe(200);
   expect((await roundResult(declinedRound.id)).status).toBe('declined');
@@ -187,7 +195,10 @@ test("the access package holds the person's data from both rounds and the KYC ca
     if (name.endsWith('.pdf')) continue;
     const content = Buffer.from(bytes).toString('utf8');
     expect({ name, hasOlof: content.includes(olof.email) || content.includes(olof.name) || content.includes('test browser of 1') }).toEqual({ name, hasOlof: false });
+    expect({ name, hasSenderBrowser: content.includes(senderBrowser) }).toEqual({ name, hasSenderBrowser: false });
   }
+  // The sender's PIN reset is there as what and when.
+  expect(declinedData.auditTrail).toEqual(expect.arrayContaining([{ sequence: expect.any(Number), type: 'pin_reset', by: 'the organisation', channel: 'sender', occurredAt: expect.any(String) }]));
   // The manifest's checksums are the files'.
   const manifest = JSON.parse(text('manifest.json'));
   for (const file of manifest.files) expect(createHash('sha256').update(files[file.name]!).digest('hex')).toBe(file.sha256);

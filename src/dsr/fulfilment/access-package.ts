@@ -156,22 +156,29 @@ async function signingRequestFiles(context: SigningContext, item: DiscoveredReco
     you,
     otherSigners: { count: request.signer_count - signers.length, note: 'Other signers are not named here: their data is theirs.' },
     erasure: item.record.erasure,
-    // The person's own events in full; the request's own events (no signer) as what and when only; other signers' events not at all.
+    // What the person did on their link, in full. What others did about them (the sender's PIN reset carries
+    // that member's IP and browser) as what, how and when; so is an eID identification that did not match them
+    // (someone else's eID evidence, IP and browser): its reason only. The request's own events (no signer) as
+    // what and when; other signers' events not at all.
     auditTrail: events
       .filter((event) => event.signer_id === null || own.has(event.signer_id))
       .map((event) =>
-        event.signer_id !== null
-          ? {
+        event.signer_id === null
+          ? { sequence: event.sequence, type: event.type, by: event.actor === 'system' ? 'Sigill' : 'the organisation', occurredAt: iso(event.occurred_at) }
+          : event.type === 'identification_mismatch'
+          ? { sequence: event.sequence, type: event.type, by: 'someone on your link', channel: event.channel, reason: event.detail?.reason ?? null, occurredAt: iso(event.occurred_at) }
+          : event.actor !== 'signer'
+          ? { sequence: event.sequence, type: event.type, by: event.actor === 'system' ? 'Sigill' : 'the organisation', channel: event.channel, occurredAt: iso(event.occurred_at) }
+          : {
               sequence: event.sequence,
               type: event.type,
-              by: event.actor === 'system' ? 'Sigill' : event.actor.startsWith('signer') ? 'you' : 'the organisation',
+              by: 'you',
               channel: event.channel,
               ip: event.ip,
               userAgent: event.user_agent,
               detail: event.detail,
               occurredAt: iso(event.occurred_at),
-            }
-          : { sequence: event.sequence, type: event.type, by: event.actor === 'system' ? 'Sigill' : 'the organisation', occurredAt: iso(event.occurred_at) },
+            },
       ),
   };
   const files: Entry[] = [{ name: `${folder}/your-data.json`, bytes: json(data) }];
@@ -246,8 +253,11 @@ async function kycCaseFiles(context: SigningContext, item: DiscoveredRecord, fol
     reviews: reviews.map((review) => ({ decision: review.decision, reason: review.reason, at: iso(review.at) })),
     changesRequested: row.changes_reason,
     erasure: item.record.erasure,
+    // An eID identification that did not match the customer carries someone else's evidence, IP and browser: its reason only.
     auditTrail: trail.map((event) =>
-      event.actor === 'customer'
+      event.type === 'identification_mismatch'
+        ? { sequence: event.sequence, type: event.type, by: 'someone on your link', reason: event.detail?.reason ?? null, occurredAt: iso(event.occurredAt) }
+        : event.actor === 'customer'
         ? { sequence: event.sequence, type: event.type, by: 'you', ip: event.ip, userAgent: event.userAgent, detail: event.detail, occurredAt: iso(event.occurredAt) }
         : { sequence: event.sequence, type: event.type, by: actorShown(event.actor, 'customer'), occurredAt: iso(event.occurredAt) },
     ),
