@@ -195,6 +195,13 @@ test('a shredded completed request is unreadable everywhere, while /v1/verify st
   expect(verdict).toMatchObject({ verdict: 'authentic', sha256: sealedSha256, signers: [], deleted: { at: deleted.body.deletedAt, rule: 'manual' } });
   expect(verdict.sealedAt).toEqual(deleted.body.sealedAt);
   expect(JSON.stringify(verdict)).not.toContain(people.signers[0]!.name);
+  // The verify page says so too, in the visitor's language.
+  const form = new FormData();
+  form.set('document', new Blob([sealed], { type: 'application/pdf' }), 'sealed.pdf');
+  const page = await (await fetch(`${api.url}/verify`, { method: 'POST', body: form, headers: { 'accept-language': 'sv' } })).text();
+  expect(page).toContain('Raderad');
+  expect(page).toContain('manual');
+  expect(page).not.toContain(people.signers[0]!.name);
 
   // What users see: a tombstone; the document, trail and history are gone (410).
   const tombstone = await call(`/v1/signing-requests/${id}`);
