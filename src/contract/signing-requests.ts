@@ -29,6 +29,8 @@ export interface SigningRequestView {
   deletedAt?: string;
   /** The deletion's receipt, rule and reason (GET /v1/deletion-receipts/:id has the whole receipt). */
   deletion?: { receiptId: string; rule: string; reason: string };
+  /** Set while a legal hold keeps it from deletion: its own, or (with `folderId`) its folder's or one above. */
+  legalHold?: { placedAt: string; reason: string; placedBy: string; folderId?: string };
   signers: Array<{
     id: string;
     name: string;

@@ -3,6 +3,7 @@
  * in PostgreSQL, no worker involved, so it answers during a Temporal or worker outage too. The workflow's
  * own view (its Query) is for support: `queryRound`, shown beside the history.
  */
+import { legalHoldJsonSql, legalHoldView, type LegalHoldJson } from '../retention/legal-hold-sql';
 import type { IdentificationEvidenceView, IdentificationMethod } from '../contract/identification';
 import { requireInFolder, type AccessScope, type Permission } from '../accounts/access';
 import { SigningRequest } from '../database/entities';
@@ -58,6 +59,7 @@ interface StatusRow {
   sealed_sha256: string | null;
   deleted_at: Date | null;
   deletion: TombstoneDeletion | null;
+  legal_hold: LegalHoldJson | null;
   signers: Array<{
     id: string;
     name: string;
@@ -80,7 +82,7 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
   const rows: StatusRow[] = await context.dataSource.query(
     `SELECT r.id, r.folder_id, r.title, r.status, r.routing, r.document_code, r.created_at, r.expires_at, r.reminders_sent,
             r.reminder_first_after_ms, r.reminder_every_ms, r.reminder_max, r.sealed_at, r.sealed_sha256,
-            r.deleted_at, ${tombstoneDeletionSql('r')} AS deletion,
+            r.deleted_at, ${tombstoneDeletionSql('r')} AS deletion, ${legalHoldJsonSql('r')} AS legal_hold,
             coalesce((SELECT json_agg(json_build_object(
                         'id', s.id, 'name', coalesce(s.name, ''), 'email', coalesce(s.email, ''), 'locale', s.locale, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
                         'invitedAt', s.invited_at, 'openedAt', s.opened_at, 'signedAt', s.signed_at, 'declinedAt', s.declined_at,
@@ -132,6 +134,7 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
       },
     })),
     ...(row.deleted_at ? { deletedAt: iso(row.deleted_at), ...(row.deletion ? { deletion: row.deletion } : {}) } : {}),
+    ...legalHoldView(row.legal_hold),
   };
 }
 

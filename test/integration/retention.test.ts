@@ -144,10 +144,12 @@ describe('retention policy and legal hold API', () => {
     expect(held.body).toMatchObject({ kind: 'signing_request', id, legalHold: { reason: 'Dispute with the customer, case 2026-17' } });
     expect(held.body.legalHold.placedBy).toMatch(/^api-key:/);
     expect((await call(`/v1/signing-requests/${id}/legal-hold`)).body.legalHold).not.toBeNull();
+    expect((await call(`/v1/signing-requests/${id}`)).body.legalHold).toMatchObject({ reason: 'Dispute with the customer, case 2026-17' });
 
     const lifted = await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'DELETE' });
     expect(lifted.status).toBe(200);
     expect(lifted.body.legalHold).toBeNull();
+    expect((await call(`/v1/signing-requests/${id}`)).body.legalHold).toBeUndefined();
 
     const events = ((await call('/v1/audit-log')).body.events as Json[]).filter((event) => event.type.startsWith('legal_hold.'));
     expect(events.map((event) => [event.type, event.detail.id])).toEqual([
@@ -187,6 +189,7 @@ describe('the daily retention sweep', () => {
   let roundOwnerEmail: string;
   const ids: Record<'due' | 'recent' | 'held' | 'inHeldFolder' | 'inHeldSubfolder', string> = {} as never;
   const kyc: Record<'due' | 'recent', string> = {} as never;
+  let heldFolder: string;
 
   /** A KYC case created and cancelled through the API, its workflow ended, `yearsAgo` years back. */
   async function cancelledCase(yearsAgo: number): Promise<string> {
@@ -209,7 +212,7 @@ describe('the daily retention sweep', () => {
     await endedDaysAgo(round.id, 11 * 366);
 
     // This organisation keeps cancelled requests 60 days (set in the API tests above).
-    const heldFolder = await createFolder(`Litigation ${randomUUID().slice(0, 6)}`);
+    heldFolder = await createFolder(`Litigation ${randomUUID().slice(0, 6)}`);
     const subfolder = (await call('/v1/folders', { body: { name: 'Exhibits', parentId: heldFolder } })).body.id as string;
     ids.due = await cancelledRequest('Due for deletion');
     ids.recent = await cancelledRequest('Cancelled last month');
@@ -251,6 +254,8 @@ describe('the daily retention sweep', () => {
     expect(days).toBeCloseTo(7, 1);
 
     for (const id of Object.values(ids)) expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
+    // The read model names the hold that applies: its parent folder's.
+    expect((await call(`/v1/signing-requests/${ids.inHeldSubfolder}`)).body.legalHold).toMatchObject({ reason: 'Litigation', folderId: heldFolder });
     expect(await findDeletionReceipt(api.signing, { kind: 'signing_request', id: round.id })).toBeUndefined();
 
     // A run the same day before the notice period has passed notices nothing new and deletes nothing.

@@ -88,6 +88,10 @@ const requestBody = z.object({
     .object({ receiptId: z.uuid(), rule: z.string(), reason: z.string() })
     .optional()
     .describe('The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason'),
+  legalHold: z
+    .object({ placedAt: z.iso.datetime(), reason: z.string(), placedBy: z.string(), folderId: z.uuid().optional() })
+    .optional()
+    .describe("Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE …/legal-hold)"),
   signers: z.array(
     z.object({
       id: z.uuid(),
