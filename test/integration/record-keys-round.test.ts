@@ -27,11 +27,12 @@ let dataSource: DataSource;
 let smtp: Awaited<ReturnType<typeof startSmtpCatcher>>;
 let api: TestApi;
 let pdf: Buffer;
+const codecToken = 'codec-token-for-record-keys-0123456789';
 
 beforeAll(async () => {
   dataSource = await openTestDataSource();
   smtp = await startSmtpCatcher();
-  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url } });
+  api = await startTestApi(dataSource, { env: { SMTP_URL: smtp.url, CODEC_ACCESS_TOKEN: codecToken } });
   pdf = Buffer.from(await createTestPdf([{}]));
 });
 
@@ -105,6 +106,16 @@ test("a round's history and documents are under its record key, and unreadable o
     expect(keyIdOfBlob(stored)).toBe(hex(keyId));
   }
 
+  // The Temporal UI's remote codec reads them without a workflow id: the key id in the metadata is enough.
+  const codec = apiClient(() => api.url, () => codecToken);
+  const asJson = (payload: RawPayload) => ({
+    metadata: Object.fromEntries(Object.entries(payload.metadata!).map(([name, value]) => [name, Buffer.from(value).toString('base64')])),
+    data: Buffer.from(payload.data!).toString('base64'),
+  });
+  expect((await codec('/codec/decode', { body: { payloads: [asJson(payloads[0]!)] } })).status).toBe(200);
+  const damaged = { ...asJson(payloads[0]!), data: Buffer.from(payloads[0]!.data!).fill(7, 30, 40).toString('base64') };
+  expect((await codec('/codec/decode', { body: { payloads: [damaged] } })).status).toBe(422);
+
   expect(await api.signing.recordKeys.destroyRecordKey(dataSource, record)).toEqual([keyId]);
   // This process (its cache dropped) and another one (never had it) alike.
   const { keyService } = api.signing.adapters;
@@ -112,6 +123,8 @@ test("a round's history and documents are under its record key, and unreadable o
   for (const codec of [api.signing.payloadCodec, elsewhere]) {
     await expect(codec.decode(payloads.slice(0, 1))).rejects.toBeInstanceOf(RecordKeyDestroyedError);
   }
+  const refused = await codec('/codec/decode', { body: { payloads: [asJson(payloads[0]!)] } });
+  expect([refused.status, refused.body.error.code]).toEqual([410, 'record_deleted']);
   for (const blobKey of round.blobKeys) {
     await expect(api.signing.adapters.blobStore.get(blobKey)).rejects.toBeInstanceOf(RecordKeyDestroyedError);
   }
@@ -135,6 +148,8 @@ test('a request from before record keys gets its key, and its document and perso
   const requestId: string = created.body.id;
   const signerId: string = created.body.signers[0].id;
   expect((await call(`/v1/signing-requests/${requestId}/cancel`, { body: { reason: 'Replaced' } })).status).toBeLessThan(300);
+  // Its round over first: the test removes its key row below, which Sigill itself never does.
+  expect((await api.client.workflow.getHandle(workflowIdForRequest(requestId)).result()).status).toBe('cancelled');
   const [{ original_blob_key: originalKey }]: Array<{ original_blob_key: string }> = await dataSource.query(
     `SELECT original_blob_key FROM signing_requests WHERE id = $1`,
     [requestId],
