@@ -15,7 +15,8 @@
  *
  * Erasure decisions (what `eraseSubjectData` does):
  * - declined, expired, cancelled or failed rounds: erase (no legal basis keeps them);
- * - sealed (completed) rounds: keep, the signed agreement is evidence of a contract (Art. 17(3)(b)/(e));
+ * - sealed (completed) rounds, and failed ones every signer had signed (sealing failed): keep, the signed
+ *   agreement is evidence of a contract (Art. 17(3)(b)/(e));
  * - pending rounds and open KYC cases: keep while in progress; the sender cancels first, then erasure erases
  *   the ended record (shredding a running record is refused, and erasure cannot cancel: a cancellation tells
  *   every signer and is the sender's decision);
@@ -70,7 +71,7 @@ const yearsAfter = (value: Date | string, years: number) => {
   return date;
 };
 
-interface SignerCandidate {
+export interface SignerCandidate {
   request_id: string;
   title: string | null;
   request_status: string;
@@ -84,6 +85,8 @@ interface SignerCandidate {
   phone_digits: string | null;
   expected_national_id: Buffer | null;
   kyc_case_id: string | null;
+  /** Every signer of the round signed (a round that then failed to seal still holds a concluded agreement). */
+  all_signed: boolean;
 }
 
 interface KycCandidate {
@@ -148,16 +151,20 @@ export async function discoverSubjectRecordDetails(context: SigningContext, subj
   return found.sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || a.record.id.localeCompare(b.record.id));
 }
 
-function roundErasure(row: SignerCandidate): ErasureDecision {
+export function roundErasure(row: Pick<SignerCandidate, 'request_status' | 'sealed_at' | 'completed_at' | 'legal_hold_at' | 'folder_legal_hold_at' | 'all_signed'>): ErasureDecision {
   if (row.legal_hold_at || row.folder_legal_hold_at) {
     return { action: 'keep', legalBasis: legalBasis.legalHold, explanation: 'A legal hold applies to this signing request; it is kept until the hold is lifted.' };
   }
-  if (row.request_status === 'completed') {
+  // Everyone signed, sealed or not (a round whose sealing failed ends 'failed' with every signature given): the
+  // agreement was concluded, and its signatures are the evidence.
+  if (row.request_status === 'completed' || row.sealed_at || (row.request_status === 'failed' && row.all_signed)) {
     const endedAt = row.sealed_at ?? row.completed_at;
     return {
       action: 'keep',
       legalBasis: legalBasis.signedContract,
-      explanation: 'You signed this agreement: the sealed document and its audit trail are kept as evidence of the contract.',
+      explanation: row.sealed_at
+        ? 'You signed this agreement: the sealed document and its audit trail are kept as evidence of the contract.'
+        : 'Every signer signed this agreement: the signed document and its audit trail are kept as evidence of the contract.',
       keepUntil: endedAt ? yearsAfter(endedAt, contractRetentionYears).toISOString() : null,
     };
   }
@@ -220,7 +227,8 @@ async function matchedSigners(context: SigningContext, organizationId: string, k
   const rows: SignerCandidate[] = await context.dataSource.query(
     `SELECT r.id AS request_id, r.title, r.status AS request_status, r.created_at, r.completed_at, r.sealed_at,
             to_jsonb(r) ->> 'legal_hold_at' AS legal_hold_at, to_jsonb(f) ->> 'legal_hold_at' AS folder_legal_hold_at,
-            s.id AS signer_id, s.email, ${phoneSql('s.phone')} AS phone_digits, s.expected_national_id, d.case_id AS kyc_case_id
+            s.id AS signer_id, s.email, ${phoneSql('s.phone')} AS phone_digits, s.expected_national_id, d.case_id AS kyc_case_id,
+            NOT EXISTS (SELECT 1 FROM signers o WHERE o.request_id = r.id AND o.status <> 'signed') AS all_signed
        FROM signers s
        JOIN signing_requests r ON r.id = s.request_id
        JOIN folders f ON f.id = r.folder_id
