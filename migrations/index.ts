@@ -23,6 +23,7 @@ import { Retention1763930000000 } from './1763930000000-retention';
 import { DataSubjectRequests1763932000000 } from './1763932000000-data-subject-requests';
 import { BlobBackup1763934000000 } from './1763934000000-blob-backup';
 import { OrganizationExport1763936000000 } from './1763936000000-organization-export';
+import { DsrEid1763938000000 } from './1763938000000-dsr-eid';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -49,4 +50,5 @@ export const migrations = [
   DataSubjectRequests1763932000000,
   BlobBackup1763934000000,
   OrganizationExport1763936000000,
+  DsrEid1763938000000,
 ];

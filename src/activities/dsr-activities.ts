@@ -12,6 +12,7 @@ import { recordDsrEvent, type NewDsrEvent } from '../dsr/dsr-audit-trail';
 import { dsrAnswerEmail, dsrDeadlineReminderEmail, dsrExtensionEmail } from '../dsr/dsr-messages';
 import { buildAccessPackage, eraseSubjectData, rectifySubjectContact, restrictSubject, type SubjectRecord } from '../dsr/fulfilment';
 import { decryptDsrField, encryptDsrField, readDataSubjectRequestRow, verifiedSubject, type DataSubjectRequestRow } from '../dsr/read-data-subject-request';
+import { identityConfirmedDetail } from '../dsr/requester-eid';
 import { requestFacts, requesterLink, sendConfirmationCode } from '../dsr/send-confirmation-code';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import { sendOnce } from '../messaging/send-once';
@@ -48,7 +49,9 @@ export function dsrActivities(context: SigningContext) {
 
   return {
     async recordDsrEvent(event: NewDsrEvent): Promise<void> {
-      await recordDsrEvent(dataSource, event);
+      // The workflow knows only the method; an eID confirmation's scheme and masked id are read here, out of history.
+      const detail = event.type === 'identity_confirmed' ? await identityConfirmedDetail(dataSource, event.dsrId, String(event.detail?.method ?? '')) : event.detail;
+      await recordDsrEvent(dataSource, { ...event, detail });
     },
 
     async sendDsrConfirmationCode(input: { dsrId: string }): Promise<void> {

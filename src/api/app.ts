@@ -140,7 +140,7 @@ export function createApp(deps: ApiDependencies): Koa {
   mountEidCallback(router, deps.signing, eidProcesses(deps), deps.log, deps.rateLimits);
   mountConsolePage(router, deps.dataSource);
   mountKycCustomerPage(router);
-  mountPrivacyPage(router, deps.dataSource);
+  mountPrivacyPage(router, deps.dataSource, { eidAvailable: deps.signing.eid.available });
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
   mountLanguageSwitch(router);

@@ -4,6 +4,7 @@
  */
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import type { EidPurpose } from '../identity/eid-broker';
+import { completeRequesterIdentification, requesterFailurePage } from '../dsr/requester-eid';
 import { completeKycIdentification } from '../kyc/complete-kyc-identification';
 import { kycCredentials } from '../kyc/customer-credentials';
 import { completeSignerIdentification } from '../signing/identify-signer';
@@ -27,6 +28,11 @@ export function eidProcesses(deps: { signing: SigningContext; temporal: Temporal
         const token = (await kycCredentials(signing)).linkToken({ caseId: flow.ref, linkVersion: flow.version });
         return `/k/${token}?eid=${reason === 'expired' ? 'failed' : reason}`;
       },
+    },
+    dsr: {
+      complete: ({ flow, identity, actor, now }) =>
+        completeRequesterIdentification(signing, temporal, { dsrId: flow.ref, linkVersion: flow.version, identity, actor, now }),
+      failurePage: (flow, reason) => requesterFailurePage(signing, flow.ref, flow.version, reason),
     },
   };
 }

@@ -22,9 +22,11 @@ export interface PrivacyPageBootstrap {
   locale: Locale;
   /** The requester's link token on the status page; absent on the intake page. */
   token?: string;
+  /** The status page offers eID next to the code (an eID broker is configured). */
+  eidAvailable: boolean;
 }
 
-export function mountPrivacyPage(router: Router, dataSource: DataSource): void {
+export function mountPrivacyPage(router: Router, dataSource: DataSource, options: { eidAvailable?: boolean } = {}): void {
   const serve = async (ctx: Context, slug: string, token: string | undefined) => {
     const chosen = ctx.cookies.get('sigill_locale');
     const askedLocale = isLocale(chosen) ? chosen : undefined;
@@ -41,7 +43,7 @@ export function mountPrivacyPage(router: Router, dataSource: DataSource): void {
     // The reader's choice, else their browser's language when we speak it, else the organisation's.
     const locale = askedLocale ?? pickLocale(ctx.get('accept-language'), organization.defaultLocale);
     const t = translator(locale);
-    const bootstrap: PrivacyPageBootstrap = { slug, organizationName: organization.name, locale, ...(token === undefined ? {} : { token: token.slice(0, 200) }) };
+    const bootstrap: PrivacyPageBootstrap = { slug, organizationName: organization.name, locale, eidAvailable: options.eidAvailable ?? false, ...(token === undefined ? {} : { token: token.slice(0, 200) }) };
     ctx.body = await renderScriptPage({ page: 'privacy', locale, title: t('privacy:pageTitle'), bootstrap, noscript: t('privacy:needsScript') });
   };
   router.get('/privacy/:slug', (ctx) => serve(ctx, ctx.params.slug!, undefined));

@@ -107,6 +107,8 @@ export interface PrivacyOrganizationView {
   name: string;
   slug: string;
   defaultLocale: Locale;
+  /** Whether requesters can confirm their identity with eID here (an eID broker is configured). */
+  eidAvailable: boolean;
 }
 
 /** `POST /v1/privacy/:orgSlug/requests` → 201: the requester finds their code and link in their email. */

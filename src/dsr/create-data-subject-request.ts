@@ -27,7 +27,7 @@ import { requesterCredentials } from './requester-credentials';
 export const workflowIdForDataSubjectRequest = (dsrId: string) => `data-subject-request-${dsrId}`;
 export const dsrRecord = (dsrId: string): RecordRef => ({ kind: 'data_subject_request', id: dsrId });
 /** The encryption context (AAD) of each personal field of a request. */
-export const dsrFieldContext = (dsrId: string, field: 'name' | 'email' | 'phone' | 'details' | 'extension_reason' | 'answer' | 'rejection_reason') => ({
+export const dsrFieldContext = (dsrId: string, field: 'name' | 'email' | 'phone' | 'details' | 'extension_reason' | 'answer' | 'rejection_reason' | 'national_id') => ({
   purpose: `dsr-${field}`,
   dsr: dsrId,
 });

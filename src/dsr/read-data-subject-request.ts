@@ -27,6 +27,10 @@ export interface DataSubjectRequestRow {
   extension_notified_at: Date | null;
   identity_confirmed_at: Date | null;
   identity_method: IdentityMethod | null;
+  /** The eID identification that confirmed the requester (src/dsr/requester-eid.ts). */
+  identification_id: string | null;
+  /** The national id that eID proved, encrypted under the request's record key. */
+  requester_national_id: Buffer | null;
   code_version: number;
   code_issued_at: Date | null;
   confirmed_code_version: number | null;
@@ -84,13 +88,17 @@ export async function readRequester(context: SigningContext, row: DataSubjectReq
   };
 }
 
-/** The person as far as they proved it: the email the code went to, or the phone when they confirmed with the SMS code. */
+/**
+ * The person as far as they proved it: the email the code went to, or the phone when they confirmed with the
+ * SMS code; with eID also the national id it carried (the link they opened came to the email).
+ */
 export async function verifiedSubject(context: SigningContext, row: DataSubjectRequestRow): Promise<DataSubject> {
   const requester = await readRequester(context, row);
+  const nationalId = row.identity_method === 'eid' ? await decryptDsrField(context, row, 'national_id', row.requester_national_id) : null;
   return {
     organizationId: row.organization_id,
     emails: row.identity_method === 'sms_code' ? [] : [requester.email],
     phones: requester.phone && row.identity_method === 'sms_code' ? [requester.phone] : [],
-    nationalIds: [],
+    nationalIds: nationalId ? [nationalId] : [],
   };
 }

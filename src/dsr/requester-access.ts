@@ -43,10 +43,10 @@ export async function organizationBySlug(context: SigningContext, slug: string):
 
 export async function describePrivacyOrganization(context: SigningContext, slug: string): Promise<PrivacyOrganizationView> {
   const organization = await organizationBySlug(context, slug);
-  return { name: organization.name, slug: organization.slug, defaultLocale: organization.defaultLocale };
+  return { name: organization.name, slug: organization.slug, defaultLocale: organization.defaultLocale, eidAvailable: context.eid.available };
 }
 
-async function requestOfToken(context: SigningContext, token: string): Promise<DataSubjectRequestRow> {
+export async function requestOfToken(context: SigningContext, token: string): Promise<DataSubjectRequestRow> {
   const dsrId = RequesterCredentials.dsrIdOfToken(token);
   const row = dsrId ? await readDataSubjectRequestRow(context.dataSource, dsrId) : undefined;
   if (!row || !(await requesterCredentials(context)).linkTokenMatches(token, row.id, row.link_version)) throw invalidLink();

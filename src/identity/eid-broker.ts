@@ -5,7 +5,7 @@
  * a short-lived signed cookie, so any API replica can finish the identification.
  *
  * One broker and one callback (`/v1/eid/callback`) serve every process that identifies someone: a signer
- * of a signing round, a KYC customer. `purpose` and `ref` in the cookie say whose identification it is;
+ * of a signing round, a KYC customer, a data-subject requester. `purpose` and `ref` in the cookie say whose identification it is;
  * `version` is that person's link version, so a link replaced meanwhile cannot be identified through.
  *
  * Brokers name claims differently (`ssn`, `hetu`, `nin`, …; `identityscheme` or `idp`): the names are
@@ -24,11 +24,11 @@ export const eidCookieName = 'sigill_eid';
 export const eidCookiePath = '/v1/eid';
 export const eidCookieLifetimeMs = 15 * 60_000;
 
-export type EidPurpose = 'signer' | 'kyc';
+export type EidPurpose = 'signer' | 'kyc' | 'dsr';
 
 export interface EidFlow {
   purpose: EidPurpose;
-  /** The signer id or KYC case id. */
+  /** The signer id, KYC case id or data-subject request id. */
   ref: string;
   /** The link version the flow was started with. */
   version: number;

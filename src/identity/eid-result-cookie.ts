@@ -1,7 +1,7 @@
 /**
  * After the broker's callback, the browser holds the result for a few minutes in a signed, HttpOnly cookie
  * scoped to the session-opening endpoints: the identification id and whose it is. The page then trades it
- * for a session (`POST /v1/signer/eid/session`, `/v1/kyc/customer/eid/session`). The link token alone
+ * for a session (`POST /v1/signer/eid/session`, `/v1/kyc/customer/eid/session`, `/v1/privacy/requests/eid/session`). The link token alone
  * cannot open that session: it needs this browser's cookie. Reach it as `context.eid.results`.
  */
 import type { Context } from 'koa';
@@ -10,7 +10,7 @@ import type { EidPurpose } from './eid-broker';
 
 export const eidResultCookieName = 'sigill_eid_result';
 const resultLifetimeMs = 10 * 60_000;
-const cookiePathOf: Record<EidPurpose, string> = { signer: '/v1/signer/eid', kyc: '/v1/kyc/customer/eid' };
+const cookiePathOf: Record<EidPurpose, string> = { signer: '/v1/signer/eid', kyc: '/v1/kyc/customer/eid', dsr: '/v1/privacy/requests/eid' };
 
 interface EidResult {
   purpose: EidPurpose;

@@ -3,7 +3,7 @@
  * name, birth date, country, the national id masked to its birth-date part, the broker's transaction id,
  * acr, time); encrypted the national id (to compare) and the whole ID token (the broker's signed statement,
  * for whoever must check the evidence later) — under the key of the record the identification belongs to
- * (the signer's signing request, or the KYC case; src/privacy/record-keys.ts), so shredding the record makes
+ * (the signer's signing request, the KYC case, or the data-subject request; src/privacy/record-keys.ts), so shredding the record makes
  * them unreadable. Values sealed before record keys (under the key service alone) still read.
  */
 import { createHash, randomUUID } from 'node:crypto';
@@ -19,7 +19,7 @@ import { nationalIdsMatch } from './national-id';
 
 export { nationalIdsMatch };
 
-export type IdentificationSubjectKind = 'signer' | 'kyc_case';
+export type IdentificationSubjectKind = 'signer' | 'kyc_case' | 'data_subject_request';
 
 export const tokenContext = (id: string) => ({ purpose: 'eid-id-token', identification: id });
 export const nationalIdContext = (id: string) => ({ purpose: 'eid-national-id', identification: id });
@@ -27,6 +27,7 @@ export const nationalIdContext = (id: string) => ({ purpose: 'eid-national-id', 
 /** The record an identification belongs to: a signer's is their signing request's. */
 async function recordOfSubject(db: Queryable, subjectKind: IdentificationSubjectKind, subjectId: string): Promise<RecordRef | undefined> {
   if (subjectKind === 'kyc_case') return { kind: 'kyc_case', id: subjectId };
+  if (subjectKind === 'data_subject_request') return { kind: 'data_subject_request', id: subjectId };
   const rows: Array<{ request_id: string }> = await db.query(`SELECT request_id FROM signers WHERE id = $1`, [subjectId]);
   return rows[0] ? { kind: 'signing_request', id: rows[0].request_id } : undefined;
 }

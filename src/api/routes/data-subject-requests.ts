@@ -32,7 +32,10 @@ import {
   requesterStatus,
   resendRequesterCode,
 } from '../../dsr/requester-access';
-import { sessionLifetimeMs } from '../../dsr/requester-credentials';
+import { RequesterCredentials, sessionLifetimeMs } from '../../dsr/requester-credentials';
+import { openIdentifiedRequesterSession, startRequesterIdentification } from '../../dsr/requester-eid';
+import { eidCookieName } from '../../identity/eid-broker';
+import { readEidResult } from '../../identity/eid-result-cookie';
 import { AppError } from '../../errors';
 import { locales } from '../../i18n/locales';
 import type { SigningContext } from '../../signing/signing-context';
@@ -148,7 +151,12 @@ const auditTrailBody = z.object({
     .optional(),
 });
 
-const privacyOrganizationBody = z.object({ name: z.string(), slug: z.string(), defaultLocale: z.enum(locales) });
+const privacyOrganizationBody = z.object({
+  name: z.string(),
+  slug: z.string(),
+  defaultLocale: z.enum(locales),
+  eidAvailable: z.boolean().describe('Whether the requester can confirm their identity with eID (POST /v1/privacy/requests/eid/start)'),
+});
 const receiptBody = z.object({ type: requestType, status: requestStatus, receivedAt: z.string(), dueAt: z.string() });
 const requesterStatusBody = z.object({
   type: requestType,
@@ -386,6 +394,45 @@ export function privacyRequestRoutes(context: SigningContext, temporal: Temporal
         ctx.cookies.set(requesterCookieName, confirmed.sessionToken, { ...cookieOptions, maxAge: sessionLifetimeMs });
         ctx.set('Cache-Control', 'no-store');
         return { status: 200, body: confirmed.status };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/privacy/requests/eid/start',
+      summary: 'Confirm identity with eID instead of the code (when the deployment has an eID broker): where to send the browser',
+      tag: publicTag,
+      auth: 'public',
+      rateLimit: pinRateLimit,
+      body: z.strictObject({ token }),
+      responses: { 200: { description: "The broker's page; sets a short-lived cookie for the callback (/v1/eid/callback)", schema: z.object({ authorizationUrl: z.string() }) } },
+      errors: [404, 409, 422, 503],
+      handler: async ({ body, ctx }) => {
+        const started = await startRequesterIdentification(context, { token: body.token });
+        ctx.cookies.set(eidCookieName, started.cookieValue, context.eid.cookieOptions);
+        return { status: 200, body: { authorizationUrl: started.authorizationUrl } };
+      },
+    }),
+    defineRoute({
+      method: 'post',
+      path: '/v1/privacy/requests/eid/session',
+      summary: "After the broker's callback (`?eid=ok` on the page): the status session for the identified requester (needs the cookie the callback set in this browser)",
+      tag: publicTag,
+      auth: 'public',
+      rateLimit: pinRateLimit,
+      body: z.strictObject({ token }),
+      responses: {
+        200: { description: 'The request as the requester sees it; sets the session cookie', schema: requesterStatusBody },
+        403: { description: 'No eID identification for this link in this browser (or it expired)' },
+      },
+      errors: [404, 410],
+      handler: async ({ body, ctx }) => {
+        const dsrId = RequesterCredentials.dsrIdOfToken(body.token);
+        const result = dsrId ? readEidResult(context.eid, ctx, 'dsr', dsrId) : undefined;
+        const opened = await openIdentifiedRequesterSession(context, { token: body.token, result, now: new Date() });
+        context.eid.results.clear(ctx, 'dsr');
+        ctx.cookies.set(requesterCookieName, opened.sessionToken, { ...cookieOptions, maxAge: sessionLifetimeMs });
+        ctx.set('Cache-Control', 'no-store');
+        return { status: 200, body: opened.status };
       },
     }),
     defineRoute({

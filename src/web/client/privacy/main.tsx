@@ -18,6 +18,8 @@ interface Bootstrap {
   organizationName: string;
   locale: Locale;
   token?: string;
+  /** eID is offered next to the code (an eID broker is configured). */
+  eidAvailable?: boolean;
 }
 
 const boot = readBootstrap<Bootstrap>();
@@ -276,6 +278,26 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
   }, [screen]);
 
   useEffect(() => {
+    // Back from the eID broker: `?eid=ok` trades this browser's identification for the status session.
+    const eid = new URLSearchParams(location.search).get('eid');
+    if (eid) history.replaceState(null, '', location.pathname);
+    if (eid === 'ok') {
+      callApi<RequesterStatusView>('/v1/privacy/requests/eid/session', { body: { token } }).then(
+        (view) => {
+          sessionStorage.setItem(confirmedKey, '1');
+          show(view);
+        },
+        (error: unknown) => {
+          if (error instanceof ApiError && error.status === 404) setScreen({ kind: 'unknown' });
+          else setScreen({ kind: 'code', notice: t('privacy:eid.failed') });
+        },
+      );
+      return;
+    }
+    if (eid === 'cancelled' || eid === 'failed') {
+      setScreen({ kind: 'code', notice: t(`privacy:eid.${eid}`) });
+      return;
+    }
     if (!sessionStorage.getItem(confirmedKey)) {
       setScreen({ kind: 'code' });
       return;
@@ -299,19 +321,22 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
     case 'code':
       return frame(
         t('privacy:code.heading'),
-        <CodeForm
-          t={t}
-          notice={screen.notice}
-          intro={t('privacy:code.intro')}
-          submitLabel={t('privacy:code.confirm')}
-          token={token}
-          onUnknownLink={() => setScreen({ kind: 'unknown' })}
-          onCode={async (code) => {
-            const view = await callApi<RequesterStatusView>('/v1/privacy/requests/confirm', { body: { token, code } });
-            sessionStorage.setItem(confirmedKey, '1');
-            show(view);
-          }}
-        />,
+        <>
+          <CodeForm
+            t={t}
+            notice={screen.notice}
+            intro={t('privacy:code.intro')}
+            submitLabel={t('privacy:code.confirm')}
+            token={token}
+            onUnknownLink={() => setScreen({ kind: 'unknown' })}
+            onCode={async (code) => {
+              const view = await callApi<RequesterStatusView>('/v1/privacy/requests/confirm', { body: { token, code } });
+              sessionStorage.setItem(confirmedKey, '1');
+              show(view);
+            }}
+          />
+          {boot.eidAvailable && <EidButton t={t} token={token} onUnknownLink={() => setScreen({ kind: 'unknown' })} />}
+        </>,
       );
     case 'status':
       return frame(
@@ -319,6 +344,39 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
         <StatusView view={screen.view} t={t} locale={locale} token={token} onSessionEnded={() => setScreen({ kind: 'code', notice: t('privacy:status_page.sessionEnded') })} />,
       );
   }
+}
+
+/** Instead of the code: identify with eID at the broker, which sends the browser back here with `?eid=…`. */
+function EidButton(props: { t: Translate; token: string; onUnknownLink(): void }) {
+  const { t } = props;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const start = async () => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const started = await callApi<{ authorizationUrl: string }>('/v1/privacy/requests/eid/start', { body: { token: props.token } });
+      location.assign(started.authorizationUrl);
+    } catch (failure) {
+      setBusy(false);
+      if (failure instanceof ApiError && failure.status === 404) return props.onUnknownLink();
+      setError(failure instanceof ApiError && failure.status === 422 ? t('privacy:eid.unavailable') : describeFailure(failure, t));
+    }
+  };
+  return (
+    <section class="privacy-eid" aria-labelledby="privacy-eid-heading">
+      <h2 id="privacy-eid-heading">{t('privacy:eid.heading')}</h2>
+      <p>{t('privacy:eid.intro')}</p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <button type="button" class="secondary" disabled={busy} onClick={() => void start()}>
+        {t('privacy:eid.button')}
+      </button>
+    </section>
+  );
 }
 
 /** The 8-digit code, with "send a new code"; wrong codes, a lock and an expired code said in words next to the field. */
