@@ -198,3 +198,28 @@ test('a request from before record keys gets its key, and its document and perso
   await api.signing.recordKeys.destroyRecordKey(dataSource, record);
   await expect(api.signing.adapters.blobStore.get(originalKey)).rejects.toBeInstanceOf(RecordKeyDestroyedError);
 });
+
+test("a KYC case's national id and workflow payloads are under the case's own key", async () => {
+  const org = await createTestOrganization(dataSource);
+  const call = apiClient(() => api.url, () => org.apiKey);
+  const created = await call('/v1/kyc-cases', {
+    body: { customer: { type: 'person', name: 'Kyc Keyholder', email: `kyc-${randomUUID()}@example.test`, nationalId: '010180-123A' } },
+  });
+  expect(created.status).toBe(201);
+  const caseId: string = created.body.id;
+  const [{ key_id: keyId }]: Array<{ key_id: string }> = await dataSource.query(
+    `SELECT key_id FROM record_keys WHERE record_kind = 'kyc_case' AND record_id = $1`,
+    [caseId],
+  );
+  const [{ customer_national_id: sealed }]: Array<{ customer_national_id: Buffer }> = await dataSource.query(
+    `SELECT customer_national_id FROM kyc_cases WHERE id = $1`,
+    [caseId],
+  );
+  expect(sealed[0]).toBe(2);
+  expect(sealed.subarray(1, 17).toString('hex')).toBe(hex(keyId));
+  expect(sealed.toString('latin1')).not.toContain('010180-123A');
+
+  const started = (await rawHistory(`kyc-case-${caseId}`))[0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
+  expect(started.length).toBeGreaterThan(0);
+  for (const payload of started) expect(Buffer.from(payload.metadata![RECORD_KEY_METADATA]!).toString()).toBe(keyId);
+});
