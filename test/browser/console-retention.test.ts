@@ -2,7 +2,7 @@
  * Retention in the console, in real Chromium on a 390 px phone: an owner sets the organisation's retention
  * periods (empty fields keep the defaults the page shows), sees a record the sweep noticed for deletion with its
  * date and reason, and keeps it with a legal hold from its row. Nothing overflows the phone's width; the page
- * passes axe-core; screenshots in test-output/screenshots/console-retention/.
+ * passes axe-core; the request's page shows the hold, lifts it and places it again; screenshots in test-output/screenshots/console-retention/.
  */
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
@@ -98,6 +98,18 @@ test('an owner sets retention periods, sees an upcoming deletion and keeps it wi
     await page.getByText('Nothing is due for deletion.').waitFor();
     expect((await call(`/v1/signing-requests/${created.body.id}/legal-hold`)).body.legalHold).toMatchObject({ placedBy: expect.stringMatching(/^user:/) });
     await checkPage(page, problems, 'phone-held');
+
+    // The request's page says it is held and why; the hold is lifted there, and placed again.
+    await page.goto(`${api.url}/requests/${created.body.id}`);
+    await page.getByRole('heading', { level: 2, name: 'Legal hold' }).waitFor();
+    await page.getByText(/Held since .*Kept from the console before a retention deletion/).waitFor();
+    await checkPage(page, problems, 'phone-request-held');
+    await page.getByRole('button', { name: 'Lift legal hold' }).click();
+    await page.getByLabel('Reason for a legal hold').fill('Customer complaint 2026-4');
+    expect((await call(`/v1/signing-requests/${created.body.id}/legal-hold`)).body.legalHold).toBeNull();
+    await page.getByRole('button', { name: 'Place legal hold' }).click();
+    await page.getByText(/Held since .*Customer complaint 2026-4/).waitFor();
+    expect((await call(`/v1/signing-requests/${created.body.id}`)).body.legalHold).toMatchObject({ reason: 'Customer complaint 2026-4' });
   } finally {
     await context.close();
   }

@@ -25,6 +25,8 @@ import {
 } from './request-model';
 import { describeStep } from './history-steps';
 import { ErrorBanner, SignerIdentification, SignerProgress, StatusBadge } from './request-parts';
+import { LegalHoldSection } from './legal-hold-section';
+import { administers } from '../admin/admin-frame';
 import { StuckReason } from '../operations/stuck-rounds-page';
 
 /** What a signer did, in the order it can happen; the rest of the trail is in the audit section. */
@@ -245,6 +247,10 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
       )}
 
       {mayAct && <RequestActions ctx={ctx} base={base} onChanged={() => void load()} />}
+
+      {administers(role) && request.status !== 'pending' && !request.deletedAt && (
+        <LegalHoldSection ctx={ctx} requestId={request.id} hold={request.legalHold} timeZone={timeZone} onChanged={() => void load()} />
+      )}
 
       <section aria-labelledby="signers-heading">
         <h2 id="signers-heading">{t('console:request.signers')}</h2>
