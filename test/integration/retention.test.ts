@@ -96,7 +96,18 @@ describe('retention policy and legal hold API', () => {
     for (const body of [{ unfinishedDays: '30' }, { forever: true }, []]) {
       expect((await call('/v1/retention-policy', { method: 'PUT', body })).status).toBe(400);
     }
-    expect((await call('/v1/retention-policy')).body.settings.unfinishedDays).toBeNull();
+    // Bodies no JSON.stringify would write: never a 5xx.
+    for (const raw of ['{"completedDays": 1e400}', 'null', '{"kycDays": 1e2}', '"30"']) {
+      const answer = await fetch(`${api.url}/v1/retention-policy`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${org.apiKey}`, 'content-type': 'application/json' },
+        body: raw,
+      });
+      expect([raw, answer.status < 500]).toEqual([raw, true]);
+    }
+    for (const limit of ['0', '501', 'abc', '1.5']) expect((await call(`/v1/retention/upcoming?limit=${limit}`)).status).toBe(400);
+    expect((await call('/v1/retention-policy')).body.settings).toMatchObject({ unfinishedDays: null, kycDays: 100 });
+    expect((await call('/v1/retention-policy', { method: 'PUT', body: {} })).status).toBe(200);
 
     const set = await call('/v1/retention-policy', { method: 'PUT', body: { unfinishedDays: 60, noticeDays: 7 } });
     expect(set.status).toBe(200);
@@ -105,8 +116,11 @@ describe('retention policy and legal hold API', () => {
 
     const log = await call('/v1/audit-log');
     const changed = (log.body.events as Json[]).filter((event) => event.type === 'retention_policy.changed');
-    expect(changed).toHaveLength(1);
-    expect(changed[0].detail).toMatchObject({ folderId: null, changed: { unfinishedDays: { from: null, to: 60 }, noticeDays: { from: null, to: 7 } } });
+    expect(changed.map((event) => event.detail)).toEqual([
+      { folderId: null, changed: { kycDays: { from: null, to: 100 } } },
+      { folderId: null, changed: { kycDays: { from: 100, to: null } } },
+      { folderId: null, changed: { unfinishedDays: { from: null, to: 60 }, noticeDays: { from: null, to: 7 } } },
+    ]);
   });
 
   test('a folder override takes precedence per setting; removing it restores the organisation policy', async () => {
@@ -135,6 +149,8 @@ describe('retention policy and legal hold API', () => {
     const id = await cancelledRequest('Hold API');
     expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: {} })).status).toBe(400);
     expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: '   ' } })).status).toBe(400);
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: 'Held\u0000' } })).status).toBe(422);
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: 'x'.repeat(1001) } })).status).toBe(400);
     expect((await call(`/v1/signing-requests/${randomUUID()}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute' } })).status).toBe(404);
     expect((await call(`/v1/kyc-cases/${randomUUID()}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute' } })).status).toBe(404);
     expect((await call(`/v1/folders/${randomUUID()}/legal-hold`, { method: 'DELETE' })).status).toBe(404);
