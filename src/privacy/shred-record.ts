@@ -11,6 +11,7 @@
  * receipt of the first.
  */
 import { randomUUID } from 'node:crypto';
+import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { EntityManager } from 'typeorm';
 import { recordOrganizationEvent } from '../accounts/organization-audit-log';
@@ -51,11 +52,28 @@ export interface DeletionReceipt {
 
 export interface ShredOptions {
   /**
-   * The Temporal client, when the caller has one (the API does). With it, a record whose workflow is still
-   * open is refused even when its row already reads ended, and a history written before record keys is
-   * deleted. Without it (activities), the row's status alone decides and such a history stays.
+   * The Temporal client, when the caller has one (the API does). Inside an activity (the retention sweep, a
+   * data-subject erasure) the activity's own client is used when none is given. With a client, a record whose
+   * workflow is still open is refused even when its row already reads ended, and a history written before
+   * record keys is deleted. Without any (a script), the row's status alone decides and such a history stays.
    */
   temporal?: TemporalTarget;
+}
+
+/** The caller's client, else the running activity's (bound to the worker's namespace), else none. */
+function temporalOf(options: ShredOptions): TemporalTarget | undefined {
+  if (options.temporal) return options.temporal;
+  let activity: Context;
+  try {
+    activity = Context.current();
+  } catch {
+    return undefined; // not inside an activity
+  }
+  try {
+    return { client: activity.client, taskQueue: activity.info.taskQueue };
+  } catch {
+    return undefined; // an activity environment without a client (tests' MockActivityEnvironment)
+  }
 }
 
 /** Audit detail members that hold no personal data and stay on an erased event (hashes, ids, counts, statuses). */
@@ -116,6 +134,7 @@ export async function shredRecord(
   checkGrounds(grounds);
   if (!uuidPattern.test(record.id)) throw new AppError('not_found', 'No such record.');
   record = { kind: record.kind, id: record.id.toLowerCase() };
+  options = { temporal: temporalOf(options) };
   const row = await readRecordRow(context.dataSource.manager, record);
   if (!row) throw new AppError('not_found', 'No such record.');
   if (!row.deletion_receipt_id) {

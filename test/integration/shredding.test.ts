@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Payload } from '@temporalio/common';
 import type { DataSource } from 'typeorm';
 import { WorkflowNotFoundError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { everyPermission } from '../../src/accounts/access';
 import { findExecutable } from '../../src/adapters/find-executable';
 import { OutboxMailer } from '../../src/adapters/mailer';
@@ -19,7 +20,7 @@ import { EncryptionPayloadCodec } from '../../src/adapters/payload-codec';
 import { verifyKycAuditChain } from '../../src/kyc/kyc-audit-trail';
 import { verifyAuditChain } from '../../src/signing/audit-trail';
 import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../../src/signing/create-signing-request';
-import { shredRecord } from '../../src/privacy/shred-record';
+import { shredRecord, type DeletionReceipt } from '../../src/privacy/shred-record';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
 import { connectTestClient, harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
@@ -325,7 +326,7 @@ test('a legal hold on the request, or on a folder above it, stops its deletion u
   expect((await remove()).status).toBe(200);
 });
 
-test('a round whose history was written before record keys is deleted from Temporal: its payloads cannot be shredded', async () => {
+test('a round whose history was written before record keys is deleted from Temporal when shredded in an activity: its payloads cannot be shredded', async () => {
   // A client whose codec knows no record keys starts the round: its input is under the deployment key, as
   // every history recorded before record keys is.
   const legacyClient = await connectTestClient(new EncryptionPayloadCodec(api.signing.adapters.keyService));
@@ -350,8 +351,11 @@ test('a round whose history was written before record keys is deleted from Tempo
     const started = (await api.client.workflow.getHandle(workflowId).fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
     expect(started.input!.payloads!.every((payload) => !payload.metadata?.['sigill-record-key'])).toBe(true);
 
-    const deleted = await call(`/v1/signing-requests/${created.id}`, { method: 'DELETE', body: { reason: 'Clean-up' } });
-    expect(deleted.status).toBe(200);
+    // As the retention sweep shreds: inside an activity, with no client passed (the activity's own is used).
+    const activity = new MockActivityEnvironment({ taskQueue: api.taskQueue }, { client: api.client });
+    const grounds = { rule: 'retention:test', reason: 'Cancelled requests are kept 30 days.', actor: 'system:retention' };
+    const receipt = (await activity.run(() => shredRecord(api.signing, { kind: 'signing_request', id: created.id }, grounds))) as DeletionReceipt;
+    expect(receipt.record).toEqual({ kind: 'signing_request', id: created.id });
     // Temporal deletes an execution asynchronously after accepting the request (slowly on a busy test server).
     const gone = await waitFor(
       'the old history deleted',
