@@ -1,0 +1,67 @@
+/**
+ * The pure parts of retention: which period applies to which ended record, how a folder override, the
+ * organisation's policy and the defaults combine (per setting), the grounds a deletion receipt records, and
+ * the notice email as its readers get it (en, sv, fi; many records summarised).
+ */
+import { defaultRetention, emptyOverrides, periodFor, resolveRetention, retentionGrounds } from '../../src/retention/policy';
+import { retentionNoticeEmail, type NoticedItem } from '../../src/retention/notice-email';
+
+test('the period follows the record kind and its final status; open records have none', () => {
+  expect(periodFor('signing_request', 'completed')).toBe('completedDays');
+  for (const status of ['declined', 'expired', 'cancelled']) expect(periodFor('signing_request', status)).toBe('unfinishedDays');
+  expect(periodFor('signing_request', 'failed')).toBe('failedDays');
+  expect(periodFor('signing_request', 'pending')).toBeUndefined();
+  for (const status of ['approved', 'rejected', 'expired', 'cancelled', 'failed']) expect(periodFor('kyc_case', status)).toBe('kycDays');
+  for (const status of ['invited', 'in_progress', 'signing', 'in_review', 'changes_requested']) expect(periodFor('kyc_case', status)).toBeUndefined();
+});
+
+test('folder override > organisation > default, each setting on its own', () => {
+  expect(resolveRetention(emptyOverrides())).toEqual({
+    values: defaultRetention,
+    sources: { completedDays: 'default', unfinishedDays: 'default', failedDays: 'default', kycDays: 'default', noticeDays: 'default' },
+  });
+  const organization = { ...emptyOverrides(), unfinishedDays: 60, failedDays: 30, noticeDays: 7 };
+  const folder = { ...emptyOverrides(), failedDays: 10, completedDays: 4000 };
+  expect(resolveRetention(organization, folder)).toEqual({
+    values: { completedDays: 4000, unfinishedDays: 60, failedDays: 10, kycDays: 1826, noticeDays: 7 },
+    sources: { completedDays: 'folder', unfinishedDays: 'organization', failedDays: 'folder', kycDays: 'default', noticeDays: 'organization' },
+  });
+});
+
+test('the grounds name the policy that set the period, in a rule and in words', () => {
+  const scope = { organizationId: 'org-1', folderId: 'folder-1' };
+  expect(retentionGrounds('completedDays', 3653, 'default', scope)).toEqual({ rule: 'retention:default', reason: 'Completed requests are kept 3653 days (default)' });
+  expect(retentionGrounds('unfinishedDays', 60, 'organization', scope)).toEqual({
+    rule: 'retention:organization:org-1',
+    reason: 'Declined, expired and cancelled requests are kept 60 days (organisation policy)',
+  });
+  expect(retentionGrounds('kycDays', 1826, 'folder', scope)).toEqual({ rule: 'retention:folder:folder-1', reason: 'KYC cases are kept 1826 days after the case ends (folder policy)' });
+});
+
+test('the notice email lists what will be deleted and when, in the organisation language, and summarises long lists', () => {
+  const item = (index: number): NoticedItem => ({
+    kind: index % 2 ? 'kyc_case' : 'signing_request',
+    id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    title: `Offer ${index}`,
+    status: 'cancelled',
+    deleteNotBefore: new Date(Date.UTC(2026, 11, 20 + (index % 3), 9)),
+    reason: 'Declined, expired and cancelled requests are kept 90 days (default)',
+  });
+  const facts = { organizationName: 'Acme Oy', timeZone: 'Europe/Helsinki', items: [item(0), item(1)] };
+  const en = retentionNoticeEmail(facts, { name: 'Maria', locale: 'en' }, 'https://sigill.example/admin/retention');
+  expect(en.subject).toBe('2 records of Acme Oy will be deleted under the retention policy');
+  expect(en.text).toContain('the first on or after 20 December 2026');
+  expect(en.text).toContain('• “Offer 0” (cancelled): on or after 20 December 2026.');
+  expect(en.text).toContain(`• KYC case ${item(1).id} (cancelled): on or after 21 December 2026.`);
+  expect(en.text).toContain('PUT /v1/signing-requests/<id>/legal-hold');
+  expect(en.text).toContain('https://sigill.example/admin/retention');
+  expect(en.html).toContain('&lt;id&gt;'); // escaped by construction
+
+  expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'sv' }, 'x').subject).toBe('2 poster hos Acme Oy raderas enligt gallringsregeln');
+  expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'fi' }, 'x').text).toContain('aikaisintaan');
+
+  const many = retentionNoticeEmail({ ...facts, items: Array.from({ length: 35 }, (_, index) => item(index)) }, { name: 'Maria', locale: 'en' }, 'x');
+  expect(many.text).toContain('“Offer 28”');
+  expect(many.text).not.toContain('“Offer 30”');
+  expect(many.text).toContain('…and 5 more (see the console).');
+});
