@@ -1133,6 +1133,15 @@ export interface paths {
                                 rule: string;
                                 reason: string;
                             };
+                            /** @description Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE …/legal-hold) */
+                            legalHold?: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                placedBy: string;
+                                /** Format: uuid */
+                                folderId?: string;
+                            };
                             signers: {
                                 /** Format: uuid */
                                 id: string;
@@ -7506,6 +7515,8 @@ export interface paths {
                                 expiresAt?: string;
                                 /** @description While completed and not expired */
                                 downloadUrl?: string;
+                                /** @description s3://bucket/key of its copy in the customer's bucket (EXPORT_S3_*), once written there */
+                                targetLocation?: string;
                             }[];
                         };
                     };
@@ -7596,6 +7607,8 @@ export interface paths {
                             expiresAt?: string;
                             /** @description While completed and not expired */
                             downloadUrl?: string;
+                            /** @description s3://bucket/key of its copy in the customer's bucket (EXPORT_S3_*), once written there */
+                            targetLocation?: string;
                         };
                     };
                 };
@@ -7699,6 +7712,8 @@ export interface paths {
                             expiresAt?: string;
                             /** @description While completed and not expired */
                             downloadUrl?: string;
+                            /** @description s3://bucket/key of its copy in the customer's bucket (EXPORT_S3_*), once written there */
+                            targetLocation?: string;
                         };
                     };
                 };
@@ -15731,6 +15746,8 @@ export interface paths {
                             slug: string;
                             /** @enum {string} */
                             defaultLocale: "en" | "sv" | "fi";
+                            /** @description Whether the requester can confirm their identity with eID (POST /v1/privacy/requests/eid/start) */
+                            eidAvailable: boolean;
                         };
                     };
                 };
@@ -16132,6 +16149,325 @@ export interface paths {
                         [name: string]: unknown;
                     };
                     content?: never;
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/eid/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm identity with eID instead of the code (when the deployment has an eID broker): where to send the browser */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The broker's page; sets a short-lived cookie for the callback (/v1/eid/callback) */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            authorizationUrl: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Conflict with the current state */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Too many requests */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description A part Sigill depends on is unavailable (`database_unavailable`, `temporal_unavailable`, `dependency_unavailable`); retry after `Retry-After` seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/privacy/requests/eid/session": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** After the broker's callback (`?eid=ok` on the page): the status session for the identified requester (needs the cookie the callback set in this browser) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        token: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description The request as the requester sees it; sets the session cookie */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            type: "access" | "erasure" | "rectification" | "restriction" | "objection";
+                            /** @enum {string} */
+                            status: "awaiting_identity" | "in_progress" | "completed" | "rejected" | "withdrawn";
+                            organization: {
+                                name: string;
+                                slug: string;
+                            };
+                            /** @enum {string} */
+                            locale: "en" | "sv" | "fi";
+                            receivedAt: string;
+                            dueAt: string;
+                            extendedUntil?: string;
+                            extensionReason?: string;
+                            identityConfirmedAt?: string;
+                            completedAt?: string;
+                            answer?: string | null;
+                            rejectionReason?: string | null;
+                            handledRecords: {
+                                /** @enum {string} */
+                                kind: "signing_request" | "kyc_case" | "audit_entry";
+                                id: string;
+                                /** @enum {string} */
+                                action: "exported" | "erased" | "kept" | "rectified" | "restricted";
+                                legalBasis?: string;
+                                explanation?: string;
+                                keepUntil?: string | null;
+                            }[];
+                            accessPackage?: {
+                                expiresAt: string;
+                                expired: boolean;
+                                size: number;
+                            };
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description No eID identification for this link in this browser (or it expired) */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
                 };
                 /** @description Too many requests */
                 429: {
