@@ -9,7 +9,7 @@
 import type { BlobStore, ListableBlobStore } from './blob-store';
 
 export interface ReplicationJournal {
-  /** `intent`: before the write, without waking the drain (the record after the write does). */
+  /** `intent`: before the write or delete, without waking the drain (the record after it does). */
   record(key: string, operation: 'put' | 'delete', options?: { intent?: boolean }): Promise<void>;
 }
 
@@ -34,6 +34,9 @@ export class ReplicatedBlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
+    // Recorded before too: a restore running meanwhile (src/backup/restore-blobs.ts) that finds the object gone
+    // sees the deletion recorded and does not bring it back.
+    await this.journal.record(key, 'delete', { intent: true });
     await this.primary.delete(key);
     await this.journal.record(key, 'delete');
   }

@@ -14,10 +14,11 @@ export async function restoreFromBackup(
   options: { progressEvery: number; write(line: string): void },
 ): Promise<RestoreCounts> {
   options.write(JSON.stringify({ event: 'restore_started' }));
+  const startedAt = await backup.queue.position();
   const counts = await restoreBlobsFromBackup(
     { backup: backup.backup, primary: backup.stored },
     {
-      pending: await backup.queue.pendingOperations(),
+      latestOperation: (key) => backup.queue.latestOperation(key, startedAt),
       progressEvery: options.progressEvery,
       onProgress: (progress) => options.write(JSON.stringify({ event: 'restore_progress', ...progress })),
     },

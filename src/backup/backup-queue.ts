@@ -24,6 +24,11 @@ const writeInFlightSeconds = 60;
 /** Done rows kept for `backup status`, then pruned. */
 const keepDoneRowsDays = 7;
 
+/** The queue's last row id at some moment (bigint, as text). */
+export interface QueuePosition {
+  lastId: string;
+}
+
 export interface BackupStatus {
   /** Queued writes and deletes not yet replicated. */
   backlog: number;
@@ -70,15 +75,25 @@ export class BlobBackupQueue {
     };
   }
 
-  /** The latest operation still waiting for each key: a restore must not undo it. */
-  async pendingOperations(): Promise<Map<string, ReplicationOperation>> {
-    const rows = await queryReturning<{ blob_key: string; operation: ReplicationOperation }>(
+  /**
+   * The latest operation on `key` still waiting for replication, or recorded after `since` (replicated or not):
+   * a restore must not undo it. Asked per key as the restore reaches it, and again after it copied, so a
+   * write or delete made while a restore runs wins over the backup's older copy.
+   */
+  async latestOperation(key: string, since: QueuePosition): Promise<ReplicationOperation | undefined> {
+    // By row id, not time (no clock to compare): the pending part uses the pending-key index, the rest the primary key.
+    const [row] = await queryReturning<{ operation: ReplicationOperation }>(
       this.dataSource,
-      `SELECT DISTINCT ON (blob_key) blob_key, operation FROM blob_backup_queue
-        WHERE done_at IS NULL ORDER BY blob_key, id DESC`,
-      [],
+      `SELECT operation FROM blob_backup_queue WHERE blob_key = $1 AND (done_at IS NULL OR id > $2::bigint) ORDER BY id DESC LIMIT 1`,
+      [key, since.lastId],
     );
-    return new Map(rows.map((row) => [row.blob_key, row.operation]));
+    return row?.operation;
+  }
+
+  /** Where the queue stands now: what `latestOperation` counts from. */
+  async position(): Promise<QueuePosition> {
+    const [row] = await queryReturning<{ last_id: string | null }>(this.dataSource, `SELECT max(id)::text AS last_id FROM blob_backup_queue`, []);
+    return { lastId: row?.last_id ?? '0' };
   }
 
   /**

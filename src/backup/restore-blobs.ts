@@ -3,7 +3,8 @@
  * object the primary lacks, or holds with other bytes, is copied back as it is in the backup — ciphertext,
  * readable again through the keys in the key service and the database. Replication still queued wins: an
  * object whose deletion is pending is not brought back, and one rewritten since its last copy is kept as
- * the primary has it. Safe to run again: a second run finds nothing to do.
+ * the primary has it, also when it happens while the restore runs (asked per key as it is reached, and after
+ * each copy for deletions). Safe to run again: a second run finds nothing to do.
  */
 import { Buffer } from 'node:buffer';
 import type { ListableBlobStore } from '../adapters/blob-store';
@@ -24,23 +25,35 @@ export interface RestoreCounts {
 
 export async function restoreBlobsFromBackup(
   stores: { backup: ListableBlobStore; primary: ListableBlobStore },
-  options: { pending: Map<string, ReplicationOperation>; progressEvery: number; onProgress(counts: RestoreCounts): void },
+  options: {
+    /** The key's latest write or delete not replicated yet or recorded since the restore began (BlobBackupQueue.latestOperation). */
+    latestOperation(key: string): Promise<ReplicationOperation | undefined>;
+    progressEvery: number;
+    onProgress(counts: RestoreCounts): void;
+  },
 ): Promise<RestoreCounts> {
   const counts: RestoreCounts = { examined: 0, restored: 0, replaced: 0, unchanged: 0, skippedDeleted: 0 };
   for await (const key of stores.backup.keys()) {
     counts.examined += 1;
-    if (options.pending.get(key) === 'delete') {
+    // Asked as each key is reached, not once at the start: Sigill may be writing and shredding meanwhile.
+    const operation = await options.latestOperation(key);
+    if (operation === 'delete') {
       counts.skippedDeleted += 1;
     } else {
       const backedUp = await stores.backup.get(key);
       // Deleted from the backup since the listing (a replicated deletion): nothing to restore.
       if (backedUp !== undefined) {
         const current = await stores.primary.get(key);
-        if (current !== undefined && (options.pending.get(key) === 'put' || Buffer.from(current).equals(Buffer.from(backedUp)))) {
+        if (current !== undefined && (operation === 'put' || Buffer.from(current).equals(Buffer.from(backedUp)))) {
           counts.unchanged += 1;
         } else {
           await stores.primary.put(key, backedUp);
-          if (current === undefined) counts.restored += 1;
+          // A deletion recorded while this copy was made (a record shredded; the store records it before
+          // deleting) must not be undone by the copy: delete it again.
+          if ((await options.latestOperation(key)) === 'delete') {
+            await stores.primary.delete(key);
+            counts.skippedDeleted += 1;
+          } else if (current === undefined) counts.restored += 1;
           else counts.replaced += 1;
         }
       }

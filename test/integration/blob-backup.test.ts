@@ -9,7 +9,9 @@ import { execFile } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { DataSource } from 'typeorm';
-import { S3BlobStore } from '../../src/adapters/blob-store';
+import { S3BlobStore, type ListableBlobStore } from '../../src/adapters/blob-store';
+import { ReplicatedBlobStore } from '../../src/adapters/replicated-blob-store';
+import { restoreBlobsFromBackup } from '../../src/backup/restore-blobs';
 import { projectRoot } from '../../src/adapters/find-executable';
 import { ensureBlobBackupSchedule, blobBackupScheduleId } from '../../src/backup/schedule';
 import { parseConfig } from '../../src/config';
@@ -181,6 +183,30 @@ describe('deletions and outages', () => {
 
     await api.signing.adapters.blobStore.delete(key);
     await waitFor('the deletion to reach the backup', async () => (await backlog()) === 0 && !(await backupObjects()).some((object) => object.key === key));
+  });
+
+  test('a restore running while Sigill shreds an object does not bring it back', async () => {
+    const key = blobKey();
+    await api.signing.adapters.blobStore.put(key, randomBytes(256));
+    await waitFor('the blob to reach the backup', async () => (await backlog()) === 0 && (await backupObjects()).some((object) => object.key === key));
+    const backup = api.signing.adapters.blobBackup!;
+    const since = await backup.queue.position();
+    // The service deletes the object (shredding its record) just as the restore looks for it in the primary.
+    const service = new ReplicatedBlobStore(backup.stored, backup.queue);
+    const primary: ListableBlobStore = Object.assign(Object.create(backup.stored) as ListableBlobStore, {
+      get: async (name: string) => {
+        if (name === key) await service.delete(key);
+        return backup.stored.get(name);
+      },
+    });
+    const counts = await restoreBlobsFromBackup(
+      { backup: backup.backup, primary },
+      { latestOperation: (name) => backup.queue.latestOperation(name, since), progressEvery: 1_000_000, onProgress: () => {} },
+    );
+    expect(counts.skippedDeleted).toBeGreaterThanOrEqual(1);
+    expect(await backup.stored.get(key)).toBeUndefined();
+    await waitFor('the deletion to reach the backup', async () => (await backlog()) === 0 && !(await backupObjects()).some((object) => object.key === key));
+    expect(await backup.stored.get(key)).toBeUndefined();
   });
 
   test('a write whose process died right after it (nothing recorded after the write) still reaches the backup', async () => {
