@@ -312,6 +312,8 @@ async function tombstone(context: SigningContext, tx: EntityManager, record: Shr
   await tx.query(`SELECT set_config('sigill.allow_audit_erase', 'on', true)`);
   if (record.kind === 'signing_request') await eraseSigningRequest(tx, record.id, receipt);
   if (record.kind === 'kyc_case') await eraseKycCase(tx, record.id, receipt);
+  // A requester's eID identification shows name and birth date in clear: it goes with the request.
+  if (record.kind === 'data_subject_request') await tx.query(`DELETE FROM eid_identifications WHERE subject_kind = 'data_subject_request' AND subject_id = $1`, [record.id]);
   await recordOrganizationEvent(tx, {
     organizationId: row.organization_id,
     type: 'record_deleted',

@@ -12,6 +12,7 @@ import type { temporal } from '@temporalio/proto';
 import type { DataSource } from 'typeorm';
 import { workflowIdForDataSubjectRequest } from '../../src/dsr/create-data-subject-request';
 import { createLogger } from '../../src/logger';
+import { shredRecord } from '../../src/privacy/shred-record';
 import { apiClient, type Json } from '../support/api-client';
 import { freePort, identifyWithEid, startLocalEidBroker, type LocalEidBroker } from '../support/eid-broker';
 import { createTestOrganization } from '../support/factories';
@@ -166,6 +167,22 @@ test('a requester confirms with eID: identity recorded, discovery finds their KY
   const logs = logLines.join('');
   expect(logs).toContain('/v1/eid/callback'); // the check looked at the flow's logs
   for (const secret of [nationalId, shortNationalId, request.token, sessionCookie.split('=')[1]!]) expect(logs).not.toContain(secret);
+});
+
+test("shredding a requester's request deletes their eID identification (name and birth date are in clear there)", async () => {
+  const request = await requestWithLink(api, call);
+  const started = await startEid(api.url, request.token);
+  const { authorizationUrl } = (await started.json()) as { authorizationUrl: string };
+  expect((await identifyWithEid(api.url, { authorizationUrl, setCookies: started.headers.getSetCookie() }, linnea.sub)).location).toContain('?eid=ok');
+  const identified = `SELECT count(*)::int AS n FROM eid_identifications WHERE subject_kind = 'data_subject_request' AND subject_id = $1`;
+  expect((await dataSource.query(identified, [request.id]))[0].n).toBe(1);
+  await waitFor('identity confirmed', async () => (await call(`/v1/data-subject-requests/${request.id}`)).body.status === 'in_progress');
+  expect((await call(`/v1/data-subject-requests/${request.id}/reject`, { body: { reason: 'Test request' } })).status).toBe(200);
+  await api.client.workflow.getHandle(workflowIdForDataSubjectRequest(request.id)).result();
+  await shredRecord(api.signing, { kind: 'data_subject_request', id: request.id }, { rule: 'manual', reason: 'test', actor: 'system:test' }, { temporal: { client: api.client, taskQueue: api.taskQueue } });
+  expect((await dataSource.query(identified, [request.id]))[0].n).toBe(0);
+  const [row] = await dataSource.query(`SELECT identification_id FROM data_subject_requests WHERE id = $1`, [request.id]);
+  expect(row.identification_id).toBeNull();
 });
 
 test('without an eID broker: 422 eid_unavailable, and neither the organisation nor the page offers eID', async () => {
