@@ -79,6 +79,8 @@ export interface KycCaseView {
   remindersSent: number;
   /** Present once the case is approved: the encrypted evidence package can be downloaded. */
   evidencePackage?: { sha256: string; createdAt: string };
+  /** Set while a legal hold keeps it from deletion: its own, or (with `folderId`) its folder's or one above. */
+  legalHold?: { placedAt: string; reason: string; placedBy: string; folderId?: string };
   /** Set when the case was deleted (shredded): this is its tombstone; the customer's name and email read empty. */
   deletedAt?: string;
   /** The deletion's receipt, rule and reason (GET /v1/deletion-receipts/:id has the whole receipt). */

@@ -3,6 +3,7 @@
  * wakes a worker. The answers are decrypted for the reader; the national id never leaves encrypted storage
  * (only whether one was given).
  */
+import { legalHoldJsonSql, legalHoldView, type LegalHoldJson } from '../retention/legal-hold-sql';
 import type { DataSource } from 'typeorm';
 import { mayInFolder, requireInFolder, type AccessScope, type Permission } from '../accounts/access';
 import type { KycCaseStatus, KycCaseView, KycCustomerType, KycIdentification, KycReviewDecisionView } from '../contract/kyc-cases';
@@ -175,7 +176,13 @@ export async function kycCaseView(context: SigningContext, row: KycCaseRow): Pro
 
 export async function getKycCase(context: SigningContext, scope: AccessScope, caseId: string): Promise<KycCaseView> {
   const row = await loadKycCaseInScope(context.dataSource, scope, caseId, 'view', { tombstone: true });
-  return row.deleted_at ? kycTombstoneView(context, row, row.deleted_at) : kycCaseView(context, row);
+  if (row.deleted_at) return kycTombstoneView(context, row, row.deleted_at);
+  // The hold is the reader's to know, not part of the case's evidence (kycCaseView also builds that).
+  const [hold]: Array<{ legal_hold: LegalHoldJson | null }> = await context.dataSource.query(
+    `SELECT ${legalHoldJsonSql('c')} AS legal_hold FROM kyc_cases c WHERE c.id = $1`,
+    [row.id],
+  );
+  return { ...(await kycCaseView(context, row)), ...legalHoldView(hold?.legal_hold ?? null) };
 }
 
 /** The case's audit trail with its chain verified; IPs and user agents only for those who may act in its folder (as for requests). */

@@ -153,6 +153,12 @@ describe('retention policy and legal hold API', () => {
     expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: 'x'.repeat(1001) } })).status).toBe(400);
     expect((await call(`/v1/signing-requests/${randomUUID()}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute' } })).status).toBe(404);
     expect((await call(`/v1/kyc-cases/${randomUUID()}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute' } })).status).toBe(404);
+    const kycCase = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Aino Virtanen', email: `customer-${randomUUID()}@example.test` } } });
+    expect(kycCase.status).toBe(201);
+    expect((await call(`/v1/kyc-cases/${kycCase.body.id}/legal-hold`, { method: 'PUT', body: { reason: 'AML inquiry' } })).status).toBe(200);
+    expect((await call(`/v1/kyc-cases/${kycCase.body.id}`)).body.legalHold).toMatchObject({ reason: 'AML inquiry' });
+    expect((await call(`/v1/kyc-cases/${kycCase.body.id}/legal-hold`, { method: 'DELETE' })).status).toBe(200);
+    expect((await call(`/v1/kyc-cases/${kycCase.body.id}`)).body.legalHold).toBeUndefined();
     expect((await call(`/v1/folders/${randomUUID()}/legal-hold`, { method: 'DELETE' })).status).toBe(404);
 
     const held = await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute with the customer, case 2026-17' } });
@@ -168,9 +174,11 @@ describe('retention policy and legal hold API', () => {
     expect((await call(`/v1/signing-requests/${id}`)).body.legalHold).toBeUndefined();
 
     const events = ((await call('/v1/audit-log')).body.events as Json[]).filter((event) => event.type.startsWith('legal_hold.'));
-    expect(events.map((event) => [event.type, event.detail.id])).toEqual([
-      ['legal_hold.placed', id],
-      ['legal_hold.released', id],
+    expect(events.map((event) => [event.type, event.detail.record, event.detail.id])).toEqual([
+      ['legal_hold.placed', 'kyc_case', kycCase.body.id],
+      ['legal_hold.released', 'kyc_case', kycCase.body.id],
+      ['legal_hold.placed', 'signing_request', id],
+      ['legal_hold.released', 'signing_request', id],
     ]);
   });
 });

@@ -73,6 +73,10 @@ export const kycCaseBody = z.object({
   ),
   remindersSent: z.number().int(),
   evidencePackage: z.object({ sha256: z.string(), createdAt: z.string() }).optional(),
+  legalHold: z
+    .object({ placedAt: z.iso.datetime(), reason: z.string(), placedBy: z.string(), folderId: z.uuid().optional() })
+    .optional()
+    .describe("Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE /v1/kyc-cases/:id/legal-hold)"),
   deletedAt: z
     .string()
     .optional()
