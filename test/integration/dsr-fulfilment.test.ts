@@ -327,3 +327,30 @@ describe('a KYC customer known by national id', () => {
     expect(() => outboxMessage(api, 'mail', `kyc-reminder-manual-1-${openCase.id}`)).toThrow(/no mail message/);
   });
 });
+
+describe('a legal hold on a folder above the round', () => {
+  test('keeps the round the person could otherwise have erased, and erasure leaves it', async () => {
+    const folder = async (name: string, parentId?: string) => {
+      const created = await call('/v1/folders', { body: { name, ...(parentId ? { parentId } : {}) } });
+      expect(created.status).toBe(201);
+      return created.body.id as string;
+    };
+    const parent = await folder(`Disputes ${run}`);
+    const child = await folder(`Disputes 2026 ${run}`, parent);
+    const held = { name: `Hanna Hold ${run}`, email: `hanna-${run}@example.test` };
+    const created = await call('/v1/signing-requests', {
+      body: { title: 'Held agreement', folderId: child, document: { filename: 'agreement.pdf', contentBase64: pdfBase64 }, signers: [held] },
+    });
+    expect(created.status).toBe(201);
+    expect((await call(`/v1/signing-requests/${created.body.id}/cancel`, { body: { reason: 'No longer needed' } })).status).toBe(200);
+    expect((await roundResult(created.body.id)).status).toBe('cancelled');
+    expect((await call(`/v1/folders/${parent}/legal-hold`, { method: 'PUT', body: { reason: 'Litigation' } })).status).toBe(200);
+
+    const person: DataSubject = { organizationId: org.orgId, emails: [held.email], phones: [], nationalIds: [] };
+    const [found] = (await discoverSubjectRecords(api.signing, person)).filter((record) => record.kind === 'signing_request');
+    expect(found).toMatchObject({ id: created.body.id, status: 'cancelled', erasure: { action: 'keep', legalBasis: expect.stringContaining('legal hold') } });
+    const erasure = await eraseSubjectData(api.signing, randomUUID(), person, 'user:test');
+    expect(erasure.erased).toEqual([]);
+    expect(ids(erasure.kept.filter((record) => record.kind === 'signing_request'))).toEqual(ids([{ kind: 'signing_request', id: created.body.id }]));
+  });
+});

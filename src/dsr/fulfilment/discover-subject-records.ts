@@ -51,6 +51,12 @@ export const legalBasis = {
 const endedRoundStatuses = new Set(['declined', 'expired', 'cancelled', 'failed']);
 const endedKycStatuses = new Set(['approved', 'rejected', 'expired', 'cancelled', 'failed']);
 
+/** When a legal hold was placed on the folder or a folder above it (a folder's hold covers its subfolders), else null. */
+const folderHoldSql = (folderId: string) =>
+  `(WITH RECURSIVE up AS (SELECT id, parent_id, legal_hold_at FROM folders WHERE id = ${folderId}
+                          UNION ALL SELECT p.id, p.parent_id, p.legal_hold_at FROM folders p JOIN up ON p.id = up.parent_id)
+    SELECT min(legal_hold_at)::text FROM up)`;
+
 /** A discovered record with what the other fulfilment functions need to act on it (never leaves the server). */
 export interface DiscoveredRecord {
   record: SubjectRecord;
@@ -214,7 +220,7 @@ function kycErasure(row: Pick<KycCandidate, 'status' | 'ended_at' | 'legal_hold_
 /** A declaration round whose case was not itself matched (the person signed under other contact data): follows the case. */
 async function declarationErasure(context: SigningContext, caseId: string, now: Date): Promise<ErasureDecision> {
   const [row]: Array<Pick<KycCandidate, 'status' | 'ended_at' | 'legal_hold_at' | 'folder_legal_hold_at'>> = await context.dataSource.query(
-    `SELECT c.status, c.ended_at, to_jsonb(c) ->> 'legal_hold_at' AS legal_hold_at, to_jsonb(f) ->> 'legal_hold_at' AS folder_legal_hold_at
+    `SELECT c.status, c.ended_at, to_jsonb(c) ->> 'legal_hold_at' AS legal_hold_at, ${folderHoldSql('f.id')} AS folder_legal_hold_at
        FROM kyc_cases c JOIN folders f ON f.id = c.folder_id WHERE c.id = $1`,
     [caseId],
   );
@@ -226,7 +232,7 @@ async function matchedSigners(context: SigningContext, organizationId: string, k
   // to_jsonb(...) ->> 'legal_hold_at' reads the hold columns where the retention migration added them, null before.
   const rows: SignerCandidate[] = await context.dataSource.query(
     `SELECT r.id AS request_id, r.title, r.status AS request_status, r.created_at, r.completed_at, r.sealed_at,
-            to_jsonb(r) ->> 'legal_hold_at' AS legal_hold_at, to_jsonb(f) ->> 'legal_hold_at' AS folder_legal_hold_at,
+            to_jsonb(r) ->> 'legal_hold_at' AS legal_hold_at, ${folderHoldSql('f.id')} AS folder_legal_hold_at,
             s.id AS signer_id, s.email, ${phoneSql('s.phone')} AS phone_digits, s.expected_national_id, d.case_id AS kyc_case_id,
             NOT EXISTS (SELECT 1 FROM signers o WHERE o.request_id = r.id AND o.status <> 'signed') AS all_signed
        FROM signers s
@@ -266,7 +272,7 @@ async function matchedKycCases(context: SigningContext, organizationId: string, 
   const eidMatches = keys.nationalIds.length > 0 ? await eidIdentifiedSubjects(context, organizationId, 'kyc_case', keys.nationalIds) : new Set<string>();
   const rows: KycCandidate[] = await context.dataSource.query(
     `SELECT c.id, c.status, c.created_at, c.ended_at, c.customer_email, ${phoneSql('c.customer_phone')} AS phone_digits, c.customer_national_id,
-            to_jsonb(c) ->> 'legal_hold_at' AS legal_hold_at, to_jsonb(f) ->> 'legal_hold_at' AS folder_legal_hold_at
+            to_jsonb(c) ->> 'legal_hold_at' AS legal_hold_at, ${folderHoldSql('f.id')} AS folder_legal_hold_at
        FROM kyc_cases c JOIN folders f ON f.id = c.folder_id
       WHERE c.organization_id = $1 AND c.deleted_at IS NULL
         AND (lower(c.customer_email) = ANY($2::text[])
