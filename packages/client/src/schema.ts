@@ -3118,6 +3118,15 @@ export interface paths {
                                 sha256: string;
                                 createdAt: string;
                             };
+                            /** @description Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE /v1/kyc-cases/:id/legal-hold) */
+                            legalHold?: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                placedBy: string;
+                                /** Format: uuid */
+                                folderId?: string;
+                            };
                             /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
                             deletedAt?: string;
                             /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
@@ -10575,6 +10584,15 @@ export interface paths {
                                 sha256: string;
                                 createdAt: string;
                             };
+                            /** @description Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE /v1/kyc-cases/:id/legal-hold) */
+                            legalHold?: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                placedBy: string;
+                                /** Format: uuid */
+                                folderId?: string;
+                            };
                             /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
                             deletedAt?: string;
                             /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
@@ -10822,6 +10840,15 @@ export interface paths {
                             evidencePackage?: {
                                 sha256: string;
                                 createdAt: string;
+                            };
+                            /** @description Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE /v1/kyc-cases/:id/legal-hold) */
+                            legalHold?: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                placedBy: string;
+                                /** Format: uuid */
+                                folderId?: string;
                             };
                             /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
                             deletedAt?: string;
@@ -11071,6 +11098,15 @@ export interface paths {
                                 sha256: string;
                                 createdAt: string;
                             };
+                            /** @description Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE /v1/kyc-cases/:id/legal-hold) */
+                            legalHold?: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                placedBy: string;
+                                /** Format: uuid */
+                                folderId?: string;
+                            };
                             /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
                             deletedAt?: string;
                             /** @description The deletion: its receipt (GET /v1/deletion-receipts/:id), rule and reason */
@@ -11318,6 +11354,15 @@ export interface paths {
                             evidencePackage?: {
                                 sha256: string;
                                 createdAt: string;
+                            };
+                            /** @description Set while a legal hold keeps it from deletion: its own, or (with folderId) its folder's or one above (PUT/DELETE /v1/kyc-cases/:id/legal-hold) */
+                            legalHold?: {
+                                /** Format: date-time */
+                                placedAt: string;
+                                reason: string;
+                                placedBy: string;
+                                /** Format: uuid */
+                                folderId?: string;
                             };
                             /** @description Set when the case was deleted (shredded): this is its tombstone, the customer's name and email empty; its audit trail, history and evidence answer 410 */
                             deletedAt?: string;
