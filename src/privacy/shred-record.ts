@@ -328,11 +328,13 @@ const reducedDetailSql = `(SELECT jsonb_object_agg(d.key, d.value) FROM jsonb_ea
                            WHERE d.key = ANY($3::text[]))`;
 
 async function eraseSigningRequest(tx: EntityManager, requestId: string, receipt: DeletionReceipt): Promise<void> {
+  // Read first: TypeORM answers an UPDATE … RETURNING as [rows, count], not rows.
   const signers: Array<{ id: string; identification_id: string | null }> = await tx.query(
-    `UPDATE signers s SET name = NULL, email = NULL, phone = NULL, expected_national_id = NULL, identification_id = NULL
-       FROM (SELECT id, identification_id FROM signers WHERE request_id = $1) before
-      WHERE s.id = before.id
-      RETURNING s.id, before.identification_id`,
+    `SELECT id, identification_id FROM signers WHERE request_id = $1`,
+    [requestId],
+  );
+  await tx.query(
+    `UPDATE signers SET name = NULL, email = NULL, phone = NULL, expected_national_id = NULL, identification_id = NULL WHERE request_id = $1`,
     [requestId],
   );
   // Every identification of these signers (also refused ones), not only the bound one.

@@ -151,6 +151,18 @@ test('a shredded completed request is unreadable everywhere, while /v1/verify st
   expect(before.payloads.length).toBeGreaterThan(10);
   await expect(api.signing.payloadCodec.decode(before.payloads)).resolves.toHaveLength(before.payloads.length);
 
+  // The first signer's eID evidence as a broker would have left it (the name and masked national id in clear).
+  const nationalIdMasked = `19${marker.slice(0, 4).replace(/\D/g, '0')}0101-****`;
+  const [firstSigner]: Array<{ id: string }> = await dataSource.query(`SELECT id FROM signers WHERE request_id = $1 ORDER BY position LIMIT 1`, [id]);
+  const identificationId = randomUUID();
+  await dataSource.query(
+    `INSERT INTO eid_identifications (id, organization_id, subject_kind, subject_id, outcome, issuer, subject_sha256, scheme, name, national_id_masked, id_token_encrypted, identified_at)
+     VALUES ($1, $2, 'signer', $3, 'identified', 'https://broker.example.test', $4, 'se-bankid', $5, $6, '\\x00'::bytea, now())`,
+    [identificationId, org.orgId, firstSigner!.id, 'ab'.repeat(32), `${people.signers[0]!.name} eID`, nationalIdMasked],
+  );
+  await dataSource.query(`UPDATE signers SET identification_id = $2 WHERE id = $1`, [firstSigner!.id, identificationId]);
+  secrets.push(nationalIdMasked);
+
   const deleted = await call(`/v1/signing-requests/${id}`, { method: 'DELETE', body: { reason: 'The customer asked us to delete it.' } });
   expect(deleted.status).toBe(200);
   expect(deleted.body).toMatchObject({
