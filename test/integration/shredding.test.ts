@@ -399,6 +399,12 @@ test('a cancelled KYC case is shredded: its tombstone shows, the customer is now
   expect((await call(`/v1/kyc-cases/${caseId}/cancel`, { body: { reason: 'Customer withdrew' } })).status).toBe(200);
   await api.client.workflow.getHandle(`kyc-case-${caseId}`).result();
 
+  // eID evidence of the customer as a broker would have left it (the name in clear).
+  await dataSource.query(
+    `INSERT INTO eid_identifications (id, organization_id, subject_kind, subject_id, outcome, issuer, subject_sha256, scheme, name, id_token_encrypted, identified_at)
+     VALUES ($1, $2, 'kyc_case', $3, 'identified', 'https://broker.example.test', $4, 'fi-ftn', $5, '\\x00'::bytea, now())`,
+    [randomUUID(), org.orgId, caseId, 'cd'.repeat(32), `${customer.name} eID`],
+  );
   const deleted = await call(`/v1/kyc-cases/${caseId}`, { method: 'DELETE', body: { reason: 'Withdrawn cases are not kept.' } });
   expect(deleted.status).toBe(200);
   expect(deleted.body).toMatchObject({ record: { kind: 'kyc_case', id: caseId }, rule: 'manual', sealedSha256: null });
