@@ -61,6 +61,8 @@ const candidatesSql = `
       FROM signing_requests r ${policyJoins('r')}
      WHERE r.completed_at IS NOT NULL AND r.status IN ('completed', 'declined', 'expired', 'cancelled', 'failed')
        AND ($1::uuid IS NULL OR r.id = $1)
+       -- A KYC declaration's request is kept and deleted with its case (shredRecord refuses it alone).
+       AND NOT EXISTS (SELECT 1 FROM kyc_declarations d WHERE d.request_id = r.id)
     UNION ALL
     SELECT 'kyc_case', c.id, c.organization_id, c.folder_id, c.status, c.ended_at,
            ${value('kycDays')}, ${source('kycDays')}, ${value('noticeDays')},
