@@ -35,10 +35,13 @@ export function retentionNoticeEmail(facts: RetentionNoticeFacts, recipient: { n
   const t = translator(locale);
   const date = (value: Date) => formatDate(value, locale, facts.timeZone);
   const first = facts.items.reduce((soonest, item) => (item.deleteNotBefore < soonest ? item.deleteNotBefore : soonest), facts.items[0]!.deleteNotBefore);
+  // Statuses in the reader's words (the console's), the raw value only if a catalog lacks it.
+  const statusOf = (item: NoticedItem) =>
+    t(item.kind === 'signing_request' ? `common:requestStatus.${item.status}` : `kyc:status.${item.status}`, { defaultValue: item.status });
   const lines = facts.items.slice(0, listedItems).map((item) =>
     item.kind === 'signing_request'
-      ? t('email:retentionNotice.request', { title: item.title ?? item.id, status: item.status, date: date(item.deleteNotBefore), reason: item.reason })
-      : t('email:retentionNotice.kycCase', { id: item.id, status: item.status, date: date(item.deleteNotBefore), reason: item.reason }),
+      ? t('email:retentionNotice.request', { title: item.title ?? item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason })
+      : t('email:retentionNotice.kycCase', { id: item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason }),
   );
   if (facts.items.length > listedItems) lines.push(t('email:retentionNotice.more', { count: facts.items.length - listedItems }));
   return renderEmail(

@@ -258,8 +258,8 @@ describe('the daily retention sweep', () => {
 
     const [notice] = await smtp.waitForMail(ownerEmail, 'will be deleted under the retention policy');
     expect(notice!.subject).toContain('2 records of');
-    expect(notice!.text).toContain('“Due for deletion” (cancelled)');
-    expect(notice!.text).toContain(`KYC case ${kyc.due} (cancelled)`);
+    expect(notice!.text).toContain('“Due for deletion” (Cancelled)');
+    expect(notice!.text).toContain(`KYC case ${kyc.due} (Cancelled)`);
     expect(notice!.text).toContain('KYC cases are kept 1826 days after the case ends (default)');
     expect(notice!.text).not.toContain(kyc.recent);
     expect(notice!.text).toContain('Declined, expired and cancelled requests are kept 60 days (organisation policy)');

@@ -51,14 +51,15 @@ test('the notice email lists what will be deleted and when, in the organisation 
   const en = retentionNoticeEmail(facts, { name: 'Maria', locale: 'en' }, 'https://sigill.example/admin/retention');
   expect(en.subject).toBe('2 records of Acme Oy will be deleted under the retention policy');
   expect(en.text).toContain('the first on or after 20 December 2026');
-  expect(en.text).toContain('• “Offer 0” (cancelled): on or after 20 December 2026.');
-  expect(en.text).toContain(`• KYC case ${item(1).id} (cancelled): on or after 21 December 2026.`);
+  expect(en.text).toContain('• “Offer 0” (Cancelled): on or after 20 December 2026.');
+  expect(en.text).toContain(`• KYC case ${item(1).id} (Cancelled): on or after 21 December 2026.`);
   expect(en.text).toContain('PUT /v1/signing-requests/<id>/legal-hold');
   expect(en.text).toContain('https://sigill.example/admin/retention');
   expect(en.html).toContain('&lt;id&gt;'); // escaped by construction
 
   expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'sv' }, 'x').subject).toBe('2 poster hos Acme Oy raderas enligt gallringsregeln');
   expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'fi' }, 'x').text).toContain('aikaisintaan');
+  expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'sv' }, 'x').text).toContain('• ”Offer 0” (Återkallat)');
 
   const many = retentionNoticeEmail({ ...facts, items: Array.from({ length: 35 }, (_, index) => item(index)) }, { name: 'Maria', locale: 'en' }, 'x');
   expect(many.text).toContain('“Offer 28”');

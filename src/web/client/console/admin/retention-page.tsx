@@ -138,7 +138,9 @@ function Upcoming({ ctx, items, reload }: { ctx: ConsoleContext; items: Upcoming
                     {t('console:admin.retention.kycCase')}
                   </Link>
                 )}{' '}
-                <span class="muted">({item.status})</span>
+                <span class="muted">
+                  ({t(item.kind === 'signing_request' ? `common:requestStatus.${item.status}` : `kyc:status.${item.status}`, { defaultValue: item.status })})
+                </span>
               </th>
               <td>{formatDateTime(item.deleteNotBefore, ctx.locale, timeZone)}</td>
               <td>{item.reason}</td>
