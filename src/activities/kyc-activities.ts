@@ -59,7 +59,7 @@ export function kycActivities(context: SigningContext) {
     async sendKycReminder(input: { caseId: string; reminderKey: string }): Promise<void> {
       const { row, facts, link } = await load(input.caseId);
       // A customer who restricted or objected (data-subject request) gets no further reminders (decided here, not in the workflow).
-      if (await isKycCustomerContactRestricted(dataSource, row.id)) {
+      if (await isKycCustomerContactRestricted(context, row.id)) {
         await recordKycEvent(dataSource, {
           caseId: row.id,
           eventKey: `reminder_skipped:${input.reminderKey}`,

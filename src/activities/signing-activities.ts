@@ -157,7 +157,7 @@ export function signingActivities(context: SigningContext) {
       const signer = signerOf(signers, input.signerId);
       // A signer who restricted or objected (data-subject request) gets no further reminders; decided here, not
       // in the workflow, so recorded histories replay unchanged.
-      if (await isSignerContactRestricted(dataSource, request.id, signer.id)) {
+      if (await isSignerContactRestricted(context, request.id, signer.id)) {
         await recordAuditEvent(dataSource, {
           requestId: request.id,
           eventKey: `reminder_skipped:${input.reminderKey}:${signer.id}`,

@@ -354,3 +354,45 @@ describe('a legal hold on a folder above the round', () => {
     expect(ids(erasure.kept.filter((record) => record.kind === 'signing_request'))).toEqual(ids([{ kind: 'signing_request', id: created.body.id }]));
   });
 });
+
+describe('an objection fulfilled before the round exists', () => {
+  test('a round created after it does not remind the person; the other signer is reminded', async () => {
+    const rita = { name: `Rita Invändning ${run}`, email: `rita-${run}@example.test` };
+    const created = await call('/v1/data-subject-requests', { body: { type: 'objection', requester: rita } });
+    expect(created.status).toBe(201);
+    const dsrId: string = created.body.id;
+    const text = await waitFor('the confirmation code email', () => {
+      try {
+        return outboxMessage(api, 'mail', `dsr-code-${dsrId}-v1`);
+      } catch {
+        return undefined;
+      }
+    });
+    const code = /^(\d{8})\s*$/m.exec(text)![1]!;
+    const token = /\/privacy\/[a-z0-9-]+\/r\/([0-9a-f]{64})/.exec(text)![1]!;
+    expect((await call('/v1/privacy/requests/confirm', { key: null, body: { token, code } })).status).toBe(200);
+    expect((await call(`/v1/data-subject-requests/${dsrId}/fulfil`, { body: {} })).status).toBe(200);
+    await waitFor('the objection fulfilled', async () => (await call(`/v1/data-subject-requests/${dsrId}`)).body.fulfilledAt);
+
+    // A new round next week, her address typed in capitals: she gets the invitation, but no reminders.
+    const round = await call('/v1/signing-requests', {
+      body: { title: 'Later agreement', document: { filename: 'agreement.pdf', contentBase64: pdfBase64 }, signers: [{ ...rita, email: rita.email.toUpperCase() }, olof] },
+    });
+    expect(round.status).toBe(201);
+    const [ritaSigner, olofSigner] = round.body.signers as Json[];
+    expect((await call(`/v1/signing-requests/${round.body.id}/remind`, { method: 'POST' })).status).toBe(200);
+    await waitFor("Olof's reminder", () => {
+      try {
+        return outboxMessage(api, 'mail', `reminder-manual-1-${olofSigner.id}`);
+      } catch {
+        return undefined;
+      }
+    });
+    const skipped = await waitFor('the skipped reminder in the trail', async () => {
+      const trail = await call(`/v1/signing-requests/${round.body.id}/audit-trail`);
+      return (trail.body.events as Json[]).find((event) => event.type === 'reminder_skipped');
+    });
+    expect(skipped).toMatchObject({ signerId: ritaSigner.id, detail: { reason: 'contact_restricted' } });
+    expect(() => outboxMessage(api, 'mail', `reminder-manual-1-${ritaSigner.id}`)).toThrow(/no mail message/);
+  });
+});

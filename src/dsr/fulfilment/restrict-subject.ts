@@ -7,15 +7,16 @@
  * item's history already lives, append-only and hash-chained, so the restriction cannot be lost or silently
  * undone, and no column or migration is needed. The reminder activities (src/activities/signing-activities.ts
  * `sendReminder`, kyc-activities.ts `sendKycReminder`) look it up before sending and record `reminder_skipped`
- * instead; the workflows are unchanged, so recorded histories replay as before.
+ * instead; the workflows are unchanged, so recorded histories replay as before. Items created after the
+ * request was fulfilled are covered by the request itself (`hasStandingRestriction`).
  *
  * Invitations, PINs and outcome messages still go: they are part of the round the person is in (the sender
  * may cancel the round if the person objects to it as a whole).
  */
-import type { DataSource, EntityManager } from 'typeorm';
 import { recordKycEvent } from '../../kyc/kyc-audit-trail';
 import { recordAuditEvent } from '../../signing/audit-trail';
 import type { SigningContext } from '../../signing/signing-context';
+import { requesterCredentials } from '../requester-credentials';
 import { discoverSubjectRecordDetails } from './discover-subject-records';
 import { openKycStatuses, openSignerStatuses } from './rectify-subject-contact';
 import type { DataSubject, SubjectRecord } from './subject-record';
@@ -58,16 +59,43 @@ export async function restrictSubject(
 }
 
 /** Whether the signer asked (through a data-subject request) for no further reminders. */
-export async function isSignerContactRestricted(db: DataSource | EntityManager, requestId: string, signerId: string): Promise<boolean> {
-  const rows: unknown[] = await db.query(`SELECT 1 FROM audit_events WHERE request_id = $1 AND signer_id = $2 AND type = 'contact_restricted' LIMIT 1`, [
+export async function isSignerContactRestricted(context: SigningContext, requestId: string, signerId: string): Promise<boolean> {
+  const rows: unknown[] = await context.dataSource.query(`SELECT 1 FROM audit_events WHERE request_id = $1 AND signer_id = $2 AND type = 'contact_restricted' LIMIT 1`, [
     requestId,
     signerId,
   ]);
-  return rows.length > 0;
+  if (rows.length > 0) return true;
+  const [signer]: Array<{ organization_id: string; email: string | null; phone: string | null }> = await context.dataSource.query(
+    `SELECT r.organization_id, s.email, s.phone FROM signers s JOIN signing_requests r ON r.id = s.request_id WHERE s.id = $1`,
+    [signerId],
+  );
+  return signer ? hasStandingRestriction(context, signer.organization_id, signer.email, signer.phone) : false;
 }
 
 /** Whether the KYC case's customer asked (through a data-subject request) for no further reminders. */
-export async function isKycCustomerContactRestricted(db: DataSource | EntityManager, caseId: string): Promise<boolean> {
-  const rows: unknown[] = await db.query(`SELECT 1 FROM kyc_audit_events WHERE case_id = $1 AND type = 'contact_restricted' LIMIT 1`, [caseId]);
+export async function isKycCustomerContactRestricted(context: SigningContext, caseId: string): Promise<boolean> {
+  const rows: unknown[] = await context.dataSource.query(`SELECT 1 FROM kyc_audit_events WHERE case_id = $1 AND type = 'contact_restricted' LIMIT 1`, [caseId]);
+  if (rows.length > 0) return true;
+  const [row]: Array<{ organization_id: string; customer_email: string | null; customer_phone: string | null }> = await context.dataSource.query(
+    `SELECT organization_id, customer_email, customer_phone FROM kyc_cases WHERE id = $1`,
+    [caseId],
+  );
+  return row ? hasStandingRestriction(context, row.organization_id, row.customer_email, row.customer_phone) : false;
+}
+
+/**
+ * A restriction or objection the organisation fulfilled for this person also covers items created after it
+ * (a new round next week must not remind them again): matched by the contact the requester proved, through the
+ * request's blind indexes (src/dsr/requester-credentials.ts), as no address is stored in clear there.
+ */
+async function hasStandingRestriction(context: SigningContext, organizationId: string, email: string | null, phone: string | null): Promise<boolean> {
+  const credentials = await requesterCredentials(context);
+  const rows: unknown[] = await context.dataSource.query(
+    `SELECT 1 FROM data_subject_requests
+      WHERE organization_id = $1 AND type IN ('restriction', 'objection') AND fulfilled_at IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')
+        AND ((identity_method = 'email_code' AND email_index = $2) OR (identity_method = 'sms_code' AND phone_index = $3))
+      LIMIT 1`,
+    [organizationId, email ? credentials.emailIndex(organizationId, email) : null, phone ? credentials.phoneIndex(organizationId, phone) : null],
+  );
   return rows.length > 0;
 }
