@@ -103,7 +103,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...authRoutes(deps.accounts),
     ...(deps.metrics ? metricsRoutes(deps.metrics) : []),
   ];
-  const { router, openApiDocument } = buildRouter(routes, deps);
+  const { router, openApiDocument, allowedMethodsAt } = buildRouter(routes, deps);
 
   // First, so everything below (the access log line too) happens inside the request's span.
   app.use(requestSpans());
@@ -146,6 +146,7 @@ export function createApp(deps: ApiDependencies): Koa {
   mountLanguageSwitch(router);
   app.use(router.routes());
   // 405 with Allow (501 for a method never implemented, e.g. TRACE); the error handler gives them their body.
+  app.use(exactAllowHeader(allowedMethodsAt));
   app.use(router.allowedMethods());
   return app;
 }
@@ -170,7 +171,25 @@ function buildRouter(routes: AnyRoute[], deps: ApiDependencies) {
     description: 'A member signed in through /v1/auth/login; changes also need the `X-CSRF-Token` header',
   });
   const authenticate = principalAuthenticator(deps.dataSource);
-  for (const route of routes) mountRoute(router, registry, route, authenticate, deps.rateLimits);
+  const mounted = routes.map((route) => {
+    mountRoute(router, registry, route, authenticate, deps.rateLimits);
+    return { route, layer: router.stack[router.stack.length - 1]! };
+  });
+  /**
+   * The methods an API path really has. The router's own answer counts every route whose pattern matches,
+   * so `/v1/signing-requests/export.csv` would also advertise DELETE of `/v1/signing-requests/:id`; a route
+   * counts here only if the path's parameters are valid for it (an id must be an id).
+   */
+  const allowedMethodsAt = (path: string): string[] => {
+    const methods = new Set<string>();
+    for (const { route, layer } of mounted) {
+      if (!layer.match(path)) continue;
+      if (route.params && !route.params.safeParse(layer.params(path, layer.captures(path))).success) continue;
+      methods.add(route.method.toUpperCase());
+      if (route.method === 'get') methods.add('HEAD');
+    }
+    return [...methods];
+  };
 
   const openApiDocument = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
@@ -181,5 +200,18 @@ function buildRouter(routes: AnyRoute[], deps: ApiDependencies) {
     },
     servers: [{ url: deps.publicUrl }],
   });
-  return { router, openApiDocument };
+  return { router, openApiDocument, allowedMethodsAt };
+}
+
+/**
+ * Replaces the Allow header the router computed (on OPTIONS and 405) with the API routes' exact answer,
+ * where the path is an API route's; pages keep the router's.
+ */
+function exactAllowHeader(allowedMethodsAt: (path: string) => string[]): Koa.Middleware {
+  return async (ctx, next) => {
+    await next();
+    if (!ctx.response.get('Allow')) return;
+    const methods = allowedMethodsAt(ctx.path);
+    if (methods.length > 0) ctx.set('Allow', methods.join(', '));
+  };
 }

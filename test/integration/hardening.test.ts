@@ -309,6 +309,11 @@ describe('finding 6: unsupported methods', () => {
     const put = await call('/v1/signing-requests', { method: 'PUT', body: {} });
     expect(put.status).toBe(405);
     expect(put.headers.get('allow')).toMatch(/GET.*POST|POST.*GET/);
+    // A fixed path beside a parameterised one (`export.csv` vs `:id`) advertises only its own methods.
+    const options = await call('/v1/signing-requests/export.csv', { method: 'OPTIONS' });
+    expect(options.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    const byId = await call('/v1/signing-requests/00000000-0000-4000-8000-000000000000', { method: 'OPTIONS' });
+    expect(byId.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD']);
 
     // fetch refuses TRACE itself; a raw request goes through.
     const trace = await new Promise<{ status: number; body: string }>((resolve, reject) => {
