@@ -30,7 +30,13 @@ export function mountPrivacyPage(router: Router, dataSource: DataSource, options
   const serve = async (ctx: Context, slug: string, token: string | undefined) => {
     const chosen = ctx.cookies.get('sigill_locale');
     const askedLocale = isLocale(chosen) ? chosen : undefined;
-    const organization = slug.length <= 64 && slugShape.test(slug) ? await dataSource.getRepository(Organization).findOneBy({ slug }) : null;
+    // As the requester API finds it (src/dsr/requester-access.ts organizationBySlug): a closed organisation, or one
+    // whose work stopped, has no privacy page, so nobody fills in a form every submission of which is refused.
+    const [open]: Array<{ id: string }> =
+      slug.length <= 64 && slugShape.test(slug)
+        ? await dataSource.query(`SELECT id FROM organizations WHERE slug = $1 AND closed_at IS NULL AND work_stopped_at IS NULL`, [slug])
+        : [];
+    const organization = open ? await dataSource.getRepository(Organization).findOneBy({ id: open.id }) : null;
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'html';
     if (!organization) {

@@ -256,3 +256,17 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     consoleProblems.expectNone('the console');
   }, 120_000);
 });
+
+test('an organisation whose work stopped (closing) has no privacy page: not found, no form whose every submission fails', async () => {
+  const organization = await createOrganization(dataSource, { name: `Closing Privacy ${randomUUID().slice(0, 4)}`, ownerEmail: unique('owner') }, { publicUrl: api.url });
+  const slug = (await apiClient(() => api.url, () => organization.apiKey)('/v1/organization')).body.slug as string;
+  expect((await fetch(`${api.url}/privacy/${slug}`)).status).toBe(200);
+  // What closing does after its grace period (src/organization-export/): the organisation's work stops.
+  await dataSource.query(`UPDATE organizations SET work_stopped_at = now() WHERE slug = $1`, [slug]);
+  for (const path of [`/privacy/${slug}`, `/privacy/${slug}/r/${'0'.repeat(64)}`]) {
+    const answer = await fetch(`${api.url}${path}`);
+    expect(answer.status).toBe(404);
+    expect(await answer.text()).not.toContain('id="bootstrap"');
+  }
+  expect((await anonymous(`/v1/privacy/${slug}`)).status).toBe(404);
+});
