@@ -28,7 +28,14 @@ export function requireOrganizationWide(scope: AccessScope): void {
 export const mayReadRequester = (scope: AccessScope) => scope.permissions.has('documents');
 
 const openStatuses: DataSubjectRequestStatus[] = ['awaiting_identity', 'in_progress'];
-const isOverdue = (row: Pick<DataSubjectRequestRow, 'status' | 'overdue_at'>) => openStatuses.includes(row.status) && row.overdue_at !== null;
+/**
+ * Open past its deadline. The workflow marks it (event, webhook) when its timer fires; the deadline itself is
+ * also read, so a request whose workflow is late (worker down, created with an old `receivedAt`) is not shown
+ * on time.
+ */
+const isOverdue = (row: Pick<DataSubjectRequestRow, 'status' | 'overdue_at' | 'due_at' | 'extended_until'>, now = new Date()) =>
+  openStatuses.includes(row.status) &&
+  (row.overdue_at !== null || effectiveDeadline({ dueAt: row.due_at, extendedUntil: row.extended_until }).getTime() <= now.getTime());
 
 export async function loadDataSubjectRequest(context: SigningContext, scope: AccessScope, dsrId: string): Promise<DataSubjectRequestRow> {
   requireOrganizationWide(scope);
@@ -124,7 +131,7 @@ export async function listDataSubjectRequests(
        FROM data_subject_requests d LEFT JOIN users u ON u.id = d.assignee_user_id
       WHERE d.organization_id = $1
         AND ($2::text IS NULL OR d.status = $2)
-        AND ($3::boolean IS NULL OR ((d.overdue_at IS NOT NULL AND d.status IN ('awaiting_identity', 'in_progress')) = $3))
+        AND ($3::boolean IS NULL OR (((d.overdue_at IS NOT NULL OR coalesce(d.extended_until, d.due_at) <= now()) AND d.status IN ('awaiting_identity', 'in_progress')) = $3))
         AND ($4::timestamptz IS NULL OR (d.received_at, d.id) < ($4::timestamptz, $5::uuid))
       ORDER BY d.received_at DESC, d.id DESC
       LIMIT $6`,

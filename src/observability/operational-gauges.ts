@@ -102,7 +102,7 @@ export function registerOperationalGauges(deps: { dataSource: DataSource; stuckR
     collect: () =>
       refresh(dataSubjectRequestsOverdue, names.dataSubjectRequestsOverdue, async () => {
         const [row]: Array<{ overdue: string }> = await deps.dataSource.query(
-          `SELECT count(*) AS overdue FROM data_subject_requests WHERE overdue_at IS NOT NULL AND status IN ('awaiting_identity', 'in_progress')`,
+          `SELECT count(*) AS overdue FROM data_subject_requests WHERE (overdue_at IS NOT NULL OR coalesce(extended_until, due_at) <= now()) AND status IN ('awaiting_identity', 'in_progress')`,
         );
         return { past_deadline: Number(row?.overdue ?? 0) };
       }),
