@@ -396,3 +396,35 @@ describe('an objection fulfilled before the round exists', () => {
     expect(() => outboxMessage(api, 'mail', `reminder-manual-1-${ritaSigner.id}`)).toThrow(/no mail message/);
   });
 });
+
+describe('an access package made before an erasure', () => {
+  test('is deleted by the erasure and its download ends: it was a copy of the erased data', async () => {
+    const erik = { name: `Erik Eriksson ${run}`, email: `erik-${run}@example.test` };
+    const created = await call('/v1/data-subject-requests', { body: { type: 'access', requester: erik } });
+    expect(created.status).toBe(201);
+    const dsrId: string = created.body.id;
+    const text = await waitFor('the confirmation code email', () => {
+      try {
+        return outboxMessage(api, 'mail', `dsr-code-${dsrId}-v1`);
+      } catch {
+        return undefined;
+      }
+    });
+    const code = /^(\d{8})\s*$/m.exec(text)![1]!;
+    const token = /\/privacy\/[a-z0-9-]+\/r\/([0-9a-f]{64})/.exec(text)![1]!;
+    expect((await call('/v1/privacy/requests/confirm', { key: null, body: { token, code } })).status).toBe(200);
+    expect((await call(`/v1/data-subject-requests/${dsrId}/fulfil`, { body: {} })).status).toBe(200);
+    const fulfilled = await waitFor('the access package built', async () => {
+      const read = await call(`/v1/data-subject-requests/${dsrId}`);
+      return read.body.accessPackage ? read.body : undefined;
+    });
+    expect(new Date(fulfilled.accessPackage.expiresAt).getTime()).toBeGreaterThan(Date.now());
+    const blobKey = `orgs/${org.orgId}/dsr/${dsrId}/access-package.zip`;
+    expect(await api.signing.adapters.blobStore.get(blobKey)).toBeDefined();
+
+    await eraseSubjectData(api.signing, randomUUID(), { organizationId: org.orgId, emails: [erik.email], phones: [], nationalIds: [] }, 'user:test');
+    expect(await api.signing.adapters.blobStore.get(blobKey)).toBeUndefined();
+    const after = await call(`/v1/data-subject-requests/${dsrId}`);
+    expect(new Date(after.body.accessPackage.expiresAt).getTime()).toBeLessThanOrEqual(Date.now());
+  });
+});

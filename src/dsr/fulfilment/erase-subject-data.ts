@@ -12,6 +12,7 @@
 import { AppError } from '../../errors';
 import { shredRecord } from '../../privacy/shred-record';
 import type { SigningContext } from '../../signing/signing-context';
+import { requesterCredentials } from '../requester-credentials';
 import { discoverSubjectRecordDetails, legalBasis } from './discover-subject-records';
 import type { DataSubject, SubjectRecord } from './subject-record';
 
@@ -53,8 +54,35 @@ export async function eraseSubjectData(
   for (const record of await erasedEarlier(context, subject.organizationId, dsrId)) {
     if (!listed.has(`${record.kind}:${record.id}`)) erased.push(record);
   }
+  await withdrawEarlierAccessPackages(context, dsrId, subject);
   const byDiscovery = (records: SubjectRecord[]) => records.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
   return { erased: byDiscovery(erased), kept: byDiscovery(kept) };
+}
+
+/**
+ * An access package made earlier for the same person (`orgs/<org>/dsr/<id>/access-package.zip`, under that
+ * request's own key) is a copy of the data this erasure shreds: it is deleted (in the backup too) and its
+ * download ends now. Found by the contact the earlier requester proved, through the blind indexes.
+ */
+async function withdrawEarlierAccessPackages(context: SigningContext, dsrId: string, subject: DataSubject): Promise<void> {
+  const credentials = await requesterCredentials(context);
+  const org = subject.organizationId;
+  const emailIndexes = subject.emails.map((email) => credentials.emailIndex(org, email));
+  const phoneIndexes = subject.phones.map((phone) => credentials.phoneIndex(org, phone)).filter((index): index is string => index !== null);
+  if (emailIndexes.length + phoneIndexes.length === 0) return;
+  const packages: Array<{ id: string; access_package_blob_key: string }> = await context.dataSource.query(
+    `SELECT id, access_package_blob_key FROM data_subject_requests
+      WHERE organization_id = $1 AND id <> $2 AND type = 'access' AND access_package_blob_key IS NOT NULL
+        AND ((identity_method = 'email_code' AND email_index = ANY($3::text[])) OR (identity_method = 'sms_code' AND phone_index = ANY($4::text[])))`,
+    [org, dsrId, emailIndexes, phoneIndexes],
+  );
+  for (const found of packages) {
+    await context.adapters.blobStore.delete(found.access_package_blob_key);
+    await context.dataSource.query(
+      `UPDATE data_subject_requests SET access_package_expires_at = least(access_package_expires_at, now()) WHERE id = $1`,
+      [found.id],
+    );
+  }
 }
 
 /** The records this data-subject request erased already, from their deletion receipts and tombstones. */
