@@ -62,7 +62,8 @@ export async function eraseSubjectData(
 /**
  * An access package made earlier for the same person (`orgs/<org>/dsr/<id>/access-package.zip`, under that
  * request's own key) is a copy of the data this erasure shreds: it is deleted (in the backup too) and its
- * download ends now. Found by the contact the earlier requester proved, through the blind indexes.
+ * download ends now. Found by the contact the earlier requester proved (the email also with eID, begun from
+ * the emailed link, as `verifiedSubject` counts it), through the blind indexes.
  */
 async function withdrawEarlierAccessPackages(context: SigningContext, dsrId: string, subject: DataSubject): Promise<void> {
   const credentials = await requesterCredentials(context);
@@ -73,7 +74,7 @@ async function withdrawEarlierAccessPackages(context: SigningContext, dsrId: str
   const packages: Array<{ id: string; access_package_blob_key: string }> = await context.dataSource.query(
     `SELECT id, access_package_blob_key FROM data_subject_requests
       WHERE organization_id = $1 AND id <> $2 AND type = 'access' AND access_package_blob_key IS NOT NULL
-        AND ((identity_method = 'email_code' AND email_index = ANY($3::text[])) OR (identity_method = 'sms_code' AND phone_index = ANY($4::text[])))`,
+        AND ((identity_method IN ('email_code', 'eid') AND email_index = ANY($3::text[])) OR (identity_method = 'sms_code' AND phone_index = ANY($4::text[])))`,
     [org, dsrId, emailIndexes, phoneIndexes],
   );
   for (const found of packages) {

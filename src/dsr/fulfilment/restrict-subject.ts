@@ -86,14 +86,15 @@ export async function isKycCustomerContactRestricted(context: SigningContext, ca
 /**
  * A restriction or objection the organisation fulfilled for this person also covers items created after it
  * (a new round next week must not remind them again): matched by the contact the requester proved, through the
- * request's blind indexes (src/dsr/requester-credentials.ts), as no address is stored in clear there.
+ * request's blind indexes (src/dsr/requester-credentials.ts), as no address is stored in clear there. The email
+ * counts as proved by the emailed code, or by eID started from the link that went to it (as `verifiedSubject`).
  */
 async function hasStandingRestriction(context: SigningContext, organizationId: string, email: string | null, phone: string | null): Promise<boolean> {
   const credentials = await requesterCredentials(context);
   const rows: unknown[] = await context.dataSource.query(
     `SELECT 1 FROM data_subject_requests
       WHERE organization_id = $1 AND type IN ('restriction', 'objection') AND fulfilled_at IS NOT NULL AND status NOT IN ('rejected', 'withdrawn')
-        AND ((identity_method = 'email_code' AND email_index = $2) OR (identity_method = 'sms_code' AND phone_index = $3))
+        AND ((identity_method IN ('email_code', 'eid') AND email_index = $2) OR (identity_method = 'sms_code' AND phone_index = $3))
       LIMIT 1`,
     [organizationId, email ? credentials.emailIndex(organizationId, email) : null, phone ? credentials.phoneIndex(organizationId, phone) : null],
   );
