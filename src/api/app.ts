@@ -103,7 +103,7 @@ export function createApp(deps: ApiDependencies): Koa {
     ...authRoutes(deps.accounts),
     ...(deps.metrics ? metricsRoutes(deps.metrics) : []),
   ];
-  const { router, openApiDocument, allowedMethodsAt } = buildRouter(routes, deps);
+  const { router, openApiDocument, allowedMethodsAt, apiLayers } = buildRouter(routes, deps);
 
   // First, so everything below (the access log line too) happens inside the request's span.
   app.use(requestSpans());
@@ -144,6 +144,7 @@ export function createApp(deps: ApiDependencies): Koa {
   mountVerifyPage(router, deps.dataSource, deps.signing.maxDocumentBytes, deps.rateLimits);
   mountLoginPages(router, deps.accounts, deps.rateLimits);
   mountLanguageSwitch(router);
+  app.use(methodOfAnotherRoute(router, allowedMethodsAt, apiLayers));
   app.use(router.routes());
   // 405 with Allow (501 for a method never implemented, e.g. TRACE); the error handler gives them their body.
   app.use(exactAllowHeader(allowedMethodsAt));
@@ -200,7 +201,7 @@ function buildRouter(routes: AnyRoute[], deps: ApiDependencies) {
     },
     servers: [{ url: deps.publicUrl }],
   });
-  return { router, openApiDocument, allowedMethodsAt };
+  return { router, openApiDocument, allowedMethodsAt, apiLayers: new Set(mounted.map(({ layer }) => layer)) };
 }
 
 /**
@@ -213,5 +214,22 @@ function exactAllowHeader(allowedMethodsAt: (path: string) => string[]): Koa.Mid
     if (!ctx.response.get('Allow')) return;
     const methods = allowedMethodsAt(ctx.path);
     if (methods.length > 0) ctx.set('Allow', methods.join(', '));
+  };
+}
+
+/**
+ * `DELETE /v1/signing-requests/export.csv` would reach `DELETE /v1/signing-requests/:id` and be refused as a
+ * bad id (400); the path has no DELETE at all, so it is 405 with Allow, like any other method a path lacks.
+ * Only where nothing but API routes match: pages keep the router's own handling.
+ */
+function methodOfAnotherRoute(router: Router, allowedMethodsAt: (path: string) => string[], apiLayers: ReadonlySet<unknown>): Koa.Middleware {
+  return async (ctx, next) => {
+    if (ctx.method === 'OPTIONS') return next();
+    const methods = allowedMethodsAt(ctx.path);
+    if (methods.length === 0 || methods.includes(ctx.method)) return next();
+    const layers = router.match(ctx.path, ctx.method).pathAndMethod;
+    if (layers.length === 0 || layers.some((layer) => !apiLayers.has(layer))) return next();
+    ctx.status = 405;
+    ctx.set('Allow', methods.join(', '));
   };
 }

@@ -312,6 +312,10 @@ describe('finding 6: unsupported methods', () => {
     // A fixed path beside a parameterised one (`export.csv` vs `:id`) advertises only its own methods.
     const options = await call('/v1/signing-requests/export.csv', { method: 'OPTIONS' });
     expect(options.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    const deleteExport = await call('/v1/signing-requests/export.csv', { method: 'DELETE' });
+    expect(deleteExport.status).toBe(405);
+    expect(deleteExport.headers.get('allow')?.split(', ').sort()).toEqual(['GET', 'HEAD']);
+    expect(deleteExport.body.error.code).toBe('method_not_allowed');
     const byId = await call('/v1/signing-requests/00000000-0000-4000-8000-000000000000', { method: 'OPTIONS' });
     expect(byId.headers.get('allow')?.split(', ').sort()).toEqual(['DELETE', 'GET', 'HEAD']);
 
