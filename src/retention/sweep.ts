@@ -149,7 +149,23 @@ export async function noticesDue(db: Db, input: { now: Date; limit: number } & S
   return rows.map((row) => row.id);
 }
 
-export type DeletionOutcome = { outcome: 'deleted'; receiptId: string } | { outcome: 'skipped'; why: 'held' | 'not_due' | 'gone' | 'in_progress' };
+export type DeletionOutcome =
+  | { outcome: 'deleted'; receiptId: string }
+  | { outcome: 'skipped'; why: 'held' | 'not_due' | 'gone' | 'in_progress' | 'not_noticed' };
+
+/**
+ * Whether the summary naming this notice reached at least one owner or admin (`sendOnce` records each sent
+ * message; the notice email's ids are `retention-notice-<batch>-<organisation>-<member>`). A batch whose run
+ * died before emailing, or whose every address was refused, has notices nobody was told of.
+ */
+async function noticeWasSent(db: Db, notice: { batch_id: string; organization_id: string }): Promise<boolean> {
+  const prefix = `retention-notice-${notice.batch_id.replace(/[^A-Za-z0-9_-]/g, '_')}-${notice.organization_id}-`;
+  const [row]: Array<{ sent: boolean }> = await db.query(
+    `SELECT EXISTS (SELECT 1 FROM sent_messages WHERE channel = 'email' AND starts_with(message_id, $1)) AS sent`,
+    [prefix],
+  );
+  return row?.sent === true;
+}
 
 async function endNotice(db: Db, noticeId: string, state: 'deleted' | 'cleared'): Promise<void> {
   await db.query(`UPDATE retention_notices SET state = $2, ended_at = now() WHERE id = $1 AND state = 'pending'`, [noticeId, state]);
@@ -158,8 +174,8 @@ async function endNotice(db: Db, noticeId: string, state: 'deleted' | 'cleared')
 /** Shreds a noticed record if it is still due and not held; idempotent (a deleted record's receipt is returned again). */
 export async function deleteNoticed(context: SigningContext, input: { noticeId: string; now: Date }): Promise<DeletionOutcome> {
   const db = context.dataSource;
-  const [notice]: Array<{ record_kind: RetainedKind; record_id: string; state: string }> = await db.query(
-    `SELECT record_kind, record_id, state FROM retention_notices WHERE id = $1`,
+  const [notice]: Array<{ record_kind: RetainedKind; record_id: string; state: string; batch_id: string; organization_id: string }> = await db.query(
+    `SELECT record_kind, record_id, state, batch_id, organization_id FROM retention_notices WHERE id = $1`,
     [input.noticeId],
   );
   if (!notice) return { outcome: 'skipped', why: 'gone' };
@@ -175,6 +191,11 @@ export async function deleteNoticed(context: SigningContext, input: { noticeId: 
   if (!candidate || candidate.held || new Date(candidate.ended_at).getTime() + Number(candidate.keep_days) * 86_400_000 > input.now.getTime()) {
     await endNotice(db, input.noticeId, 'cleared');
     return { outcome: 'skipped', why: !candidate ? 'gone' : candidate.held ? 'held' : 'not_due' };
+  }
+  // Nothing is deleted without notice: a notice never emailed is withdrawn, and the next run gives it again.
+  if (!(await noticeWasSent(db, notice))) {
+    await endNotice(db, input.noticeId, 'cleared');
+    return { outcome: 'skipped', why: 'not_noticed' };
   }
   try {
     const done = await shredRecord(context, record, { ...groundsOf(candidate), actor: 'system:retention' });

@@ -319,6 +319,24 @@ describe('the daily retention sweep', () => {
     expect(deleted).toHaveLength(2);
   });
 
+  test('a notice nobody was emailed (its run died before the email) deletes nothing: it is withdrawn and given again', async () => {
+    const id = await cancelledRequest('Noticed by a lost run');
+    await endedDaysAgo(id, 70);
+    await dataSource.query(
+      `INSERT INTO retention_notices (organization_id, record_kind, record_id, rule, reason, noticed_at, delete_not_before, batch_id)
+       VALUES ($1, 'signing_request', $2, $3, 'test', now() - interval '8 days', now() - interval '1 day', 'retention-sweep-lost-run')`,
+      [org.orgId, id, `retention:organization:${org.orgId}`],
+    );
+    expect(await runSweepOnce([org.orgId])).toMatchObject({ deleted: 0 });
+    expect(await findDeletionReceipt(api.signing, { kind: 'signing_request', id })).toBeUndefined();
+    expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
+    expect(await runSweepOnce([org.orgId])).toMatchObject({ noticed: 1, deleted: 0 });
+    await waitFor('the notice naming it', () => smtp.to(ownerEmail, 'will be deleted under the retention policy').find((mail) => mail.text.includes('Noticed by a lost run')));
+    // Out of the way of the next tests: not due any more, its notice ended.
+    await endedDaysAgo(id, 1);
+    await dataSource.query(`UPDATE retention_notices SET state = 'cleared', ended_at = now() WHERE record_id = $1 AND state = 'pending'`, [id]);
+  });
+
   test('a hold placed after the notice stops the deletion and clears the notice; lifting it lets the next run notice again', async () => {
     const id = await cancelledRequest('Held after notice');
     await endedDaysAgo(id, 70);
