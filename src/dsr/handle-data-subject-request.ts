@@ -14,6 +14,7 @@ import type { SigningContext } from '../signing/signing-context';
 import {
   assignUpdate,
   completeUpdate,
+  dsrStateQuery,
   extendUpdate,
   fulfilUpdate,
   identityConfirmedUpdate,
@@ -73,8 +74,13 @@ export async function assignDataSubjectRequest(context: SigningContext, temporal
 
 export async function extendDataSubjectRequest(context: SigningContext, temporal: TemporalTarget, handler: Handler, dsrId: string, body: { months: 1 | 2; reason: string }) {
   await loadDataSubjectRequest(context, handler.scope, dsrId);
-  await updateDataSubjectRequest(temporal, dsrId, extendUpdate, { ...actorFields(handler), months: body.months, reason: body.reason });
-  return viewAfter(context, handler, dsrId, 'extended');
+  const state = await updateDataSubjectRequest(temporal, dsrId, extendUpdate, { ...actorFields(handler), months: body.months, reason: body.reason });
+  const view = await viewAfter(context, handler, dsrId, 'extended');
+  // What the workflow confirmed is the answer, also when its activity has not recorded it yet (a busy worker).
+  if (!view.extendedUntil && state.extendedUntil) {
+    return { ...view, extendedUntil: state.extendedUntil, extensionReason: body.reason, deadline: state.extendedUntil, overdue: false };
+  }
+  return view;
 }
 
 export async function fulfilDataSubjectRequest(
@@ -94,9 +100,29 @@ export async function fulfilDataSubjectRequest(
 }
 
 export async function completeDataSubjectRequest(context: SigningContext, temporal: TemporalTarget, handler: Handler, dsrId: string, body: { answer?: string }) {
-  await loadDataSubjectRequest(context, handler.scope, dsrId);
-  await updateDataSubjectRequest(temporal, dsrId, completeUpdate, { ...actorFields(handler), answer: body.answer });
+  const row = await loadDataSubjectRequest(context, handler.scope, dsrId);
+  const complete = () => updateDataSubjectRequest(temporal, dsrId, completeUpdate, { ...actorFields(handler), answer: body.answer });
+  try {
+    await complete();
+  } catch (error) {
+    // The fulfilment's activity records `fulfilledAt` a moment before its workflow hears the result: a
+    // handler who saw it on the page and completes at once is not refused for that moment.
+    if (!(error instanceof AppError && error.code === 'conflict' && row.fulfilled_at)) throw error;
+    await workflowCaughtUp(temporal, dsrId);
+    await complete();
+  }
   return viewAfter(context, handler, dsrId, 'completed');
+}
+
+/** Until the workflow's own state shows the fulfilment recorded (bounded: 10 s). */
+async function workflowCaughtUp(temporal: TemporalTarget, dsrId: string): Promise<void> {
+  const handle = temporal.client.workflow.getHandle(workflowIdForDataSubjectRequest(dsrId));
+  const until = Date.now() + 10_000;
+  while (Date.now() < until) {
+    const state = await handle.query(dsrStateQuery);
+    if (state.fulfilledAt || !state.fulfilling) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export async function rejectDataSubjectRequest(context: SigningContext, temporal: TemporalTarget, handler: Handler, dsrId: string, body: { reason: string }) {
