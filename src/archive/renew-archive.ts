@@ -34,6 +34,8 @@ export async function findArchivesDue(dataSource: DataSource, options: { now: Da
     where: {
       status: 'completed',
       sealedBlobKey: Not(IsNull()),
+      // A deleted (shredded) request's tombstone keeps its hashes, not its document: nothing to renew.
+      deletedAt: IsNull(),
       archiveTimestampExpiresAt: LessThan(new Date(options.now.getTime() + options.horizonMs)),
       archiveRenewalAttemptedAt: Or(IsNull(), LessThan(new Date(options.now.getTime() - retryAfterMs))),
     },
@@ -90,7 +92,7 @@ export async function renewArchive(context: SigningContext, archive: DueArchive)
   const moved = await dataSource.transaction(async (tx) => {
     const update = await tx.update(
       SigningRequest,
-      { id: request.id, sealedSha256: request.sealedSha256!, archiveTimestampExpiresAt: expiresAt },
+      { id: request.id, sealedSha256: request.sealedSha256!, archiveTimestampExpiresAt: expiresAt, deletedAt: IsNull() },
       { sealedBlobKey: renewedKey, sealedSha256: sha256, evidenceSha256, archiveTimestampExpiresAt: nextExpiresAt },
     );
     if (update.affected === 0) return false; // another attempt renewed it meanwhile

@@ -299,6 +299,13 @@ async function workflowIsRunning(temporal: TemporalTarget, workflowId: string): 
 async function tombstone(context: SigningContext, tx: EntityManager, record: ShreddableRecord, row: RecordRow, grounds: ShredGrounds): Promise<DeletionReceipt> {
   const receiptId = randomUUID();
   const keyIds = await context.recordKeys.destroyRecordKey(tx, record);
+  // A record from before record keys has none to destroy: a destroyed placeholder takes its place, so no
+  // key is ever made for it afterwards (the move to record keys, a late write) and it reads as destroyed.
+  await tx.query(
+    `INSERT INTO record_keys (key_id, organization_id, record_kind, record_id, wrapped_key, destroyed_at)
+     VALUES ($1, $2, $3, $4, NULL, now()) ON CONFLICT (record_kind, record_id) DO NOTHING`,
+    [randomUUID(), row.organization_id, record.kind, record.id],
+  );
   let sealed: { sealed_sha256: string | null; sealed_at: Date | null } = { sealed_sha256: null, sealed_at: null };
   if (record.kind === 'signing_request') {
     [sealed] = await tx.query(`SELECT sealed_sha256, sealed_at FROM signing_requests WHERE id = $1`, [record.id]);

@@ -21,9 +21,10 @@ import { verifyKycAuditChain } from '../../src/kyc/kyc-audit-trail';
 import { verifyAuditChain } from '../../src/signing/audit-trail';
 import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { shredRecord, type DeletionReceipt } from '../../src/privacy/shred-record';
+import { moveToRecordKeys } from '../../src/privacy/move-to-record-keys';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
-import { connectTestClient, harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
+import { connectTestClient, harness, openTestDataSource, startTestApi, testLog, type TestApi } from '../support/harness';
 import { createMotoBucket, motoAwsEnv, motoUrl, readBucketObjects, useMotoCredentials } from '../support/moto';
 import { createTestPdf } from '../support/pdf-factories';
 import { reportDocumentDisplayed } from '../support/signer-reading';
@@ -336,6 +337,26 @@ test('a legal hold on the request, or on a folder above it, stops its deletion u
 
   await dataSource.query(`UPDATE folders SET legal_hold_at = NULL, legal_hold_reason = NULL, legal_hold_by = NULL WHERE id = $1`, [parentId]);
   expect((await remove()).status).toBe(200);
+});
+
+test('a request from before record keys, shredded before the move gave it one, never gets a live key afterwards', async () => {
+  const pdf = Buffer.from(await createTestPdf([{}]));
+  const created = await call('/v1/signing-requests', {
+    body: { title: `Pre-key ${unique()}`, document: { filename: 'old.pdf', contentBase64: pdf.toString('base64') }, signers: [{ name: 'Pia Prekey', email: `pre-${unique()}@example.test`, pinDelivery: 'sender' }] },
+  });
+  expect(created.status).toBe(201);
+  const id: string = created.body.id;
+  expect((await call(`/v1/signing-requests/${id}/cancel`, { body: { reason: 'Not needed' } })).status).toBe(200);
+  await api.client.workflow.getHandle(workflowIdForRequest(id)).result();
+  // As a request created before record keys: no key row at all.
+  await dataSource.query(`DELETE FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`, [id]);
+
+  const deleted = await call(`/v1/signing-requests/${id}`, { method: 'DELETE', body: { reason: 'Old data' } });
+  expect(deleted.status).toBe(200);
+  await moveToRecordKeys(api.signing, testLog);
+  const keys: Array<{ live: boolean }> = await dataSource.query(`SELECT wrapped_key IS NOT NULL AS live FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`, [id]);
+  expect(keys).toEqual([{ live: false }]);
+  expect(await api.signing.recordKeys.isDestroyed({ kind: 'signing_request', id })).toBe(true);
 });
 
 test('a round whose history was written before record keys is deleted from Temporal when shredded in an activity: its payloads cannot be shredded', async () => {
