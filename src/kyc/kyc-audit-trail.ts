@@ -254,7 +254,13 @@ export async function readKycAuditTrail(db: DataSource | EntityManager, caseId: 
     hash: string;
     chain_format: number;
     erased_at: Date | null;
-  }> = await db.query(`SELECT * FROM kyc_audit_events WHERE case_id = $1 ORDER BY sequence, id`, [caseId]);
+  }> = await db.query(
+    // Only a deleted case's rows count as erased (see readAuditTrail): a live trail's row marked erased is hashed.
+    `SELECT e.*, CASE WHEN c.deleted_at IS NOT NULL THEN e.erased_at END AS erased_at
+       FROM kyc_audit_events e JOIN kyc_cases c ON c.id = e.case_id
+      WHERE e.case_id = $1 ORDER BY e.sequence, e.id`,
+    [caseId],
+  );
   return rows.map((row) => ({
     sequence: row.sequence,
     eventKey: row.event_key,

@@ -188,8 +188,11 @@ function canonicalUuid(value: string): string {
 export async function readAuditTrail(db: DataSource | EntityManager, requestId: string): Promise<AuditEvent[]> {
   const events = await db.getRepository(AuditEvent).find({ where: { requestId }, order: { sequence: 'ASC', id: 'ASC' } });
   // Erased rows (a shredded request), read through to_jsonb so a schema from before migration 1763929000000 reads too.
+  // Only a deleted request's rows count as erased: a row marked erased in a live trail (inserted or edited by
+  // someone with database access) is verified by its hash like any other, and so breaks the chain.
   const erased: Array<{ id: string; erased_at: string }> = await db.query(
     `SELECT e.id::text AS id, to_jsonb(e) ->> 'erased_at' AS erased_at FROM audit_events e
+       JOIN signing_requests r ON r.id = e.request_id AND to_jsonb(r) ->> 'deleted_at' IS NOT NULL
       WHERE e.request_id = $1 AND to_jsonb(e) ->> 'erased_at' IS NOT NULL`,
     [requestId],
   );

@@ -339,6 +339,24 @@ test('a legal hold on the request, or on a folder above it, stops its deletion u
   expect((await remove()).status).toBe(200);
 });
 
+test('a row marked erased in a live trail (forged with database access) breaks its chain: only a deleted record\'s rows are erased', async () => {
+  const pdf = Buffer.from(await createTestPdf([{}]));
+  const created = await call('/v1/signing-requests', {
+    body: { title: `Live ${unique()}`, document: { filename: 'live.pdf', contentBase64: pdf.toString('base64') }, signers: [{ name: 'Lia Live', email: `live-${unique()}@example.test`, pinDelivery: 'sender' }] },
+  });
+  const id: string = created.body.id;
+  expect((await call(`/v1/signing-requests/${id}/cancel`, { body: { reason: 'Not needed' } })).status).toBe(200);
+  await api.client.workflow.getHandle(workflowIdForRequest(id)).result();
+  expect((await call(`/v1/signing-requests/${id}/audit-trail`)).body.chainValid).toBe(true);
+  const [last] = await dataSource.query(`SELECT sequence, hash FROM audit_events WHERE request_id = $1 ORDER BY sequence DESC LIMIT 1`, [id]);
+  await dataSource.query(
+    `INSERT INTO audit_events (request_id, event_key, type, actor, occurred_at, sequence, prev_hash, hash, chain_format, erased_at)
+     VALUES ($1, 'forged', 'signed', NULL, now(), $2, $3, $4, 2, now())`,
+    [id, last.sequence + 1, last.hash, 'ab'.repeat(32)],
+  );
+  expect((await call(`/v1/signing-requests/${id}/audit-trail`)).body.chainValid).toBe(false);
+});
+
 test('a request from before record keys, shredded before the move gave it one, never gets a live key afterwards', async () => {
   const pdf = Buffer.from(await createTestPdf([{}]));
   const created = await call('/v1/signing-requests', {
