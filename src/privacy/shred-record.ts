@@ -317,6 +317,9 @@ async function tombstone(context: SigningContext, tx: EntityManager, record: Shr
   );
   const receipt = receiptOf(stored!);
   await tx.query(`SELECT set_config('sigill.allow_audit_erase', 'on', true)`);
+  // Idempotency keys are chosen by the caller and may name someone; a deleted record is not created again by them.
+  if (record.kind === 'signing_request') await tx.query(`DELETE FROM idempotency_keys WHERE signing_request_id = $1`, [record.id]);
+  if (record.kind === 'kyc_case') await tx.query(`DELETE FROM kyc_idempotency_keys WHERE case_id = $1`, [record.id]);
   if (record.kind === 'signing_request') await eraseSigningRequest(tx, record.id, receipt);
   if (record.kind === 'kyc_case') await eraseKycCase(tx, record.id, receipt);
   // A requester's eID identification shows name and birth date in clear: it goes with the request.
