@@ -19,12 +19,18 @@ import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:
 import type { Payload, PayloadCodec, SerializationContext } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { KeyService } from './key-service';
-import { recordOfWorkflowId, type RecordKeyring, type UnwrappedRecordKey } from '../privacy/record-keys';
+import { RecordKeyDestroyedError, recordOfWorkflowId, type RecordKeyring, type UnwrappedRecordKey } from '../privacy/record-keys';
 
 const ENCODING = 'binary/sigill-encrypted';
 /** Encrypted under a record key; metadata `sigill-record-key` holds the key id (as text). */
 export const RECORD_ENCODING = 'binary/sigill-record-encrypted';
 export const RECORD_KEY_METADATA = 'sigill-record-key';
+/**
+ * Stands in for a payload of a deleted record: an activity of a shredded round that still finishes (an
+ * abandoned attempt) has its result or failure encoded after the key is gone. Throwing would stop the whole
+ * worker; writing it under another key would keep what was deleted. So nothing of it is sent.
+ */
+export const DELETED_RECORD_ENCODING = 'binary/sigill-record-deleted';
 const encryptionContext = { purpose: 'sigill-temporal-payloads' };
 const rotateAfterMs = 60 * 60_000;
 const rotateAfterUses = 10_000;
@@ -49,7 +55,13 @@ export class EncryptionPayloadCodec implements PayloadCodec {
   ) {}
 
   async encode(payloads: Payload[], context?: SerializationContext): Promise<Payload[]> {
-    const recordKey = await this.recordKeyFor(context);
+    let recordKey: UnwrappedRecordKey | undefined;
+    try {
+      recordKey = await this.recordKeyFor(context);
+    } catch (error) {
+      if (!(error instanceof RecordKeyDestroyedError)) throw error;
+      return payloads.map(() => ({ metadata: { encoding: Buffer.from(DELETED_RECORD_ENCODING) }, data: new Uint8Array() }));
+    }
     return Promise.all(
       payloads.map(async (payload) => {
         if (recordKey) return encryptUnderRecordKey(recordKey, payload);
@@ -72,6 +84,7 @@ export class EncryptionPayloadCodec implements PayloadCodec {
       payloads.map(async (payload) => {
         const encoding = Buffer.from(payload.metadata?.encoding ?? []).toString();
         if (encoding === RECORD_ENCODING) return this.decryptUnderRecordKey(payload);
+        if (encoding === DELETED_RECORD_ENCODING) throw new RecordKeyDestroyedError();
         if (encoding !== ENCODING) return payload;
         const wrapped = payload.metadata?.['sigill-data-key'];
         if (!wrapped || !payload.data || payload.data.length < 28) throw new Error('an encrypted payload is malformed');
@@ -87,7 +100,7 @@ export class EncryptionPayloadCodec implements PayloadCodec {
   /** The record key for payloads of a record's workflow (or its activities); undefined: the deployment key. */
   private async recordKeyFor(context: SerializationContext | undefined): Promise<UnwrappedRecordKey | undefined> {
     const record = this.recordKeys && context?.workflowId ? recordOfWorkflowId(context.workflowId) : undefined;
-    // A shredded record's key throws RecordKeyDestroyedError: nothing new is written for it.
+    // A shredded record's key throws RecordKeyDestroyedError: nothing new is written for it (see encode).
     return record ? this.recordKeys!.keyOf(record) : undefined;
   }
 
