@@ -558,10 +558,14 @@ describe('redelivery since a time, with deliveries still waiting to retry (a lon
     expect(redelivered.status).toBe(202);
     expect([...redelivered.body.messageIds].sort()).toEqual(messageIds);
     await waitFor('both accepted', () => messageIds.every((id: string) => s.receiver.acceptedCount(id) === 1), 15_000);
-    const rows: Array<{ id: string; run: number; status: string }> = await dataSource.query(
-      `SELECT id, run, status FROM webhook_deliveries WHERE endpoint_id = $1`,
-      [s.endpoint.id],
-    );
+    // The delivery is recorded by its activity after the receiver's answer: wait for the record, not the receiver.
+    const rows = await waitFor('both recorded delivered', async () => {
+      const rows: Array<{ id: string; run: number; status: string }> = await dataSource.query(
+        `SELECT id, run, status FROM webhook_deliveries WHERE endpoint_id = $1`,
+        [s.endpoint.id],
+      );
+      return rows.length >= messageIds.length && rows.every((row) => row.status === 'delivered') ? rows : undefined;
+    }, 30_000);
     for (const row of rows) {
       expect(row).toMatchObject({ run: 2, status: 'delivered' });
       expect(await patient.client.workflow.getHandle(workflowIdForDelivery(row.id, 2)).result()).toBe('delivered');
