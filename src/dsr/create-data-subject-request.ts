@@ -34,6 +34,8 @@ export const dsrFieldContext = (dsrId: string, field: 'name' | 'email' | 'phone'
 
 /** Accepted clock skew of a caller's `receivedAt`. */
 const futureSkewMs = 60_000;
+/** The earliest `receivedAt`: no request under the GDPR can predate it (it also keeps typos such as year 0031 out). */
+const gdprInForce = new Date('2018-05-25T00:00:00Z');
 
 export const requesterInput = z.strictObject({
   name: singleLineText({ max: 200 }),
@@ -57,7 +59,7 @@ export const createDataSubjectRequestInput = z.strictObject({
   receivedAt: z.iso
     .datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2026-01-31T09:00:00Z' })
     .optional()
-    .describe('When the organisation received the request (the legal clock starts here); default now; not in the future'),
+    .describe('When the organisation received the request (the legal clock starts here); default now; not in the future, nor before 2018-05-25 (the GDPR)'),
 });
 export const publicDataSubjectRequestInput = z.strictObject(requestFields);
 
@@ -85,6 +87,9 @@ export async function createDataSubjectRequest(
   }
   const receivedAt = request.receivedAt ? new Date(request.receivedAt) : now;
   if (receivedAt.getTime() > now.getTime() + futureSkewMs) throw new AppError('unprocessable', 'receivedAt: must not be in the future.');
+  if (receivedAt.getTime() < gdprInForce.getTime()) {
+    throw new AppError('unprocessable', 'receivedAt: must not be before 2018-05-25, when the GDPR took effect.');
+  }
   const organization = await context.dataSource.getRepository(Organization).findOneByOrFail({ id: organizationId });
   const dsrId = randomUUID();
   const record = dsrRecord(dsrId);

@@ -7,7 +7,17 @@
 
 export type ExtensionMonths = 1 | 2;
 
-const daysInMonth = (year: number, monthIndex: number) => new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
+/**
+ * A UTC date from its parts. Not `Date.UTC`: it reads years 0-99 as 1900-1999, which put a request received
+ * in year 31 (a typo, or an old record) due in 1931; `setUTCFullYear` takes every year as given.
+ */
+function utcDate(year: number, monthIndex: number, day: number, time: Date = new Date(0)): Date {
+  const date = new Date(time.getTime());
+  date.setUTCFullYear(year, monthIndex, day);
+  return date;
+}
+
+const daysInMonth = (year: number, monthIndex: number) => utcDate(year, monthIndex + 1, 0).getUTCDate();
 
 /** `from` plus `months` calendar months (UTC), clamped to the last day of the target month. */
 export function addCalendarMonths(from: Date, months: number): Date {
@@ -16,9 +26,8 @@ export function addCalendarMonths(from: Date, months: number): Date {
   const targetYear = year + Math.floor(target / 12);
   const targetMonth = ((target % 12) + 12) % 12;
   const day = Math.min(from.getUTCDate(), daysInMonth(targetYear, targetMonth));
-  return new Date(
-    Date.UTC(targetYear, targetMonth, day, from.getUTCHours(), from.getUTCMinutes(), from.getUTCSeconds(), from.getUTCMilliseconds()),
-  );
+  // The time of day is kept: only the date parts of `from` are replaced.
+  return utcDate(targetYear, targetMonth, day, from);
 }
 
 /** When the answer is due: one month from receipt. */

@@ -149,6 +149,17 @@ test('bad input is refused naming the field, never a 5xx', async () => {
   }
 });
 
+test('receivedAt before the GDPR took effect (e.g. year 0031, which Date.UTC read as 1931) is 422 naming it; from 2018-05-25 on it counts', async () => {
+  for (const receivedAt of ['0031-01-31T00:00:00Z', '0000-01-01T00:00:00Z', '2018-05-24T23:59:59Z']) {
+    const refused = await call('/v1/data-subject-requests', { body: { type: 'access', requester: { name: 'A', email: unique('a') }, receivedAt } });
+    expect({ receivedAt, status: refused.status, code: refused.body.error?.code }).toEqual({ receivedAt, status: 422, code: 'unprocessable' });
+    expect(refused.body.error.message).toContain('receivedAt');
+    expect(refused.body.error.message).toContain('2018-05-25');
+  }
+  const { created } = await createRequest({ receivedAt: '2018-05-25T00:00:00Z' });
+  expect(created).toMatchObject({ receivedAt: '2018-05-25T00:00:00.000Z', dueAt: '2018-06-25T00:00:00.000Z' });
+});
+
 test('31 January → due 28 February (receivedAt); past its deadline the request is overdue and on the attention list', async () => {
   const { created } = await createRequest({ receivedAt: '2026-01-31T09:30:00Z' });
   expect(created.dueAt).toBe('2026-02-28T09:30:00.000Z');

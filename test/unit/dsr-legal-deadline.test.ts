@@ -18,6 +18,15 @@ describe('GDPR Art. 12(3) deadline: one month from receipt, on the UTC calendar 
     expect(legalDueDate(at(received)).toISOString()).toBe(due);
   });
 
+  test.each([
+    ['0031-01-31T09:15:00.000Z', '0031-02-28T09:15:00.000Z'],
+    ['0099-12-31T00:00:00.000Z', '0100-01-31T00:00:00.000Z'],
+    ['0000-01-30T12:00:00.000Z', '0000-02-29T12:00:00.000Z'], // year 0 is a leap year (1900 is not)
+    ['+012026-01-31T09:15:00.000Z', '+012026-02-28T09:15:00.000Z'],
+  ])('any year, also below 100 (Date.UTC would read 19xx): received %s → due %s', (received, due) => {
+    expect(legalDueDate(at(received)).toISOString()).toBe(due);
+  });
+
   test('an extension counts 1 or 2 months from the original due date by the same rule', () => {
     const due = legalDueDate(at('2026-01-31T09:00:00.000Z')); // 28 Feb
     expect(extendedDeadline(due, 1).toISOString()).toBe('2026-03-28T09:00:00.000Z');
