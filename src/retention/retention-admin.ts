@@ -10,6 +10,7 @@ import { recordOrganizationEvent } from '../accounts/organization-audit-log';
 import type { DataSource } from 'typeorm';
 import { queryReturning } from '../database/data-source';
 import { AppError } from '../errors';
+import { recordDeletedError } from '../privacy/tombstones';
 import {
   defaultRetention,
   deleteOverrides,
@@ -110,8 +111,10 @@ export async function removeFolderRetentionPolicy(dataSource: DataSource, caller
 }
 
 async function lockTarget(tx: EntityManager, organizationId: string, target: HoldTarget) {
-  const [row]: Array<{ legal_hold_at: Date | null; legal_hold_reason: string | null; legal_hold_by: string | null }> = await tx.query(
-    `SELECT legal_hold_at, legal_hold_reason, legal_hold_by FROM ${tables[target.kind]} WHERE id = $1 AND organization_id = $2 FOR UPDATE`,
+  // Folders are never shredded: only records have a deleted_at.
+  const deletedAt = target.kind === 'folder' ? 'NULL::timestamptz' : 'deleted_at';
+  const [row]: Array<{ legal_hold_at: Date | null; legal_hold_reason: string | null; legal_hold_by: string | null; deleted_at: Date | null }> = await tx.query(
+    `SELECT legal_hold_at, legal_hold_reason, legal_hold_by, ${deletedAt} AS deleted_at FROM ${tables[target.kind]} WHERE id = $1 AND organization_id = $2 FOR UPDATE`,
     [target.id, organizationId],
   );
   if (!row) throw new AppError('not_found', `${names[target.kind]} not found.`);
@@ -140,6 +143,8 @@ export async function placeLegalHold(dataSource: DataSource, caller: AdminCaller
   const organizationId = caller.scope.organizationId;
   return dataSource.transaction(async (tx) => {
     const before = await lockTarget(tx, organizationId, target);
+    // A deleted record has nothing left to keep: a hold on its tombstone would only claim otherwise.
+    if (before.deleted_at) throw recordDeletedError(target.kind === 'kyc_case' ? 'KYC case' : 'signing request', before.deleted_at);
     if (before.legal_hold_at && before.legal_hold_reason === reason) return holdView(target, before);
     const [after] = await queryReturning<{ legal_hold_at: Date; legal_hold_reason: string; legal_hold_by: string }>(
       tx,

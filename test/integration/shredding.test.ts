@@ -339,6 +339,27 @@ test('a legal hold on the request, or on a folder above it, stops its deletion u
   expect((await remove()).status).toBe(200);
 });
 
+test('a deleted request or KYC case cannot be put under a legal hold: 410 record_deleted, nothing recorded', async () => {
+  const requestId = await cancelledRequest(`Deleted then held ${unique()}`);
+  expect((await call(`/v1/signing-requests/${requestId}`, { method: 'DELETE', body: { reason: 'Clean-up' } })).status).toBe(200);
+  const kyc = await call('/v1/kyc-cases', { body: { customer: { type: 'person', name: 'Hold Late', email: `hold-late-${unique()}@example.test` } } });
+  expect(kyc.status).toBe(201);
+  expect((await call(`/v1/kyc-cases/${kyc.body.id}/cancel`, { body: { reason: 'Not needed' } })).status).toBe(200);
+  await api.client.workflow.getHandle(`kyc-case-${kyc.body.id}`).result();
+  expect((await call(`/v1/kyc-cases/${kyc.body.id}`, { method: 'DELETE', body: { reason: 'Clean-up' } })).status).toBe(200);
+
+  for (const path of [`/v1/signing-requests/${requestId}/legal-hold`, `/v1/kyc-cases/${kyc.body.id}/legal-hold`]) {
+    const held = await call(path, { method: 'PUT', body: { reason: 'Dispute' } });
+    expect([path, held.status, held.body.error?.code]).toEqual([path, 410, 'record_deleted']);
+    expect((await call(path)).body.legalHold).toBeNull();
+  }
+  const placed: unknown[] = await dataSource.query(
+    `SELECT 1 FROM organization_audit_events WHERE organization_id = $1 AND type = 'legal_hold.placed' AND detail->>'id' = ANY($2)`,
+    [org.orgId, [requestId, kyc.body.id]],
+  );
+  expect(placed).toEqual([]);
+});
+
 test('a row marked erased in a live trail (forged with database access) breaks its chain: only a deleted record\'s rows are erased', async () => {
   const pdf = Buffer.from(await createTestPdf([{}]));
   const created = await call('/v1/signing-requests', {

@@ -182,7 +182,7 @@ export function retentionRoutes(dataSource: DataSource) {
           params,
           body: z.strictObject({ reason: z.string().trim().min(1).max(1000).describe('Why it must be kept, e.g. the case or authority asking') }),
           responses: { 200: { description: 'Held', schema: holdBody } },
-          errors: [404, 422],
+          errors: kind === 'folder' ? [404, 422] : [404, 410, 422],
           handler: async ({ params, body, principal, ctx }) => ({
             status: 200,
             body: await placeLegalHold(dataSource, adminCaller(principal!, ctx), target(params.id), body.reason),
