@@ -84,6 +84,12 @@ export function defineRoute<
   return route as unknown as AnyRoute;
 }
 
+/**
+ * The body of an endpoint that needs no input: none, or `{}`. Any field is refused (400 naming it), as on every
+ * other endpoint, rather than silently ignored: a caller sending options we do not have should find out.
+ */
+export const emptyBody = z.strictObject({}).default({});
+
 export const errorBodySchema = z.object({
   error: z.object({
     code: z.string().describe('Stable machine-readable code, e.g. invalid_request'),

@@ -251,6 +251,20 @@ describe('organisation export', () => {
     expect(Object.keys(unzipSync(new Uint8Array(download.body)))).toContain('manifest.json');
   });
 
+  it('refuses a body with any field (400 naming it, as everywhere) and starts nothing; none or {} is the request', async () => {
+    const before = (await call('/v1/organization/exports')).body.exports.length;
+    for (const body of [{ format: 'csv' }, { include: ['kyc'] }]) {
+      const refused = await call('/v1/organization/exports', { method: 'POST', body });
+      expect([refused.status, refused.body.error?.code]).toEqual([400, 'invalid_request']);
+      expect(refused.body.error.message).toMatch(/^body/);
+      expect(refused.body.error.message).toContain(Object.keys(body)[0]);
+    }
+    expect((await call('/v1/organization/exports')).body.exports.length).toBe(before);
+    // Cancelling a closing takes no options either (checked before its state: no closing here).
+    const cancel = await call('/v1/organization/close', { method: 'DELETE', body: { force: true } });
+    expect([cancel.status, cancel.body.error?.code]).toEqual([400, 'invalid_request']);
+  });
+
   it('is for owners and administrators only', async () => {
     const viewerKey = (await call('/v1/api-keys', { body: { name: 'Reporting', permissions: ['view', 'send'] } })).body.key;
     const viewer = apiClient(() => api.url, () => viewerKey);

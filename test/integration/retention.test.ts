@@ -134,6 +134,9 @@ describe('retention policy and legal hold API', () => {
       sources: { failedDays: 'folder', unfinishedDays: 'organization', completedDays: 'default' },
     });
     expect((await call(`/v1/folders/${folderId}/retention-policy`, { method: 'PUT', body: { failedDays: 0 } })).status).toBe(422);
+    // Removing takes no options: a field is refused (400, as everywhere), and the override stays.
+    expect((await call(`/v1/folders/${folderId}/retention-policy`, { method: 'DELETE', body: { failedDays: null } })).status).toBe(400);
+    expect((await call(`/v1/folders/${folderId}/retention-policy`)).body.settings).toMatchObject({ failedDays: 30 });
     expect((await call(`/v1/folders/${folderId}/retention-policy`, { method: 'DELETE' })).status).toBe(204);
     expect((await call(`/v1/folders/${folderId}/retention-policy`)).body).toMatchObject({ settings: { failedDays: null }, effective: { failedDays: 90 } });
 
@@ -167,6 +170,11 @@ describe('retention policy and legal hold API', () => {
     expect(held.body.legalHold.placedBy).toMatch(/^api-key:/);
     expect((await call(`/v1/signing-requests/${id}/legal-hold`)).body.legalHold).not.toBeNull();
     expect((await call(`/v1/signing-requests/${id}`)).body.legalHold).toMatchObject({ reason: 'Dispute with the customer, case 2026-17' });
+
+    // Lifting takes no options: a field is refused (400, as everywhere), and the hold stays.
+    const liftWithField = await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'DELETE', body: { reason: 'Settled' } });
+    expect([liftWithField.status, liftWithField.body.error?.code]).toEqual([400, 'invalid_request']);
+    expect((await call(`/v1/signing-requests/${id}/legal-hold`)).body.legalHold).not.toBeNull();
 
     const lifted = await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'DELETE' });
     expect(lifted.status).toBe(200);

@@ -20,7 +20,7 @@ import {
 } from '../../organization-export/organization-exports';
 import type { SigningContext } from '../../signing/signing-context';
 import { actorContext, type Principal } from '../principal';
-import { defineRoute } from '../route';
+import { defineRoute, emptyBody } from '../route';
 import type { Context } from 'koa';
 
 const exportBody = z.object({
@@ -82,6 +82,7 @@ export function organizationExportRoutes(context: SigningContext, temporal: Temp
       tag: 'Export and closing',
       auth: 'principal',
       permission: 'admin',
+      body: emptyBody,
       responses: { 202: { description: 'The export, queued; GET it for progress', schema: exportBody } },
       handler: async ({ principal, ctx }) => ({ status: 202, body: await requestOrganizationExport(context, temporal, exportCaller(principal!, ctx)) }),
     }),
@@ -161,6 +162,7 @@ export function organizationExportRoutes(context: SigningContext, temporal: Temp
       tag: 'Export and closing',
       auth: 'principal',
       permission: 'admin',
+      body: emptyBody,
       responses: { 200: { description: 'The organisation, open again', schema: closingBody } },
       errors: [409],
       handler: async ({ principal, ctx }) => ({ status: 200, body: await cancelOrganizationClosing(context, temporal, closingCaller(principal!, ctx)) }),

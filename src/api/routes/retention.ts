@@ -13,7 +13,7 @@ import {
   type HoldTarget,
 } from '../../retention/retention-admin';
 import { adminCaller } from '../principal';
-import { defineRoute } from '../route';
+import { defineRoute, emptyBody } from '../route';
 
 const settingWords: Record<RetentionSetting, string> = {
   completedDays: 'Days a completed (sealed) request is kept after it completed (default 3653, 10 years: limitation periods)',
@@ -149,6 +149,7 @@ export function retentionRoutes(dataSource: DataSource) {
       auth: 'principal',
       permission: 'admin',
       params: z.object({ id: z.uuid('must be a folder id') }),
+      body: emptyBody,
       responses: { 204: { description: 'Removed (or there were none)' } },
       errors: [404],
       handler: async ({ params, principal, ctx }) => {
@@ -196,6 +197,7 @@ export function retentionRoutes(dataSource: DataSource) {
           auth: 'principal',
           permission: 'admin',
           params,
+          body: emptyBody,
           responses: { 200: { description: 'Not held (any more)', schema: holdBody } },
           errors: [404],
           handler: async ({ params, principal, ctx }) => ({ status: 200, body: await liftLegalHold(dataSource, adminCaller(principal!, ctx), target(params.id)) }),
