@@ -4,9 +4,11 @@
  * organisation after a grace period, and cancels that during the grace.
  */
 import { useEffect, useState } from 'preact/hooks';
+import { formatDateTime } from '../../../../i18n';
 import type { ConsoleContext } from '../context';
 import { describeError } from '../context';
 import { Announcement, ConfirmStep, FailureAlert } from './admin-frame';
+import { useOrganizationTimeZone } from './admin-api';
 import { SelectField, TextField } from './admin-form';
 
 interface OrganizationExport {
@@ -94,6 +96,7 @@ function ExportCard({ ctx }: { ctx: ConsoleContext }) {
 
 function ExportStatus({ ctx, item }: { ctx: ConsoleContext; item: OrganizationExport }) {
   const { t } = ctx;
+  const timeZone = useOrganizationTimeZone(ctx);
   if (inProgress(item)) {
     return (
       <div role="status">
@@ -110,7 +113,7 @@ function ExportStatus({ ctx, item }: { ctx: ConsoleContext; item: OrganizationEx
             {t('console:admin.leaving.export.download', { megabytes: megabytes(item.sizeBytes ?? 0) })}
           </a>
         </p>
-        <p class="hint">{t('console:admin.leaving.export.until', { date: new Date(item.expiresAt!).toLocaleString(ctx.locale) })}</p>
+        <p class="hint">{t('console:admin.leaving.export.until', { date: formatDateTime(item.expiresAt!, ctx.locale, timeZone) })}</p>
         <p class="hint checksum">
           SHA-256: <code>{item.sha256}</code>
         </p>
@@ -122,6 +125,7 @@ function ExportStatus({ ctx, item }: { ctx: ConsoleContext; item: OrganizationEx
 
 function ClosingCard({ ctx, organizationName }: { ctx: ConsoleContext; organizationName: string }) {
   const { t } = ctx;
+  const timeZone = useOrganizationTimeZone(ctx);
   const [closing, setClosing] = useState<OrganizationClosing | undefined>();
   const [confirm, setConfirm] = useState('');
   const [graceDays, setGraceDays] = useState('30');
@@ -193,7 +197,7 @@ function ClosingCard({ ctx, organizationName }: { ctx: ConsoleContext; organizat
         </>
       ) : closing.state === 'closing' ? (
         <>
-          <p role="status">{t('console:admin.leaving.closing.closesAt', { date: new Date(closing.closesAt!).toLocaleString(ctx.locale) })}</p>
+          <p role="status">{t('console:admin.leaving.closing.closesAt', { date: formatDateTime(closing.closesAt!, ctx.locale, timeZone) })}</p>
           <FailureAlert failure={failure} />
           <div class="actions">
             <button
