@@ -27,10 +27,21 @@ const boot = readBootstrap<Bootstrap>();
 const confirmedKey = boot.token ? `sigill.privacy.${boot.token.slice(0, 64)}` : '';
 const readerZone = () => Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 
-function describeFailure(error: unknown, t: Translate): string {
-  if (error instanceof NetworkError) return t('common:offline');
-  if (error instanceof ApiError && error.status === 429) return t('privacy:code.tooMany');
-  return t('common:genericError');
+/**
+ * A message kept as its catalog key (and values) and said with the page's current language when shown: a
+ * sentence kept in state would stay in the language it was written in after the reader switches.
+ */
+interface Said {
+  key: string;
+  values?: Record<string, unknown>;
+}
+const said = (key: string, values?: Record<string, unknown>): Said => ({ key, values });
+const say = (t: Translate, message: Said): string => t(message.key, message.values ?? {});
+
+function describeFailure(error: unknown): Said {
+  if (error instanceof NetworkError) return said('common:offline');
+  if (error instanceof ApiError && error.status === 429) return said('privacy:code.tooMany');
+  return said('common:genericError');
 }
 
 /** The page frame; its heading takes focus when the screen changes, so a screen reader hears the new state. */
@@ -101,8 +112,8 @@ function issuesOf(error: unknown): Record<string, string> {
 
 function Intake({ t, locale, frame }: { t: Translate; locale: Locale; frame: FrameOf }) {
   const [fields, setFields] = useState<IntakeFields>(emptyFields);
-  const [errors, setErrors] = useState<Partial<Record<keyof IntakeFields, string>>>({});
-  const [failure, setFailure] = useState<string | undefined>();
+  const [errors, setErrors] = useState<Partial<Record<keyof IntakeFields, Said>>>({});
+  const [failure, setFailure] = useState<Said | undefined>();
   const [sending, setSending] = useState(false);
   const [receipt, setReceipt] = useState<{ email: string; view: PublicDataSubjectRequestReceipt } | undefined>();
   const summary = useRef<HTMLParagraphElement>(null);
@@ -111,10 +122,10 @@ function Intake({ t, locale, frame }: { t: Translate; locale: Locale; frame: Fra
 
   const submit = async (event: Event) => {
     event.preventDefault();
-    const missing: Partial<Record<keyof IntakeFields, string>> = {};
-    if (!fields.type) missing.type = t('privacy:intake.chooseType');
-    if (!fields.name.trim()) missing.name = t('privacy:intake.required');
-    if (!fields.email.trim()) missing.email = t('privacy:intake.required');
+    const missing: Partial<Record<keyof IntakeFields, Said>> = {};
+    if (!fields.type) missing.type = said('privacy:intake.chooseType');
+    if (!fields.name.trim()) missing.name = said('privacy:intake.required');
+    if (!fields.email.trim()) missing.email = said('privacy:intake.required');
     setErrors(missing);
     setFailure(undefined);
     if (Object.keys(missing).length > 0) {
@@ -134,14 +145,14 @@ function Intake({ t, locale, frame }: { t: Translate; locale: Locale; frame: Fra
     } catch (error) {
       const byField = issuesOf(error);
       // The API's words are English; each field's problem is said in the reader's language instead.
-      const say = (name: string) => (name === 'email' ? t('privacy:intake.emailInvalid') : name === 'phone' ? t('privacy:intake.phoneInvalid') : t('privacy:intake.invalid'));
-      const known = Object.fromEntries(Object.keys(byField).filter((name) => name in emptyFields).map((name) => [name, say(name)])) as Partial<Record<keyof IntakeFields, string>>;
+      const problem = (name: string) => said(name === 'email' ? 'privacy:intake.emailInvalid' : name === 'phone' ? 'privacy:intake.phoneInvalid' : 'privacy:intake.invalid');
+      const known = Object.fromEntries(Object.keys(byField).filter((name) => name in emptyFields).map((name) => [name, problem(name)])) as Partial<Record<keyof IntakeFields, Said>>;
       if (Object.keys(known).length > 0) {
         setErrors(known);
-        setFailure(t('privacy:intake.fixErrors'));
+        setFailure(said('privacy:intake.fixErrors'));
         focusFirstInvalid(known);
       } else {
-        setFailure(describeFailure(error, t));
+        setFailure(describeFailure(error));
         summary.current?.focus();
       }
     } finally {
@@ -181,7 +192,7 @@ function Intake({ t, locale, frame }: { t: Translate; locale: Locale; frame: Fra
   const fieldError = (name: keyof IntakeFields) =>
     errors[name] ? (
       <p class="error field-error" id={`${name}-error`}>
-        {errors[name]}
+        {say(t, errors[name])}
       </p>
     ) : null;
   const described = (name: keyof IntakeFields, hint?: boolean) => [hint ? `${name}-hint` : '', errors[name] ? `${name}-error` : ''].filter(Boolean).join(' ') || undefined;
@@ -192,7 +203,7 @@ function Intake({ t, locale, frame }: { t: Translate; locale: Locale; frame: Fra
       <p>{t('privacy:intake.intro', { organization: boot.organizationName })}</p>
       {failure && (
         <p class="banner" role="alert" tabIndex={-1} ref={summary}>
-          {failure}
+          {say(t, failure)}
         </p>
       )}
       <fieldset class="question choices-list" id="field-type" aria-invalid={errors.type ? true : undefined} aria-describedby={described('type')}>
@@ -241,7 +252,7 @@ function Intake({ t, locale, frame }: { t: Translate; locale: Locale; frame: Fra
 }
 
 /** Moves focus to the first field with an error, after the errors rendered. */
-function focusFirstInvalid(errors: Partial<Record<keyof IntakeFields, string>>) {
+function focusFirstInvalid(errors: Partial<Record<keyof IntakeFields, Said>>) {
   const order: Array<keyof IntakeFields> = ['type', 'name', 'email', 'phone', 'details'];
   const first = order.find((name) => errors[name]);
   if (!first) return;
@@ -254,7 +265,7 @@ function focusFirstInvalid(errors: Partial<Record<keyof IntakeFields, string>>) 
 // ---------------------------------------------------------------------------------------------------------
 // The requester's link: code, status, download
 
-type Screen = { kind: 'starting' } | { kind: 'unknown' } | { kind: 'code'; notice?: string } | { kind: 'status'; view: RequesterStatusView };
+type Screen = { kind: 'starting' } | { kind: 'unknown' } | { kind: 'code'; notice?: Said } | { kind: 'status'; view: RequesterStatusView };
 
 function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: Translate; locale: Locale; setLocale(locale: Locale): void; frame: FrameOf }) {
   const [screen, setScreen] = useState<Screen>({ kind: 'starting' });
@@ -289,13 +300,13 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
         },
         (error: unknown) => {
           if (error instanceof ApiError && error.status === 404) setScreen({ kind: 'unknown' });
-          else setScreen({ kind: 'code', notice: t('privacy:eid.failed') });
+          else setScreen({ kind: 'code', notice: said('privacy:eid.failed') });
         },
       );
       return;
     }
     if (eid === 'cancelled' || eid === 'failed') {
-      setScreen({ kind: 'code', notice: t(`privacy:eid.${eid}`) });
+      setScreen({ kind: 'code', notice: said(`privacy:eid.${eid}`) });
       return;
     }
     if (!sessionStorage.getItem(confirmedKey)) {
@@ -304,7 +315,7 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
     }
     callApi<RequesterStatusView>('/v1/privacy/requests/status').then(show, (error: unknown) => {
       sessionStorage.removeItem(confirmedKey);
-      setScreen({ kind: 'code', notice: error instanceof ApiError && error.status === 401 ? t('privacy:status_page.sessionEnded') : undefined });
+      setScreen({ kind: 'code', notice: error instanceof ApiError && error.status === 401 ? said('privacy:status_page.sessionEnded') : undefined });
     });
   }, []);
 
@@ -341,7 +352,7 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
     case 'status':
       return frame(
         t('privacy:status_page.heading', { type: t(`privacy:type.${screen.view.type}`).toLowerCase() }),
-        <StatusView view={screen.view} t={t} locale={locale} token={token} onSessionEnded={() => setScreen({ kind: 'code', notice: t('privacy:status_page.sessionEnded') })} />,
+        <StatusView view={screen.view} t={t} locale={locale} token={token} onSessionEnded={() => setScreen({ kind: 'code', notice: said('privacy:status_page.sessionEnded') })} />,
       );
   }
 }
@@ -350,7 +361,7 @@ function StatusFlow({ token, t, locale, setLocale, frame }: { token: string; t: 
 function EidButton(props: { t: Translate; token: string; onUnknownLink(): void }) {
   const { t } = props;
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>();
+  const [error, setError] = useState<Said | undefined>();
   const start = async () => {
     setBusy(true);
     setError(undefined);
@@ -360,7 +371,7 @@ function EidButton(props: { t: Translate; token: string; onUnknownLink(): void }
     } catch (failure) {
       setBusy(false);
       if (failure instanceof ApiError && failure.status === 404) return props.onUnknownLink();
-      setError(failure instanceof ApiError && failure.status === 422 ? t('privacy:eid.unavailable') : describeFailure(failure, t));
+      setError(failure instanceof ApiError && failure.status === 422 ? said('privacy:eid.unavailable') : describeFailure(failure));
     }
   };
   return (
@@ -369,7 +380,7 @@ function EidButton(props: { t: Translate; token: string; onUnknownLink(): void }
       <p>{t('privacy:eid.intro')}</p>
       {error && (
         <p class="error" role="alert">
-          {error}
+          {say(t, error)}
         </p>
       )}
       <button type="button" class="secondary" disabled={busy} onClick={() => void start()}>
@@ -385,23 +396,23 @@ function CodeForm(props: {
   token: string;
   intro: string;
   submitLabel: string;
-  notice?: string;
+  notice?: Said;
   onCode(code: string): Promise<void>;
   onUnknownLink(): void;
 }) {
   const { t } = props;
   const [code, setCode] = useState('');
-  const [error, setError] = useState<string | undefined>();
-  const [notice, setNotice] = useState<string | undefined>(props.notice);
+  const [error, setError] = useState<Said | undefined>();
+  const [notice, setNotice] = useState<Said | undefined>(props.notice);
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
 
   const failed = (failure: unknown) => {
     if (failure instanceof ApiError && failure.status === 404) return props.onUnknownLink();
-    if (failure instanceof ApiError && failure.status === 401) setError(t('privacy:code.wrong', { count: Number(failure.body.attemptsLeft ?? 0) }));
-    else if (failure instanceof ApiError && failure.status === 423) setError(t('privacy:code.locked'));
-    else if (failure instanceof ApiError && failure.status === 409) setError(t('privacy:code.expired'));
-    else setError(describeFailure(failure, t));
+    if (failure instanceof ApiError && failure.status === 401) setError(said('privacy:code.wrong', { count: Number(failure.body.attemptsLeft ?? 0) }));
+    else if (failure instanceof ApiError && failure.status === 423) setError(said('privacy:code.locked'));
+    else if (failure instanceof ApiError && failure.status === 409) setError(said('privacy:code.expired'));
+    else setError(describeFailure(failure));
     input.current?.focus();
   };
 
@@ -409,7 +420,7 @@ function CodeForm(props: {
     event.preventDefault();
     const digits = code.replace(/\s/g, '');
     if (!/^\d{8}$/.test(digits)) {
-      setError(t('privacy:code.wrongFormat'));
+      setError(said('privacy:code.wrongFormat'));
       input.current?.focus();
       return;
     }
@@ -430,7 +441,7 @@ function CodeForm(props: {
     setError(undefined);
     try {
       await callApi('/v1/privacy/requests/resend-code', { body: { token: props.token } });
-      setNotice(t('privacy:code.resent'));
+      setNotice(said('privacy:code.resent'));
       setCode('');
       input.current?.focus();
     } catch (failure) {
@@ -445,7 +456,7 @@ function CodeForm(props: {
       <p>{props.intro}</p>
       {notice && (
         <p class="notice" role="status">
-          {notice}
+          {say(t, notice)}
         </p>
       )}
       <label for="privacy-code">{t('privacy:code.label')}</label>
@@ -462,7 +473,7 @@ function CodeForm(props: {
       />
       {error && (
         <p class="error field-error" id="privacy-code-error" role="alert">
-          {error}
+          {say(t, error)}
         </p>
       )}
       <div class="actions">
@@ -571,7 +582,7 @@ function StatusView({ view, t, locale, token, onSessionEnded }: { view: Requeste
 function AccessPackage(props: { pkg: NonNullable<RequesterStatusView['accessPackage']>; t: Translate; locale: Locale; date(value: string): string; token: string; onSessionEnded(): void }) {
   const { pkg, t } = props;
   const [stage, setStage] = useState<'idle' | 'code' | 'done'>('idle');
-  const [error, setError] = useState<string | undefined>();
+  const [error, setError] = useState<Said | undefined>();
   const [busy, setBusy] = useState(false);
   if (pkg.expired) {
     return (
@@ -588,7 +599,7 @@ function AccessPackage(props: { pkg: NonNullable<RequesterStatusView['accessPack
       await callApi('/v1/privacy/requests/resend-code', { body: { token: props.token } });
       setStage('code');
     } catch (failure) {
-      setError(describeFailure(failure, t));
+      setError(describeFailure(failure));
     } finally {
       setBusy(false);
     }
@@ -599,7 +610,7 @@ function AccessPackage(props: { pkg: NonNullable<RequesterStatusView['accessPack
       <p>{t('privacy:status_page.packageBody', { size: sizeText(pkg.size, props.locale), expires: props.date(pkg.expiresAt) })}</p>
       {error && (
         <p class="error" role="alert">
-          {error}
+          {say(t, error)}
         </p>
       )}
       {stage === 'done' && (

@@ -53,16 +53,17 @@ function PolicyForm({ ctx, policy }: { ctx: ConsoleContext; policy: RetentionPol
     Object.fromEntries(settings.map((setting) => [setting, asText(policy.settings[setting])])) as Record<Setting, string>,
   );
   const { busy, errors, failure, submit } = useSubmission(t);
-  const [announcement, setAnnouncement] = useState<string | undefined>();
+  // Kept as a fact, not a sentence, so a language switch after saving says it in the new language.
+  const [saved, setSaved] = useState(false);
 
   const save = (event: Event) => {
     event.preventDefault();
-    setAnnouncement(undefined);
+    setSaved(false);
     void submit(async () => {
       const body = Object.fromEntries(settings.map((setting) => [setting, values[setting].trim() === '' ? null : Number(values[setting])]));
       const saved = await ctx.api.put<RetentionPolicy>('/v1/retention-policy', body);
       setValues(Object.fromEntries(settings.map((setting) => [setting, asText(saved.settings[setting])])) as Record<Setting, string>);
-      setAnnouncement(t('console:admin.retention.saved'));
+      setSaved(true);
     });
   };
 
@@ -98,7 +99,7 @@ function PolicyForm({ ctx, policy }: { ctx: ConsoleContext; policy: RetentionPol
         </Field>
       ))}
       <FailureAlert failure={failure} />
-      <Announcement message={announcement} />
+      <Announcement message={saved ? t('console:admin.retention.saved') : undefined} />
       <SubmitButton disabled={busy}>{t('console:admin.retention.save')}</SubmitButton>
     </form>
   );
