@@ -4,7 +4,7 @@
  * (past its deadline, sealing keeps failing, a step keeps failing, no progress), the failing step by its
  * history name and the last failure explained where its kind is one we know (stuck-reason-words.ts).
  * Refreshed every few seconds while the tab is visible, like the request list, so a round leaves the list
- * once it moves again.
+ * once it moves again. Overdue privacy requests are listed above the rounds (the start page's query and list).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDateTime, type Translate } from '../../../../i18n';
@@ -13,6 +13,7 @@ import { describeError, type ConsoleContext } from '../context';
 import { Link } from '../main';
 import { requestStatuses, useOrganizationZone, usePolling, type RequestStatus } from '../requests/request-model';
 import { ErrorBanner, StatusBadge } from '../requests/request-parts';
+import { OverduePrivacyRequests, useOverduePrivacyRequests } from '../privacy/attention-section';
 import { describeStuckReason } from './stuck-reason-words';
 
 const refreshEveryMs = 4000;
@@ -35,6 +36,7 @@ export function StuckRoundsPage({ ctx }: { ctx: ConsoleContext }) {
   const { timeZone } = useOrganizationZone(ctx);
   const [rounds, setRounds] = useState<StuckRoundView[] | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const overduePrivacy = useOverduePrivacyRequests(ctx, refreshEveryMs);
   const heading = useRef<HTMLHeadingElement>(null);
 
   const load = () =>
@@ -55,13 +57,14 @@ export function StuckRoundsPage({ ctx }: { ctx: ConsoleContext }) {
         {t('console:stuck.heading')}
       </h1>
       <p class="hint">{t('console:stuck.intro', { timeZone })}</p>
+      <OverduePrivacyRequests ctx={ctx} items={overduePrivacy ?? []} timeZone={timeZone} />
       <ErrorBanner message={error} />
       {rounds === undefined && !error && (
         <p role="status" class="muted">
           {t('common:loading')}
         </p>
       )}
-      {rounds?.length === 0 && <p class="empty">{t('console:stuck.none')}</p>}
+      {rounds?.length === 0 && overduePrivacy?.length === 0 && <p class="empty">{t('console:stuck.none')}</p>}
       {rounds && rounds.length > 0 && (
         <>
           <p role="status">{t('console:stuck.count', { count: rounds.length })}</p>
