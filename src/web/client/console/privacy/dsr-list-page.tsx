@@ -12,7 +12,7 @@ import { Link } from '../main';
 import { useOrganizationZone } from '../requests/request-model';
 import { ErrorBanner } from '../requests/request-parts';
 import { useLivePagedList } from '../use-live-paged-list';
-import { deadlineText, DsrStatusBadge, OverdueBadge } from './dsr-parts';
+import { deadlineText, DsrStatusBadge, dsrStatusText, OverdueBadge } from './dsr-parts';
 
 const pageSize = 20;
 const refreshEveryMs = 4000;
@@ -59,7 +59,7 @@ export function DsrListPage({ ctx }: { ctx: ConsoleContext }) {
           <option value="">{t('privacy:console.anyStatus')}</option>
           {dataSubjectRequestStatuses.map((value) => (
             <option value={value} key={value}>
-              {t(`privacy:status.${value}`)}
+              {dsrStatusText(value, t)}
             </option>
           ))}
         </select>

@@ -210,7 +210,7 @@ export function DsrPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
       )}
 
       {mayAct && identityConfirmed && <FulfilForm ctx={ctx} base={base} view={view} when={when} date={date} onDone={acted} />}
-      {mayAct && <FinishForms ctx={ctx} base={base} onDone={acted} />}
+      {mayAct && <FinishForms ctx={ctx} base={base} fulfilled={view.fulfilledAt !== undefined} onDone={acted} />}
 
       <section aria-labelledby="dsr-trail">
         <h2 id="dsr-trail">{t('privacy:console.trailHeading')}</h2>
@@ -433,7 +433,11 @@ function FulfilForm(props: { ctx: ConsoleContext; base: string; view: DataSubjec
   );
 }
 
-function FinishForms({ ctx, base, onDone }: { ctx: ConsoleContext; base: string; onDone(view: DataSubjectRequestView): void }) {
+/**
+ * Complete only once the request was fulfilled (which needs the requester's confirmed identity): the API
+ * refuses it before, and the answer tells the requester what was done. Rejecting is open to the end.
+ */
+function FinishForms({ ctx, base, fulfilled, onDone }: { ctx: ConsoleContext; base: string; fulfilled: boolean; onDone(view: DataSubjectRequestView): void }) {
   const { t } = ctx;
   const [answer, setAnswer] = useState('');
   const [reason, setReason] = useState('');
@@ -443,25 +447,28 @@ function FinishForms({ ctx, base, onDone }: { ctx: ConsoleContext; base: string;
   return (
     <section class="card dsr-form" aria-labelledby="dsr-finish">
       <h2 id="dsr-finish">{t('privacy:console.finishHeading')}</h2>
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          void complete.run(`${base}/complete`, answer.trim() ? { answer: answer.trim() } : {});
-        }}
-      >
-        <label for="dsr-answer">{t('privacy:console.answer')}</label>
-        <textarea id="dsr-answer" rows={3} value={answer} onInput={(event) => setAnswer((event.target as HTMLTextAreaElement).value)} />
-        {complete.failure && (
-          <p class="error" role="alert">
-            {complete.failure}
-          </p>
-        )}
-        <div class="actions">
-          <button type="submit" disabled={complete.busy}>
-            {t('privacy:console.complete')}
-          </button>
-        </div>
-      </form>
+      {!fulfilled && <p class="hint">{t('privacy:console.completeAfterFulfil')}</p>}
+      {fulfilled && (
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            void complete.run(`${base}/complete`, answer.trim() ? { answer: answer.trim() } : {});
+          }}
+        >
+          <label for="dsr-answer">{t('privacy:console.answer')}</label>
+          <textarea id="dsr-answer" rows={3} value={answer} onInput={(event) => setAnswer((event.target as HTMLTextAreaElement).value)} />
+          {complete.failure && (
+            <p class="error" role="alert">
+              {complete.failure}
+            </p>
+          )}
+          <div class="actions">
+            <button type="submit" disabled={complete.busy}>
+              {t('privacy:console.complete')}
+            </button>
+          </div>
+        </form>
+      )}
       <form
         onSubmit={(event) => {
           event.preventDefault();

@@ -11,8 +11,16 @@ const badgeClass: Record<DataSubjectRequestStatus, string> = {
   withdrawn: 'badge-cancelled',
 };
 
+/**
+ * A status as the handler reads it: the requester's page says "waiting for your code" to the requester; the
+ * handler waits for the requester, so that one status has words of its own here.
+ */
+export function dsrStatusText(status: DataSubjectRequestStatus, t: Translate): string {
+  return status === 'awaiting_identity' ? t('privacy:console.awaitingIdentity') : t(`privacy:status.${status}`);
+}
+
 export function DsrStatusBadge({ status, t }: { status: DataSubjectRequestStatus; t: Translate }) {
-  return <span class={`badge ${badgeClass[status]}`}>{t(`privacy:status.${status}`)}</span>;
+  return <span class={`badge ${badgeClass[status]}`}>{dsrStatusText(status, t)}</span>;
 }
 
 export function OverdueBadge({ t }: { t: Translate }) {
