@@ -26,6 +26,7 @@ import {
 import { describeStep } from './history-steps';
 import { ErrorBanner, SignerIdentification, SignerProgress, StatusBadge } from './request-parts';
 import { LegalHoldSection } from './legal-hold-section';
+import { DeletedRequest } from './deleted-request';
 import { administers } from '../admin/admin-frame';
 import { StuckReason } from '../operations/stuck-rounds-page';
 
@@ -70,7 +71,9 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
 
   const load = useCallback(async () => {
     try {
-      const [view, audit] = await Promise.all([ctx.api.get<RequestView>(base), ctx.api.get<AuditTrail>(`${base}/audit-trail`)]);
+      // A deleted request's trail and history answer 410: its page is the tombstone alone, asked for first.
+      const view = await ctx.api.get<RequestView>(base);
+      const audit = view.deletedAt ? undefined : await ctx.api.get<AuditTrail>(`${base}/audit-trail`);
       setRequest(view);
       setTrail(audit);
       setError(undefined);
@@ -93,8 +96,12 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
     setRequest(undefined);
     setMissing(false);
     void load();
-    loadHistory();
-  }, [load, loadHistory]);
+  }, [load]);
+  const deleted = request?.deletedAt !== undefined;
+  const known = request !== undefined;
+  useEffect(() => {
+    if (known && !deleted) loadHistory();
+  }, [known, deleted, loadHistory]);
   useEffect(() => {
     if (request || missing) heading.current?.focus();
   }, [Boolean(request), missing]);
@@ -104,6 +111,7 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
   const endRecorded = request !== undefined && (trail?.events ?? []).some((event) => event.type === request.status);
   const live =
     request !== undefined &&
+    !deleted &&
     (request.status === 'pending' || (request.status === 'completed' ? !request.sealedAt : request.status !== 'declined' && !endRecorded));
   usePolling(() => void load(), refreshEveryMs, live);
   // The list's largest page; a round further down is simply not flagged here (the list page shows it).
@@ -123,7 +131,7 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
   const statusKey = request && `${request.status}:${request.sealedAt ?? ''}:${request.signers.map((signer) => signer.status).join(',')}`;
   const seenStatus = useRef(statusKey);
   useEffect(() => {
-    if (seenStatus.current !== undefined && statusKey !== seenStatus.current) loadHistory();
+    if (seenStatus.current !== undefined && statusKey !== seenStatus.current && !deleted) loadHistory();
     seenStatus.current = statusKey;
   }, [statusKey]);
 
@@ -154,6 +162,8 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
       </>
     );
   }
+
+  if (request.deletedAt) return <DeletedRequest ctx={ctx} request={{ ...request, deletedAt: request.deletedAt }} when={when} headingRef={heading} />;
 
   const role = ctx.session.organization.role;
   const mayAct = actsOnRequests(role) && request.status === 'pending';
@@ -240,7 +250,8 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
                 {t('console:request.downloadSealed')}
               </a>
             ) : (
-              <p class="muted">{request.status === 'completed' ? t('console:request.sealing') : t('console:request.sealedLater')}</p>
+              // A round that ended without every signature has no sealed PDF to wait for.
+              <p class="muted">{request.status === 'completed' ? t('console:request.sealing') : request.status === 'pending' ? t('console:request.sealedLater') : ''}</p>
             )}
           </div>
         </section>
@@ -248,7 +259,7 @@ export function RequestPage({ ctx, id }: { ctx: ConsoleContext; id: string }) {
 
       {mayAct && <RequestActions ctx={ctx} base={base} onChanged={() => void load()} />}
 
-      {administers(role) && request.status !== 'pending' && !request.deletedAt && (
+      {administers(role) && request.status !== 'pending' && (
         <LegalHoldSection ctx={ctx} requestId={request.id} hold={request.legalHold} timeZone={timeZone} onChanged={() => void load()} />
       )}
 

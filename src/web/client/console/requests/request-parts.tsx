@@ -7,7 +7,9 @@ import type { Translate } from '../../../../i18n';
 import { eidName } from '../../shared/eid-names';
 import type { RequestStatus, SignerStatus } from './request-model';
 
-export function StatusBadge({ status, t }: { status: RequestStatus; t: Translate }) {
+/** A deleted request's tombstone keeps the status it ended in; the badge says "Deleted" instead. */
+export function StatusBadge({ status, deleted, t }: { status: RequestStatus; deleted?: boolean; t: Translate }) {
+  if (deleted) return <span class="badge badge-deleted">{t('console:request.deleted.badge')}</span>;
   return <span class={`badge badge-${status}`}>{t(`common:requestStatus.${status}`)}</span>;
 }
 

@@ -200,16 +200,21 @@ export function RequestsPage({ ctx, top }: { ctx: ConsoleContext; top?: Componen
               <div class="request-item-head">
                 <h2>
                   <Link ctx={ctx} href={`/requests/${item.id}`}>
-                    {item.title}
+                    {item.deletedAt ? t('console:request.deleted.title') : item.title}
                   </Link>
                 </h2>
-                <StatusBadge status={item.status} t={t} />
+                <StatusBadge status={item.status} deleted={item.deletedAt !== undefined} t={t} />
               </div>
               <p class="muted request-meta">
                 {t('console:requests.created', { at: formatDateTime(item.createdAt, ctx.locale, timeZone) })}
                 {folderName(item.folderId) ? ` · ${folderName(item.folderId)}` : ''} · <span class="code">{item.documentCode}</span>
               </p>
-              <SignerProgress signers={item.signers} t={t} />
+              {item.deletedAt ? (
+                // A tombstone's signers have no names left: only when it went.
+                <p class="muted">{t('console:requests.deletedOn', { at: formatDateTime(item.deletedAt, ctx.locale, timeZone) })}</p>
+              ) : (
+                <SignerProgress signers={item.signers} t={t} />
+              )}
             </li>
           ))}
         </ul>
