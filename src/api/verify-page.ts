@@ -64,8 +64,7 @@ function renderResult(locale: Locale, result: VerificationResult, byCode: boolea
   if (result.replacedByRenewal) rows.push(`<dt>${say(t, 'facts.replaced')}</dt><dd>${say(t, 'facts.replacedValue')}</dd>`);
   if (result.deleted) {
     rows.push(
-      `<dt>${say(t, 'facts.deleted')}</dt><dd>${say(t, 'facts.deletedValue', { time: time(result.deleted.at), rule: result.deleted.rule })}` +
-        `${result.deleted.reason ? `<br>${escapeHtml(result.deleted.reason)}` : ''}</dd>`,
+      `<dt>${say(t, 'facts.deleted')}</dt><dd>${say(t, 'facts.deletedValue', { time: time(result.deleted.at), rule: result.deleted.rule })}</dd>`,
     );
   }
   for (const signer of result.signers) {

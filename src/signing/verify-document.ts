@@ -34,9 +34,10 @@ export interface VerificationResult {
   file?: 'document' | 'evidence';
   /**
    * The request was deleted since it was sealed (src/privacy/shred-record.ts): the document existed and was sealed,
-   * and its record was deleted then under this rule. Signers' names are gone with it (`signers` is empty).
+   * and its record was deleted then under this rule. Signers' names are gone with it (`signers` is empty). Not the
+   * receipt's reason: it is free text a staff member typed and may name people; this answer is public.
    */
-  deleted?: { at: string; rule: string; reason: string };
+  deleted?: { at: string; rule: string };
 }
 
 /** Which sealed file of which request has this hash: current or replaced by a renewal, document or evidence. */
@@ -124,7 +125,7 @@ async function describe(dataSource: DataSource, request: SigningRequest): Promis
 
 /** A shredded request's tombstone: its hashes and times, and the deletion's rule; no names are left. */
 async function describeDeleted(dataSource: DataSource, request: SigningRequest, deletedAt: Date): Promise<Omit<VerificationResult, 'verdict'>> {
-  const [receipt]: Array<{ rule: string; reason: string }> = await dataSource.query(`SELECT rule, reason FROM deletion_receipts WHERE id = $1`, [
+  const [receipt]: Array<{ rule: string }> = await dataSource.query(`SELECT rule FROM deletion_receipts WHERE id = $1`, [
     request.deletionReceiptId,
   ]);
   return {
@@ -135,7 +136,7 @@ async function describeDeleted(dataSource: DataSource, request: SigningRequest, 
     ...(request.sealedByAppending && request.originalByteLength !== null
       ? { original: { sha256: request.originalSha256, byteLength: request.originalByteLength } }
       : {}),
-    deleted: { at: deletedAt.toISOString(), rule: receipt?.rule ?? 'unknown', reason: receipt?.reason ?? '' },
+    deleted: { at: deletedAt.toISOString(), rule: receipt?.rule ?? 'unknown' },
   };
 }
 

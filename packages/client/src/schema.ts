@@ -5301,13 +5301,12 @@ export interface paths {
                             file?: "document" | "evidence";
                             /** @description The checked file is an earlier version of this sealed document; its archive timestamp has been renewed since, and `sha256` is the current version */
                             replacedByRenewal?: boolean;
-                            /** @description The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty) */
+                            /** @description The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty). The deletion's reason is only in its receipt (GET /v1/deletion-receipts/:id) */
                             deleted?: {
                                 /** @description When the record was deleted (ISO 8601) */
                                 at: string;
                                 /** @description The rule it was deleted under: 'retention:<policy>', 'manual', 'data-subject-request:<id>', 'organization-closed' */
                                 rule: string;
-                                reason: string;
                             };
                         };
                     };
@@ -5473,13 +5472,12 @@ export interface paths {
                             file?: "document" | "evidence";
                             /** @description The checked file is an earlier version of this sealed document; its archive timestamp has been renewed since, and `sha256` is the current version */
                             replacedByRenewal?: boolean;
-                            /** @description The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty) */
+                            /** @description The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty). The deletion's reason is only in its receipt (GET /v1/deletion-receipts/:id) */
                             deleted?: {
                                 /** @description When the record was deleted (ISO 8601) */
                                 at: string;
                                 /** @description The rule it was deleted under: 'retention:<policy>', 'manual', 'data-subject-request:<id>', 'organization-closed' */
                                 rule: string;
-                                reason: string;
                             };
                         };
                     };
@@ -7589,7 +7587,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
             responses: {
                 /** @description The export, queued; GET it for progress */
                 202: {
@@ -7621,6 +7623,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Missing or invalid credentials */
                 401: {
                     headers: {
@@ -7639,6 +7657,22 @@ export interface paths {
                 };
                 /** @description The credential lacks the permission this needs, is an API key where a signed-in person is needed, or (a session-authenticated change) lacks its CSRF token */
                 403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -8273,7 +8307,11 @@ export interface paths {
                 path?: never;
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
             responses: {
                 /** @description The organisation, open again */
                 200: {
@@ -8306,6 +8344,22 @@ export interface paths {
                             };
                             /** @description The export offered with the closing */
                             exportId?: string;
+                        };
+                    };
+                };
+                /** @description Invalid request */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
                         };
                     };
                 };
@@ -8343,6 +8397,22 @@ export interface paths {
                 };
                 /** @description Conflict with the current state */
                 409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
+                /** @description Request understood but cannot be processed */
+                422: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -13858,7 +13928,7 @@ export interface paths {
                         details?: string;
                         /**
                          * Format: date-time
-                         * @description When the organisation received the request (the legal clock starts here); default now; not in the future
+                         * @description When the organisation received the request (the legal clock starts here); default now; not in the future, nor before 2018-05-25 (the GDPR)
                          */
                         receivedAt?: string;
                     };
@@ -18501,7 +18571,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
             responses: {
                 /** @description Removed (or there were none) */
                 204: {
@@ -18857,6 +18931,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -18902,7 +18992,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
             responses: {
                 /** @description Not held (any more) */
                 200: {
@@ -19273,6 +19367,22 @@ export interface paths {
                         };
                     };
                 };
+                /** @description The record was deleted (`record_deleted`): its data can no longer be read */
+                410: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                /** @description Stable machine-readable code, e.g. invalid_request */
+                                code: string;
+                                message: string;
+                                details?: unknown;
+                            };
+                        };
+                    };
+                };
                 /** @description Request understood but cannot be processed */
                 422: {
                     headers: {
@@ -19318,7 +19428,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
             responses: {
                 /** @description Not held (any more) */
                 200: {
@@ -19734,7 +19848,11 @@ export interface paths {
                 };
                 cookie?: never;
             };
-            requestBody?: never;
+            requestBody?: {
+                content: {
+                    "application/json": Record<string, never>;
+                };
+            };
             responses: {
                 /** @description Not held (any more) */
                 200: {

@@ -35,10 +35,11 @@ export const verificationSchema = z.object({
     .object({
       at: z.string().describe('When the record was deleted (ISO 8601)'),
       rule: z.string().describe("The rule it was deleted under: 'retention:<policy>', 'manual', 'data-subject-request:<id>', 'organization-closed'"),
-      reason: z.string(),
     })
     .optional()
-    .describe("The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty)"),
+    .describe(
+      "The document's record was deleted since it was sealed: it existed and was sealed (sealedAt), and was deleted then under this rule; the signers' names are gone (signers is empty). The deletion's reason is only in its receipt (GET /v1/deletion-receipts/:id)",
+    ),
 });
 
 /** Public verification (R4): no credentials, rate-limited per client address. */
