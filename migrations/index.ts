@@ -24,6 +24,7 @@ import { DataSubjectRequests1763932000000 } from './1763932000000-data-subject-r
 import { BlobBackup1763934000000 } from './1763934000000-blob-backup';
 import { OrganizationExport1763936000000 } from './1763936000000-organization-export';
 import { DsrEid1763938000000 } from './1763938000000-dsr-eid';
+import { SealedAuditPersonalData1763940000000 } from './1763940000000-sealed-audit-personal-data';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -51,4 +52,5 @@ export const migrations = [
   BlobBackup1763934000000,
   OrganizationExport1763936000000,
   DsrEid1763938000000,
+  SealedAuditPersonalData1763940000000,
 ];

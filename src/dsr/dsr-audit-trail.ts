@@ -13,6 +13,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
+import { openAuditPersonalData, sealAuditPersonalData } from '../privacy/audit-personal-data';
 import { canonicalJson, chainBreakAt, chainFormat, keyedChainHash, type ChainBreak } from '../signing/audit-chain';
 import { auditChainKey } from '../signing/audit-chain-key';
 import { truncateUserAgent, wellFormed } from '../signing/audit-trail';
@@ -93,6 +94,8 @@ export async function recordDsrEvent(db: DataSource | EntityManager, event: NewD
     occurredAt: new Date(event.occurredAt),
   };
   const key = auditChainKey(db);
+  // The IP, user agent and personal detail are stored under the request's key (the hash covers the plaintext).
+  const personal = await sealAuditPersonalData(db, { kind: 'data_subject_request', id: stored.dsrId }, 'dsr_audit_events', stored.eventKey, stored);
   const drafts = webhookMessagesForDsrEvent(stored);
   const outbox = drafts.length === 0 ? '' : `, webhook_outbox AS (${enqueueForDsrSql('$13', '$1::uuid', 'EXISTS (SELECT 1 FROM appended)')})`;
   for (let attempt = 1; ; attempt++) {
@@ -109,8 +112,9 @@ export async function recordDsrEvent(db: DataSource | EntityManager, event: NewD
         `WITH last AS (
            SELECT e.sequence, e.hash FROM dsr_audit_events e WHERE e.dsr_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
          ), appended AS (
-           INSERT INTO dsr_audit_events (dsr_id, event_key, type, actor, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash, chain_format)
-           SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::timestamptz, $9::integer, $10::text, $11::text, $12::smallint
+           INSERT INTO dsr_audit_events (dsr_id, event_key, type, actor, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash, chain_format, sealed)
+           SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::timestamptz, $9::integer, $10::text, $11::text, $12::smallint,
+                  $${drafts.length === 0 ? 13 : 14}::bytea
             WHERE coalesce((SELECT sequence FROM last), 0) = $9::integer - 1
               AND (SELECT hash FROM last) IS NOT DISTINCT FROM $10::text
               AND NOT EXISTS (SELECT 1 FROM dsr_audit_events e WHERE e.dsr_id = $1::uuid AND e.event_key = $2::text)
@@ -123,15 +127,16 @@ export async function recordDsrEvent(db: DataSource | EntityManager, event: NewD
           stored.eventKey,
           stored.type,
           stored.actor,
-          stored.ip,
-          stored.userAgent,
-          stored.detail === null ? null : canonicalJson(stored.detail),
+          personal.ip,
+          personal.userAgent,
+          personal.detail === null ? null : canonicalJson(personal.detail),
           stored.occurredAt,
           sequence,
           prevHash,
           hash,
           chainFormat.keyed,
           ...(drafts.length === 0 ? [] : [JSON.stringify(drafts)]),
+          personal.sealed,
         ],
       ),
     );
@@ -200,15 +205,18 @@ export async function readDsrAuditTrail(db: DataSource | EntityManager, dsrId: s
     prev_hash: string | null;
     hash: string;
     chain_format: number;
+    sealed?: Buffer | null;
   }> = await db.query(`SELECT * FROM dsr_audit_events WHERE dsr_id = $1 ORDER BY sequence, id`, [dsrId]);
-  return rows.map((row) => ({
+  const record = { kind: 'data_subject_request' as const, id: dsrId };
+  const opened = await Promise.all(
+    rows.map((row) => openAuditPersonalData(db, record, 'dsr_audit_events', row.event_key, { ip: row.ip, userAgent: row.user_agent, detail: row.detail, sealed: row.sealed ?? null })),
+  );
+  return rows.map((row, index) => ({
     sequence: row.sequence,
     eventKey: row.event_key,
     type: row.type,
     actor: row.actor,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    detail: row.detail,
+    ...opened[index]!,
     occurredAt: row.occurred_at,
     prevHash: row.prev_hash,
     hash: row.hash,

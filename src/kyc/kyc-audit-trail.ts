@@ -13,6 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { kycEndStatuses, type KycCaseStatus } from '../contract/kyc-cases';
 import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
+import { openAuditPersonalData, sealAuditPersonalData } from '../privacy/audit-personal-data';
 import { canonicalJson, chainBreakAt, chainFormat, erasedLinkBreakAt, keyedChainHash, type ChainBreak } from '../signing/audit-chain';
 import { auditChainKey } from '../signing/audit-chain-key';
 import { truncateUserAgent, wellFormed } from '../signing/audit-trail';
@@ -135,6 +136,8 @@ export async function recordKycEvent(db: DataSource | EntityManager, event: NewK
     occurredAt: new Date(event.occurredAt),
   };
   const key = auditChainKey(db);
+  // The IP, user agent and personal detail are stored under the case's key (the hash covers the plaintext).
+  const personal = await sealAuditPersonalData(db, { kind: 'kyc_case', id: stored.caseId }, 'kyc_audit_events', stored.eventKey, stored);
   const drafts = webhookMessagesForKycEvent(stored);
   const outbox = drafts.length === 0 ? '' : `, webhook_outbox AS (${enqueueForKycCaseSql('$13', '$1::uuid', 'EXISTS (SELECT 1 FROM appended)')})`;
   for (let attempt = 1; ; attempt++) {
@@ -151,8 +154,9 @@ export async function recordKycEvent(db: DataSource | EntityManager, event: NewK
         `WITH last AS (
            SELECT e.sequence, e.hash FROM kyc_audit_events e WHERE e.case_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
          ), appended AS (
-           INSERT INTO kyc_audit_events (case_id, event_key, type, actor, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash, chain_format)
-           SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::timestamptz, $9::integer, $10::text, $11::text, $12::smallint
+           INSERT INTO kyc_audit_events (case_id, event_key, type, actor, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash, chain_format, sealed)
+           SELECT $1::uuid, $2::text, $3::text, $4::text, $5::text, $6::text, $7::jsonb, $8::timestamptz, $9::integer, $10::text, $11::text, $12::smallint,
+                  $${drafts.length === 0 ? 13 : 14}::bytea
             WHERE coalesce((SELECT sequence FROM last), 0) = $9::integer - 1
               AND (SELECT hash FROM last) IS NOT DISTINCT FROM $10::text
               AND NOT EXISTS (SELECT 1 FROM kyc_audit_events e WHERE e.case_id = $1::uuid AND e.event_key = $2::text)
@@ -165,15 +169,16 @@ export async function recordKycEvent(db: DataSource | EntityManager, event: NewK
           stored.eventKey,
           stored.type,
           stored.actor,
-          stored.ip,
-          stored.userAgent,
-          stored.detail === null ? null : canonicalJson(stored.detail),
+          personal.ip,
+          personal.userAgent,
+          personal.detail === null ? null : canonicalJson(personal.detail),
           stored.occurredAt,
           sequence,
           prevHash,
           hash,
           chainFormat.keyed,
           ...(drafts.length === 0 ? [] : [JSON.stringify(drafts)]),
+          personal.sealed,
         ],
       ),
     );
@@ -254,6 +259,7 @@ export async function readKycAuditTrail(db: DataSource | EntityManager, caseId: 
     hash: string;
     chain_format: number;
     erased_at: Date | null;
+    sealed: Buffer | null;
   }> = await db.query(
     // Only a deleted case's rows count as erased (see readAuditTrail): a live trail's row marked erased is hashed.
     `SELECT e.*, CASE WHEN c.deleted_at IS NOT NULL THEN e.erased_at END AS erased_at
@@ -261,14 +267,16 @@ export async function readKycAuditTrail(db: DataSource | EntityManager, caseId: 
       WHERE e.case_id = $1 ORDER BY e.sequence, e.id`,
     [caseId],
   );
-  return rows.map((row) => ({
+  const record = { kind: 'kyc_case' as const, id: caseId };
+  const opened = await Promise.all(
+    rows.map((row) => openAuditPersonalData(db, record, 'kyc_audit_events', row.event_key, { ip: row.ip, userAgent: row.user_agent, detail: row.detail, sealed: row.sealed ?? null })),
+  );
+  return rows.map((row, index) => ({
     sequence: row.sequence,
     eventKey: row.event_key,
     type: row.type,
     actor: row.actor,
-    ip: row.ip,
-    userAgent: row.user_agent,
-    detail: row.detail,
+    ...opened[index]!,
     occurredAt: row.occurred_at,
     prevHash: row.prev_hash,
     hash: row.hash,

@@ -9,6 +9,9 @@
  * alone, so a record moved twice is moved once. Several workers running it at once do the same work twice
  * at worst, never wrong work: fields are rewritten under a row lock.
  *
+ * Audit events written in clear (before their personal data went under the record key) are sealed in place
+ * last (src/privacy/audit-personal-data.ts).
+ *
  * Temporal histories of these records cannot be re-encrypted (history is immutable): their payloads stay
  * under the deployment key. Shredding deletes such workflow executions (src/privacy/shred-record.ts).
  */
@@ -20,6 +23,7 @@ import { answersContext } from '../kyc/get-kyc-case';
 import { expectedNationalIdContext } from '../signing/create-signing-request';
 import { evidenceBlobKeyFor } from '../signing/read-request-document';
 import type { SigningContext } from '../signing/signing-context';
+import { nonPersonalDetailKeys, sealAuditPersonalData, type AuditTrailTable } from './audit-personal-data';
 import { recordFieldFormat, type Queryable, type RecordRef } from './record-keys';
 
 export interface MoveProgress {
@@ -27,6 +31,7 @@ export interface MoveProgress {
   recordsMoved: number;
   fieldsMoved: number;
   blobsMoved: number;
+  auditEventsSealed: number;
   failures: number;
 }
 
@@ -39,7 +44,7 @@ const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' 
 ];
 
 export async function moveToRecordKeys(context: SigningContext, log: Logger, signal?: AbortSignal): Promise<MoveProgress> {
-  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, failures: 0 };
+  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, failures: 0 };
   const db = context.dataSource;
 
   // 1. A key for every record that has none (only records from before record keys lack one).
@@ -92,7 +97,64 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
   }
   // Keys destroyed before their record was moved: nothing left to move.
   await db.query(`UPDATE record_keys SET legacy_data_pending = false WHERE legacy_data_pending AND wrapped_key IS NULL`);
+
+  // 3. Audit events recorded in clear (before migration 1763940000000, or before their record had a key).
+  for (const trail of auditTrails) {
+    let afterId = '0';
+    for (;;) {
+      if (signal?.aborted) return progress;
+      const rows: Array<{ id: string; record_id: string; event_key: string; ip: string | null; user_agent: string | null; detail: Record<string, unknown> | null }> =
+        await db.query(
+          `SELECT e.id::text AS id, e.${trail.recordColumn} AS record_id, e.event_key, e.ip, e.user_agent, e.detail
+             FROM ${trail.table} e
+             JOIN record_keys k ON k.record_kind = $1 AND k.record_id = e.${trail.recordColumn} AND k.wrapped_key IS NOT NULL
+            WHERE e.id > $2::bigint AND e.sealed IS NULL ${trail.erasable ? 'AND e.erased_at IS NULL' : ''}
+              AND (e.ip IS NOT NULL OR e.user_agent IS NOT NULL
+                   OR (jsonb_typeof(e.detail) = 'object' AND EXISTS (SELECT 1 FROM jsonb_object_keys(e.detail) m WHERE m <> ALL($3::text[]))))
+            ORDER BY e.id LIMIT ${batchSize}`,
+          [trail.kind, afterId, nonPersonalDetailKeys],
+        );
+      if (rows.length === 0) break;
+      for (const row of rows) {
+        afterId = row.id;
+        try {
+          await sealClearAuditRow(context, trail, row);
+          progress.auditEventsSealed += 1;
+        } catch (error) {
+          progress.failures += 1;
+          log.warn({ err: error, table: trail.table, eventId: row.id }, 'record keys: an audit event could not be sealed yet');
+        }
+      }
+      log.info({ table: trail.table, auditEventsSealed: progress.auditEventsSealed }, 'record keys: audit events sealed under their record keys');
+    }
+  }
   return progress;
+}
+
+const auditTrails: Array<{ table: AuditTrailTable; recordColumn: string; kind: RecordRef['kind']; erasable: boolean }> = [
+  { table: 'audit_events', recordColumn: 'request_id', kind: 'signing_request', erasable: true },
+  { table: 'kyc_audit_events', recordColumn: 'case_id', kind: 'kyc_case', erasable: true },
+  { table: 'dsr_audit_events', recordColumn: 'dsr_id', kind: 'data_subject_request', erasable: false },
+];
+
+/** Moves one row's personal data into `sealed` (the append-only trigger lets exactly this through, once). */
+async function sealClearAuditRow(
+  context: SigningContext,
+  trail: (typeof auditTrails)[number],
+  row: { id: string; record_id: string; event_key: string; ip: string | null; user_agent: string | null; detail: Record<string, unknown> | null },
+): Promise<void> {
+  await context.dataSource.transaction(async (tx) => {
+    await tx.query(`SELECT set_config('sigill.allow_audit_seal', 'on', true)`);
+    const record = { kind: trail.kind, id: row.record_id };
+    const stored = await sealAuditPersonalData(tx, record, trail.table, row.event_key, { ip: row.ip, userAgent: row.user_agent, detail: row.detail });
+    if (!stored.sealed) return;
+    // Only if still in clear: a concurrent mover's seal is left as it is.
+    await tx.query(`UPDATE ${trail.table} SET ip = NULL, user_agent = NULL, detail = $2::jsonb, sealed = $3 WHERE id = $1::bigint AND sealed IS NULL`, [
+      row.id,
+      stored.detail === null ? null : JSON.stringify(stored.detail),
+      stored.sealed,
+    ]);
+  });
 }
 
 async function moveRecord(context: SigningContext, record: RecordRef, progress: MoveProgress): Promise<void> {

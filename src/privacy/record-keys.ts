@@ -58,6 +58,9 @@ export interface RecordKeyring {
    *  told apart by their format byte. */
   encryptField(record: RecordRef, context: Record<string, string>, plaintext: string, db?: Queryable): Promise<Buffer>;
   decryptField(record: RecordRef, context: Record<string, string>, sealed: Buffer, db?: Queryable): Promise<string>;
+  /** Like encryptField, but only under the record's own key: undefined when the record has no key yet (from before
+   *  record keys; the move seals its values later). Looks in the cache before the database (`db` as above). */
+  encryptFieldUnderRecordKey(record: RecordRef, context: Record<string, string>, plaintext: string, db?: Queryable): Promise<Buffer | undefined>;
   /** Whether the record's key was destroyed. */
   isDestroyed(record: RecordRef): Promise<boolean>;
   /** Destroys the record's key (wrapped key deleted from the database, in-process caches dropped); returns the
@@ -219,6 +222,16 @@ export class DatabaseRecordKeyring implements RecordKeyring {
     return Buffer.concat([Buffer.from([recordFieldFormat]), uuidToBytes(key.keyId), iv, cipher.getAuthTag(), ciphertext]);
   }
 
+  async encryptFieldUnderRecordKey(record: RecordRef, context: Record<string, string>, plaintext: string, db?: Queryable): Promise<Buffer | undefined> {
+    // The cache (committed keys) first: this runs for every audit event a person causes.
+    const key = (await this.keyOf(record)) ?? (db ? await this.keyOf(record, db) : undefined);
+    if (!key) return undefined;
+    const iv = randomBytes(ivLength);
+    const cipher = createCipheriv('aes-256-gcm', key.key, iv).setAAD(fieldAad(key.keyId, record, context));
+    const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return Buffer.concat([Buffer.from([recordFieldFormat]), uuidToBytes(key.keyId), iv, cipher.getAuthTag(), ciphertext]);
+  }
+
   async decryptField(record: RecordRef, context: Record<string, string>, sealed: Buffer, db?: Queryable): Promise<string> {
     if (sealed.length > 0 && sealed[0] !== recordFieldFormat) {
       // Sealed before record keys, under the deployment's key service; a shredded record's stays unreadable too.
@@ -369,3 +382,15 @@ const recordCacheKey = (record: RecordRef) => `${record.kind}:${record.id}`;
 /** The keyring serving a key service, for code handed only the key service (src/identity/identification-evidence.ts). */
 const keyringOfKeyService = new WeakMap<KeyService, RecordKeyring>();
 export const recordKeyringOf = (keyService: KeyService): RecordKeyring | undefined => keyringOfKeyService.get(keyService);
+
+/** The keyring of a database, for code handed only a DataSource or a transaction's EntityManager (the audit trails). */
+const keyringOfDatabase = new WeakMap<object, RecordKeyring>();
+export function registerRecordKeyring(dataSource: object, keyring: RecordKeyring): void {
+  keyringOfDatabase.set(dataSource, keyring);
+}
+export function recordKeyringOfDatabase(db: { connection?: object } | object): RecordKeyring {
+  const dataSource = 'connection' in db && db.connection ? db.connection : db;
+  const keyring = keyringOfDatabase.get(dataSource);
+  if (!keyring) throw new Error('no record keyring is registered for this database (createSigningContext registers it)');
+  return keyring;
+}

@@ -19,6 +19,7 @@ import { RECORD_KEY_METADATA } from '../adapters/payload-codec';
 import type { TemporalTarget } from '../adapters/temporal-connection';
 import { kycEndStatuses } from '../contract/kyc-cases';
 import { AppError } from '../errors';
+import { nonPersonalDetailKeys } from './audit-personal-data';
 import { evidenceBlobKeyFor } from '../signing/read-request-document';
 import type { SigningContext } from '../signing/signing-context';
 
@@ -75,32 +76,6 @@ function temporalOf(options: ShredOptions): TemporalTarget | undefined {
     return undefined; // an activity environment without a client (tests' MockActivityEnvironment)
   }
 }
-
-/** Audit detail members that hold no personal data and stay on an erased event (hashes, ids, counts, statuses). */
-const keptAuditDetail = [
-  'sha256',
-  'auditChainHead',
-  'evidenceSha256',
-  'previousSha256',
-  'previousEvidenceSha256',
-  'timestampAt',
-  'renewBefore',
-  'blobStore',
-  'status',
-  'outcome',
-  'final',
-  'round',
-  'requestId',
-  'identificationId',
-  'uploadId',
-  'questionnaireId',
-  'questionnaireVersion',
-  'identification',
-  'recipients',
-  'refused',
-  'channel',
-  'via',
-];
 
 const workflowIdOf = (record: ShreddableRecord) =>
   record.kind === 'signing_request'
@@ -357,9 +332,9 @@ async function eraseSigningRequest(tx: EntityManager, requestId: string, receipt
     [requestId, receipt.deletedAt, receipt.id],
   );
   await tx.query(
-    `UPDATE audit_events SET ip = NULL, user_agent = NULL, detail = ${reducedDetailSql}, erased_at = $2
+    `UPDATE audit_events SET ip = NULL, user_agent = NULL, sealed = NULL, detail = ${reducedDetailSql}, erased_at = $2
       WHERE request_id = $1 AND erased_at IS NULL`,
-    [requestId, receipt.deletedAt, keptAuditDetail],
+    [requestId, receipt.deletedAt, nonPersonalDetailKeys],
   );
 }
 
@@ -379,9 +354,9 @@ async function eraseKycCase(tx: EntityManager, caseId: string, receipt: Deletion
   await tx.query(`UPDATE kyc_reviews SET reviewer_name = NULL, reason = NULL WHERE case_id = $1`, [caseId]);
   await tx.query(`UPDATE kyc_uploads SET filename = NULL, deleted_at = coalesce(deleted_at, $2) WHERE case_id = $1`, [caseId, receipt.deletedAt]);
   await tx.query(
-    `UPDATE kyc_audit_events SET ip = NULL, user_agent = NULL, detail = ${reducedDetailSql}, erased_at = $2
+    `UPDATE kyc_audit_events SET ip = NULL, user_agent = NULL, sealed = NULL, detail = ${reducedDetailSql}, erased_at = $2
       WHERE case_id = $1 AND erased_at IS NULL`,
-    [caseId, receipt.deletedAt, keptAuditDetail],
+    [caseId, receipt.deletedAt, nonPersonalDetailKeys],
   );
 }
 

@@ -13,6 +13,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { lostRace, tryChainAppend } from '../database/chain-append';
 import { queryReturning } from '../database/data-source';
 import { AuditEvent, SigningRequest } from '../database/entities';
+import { openAuditPersonalData, sealAuditPersonalData } from '../privacy/audit-personal-data';
 import { canonicalAuditRecord, canonicalJson, chainBreakAt, chainFormat, erasedLinkBreakAt, keyedAuditEventHash, type ChainBreak } from './audit-chain';
 import { auditChainKey } from './audit-chain-key';
 import { applyEventToReadModel } from './round-read-model';
@@ -97,6 +98,11 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
     occurredAt: new Date(event.occurredAt),
   };
   const key = auditChainKey(db);
+  // The IP, user agent and personal detail are stored under the request's key (the hash covers the plaintext).
+  const personal = await sealAuditPersonalData(db, { kind: 'signing_request', id: stored.requestId }, 'audit_events', stored.eventKey, {
+    ...stored,
+    detail: stored.detail as Record<string, unknown> | null,
+  });
   // Webhook messages the event raises are written by the same statement as the event (a data-modifying
   // CTE), only when the event row is: an event without its message, or a message without its event,
   // cannot be committed. Drafted once, so every attempt carries the same message ids.
@@ -118,9 +124,9 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
            SELECT e.sequence, e.hash FROM audit_events e WHERE e.request_id = $1::uuid ORDER BY e.sequence DESC LIMIT 1
          ), appended AS (
          INSERT INTO audit_events (request_id, event_key, type, signer_id, actor, channel, ip, user_agent, detail, occurred_at,
-                                   sequence, prev_hash, hash, chain_format)
+                                   sequence, prev_hash, hash, chain_format, sealed)
          SELECT $1::uuid, $2::text, $3::text, $4::uuid, $5::text, $6::text, $7::text, $8::text, $9::jsonb, $10::timestamptz,
-                $11::integer, $12::text, $13::text, $14::smallint
+                $11::integer, $12::text, $13::text, $14::smallint, $${drafts.length === 0 ? 15 : 16}::bytea
           WHERE coalesce((SELECT sequence FROM last), 0) = $11::integer - 1
             AND (SELECT hash FROM last) IS NOT DISTINCT FROM $12::text
             AND NOT EXISTS (SELECT 1 FROM audit_events e WHERE e.request_id = $1::uuid AND e.event_key = $2::text)
@@ -135,15 +141,16 @@ export async function recordAuditEvent(db: DataSource | EntityManager, event: Ne
           stored.signerId,
           stored.actor,
           stored.channel,
-          stored.ip,
-          stored.userAgent,
-          stored.detail === null ? null : canonicalJson(stored.detail),
+          personal.ip,
+          personal.userAgent,
+          personal.detail === null ? null : canonicalJson(personal.detail),
           stored.occurredAt,
           sequence,
           prevHash,
           hash,
           chainFormat.keyed,
           ...(drafts.length === 0 ? [] : [JSON.stringify(drafts)]),
+          personal.sealed,
         ],
       ),
     );
@@ -187,17 +194,25 @@ function canonicalUuid(value: string): string {
 /** The request's events in chain order (which is the order they were recorded). */
 export async function readAuditTrail(db: DataSource | EntityManager, requestId: string): Promise<AuditEvent[]> {
   const events = await db.getRepository(AuditEvent).find({ where: { requestId }, order: { sequence: 'ASC', id: 'ASC' } });
-  // Erased rows (a shredded request), read through to_jsonb so a schema from before migration 1763929000000 reads too.
-  // Only a deleted request's rows count as erased: a row marked erased in a live trail (inserted or edited by
-  // someone with database access) is verified by its hash like any other, and so breaks the chain.
-  const erased: Array<{ id: string; erased_at: string }> = await db.query(
-    `SELECT e.id::text AS id, to_jsonb(e) ->> 'erased_at' AS erased_at FROM audit_events e
-       JOIN signing_requests r ON r.id = e.request_id AND to_jsonb(r) ->> 'deleted_at' IS NOT NULL
-      WHERE e.request_id = $1 AND to_jsonb(e) ->> 'erased_at' IS NOT NULL`,
+  // Erased rows (a shredded request) and sealed personal data, read through to_jsonb so a schema from before
+  // migrations 1763929000000 / 1763940000000 reads too. Only a deleted request's rows count as erased: a row
+  // marked erased in a live trail (inserted or edited by someone with database access) is verified by its hash
+  // like any other, and so breaks the chain.
+  const extras: Array<{ id: string; erased_at: string | null; sealed: string | null }> = await db.query(
+    `SELECT e.id::text AS id, CASE WHEN to_jsonb(r) ->> 'deleted_at' IS NOT NULL THEN to_jsonb(e) ->> 'erased_at' END AS erased_at,
+            to_jsonb(e) ->> 'sealed' AS sealed
+       FROM audit_events e JOIN signing_requests r ON r.id = e.request_id
+      WHERE e.request_id = $1 AND (to_jsonb(e) ->> 'erased_at' IS NOT NULL OR to_jsonb(e) ->> 'sealed' IS NOT NULL)`,
     [requestId],
   );
-  const erasedAt = new Map(erased.map((row) => [Number(row.id), new Date(row.erased_at)]));
-  for (const event of events) event.erasedAt = erasedAt.get(event.id) ?? null;
+  const extraOf = new Map(extras.map((row) => [Number(row.id), row]));
+  const record = { kind: 'signing_request' as const, id: requestId };
+  for (const event of events) {
+    const extra = extraOf.get(event.id);
+    event.erasedAt = extra?.erased_at ? new Date(extra.erased_at) : null;
+    const sealed = extra?.sealed ? Buffer.from(extra.sealed.replace(/^\\x/, ''), 'hex') : null;
+    Object.assign(event, await openAuditPersonalData(db, record, 'audit_events', event.eventKey, { ...event, sealed }));
+  }
   return events;
 }
 

@@ -19,7 +19,7 @@ import { OrganizationSealKeys, type DeploymentKmsKey, type KmsAccess } from './o
 import { SignerCredentials } from './signer-credentials';
 import { EidBroker } from '../identity/eid-broker';
 import { deriveKey } from '../accounts/accounts-context';
-import { DatabaseRecordKeyring, type RecordKeyring } from '../privacy/record-keys';
+import { DatabaseRecordKeyring, registerRecordKeyring, type RecordKeyring } from '../privacy/record-keys';
 
 export interface SigningContext {
   dataSource: DataSource;
@@ -72,6 +72,7 @@ export async function createSigningContext(config: Config, dataSource: DataSourc
     deploymentKey: deploymentSealKey,
   });
   const recordKeys = new DatabaseRecordKeyring(dataSource, adapters.keyService);
+  registerRecordKeyring(dataSource, recordKeys);
   // Objects of a record are then stored under its record key (src/adapters/encrypted-blob-store.ts).
   if (adapters.blobStore instanceof EncryptedBlobStore) adapters.blobStore.useRecordKeys(recordKeys);
   return {

@@ -15,6 +15,8 @@ import { EncryptionPayloadCodec, RECORD_ENCODING, RECORD_KEY_METADATA } from '..
 import { encryptField as encryptLegacyField } from '../../src/privacy/encrypted-field';
 import { moveToRecordKeys } from '../../src/privacy/move-to-record-keys';
 import { DatabaseRecordKeyring, RecordKeyDestroyedError } from '../../src/privacy/record-keys';
+import { keyedAuditEventHash } from '../../src/signing/audit-chain';
+import { auditChainKey } from '../../src/signing/audit-chain-key';
 import { expectedNationalIdContext, workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { apiClient } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
@@ -105,6 +107,23 @@ test("a round's history and documents are under its record key, and unreadable o
     expect(stored.subarray(0, 4)).toEqual(Buffer.from([0x53, 0x47, 0x42, 2])); // "SGB", format 2
     expect(keyIdOfBlob(stored)).toBe(hex(keyId));
   }
+
+  // Audit events: the signer's IP address, browser and typed name only under the key; the sender still reads them.
+  const rows: Array<{ type: string; ip: string | null; user_agent: string | null; detail: string | null; sealed: Buffer | null }> = await dataSource.query(
+    `SELECT type, ip, user_agent, detail::text AS detail, sealed FROM audit_events WHERE request_id = $1 ORDER BY sequence`,
+    [round.id],
+  );
+  expect(rows.filter((row) => row.ip !== null || row.user_agent !== null)).toEqual([]);
+  expect(rows.map((row) => row.detail ?? '').join(' ')).not.toContain(signerName);
+  const signedRow = rows.find((row) => row.type === 'signed')!;
+  expect(signedRow.sealed![0]).toBe(2);
+  expect(signedRow.sealed!.subarray(1, 17).toString('hex')).toBe(hex(keyId));
+  const sender = apiClient(() => api.url, () => round.apiKey);
+  const trail = await sender(`/v1/signing-requests/${round.id}/audit-trail`);
+  expect(trail.body.chainValid).toBe(true);
+  const signedEvent = trail.body.events.find((event: { type: string }) => event.type === 'signed');
+  expect(signedEvent).toEqual(expect.objectContaining({ ip: expect.stringMatching(/127\.0\.0\.1|::1/), userAgent: expect.any(String) }));
+  expect(JSON.stringify(signedEvent.detail)).toContain(signerName);
 
   // The Temporal UI's remote codec reads them without a workflow id: the key id in the metadata is enough.
   const codec = apiClient(() => api.url, () => codecToken);
@@ -197,6 +216,72 @@ test('a request from before record keys gets its key, and its document and perso
   // And now shredding it really removes it.
   await api.signing.recordKeys.destroyRecordKey(dataSource, record);
   await expect(api.signing.adapters.blobStore.get(originalKey)).rejects.toBeInstanceOf(RecordKeyDestroyedError);
+});
+
+test('audit events recorded in clear before their personal data went under the record key are sealed in place by the move', async () => {
+  const org = await createTestOrganization(dataSource);
+  const call = apiClient(() => api.url, () => org.apiKey);
+  const created = await call('/v1/signing-requests', {
+    body: {
+      title: 'Trail from before',
+      document: { filename: 'trail.pdf', contentBase64: pdf.toString('base64') },
+      signers: [{ name: 'Trail Signer', email: `trail-${randomUUID()}@example.test`, pinDelivery: 'sender' }],
+    },
+  });
+  expect(created.status).toBe(201);
+  const requestId: string = created.body.id;
+  const signerId: string = created.body.signers[0].id;
+  expect((await call(`/v1/signing-requests/${requestId}/cancel`, { body: { reason: 'Replaced' } })).status).toBeLessThan(300);
+  expect((await api.client.workflow.getHandle(workflowIdForRequest(requestId)).result()).status).toBe('cancelled');
+
+  // A row as the code before migration 1763940000000 wrote it: IP, browser and detail in clear, hashed over them.
+  const [last]: Array<{ sequence: number; hash: string }> = await dataSource.query(
+    `SELECT sequence, hash FROM audit_events WHERE request_id = $1 ORDER BY sequence DESC LIMIT 1`,
+    [requestId],
+  );
+  const fields = {
+    requestId,
+    eventKey: `downloaded:${signerId}:before-sealing`,
+    type: 'downloaded',
+    signerId,
+    actor: 'signer',
+    channel: 'link',
+    ip: '203.0.113.77',
+    userAgent: 'LegacyBrowser/1.0',
+    detail: { note: 'Trail Signer downloaded it' },
+    occurredAt: new Date(),
+    sequence: last!.sequence + 1,
+  };
+  await dataSource.query(
+    `INSERT INTO audit_events (request_id, event_key, type, signer_id, actor, channel, ip, user_agent, detail, occurred_at, sequence, prev_hash, hash, chain_format)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 2)`,
+    [requestId, fields.eventKey, fields.type, signerId, fields.actor, fields.channel, fields.ip, fields.userAgent, JSON.stringify(fields.detail), fields.occurredAt, fields.sequence, last!.hash,
+      keyedAuditEventHash(auditChainKey(dataSource), last!.hash, fields)],
+  );
+  const row = () =>
+    dataSource
+      .query(`SELECT ip, user_agent, detail, sealed FROM audit_events WHERE request_id = $1 AND event_key = $2`, [requestId, fields.eventKey])
+      .then((found: Array<{ ip: string | null; user_agent: string | null; detail: unknown; sealed: Buffer | null }>) => found[0]!);
+  expect((await row()).ip).toBe('203.0.113.77');
+  // Sealing in place is the move's one-time exception to the trail being append-only; nothing else may do it.
+  await expect(dataSource.query(`UPDATE audit_events SET ip = NULL, user_agent = NULL, sealed = '\\x02' WHERE request_id = $1 AND event_key = $2`, [requestId, fields.eventKey])).rejects.toThrow(/append-only/);
+
+  await moveToRecordKeys(api.signing, testLog);
+  const sealed = await row();
+  expect(sealed).toEqual({ ip: null, user_agent: null, detail: null, sealed: expect.any(Buffer) });
+  const [{ key_id: keyId }]: Array<{ key_id: string }> = await dataSource.query(
+    `SELECT key_id FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`,
+    [requestId],
+  );
+  expect(sealed.sealed!.subarray(1, 17).toString('hex')).toBe(hex(keyId));
+  const trail = await call(`/v1/signing-requests/${requestId}/audit-trail`);
+  expect(trail.body.chainValid).toBe(true);
+  expect(trail.body.events.find((event: { eventKey: string }) => event.eventKey === fields.eventKey)).toEqual(
+    expect.objectContaining({ ip: '203.0.113.77', userAgent: 'LegacyBrowser/1.0', detail: fields.detail }),
+  );
+  // Again: nothing left to seal, nothing changed.
+  await moveToRecordKeys(api.signing, testLog);
+  expect(await row()).toEqual(sealed);
 });
 
 test("a KYC case's national id and workflow payloads are under the case's own key", async () => {

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { readIdentificationEvidence } from '../../identity/identification-evidence';
 import { decryptAnswers } from '../../kyc/get-kyc-case';
 import { readKycAuditTrail } from '../../kyc/kyc-audit-trail';
+import { readAuditTrail } from '../../signing/audit-trail';
 import { zipArchive } from '../../kyc/zip-archive';
 import type { SigningContext } from '../../signing/signing-context';
 import { discoverSubjectRecordDetails, type DiscoveredRecord } from './discover-subject-records';
@@ -107,20 +108,18 @@ async function signingRequestFiles(context: SigningContext, item: DiscoveredReco
     identification_method: string;
     identification_id: string | null;
   }> = await db.query(`SELECT * FROM signers WHERE id = ANY($1::uuid[]) ORDER BY position`, [item.signerIds]);
-  const events: Array<{
-    sequence: number;
-    type: string;
-    signer_id: string | null;
-    actor: string;
-    channel: string | null;
-    ip: string | null;
-    user_agent: string | null;
-    detail: Record<string, unknown> | null;
-    occurred_at: Date;
-  }> = await db.query(
-    `SELECT sequence, type, signer_id, actor, channel, ip, user_agent, detail, occurred_at FROM audit_events WHERE request_id = $1 ORDER BY sequence, id`,
-    [item.record.id],
-  );
+  // Read through the trail's reader: IPs, user agents and personal detail are stored under the record key.
+  const events = (await readAuditTrail(db, item.record.id)).map((event) => ({
+    sequence: event.sequence,
+    type: event.type,
+    signer_id: event.signerId,
+    actor: event.actor,
+    channel: event.channel,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    detail: event.detail,
+    occurred_at: event.occurredAt,
+  }));
   const own = new Set(item.signerIds);
   const you = await Promise.all(
     signers.map(async (signer) => ({
