@@ -16,7 +16,8 @@ import { AppError, unavailableError } from '../errors';
 import { isPermanentMailRefusal } from '../failure-kinds';
 import type { Locale } from '../i18n';
 import { sendOnce } from '../messaging/send-once';
-import { destroyOrganizationKey, type DeletionReceipt } from '../privacy/shred-record';
+import { destroyOrganizationKey, hasClosingReceipt, tombstoneOrganizationRecords, type DeletionReceipt } from '../privacy/shred-record';
+import { countOrganizationLegalHolds } from '../retention/legal-hold-sql';
 import type { SigningContext } from '../signing/signing-context';
 import { cancelClosingSignal, type OrganizationClosingInput } from '../workflows/organization-closing';
 import { organizationIdAttribute } from '../workflows/search-attributes';
@@ -116,6 +117,11 @@ export async function requestOrganizationClosing(
   if (confirm !== organization.name.trim() && confirm !== organization.id) {
     throw new AppError('unprocessable', "confirm: type the organisation's name exactly to close it.");
   }
+  // A closing deletes everything: records under a legal hold must be kept, so the holds go first.
+  const holds = await countOrganizationLegalHolds(context.dataSource, organizationId);
+  if (holds > 0) {
+    throw new AppError('legal_hold', `${holds} legal hold(s) apply in this organisation: lift them before closing it (a closing deletes everything).`);
+  }
   const graceDays = input.graceDays ?? defaultGraceDays;
   // Milliseconds only: the workflow names the request by this time, and PostgreSQL keeps it exactly.
   const requestedAt = new Date();
@@ -211,11 +217,19 @@ export async function closeOrganization(context: SigningContext, organizationId:
   const row = await readClosingRow(context, organizationId);
   if (row.closing_receipt) return row.closing_receipt;
   if (!row.work_stopped_at) throw new Error(`organisation ${organizationId} is not stopped; it cannot be closed`);
+  // Holds are refused once a closing is requested; one that slipped in (placed at the same moment) still
+  // wins: the activity retries, and the closing waits, until an operator lifts it or cancels the closing.
+  if (!(await hasClosingReceipt(context, organizationId)) && (await countOrganizationLegalHolds(context.dataSource, organizationId)) > 0) {
+    throw new Error(`a legal hold applies in organisation ${organizationId}: it is not closed while the hold stands`);
+  }
   const receipt = await destroyOrganizationKey(context, organizationId, {
     rule: 'organization-closed',
     reason: `The organisation was closed at its owners' request (requested ${row.closing_requested_at?.toISOString()}, after the grace period).`,
     actor: row.closing_requested_by ?? 'system',
   });
+  // Its data is unreadable now; its rows still hold names, addresses and titles in clear: each record is
+  // reduced to its tombstone like a deleted one (resumable: a retry continues where this stopped).
+  await tombstoneOrganizationRecords(context, organizationId, receipt);
   await context.dataSource.query(`UPDATE organizations SET closed_at = coalesce(closed_at, $2), closing_receipt = $3 WHERE id = $1`, [
     organizationId,
     new Date(receipt.deletedAt),

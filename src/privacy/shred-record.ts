@@ -168,6 +168,68 @@ export async function destroyOrganizationKey(context: SigningContext, organizati
   });
 }
 
+/** Whether the organisation's key was destroyed (its final receipt issued). */
+export async function hasClosingReceipt(context: SigningContext, organizationId: string): Promise<boolean> {
+  const rows: unknown[] = await context.dataSource.query(
+    `SELECT 1 FROM deletion_receipts WHERE organization_id = $1 AND record_kind = 'organization'`,
+    [organizationId],
+  );
+  return rows.length > 0;
+}
+
+/**
+ * After the organisation's key was destroyed (src/organization-export/close-organization.ts): every record of
+ * it not deleted yet is reduced to its tombstone under the closing's rule, each with its own receipt (so
+ * `/v1/verify` still says a sealed document existed and when it was deleted), its blobs and outbox copies
+ * deleted. No hold or status check: the key is gone, so is the data; a record still open when the closing
+ * stopped waiting is tombstoned too. One transaction per record, so a retry continues where an attempt
+ * stopped. Returns how many records it reduced.
+ */
+export async function tombstoneOrganizationRecords(context: SigningContext, organizationId: string, closing: DeletionReceipt): Promise<number> {
+  if (closing.record.kind !== 'organization' || closing.organizationId !== organizationId) throw new Error('not this organisation\'s closing receipt');
+  const grounds: ShredGrounds = { rule: closing.rule, reason: closing.reason, actor: closing.actor };
+  const options: ShredOptions = {};
+  const temporal = temporalOf(options);
+  let count = 0;
+  // A record that reads as not deleted after its turn (it should not) is not tried twice in one call.
+  const tried = new Set<string>();
+  const remaining = async (): Promise<ShreddableRecord[]> => {
+    const rows: Array<{ kind: ShreddableRecord['kind']; id: string }> = await context.dataSource.query(
+      `(SELECT 'kyc_case' AS kind, id FROM kyc_cases WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 100)
+       UNION ALL
+       (SELECT 'signing_request', id FROM signing_requests WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 100)
+       UNION ALL
+       (SELECT 'data_subject_request', d.id FROM data_subject_requests d WHERE d.organization_id = $1
+           AND NOT EXISTS (SELECT 1 FROM deletion_receipts r WHERE r.record_kind = 'data_subject_request' AND r.record_id = d.id)
+         ORDER BY d.id LIMIT 100)`,
+      [organizationId],
+    );
+    return rows.filter((row) => !tried.has(`${row.kind}:${row.id}`));
+  };
+  for (let batch = await remaining(); batch.length > 0; batch = await remaining()) {
+    for (const record of batch) {
+      tried.add(`${record.kind}:${record.id}`);
+      const receipt = await context.dataSource.transaction(async (tx) => {
+        const locked = await readRecordRow(tx, record, { lock: true });
+        if (!locked || locked.deletion_receipt_id) return undefined;
+        return tombstone(context, tx, record, locked, grounds);
+      });
+      if (receipt) await cleanUp(context, record, receipt, { temporal });
+      count += 1;
+      heartbeatIfInActivity({ tombstoned: count });
+    }
+  }
+  return count;
+}
+
+function heartbeatIfInActivity(details: unknown): void {
+  try {
+    Context.current().heartbeat(details);
+  } catch {
+    // not inside an activity
+  }
+}
+
 export async function findDeletionReceipt(context: SigningContext, record: ShreddableRecord): Promise<DeletionReceipt | undefined> {
   if (!uuidPattern.test(record.id)) return undefined;
   const [row]: ReceiptRow[] = await context.dataSource.query(`SELECT * FROM deletion_receipts WHERE record_kind = $1 AND record_id = $2`, [

@@ -32,3 +32,14 @@ export function legalHoldView(hold: LegalHoldJson | null): { legalHold: { placed
     },
   };
 }
+
+/** How many legal holds stand in the organisation: on records not deleted, and on folders. */
+export async function countOrganizationLegalHolds(db: { query(sql: string, params?: unknown[]): Promise<any> }, organizationId: string): Promise<number> {
+  const [row]: Array<{ held: number }> = await db.query(
+    `SELECT (SELECT count(*)::int FROM signing_requests WHERE organization_id = $1 AND legal_hold_at IS NOT NULL AND deleted_at IS NULL)
+          + (SELECT count(*)::int FROM kyc_cases WHERE organization_id = $1 AND legal_hold_at IS NOT NULL AND deleted_at IS NULL)
+          + (SELECT count(*)::int FROM folders WHERE organization_id = $1 AND legal_hold_at IS NOT NULL) AS held`,
+    [organizationId],
+  );
+  return row?.held ?? 0;
+}

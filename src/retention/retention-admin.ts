@@ -142,6 +142,15 @@ export async function placeLegalHold(dataSource: DataSource, caller: AdminCaller
   requireOrganizationAdmin(caller.scope);
   const organizationId = caller.scope.organizationId;
   return dataSource.transaction(async (tx) => {
+    // A closing deletes everything when its grace ends; a hold placed meanwhile could not be honoured. Shared
+    // lock: a closing requested concurrently waits for this transaction, then sees the hold (and refuses).
+    const [organization]: Array<{ closing_requested_at: Date | null }> = await tx.query(
+      `SELECT closing_requested_at FROM organizations WHERE id = $1 FOR SHARE`,
+      [organizationId],
+    );
+    if (organization?.closing_requested_at) {
+      throw new AppError('conflict', 'The organisation is closing: cancel the closing before placing a legal hold (a closing deletes everything).');
+    }
     const before = await lockTarget(tx, organizationId, target);
     // A deleted record has nothing left to keep: a hold on its tombstone would only claim otherwise.
     if (before.deleted_at) throw recordDeletedError(target.kind === 'kyc_case' ? 'KYC case' : 'signing request', before.deleted_at);

@@ -333,6 +333,20 @@ describe('closing an organisation', () => {
     expect(cancelled.body.state).toBe('open');
     expect((await api.client.workflow.getHandle(workflowIdForClosing(org.orgId)).result()).status).toBe('cancelled');
     expect((await call('/v1/organization')).status).toBe(200);
+
+    // A closing deletes everything, so it waits for no legal hold: a held request must be released first,
+    // and no hold can be placed while a closing is pending.
+    const held = (await call('/v1/signing-requests', { body: requestBody('Held offer') })).body.id as string;
+    expect((await call(`/v1/signing-requests/${held}/cancel`, { body: { reason: 'Disputed' } })).status).toBeLessThan(300);
+    expect((await browser.call(`/v1/signing-requests/${held}/legal-hold`, { method: 'PUT', body: { reason: 'Dispute with the buyer' } })).status).toBe(200);
+    const refused = await browser.call('/v1/organization/close', { body: { confirm: organization!.name } });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'legal_hold']);
+    expect((await browser.call(`/v1/signing-requests/${held}/legal-hold`, { method: 'DELETE' })).status).toBe(200);
+    expect((await browser.call('/v1/organization/close', { body: { confirm: organization!.name } })).status).toBe(202);
+    const holdWhileClosing = await browser.call(`/v1/signing-requests/${held}/legal-hold`, { method: 'PUT', body: { reason: 'Too late' } });
+    expect([holdWhileClosing.status, holdWhileClosing.body.error.code]).toEqual([409, 'conflict']);
+    expect((await browser.call('/v1/organization/close', { method: 'DELETE' })).status).toBe(200);
+    expect((await browser.call(`/v1/signing-requests/${held}/legal-hold`, { method: 'PUT', body: { reason: 'Now it can' } })).status).toBe(200);
   }, 120_000);
 
   it('after the grace period destroys the organisation key and issues the final receipt; a cancelled closing keeps everything', async () => {
@@ -345,7 +359,10 @@ describe('closing an organisation', () => {
     const openOffer = (await closedCall('/v1/signing-requests', { body: requestBody('Open offer') })).body;
     const signerSession = await openSignerSession(openOffer.signers[0]);
     const keptRequest = (await keptCall('/v1/signing-requests', { body: requestBody('Kept offer') })).body.id as string;
-    const [{ sealed_blob_key: sealedKey }] = await dataSource.query(`SELECT sealed_blob_key FROM signing_requests WHERE id = $1`, [closedRequest]);
+    const [{ sealed_blob_key: sealedKey, document_code: sealedCode }] = await dataSource.query(
+      `SELECT sealed_blob_key, document_code FROM signing_requests WHERE id = $1`,
+      [closedRequest],
+    );
     const names: Array<{ id: string; name: string }> = await dataSource.query(`SELECT id, name FROM organizations WHERE id = ANY($1)`, [[closed.orgId, kept.orgId]]);
     const nameOf = (id: string) => names.find((row) => row.id === id)!.name;
     const owner = (orgId: string, userId: string) => ({ scope: organizationScope(orgId), actor: { actor: `user:${userId}` }, isOwner: true, userId });
@@ -388,8 +405,24 @@ describe('closing an organisation', () => {
     expect(state.status).toBe(200);
     expect(state.body).toMatchObject({ state: 'closed', receipt: { organizationId: closed.orgId, rule: 'organization-closed' } });
     expect(state.body.receipt.keyIdsDestroyed.length).toBeGreaterThan(0);
-    // Its documents cannot be read by anyone any more: the blob store's copy has no key left.
-    await expect(api.signing.adapters.blobStore.get(sealedKey)).rejects.toMatchObject({ code: 'record_deleted' });
+    // Its documents are gone (deleted, and their key destroyed); its rows are tombstones like deleted records',
+    // each with a receipt under the closing's rule; no name, address or title is left in clear.
+    expect(await api.signing.adapters.blobStore.get(sealedKey)).toBeUndefined();
+    const requests: Array<{ id: string; title: string | null; document_filename: string | null; deleted_at: Date | null; rule: string | null }> = await dataSource.query(
+      `SELECT r.id, r.title, r.document_filename, r.deleted_at, d.rule FROM signing_requests r LEFT JOIN deletion_receipts d ON d.id = r.deletion_receipt_id
+        WHERE r.organization_id = $1`,
+      [closed.orgId],
+    );
+    expect(requests.map((row) => row.id).sort()).toEqual([closedRequest, openOffer.id].sort());
+    for (const row of requests) expect(row).toMatchObject({ title: null, document_filename: null, deleted_at: expect.any(Date), rule: 'organization-closed' });
+    const signers: Array<{ name: string | null; email: string | null }> = await dataSource.query(
+      `SELECT s.name, s.email FROM signers s JOIN signing_requests r ON r.id = s.request_id WHERE r.organization_id = $1`,
+      [closed.orgId],
+    );
+    expect(signers.length).toBeGreaterThan(0);
+    expect(signers.every((signer) => signer.name === null && signer.email === null)).toBe(true);
+    const verified = await apiClient(() => api.url, () => null)(`/v1/verify/${sealedCode}`);
+    expect(verified.body).toMatchObject({ deleted: { rule: 'organization-closed' } });
     expect(await outboxMail(`organization-closed-${closed.orgId}-${closed.ownerUserId}`)).toContain(state.body.receipt.id);
 
     // Kept: open, its request readable.

@@ -183,7 +183,8 @@ export function retentionRoutes(dataSource: DataSource) {
           params,
           body: z.strictObject({ reason: z.string().trim().min(1).max(1000).describe('Why it must be kept, e.g. the case or authority asking') }),
           responses: { 200: { description: 'Held', schema: holdBody } },
-          errors: kind === 'folder' ? [404, 422] : [404, 410, 422],
+          // 409 conflict: the organisation is closing (a closing deletes everything; cancel it first).
+          errors: kind === 'folder' ? [404, 409, 422] : [404, 409, 410, 422],
           handler: async ({ params, body, principal, ctx }) => ({
             status: 200,
             body: await placeLegalHold(dataSource, adminCaller(principal!, ctx), target(params.id), body.reason),
