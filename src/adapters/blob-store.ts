@@ -31,6 +31,11 @@ export interface BlobStore {
 /** A store whose keys can be walked: both implementations; restores and backups need it. */
 export interface ListableBlobStore extends BlobStore {
   keys(): AsyncIterable<string>;
+  /**
+   * Writes the object only if the key holds none, decided by the store in one step (no window between a check
+   * and the write); answers whether it wrote. A restore uses it so it never overwrites a newer write.
+   */
+  putIfAbsent(key: string, bytes: Uint8Array): Promise<boolean>;
 }
 
 const safeKey = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
@@ -53,6 +58,24 @@ export class FilesystemBlobStore implements ListableBlobStore {
     const temporary = `${target}.${process.pid}.${Date.now()}.partial`;
     await fs.writeFile(temporary, bytes, { mode: 0o600 });
     await fs.rename(temporary, target);
+  }
+
+  async putIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
+    assertSafeKey(key);
+    const target = path.join(this.root, key);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    const temporary = `${target}.${process.pid}.${Date.now()}.partial`;
+    await fs.writeFile(temporary, bytes, { mode: 0o600 });
+    try {
+      // A hard link fails if the name exists (rename would replace it): complete object or nothing, never over one.
+      await fs.link(temporary, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await fs.rm(temporary, { force: true });
+    }
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {
@@ -116,6 +139,19 @@ export class S3BlobStore implements ListableBlobStore {
   async put(key: string, bytes: Uint8Array): Promise<void> {
     assertSafeKey(key);
     await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes }));
+  }
+
+  /** S3 conditional write (`If-None-Match: *`): 412 when the key exists, 409 when a concurrent write to it wins. */
+  async putIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
+    assertSafeKey(key);
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes, IfNoneMatch: '*' }));
+      return true;
+    } catch (error) {
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw error;
+    }
   }
 
   async get(key: string): Promise<Uint8Array | undefined> {

@@ -146,7 +146,7 @@ describe('replication and restore', () => {
     const lines = stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines[0]).toEqual({ event: 'restore_started' });
     expect(lines.filter((line) => line.event === 'restore_progress')).toHaveLength(backedUp);
-    expect(lines.at(-1)).toEqual({ event: 'restore_finished', examined: backedUp, restored: backedUp, replaced: 0, unchanged: 0, skippedDeleted: 0 });
+    expect(lines.at(-1)).toEqual({ event: 'restore_finished', examined: backedUp, restored: backedUp, unchanged: 0, kept: 0, skippedDeleted: 0 });
 
     const sealed = await call(`/v1/signing-requests/${round.id}/document`);
     expect(sealed.status).toBe(200);
@@ -159,7 +159,7 @@ describe('replication and restore', () => {
       cwd: projectRoot,
       env: { ...inheritedEnvironment(), ...motoAwsEnv, ...env, DATABASE_URL: harness.databaseUrl(), DATA_DIR: harness.tempDir('restore'), LOG_LEVEL: 'warn' },
     });
-    expect(JSON.parse(again.stdout.trim().split('\n').at(-1)!)).toMatchObject({ restored: 0, replaced: 0, unchanged: backedUp });
+    expect(JSON.parse(again.stdout.trim().split('\n').at(-1)!)).toMatchObject({ restored: 0, kept: 0, unchanged: backedUp });
   });
 
   test('`backup status` prints the backlog and the last replication', async () => {
@@ -207,6 +207,32 @@ describe('deletions and outages', () => {
     expect(await backup.stored.get(key)).toBeUndefined();
     await waitFor('the deletion to reach the backup', async () => (await backlog()) === 0 && !(await backupObjects()).some((object) => object.key === key));
     expect(await backup.stored.get(key)).toBeUndefined();
+  });
+
+  test('a restore never overwrites an object in the primary: neither one there before nor one written while it copies', async () => {
+    const backup = api.signing.adapters.blobBackup!;
+    const [differing, racing] = [blobKey(), blobKey()];
+    const [older, newer, rewritten] = [randomBytes(256), randomBytes(256), randomBytes(256)];
+    for (const key of [differing, racing]) await backup.backup.put(key, older);
+    // Present with other bytes and nothing queued: the primary's is kept all the same.
+    await backup.stored.put(differing, rewritten);
+    const since = await backup.queue.position();
+    // Sigill writes the racing key right after the restore found it missing, before the restore's copy lands.
+    const service = new ReplicatedBlobStore(backup.stored, backup.queue);
+    const primary: ListableBlobStore = Object.assign(Object.create(backup.stored) as ListableBlobStore, {
+      get: async (name: string) => {
+        const found = await backup.stored.get(name);
+        if (name === racing) await service.put(racing, newer);
+        return found;
+      },
+    });
+    const counts = await restoreBlobsFromBackup(
+      { backup: backup.backup, primary },
+      { latestOperation: (name) => backup.queue.latestOperation(name, since), progressEvery: 1_000_000, onProgress: () => {} },
+    );
+    expect(Buffer.from((await backup.stored.get(racing))!)).toEqual(newer);
+    expect(Buffer.from((await backup.stored.get(differing))!)).toEqual(rewritten);
+    expect(counts.kept).toBeGreaterThanOrEqual(2);
   });
 
   test('a write whose process died right after it (nothing recorded after the write) still reaches the backup', async () => {
