@@ -25,6 +25,7 @@ import { BlobBackup1763934000000 } from './1763934000000-blob-backup';
 import { OrganizationExport1763936000000 } from './1763936000000-organization-export';
 import { DsrEid1763938000000 } from './1763938000000-dsr-eid';
 import { SealedAuditPersonalData1763940000000 } from './1763940000000-sealed-audit-personal-data';
+import { DsrRetention1763942000000 } from './1763942000000-dsr-retention';
 
 export const migrations = [
   InitialSchema1763820000000,
@@ -53,4 +54,5 @@ export const migrations = [
   OrganizationExport1763936000000,
   DsrEid1763938000000,
   SealedAuditPersonalData1763940000000,
+  DsrRetention1763942000000,
 ];

@@ -5,12 +5,12 @@
  * events stable keys, the access package a fixed blob key. Fulfilment calls helper B3's functions
  * (src/dsr/fulfilment/).
  */
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { HandledRecordView } from '../contract/data-subject-requests';
 import { Organization } from '../database/entities';
 import { recordDsrEvent, type NewDsrEvent } from '../dsr/dsr-audit-trail';
 import { dsrAnswerEmail, dsrDeadlineReminderEmail, dsrExtensionEmail } from '../dsr/dsr-messages';
-import { buildAccessPackage, eraseSubjectData, rectifySubjectContact, restrictSubject, type SubjectRecord } from '../dsr/fulfilment';
+import { buildAccessPackage, eraseSubjectData, RectificationRefused, rectifySubjectContact, restrictSubject, type RectificationRefusalCode, type SubjectRecord } from '../dsr/fulfilment';
 import { decryptDsrField, encryptDsrField, readDataSubjectRequestRow, verifiedSubject, type DataSubjectRequestRow } from '../dsr/read-data-subject-request';
 import { identityConfirmedDetail } from '../dsr/requester-eid';
 import { requestFacts, requesterLink, sendConfirmationCode } from '../dsr/send-confirmation-code';
@@ -35,6 +35,13 @@ const handled = (record: SubjectRecord, action: HandledRecordView['action']): Ha
     : {}),
 });
 
+/** Why a fulfilment could not be applied, as the handler sees it (`GET /v1/data-subject-requests/:id`). */
+export interface FulfilmentRefusal {
+  code: RectificationRefusalCode;
+  message: string;
+  at: string;
+}
+
 export function dsrActivities(context: SigningContext) {
   const { dataSource, adapters } = context;
 
@@ -46,6 +53,68 @@ export function dsrActivities(context: SigningContext) {
 
   const email = (messageId: string, to: string, message: { subject: string; text: string; html: string }) =>
     sendOnce(dataSource, 'email', messageId, () => adapters.mailer.send({ messageId, to, ...message }));
+
+  async function fulfil(row: DataSubjectRequestRow, input: { actor: string; change?: { email?: string; phone?: string; name?: string } }): Promise<{ fulfilledAt: string }> {
+    const subject = await verifiedSubject(context, row);
+    let records: HandledRecordView[] = [];
+    let accessPackage: { blobKey: string; sha256: string; size: number; recordCount: number } | undefined;
+    switch (row.type) {
+      case 'access':
+        accessPackage = await buildAccessPackage(context, row.id, subject);
+        break;
+      case 'erasure': {
+        const done = await eraseSubjectData(context, row.id, subject, input.actor);
+        records = [...done.erased.map((record) => handled(record, 'erased')), ...done.kept.map((record) => handled(record, 'kept'))];
+        break;
+      }
+      case 'rectification': {
+        const done = await rectifySubjectContact(context, subject, input.change ?? {}, input.actor);
+        records = done.updated.map((record) => handled(record, 'rectified'));
+        break;
+      }
+      case 'restriction':
+      case 'objection': {
+        const done = await restrictSubject(context, row.id, subject, row.type, input.actor);
+        records = done.restricted.map((record) => handled(record, 'restricted'));
+        break;
+      }
+    }
+    const legalBases = records
+      .filter((record) => record.action === 'kept' && record.legalBasis)
+      .map((record) => ({ recordKind: record.kind, recordId: record.id, legalBasis: record.legalBasis!, explanation: record.explanation ?? '', keepUntil: record.keepUntil ?? null }));
+    const fulfilledAt = new Date();
+    await dataSource.query(
+      `UPDATE data_subject_requests
+          SET fulfilled_at = coalesce(fulfilled_at, $2), handled_records = $3::jsonb, legal_bases = $4::jsonb,
+              access_package_blob_key = $5, access_package_sha256 = $6, access_package_size = $7, access_package_record_count = $8,
+              access_package_expires_at = CASE WHEN $5::text IS NULL THEN NULL ELSE $9::timestamptz END, fulfilment_refusal = NULL
+        WHERE id = $1`,
+      [
+        row.id,
+        fulfilledAt,
+        JSON.stringify(records),
+        JSON.stringify(legalBases),
+        accessPackage?.blobKey ?? null,
+        accessPackage?.sha256 ?? null,
+        accessPackage?.size ?? null,
+        accessPackage?.recordCount ?? null,
+        new Date(fulfilledAt.getTime() + accessPackageLifetimeMs),
+      ],
+    );
+    await recordDsrEvent(dataSource, {
+      dsrId: row.id,
+      eventKey: 'fulfilled',
+      type: 'fulfilled',
+      actor: input.actor,
+      detail: {
+        type: row.type,
+        records: records.map((record) => ({ kind: record.kind, id: record.id, action: record.action, ...(record.legalBasis ? { legalBasis: record.legalBasis } : {}) })),
+        ...(accessPackage ? { accessPackage: { sha256: accessPackage.sha256, size: accessPackage.size, recordCount: accessPackage.recordCount } } : {}),
+      },
+      occurredAt: fulfilledAt,
+    });
+    return { fulfilledAt: ((await load(row.id)).fulfilled_at ?? fulfilledAt).toISOString() };
+  }
 
   return {
     async recordDsrEvent(event: NewDsrEvent): Promise<void> {
@@ -124,69 +193,36 @@ export function dsrActivities(context: SigningContext) {
       });
     },
 
-    /** Runs the type's fulfilment on the verified person; what was done goes to the read model and the trail. */
-    async fulfilDataSubjectRequest(input: { dsrId: string; actor: string; change?: { email?: string; phone?: string; name?: string } }): Promise<{ fulfilledAt: string }> {
+    /**
+     * Runs the type's fulfilment on the verified person; what was done goes to the read model and the trail.
+     * A rectification that cannot be applied is an answer, not a failure (retrying changes nothing): it is
+     * recorded with its code and words (no personal data: they ride in history) for the handler, and the
+     * request stays unfulfilled (`fulfilledAt` absent), so the workflow lets the handler try again or reject.
+     */
+    async fulfilDataSubjectRequest(input: {
+      dsrId: string;
+      actor: string;
+      change?: { email?: string; phone?: string; name?: string };
+    }): Promise<{ fulfilledAt?: string; refusal?: FulfilmentRefusal }> {
       const row = await load(input.dsrId);
       if (row.fulfilled_at) return { fulfilledAt: row.fulfilled_at.toISOString() };
-      const subject = await verifiedSubject(context, row);
-      let records: HandledRecordView[] = [];
-      let accessPackage: { blobKey: string; sha256: string; size: number; recordCount: number } | undefined;
-      switch (row.type) {
-        case 'access':
-          accessPackage = await buildAccessPackage(context, row.id, subject);
-          break;
-        case 'erasure': {
-          const done = await eraseSubjectData(context, row.id, subject, input.actor);
-          records = [...done.erased.map((record) => handled(record, 'erased')), ...done.kept.map((record) => handled(record, 'kept'))];
-          break;
-        }
-        case 'rectification': {
-          const done = await rectifySubjectContact(context, subject, input.change ?? {}, input.actor);
-          records = done.updated.map((record) => handled(record, 'rectified'));
-          break;
-        }
-        case 'restriction':
-        case 'objection': {
-          const done = await restrictSubject(context, row.id, subject, row.type, input.actor);
-          records = done.restricted.map((record) => handled(record, 'restricted'));
-          break;
-        }
+      try {
+        return await fulfil(row, input);
+      } catch (error) {
+        if (!(error instanceof RectificationRefused)) throw error;
+        const refusal: FulfilmentRefusal = { code: error.refusal, message: error.message, at: new Date().toISOString() };
+        await dataSource.query(`UPDATE data_subject_requests SET fulfilment_refusal = $2::jsonb WHERE id = $1 AND fulfilled_at IS NULL`, [row.id, JSON.stringify(refusal)]);
+        await recordDsrEvent(dataSource, {
+          dsrId: row.id,
+          // One event per attempt of the handler's fulfil (an activity retried after recording it keeps one).
+          eventKey: `fulfilment_refused:${Context.current().info.activityId}`,
+          type: 'fulfilment_refused',
+          actor: 'system',
+          detail: { code: refusal.code, message: refusal.message },
+          occurredAt: refusal.at,
+        });
+        return { refusal };
       }
-      const legalBases = records
-        .filter((record) => record.action === 'kept' && record.legalBasis)
-        .map((record) => ({ recordKind: record.kind, recordId: record.id, legalBasis: record.legalBasis!, explanation: record.explanation ?? '', keepUntil: record.keepUntil ?? null }));
-      const fulfilledAt = new Date();
-      await dataSource.query(
-        `UPDATE data_subject_requests
-            SET fulfilled_at = coalesce(fulfilled_at, $2), handled_records = $3::jsonb, legal_bases = $4::jsonb,
-                access_package_blob_key = $5, access_package_sha256 = $6, access_package_size = $7, access_package_record_count = $8,
-                access_package_expires_at = CASE WHEN $5::text IS NULL THEN NULL ELSE $9::timestamptz END
-          WHERE id = $1`,
-        [
-          row.id,
-          fulfilledAt,
-          JSON.stringify(records),
-          JSON.stringify(legalBases),
-          accessPackage?.blobKey ?? null,
-          accessPackage?.sha256 ?? null,
-          accessPackage?.size ?? null,
-          accessPackage?.recordCount ?? null,
-          new Date(fulfilledAt.getTime() + accessPackageLifetimeMs),
-        ],
-      );
-      await recordDsrEvent(dataSource, {
-        dsrId: row.id,
-        eventKey: 'fulfilled',
-        type: 'fulfilled',
-        actor: input.actor,
-        detail: {
-          type: row.type,
-          records: records.map((record) => ({ kind: record.kind, id: record.id, action: record.action, ...(record.legalBasis ? { legalBasis: record.legalBasis } : {}) })),
-          ...(accessPackage ? { accessPackage: { sha256: accessPackage.sha256, size: accessPackage.size, recordCount: accessPackage.recordCount } } : {}),
-        },
-        occurredAt: fulfilledAt,
-      });
-      return { fulfilledAt: ((await load(row.id)).fulfilled_at ?? fulfilledAt).toISOString() };
     },
 
     /** Records the answer (or refusal) encrypted, ends the request and tells the requester what was done. */

@@ -63,6 +63,8 @@ export interface DataSubjectRequestView extends CreatedDataSubjectRequest {
   assignee: { id: string; name: string | null; email: string } | null;
   /** Whether the type's fulfilment ran (access package built, erasure done, …). */
   fulfilledAt?: string;
+  /** Why the last fulfilment could not be applied (a stable code, words without personal data); absent once one succeeds. */
+  fulfilmentRefusal?: { code: 'rectification_invalid' | 'rectification_conflict' | 'rectification_nothing_open'; message: string; at: string };
   handledRecords: HandledRecordView[];
   /** The legal bases under which records were kept (erasure), as told to the requester. */
   legalBases: Array<{ recordKind: string; recordId: string; legalBasis: string; explanation: string; keepUntil?: string | null }>;

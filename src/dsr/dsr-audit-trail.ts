@@ -32,10 +32,12 @@ export type DsrEventType =
   | 'overdue'
   | 'fulfilled'
   | 'fulfilment_failed'
+  | 'fulfilment_refused'
   | 'completed'
   | 'rejected'
   | 'answered'
-  | 'package_downloaded';
+  | 'package_downloaded'
+  | 'package_deleted';
 
 export interface NewDsrEvent {
   dsrId: string;

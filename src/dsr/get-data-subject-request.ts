@@ -76,6 +76,7 @@ export async function viewOf(context: SigningContext, row: DataSubjectRequestRow
     channel: row.channel,
     assignee: await assigneeOf(context.dataSource, row.assignee_user_id),
     fulfilledAt: isoOf(row.fulfilled_at),
+    ...(row.fulfilment_refusal && !row.fulfilled_at ? { fulfilmentRefusal: row.fulfilment_refusal as DataSubjectRequestView['fulfilmentRefusal'] } : {}),
     handledRecords: row.handled_records,
     legalBases: row.legal_bases,
     accessPackage:

@@ -50,6 +50,8 @@ export interface DataSubjectRequestRow {
   access_package_size: string | null;
   access_package_record_count: number | null;
   access_package_expires_at: Date | null;
+  /** Why the last fulfilment could not be applied (src/activities/dsr-activities.ts); NULL once one succeeds. */
+  fulfilment_refusal: { code: string; message: string; at: string } | null;
   created_by: string;
   created_at: Date;
 }

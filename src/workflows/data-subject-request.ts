@@ -228,6 +228,7 @@ export async function dataSubjectRequestWorkflow(input: DataSubjectRequestInput)
           case 'fulfil':
             try {
               const done = await fulfilment.fulfilDataSubjectRequest({ dsrId: input.dsrId, actor: item.request.actor, change: item.request.change });
+              // Absent when the fulfilment was refused (recorded with its reason): the handler may try again or reject.
               state.fulfilledAt = done.fulfilledAt;
             } finally {
               state.fulfilling = false;

@@ -4,6 +4,7 @@
  * handler sees the person's records, assigns, fulfils and completes; the requester is emailed the answer and
  * downloads their access package only after re-confirming with a fresh code. An erasure request shreds a
  * cancelled round of the person and says so in the answer. The workflow refuses steps out of order (409).
+ * A rectification that cannot be applied is refused at once (not retried) with its reason shown to the handler.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
@@ -153,4 +154,79 @@ test('erasure: a cancelled round of the person is shredded and the answer says s
   expect(rejected.body).toMatchObject({ status: 'rejected', rejectionReason: 'We hold no data about you.' });
   expect(await mail(`dsr-answer-${other.body.id}`)).toContain('We hold no data about you.');
   expect((await call(`/v1/data-subject-requests/${other.body.id}/reject`, { body: { reason: 'Again.' } })).status).toBe(409);
+});
+
+describe('a rectification that cannot be applied', () => {
+  async function rectificationFor(email: string): Promise<string> {
+    const created = await call('/v1/data-subject-requests', { body: { type: 'rectification', requester: { name: 'Rita Rectify', email } } });
+    expect(created.status).toBe(201);
+    const dsrId = created.body.id as string;
+    const { code, token } = await codeOf(dsrId, 1);
+    await confirm(token, code);
+    return dsrId;
+  }
+
+  const refusalOf = (dsrId: string) =>
+    waitFor('the refusal shown to the handler', async () => {
+      const read = await call(`/v1/data-subject-requests/${dsrId}`);
+      return read.body.fulfilmentRefusal ? read.body : undefined;
+    });
+
+  test("is refused at once with its reason when the address is another signer's; corrected, it goes through", async () => {
+    const email = unique('rectify');
+    const other = unique('co-signer');
+    const body = signingRequestBody(pdfBase64, 'Two-party lease');
+    body.signers = [
+      { name: 'Rita', email, pinDelivery: 'sender' },
+      { name: 'Olof', email: other, pinDelivery: 'sender' },
+    ];
+    const round = await call('/v1/signing-requests', { body });
+    expect(round.status).toBe(201);
+    const dsrId = await rectificationFor(email);
+
+    expect((await call(`/v1/data-subject-requests/${dsrId}/fulfil`, { body: { change: { email: other } } })).status).toBe(200);
+    const refused = await refusalOf(dsrId);
+    expect(refused.fulfilledAt).toBeUndefined();
+    expect(refused.fulfilmentRefusal).toMatchObject({ code: 'rectification_conflict', message: expect.stringContaining('already has another signer') });
+    // Words for the handler, no personal data (they are in workflow history too).
+    expect(refused.fulfilmentRefusal.message).not.toContain(other);
+    expect(refused.fulfilmentRefusal.message).not.toContain(email);
+
+    // One attempt, recorded with its reason: not retried, and not a bare "failed".
+    const history = await api.client.workflow.getHandle(`data-subject-request-${dsrId}`).fetchHistory();
+    const attempts = history.events!.filter((event) => event.activityTaskStartedEventAttributes && event.activityTaskStartedEventAttributes.attempt! > 1);
+    expect(attempts).toEqual([]);
+    const trail = await call(`/v1/data-subject-requests/${dsrId}/audit-trail`);
+    const types = trail.body.events.map((event: Json) => event.type);
+    expect(types).toContain('fulfilment_refused');
+    expect(types).not.toContain('fulfilment_failed');
+    expect(trail.body.events.find((event: Json) => event.type === 'fulfilment_refused').detail).toMatchObject({ code: 'rectification_conflict' });
+
+    // The handler corrects the correction: it is applied and the refusal no longer shows.
+    const corrected = unique('rectified');
+    expect((await call(`/v1/data-subject-requests/${dsrId}/fulfil`, { body: { change: { email: corrected } } })).status).toBe(200);
+    const fulfilled = await waitFor('the rectification done', async () => {
+      const read = await call(`/v1/data-subject-requests/${dsrId}`);
+      return read.body.fulfilledAt ? read.body : undefined;
+    });
+    expect(fulfilled.fulfilmentRefusal).toBeUndefined();
+    expect(fulfilled.handledRecords).toEqual([expect.objectContaining({ kind: 'signing_request', id: round.body.id, action: 'rectified' })]);
+  });
+
+  test('with nothing open to correct is refused, and the handler rejects it with a reason', async () => {
+    const email = unique('ended');
+    const roundId = await roundFor(email, 'Cancelled lease');
+    expect((await call(`/v1/signing-requests/${roundId}/cancel`, { body: { reason: 'Withdrawn.' } })).status).toBe(200);
+    await waitFor('the round cancelled', async () => ((await call(`/v1/signing-requests/${roundId}`)).body.status === 'cancelled' ? true : undefined));
+    const dsrId = await rectificationFor(email);
+
+    expect((await call(`/v1/data-subject-requests/${dsrId}/fulfil`, { body: { change: { name: 'Rita Right' } } })).status).toBe(200);
+    const refused = await refusalOf(dsrId);
+    expect(refused).toMatchObject({ fulfilmentRefusal: { code: 'rectification_nothing_open' }, handledRecords: [] });
+    expect(refused.fulfilledAt).toBeUndefined();
+    // Not fulfilled, so it cannot be completed; the refusal is answered by rejecting with a reason.
+    expect((await call(`/v1/data-subject-requests/${dsrId}/complete`, { body: {} })).status).toBe(409);
+    const rejected = await call(`/v1/data-subject-requests/${dsrId}/reject`, { body: { reason: 'Your signed records keep what was true when they ended.' } });
+    expect(rejected.body).toMatchObject({ status: 'rejected' });
+  });
 });

@@ -14123,6 +14123,13 @@ export interface paths {
                                 email: string;
                             } | null;
                             fulfilledAt?: string;
+                            /** @description Why the last fulfilment could not be applied (e.g. a rectification with nothing open to correct); absent once one succeeds */
+                            fulfilmentRefusal?: {
+                                /** @enum {string} */
+                                code: "rectification_invalid" | "rectification_conflict" | "rectification_nothing_open";
+                                message: string;
+                                at: string;
+                            };
                             handledRecords: {
                                 /** @enum {string} */
                                 kind: "signing_request" | "kyc_case" | "audit_entry";
@@ -14697,6 +14704,13 @@ export interface paths {
                                 email: string;
                             } | null;
                             fulfilledAt?: string;
+                            /** @description Why the last fulfilment could not be applied (e.g. a rectification with nothing open to correct); absent once one succeeds */
+                            fulfilmentRefusal?: {
+                                /** @enum {string} */
+                                code: "rectification_invalid" | "rectification_conflict" | "rectification_nothing_open";
+                                message: string;
+                                at: string;
+                            };
                             handledRecords: {
                                 /** @enum {string} */
                                 kind: "signing_request" | "kyc_case" | "audit_entry";
@@ -14938,6 +14952,13 @@ export interface paths {
                                 email: string;
                             } | null;
                             fulfilledAt?: string;
+                            /** @description Why the last fulfilment could not be applied (e.g. a rectification with nothing open to correct); absent once one succeeds */
+                            fulfilmentRefusal?: {
+                                /** @enum {string} */
+                                code: "rectification_invalid" | "rectification_conflict" | "rectification_nothing_open";
+                                message: string;
+                                at: string;
+                            };
                             handledRecords: {
                                 /** @enum {string} */
                                 kind: "signing_request" | "kyc_case" | "audit_entry";
@@ -15184,6 +15205,13 @@ export interface paths {
                                 email: string;
                             } | null;
                             fulfilledAt?: string;
+                            /** @description Why the last fulfilment could not be applied (e.g. a rectification with nothing open to correct); absent once one succeeds */
+                            fulfilmentRefusal?: {
+                                /** @enum {string} */
+                                code: "rectification_invalid" | "rectification_conflict" | "rectification_nothing_open";
+                                message: string;
+                                at: string;
+                            };
                             handledRecords: {
                                 /** @enum {string} */
                                 kind: "signing_request" | "kyc_case" | "audit_entry";
@@ -15424,6 +15452,13 @@ export interface paths {
                                 email: string;
                             } | null;
                             fulfilledAt?: string;
+                            /** @description Why the last fulfilment could not be applied (e.g. a rectification with nothing open to correct); absent once one succeeds */
+                            fulfilmentRefusal?: {
+                                /** @enum {string} */
+                                code: "rectification_invalid" | "rectification_conflict" | "rectification_nothing_open";
+                                message: string;
+                                at: string;
+                            };
                             handledRecords: {
                                 /** @enum {string} */
                                 kind: "signing_request" | "kyc_case" | "audit_entry";
@@ -15664,6 +15699,13 @@ export interface paths {
                                 email: string;
                             } | null;
                             fulfilledAt?: string;
+                            /** @description Why the last fulfilment could not be applied (e.g. a rectification with nothing open to correct); absent once one succeeds */
+                            fulfilmentRefusal?: {
+                                /** @enum {string} */
+                                code: "rectification_invalid" | "rectification_conflict" | "rectification_nothing_open";
+                                message: string;
+                                at: string;
+                            };
                             handledRecords: {
                                 /** @enum {string} */
                                 kind: "signing_request" | "kyc_case" | "audit_entry";

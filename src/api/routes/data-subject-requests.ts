@@ -13,6 +13,7 @@ import {
   type SubjectRecordView,
 } from '../../contract/data-subject-requests';
 import { createDataSubjectRequest, createDataSubjectRequestInput, publicDataSubjectRequestInput } from '../../dsr/create-data-subject-request';
+import { rectificationRefusalCodes } from '../../dsr/fulfilment/rectify-subject-contact';
 import { getDataSubjectRequest, listDataSubjectRequests, readDataSubjectRequestAuditTrail, requireOrganizationWide } from '../../dsr/get-data-subject-request';
 import {
   assignDataSubjectRequest,
@@ -91,6 +92,10 @@ const requestBody = createdBody.extend({
   details: z.string().nullable().optional(),
   assignee: z.object({ id: z.string(), name: z.string().nullable(), email: z.string() }).nullable(),
   fulfilledAt: z.string().optional(),
+  fulfilmentRefusal: z
+    .object({ code: z.enum(rectificationRefusalCodes), message: z.string(), at: z.string() })
+    .optional()
+    .describe('Why the last fulfilment could not be applied (e.g. a rectification with nothing open to correct); absent once one succeeds'),
   handledRecords: z.array(handledRecordBody),
   legalBases: z.array(legalBasisBody).describe('Why records were kept (erasure), as told to the requester'),
   accessPackage: z.object({ sha256: z.string(), size: z.number(), recordCount: z.number().int(), expiresAt: z.string() }).optional(),

@@ -2,5 +2,5 @@ export type { DataSubject, SubjectRecord, SubjectRecordKind, SubjectMatch, Erasu
 export { discoverSubjectRecords } from './discover-subject-records';
 export { buildAccessPackage, type AccessPackage } from './access-package';
 export { eraseSubjectData } from './erase-subject-data';
-export { rectifySubjectContact, type ContactChange } from './rectify-subject-contact';
+export { rectifySubjectContact, RectificationRefused, type ContactChange, type RectificationRefusalCode } from './rectify-subject-contact';
 export { restrictSubject } from './restrict-subject';

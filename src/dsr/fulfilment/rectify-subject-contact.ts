@@ -36,6 +36,23 @@ export const contactChangeSchema = z
 
 export type ContactChange = z.infer<typeof contactChangeSchema>;
 
+/** Why a rectification could not be applied: stable codes the console words in each language. */
+export const rectificationRefusalCodes = ['rectification_invalid', 'rectification_conflict', 'rectification_nothing_open'] as const;
+export type RectificationRefusalCode = (typeof rectificationRefusalCodes)[number];
+
+/**
+ * A rectification that cannot be applied as asked. Retrying changes nothing, so the fulfilment records it
+ * (code and words, never the values) for the handler instead of failing. Still an AppError for direct callers.
+ */
+export class RectificationRefused extends AppError {
+  constructor(
+    readonly refusal: RectificationRefusalCode,
+    message: string,
+  ) {
+    super(refusal === 'rectification_conflict' ? 'conflict' : 'unprocessable', message);
+  }
+}
+
 /** Signer statuses of someone who has not yet acted in a pending round. */
 export const openSignerStatuses = ['waiting', 'invited', 'opened'];
 /** KYC case statuses before an outcome. */
@@ -48,7 +65,7 @@ export async function rectifySubjectContact(
   actor: string,
 ): Promise<{ updated: SubjectRecord[] }> {
   const parsed = contactChangeSchema.safeParse(change);
-  if (!parsed.success) throw new AppError('unprocessable', `The correction is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'change'}: ${issue.message}`).join('; ')}.`);
+  if (!parsed.success) throw new RectificationRefused('rectification_invalid', `The correction is not valid: ${parsed.error.issues.map((issue) => `${issue.path.join('.') || 'change'}: ${issue.message}`).join('; ')}.`);
   const wanted = { ...parsed.data, ...(parsed.data.email ? { email: normalizedEmail(parsed.data.email) } : {}) };
   const fields = (['email', 'phone', 'name'] as const).filter((field) => wanted[field] !== undefined);
   // The same correction retried (an activity attempt) records one event per item.
@@ -67,7 +84,7 @@ export async function rectifySubjectContact(
         for (const signer of signers) {
           if (wanted.email) {
             const [taken] = await tx.query(`SELECT 1 FROM signers WHERE request_id = $1 AND lower(email) = $2 AND id <> $3`, [record.id, wanted.email, signer.id]);
-            if (taken) throw new AppError('conflict', `Signing request ${record.id} already has another signer with that email address; correct it there by hand.`);
+            if (taken) throw new RectificationRefused('rectification_conflict', `Signing request ${record.id} already has another signer with that email address; correct it there by hand.`);
           }
           await tx.query(
             `UPDATE signers SET email = coalesce($2, email), phone = coalesce($3, phone), name = coalesce($4, name) WHERE id = $1`,
@@ -110,6 +127,13 @@ export async function rectifySubjectContact(
       });
       if (changed) updated.push(record);
     }
+  }
+  // Ended items keep what was true when they ended (also one that ended while this ran): nothing was corrected.
+  if (updated.length === 0) {
+    throw new RectificationRefused(
+      'rectification_nothing_open',
+      'Nothing to correct: the person has no pending signing request they have not yet acted in and no open KYC case. Ended records keep what was true when they ended.',
+    );
   }
   return { updated };
 }

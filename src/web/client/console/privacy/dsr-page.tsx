@@ -411,6 +411,11 @@ function FulfilForm(props: { ctx: ConsoleContext; base: string; view: DataSubjec
       <h2 id="dsr-fulfil">{t('privacy:console.fulfilHeading')}</h2>
       <p class="hint">{t(`privacy:console.fulfilHint.${view.type}`)}</p>
       {view.fulfilledAt && <p class="notice">{t('privacy:console.fulfilledAt', { at: props.when(view.fulfilledAt) })}</p>}
+      {view.fulfilmentRefusal && (
+        <p class="error" data-testid="dsr-fulfilment-refusal">
+          {t(`privacy:console.fulfilmentRefused.${view.fulfilmentRefusal.code}`, { at: props.when(view.fulfilmentRefusal.at) })}
+        </p>
+      )}
       {view.accessPackage && <p>{t('privacy:console.accessPackage', { count: view.accessPackage.recordCount, at: props.date(view.accessPackage.expiresAt) })}</p>}
       {rectification && (
         <>
