@@ -12,12 +12,21 @@
  * Audit events written in clear (before their personal data went under the record key) are sealed in place
  * last (src/privacy/audit-personal-data.ts).
  *
+ * Records of a closed organisation (closing under way or done: `closed_at`, or its key destroyed) are left
+ * out quietly: their data is being, or has been, made unreadable with the organisation key, so there is
+ * nothing to move and a new key could not be made under a destroyed organisation key.
+ *
  * Temporal histories of these records cannot be re-encrypted (history is immutable): their payloads stay
  * under the deployment key. Shredding deletes such workflow executions (src/privacy/shred-record.ts).
  */
 import type { Logger } from '../logger';
 import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
-import { nationalIdContext as identificationNationalIdContext, tokenContext as identificationTokenContext } from '../identity/identification-evidence';
+import {
+  nationalIdContext as identificationNationalIdContext,
+  sealClearEvidence,
+  tokenContext as identificationTokenContext,
+  type IdentificationSubjectKind,
+} from '../identity/identification-evidence';
 import { nationalIdContext as kycNationalIdContext } from '../kyc/create-kyc-case';
 import { answersContext } from '../kyc/get-kyc-case';
 import { expectedNationalIdContext } from '../signing/create-signing-request';
@@ -32,10 +41,16 @@ export interface MoveProgress {
   fieldsMoved: number;
   blobsMoved: number;
   auditEventsSealed: number;
+  evidenceSealed: number;
   failures: number;
 }
 
 const batchSize = 100;
+
+/** The organisation (column `organization`) is closed or its key destroyed: its records are not moved. */
+const closedOrganization = (organization: string) =>
+  `(EXISTS (SELECT 1 FROM organizations o WHERE o.id = ${organization} AND o.closed_at IS NOT NULL)
+    OR EXISTS (SELECT 1 FROM organization_keys ok WHERE ok.organization_id = ${organization} AND ok.wrapped_key IS NULL))`;
 
 /** Which legacy records exist: their table and kind. */
 const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' }> = [
@@ -44,7 +59,7 @@ const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' 
 ];
 
 export async function moveToRecordKeys(context: SigningContext, log: Logger, signal?: AbortSignal): Promise<MoveProgress> {
-  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, failures: 0 };
+  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, failures: 0 };
   const db = context.dataSource;
 
   // 1. A key for every record that has none (only records from before record keys lack one).
@@ -54,6 +69,7 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
       const rows: Array<{ id: string; organization_id: string }> = await db.query(
         `SELECT r.id, r.organization_id FROM ${table} r
          WHERE NOT EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = $1 AND k.record_id = r.id)
+           AND NOT ${closedOrganization('r.organization_id')}
          ORDER BY r.id LIMIT ${batchSize}`,
         [kind],
       );
@@ -75,7 +91,8 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
     if (signal?.aborted) return progress;
     const pending: Array<{ key_id: string; record_kind: RecordRef['kind']; record_id: string }> = await db.query(
       `SELECT key_id, record_kind, record_id FROM record_keys
-       WHERE legacy_data_pending AND wrapped_key IS NOT NULL AND key_id > $1 ORDER BY key_id LIMIT ${batchSize}`,
+       WHERE legacy_data_pending AND wrapped_key IS NOT NULL AND key_id > $1 AND NOT ${closedOrganization('organization_id')}
+       ORDER BY key_id LIMIT ${batchSize}`,
       [after],
     );
     if (pending.length === 0) break;
@@ -95,8 +112,12 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
     }
     log.info({ ...progress }, 'record keys: existing records moved under their keys');
   }
-  // Keys destroyed before their record was moved: nothing left to move.
-  await db.query(`UPDATE record_keys SET legacy_data_pending = false WHERE legacy_data_pending AND wrapped_key IS NULL`);
+  // Keys destroyed before their record was moved, themselves or with their organisation's: nothing left to move.
+  await db.query(
+    `UPDATE record_keys r SET legacy_data_pending = false
+      WHERE legacy_data_pending
+        AND (wrapped_key IS NULL OR EXISTS (SELECT 1 FROM organization_keys ok WHERE ok.organization_id = r.organization_id AND ok.wrapped_key IS NULL))`,
+  );
 
   // 3. Audit events recorded in clear (before migration 1763940000000, or before their record had a key).
   for (const trail of auditTrails) {
@@ -108,6 +129,7 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
           `SELECT e.id::text AS id, e.${trail.recordColumn} AS record_id, e.event_key, e.ip, e.user_agent, e.detail
              FROM ${trail.table} e
              JOIN record_keys k ON k.record_kind = $1 AND k.record_id = e.${trail.recordColumn} AND k.wrapped_key IS NOT NULL
+                                 AND NOT ${closedOrganization('k.organization_id')}
             WHERE e.id > $2::bigint AND e.sealed IS NULL ${trail.erasable ? 'AND e.erased_at IS NULL' : ''}
               AND (e.ip IS NOT NULL OR e.user_agent IS NOT NULL
                    OR (jsonb_typeof(e.detail) = 'object' AND EXISTS (SELECT 1 FROM jsonb_object_keys(e.detail) m WHERE m <> ALL($3::text[]))))
@@ -127,6 +149,31 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
       }
       log.info({ table: trail.table, auditEventsSealed: progress.auditEventsSealed }, 'record keys: audit events sealed under their record keys');
     }
+  }
+
+  // 4. eID evidence recorded in clear (name, birth date, masked national id) of records with a live key.
+  let afterEvidence = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    if (signal?.aborted) return progress;
+    const rows: Array<{ id: string; subject_kind: IdentificationSubjectKind; subject_id: string; name: string | null; birthdate: string | null; national_id_masked: string | null }> =
+      await db.query(
+        `SELECT id, subject_kind, subject_id, name, birthdate, national_id_masked FROM eid_identifications
+          WHERE id > $1 AND evidence_sealed IS NULL AND (name IS NOT NULL OR birthdate IS NOT NULL OR national_id_masked IS NOT NULL)
+          ORDER BY id LIMIT ${batchSize}`,
+        [afterEvidence],
+      );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      afterEvidence = row.id;
+      try {
+        if (await sealClearEvidence(db, row)) progress.evidenceSealed += 1;
+      } catch (error) {
+        // A destroyed key (a shredded record's identification is deleted with it) or an outage: next start.
+        progress.failures += 1;
+        log.warn({ err: error, identificationId: row.id }, 'record keys: eID evidence could not be sealed yet');
+      }
+    }
+    log.info({ evidenceSealed: progress.evidenceSealed }, 'record keys: eID evidence sealed under record keys');
   }
   return progress;
 }

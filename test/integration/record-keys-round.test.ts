@@ -13,6 +13,7 @@ import { EncryptedBlobStore } from '../../src/adapters/encrypted-blob-store';
 import { FilesystemBlobStore } from '../../src/adapters/blob-store';
 import { EncryptionPayloadCodec, RECORD_ENCODING, RECORD_KEY_METADATA } from '../../src/adapters/payload-codec';
 import { encryptField as encryptLegacyField } from '../../src/privacy/encrypted-field';
+import { createLogger } from '../../src/logger';
 import { moveToRecordKeys } from '../../src/privacy/move-to-record-keys';
 import { DatabaseRecordKeyring, RecordKeyDestroyedError } from '../../src/privacy/record-keys';
 import { keyedAuditEventHash } from '../../src/signing/audit-chain';
@@ -216,6 +217,48 @@ test('a request from before record keys gets its key, and its document and perso
   // And now shredding it really removes it.
   await api.signing.recordKeys.destroyRecordKey(dataSource, record);
   await expect(api.signing.adapters.blobStore.get(originalKey)).rejects.toBeInstanceOf(RecordKeyDestroyedError);
+});
+
+test("a closed organisation's records are left out of the move quietly: no key made, no warning, the mark cleared", async () => {
+  const org = await createTestOrganization(dataSource);
+  const call = apiClient(() => api.url, () => org.apiKey);
+  const ended = async (title: string) => {
+    const created = await call('/v1/signing-requests', {
+      body: {
+        title,
+        document: { filename: 'closed.pdf', contentBase64: pdf.toString('base64') },
+        signers: [{ name: 'Closed Signer', email: `closed-${randomUUID()}@example.test`, pinDelivery: 'sender' }],
+      },
+    });
+    expect(created.status).toBe(201);
+    expect((await call(`/v1/signing-requests/${created.body.id}/cancel`, { body: { reason: 'Replaced' } })).status).toBeLessThan(300);
+    expect((await api.client.workflow.getHandle(workflowIdForRequest(created.body.id)).result()).status).toBe('cancelled');
+    return { requestId: created.body.id as string, signerId: created.body.signers[0].id as string };
+  };
+  // One from before record keys (no key yet), one marked for the move with a field still in the older format.
+  const keyless = await ended('Never got a key');
+  await dataSource.query(`DELETE FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`, [keyless.requestId]);
+  const marked = await ended('Marked, not moved');
+  const legacyNationalId = await encryptLegacyField(api.signing.adapters.keyService, expectedNationalIdContext(marked.signerId), '131052-308T');
+  await dataSource.query(`UPDATE signers SET expected_national_id = $2 WHERE id = $1`, [marked.signerId, legacyNationalId]);
+  await dataSource.query(`UPDATE record_keys SET legacy_data_pending = true WHERE record_kind = 'signing_request' AND record_id = $1`, [marked.requestId]);
+  // The organisation closes: its key destroyed, then closed_at (src/organization-export/close-organization.ts).
+  await api.signing.recordKeys.destroyOrganizationKey(dataSource, org.orgId);
+  await dataSource.query(`UPDATE organizations SET closed_at = now() WHERE id = $1`, [org.orgId]);
+
+  const lines: Array<{ level: number; recordId?: string; msg: string }> = [];
+  const log = createLogger('debug', { write: (line: string) => void lines.push(JSON.parse(line)) });
+  await moveToRecordKeys(api.signing, log);
+  await moveToRecordKeys(api.signing, log);
+
+  const ids = [keyless.requestId, marked.requestId];
+  expect(lines.filter((line) => line.level >= 40 && (ids.includes(line.recordId ?? '') || ids.some((id) => JSON.stringify(line).includes(id))))).toEqual([]);
+  expect(await dataSource.query(`SELECT 1 FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`, [keyless.requestId])).toEqual([]);
+  const [mark]: Array<{ legacy_data_pending: boolean }> = await dataSource.query(
+    `SELECT legacy_data_pending FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`,
+    [marked.requestId],
+  );
+  expect(mark).toEqual({ legacy_data_pending: false });
 });
 
 test('audit events recorded in clear before their personal data went under the record key are sealed in place by the move', async () => {
