@@ -25,6 +25,7 @@ import { BlobBackup1763934000000 } from './1763934000000-blob-backup';
 import { OrganizationExport1763936000000 } from './1763936000000-organization-export';
 import { DsrEid1763938000000 } from './1763938000000-dsr-eid';
 import { SealedAuditPersonalData1763940000000 } from './1763940000000-sealed-audit-personal-data';
+import { SealedEidEvidence1763944000000 } from './1763944000000-sealed-eid-evidence';
 import { DsrRetention1763942000000 } from './1763942000000-dsr-retention';
 
 export const migrations = [
@@ -55,4 +56,5 @@ export const migrations = [
   DsrEid1763938000000,
   SealedAuditPersonalData1763940000000,
   DsrRetention1763942000000,
+  SealedEidEvidence1763944000000,
 ];

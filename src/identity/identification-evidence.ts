@@ -11,7 +11,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { KeyService } from '../adapters/key-service';
 import type { IdentificationEvidenceView } from '../contract/identification';
 import { decryptField, encryptField } from '../privacy/encrypted-field';
-import { recordKeyringOf, type Queryable, type RecordRef } from '../privacy/record-keys';
+import { recordKeyringOf, recordKeyringOfDatabase, type Queryable, type RecordRef } from '../privacy/record-keys';
 import type { EidIdentity } from './eid-broker';
 import { maskNationalId } from './national-id';
 
@@ -22,6 +22,7 @@ export { nationalIdsMatch };
 export type IdentificationSubjectKind = 'signer' | 'kyc_case' | 'data_subject_request';
 
 export const tokenContext = (id: string) => ({ purpose: 'eid-id-token', identification: id });
+export const evidenceContext = (id: string) => ({ purpose: 'eid-evidence', identification: id });
 export const nationalIdContext = (id: string) => ({ purpose: 'eid-national-id', identification: id });
 
 /** The record an identification belongs to: a signer's is their signing request's. */
@@ -47,6 +48,47 @@ async function unseal(db: Queryable, keyService: KeyService, id: string, context
   );
   const record = rows[0] && (await recordOfSubject(db, rows[0].subject_kind, rows[0].subject_id));
   return record ? recordKeys.decryptField(record, context, sealed) : decryptField(keyService, context, sealed);
+}
+
+/** What of the evidence names the person: under the record key (`evidence_sealed`), the clear columns NULL. */
+interface PersonalEvidence {
+  name: string | null;
+  birthdate: string | null;
+  national_id_masked: string | null;
+}
+
+/** Seals the personal part when the record has its key; else (a record from before record keys) it stays in clear until the move. */
+async function sealPersonalEvidence(db: Queryable, record: RecordRef | undefined, id: string, personal: PersonalEvidence): Promise<Buffer | null> {
+  if (!record || (personal.name === null && personal.birthdate === null && personal.national_id_masked === null)) return null;
+  const sealed = await recordKeyringOfDatabase(db).encryptFieldUnderRecordKey(record, evidenceContext(id), JSON.stringify(personal), db);
+  return sealed ?? null;
+}
+
+/**
+ * Seals the evidence of a row written in clear (before migration 1763944000000, or before its record had a
+ * key); used by the move to record keys. Returns whether it sealed it.
+ */
+export async function sealClearEvidence(db: Queryable, row: { id: string; subject_kind: IdentificationSubjectKind; subject_id: string } & PersonalEvidence): Promise<boolean> {
+  const record = await recordOfSubject(db, row.subject_kind, row.subject_id);
+  const sealed = await sealPersonalEvidence(db, record, row.id, row);
+  if (!sealed) return false;
+  await db.query(
+    `UPDATE eid_identifications SET evidence_sealed = $2, name = NULL, birthdate = NULL, national_id_masked = NULL WHERE id = $1 AND evidence_sealed IS NULL`,
+    [row.id, sealed],
+  );
+  return true;
+}
+
+/** The evidence's personal part, from `evidence_sealed` when it is sealed. */
+export async function openPersonalEvidence(
+  db: Queryable,
+  row: { id: string; subject_kind: IdentificationSubjectKind; subject_id: string; evidence_sealed: Buffer | null } & PersonalEvidence,
+): Promise<PersonalEvidence> {
+  if (!row.evidence_sealed) return { name: row.name, birthdate: row.birthdate, national_id_masked: row.national_id_masked };
+  const record = await recordOfSubject(db, row.subject_kind, row.subject_id);
+  if (!record) throw new Error('an identification\'s subject is gone');
+  const opened = JSON.parse(await recordKeyringOfDatabase(db).decryptField(record, evidenceContext(row.id), row.evidence_sealed)) as PersonalEvidence;
+  return { name: opened.name, birthdate: opened.birthdate, national_id_masked: opened.national_id_masked };
 }
 
 interface IdentificationRow {
@@ -105,10 +147,11 @@ export async function storeIdentification(
     acr: identity.acr,
     identified_at: identity.identifiedAt,
   };
+  const evidenceSealed = await sealPersonalEvidence(db, record, id, row);
   await db.query(
     `INSERT INTO eid_identifications (id, organization_id, subject_kind, subject_id, outcome, issuer, scheme, name, birthdate, country,
-       national_id_masked, national_id_encrypted, transaction_id, acr, id_token_encrypted, identified_at, subject_sha256)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+       national_id_masked, national_id_encrypted, transaction_id, acr, id_token_encrypted, identified_at, subject_sha256, evidence_sealed)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
     [
       id,
       input.organizationId,
@@ -117,27 +160,34 @@ export async function storeIdentification(
       input.outcome,
       identity.issuer,
       row.scheme,
-      row.name,
-      row.birthdate,
+      evidenceSealed ? null : row.name,
+      evidenceSealed ? null : row.birthdate,
       row.country,
-      row.national_id_masked,
+      evidenceSealed ? null : row.national_id_masked,
       nationalId,
       row.transaction_id,
       row.acr,
       idToken,
       row.identified_at,
       subjectDigest(identity),
+      evidenceSealed,
     ],
   );
   return { id, evidence: evidenceOf(row) };
 }
 
 export async function readIdentificationEvidence(db: DataSource | EntityManager, id: string): Promise<IdentificationEvidenceView | undefined> {
-  const rows: IdentificationRow[] = await db.query(
-    `SELECT id, scheme, name, birthdate, country, national_id_masked, transaction_id, acr, identified_at FROM eid_identifications WHERE id = $1`,
+  const rows: Array<IdentificationRow & { subject_kind: IdentificationSubjectKind; subject_id: string; evidence_sealed: Buffer | null }> = await db.query(
+    `SELECT id, subject_kind, subject_id, scheme, name, birthdate, country, national_id_masked, transaction_id, acr, identified_at,
+            to_jsonb(i) ->> 'evidence_sealed' AS evidence_sealed
+       FROM eid_identifications i WHERE id = $1`,
     [id],
   );
-  return rows[0] ? evidenceOf(rows[0]) : undefined;
+  const row = rows[0];
+  if (!row) return undefined;
+  // Read through to_jsonb (hex text) so a schema from before migration 1763944000000 reads too.
+  const sealed = row.evidence_sealed ? Buffer.from(String(row.evidence_sealed).replace(/^\\x/, ''), 'hex') : null;
+  return evidenceOf({ ...row, ...(await openPersonalEvidence(db, { ...row, evidence_sealed: sealed })) });
 }
 
 /** The broker's ID token as it was received (JWS compact form), decrypted for an evidence package. */

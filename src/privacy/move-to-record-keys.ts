@@ -21,7 +21,12 @@
  */
 import type { Logger } from '../logger';
 import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
-import { nationalIdContext as identificationNationalIdContext, tokenContext as identificationTokenContext } from '../identity/identification-evidence';
+import {
+  nationalIdContext as identificationNationalIdContext,
+  sealClearEvidence,
+  tokenContext as identificationTokenContext,
+  type IdentificationSubjectKind,
+} from '../identity/identification-evidence';
 import { nationalIdContext as kycNationalIdContext } from '../kyc/create-kyc-case';
 import { answersContext } from '../kyc/get-kyc-case';
 import { expectedNationalIdContext } from '../signing/create-signing-request';
@@ -36,6 +41,7 @@ export interface MoveProgress {
   fieldsMoved: number;
   blobsMoved: number;
   auditEventsSealed: number;
+  evidenceSealed: number;
   failures: number;
 }
 
@@ -53,7 +59,7 @@ const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' 
 ];
 
 export async function moveToRecordKeys(context: SigningContext, log: Logger, signal?: AbortSignal): Promise<MoveProgress> {
-  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, failures: 0 };
+  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, failures: 0 };
   const db = context.dataSource;
 
   // 1. A key for every record that has none (only records from before record keys lack one).
@@ -143,6 +149,31 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
       }
       log.info({ table: trail.table, auditEventsSealed: progress.auditEventsSealed }, 'record keys: audit events sealed under their record keys');
     }
+  }
+
+  // 4. eID evidence recorded in clear (name, birth date, masked national id) of records with a live key.
+  let afterEvidence = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    if (signal?.aborted) return progress;
+    const rows: Array<{ id: string; subject_kind: IdentificationSubjectKind; subject_id: string; name: string | null; birthdate: string | null; national_id_masked: string | null }> =
+      await db.query(
+        `SELECT id, subject_kind, subject_id, name, birthdate, national_id_masked FROM eid_identifications
+          WHERE id > $1 AND evidence_sealed IS NULL AND (name IS NOT NULL OR birthdate IS NOT NULL OR national_id_masked IS NOT NULL)
+          ORDER BY id LIMIT ${batchSize}`,
+        [afterEvidence],
+      );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      afterEvidence = row.id;
+      try {
+        if (await sealClearEvidence(db, row)) progress.evidenceSealed += 1;
+      } catch (error) {
+        // A destroyed key (a shredded record's identification is deleted with it) or an outage: next start.
+        progress.failures += 1;
+        log.warn({ err: error, identificationId: row.id }, 'record keys: eID evidence could not be sealed yet');
+      }
+    }
+    log.info({ evidenceSealed: progress.evidenceSealed }, 'record keys: eID evidence sealed under record keys');
   }
   return progress;
 }

@@ -5,6 +5,7 @@
  */
 import { legalHoldJsonSql, legalHoldView, type LegalHoldJson } from '../retention/legal-hold-sql';
 import type { IdentificationEvidenceView, IdentificationMethod } from '../contract/identification';
+import { openPersonalEvidence, type IdentificationSubjectKind } from '../identity/identification-evidence';
 import { requireInFolder, type AccessScope, type Permission } from '../accounts/access';
 import { SigningRequest } from '../database/entities';
 import type { TemporalTarget } from '../adapters/temporal-connection';
@@ -74,7 +75,15 @@ interface StatusRow {
     identificationMethod: IdentificationMethod;
     eidAcr: string | null;
     expectsNationalId: boolean;
-    evidence: (Omit<IdentificationEvidenceView, 'identifiedAt'> & { identifiedAt: string }) | null;
+    evidence:
+      | (Omit<IdentificationEvidenceView, 'identifiedAt'> & {
+          identifiedAt: string;
+          id?: string;
+          subjectKind?: IdentificationSubjectKind;
+          subjectId?: string;
+          sealed?: string | null;
+        })
+      | null;
   }>;
 }
 
@@ -90,7 +99,8 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
                         'expectsNationalId', s.expected_national_id IS NOT NULL,
                         'evidence', (SELECT json_build_object('scheme', i.scheme, 'name', i.name, 'birthdate', i.birthdate, 'country', i.country,
                                        'nationalIdMasked', i.national_id_masked, 'transactionId', i.transaction_id, 'acr', i.acr,
-                                       'identifiedAt', i.identified_at)
+                                       'identifiedAt', i.identified_at, 'id', i.id, 'subjectKind', i.subject_kind, 'subjectId', i.subject_id,
+                                       'sealed', encode(i.evidence_sealed, 'hex'))
                                        FROM eid_identifications i WHERE i.id = s.identification_id))
                         ORDER BY s.position)
                         FROM signers s WHERE s.request_id = r.id), '[]'::json) AS signers
@@ -101,6 +111,23 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
   const row = rows[0];
   if (!row) throw signingRequestNotFound();
   requireInFolder(scope, 'view', row.folder_id, signingRequestNotFound);
+  // The person's name, birth date and masked id are under the record key (src/identity/identification-evidence.ts).
+  const evidenceOf = async (evidence: StatusRow['signers'][number]['evidence']) => {
+    if (!evidence) return null;
+    const { id, subjectKind, subjectId, sealed, ...shown } = evidence;
+    if (!sealed) return shown;
+    const opened = await openPersonalEvidence(context.dataSource, {
+      id: id!,
+      subject_kind: subjectKind!,
+      subject_id: subjectId!,
+      evidence_sealed: Buffer.from(sealed, 'hex'),
+      name: shown.name,
+      birthdate: shown.birthdate,
+      national_id_masked: shown.nationalIdMasked,
+    });
+    return { ...shown, name: opened.name, birthdate: opened.birthdate, nationalIdMasked: opened.national_id_masked };
+  };
+  const evidence = await Promise.all(row.signers.map((signer) => evidenceOf(signer.evidence)));
   // JSON carries times as PostgreSQL prints them; the API speaks ISO 8601 in UTC.
   const iso = (time: Date | string | null) => (time === null ? undefined : new Date(time).toISOString());
   return {
@@ -116,7 +143,7 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
     nextReminderAt: iso(nextScheduledReminder(row) ?? null),
     sealedAt: iso(row.sealed_at),
     sha256: row.sealed_sha256 ?? undefined,
-    signers: row.signers.map((signer) => ({
+    signers: row.signers.map((signer, index) => ({
       id: signer.id,
       name: signer.name,
       email: signer.email,
@@ -130,7 +157,7 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
         method: signer.identificationMethod,
         acr: signer.eidAcr,
         expectsNationalId: signer.expectsNationalId,
-        ...(signer.evidence ? { evidence: { ...signer.evidence, identifiedAt: iso(signer.evidence.identifiedAt)! } } : {}),
+        ...(evidence[index] ? { evidence: { ...evidence[index]!, identifiedAt: iso(evidence[index]!.identifiedAt)! } } : {}),
       },
     })),
     ...(row.deleted_at ? { deletedAt: iso(row.deleted_at), ...(row.deletion ? { deletion: row.deletion } : {}) } : {}),

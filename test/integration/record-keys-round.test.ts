@@ -12,6 +12,7 @@ import type { DataSource } from 'typeorm';
 import { EncryptedBlobStore } from '../../src/adapters/encrypted-blob-store';
 import { FilesystemBlobStore } from '../../src/adapters/blob-store';
 import { EncryptionPayloadCodec, RECORD_ENCODING, RECORD_KEY_METADATA } from '../../src/adapters/payload-codec';
+import { readIdentificationEvidence } from '../../src/identity/identification-evidence';
 import { encryptField as encryptLegacyField } from '../../src/privacy/encrypted-field';
 import { createLogger } from '../../src/logger';
 import { moveToRecordKeys } from '../../src/privacy/move-to-record-keys';
@@ -309,7 +310,21 @@ test('audit events recorded in clear before their personal data went under the r
   // Sealing in place is the move's one-time exception to the trail being append-only; nothing else may do it.
   await expect(dataSource.query(`UPDATE audit_events SET ip = NULL, user_agent = NULL, sealed = '\\x02' WHERE request_id = $1 AND event_key = $2`, [requestId, fields.eventKey])).rejects.toThrow(/append-only/);
 
+  // eID evidence written the old way: the person's name and birth date in clear.
+  const identificationId = randomUUID();
+  await dataSource.query(
+    `INSERT INTO eid_identifications (id, organization_id, subject_kind, subject_id, outcome, issuer, subject_sha256, scheme, name, birthdate, id_token_encrypted, identified_at)
+     VALUES ($1, $2, 'signer', $3, 'identified', 'https://broker.example.test', $4, 'fi-ftn', 'Trail Signer', '1970-01-02', '\\x00'::bytea, now())`,
+    [identificationId, org.orgId, signerId, 'ab'.repeat(32)],
+  );
+
   await moveToRecordKeys(api.signing, testLog);
+  const [evidence]: Array<{ name: string | null; birthdate: string | null; evidence_sealed: Buffer | null }> = await dataSource.query(
+    `SELECT name, birthdate, evidence_sealed FROM eid_identifications WHERE id = $1`,
+    [identificationId],
+  );
+  expect(evidence).toEqual({ name: null, birthdate: null, evidence_sealed: expect.any(Buffer) });
+  expect(await readIdentificationEvidence(dataSource, identificationId)).toMatchObject({ name: 'Trail Signer', birthdate: '1970-01-02', scheme: 'fi-ftn' });
   const sealed = await row();
   expect(sealed).toEqual({ ip: null, user_agent: null, detail: null, sealed: expect.any(Buffer) });
   const [{ key_id: keyId }]: Array<{ key_id: string }> = await dataSource.query(

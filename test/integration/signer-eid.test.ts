@@ -183,6 +183,15 @@ test('an eID signer sees nothing before identifying, another identity is refused
   const view = await call(`/v1/signing-requests/${requestId}`);
   expect(view.body.signers[0].identification).toMatchObject({ method: 'eid', acr: swedishBankId, expectsNationalId: true, evidence: { nationalIdMasked: `${birth}-****` } });
   expect(view.body.signers[1].identification).toMatchObject({ method: 'pin+eid', expectsNationalId: false, evidence: { name: 'Bob Berg' } });
+  // What names the person is stored only under the request's key; scheme, country and times stay readable.
+  const stored: Array<{ name: string | null; birthdate: string | null; national_id_masked: string | null; scheme: string | null; evidence_sealed: Buffer | null }> =
+    await dataSource.query(
+      `SELECT i.name, i.birthdate, i.national_id_masked, i.scheme, i.evidence_sealed FROM eid_identifications i JOIN signers s ON s.id = i.subject_id
+        WHERE i.subject_kind = 'signer' AND s.request_id = $1`,
+      [requestId],
+    );
+  expect(stored.length).toBeGreaterThanOrEqual(2);
+  for (const row of stored) expect(row).toMatchObject({ name: null, birthdate: null, national_id_masked: null, scheme: expect.any(String), evidence_sealed: expect.any(Buffer) });
   const trail = await call(`/v1/signing-requests/${requestId}/audit-trail`);
   const types = (trail.body.events as Array<{ type: string }>).map((event) => event.type);
   expect(types).toEqual(expect.arrayContaining(['identification_mismatch', 'identified', 'signed']));
