@@ -3,6 +3,10 @@
  * administrators, listing what will be deleted from when, and how to stop it (a legal hold). Sent once per
  * recipient and batch (`sendOnce`, message id `retention-notice-<batch>-<organisation>-<user>`), so a
  * retried activity does not send it twice. In the organisation's default language (catalog `email:retentionNotice`).
+ *
+ * Records are named by id with a link to their console page, never by title: an email outlives the deletion
+ * it announces (in the outbox folder, in every mailbox it reached, out of Sigill's reach) and must not keep
+ * what the deletion removes. Who may see the record follows the link and sees its title in the console.
  */
 import type { Mailer } from '../adapters/mailer';
 import { renderEmail, type Email } from '../email/render-email';
@@ -18,7 +22,6 @@ const listedItems = 30;
 export interface NoticedItem {
   kind: RetainedKind;
   id: string;
-  title: string | null;
   status: string;
   deleteNotBefore: Date;
   reason: string;
@@ -30,7 +33,8 @@ export interface RetentionNoticeFacts {
   items: NoticedItem[];
 }
 
-export function retentionNoticeEmail(facts: RetentionNoticeFacts, recipient: { name: string; locale: Locale }, consoleLink: string): Email {
+/** `publicUrl`: the console's address; the email links to its retention page and to each record's page. */
+export function retentionNoticeEmail(facts: RetentionNoticeFacts, recipient: { name: string; locale: Locale }, publicUrl: string): Email {
   const { locale } = recipient;
   const t = translator(locale);
   const date = (value: Date) => formatDate(value, locale, facts.timeZone);
@@ -40,8 +44,8 @@ export function retentionNoticeEmail(facts: RetentionNoticeFacts, recipient: { n
     t(item.kind === 'signing_request' ? `common:requestStatus.${item.status}` : `kyc:status.${item.status}`, { defaultValue: item.status });
   const lines = facts.items.slice(0, listedItems).map((item) =>
     item.kind === 'signing_request'
-      ? t('email:retentionNotice.request', { title: item.title ?? item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason })
-      : t('email:retentionNotice.kycCase', { id: item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason }),
+      ? t('email:retentionNotice.request', { id: item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason, link: `${publicUrl}/requests/${item.id}` })
+      : t('email:retentionNotice.kycCase', { id: item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason, link: `${publicUrl}/kyc/${item.id}` }),
   );
   if (facts.items.length > listedItems) lines.push(t('email:retentionNotice.more', { count: facts.items.length - listedItems }));
   return renderEmail(
@@ -52,7 +56,7 @@ export function retentionNoticeEmail(facts: RetentionNoticeFacts, recipient: { n
       { kind: 'paragraph', text: t('email:retentionNotice.what', { count: facts.items.length, organization: facts.organizationName, date: date(first) }) },
       { kind: 'paragraph', text: lines.join('\n') },
       { kind: 'paragraph', text: t('email:retentionNotice.hold') },
-      { kind: 'action', label: t('email:retentionNotice.action'), url: consoleLink },
+      { kind: 'action', label: t('email:retentionNotice.action'), url: `${publicUrl}/admin/retention` },
     ],
     t('email:sentOnBehalf.organization', { organization: facts.organizationName }),
   );
@@ -69,9 +73,9 @@ export async function emailRetentionNotice(
   );
   if (!organization) return 0;
   // What this batch noticed and is still to come (a hold placed since has cleared its notice).
-  const rows: Array<{ record_kind: RetainedKind; record_id: string; title: string | null; status: string | null; delete_not_before: Date; reason: string }> =
+  const rows: Array<{ record_kind: RetainedKind; record_id: string; status: string | null; delete_not_before: Date; reason: string }> =
     await dataSource.query(
-      `SELECT n.record_kind, n.record_id, r.title, COALESCE(r.status, c.status) AS status, n.delete_not_before, n.reason
+      `SELECT n.record_kind, n.record_id, COALESCE(r.status, c.status) AS status, n.delete_not_before, n.reason
          FROM retention_notices n
          LEFT JOIN signing_requests r ON n.record_kind = 'signing_request' AND r.id = n.record_id
          LEFT JOIN kyc_cases c ON n.record_kind = 'kyc_case' AND c.id = n.record_id
@@ -83,7 +87,6 @@ export async function emailRetentionNotice(
   const items: NoticedItem[] = rows.map((row) => ({
     kind: row.record_kind,
     id: row.record_id,
-    title: row.title,
     status: row.status ?? '',
     deleteNotBefore: row.delete_not_before,
     reason: row.reason,
@@ -100,7 +103,7 @@ export async function emailRetentionNotice(
     const email = retentionNoticeEmail(
       { organizationName: organization.name, timeZone: organization.time_zone, items },
       { name: admin.name ?? admin.email, locale: organization.default_locale },
-      `${ctx.publicUrl}/admin/retention`,
+      ctx.publicUrl,
     );
     const sentNow = await sendOnce(dataSource, 'email', messageId, () => ctx.mailer.send({ messageId, to: admin.email, ...email })).catch((error: unknown) => {
       // One address refused for good must not keep the other admins from hearing.

@@ -6,6 +6,9 @@
  * Time is moved by dating records and notices back in the database, never by waiting.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { simpleParser } from 'mailparser';
 import type { DataSource } from 'typeorm';
 import { findDeletionReceipt } from '../../src/privacy/shred-record';
 import { ensureRetentionSweepSchedule, retentionSweepScheduleId } from '../../src/retention/schedule';
@@ -60,9 +63,9 @@ async function endedDaysAgo(id: string, days: number): Promise<void> {
   await dataSource.query(`UPDATE signing_requests SET completed_at = now() - make_interval(days => $2) WHERE id = $1`, [id, days]);
 }
 
-async function runSweepOnce(organizationIds: string[]): Promise<Json> {
-  await ensureRetentionSweepSchedule(api.client, { taskQueue: api.taskQueue, log: testLog, organizationIds });
-  const handle = api.client.schedule.getHandle(retentionSweepScheduleId);
+async function runSweepOnce(organizationIds: string[], on: TestApi = api): Promise<Json> {
+  await ensureRetentionSweepSchedule(on.client, { taskQueue: on.taskQueue, log: testLog, organizationIds });
+  const handle = on.client.schedule.getHandle(retentionSweepScheduleId);
   // recentActions keeps the last few runs only: the new run is the one whose id differs from the last before.
   const last = (await handle.describe()).info.recentActions.at(-1);
   const before = last?.action.workflow.workflowId;
@@ -74,7 +77,7 @@ async function runSweepOnce(organizationIds: string[]): Promise<Json> {
     const last = (await handle.describe()).info.recentActions.at(-1);
     return last && last.action.workflow.workflowId !== before ? last : undefined;
   });
-  return (await api.client.workflow.getHandle(action!.action.workflow.workflowId).result()) as Json;
+  return (await on.client.workflow.getHandle(action!.action.workflow.workflowId).result()) as Json;
 }
 
 describe('retention policy and legal hold API', () => {
@@ -266,13 +269,16 @@ describe('the daily retention sweep', () => {
 
     const [notice] = await smtp.waitForMail(ownerEmail, 'will be deleted under the retention policy');
     expect(notice!.subject).toContain('2 records of');
-    expect(notice!.text).toContain('“Due for deletion” (Cancelled)');
+    // By id and link, never by title: the email outlives the deletion it announces.
+    expect(notice!.text).toContain(`Signing request ${ids.due} (Cancelled)`);
+    expect(notice!.text).toContain(`${api.config.http.publicUrl}/requests/${ids.due}`);
+    expect(notice!.text).not.toContain('Due for deletion');
     expect(notice!.text).toContain(`KYC case ${kyc.due} (Cancelled)`);
     expect(notice!.text).toContain('KYC cases are kept 1826 days after the case ends (default)');
     expect(notice!.text).not.toContain(kyc.recent);
     expect(notice!.text).toContain('Declined, expired and cancelled requests are kept 60 days (organisation policy)');
     expect(notice!.text).toContain('legal hold');
-    for (const title of ['Cancelled last month', 'Held request', 'In a held folder', 'In a held subfolder']) expect(notice!.text).not.toContain(title);
+    for (const id of [ids.recent, ids.held, ids.inHeldFolder, ids.inHeldSubfolder]) expect(notice!.text).not.toContain(id);
     const [other] = await smtp.waitForMail(roundOwnerEmail, 'will be deleted under the retention policy');
     expect(other!.text).toContain('Completed requests are kept 3653 days (default)');
 
@@ -339,7 +345,7 @@ describe('the daily retention sweep', () => {
     expect(await findDeletionReceipt(api.signing, { kind: 'signing_request', id })).toBeUndefined();
     expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
     expect(await runSweepOnce([org.orgId])).toMatchObject({ noticed: 1, deleted: 0 });
-    await waitFor('the notice naming it', () => smtp.to(ownerEmail, 'will be deleted under the retention policy').find((mail) => mail.text.includes('Noticed by a lost run')));
+    await waitFor('the notice naming it', () => smtp.to(ownerEmail, 'will be deleted under the retention policy').find((mail) => mail.text.includes(id)));
     // Out of the way of the next tests: not due any more, its notice ended.
     await endedDaysAgo(id, 1);
     await dataSource.query(`UPDATE retention_notices SET state = 'cleared', ended_at = now() WHERE record_id = $1 AND state = 'pending'`, [id]);
@@ -358,5 +364,49 @@ describe('the daily retention sweep', () => {
     expect((await call(`/v1/signing-requests/${id}/legal-hold`, { method: 'DELETE' })).status).toBe(200);
     expect(await runSweepOnce([org.orgId])).toMatchObject({ noticed: 1, deleted: 0 });
     expect((await call('/v1/retention/upcoming')).body.items.map((item: Json) => item.id)).toEqual([id]);
+  });
+});
+
+describe("the notice's copy in the default outbox", () => {
+  let outboxApi: TestApi;
+  let outboxOrg: Awaited<ReturnType<typeof createTestOrganization>>;
+  const outboxCall = apiClient(() => outboxApi.url, () => outboxOrg.apiKey);
+
+  beforeAll(async () => {
+    // No SMTP_URL: mail goes to the outbox folder under DATA_DIR, one .eml per message, as by default.
+    outboxApi = await startTestApi(dataSource);
+    outboxOrg = await createTestOrganization(dataSource);
+  });
+
+  afterAll(async () => {
+    await outboxApi?.close();
+  });
+
+  test('names the records by id and link, not title: once the sweep has shredded them, no outbox file holds their titles', async () => {
+    const title = `Settlement with Jane Roe ${randomUUID().slice(0, 8)}`;
+    const created = await outboxCall('/v1/signing-requests', { body: signingRequestBody(pdf.toString('base64'), title) });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    expect((await outboxCall(`/v1/signing-requests/${id}/cancel`, { body: { reason: 'No longer needed' } })).status).toBe(200);
+    await outboxApi.client.workflow.getHandle(workflowIdForRequest(id)).result();
+    await endedDaysAgo(id, 100);
+
+    const outbox = (outboxApi.config.mail as { dir: string }).dir;
+    const messages = async () =>
+      Promise.all(
+        fs.readdirSync(outbox).map(async (name) => {
+          const raw = fs.readFileSync(path.join(outbox, name));
+          const parsed = await simpleParser(raw);
+          return { name, content: [raw.toString('utf8'), parsed.subject ?? '', parsed.text ?? '', parsed.html || ''].join('\n') };
+        }),
+      );
+    expect(await runSweepOnce([outboxOrg.orgId], outboxApi)).toMatchObject({ noticed: 1, deleted: 0 });
+    const notice = (await messages()).find((message) => message.name.startsWith('retention-notice-'));
+    expect(notice?.content).toContain(`${outboxApi.config.http.publicUrl}/requests/${id}`);
+
+    await dataSource.query(`UPDATE retention_notices SET delete_not_before = now() - interval '1 minute' WHERE record_id = $1 AND state = 'pending'`, [id]);
+    expect(await runSweepOnce([outboxOrg.orgId], outboxApi)).toMatchObject({ deleted: 1, failed: 0 });
+    expect(await findDeletionReceipt(outboxApi.signing, { kind: 'signing_request', id })).toMatchObject({ actor: 'system:retention' });
+    expect((await messages()).filter((message) => message.content.includes(title)).map((message) => message.name)).toEqual([]);
   });
 });

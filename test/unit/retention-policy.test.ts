@@ -38,31 +38,32 @@ test('the grounds name the policy that set the period, in a rule and in words', 
   expect(retentionGrounds('kycDays', 1826, 'folder', scope)).toEqual({ rule: 'retention:folder:folder-1', reason: 'KYC cases are kept 1826 days after the case ends (folder policy)' });
 });
 
-test('the notice email lists what will be deleted and when, in the organisation language, and summarises long lists', () => {
+test('the notice email lists what will be deleted and when by id and link, never by title, in the organisation language, and summarises long lists', () => {
   const item = (index: number): NoticedItem => ({
     kind: index % 2 ? 'kyc_case' : 'signing_request',
     id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
-    title: `Offer ${index}`,
     status: 'cancelled',
     deleteNotBefore: new Date(Date.UTC(2026, 11, 20 + (index % 3), 9)),
     reason: 'Declined, expired and cancelled requests are kept 90 days (default)',
   });
   const facts = { organizationName: 'Acme Oy', timeZone: 'Europe/Helsinki', items: [item(0), item(1)] };
-  const en = retentionNoticeEmail(facts, { name: 'Maria', locale: 'en' }, 'https://sigill.example/admin/retention');
+  const en = retentionNoticeEmail(facts, { name: 'Maria', locale: 'en' }, 'https://sigill.example');
   expect(en.subject).toBe('2 records of Acme Oy will be deleted under the retention policy');
   expect(en.text).toContain('the first on or after 20 December 2026');
-  expect(en.text).toContain('• “Offer 0” (Cancelled): on or after 20 December 2026.');
+  expect(en.text).toContain(`• Signing request ${item(0).id} (Cancelled): on or after 20 December 2026.`);
+  expect(en.text).toContain(`https://sigill.example/requests/${item(0).id}`);
   expect(en.text).toContain(`• KYC case ${item(1).id} (Cancelled): on or after 21 December 2026.`);
+  expect(en.text).toContain(`https://sigill.example/kyc/${item(1).id}`);
   expect(en.text).toContain('PUT /v1/signing-requests/<id>/legal-hold');
   expect(en.text).toContain('https://sigill.example/admin/retention');
   expect(en.html).toContain('&lt;id&gt;'); // escaped by construction
 
   expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'sv' }, 'x').subject).toBe('2 poster hos Acme Oy raderas enligt gallringsregeln');
   expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'fi' }, 'x').text).toContain('aikaisintaan');
-  expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'sv' }, 'x').text).toContain('• ”Offer 0” (Återkallat)');
+  expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'sv' }, 'x').text).toContain(`• Signeringsbegäran ${item(0).id} (Återkallat)`);
 
   const many = retentionNoticeEmail({ ...facts, items: Array.from({ length: 35 }, (_, index) => item(index)) }, { name: 'Maria', locale: 'en' }, 'x');
-  expect(many.text).toContain('“Offer 28”');
-  expect(many.text).not.toContain('“Offer 30”');
+  expect(many.text).toContain(item(28).id);
+  expect(many.text).not.toContain(item(30).id);
   expect(many.text).toContain('…and 5 more (see the console).');
 });
