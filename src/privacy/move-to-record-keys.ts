@@ -47,7 +47,10 @@ export interface MoveProgress {
 
 const batchSize = 100;
 
-/** The organisation (column `organization`) is closed or its key destroyed: its records are not moved. */
+/**
+ * The organisation (column `organization`, qualified by its table: inside these subqueries a bare
+ * `organization_id` would name organization_keys' own) is closed or its key destroyed: its records are not moved.
+ */
 const closedOrganization = (organization: string) =>
   `(EXISTS (SELECT 1 FROM organizations o WHERE o.id = ${organization} AND o.closed_at IS NOT NULL)
     OR EXISTS (SELECT 1 FROM organization_keys ok WHERE ok.organization_id = ${organization} AND ok.wrapped_key IS NULL))`;
@@ -91,7 +94,7 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
     if (signal?.aborted) return progress;
     const pending: Array<{ key_id: string; record_kind: RecordRef['kind']; record_id: string }> = await db.query(
       `SELECT key_id, record_kind, record_id FROM record_keys
-       WHERE legacy_data_pending AND wrapped_key IS NOT NULL AND key_id > $1 AND NOT ${closedOrganization('organization_id')}
+       WHERE legacy_data_pending AND wrapped_key IS NOT NULL AND key_id > $1 AND NOT ${closedOrganization('record_keys.organization_id')}
        ORDER BY key_id LIMIT ${batchSize}`,
       [after],
     );
@@ -159,6 +162,7 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
       await db.query(
         `SELECT id, subject_kind, subject_id, name, birthdate, national_id_masked FROM eid_identifications
           WHERE id > $1 AND evidence_sealed IS NULL AND (name IS NOT NULL OR birthdate IS NOT NULL OR national_id_masked IS NOT NULL)
+            AND NOT ${closedOrganization('eid_identifications.organization_id')}
           ORDER BY id LIMIT ${batchSize}`,
         [afterEvidence],
       );

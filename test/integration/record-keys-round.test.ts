@@ -220,10 +220,11 @@ test('a request from before record keys gets its key, and its document and perso
   await expect(api.signing.adapters.blobStore.get(originalKey)).rejects.toBeInstanceOf(RecordKeyDestroyedError);
 });
 
-test("a closed organisation's records are left out of the move quietly: no key made, no warning, the mark cleared", async () => {
+test("a closed organisation's records are left out of the move quietly (no key made, no warning, the mark cleared); an open one's still move", async () => {
   const org = await createTestOrganization(dataSource);
-  const call = apiClient(() => api.url, () => org.apiKey);
-  const ended = async (title: string) => {
+  const openOrg = await createTestOrganization(dataSource);
+  const ended = async (title: string, apiKey = org.apiKey) => {
+    const call = apiClient(() => api.url, () => apiKey);
     const created = await call('/v1/signing-requests', {
       body: {
         title,
@@ -243,6 +244,18 @@ test("a closed organisation's records are left out of the move quietly: no key m
   const legacyNationalId = await encryptLegacyField(api.signing.adapters.keyService, expectedNationalIdContext(marked.signerId), '131052-308T');
   await dataSource.query(`UPDATE signers SET expected_national_id = $2 WHERE id = $1`, [marked.signerId, legacyNationalId]);
   await dataSource.query(`UPDATE record_keys SET legacy_data_pending = true WHERE record_kind = 'signing_request' AND record_id = $1`, [marked.requestId]);
+  // The same in an organisation that stays open: moved as ever.
+  const stillOpen = await ended('Open and marked', openOrg.apiKey);
+  const openNationalId = await encryptLegacyField(api.signing.adapters.keyService, expectedNationalIdContext(stillOpen.signerId), '131052-308T');
+  await dataSource.query(`UPDATE signers SET expected_national_id = $2 WHERE id = $1`, [stillOpen.signerId, openNationalId]);
+  await dataSource.query(`UPDATE record_keys SET legacy_data_pending = true WHERE record_kind = 'signing_request' AND record_id = $1`, [stillOpen.requestId]);
+  // eID evidence of its signer written the old way, in clear.
+  const identificationId = randomUUID();
+  await dataSource.query(
+    `INSERT INTO eid_identifications (id, organization_id, subject_kind, subject_id, outcome, issuer, subject_sha256, scheme, name, birthdate, id_token_encrypted, identified_at)
+     VALUES ($1, $2, 'signer', $3, 'identified', 'https://broker.example.test', $4, 'fi-ftn', 'Closed Signer', '1970-01-02', '\\x00'::bytea, now())`,
+    [identificationId, org.orgId, marked.signerId, 'cd'.repeat(32)],
+  );
   // The organisation closes: its key destroyed, then closed_at (src/organization-export/close-organization.ts).
   await api.signing.recordKeys.destroyOrganizationKey(dataSource, org.orgId);
   await dataSource.query(`UPDATE organizations SET closed_at = now() WHERE id = $1`, [org.orgId]);
@@ -252,7 +265,7 @@ test("a closed organisation's records are left out of the move quietly: no key m
   await moveToRecordKeys(api.signing, log);
   await moveToRecordKeys(api.signing, log);
 
-  const ids = [keyless.requestId, marked.requestId];
+  const ids = [keyless.requestId, marked.requestId, identificationId];
   expect(lines.filter((line) => line.level >= 40 && (ids.includes(line.recordId ?? '') || ids.some((id) => JSON.stringify(line).includes(id))))).toEqual([]);
   expect(await dataSource.query(`SELECT 1 FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`, [keyless.requestId])).toEqual([]);
   const [mark]: Array<{ legacy_data_pending: boolean }> = await dataSource.query(
@@ -260,6 +273,13 @@ test("a closed organisation's records are left out of the move quietly: no key m
     [marked.requestId],
   );
   expect(mark).toEqual({ legacy_data_pending: false });
+  const [open]: Array<{ legacy_data_pending: boolean; expected_national_id: Buffer }> = await dataSource.query(
+    `SELECT k.legacy_data_pending, s.expected_national_id FROM record_keys k JOIN signers s ON s.request_id = k.record_id
+      WHERE k.record_kind = 'signing_request' AND k.record_id = $1 AND s.id = $2`,
+    [stillOpen.requestId, stillOpen.signerId],
+  );
+  expect(open!.legacy_data_pending).toBe(false);
+  expect(open!.expected_national_id[0]).toBe(2);
 });
 
 test('audit events recorded in clear before their personal data went under the record key are sealed in place by the move', async () => {
