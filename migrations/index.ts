@@ -26,6 +26,7 @@ import { OrganizationExport1763936000000 } from './1763936000000-organization-ex
 import { DsrEid1763938000000 } from './1763938000000-dsr-eid';
 import { SealedAuditPersonalData1763940000000 } from './1763940000000-sealed-audit-personal-data';
 import { SealedEidEvidence1763944000000 } from './1763944000000-sealed-eid-evidence';
+import { SealedKycCustomer1763946000000 } from './1763946000000-sealed-kyc-customer';
 import { DsrRetention1763942000000 } from './1763942000000-dsr-retention';
 
 export const migrations = [
@@ -57,4 +58,5 @@ export const migrations = [
   SealedAuditPersonalData1763940000000,
   DsrRetention1763942000000,
   SealedEidEvidence1763944000000,
+  SealedKycCustomer1763946000000,
 ];

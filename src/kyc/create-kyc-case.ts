@@ -4,6 +4,7 @@
  * retried create with the same Idempotency-Key converges on the same case, and a case whose workflow cannot
  * be started is removed again (503, nothing half-created).
  */
+import { storedKycCustomerContact, withKycCustomerContact, type KycCustomerContact } from './kyc-customer-contact';
 import { isNationalIdFormat } from '../identity/national-id';
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
@@ -109,21 +110,28 @@ export async function createKycCase(
       const nationalId = request.customer.nationalId
         ? await context.recordKeys.encryptField(record, nationalIdContext(caseId), request.customer.nationalId, tx)
         : null;
+      // The customer's contact under the same key, with blind indexes to find their cases by (a data-subject request).
+      const contact = await storedKycCustomerContact(tx, organizationId, caseId, {
+        customer_name: request.customer.name,
+        customer_email: request.customer.email.toLowerCase(),
+        customer_phone: request.customer.phone ?? null,
+        customer_business_id: request.customer.businessId ?? null,
+      });
       await tx.query(
         `INSERT INTO kyc_cases (id, organization_id, folder_id, status, customer_type, customer_name, customer_email, customer_phone,
                                 customer_business_id, customer_locale, customer_national_id, identification, questionnaire_id,
                                 questionnaire_version, reminder_first_after_ms, reminder_every_ms, reminder_max, created_by_user_id,
-                                created_at, expires_at)
-         VALUES ($1, $2, $3, 'invited', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+                                created_at, expires_at, customer_sealed, customer_email_index, customer_phone_index)
+         VALUES ($1, $2, $3, 'invited', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
         [
           caseId,
           organizationId,
           folderId,
           request.customer.type,
-          request.customer.name,
-          request.customer.email.toLowerCase(),
-          request.customer.phone ?? null,
-          request.customer.businessId ?? null,
+          contact.customer_name,
+          contact.customer_email,
+          contact.customer_phone,
+          contact.customer_business_id,
           request.customer.locale ?? organization.defaultLocale,
           nationalId,
           request.identification,
@@ -135,6 +143,9 @@ export async function createKycCase(
           creatorOf(scope),
           now,
           expiresAt,
+          contact.customer_sealed,
+          contact.customer_email_index,
+          contact.customer_phone_index,
         ],
       );
       if (input.idempotencyKey) {
@@ -174,13 +185,13 @@ async function findByIdempotencyKey(context: SigningContext, organizationId: str
   return row.case_id;
 }
 
-interface CaseStartRow {
+interface CaseStartRow extends KycCustomerContact {
   id: string;
+  customer_sealed: Buffer | null;
   status: CreatedKycCase['status'];
   created_at: Date;
   expires_at: Date;
   identification: 'pin' | 'eid';
-  customer_phone: string | null;
   pin_version: number;
   reminder_first_after_ms: string;
   reminder_every_ms: string;
@@ -194,8 +205,9 @@ async function startCase(
   organizationId: string,
   options: { isNew: boolean },
 ): Promise<CreatedKycCase> {
-  const [row]: CaseStartRow[] = await context.dataSource.query(`SELECT * FROM kyc_cases WHERE id = $1 AND organization_id = $2`, [caseId, organizationId]);
-  if (!row) throw new AppError('not_found', 'No such KYC case.');
+  const [stored]: CaseStartRow[] = await context.dataSource.query(`SELECT * FROM kyc_cases WHERE id = $1 AND organization_id = $2`, [caseId, organizationId]);
+  if (!stored) throw new AppError('not_found', 'No such KYC case.');
+  const row = await withKycCustomerContact(context.dataSource, stored);
   const workflowInput: KycCaseInput = {
     caseId,
     organizationId,

@@ -3,6 +3,7 @@
  * wakes a worker. The answers are decrypted for the reader; the national id never leaves encrypted storage
  * (only whether one was given).
  */
+import { withKycCustomerContact } from './kyc-customer-contact';
 import { legalHoldJsonSql, legalHoldView, type LegalHoldJson } from '../retention/legal-hold-sql';
 import type { DataSource } from 'typeorm';
 import { mayInFolder, requireInFolder, type AccessScope, type Permission } from '../accounts/access';
@@ -53,6 +54,8 @@ export interface KycCaseRow {
   ended_at: Date | null;
   /** Set when the case was shredded (src/privacy/shred-record.ts): the row is a tombstone. */
   deleted_at: Date | null;
+  /** The customer's contact under the case's key (src/kyc/kyc-customer-contact.ts); `readKycCaseRow` opens it. */
+  customer_sealed: Buffer | null;
 }
 
 export const kycCaseNotFound = () => new AppError('not_found', 'No such KYC case.');
@@ -63,7 +66,7 @@ export const answersContext = (caseId: string, which: 'draft' | 'answers') => ({
 export async function readKycCaseRow(db: DataSource, caseId: string): Promise<KycCaseRow | undefined> {
   if (!/^[0-9a-f-]{36}$/i.test(caseId)) return undefined;
   const [row]: KycCaseRow[] = await db.query(`SELECT * FROM kyc_cases WHERE id = $1`, [caseId]);
-  return row;
+  return row && withKycCustomerContact(db, row);
 }
 
 /**

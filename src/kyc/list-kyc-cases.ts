@@ -2,6 +2,7 @@
  * The KYC cases a scope may see, newest first, a page at a time: the cursor names the last case of the
  * page (its creation time and id), so a case created meanwhile never shifts the next page.
  */
+import { withKycCustomerContact } from './kyc-customer-contact';
 import type { DataSource } from 'typeorm';
 import { reachableFolderIds, type AccessScope } from '../accounts/access';
 import type { KycCaseStatus, ListedKycCase } from '../contract/kyc-cases';
@@ -33,8 +34,9 @@ export async function listKycCases(
     expires_at: Date;
     second_review_reasons: string[];
     deleted_at: Date | null;
+    customer_sealed: Buffer | null;
   }> = await db.query(
-    `SELECT id, status, customer_type, coalesce(customer_name, '') AS customer_name, coalesce(customer_email, '') AS customer_email,
+    `SELECT id, status, customer_type, customer_name, customer_email, customer_sealed,
             folder_id, created_at, expires_at, second_review_reasons, deleted_at
        FROM kyc_cases
       WHERE organization_id = $1
@@ -45,13 +47,16 @@ export async function listKycCases(
       LIMIT $6`,
     [scope.organizationId, reachableFolderIds(scope) ?? null, query.status ?? null, after?.createdAt ?? null, after?.id ?? null, query.limit + 1],
   );
-  const page = rows.slice(0, query.limit);
+  // The customer's name and email are under each case's key (src/kyc/kyc-customer-contact.ts).
+  const page = await Promise.all(
+    rows.slice(0, query.limit).map((row) => withKycCustomerContact(db, { ...row, customer_phone: null, customer_business_id: null })),
+  );
   const last = page[page.length - 1];
   return {
     items: page.map((row) => ({
       id: row.id,
       status: row.status,
-      customer: { type: row.customer_type, name: row.customer_name, email: row.customer_email },
+      customer: { type: row.customer_type, name: row.customer_name ?? '', email: row.customer_email ?? '' },
       folderId: row.folder_id,
       createdAt: row.created_at.toISOString(),
       expiresAt: row.expires_at.toISOString(),

@@ -19,6 +19,7 @@
  * Temporal histories of these records cannot be re-encrypted (history is immutable): their payloads stay
  * under the deployment key. Shredding deletes such workflow executions (src/privacy/shred-record.ts).
  */
+import { writeKycCustomerContact, type KycCustomerContact } from '../kyc/kyc-customer-contact';
 import type { Logger } from '../logger';
 import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
 import {
@@ -42,6 +43,7 @@ export interface MoveProgress {
   blobsMoved: number;
   auditEventsSealed: number;
   evidenceSealed: number;
+  customersSealed: number;
   failures: number;
 }
 
@@ -62,7 +64,7 @@ const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' 
 ];
 
 export async function moveToRecordKeys(context: SigningContext, log: Logger, signal?: AbortSignal): Promise<MoveProgress> {
-  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, failures: 0 };
+  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, customersSealed: 0, failures: 0 };
   const db = context.dataSource;
 
   // 1. A key for every record that has none (only records from before record keys lack one).
@@ -178,6 +180,38 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
       }
     }
     log.info({ evidenceSealed: progress.evidenceSealed }, 'record keys: eID evidence sealed under record keys');
+  }
+
+  // 5. KYC customers' contacts recorded in clear, of cases with a live key.
+  let afterCase = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    if (signal?.aborted) return progress;
+    const rows: Array<{ id: string; organization_id: string } & KycCustomerContact> = await db.query(
+      `SELECT c.id, c.organization_id, c.customer_name, c.customer_email, c.customer_phone, c.customer_business_id FROM kyc_cases c
+        WHERE c.id > $1 AND c.customer_sealed IS NULL AND c.deleted_at IS NULL
+          AND (c.customer_name IS NOT NULL OR c.customer_email IS NOT NULL OR c.customer_phone IS NOT NULL OR c.customer_business_id IS NOT NULL)
+          AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'kyc_case' AND k.record_id = c.id AND k.wrapped_key IS NOT NULL)
+          AND NOT ${closedOrganization('c.organization_id')}
+        ORDER BY c.id LIMIT ${batchSize}`,
+      [afterCase],
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      afterCase = row.id;
+      try {
+        await db.transaction(async (tx) => {
+          // Locked and checked again: a rectification meanwhile has sealed it already.
+          const [locked]: Array<{ customer_sealed: Buffer | null }> = await tx.query(`SELECT customer_sealed FROM kyc_cases WHERE id = $1 FOR UPDATE`, [row.id]);
+          if (locked?.customer_sealed) return;
+          await writeKycCustomerContact(tx, row.organization_id, row.id, row);
+        });
+        progress.customersSealed += 1;
+      } catch (error) {
+        progress.failures += 1;
+        log.warn({ err: error, kycCaseId: row.id }, "record keys: a KYC customer's contact could not be sealed yet");
+      }
+    }
+    log.info({ customersSealed: progress.customersSealed }, "record keys: KYC customers' contacts sealed under their case keys");
   }
   return progress;
 }

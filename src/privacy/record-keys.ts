@@ -14,7 +14,7 @@
  * Unwrapped keys are cached in the process for at most `cacheTtlMs` (bounded), so a destroy in one process
  * takes effect in the others within that time; the destroying process drops its own cache at once.
  */
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, randomUUID } from 'node:crypto';
 import { queryReturning } from '../database/data-source';
 import { AppError } from '../errors';
 import type { EncryptionContext, KeyService } from '../adapters/key-service';
@@ -61,6 +61,9 @@ export interface RecordKeyring {
   /** Like encryptField, but only under the record's own key: undefined when the record has no key yet (from before
    *  record keys; the move seals its values later). Looks in the cache before the database (`db` as above). */
   encryptFieldUnderRecordKey(record: RecordRef, context: Record<string, string>, plaintext: string, db?: Queryable): Promise<Buffer | undefined>;
+  /** The organisation's key for blind indexes (keyed hashes of emails and phones to look records up by),
+   *  derived from its key-encryption key, so it is destroyed with it. Creates the organisation's key if it has none. */
+  blindIndexKey(db: Queryable, organizationId: string): Promise<Buffer>;
   /** Whether the record's key was destroyed. */
   isDestroyed(record: RecordRef): Promise<boolean>;
   /** Destroys the record's key (wrapped key deleted from the database, in-process caches dropped); returns the
@@ -248,6 +251,11 @@ export class DatabaseRecordKeyring implements RecordKeyring {
     const tag = sealed.subarray(17 + ivLength, 17 + ivLength + tagLength);
     const decipher = createDecipheriv('aes-256-gcm', key.key, iv).setAAD(fieldAad(keyId, record, context)).setAuthTag(tag);
     return Buffer.concat([decipher.update(sealed.subarray(17 + ivLength + tagLength)), decipher.final()]).toString('utf8');
+  }
+
+  async blindIndexKey(db: Queryable, organizationId: string): Promise<Buffer> {
+    const organizationKey = await this.ensureOrganizationKey(db, organizationId);
+    return Buffer.from(hkdfSync('sha256', organizationKey.key, Buffer.alloc(0), 'sigill-blind-index', 32));
   }
 
   async isDestroyed(record: RecordRef): Promise<boolean> {

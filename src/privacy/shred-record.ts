@@ -404,6 +404,7 @@ async function eraseKycCase(tx: EntityManager, caseId: string, receipt: Deletion
   const [before]: Array<{ identification_id: string | null }> = await tx.query(`SELECT identification_id FROM kyc_cases WHERE id = $1`, [caseId]);
   await tx.query(
     `UPDATE kyc_cases SET customer_name = NULL, customer_email = NULL, customer_phone = NULL, customer_business_id = NULL,
+            customer_sealed = NULL, customer_email_index = NULL, customer_phone_index = NULL,
             customer_national_id = NULL, identification_id = NULL, draft = NULL, answers = NULL, changes_reason = NULL,
             second_review_reasons = '[]', deleted_at = $2, deletion_receipt_id = $3
       WHERE id = $1`,

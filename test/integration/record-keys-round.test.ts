@@ -382,6 +382,29 @@ test("a KYC case's national id and workflow payloads are under the case's own ke
   expect(sealed.subarray(1, 17).toString('hex')).toBe(hex(keyId));
   expect(sealed.toString('latin1')).not.toContain('010180-123A');
 
+  // The customer's name, email and phone too: only under the key, with blind indexes of email and phone.
+  const email = created.body.customer?.email ?? (await call(`/v1/kyc-cases/${caseId}`)).body.customer.email;
+  const [stored]: Array<Record<string, unknown>> = await dataSource.query(
+    `SELECT customer_name, customer_email, customer_phone, customer_sealed, customer_email_index FROM kyc_cases WHERE id = $1`,
+    [caseId],
+  );
+  expect(stored).toEqual({ customer_name: null, customer_email: null, customer_phone: null, customer_sealed: expect.any(Buffer), customer_email_index: expect.any(Buffer) });
+  expect((stored!.customer_sealed as Buffer).toString('latin1')).not.toContain('Kyc Keyholder');
+  expect((await call(`/v1/kyc-cases/${caseId}`)).body.customer).toMatchObject({ name: 'Kyc Keyholder', email });
+  expect((await call('/v1/kyc-cases')).body.items.find((item: { id: string }) => item.id === caseId).customer).toMatchObject({ name: 'Kyc Keyholder', email });
+  // A row as written before (contact in clear, no index) is sealed and indexed by the move.
+  await dataSource.query(
+    `UPDATE kyc_cases SET customer_name = 'Kyc Before', customer_email = $2, customer_sealed = NULL, customer_email_index = NULL WHERE id = $1`,
+    [caseId, email],
+  );
+  await moveToRecordKeys(api.signing, testLog);
+  const [moved]: Array<Record<string, unknown>> = await dataSource.query(
+    `SELECT customer_name, customer_email, customer_sealed, customer_email_index FROM kyc_cases WHERE id = $1`,
+    [caseId],
+  );
+  expect(moved).toEqual({ customer_name: null, customer_email: null, customer_sealed: expect.any(Buffer), customer_email_index: stored!.customer_email_index });
+  expect((await call(`/v1/kyc-cases/${caseId}`)).body.customer).toMatchObject({ name: 'Kyc Before', email });
+
   const started = (await rawHistory(`kyc-case-${caseId}`))[0]!.workflowExecutionStartedEventAttributes!.input!.payloads!;
   expect(started.length).toBeGreaterThan(0);
   for (const payload of started) expect(Buffer.from(payload.metadata![RECORD_KEY_METADATA]!).toString()).toBe(keyId);

@@ -12,6 +12,7 @@
  * Stored at orgs/<org>/dsr/<dsrId>/access-package.zip, where the blob store encrypts it under the request's
  * record key; a retried activity builds it again and overwrites it (same key).
  */
+import { withKycCustomerContact } from '../../kyc/kyc-customer-contact';
 import { createHash } from 'node:crypto';
 import { readIdentificationEvidence } from '../../identity/identification-evidence';
 import { decryptAnswers } from '../../kyc/get-kyc-case';
@@ -190,12 +191,13 @@ async function signingRequestFiles(context: SigningContext, item: DiscoveredReco
 
 async function kycCaseFiles(context: SigningContext, item: DiscoveredRecord, folder: string): Promise<Entry[]> {
   const db = context.dataSource;
-  const [row]: Array<{
+  const [stored]: Array<{
     id: string;
     status: string;
     customer_type: string;
-    customer_name: string;
-    customer_email: string;
+    customer_sealed: Buffer | null;
+    customer_name: string | null;
+    customer_email: string | null;
     customer_phone: string | null;
     customer_business_id: string | null;
     customer_locale: string;
@@ -209,7 +211,8 @@ async function kycCaseFiles(context: SigningContext, item: DiscoveredRecord, fol
     expires_at: Date;
     ended_at: Date | null;
   }> = await db.query(`SELECT * FROM kyc_cases WHERE id = $1`, [item.record.id]);
-  if (!row) return [];
+  if (!stored) return [];
+  const row = await withKycCustomerContact(db, stored);
   const reviews: Array<{ decision: string; reason: string | null; at: Date }> = await db.query(
     `SELECT decision, reason, at FROM kyc_reviews WHERE case_id = $1 ORDER BY position`,
     [row.id],

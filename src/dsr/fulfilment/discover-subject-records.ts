@@ -31,7 +31,9 @@ import { readNationalIdEvidence } from '../../identity/identification-evidence';
 import { nationalIdContext } from '../../kyc/create-kyc-case';
 import { expectedNationalIdContext } from '../../signing/create-signing-request';
 import type { SigningContext } from '../../signing/signing-context';
-import { normalizedEmail, phoneSql, subjectKeys, type SubjectKeys } from './subject-identifiers';
+import { blindIndexes } from '../../privacy/sealed-columns';
+import { withKycCustomerContact } from '../../kyc/kyc-customer-contact';
+import { normalizedEmail, normalizedPhone, phoneSql, subjectKeys, type SubjectKeys } from './subject-identifiers';
 import type { DataSubject, ErasureDecision, SubjectMatch, SubjectRecord } from './subject-record';
 
 /** EU AMLD (2015/849) Art. 40, Swedish penningtvättslag (2017:630) 5 kap. 3 §, Finnish AML Act 3:3: five years. */
@@ -103,7 +105,8 @@ interface KycCandidate {
   legal_hold_at: string | null;
   folder_legal_hold_at: string | null;
   customer_email: string | null;
-  phone_digits: string | null;
+  customer_phone: string | null;
+  customer_sealed: Buffer | null;
   customer_national_id: Buffer | null;
 }
 
@@ -270,23 +273,32 @@ async function matchedSigners(context: SigningContext, organizationId: string, k
 
 async function matchedKycCases(context: SigningContext, organizationId: string, keys: SubjectKeys) {
   const eidMatches = keys.nationalIds.length > 0 ? await eidIdentifiedSubjects(context, organizationId, 'kyc_case', keys.nationalIds) : new Set<string>();
-  const rows: KycCandidate[] = await context.dataSource.query(
-    `SELECT c.id, c.status, c.created_at, c.ended_at, c.customer_email, ${phoneSql('c.customer_phone')} AS phone_digits, c.customer_national_id,
+  // Customers' contacts are under each case's key: found by their blind indexes (src/kyc/kyc-customer-contact.ts),
+  // or in clear for a case from before record keys not moved yet.
+  const db = context.dataSource;
+  const emailIndexes = await blindIndexes(db, organizationId, 'email', keys.emails);
+  const phoneIndexes = await blindIndexes(db, organizationId, 'phone', keys.phones.map((digits) => `+${digits}`));
+  const candidates: KycCandidate[] = await db.query(
+    `SELECT c.id, c.status, c.created_at, c.ended_at, c.customer_email, c.customer_phone, c.customer_sealed, c.customer_national_id,
             to_jsonb(c) ->> 'legal_hold_at' AS legal_hold_at, ${folderHoldSql('f.id')} AS folder_legal_hold_at
        FROM kyc_cases c JOIN folders f ON f.id = c.folder_id
       WHERE c.organization_id = $1 AND c.deleted_at IS NULL
         AND (lower(c.customer_email) = ANY($2::text[])
              OR ${phoneSql('c.customer_phone')} = ANY($3::text[])
+             OR c.customer_email_index = ANY($6::bytea[])
+             OR c.customer_phone_index = ANY($7::bytea[])
              OR ($4::boolean AND c.customer_national_id IS NOT NULL)
              OR c.id = ANY($5::uuid[]))
       ORDER BY c.created_at`,
-    [organizationId, keys.emails, keys.phones, keys.nationalIds.length > 0, [...eidMatches]],
+    [organizationId, keys.emails, keys.phones, keys.nationalIds.length > 0, [...eidMatches], emailIndexes, phoneIndexes],
   );
+  const rows = await Promise.all(candidates.map((row) => withKycCustomerContact(db, { ...row, customer_name: null, customer_business_id: null })));
   const matched = new Map<string, { row: KycCandidate; matchedBy: Set<SubjectMatch> }>();
   for (const row of rows) {
     const matchedBy = new Set<SubjectMatch>();
+    const phone = row.customer_phone ? normalizedPhone(row.customer_phone) : undefined;
     if (row.customer_email && keys.emails.includes(normalizedEmail(row.customer_email))) matchedBy.add('email');
-    if (row.phone_digits && keys.phones.includes(row.phone_digits)) matchedBy.add('phone');
+    if (phone && keys.phones.includes(phone)) matchedBy.add('phone');
     if (eidMatches.has(row.id)) matchedBy.add('national_id');
     else if (row.customer_national_id && keys.nationalIds.length > 0) {
       const stored = await decryptOrUndefined(() => context.recordKeys.decryptField({ kind: 'kyc_case', id: row.id }, nationalIdContext(row.id), row.customer_national_id!));

@@ -11,9 +11,9 @@
  * automatically (it went once, by its message id); the sender can send a reminder to the new address at once
  * (POST /v1/signing-requests/:id/remind), and the record says so (`detail.remindToResend`).
  */
+import { withKycCustomerContact, writeKycCustomerContact, type KycCustomerContact } from '../../kyc/kyc-customer-contact';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { queryReturning } from '../../database/data-source';
 import { AppError } from '../../errors';
 import { recordKycEvent } from '../../kyc/kyc-audit-trail';
 import { recordAuditEvent } from '../../signing/audit-trail';
@@ -107,14 +107,20 @@ export async function rectifySubjectContact(
     if (record.kind === 'kyc_case' && openKycStatuses.includes(record.status)) {
       const changed = await context.dataSource.transaction(async (tx) => {
         // queryReturning: TypeORM answers an UPDATE … RETURNING as [rows, count].
-        const rows = await queryReturning<{ id: string }>(
-          tx,
-          `UPDATE kyc_cases SET customer_email = coalesce($2, customer_email), customer_phone = coalesce($3, customer_phone),
-                  customer_name = coalesce($4, customer_name)
-            WHERE id = $1 AND status = ANY($5::text[]) RETURNING id`,
-          [record.id, wanted.email ?? null, wanted.phone ?? null, wanted.name ?? null, openKycStatuses],
+        // Locked and read first: the contact is under the case's key (src/kyc/kyc-customer-contact.ts).
+        const [locked]: Array<{ id: string; organization_id: string; customer_sealed: Buffer | null } & KycCustomerContact> = await tx.query(
+          `SELECT id, organization_id, customer_name, customer_email, customer_phone, customer_business_id, customer_sealed
+             FROM kyc_cases WHERE id = $1 AND status = ANY($2::text[]) FOR UPDATE`,
+          [record.id, openKycStatuses],
         );
-        if (rows.length === 0) return false;
+        if (!locked) return false;
+        const current = await withKycCustomerContact(tx, locked);
+        await writeKycCustomerContact(tx, locked.organization_id, record.id, {
+          customer_name: wanted.name ?? current.customer_name,
+          customer_email: wanted.email ?? current.customer_email,
+          customer_phone: wanted.phone ?? current.customer_phone,
+          customer_business_id: current.customer_business_id,
+        });
         await recordKycEvent(tx, {
           caseId: record.id,
           eventKey: `contact_rectified:${changeKey}`,

@@ -13,6 +13,7 @@
  * Invitations, PINs and outcome messages still go: they are part of the round the person is in (the sender
  * may cancel the round if the person objects to it as a whole).
  */
+import { readKycCaseRow } from '../../kyc/get-kyc-case';
 import { recordKycEvent } from '../../kyc/kyc-audit-trail';
 import { recordAuditEvent } from '../../signing/audit-trail';
 import type { SigningContext } from '../../signing/signing-context';
@@ -76,10 +77,7 @@ export async function isSignerContactRestricted(context: SigningContext, request
 export async function isKycCustomerContactRestricted(context: SigningContext, caseId: string): Promise<boolean> {
   const rows: unknown[] = await context.dataSource.query(`SELECT 1 FROM kyc_audit_events WHERE case_id = $1 AND type = 'contact_restricted' LIMIT 1`, [caseId]);
   if (rows.length > 0) return true;
-  const [row]: Array<{ organization_id: string; customer_email: string | null; customer_phone: string | null }> = await context.dataSource.query(
-    `SELECT organization_id, customer_email, customer_phone FROM kyc_cases WHERE id = $1`,
-    [caseId],
-  );
+  const row = await readKycCaseRow(context.dataSource, caseId);
   return row ? hasStandingRestriction(context, row.organization_id, row.customer_email, row.customer_phone) : false;
 }
 
