@@ -1,6 +1,6 @@
 /** The retention sweep's activities (src/retention/sweep.ts): each idempotent for the ids it is given. */
 import { emailRetentionNotice } from '../retention/notice-email';
-import { deleteNoticed, giveNotices, noticesDue, organizationsNoticed, withdrawNotices, type DeletionOutcome, type SweepScope } from '../retention/sweep';
+import { deleteExpiredAccessPackages, deleteNoticed, giveNotices, noticesDue, organizationsNoticed, withdrawNotices, type DeletionOutcome, type SweepScope } from '../retention/sweep';
 import type { SigningContext } from '../signing/signing-context';
 import { whileHeartbeating } from './heartbeats';
 
@@ -24,6 +24,10 @@ export function retentionActivities(context: SigningContext) {
 
     async findRetentionNoticesDue(input: { limit: number } & SweepScope): Promise<string[]> {
       return noticesDue(context.dataSource, { ...input, now: new Date() });
+    },
+
+    async deleteExpiredAccessPackages(input: { limit: number } & SweepScope): Promise<number> {
+      return whileHeartbeating(() => deleteExpiredAccessPackages(context, { ...input, now: new Date() }));
     },
 
     async deleteNoticedRecord(input: { noticeId: string }): Promise<DeletionOutcome> {

@@ -157,7 +157,7 @@ export async function requesterStatus(context: SigningContext, sessionToken: str
     rejectionReason: await decryptDsrField(context, row, 'rejection_reason', row.rejection_reason),
     handledRecords: row.status === 'completed' ? row.handled_records : [],
     accessPackage:
-      row.status === 'completed' && row.access_package_expires_at && row.access_package_blob_key
+      row.status === 'completed' && row.access_package_expires_at && (row.access_package_blob_key || row.access_package_expires_at <= now)
         ? { expiresAt: row.access_package_expires_at.toISOString(), expired: row.access_package_expires_at <= now, size: Number(row.access_package_size ?? 0) }
         : undefined,
   };
@@ -169,10 +169,13 @@ export async function downloadAccessPackage(
   input: { sessionToken: string | undefined; code: string; actor: RequesterActor; now: Date },
 ): Promise<{ bytes: Uint8Array; sha256: string; filename: string }> {
   const { row, session } = await sessionRow(context, input.sessionToken, input.now);
+  // First: an expired package's blob is deleted by the retention sweep (its key cleared), and it stays 410.
+  if (row.access_package_expires_at && row.access_package_expires_at <= input.now) {
+    throw new AppError('export_expired', 'The download link of this access package has expired.');
+  }
   if (row.status !== 'completed' || !row.access_package_blob_key || !row.access_package_expires_at) {
     throw new AppError('conflict', 'There is no access package for this request (yet).');
   }
-  if (row.access_package_expires_at <= input.now) throw new AppError('export_expired', 'The download link of this access package has expired.');
   if (row.code_version <= session.codeVersion) {
     throw new AppError('conflict', 'Confirm again with a new code: ask for one (resend-code), then send it with the download.');
   }

@@ -40,12 +40,14 @@ export function retentionNoticeEmail(facts: RetentionNoticeFacts, recipient: { n
   const date = (value: Date) => formatDate(value, locale, facts.timeZone);
   const first = facts.items.reduce((soonest, item) => (item.deleteNotBefore < soonest ? item.deleteNotBefore : soonest), facts.items[0]!.deleteNotBefore);
   // Statuses in the reader's words (the console's), the raw value only if a catalog lacks it.
-  const statusOf = (item: NoticedItem) =>
-    t(item.kind === 'signing_request' ? `common:requestStatus.${item.status}` : `kyc:status.${item.status}`, { defaultValue: item.status });
+  const byKind = {
+    signing_request: { line: 'email:retentionNotice.request', status: 'common:requestStatus', page: 'requests' },
+    kyc_case: { line: 'email:retentionNotice.kycCase', status: 'kyc:status', page: 'kyc' },
+    data_subject_request: { line: 'email:retentionNotice.dataSubjectRequest', status: 'privacy:status', page: 'privacy-requests' },
+  } as const;
+  const statusOf = (item: NoticedItem) => t(`${byKind[item.kind].status}.${item.status}`, { defaultValue: item.status });
   const lines = facts.items.slice(0, listedItems).map((item) =>
-    item.kind === 'signing_request'
-      ? t('email:retentionNotice.request', { id: item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason, link: `${publicUrl}/requests/${item.id}` })
-      : t('email:retentionNotice.kycCase', { id: item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason, link: `${publicUrl}/kyc/${item.id}` }),
+    t(byKind[item.kind].line, { id: item.id, status: statusOf(item), date: date(item.deleteNotBefore), reason: item.reason, link: `${publicUrl}/${byKind[item.kind].page}/${item.id}` }),
   );
   if (facts.items.length > listedItems) lines.push(t('email:retentionNotice.more', { count: facts.items.length - listedItems }));
   return renderEmail(

@@ -10,12 +10,15 @@
  *   quarter is long enough for a sender to ask what happened;
  * - KYC cases 5 years after the case ends (approved, rejected, expired, cancelled or failed): the AML
  *   directive's record keeping (Art. 40 of (EU) 2015/849) runs 5 years from the end of the relationship;
+ * - data-subject requests 3 years after they end (completed, rejected or withdrawn): to prove the organisation
+ *   answered (Art. 5(2) GDPR accountability) for as long as a complaint or claim about the answer is likely
+ *   (3 years is Finland's general limitation period and well past a supervisory complaint's usual course);
  * - notice 14 days, as DocuSign gives before a purge.
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryReturning } from '../database/data-source';
 
-export const retentionPeriods = ['completedDays', 'unfinishedDays', 'failedDays', 'kycDays'] as const;
+export const retentionPeriods = ['completedDays', 'unfinishedDays', 'failedDays', 'kycDays', 'dsrDays'] as const;
 export type RetentionPeriod = (typeof retentionPeriods)[number];
 export type RetentionSetting = RetentionPeriod | 'noticeDays';
 export const retentionSettings: readonly RetentionSetting[] = [...retentionPeriods, 'noticeDays'];
@@ -29,6 +32,7 @@ export const defaultRetention: RetentionValues = {
   unfinishedDays: 90,
   failedDays: 90,
   kycDays: 1826,
+  dsrDays: 1096,
   noticeDays: 14,
 };
 
@@ -38,6 +42,7 @@ export const retentionBounds: Record<RetentionSetting, { min: number; max: numbe
   unfinishedDays: { min: 1, max: 36500 },
   failedDays: { min: 1, max: 36500 },
   kycDays: { min: 1, max: 36500 },
+  dsrDays: { min: 1, max: 36500 },
   noticeDays: { min: 1, max: 365 },
 };
 
@@ -54,10 +59,11 @@ const columns: Record<RetentionSetting, string> = {
   unfinishedDays: 'unfinished_days',
   failedDays: 'failed_days',
   kycDays: 'kyc_days',
+  dsrDays: 'dsr_days',
   noticeDays: 'notice_days',
 };
 
-export const emptyOverrides = (): RetentionOverrides => ({ completedDays: null, unfinishedDays: null, failedDays: null, kycDays: null, noticeDays: null });
+export const emptyOverrides = (): RetentionOverrides => ({ completedDays: null, unfinishedDays: null, failedDays: null, kycDays: null, dsrDays: null, noticeDays: null });
 
 type Db = Pick<DataSource | EntityManager, 'query'>;
 
@@ -105,11 +111,11 @@ export async function resolveRetentionFor(db: Db, organizationId: string, folder
 export async function writeOverrides(db: Db, organizationId: string, folderId: string | null, overrides: RetentionOverrides, actor: string): Promise<void> {
   const params = [organizationId, folderId, ...retentionSettings.map((setting) => overrides[setting]), actor];
   await db.query(
-    `INSERT INTO retention_policies (organization_id, folder_id, completed_days, unfinished_days, failed_days, kyc_days, notice_days, updated_by, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, now())
+    `INSERT INTO retention_policies (organization_id, folder_id, completed_days, unfinished_days, failed_days, kyc_days, dsr_days, notice_days, updated_by, updated_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, now())
      ON CONFLICT (organization_id, folder_id) DO UPDATE SET
        completed_days = EXCLUDED.completed_days, unfinished_days = EXCLUDED.unfinished_days, failed_days = EXCLUDED.failed_days,
-       kyc_days = EXCLUDED.kyc_days, notice_days = EXCLUDED.notice_days, updated_by = EXCLUDED.updated_by, updated_at = now()`,
+       kyc_days = EXCLUDED.kyc_days, dsr_days = EXCLUDED.dsr_days, notice_days = EXCLUDED.notice_days, updated_by = EXCLUDED.updated_by, updated_at = now()`,
     params,
   );
 }
@@ -120,7 +126,8 @@ export async function deleteOverrides(db: Db, organizationId: string, folderId: 
 }
 
 /** Which period applies to an ended record, by its kind and final status. */
-export function periodFor(kind: 'signing_request' | 'kyc_case', status: string): RetentionPeriod | undefined {
+export function periodFor(kind: 'signing_request' | 'kyc_case' | 'data_subject_request', status: string): RetentionPeriod | undefined {
+  if (kind === 'data_subject_request') return ['completed', 'rejected', 'withdrawn'].includes(status) ? 'dsrDays' : undefined;
   if (kind === 'kyc_case') return ['approved', 'rejected', 'expired', 'cancelled', 'failed'].includes(status) ? 'kycDays' : undefined;
   switch (status) {
     case 'completed':
@@ -141,6 +148,7 @@ const periodWords: Record<RetentionPeriod, string> = {
   unfinishedDays: 'Declined, expired and cancelled requests',
   failedDays: 'Failed requests',
   kycDays: 'KYC cases',
+  dsrDays: 'Data-subject requests',
 };
 
 const sourceWords: Record<PolicySource, string> = { default: 'default', organization: 'organisation policy', folder: 'folder policy' };
@@ -153,10 +161,10 @@ export function retentionGrounds(
   period: RetentionPeriod,
   days: number,
   source: PolicySource,
-  scope: { organizationId: string; folderId: string },
+  scope: { organizationId: string; folderId: string | null },
 ): { rule: string; reason: string } {
   const rule = source === 'default' ? 'retention:default' : source === 'organization' ? `retention:organization:${scope.organizationId}` : `retention:folder:${scope.folderId}`;
-  const after = period === 'kycDays' ? ' after the case ends' : '';
+  const after = period === 'kycDays' ? ' after the case ends' : period === 'dsrDays' ? ' after they end' : '';
   return { rule, reason: `${periodWords[period]} are kept ${days} days${after} (${sourceWords[source]})` };
 }
 

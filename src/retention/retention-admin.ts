@@ -85,6 +85,8 @@ export async function setRetentionPolicy(
   requireOrganizationAdmin(caller.scope);
   const organizationId = caller.scope.organizationId;
   if (folderId) await requireFolder(dataSource, organizationId, folderId);
+  // Data-subject requests concern the whole organisation and are filed in no folder: a folder cannot set theirs.
+  if (folderId && change.dsrDays != null) throw new AppError('unprocessable', 'body.dsrDays: data-subject requests are in no folder; set it in the organisation policy.');
   const next = Object.fromEntries(retentionSettings.map((setting) => [setting, change[setting] ?? null])) as RetentionOverrides;
   await dataSource.transaction(async (tx) => {
     const before = await readOverrides(tx, organizationId, folderId);

@@ -9,21 +9,26 @@
  * 3. `deleteNoticed`: a notice whose time has come is checked again: still due and not held, the record is
  *    shredded (src/privacy/shred-record.ts) with the policy as grounds; otherwise the notice is cleared and
  *    the record is left alone (a later sweep notices it again if it becomes due again).
+ *
+ * Ended data-subject requests are records like the others here (period `dsrDays`, no folder, no legal hold:
+ * the policy model has none for them). Besides, `deleteExpiredAccessPackages` deletes access packages whose
+ * download window has passed (no notice: the requester was told the date when it was made).
  */
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryReturning } from '../database/data-source';
 import { AppError } from '../errors';
+import { recordDsrEvent } from '../dsr/dsr-audit-trail';
 import { findDeletionReceipt, shredRecord } from '../privacy/shred-record';
 import type { SigningContext } from '../signing/signing-context';
 import { defaultRetention, periodFor, retentionColumn, retentionGrounds, type PolicySource, type RetentionSetting } from './policy';
 
-export type RetainedKind = 'signing_request' | 'kyc_case';
+export type RetainedKind = 'signing_request' | 'kyc_case' | 'data_subject_request';
 
 interface Candidate {
   kind: RetainedKind;
   id: string;
   organization_id: string;
-  folder_id: string;
+  folder_id: string | null;
   status: string;
   ended_at: Date;
   keep_days: number;
@@ -70,6 +75,15 @@ const candidatesSql = `
       FROM kyc_cases c ${policyJoins('c')}
      WHERE c.ended_at IS NOT NULL AND c.status IN ('approved', 'rejected', 'expired', 'cancelled', 'failed')
        AND ($1::uuid IS NULL OR c.id = $1)
+    UNION ALL
+    -- Organisation-wide: no folder (so no folder policy) and no legal hold of their own.
+    SELECT 'data_subject_request', d.id, d.organization_id, NULL::uuid, d.status, d.completed_at,
+           ${value('dsrDays')}, ${source('dsrDays')}, ${value('noticeDays')}, false
+      FROM data_subject_requests d
+      LEFT JOIN retention_policies op ON op.organization_id = d.organization_id AND op.folder_id IS NULL
+      LEFT JOIN retention_policies fp ON false
+     WHERE d.completed_at IS NOT NULL AND d.status IN ('completed', 'rejected', 'withdrawn')
+       AND ($1::uuid IS NULL OR d.id = $1)
   )`;
 
 /** Not shredded already (by retention, a data-subject erasure or the organisation's closing): it needs no notice. */
@@ -258,10 +272,11 @@ export async function upcomingDeletions(db: Db, organizationId: string, limit: n
     rule: string;
     reason: string;
   }> = await db.query(
-    `SELECT n.record_kind, n.record_id, r.title, COALESCE(r.status, c.status) AS status, n.noticed_at, n.delete_not_before, n.rule, n.reason
+    `SELECT n.record_kind, n.record_id, r.title, COALESCE(r.status, c.status, d.status) AS status, n.noticed_at, n.delete_not_before, n.rule, n.reason
        FROM retention_notices n
        LEFT JOIN signing_requests r ON n.record_kind = 'signing_request' AND r.id = n.record_id
        LEFT JOIN kyc_cases c ON n.record_kind = 'kyc_case' AND c.id = n.record_id
+       LEFT JOIN data_subject_requests d ON n.record_kind = 'data_subject_request' AND d.id = n.record_id
       WHERE n.organization_id = $1 AND n.state = 'pending'
       ORDER BY n.delete_not_before, n.id
       LIMIT $2`,
@@ -277,4 +292,36 @@ export async function upcomingDeletions(db: Db, organizationId: string, limit: n
     rule: row.rule,
     reason: row.reason,
   }));
+}
+
+/**
+ * Access packages whose download window has passed: the blob is deleted, its key cleared (the request keeps the
+ * package's hash, size and expiry, so the handler and the requester still see what was sent and until when; a
+ * download answers 410) and `package_deleted` is in the request's trail. Idempotent: each step may run again.
+ */
+export async function deleteExpiredAccessPackages(context: SigningContext, input: { now: Date; limit: number } & SweepScope): Promise<number> {
+  const db = context.dataSource;
+  const expired: Array<{ id: string; access_package_blob_key: string; access_package_sha256: string | null }> = await db.query(
+    `SELECT id, access_package_blob_key, access_package_sha256 FROM data_subject_requests
+      WHERE access_package_blob_key IS NOT NULL AND access_package_expires_at <= $1 AND ($3::uuid[] IS NULL OR organization_id = ANY($3))
+      ORDER BY access_package_expires_at, id LIMIT $2`,
+    [input.now, input.limit, input.organizationIds ?? null],
+  );
+  for (const found of expired) {
+    await context.adapters.blobStore.delete(found.access_package_blob_key);
+    await recordDsrEvent(db, {
+      dsrId: found.id,
+      eventKey: 'package_deleted',
+      type: 'package_deleted',
+      actor: 'system',
+      detail: { sha256: found.access_package_sha256 },
+      occurredAt: input.now,
+    });
+    // Last: until the key is cleared, a crash above is repeated by the next run.
+    await db.query(`UPDATE data_subject_requests SET access_package_blob_key = NULL WHERE id = $1 AND access_package_blob_key = $2`, [
+      found.id,
+      found.access_package_blob_key,
+    ]);
+  }
+  return expired.length;
 }

@@ -73,11 +73,15 @@ test('an owner sets retention periods, sees an upcoming deletion and keeps it wi
     expect(await unfinished.getAttribute('placeholder')).toBe('90');
     await checkPage(page, problems, 'phone-defaults');
 
+    // Data-subject requests have their own period (3 years by default).
+    expect(await page.getByLabel('Data-subject requests, after they end').getAttribute('placeholder')).toBe('1096');
+
     await unfinished.fill('60');
     await page.getByLabel('Notice before deletion').fill('7');
+    await page.getByLabel('Data-subject requests, after they end').fill('1461');
     await page.getByRole('button', { name: 'Save retention policy' }).click();
     await page.getByText('Retention policy saved.').waitFor();
-    expect((await call('/v1/retention-policy')).body.settings).toEqual({ completedDays: null, unfinishedDays: 60, failedDays: null, kycDays: null, noticeDays: 7 });
+    expect((await call('/v1/retention-policy')).body.settings).toEqual({ completedDays: null, unfinishedDays: 60, failedDays: null, kycDays: null, dsrDays: 1461, noticeDays: 7 });
 
     // A request cancelled 70 days ago, noticed by the sweep's first step.
     const pdf = Buffer.from(await createTestPdf()).toString('base64');

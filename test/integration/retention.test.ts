@@ -114,7 +114,7 @@ describe('retention policy and legal hold API', () => {
 
     const set = await call('/v1/retention-policy', { method: 'PUT', body: { unfinishedDays: 60, noticeDays: 7 } });
     expect(set.status).toBe(200);
-    expect(set.body.effective).toEqual({ completedDays: 3653, unfinishedDays: 60, failedDays: 90, kycDays: 1826, noticeDays: 7 });
+    expect(set.body.effective).toEqual({ completedDays: 3653, unfinishedDays: 60, failedDays: 90, kycDays: 1826, dsrDays: 1096, noticeDays: 7 });
     expect(set.body.sources).toMatchObject({ unfinishedDays: 'organization', noticeDays: 'organization', completedDays: 'default' });
 
     const log = await call('/v1/audit-log');

@@ -13,18 +13,22 @@ test('the period follows the record kind and its final status; open records have
   expect(periodFor('signing_request', 'pending')).toBeUndefined();
   for (const status of ['approved', 'rejected', 'expired', 'cancelled', 'failed']) expect(periodFor('kyc_case', status)).toBe('kycDays');
   for (const status of ['invited', 'in_progress', 'signing', 'in_review', 'changes_requested']) expect(periodFor('kyc_case', status)).toBeUndefined();
+  for (const status of ['completed', 'rejected', 'withdrawn']) expect(periodFor('data_subject_request', status)).toBe('dsrDays');
+  for (const status of ['awaiting_identity', 'in_progress']) expect(periodFor('data_subject_request', status)).toBeUndefined();
+  // Three years: proof the organisation answered (GDPR Art. 5(2)).
+  expect(defaultRetention.dsrDays).toBe(1096);
 });
 
 test('folder override > organisation > default, each setting on its own', () => {
   expect(resolveRetention(emptyOverrides())).toEqual({
     values: defaultRetention,
-    sources: { completedDays: 'default', unfinishedDays: 'default', failedDays: 'default', kycDays: 'default', noticeDays: 'default' },
+    sources: { completedDays: 'default', unfinishedDays: 'default', failedDays: 'default', kycDays: 'default', dsrDays: 'default', noticeDays: 'default' },
   });
   const organization = { ...emptyOverrides(), unfinishedDays: 60, failedDays: 30, noticeDays: 7 };
   const folder = { ...emptyOverrides(), failedDays: 10, completedDays: 4000 };
   expect(resolveRetention(organization, folder)).toEqual({
-    values: { completedDays: 4000, unfinishedDays: 60, failedDays: 10, kycDays: 1826, noticeDays: 7 },
-    sources: { completedDays: 'folder', unfinishedDays: 'organization', failedDays: 'folder', kycDays: 'default', noticeDays: 'organization' },
+    values: { completedDays: 4000, unfinishedDays: 60, failedDays: 10, kycDays: 1826, dsrDays: 1096, noticeDays: 7 },
+    sources: { completedDays: 'folder', unfinishedDays: 'organization', failedDays: 'folder', kycDays: 'default', dsrDays: 'default', noticeDays: 'organization' },
   });
 });
 
@@ -36,6 +40,10 @@ test('the grounds name the policy that set the period, in a rule and in words', 
     reason: 'Declined, expired and cancelled requests are kept 60 days (organisation policy)',
   });
   expect(retentionGrounds('kycDays', 1826, 'folder', scope)).toEqual({ rule: 'retention:folder:folder-1', reason: 'KYC cases are kept 1826 days after the case ends (folder policy)' });
+  expect(retentionGrounds('dsrDays', 1096, 'default', { organizationId: 'org-1', folderId: null })).toEqual({
+    rule: 'retention:default',
+    reason: 'Data-subject requests are kept 1096 days after they end (default)',
+  });
 });
 
 test('the notice email lists what will be deleted and when by id and link, never by title, in the organisation language, and summarises long lists', () => {
@@ -57,6 +65,10 @@ test('the notice email lists what will be deleted and when by id and link, never
   expect(en.text).toContain('PUT /v1/signing-requests/<id>/legal-hold');
   expect(en.text).toContain('https://sigill.example/admin/retention');
   expect(en.html).toContain('&lt;id&gt;'); // escaped by construction
+  const dsr: NoticedItem = { kind: 'data_subject_request', id: item(2).id, status: 'rejected', deleteNotBefore: item(2).deleteNotBefore, reason: 'Data-subject requests are kept 1096 days after they end (default)' };
+  const withDsr = retentionNoticeEmail({ ...facts, items: [dsr] }, { name: 'Maria', locale: 'en' }, 'https://sigill.example');
+  expect(withDsr.text).toContain(`• Data-subject request ${dsr.id} (Rejected): on or after 22 December 2026.`);
+  expect(withDsr.text).toContain(`https://sigill.example/privacy-requests/${dsr.id}`);
 
   expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'sv' }, 'x').subject).toBe('2 poster hos Acme Oy raderas enligt gallringsregeln');
   expect(retentionNoticeEmail(facts, { name: 'Maria', locale: 'fi' }, 'x').text).toContain('aikaisintaan');

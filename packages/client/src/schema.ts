@@ -17926,6 +17926,8 @@ export interface paths {
                                 failedDays: number | null;
                                 /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
                                 kycDays: number | null;
+                                /** @description Days a data-subject request is kept after it ended: completed, rejected or withdrawn (default 1096, 3 years: proof the organisation answered, GDPR Art. 5(2)); organisation policy only; null: not set here */
+                                dsrDays: number | null;
                                 /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
                                 noticeDays: number | null;
                             };
@@ -17935,6 +17937,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             sources: {
@@ -17947,6 +17950,8 @@ export interface paths {
                                 /** @enum {string} */
                                 kycDays: "default" | "organization" | "folder";
                                 /** @enum {string} */
+                                dsrDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
                                 noticeDays: "default" | "organization" | "folder";
                             };
                             defaults: {
@@ -17954,6 +17959,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             /** Format: date-time */
@@ -18078,6 +18084,8 @@ export interface paths {
                         failedDays?: number | null;
                         /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping). Whole days from 1 to 36500; null or left out: not set here */
                         kycDays?: number | null;
+                        /** @description Days a data-subject request is kept after it ended: completed, rejected or withdrawn (default 1096, 3 years: proof the organisation answered, GDPR Art. 5(2)); organisation policy only. Whole days from 1 to 36500; null or left out: not set here */
+                        dsrDays?: number | null;
                         /** @description Days between the owners' and administrators' notice and the deletion (default 14). Whole days from 1 to 365; null or left out: not set here */
                         noticeDays?: number | null;
                     };
@@ -18106,6 +18114,8 @@ export interface paths {
                                 failedDays: number | null;
                                 /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
                                 kycDays: number | null;
+                                /** @description Days a data-subject request is kept after it ended: completed, rejected or withdrawn (default 1096, 3 years: proof the organisation answered, GDPR Art. 5(2)); organisation policy only; null: not set here */
+                                dsrDays: number | null;
                                 /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
                                 noticeDays: number | null;
                             };
@@ -18115,6 +18125,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             sources: {
@@ -18127,6 +18138,8 @@ export interface paths {
                                 /** @enum {string} */
                                 kycDays: "default" | "organization" | "folder";
                                 /** @enum {string} */
+                                dsrDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
                                 noticeDays: "default" | "organization" | "folder";
                             };
                             defaults: {
@@ -18134,6 +18147,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             /** Format: date-time */
@@ -18287,6 +18301,8 @@ export interface paths {
                                 failedDays: number | null;
                                 /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
                                 kycDays: number | null;
+                                /** @description Days a data-subject request is kept after it ended: completed, rejected or withdrawn (default 1096, 3 years: proof the organisation answered, GDPR Art. 5(2)); organisation policy only; null: not set here */
+                                dsrDays: number | null;
                                 /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
                                 noticeDays: number | null;
                             };
@@ -18296,6 +18312,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             sources: {
@@ -18308,6 +18325,8 @@ export interface paths {
                                 /** @enum {string} */
                                 kycDays: "default" | "organization" | "folder";
                                 /** @enum {string} */
+                                dsrDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
                                 noticeDays: "default" | "organization" | "folder";
                             };
                             defaults: {
@@ -18315,6 +18334,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             /** Format: date-time */
@@ -18441,6 +18461,8 @@ export interface paths {
                         failedDays?: number | null;
                         /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping). Whole days from 1 to 36500; null or left out: not set here */
                         kycDays?: number | null;
+                        /** @description Days a data-subject request is kept after it ended: completed, rejected or withdrawn (default 1096, 3 years: proof the organisation answered, GDPR Art. 5(2)); organisation policy only. Whole days from 1 to 36500; null or left out: not set here */
+                        dsrDays?: number | null;
                         /** @description Days between the owners' and administrators' notice and the deletion (default 14). Whole days from 1 to 365; null or left out: not set here */
                         noticeDays?: number | null;
                     };
@@ -18469,6 +18491,8 @@ export interface paths {
                                 failedDays: number | null;
                                 /** @description Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping); null: not set here */
                                 kycDays: number | null;
+                                /** @description Days a data-subject request is kept after it ended: completed, rejected or withdrawn (default 1096, 3 years: proof the organisation answered, GDPR Art. 5(2)); organisation policy only; null: not set here */
+                                dsrDays: number | null;
                                 /** @description Days between the owners' and administrators' notice and the deletion (default 14); null: not set here */
                                 noticeDays: number | null;
                             };
@@ -18478,6 +18502,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             sources: {
@@ -18490,6 +18515,8 @@ export interface paths {
                                 /** @enum {string} */
                                 kycDays: "default" | "organization" | "folder";
                                 /** @enum {string} */
+                                dsrDays: "default" | "organization" | "folder";
+                                /** @enum {string} */
                                 noticeDays: "default" | "organization" | "folder";
                             };
                             defaults: {
@@ -18497,6 +18524,7 @@ export interface paths {
                                 unfinishedDays: number;
                                 failedDays: number;
                                 kycDays: number;
+                                dsrDays: number;
                                 noticeDays: number;
                             };
                             /** Format: date-time */

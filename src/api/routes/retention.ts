@@ -20,6 +20,8 @@ const settingWords: Record<RetentionSetting, string> = {
   unfinishedDays: 'Days a declined, expired or cancelled request is kept after it ended (default 90)',
   failedDays: 'Days a failed request is kept after it failed (default 90)',
   kycDays: 'Days a KYC case is kept after it ended: approved, rejected, expired, cancelled or failed (default 1826, 5 years: AML record keeping)',
+  dsrDays:
+    'Days a data-subject request is kept after it ended: completed, rejected or withdrawn (default 1096, 3 years: proof the organisation answered, GDPR Art. 5(2)); organisation policy only',
   noticeDays: "Days between the owners' and administrators' notice and the deletion (default 14)",
 };
 

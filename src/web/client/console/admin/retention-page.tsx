@@ -12,7 +12,7 @@ import { Field, SubmitButton, useSubmission } from './admin-form';
 import { useOrganizationTimeZone } from './admin-api';
 import { describeError } from '../context';
 
-const settings = ['completedDays', 'unfinishedDays', 'failedDays', 'kycDays', 'noticeDays'] as const;
+const settings = ['completedDays', 'unfinishedDays', 'failedDays', 'kycDays', 'dsrDays', 'noticeDays'] as const;
 type Setting = (typeof settings)[number];
 
 interface RetentionPolicy {
@@ -22,7 +22,7 @@ interface RetentionPolicy {
 }
 
 interface UpcomingDeletion {
-  kind: 'signing_request' | 'kyc_case';
+  kind: 'signing_request' | 'kyc_case' | 'data_subject_request';
   id: string;
   title: string | null;
   status: string;
@@ -105,6 +105,8 @@ function PolicyForm({ ctx, policy }: { ctx: ConsoleContext; policy: RetentionPol
   );
 }
 
+const statusCatalog = { signing_request: 'common:requestStatus', kyc_case: 'kyc:status', data_subject_request: 'privacy:status' } as const;
+
 function Upcoming({ ctx, items, reload }: { ctx: ConsoleContext; items: UpcomingDeletion[]; reload(): Promise<void> }) {
   const { t } = ctx;
   const timeZone = useOrganizationTimeZone(ctx);
@@ -134,21 +136,28 @@ function Upcoming({ ctx, items, reload }: { ctx: ConsoleContext; items: Upcoming
                   <Link ctx={ctx} href={`/requests/${item.id}`}>
                     {item.title || item.id}
                   </Link>
-                ) : (
+                ) : item.kind === 'kyc_case' ? (
                   <Link ctx={ctx} href={`/kyc/${item.id}`}>
                     {t('console:admin.retention.kycCase')}
                   </Link>
+                ) : (
+                  <Link ctx={ctx} href={`/privacy-requests/${item.id}`}>
+                    {t('console:admin.retention.dataSubjectRequest')}
+                  </Link>
                 )}{' '}
                 <span class="muted">
-                  ({t(item.kind === 'signing_request' ? `common:requestStatus.${item.status}` : `kyc:status.${item.status}`, { defaultValue: item.status })})
+                  ({t(`${statusCatalog[item.kind]}.${item.status}`, { defaultValue: item.status })})
                 </span>
               </th>
               <td>{formatDateTime(item.deleteNotBefore, ctx.locale, timeZone)}</td>
               <td>{item.reason}</td>
               <td>
-                <button type="button" class="secondary" disabled={busy} onClick={() => void hold(item)}>
-                  {t('console:admin.retention.hold')}
-                </button>
+                {/* Data-subject requests take no legal hold: a longer period keeps them. */}
+                {item.kind !== 'data_subject_request' && (
+                  <button type="button" class="secondary" disabled={busy} onClick={() => void hold(item)}>
+                    {t('console:admin.retention.hold')}
+                  </button>
+                )}
               </td>
             </tr>
           ))}
