@@ -251,6 +251,18 @@ describe('Privacy requests: a requester on a phone, a member in the console', ()
     await page.getByText('Your download has started.').waitFor();
     await checkPhonePage(page, 'downloaded');
 
+    // A rectification that cannot be applied (nothing of the person is open): the console says why, not "failed".
+    const rectifierEmail = unique('rectify');
+    const rectification = await asOrganization('/v1/data-subject-requests', { body: { type: 'rectification', requester: { name: 'Rauno Rectify', email: rectifierEmail } } });
+    const [rectifyMail] = await smtp.waitForMail(rectifierEmail, '');
+    const rectifyCode = codeAndLink(rectifyMail!.text);
+    const token = rectifyCode.link.split('/r/')[1]!;
+    expect((await asOrganization('/v1/privacy/requests/confirm', { key: null, body: { token, code: rectifyCode.code } })).status).toBe(200);
+    await console_.goto(`${api.url}/privacy-requests/${rectification.body.id}`);
+    await console_.getByLabel('Corrected name').fill('Rauno Right');
+    await console_.getByRole('button', { name: 'Fulfil', exact: true }).click();
+    await console_.locator('[data-testid="dsr-fulfilment-refusal"]', { hasText: 'the person has no open signing request or KYC case to correct' }).waitFor();
+
     // The refused phone number (400), the link that is not one (404) and the wrong code (401) are the only refused calls.
     expect(problems.list.filter((line) => !/status of 400 .*\/requests\)$|status of 40[14] .*\/confirm\)$/.test(line))).toEqual([]);
     consoleProblems.expectNone('the console');
