@@ -9,8 +9,16 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * - Rows written before this are sealed where they are (src/privacy/move-to-record-keys.ts): a transaction that
  *   sets `sigill.allow_audit_seal` may, once per row, move ip/user_agent/detail into `sealed`, keeping a part of
  *   the detail. Nothing else may change, so the chain (computed over the plaintext) is untouched.
- * - Erasing (migration 1763929000000) now also clears `sealed`.
+ * - Erasing (migration 1763929000000) now also clears `sealed`, and reaches data-subject request trails too
+ *   (`dsr_audit_events.erased_at`).
  */
+/** src/privacy/audit-personal-data.ts nonPersonalDetailKeys as this migration was written (a migration never changes). */
+const nonPersonalDetailKeysAtThisMigration = [
+  'sha256', 'auditChainHead', 'evidenceSha256', 'previousSha256', 'previousEvidenceSha256', 'timestampAt', 'renewBefore', 'blobStore',
+  'status', 'outcome', 'final', 'round', 'requestId', 'identificationId', 'uploadId', 'questionnaireId', 'questionnaireVersion',
+  'identification', 'recipients', 'refused', 'channel', 'via',
+];
+
 export class SealedAuditPersonalData1763940000000 implements MigrationInterface {
   name = 'SealedAuditPersonalData1763940000000';
 
@@ -18,6 +26,8 @@ export class SealedAuditPersonalData1763940000000 implements MigrationInterface 
     for (const table of ['audit_events', 'kyc_audit_events', 'dsr_audit_events']) {
       await db.query(`ALTER TABLE ${table} ADD COLUMN sealed bytea`);
     }
+    // A shredded data-subject request's trail is erased like the others' (src/privacy/shred-record.ts).
+    await db.query(`ALTER TABLE dsr_audit_events ADD COLUMN erased_at timestamptz`);
     const chainColumnsOtherThan = `ARRAY['actor', 'ip', 'user_agent', 'detail', 'erased_at', 'sealed']`;
     await db.query(`
       CREATE OR REPLACE FUNCTION sigill_audit_erase_allowed(old_row jsonb, new_row jsonb) RETURNS boolean LANGUAGE sql STABLE AS $$
@@ -31,6 +41,12 @@ export class SealedAuditPersonalData1763940000000 implements MigrationInterface 
            AND (jsonb_typeof(new_row -> 'detail') = 'null' OR (old_row -> 'detail') @> (new_row -> 'detail'))
            AND (old_row - ${chainColumnsOtherThan}) = (new_row - ${chainColumnsOtherThan})
       $$`);
+    // The seal keeps exactly the detail's non-personal members (this list is nonPersonalDetailKeys of
+    // src/privacy/audit-personal-data.ts when this migration was written), and only a row holding something
+    // personal may be sealed: nothing else about a row can change, whoever sets the flag.
+    const kept = `ARRAY[${nonPersonalDetailKeysAtThisMigration.map((key) => `'${key}'`).join(', ')}]::text[]`;
+    const reduced = (row: string) =>
+      `(SELECT jsonb_object_agg(d.key, d.value) FROM jsonb_each(CASE WHEN jsonb_typeof(${row} -> 'detail') = 'object' THEN ${row} -> 'detail' ELSE '{}'::jsonb END) d WHERE d.key = ANY(${kept}))`;
     await db.query(`
       CREATE FUNCTION sigill_audit_seal_allowed(old_row jsonb, new_row jsonb) RETURNS boolean LANGUAGE sql STABLE AS $$
         SELECT coalesce(current_setting('sigill.allow_audit_seal', true), '') = 'on'
@@ -38,10 +54,12 @@ export class SealedAuditPersonalData1763940000000 implements MigrationInterface 
            AND coalesce(jsonb_typeof(new_row -> 'erased_at'), 'null') = 'null'
            AND jsonb_typeof(old_row -> 'sealed') = 'null'
            AND jsonb_typeof(new_row -> 'sealed') = 'string'
+           AND (jsonb_typeof(old_row -> 'ip') = 'string' OR jsonb_typeof(old_row -> 'user_agent') = 'string'
+                OR ${reduced('old_row')} IS DISTINCT FROM (CASE WHEN jsonb_typeof(old_row -> 'detail') = 'object' THEN old_row -> 'detail' END))
            AND jsonb_typeof(new_row -> 'ip') = 'null'
            AND jsonb_typeof(new_row -> 'user_agent') = 'null'
            AND (new_row -> 'actor') = (old_row -> 'actor')
-           AND (jsonb_typeof(new_row -> 'detail') = 'null' OR (old_row -> 'detail') @> (new_row -> 'detail'))
+           AND coalesce(new_row -> 'detail', 'null'::jsonb) = coalesce(${reduced('old_row')}, 'null'::jsonb)
            AND (old_row - ${chainColumnsOtherThan}) = (new_row - ${chainColumnsOtherThan})
       $$`);
     const trails = [

@@ -117,22 +117,27 @@ export async function requestOrganizationClosing(
   if (confirm !== organization.name.trim() && confirm !== organization.id) {
     throw new AppError('unprocessable', "confirm: type the organisation's name exactly to close it.");
   }
-  // A closing deletes everything: records under a legal hold must be kept, so the holds go first.
-  const holds = await countOrganizationLegalHolds(context.dataSource, organizationId);
-  if (holds > 0) {
-    throw new AppError('legal_hold', `${holds} legal hold(s) apply in this organisation: lift them before closing it (a closing deletes everything).`);
-  }
   const graceDays = input.graceDays ?? defaultGraceDays;
   // Milliseconds only: the workflow names the request by this time, and PostgreSQL keeps it exactly.
   const requestedAt = new Date();
   const closesAt = new Date(requestedAt.getTime() + graceDays * dayMs);
-  const updated = await queryReturning<{ id: string }>(
-    context.dataSource,
-    `UPDATE organizations SET closing_requested_at = $2, closing_requested_by = $3, closes_at = $4
-      WHERE id = $1 AND closing_requested_at IS NULL AND closed_at IS NULL RETURNING id`,
-    [organizationId, requestedAt, caller.actor.actor, closesAt],
-  );
-  if (updated.length === 0) throw new AppError('conflict', 'The organisation is already closing (cancel it first to choose another grace period).');
+  await context.dataSource.transaction(async (tx) => {
+    // The organisation's row locked first: a legal hold being placed (it share-locks the row,
+    // src/retention/retention-admin.ts) is either counted here or refused for the closing.
+    await tx.query(`SELECT id FROM organizations WHERE id = $1 FOR UPDATE`, [organizationId]);
+    // A closing deletes everything: records under a legal hold must be kept, so the holds go first.
+    const holds = await countOrganizationLegalHolds(tx, organizationId);
+    if (holds > 0) {
+      throw new AppError('legal_hold', `${holds} legal hold(s) apply in this organisation: lift them before closing it (a closing deletes everything).`);
+    }
+    const updated = await queryReturning<{ id: string }>(
+      tx,
+      `UPDATE organizations SET closing_requested_at = $2, closing_requested_by = $3, closes_at = $4
+        WHERE id = $1 AND closing_requested_at IS NULL AND closed_at IS NULL RETURNING id`,
+      [organizationId, requestedAt, caller.actor.actor, closesAt],
+    );
+    if (updated.length === 0) throw new AppError('conflict', 'The organisation is already closing (cancel it first to choose another grace period).');
+  });
 
   const workflowInput: OrganizationClosingInput = { organizationId, requestedAt: requestedAt.toISOString(), graceMs: graceDays * dayMs };
   try {

@@ -17,7 +17,10 @@ import { recordKeyringOfDatabase } from './record-keys';
 
 export type AuditTrailTable = 'audit_events' | 'kyc_audit_events' | 'dsr_audit_events';
 
-/** Audit detail members that hold no personal data: kept in clear, also on an erased event. */
+/**
+ * Audit detail members that hold no personal data: kept in clear, also on an erased event. The append-only
+ * triggers check a seal against this list as migration 1763940000000 wrote it: a change here needs a migration.
+ */
 export const nonPersonalDetailKeys = [
   'sha256',
   'auditChainHead',

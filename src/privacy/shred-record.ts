@@ -181,44 +181,56 @@ export async function hasClosingReceipt(context: SigningContext, organizationId:
  * After the organisation's key was destroyed (src/organization-export/close-organization.ts): every record of
  * it not deleted yet is reduced to its tombstone under the closing's rule, each with its own receipt (so
  * `/v1/verify` still says a sealed document existed and when it was deleted), its blobs and outbox copies
- * deleted. No hold or status check: the key is gone, so is the data; a record still open when the closing
- * stopped waiting is tombstoned too. One transaction per record, so a retry continues where an attempt
- * stopped. Returns how many records it reduced.
+ * deleted first (a record whose clean-up failed is still listed, so a retry cleans it). No hold or status
+ * check: the key is gone, so is the data; a record still open when the closing stopped waiting is tombstoned
+ * too. One transaction per record, and at most `budgetMs` of work per call: a large organisation takes several
+ * calls (the activity's retries), each continuing where the last stopped, none overlapping the next.
+ * Resolves when none is left; else throws a retryable error saying how many remain.
  */
-export async function tombstoneOrganizationRecords(context: SigningContext, organizationId: string, closing: DeletionReceipt): Promise<number> {
-  if (closing.record.kind !== 'organization' || closing.organizationId !== organizationId) throw new Error('not this organisation\'s closing receipt');
+export async function tombstoneOrganizationRecords(
+  context: SigningContext,
+  organizationId: string,
+  closing: DeletionReceipt,
+  budgetMs = 60_000,
+): Promise<number> {
+  if (closing.record.kind !== 'organization' || closing.organizationId !== organizationId) throw new Error("not this organisation's closing receipt");
   const grounds: ShredGrounds = { rule: closing.rule, reason: closing.reason, actor: closing.actor };
-  const options: ShredOptions = {};
-  const temporal = temporalOf(options);
+  const temporal = temporalOf({});
+  const stopAt = Date.now() + budgetMs;
   let count = 0;
-  // A record that reads as not deleted after its turn (it should not) is not tried twice in one call.
-  const tried = new Set<string>();
-  const remaining = async (): Promise<ShreddableRecord[]> => {
-    const rows: Array<{ kind: ShreddableRecord['kind']; id: string }> = await context.dataSource.query(
-      `(SELECT 'kyc_case' AS kind, id FROM kyc_cases WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 100)
+  const remaining = (limit: number): Promise<ShreddableRecord[]> =>
+    context.dataSource.query(
+      `(SELECT 'kyc_case' AS kind, id FROM kyc_cases WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2)
        UNION ALL
-       (SELECT 'signing_request', id FROM signing_requests WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT 100)
+       (SELECT 'signing_request', id FROM signing_requests WHERE organization_id = $1 AND deleted_at IS NULL ORDER BY id LIMIT $2)
        UNION ALL
        (SELECT 'data_subject_request', d.id FROM data_subject_requests d WHERE d.organization_id = $1
            AND NOT EXISTS (SELECT 1 FROM deletion_receipts r WHERE r.record_kind = 'data_subject_request' AND r.record_id = d.id)
-         ORDER BY d.id LIMIT 100)`,
-      [organizationId],
+         ORDER BY d.id LIMIT $2)`,
+      [organizationId, limit],
     );
-    return rows.filter((row) => !tried.has(`${row.kind}:${row.id}`));
-  };
-  for (let batch = await remaining(); batch.length > 0; batch = await remaining()) {
+  for (let batch = await remaining(100); batch.length > 0 && Date.now() < stopAt; batch = await remaining(100)) {
+    let progressed = false;
     for (const record of batch) {
-      tried.add(`${record.kind}:${record.id}`);
+      if (Date.now() >= stopAt) break;
+      // Files, outbox copies and an old history first: until the tombstone commits, the record stays listed.
+      await cleanUp(context, record, closing, { temporal });
       const receipt = await context.dataSource.transaction(async (tx) => {
         const locked = await readRecordRow(tx, record, { lock: true });
         if (!locked || locked.deletion_receipt_id) return undefined;
         return tombstone(context, tx, record, locked, grounds);
       });
-      if (receipt) await cleanUp(context, record, receipt, { temporal });
-      count += 1;
+      if (receipt) {
+        count += 1;
+        progressed = true;
+      }
       heartbeatIfInActivity({ tombstoned: count });
     }
+    // Listed but not reducible (it should not happen): stop rather than loop; the count below says so.
+    if (!progressed) break;
   }
+  const [left]: Array<{ kind: string }> = await remaining(1);
+  if (left) throw new Error(`closing organisation ${organizationId}: ${count} records reduced in this attempt, more remain; the next attempt continues`);
   return count;
 }
 
@@ -359,8 +371,16 @@ async function tombstone(context: SigningContext, tx: EntityManager, record: Shr
   if (record.kind === 'kyc_case') await tx.query(`DELETE FROM kyc_idempotency_keys WHERE case_id = $1`, [record.id]);
   if (record.kind === 'signing_request') await eraseSigningRequest(tx, record.id, receipt);
   if (record.kind === 'kyc_case') await eraseKycCase(tx, record.id, receipt);
-  // A requester's eID identification shows name and birth date in clear: it goes with the request.
-  if (record.kind === 'data_subject_request') await tx.query(`DELETE FROM eid_identifications WHERE subject_kind = 'data_subject_request' AND subject_id = $1`, [record.id]);
+  // A requester's eID identification goes with the request, and its trail keeps only what names no one
+  // (a row written in clear before record keys would otherwise keep the requester's IP and browser).
+  if (record.kind === 'data_subject_request') {
+    await tx.query(`DELETE FROM eid_identifications WHERE subject_kind = 'data_subject_request' AND subject_id = $1`, [record.id]);
+    await tx.query(
+      `UPDATE dsr_audit_events SET ip = NULL, user_agent = NULL, sealed = NULL, detail = ${reducedDetailSql}, erased_at = $2
+        WHERE dsr_id = $1 AND erased_at IS NULL`,
+      [record.id, receipt.deletedAt, nonPersonalDetailKeys],
+    );
+  }
   await recordOrganizationEvent(tx, {
     organizationId: row.organization_id,
     type: 'record_deleted',

@@ -142,4 +142,13 @@ test('an ended request is kept its period, noticed, then shredded by the sweep w
   const listed = (await call('/v1/data-subject-requests?status=rejected')).body.items as Json[];
   expect(listed.find((item) => item.id === due)).toMatchObject({ id: due, status: 'rejected' });
   expect(listed.find((item) => item.id === due).requesterName).toBeUndefined();
+  // Its trail keeps what names no one: no IP, browser or sealed personal part is left on any row.
+  const trailRows: Array<{ ip: string | null; user_agent: string | null; sealed: Buffer | null; erased_at: Date | null }> = await dataSource.query(
+    `SELECT ip, user_agent, sealed, erased_at FROM dsr_audit_events WHERE dsr_id = $1`,
+    [due],
+  );
+  expect(trailRows.length).toBeGreaterThan(0);
+  for (const row of trailRows) expect(row).toEqual({ ip: null, user_agent: null, sealed: null, erased_at: expect.any(Date) });
+  const youngRows: Array<{ erased_at: Date | null }> = await dataSource.query(`SELECT erased_at FROM dsr_audit_events WHERE dsr_id = $1`, [young]);
+  expect(youngRows.every((row) => row.erased_at === null)).toBe(true);
 });

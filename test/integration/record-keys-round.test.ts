@@ -329,6 +329,17 @@ test('audit events recorded in clear before their personal data went under the r
   expect((await row()).ip).toBe('203.0.113.77');
   // Sealing in place is the move's one-time exception to the trail being append-only; nothing else may do it.
   await expect(dataSource.query(`UPDATE audit_events SET ip = NULL, user_agent = NULL, sealed = '\\x02' WHERE request_id = $1 AND event_key = $2`, [requestId, fields.eventKey])).rejects.toThrow(/append-only/);
+  // Even with the move's flag, a seal must drop exactly the personal part: keeping (or inventing) detail is refused,
+  // and so is sealing a row that holds nothing personal.
+  const withSealFlag = (sql: string, params: unknown[]) =>
+    dataSource.transaction(async (tx) => {
+      await tx.query(`SELECT set_config('sigill.allow_audit_seal', 'on', true)`);
+      await tx.query(sql, params);
+    });
+  await expect(
+    withSealFlag(`UPDATE audit_events SET ip = NULL, user_agent = NULL, sealed = '\\x02' WHERE request_id = $1 AND event_key = $2`, [requestId, fields.eventKey]),
+  ).rejects.toThrow(/append-only/);
+  await expect(withSealFlag(`UPDATE audit_events SET sealed = '\\x02' WHERE request_id = $1 AND event_key = 'created'`, [requestId])).rejects.toThrow(/append-only/);
 
   // eID evidence written the old way: the person's name and birth date in clear.
   const identificationId = randomUUID();

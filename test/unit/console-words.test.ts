@@ -62,6 +62,9 @@ describe('API failures in the reader’s language', () => {
     );
     expect(errorText('temporal_unavailable', 'Temporal is unreachable', translator('en'))).toBe('The workflow engine cannot be reached right now. Try again in a moment.');
     expect(errorText('http_502', undefined, translator('en'))).toBe(translator('en')('common:genericError'));
+    // Closing refused for a legal hold, a hold refused on a deleted record: said, not "something went wrong".
+    expect(errorText('legal_hold', '1 legal hold(s) apply in this organisation', translator('en'))).toMatch(/^A legal hold applies: lift it first.*\(Server message: 1 legal hold/);
+    expect(errorText('record_deleted', undefined, translator('fi'))).toBe('Tämä on poistettu: sen tiedot ovat pysyvästi poissa.');
   });
 
   test('a field keeps its own error, said in the reader’s language with the API’s rule beside it', () => {

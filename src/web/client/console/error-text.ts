@@ -7,7 +7,7 @@
 import type { Translate } from '../../../i18n';
 
 /** Codes whose message carries a fact of its own (a field and its rule, the state that refused). */
-const detailedCodes = new Set(['invalid_request', 'unprocessable', 'invalid_text', 'conflict']);
+const detailedCodes = new Set(['invalid_request', 'unprocessable', 'invalid_text', 'conflict', 'legal_hold']);
 
 /** A banner's text for an API failure: the code's sentence, then the API's message where it says more. */
 export function errorText(code: string, message: string | undefined, t: Translate): string {
