@@ -27,6 +27,7 @@ import { DsrEid1763938000000 } from './1763938000000-dsr-eid';
 import { SealedAuditPersonalData1763940000000 } from './1763940000000-sealed-audit-personal-data';
 import { SealedEidEvidence1763944000000 } from './1763944000000-sealed-eid-evidence';
 import { SealedKycCustomer1763946000000 } from './1763946000000-sealed-kyc-customer';
+import { SealedRoundPersonalData1763948000000 } from './1763948000000-sealed-round-personal-data';
 import { DsrRetention1763942000000 } from './1763942000000-dsr-retention';
 
 export const migrations = [
@@ -59,4 +60,5 @@ export const migrations = [
   DsrRetention1763942000000,
   SealedEidEvidence1763944000000,
   SealedKycCustomer1763946000000,
+  SealedRoundPersonalData1763948000000,
 ];

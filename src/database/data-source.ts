@@ -1,6 +1,7 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
 import { migrations } from '../../migrations';
 import type { Logger } from '../logger';
+import { SealedRoundDataSubscriber } from '../signing/round-personal-data';
 import { entities } from './entities';
 
 export function createDataSource(url: string, options: { poolSize?: number } = {}): DataSource {
@@ -8,6 +9,8 @@ export function createDataSource(url: string, options: { poolSize?: number } = {
     type: 'postgres',
     url,
     entities,
+    // Opens the signers' and requests' sealed personal columns as entities load (issue 14).
+    subscribers: [SealedRoundDataSubscriber],
     migrations,
     migrationsTableName: 'schema_migrations',
     synchronize: false,

@@ -209,6 +209,8 @@ export class SigningRequest {
   /** Set when the request was shredded (src/privacy/shred-record.ts): the row is a tombstone, its personal columns empty. */
   @Column({ name: 'deleted_at', type: 'timestamptz', nullable: true }) deletedAt!: Date | null;
   @Column({ name: 'deletion_receipt_id', type: 'uuid', nullable: true }) deletionReceiptId!: string | null;
+  /** Title, message and file name under the request's key (src/signing/round-personal-data.ts opens them on load). */
+  @Column({ name: 'text_sealed', type: 'bytea', nullable: true }) textSealed!: Buffer | null;
 }
 
 export type SignerStatus = 'waiting' | 'invited' | 'opened' | 'signed' | 'declined';
@@ -243,6 +245,8 @@ export class Signer {
   @Column({ name: 'expected_national_id', type: 'bytea', nullable: true }) expectedNationalId!: Buffer | null;
   /** The eID identification accepted for this signer (eid_identifications). */
   @Column({ name: 'identification_id', type: 'uuid', nullable: true }) identificationId!: string | null;
+  /** Name, email and phone under the request's key (src/signing/round-personal-data.ts opens them on load). */
+  @Column({ name: 'contact_sealed', type: 'bytea', nullable: true }) contactSealed!: Buffer | null;
 }
 
 /** Append-only: the database refuses UPDATE, DELETE and TRUNCATE of these rows. */

@@ -15,6 +15,7 @@
  * the gauge and every replica agree. One statement answers both the scoped list and the deployment-wide
  * gauge; it starts from the open rounds (partial index `signing_requests_open_idx`).
  */
+import { openRequestText } from '../signing/round-personal-data';
 import type { DataSource } from 'typeorm';
 import { reachableFolderIds, type AccessScope } from '../accounts/access';
 import type { SigningActivities } from '../activities/signing-activities';
@@ -87,7 +88,8 @@ const findingsParameters = (organizationId: string | null, folderIds: string[] |
 
 interface RoundRow {
   id: string;
-  title: string;
+  title: string | null;
+  text_sealed: Buffer | null;
   status: string;
   folder_id: string;
   created_at: Date;
@@ -120,17 +122,21 @@ export async function listStuckRounds(
              ORDER BY stuck_since, request_id
              LIMIT $7
           )
-     SELECT r.id, r.title, r.status, r.folder_id, r.created_at, r.expires_at, stuck.reasons,
+     SELECT r.id, r.title, r.text_sealed, r.status, r.folder_id, r.created_at, r.expires_at, stuck.reasons,
             (SELECT e.occurred_at FROM audit_events e WHERE e.request_id = r.id ORDER BY e.sequence DESC LIMIT 1) AS last_event_at
        FROM stuck JOIN signing_requests r ON r.id = stuck.request_id
       ORDER BY stuck.stuck_since, r.id`,
     [...findingsParameters(scope.organizationId, reachableFolderIds(scope) ?? null, rules), options.limit],
   );
+  // Titles are under each request's key (src/signing/round-personal-data.ts).
+  const titles = await Promise.all(
+    rows.map(async (row) => (await openRequestText(dataSource, row.id, { title: row.title, message: null, document_filename: null, text_sealed: row.text_sealed })).title ?? ''),
+  );
   return {
     items: rows.map(
-      (row): StuckRoundView => ({
+      (row, index): StuckRoundView => ({
         requestId: row.id,
-        title: row.title,
+        title: titles[index]!,
         status: row.status,
         folderId: row.folder_id,
         createdAt: iso(row.created_at),

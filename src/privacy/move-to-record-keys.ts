@@ -19,6 +19,7 @@
  * Temporal histories of these records cannot be re-encrypted (history is immutable): their payloads stay
  * under the deployment key. Shredding deletes such workflow executions (src/privacy/shred-record.ts).
  */
+import { sealRoundPersonalData } from '../signing/round-personal-data';
 import { writeKycCustomerContact, type KycCustomerContact } from '../kyc/kyc-customer-contact';
 import type { Logger } from '../logger';
 import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
@@ -44,6 +45,7 @@ export interface MoveProgress {
   auditEventsSealed: number;
   evidenceSealed: number;
   customersSealed: number;
+  roundsSealed: number;
   failures: number;
 }
 
@@ -64,7 +66,7 @@ const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' 
 ];
 
 export async function moveToRecordKeys(context: SigningContext, log: Logger, signal?: AbortSignal): Promise<MoveProgress> {
-  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, customersSealed: 0, failures: 0 };
+  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, customersSealed: 0, roundsSealed: 0, failures: 0 };
   const db = context.dataSource;
 
   // 1. A key for every record that has none (only records from before record keys lack one).
@@ -212,6 +214,36 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
       }
     }
     log.info({ customersSealed: progress.customersSealed }, "record keys: KYC customers' contacts sealed under their case keys");
+  }
+
+  // 6. Signing requests' titles and signers' contacts recorded in clear, of requests with a live key; their search tokens.
+  let afterRequest = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    if (signal?.aborted) return progress;
+    const rows: Array<{ id: string; organization_id: string }> = await db.query(
+      `SELECT r.id, r.organization_id FROM signing_requests r
+        WHERE r.id > $1 AND r.deleted_at IS NULL
+          AND (r.text_sealed IS NULL AND (r.title IS NOT NULL OR r.message IS NOT NULL OR r.document_filename IS NOT NULL)
+               OR r.search_tokens IS NULL
+               OR EXISTS (SELECT 1 FROM signers s WHERE s.request_id = r.id AND s.contact_sealed IS NULL
+                            AND (s.name IS NOT NULL OR s.email IS NOT NULL OR s.phone IS NOT NULL)))
+          AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'signing_request' AND k.record_id = r.id AND k.wrapped_key IS NOT NULL)
+          AND NOT ${closedOrganization('r.organization_id')}
+        ORDER BY r.id LIMIT ${batchSize}`,
+      [afterRequest],
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      afterRequest = row.id;
+      try {
+        await db.transaction((tx) => sealRoundPersonalData(tx, row.organization_id, row.id));
+        progress.roundsSealed += 1;
+      } catch (error) {
+        progress.failures += 1;
+        log.warn({ err: error, requestId: row.id }, "record keys: a signing request's title and contacts could not be sealed yet");
+      }
+    }
+    log.info({ roundsSealed: progress.roundsSealed }, "record keys: signing requests' titles and contacts sealed under their keys");
   }
   return progress;
 }

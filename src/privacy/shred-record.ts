@@ -401,7 +401,8 @@ async function eraseSigningRequest(tx: EntityManager, requestId: string, receipt
     [requestId],
   );
   await tx.query(
-    `UPDATE signers SET name = NULL, email = NULL, phone = NULL, expected_national_id = NULL, identification_id = NULL WHERE request_id = $1`,
+    `UPDATE signers SET name = NULL, email = NULL, phone = NULL, contact_sealed = NULL, email_index = NULL, phone_index = NULL,
+            expected_national_id = NULL, identification_id = NULL WHERE request_id = $1`,
     [requestId],
   );
   // Every identification of these signers (also refused ones), not only the bound one.
@@ -410,7 +411,8 @@ async function eraseSigningRequest(tx: EntityManager, requestId: string, receipt
     [signers.map((signer) => signer.id), signers.map((signer) => signer.identification_id).filter(Boolean)],
   );
   await tx.query(
-    `UPDATE signing_requests SET title = NULL, message = NULL, document_filename = NULL, deleted_at = $2, deletion_receipt_id = $3 WHERE id = $1`,
+    `UPDATE signing_requests SET title = NULL, message = NULL, document_filename = NULL, text_sealed = NULL, search_tokens = NULL,
+            deleted_at = $2, deletion_receipt_id = $3 WHERE id = $1`,
     [requestId, receipt.deletedAt, receipt.id],
   );
   await tx.query(

@@ -14,6 +14,7 @@
  * the policy model has none for them). Besides, `deleteExpiredAccessPackages` deletes access packages whose
  * download window has passed (no notice: the requester was told the date when it was made).
  */
+import { openRequestText } from '../signing/round-personal-data';
 import type { DataSource, EntityManager } from 'typeorm';
 import { queryReturning } from '../database/data-source';
 import { AppError } from '../errors';
@@ -266,13 +267,14 @@ export async function upcomingDeletions(db: Db, organizationId: string, limit: n
     record_kind: RetainedKind;
     record_id: string;
     title: string | null;
+    text_sealed: Buffer | null;
     status: string | null;
     noticed_at: Date;
     delete_not_before: Date;
     rule: string;
     reason: string;
   }> = await db.query(
-    `SELECT n.record_kind, n.record_id, r.title, COALESCE(r.status, c.status, d.status) AS status, n.noticed_at, n.delete_not_before, n.rule, n.reason
+    `SELECT n.record_kind, n.record_id, r.title, r.text_sealed, COALESCE(r.status, c.status, d.status) AS status, n.noticed_at, n.delete_not_before, n.rule, n.reason
        FROM retention_notices n
        LEFT JOIN signing_requests r ON n.record_kind = 'signing_request' AND r.id = n.record_id
        LEFT JOIN kyc_cases c ON n.record_kind = 'kyc_case' AND c.id = n.record_id
@@ -282,10 +284,18 @@ export async function upcomingDeletions(db: Db, organizationId: string, limit: n
       LIMIT $2`,
     [organizationId, limit],
   );
-  return rows.map((row) => ({
+  // A request's title is under its key (src/signing/round-personal-data.ts).
+  const titles = await Promise.all(
+    rows.map(async (row) =>
+      row.record_kind === 'signing_request'
+        ? (await openRequestText(db, row.record_id, { title: row.title, message: null, document_filename: null, text_sealed: row.text_sealed })).title
+        : row.title,
+    ),
+  );
+  return rows.map((row, index) => ({
     kind: row.record_kind,
     id: row.record_id,
-    title: row.title,
+    title: titles[index] ?? null,
     status: row.status ?? 'unknown',
     noticedAt: row.noticed_at.toISOString(),
     deleteNotBefore: row.delete_not_before.toISOString(),

@@ -4,6 +4,7 @@
  * id is derived from the request id, and a retried create with the same Idempotency-Key finds the same
  * request, so one request never has two rounds.
  */
+import { searchTokensOf, storedRequestText, storedSignerContact } from './round-personal-data';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/client';
 import { z } from 'zod';
@@ -181,13 +182,21 @@ export async function recordSigningRequest(
   const reminders = request.reminders ?? { firstAfter: 2 * day, every: 2 * day, max: 3 };
   try {
     await context.dataSource.transaction(async (tx) => {
+      // Title, message, file name and the signers' contacts under the request's key, with the blind indexes and
+      // search tokens that find them (src/signing/round-personal-data.ts).
+      const text = await storedRequestText(tx, requestId, { title: request.title, message: request.message ?? null, document_filename: request.document.filename });
+      const contacts = await Promise.all(
+        signers.map((signer) => storedSignerContact(tx, organizationId, requestId, { name: signer.name, email: signer.email, phone: signer.phone ?? null })),
+      );
+      const searchTokens = await searchTokensOf(tx, organizationId, [request.title, ...signers.flatMap((signer) => [signer.name, signer.email])]);
       await tx.insert(SigningRequest, {
         id: requestId,
         organizationId,
         folderId,
-        title: request.title,
-        message: request.message ?? null,
-        documentFilename: request.document.filename,
+        title: text.title as string,
+        message: text.message,
+        documentFilename: text.document_filename as string,
+        textSealed: text.text_sealed,
         documentCode: newDocumentCode(),
         originalBlobKey,
         originalSha256: sha256,
@@ -208,8 +217,30 @@ export async function recordSigningRequest(
       });
       await tx.insert(
         Signer,
-        signers.map((signer, position) => ({ ...signer, requestId, position, linkVersion: 1, pinVersion: 1, failedPinAttempts: 0, lockedAt: null })),
+        signers.map((signer, position) => ({
+          ...signer,
+          name: contacts[position]!.name as string,
+          email: contacts[position]!.email as string,
+          phone: contacts[position]!.phone,
+          contactSealed: contacts[position]!.contact_sealed,
+          requestId,
+          position,
+          linkVersion: 1,
+          pinVersion: 1,
+          failedPinAttempts: 0,
+          lockedAt: null,
+        })),
       );
+      // Not entity columns: kept out of every entity read.
+      await tx.query(`UPDATE signing_requests SET search_tokens = $2 WHERE id = $1`, [requestId, searchTokens]);
+      for (const [position, contact] of contacts.entries()) {
+        await tx.query(`UPDATE signers SET email_index = $3, phone_index = $4 WHERE request_id = $1 AND position = $2`, [
+          requestId,
+          position,
+          contact.email_index,
+          contact.phone_index,
+        ]);
+      }
       if (input.idempotencyKey) {
         await tx.query(
           `INSERT INTO idempotency_keys (organization_id, key, request_fingerprint, signing_request_id) VALUES ($1, $2, $3, $4)`,

@@ -3,6 +3,7 @@
  * in PostgreSQL, no worker involved, so it answers during a Temporal or worker outage too. The workflow's
  * own view (its Query) is for support: `queryRound`, shown beside the history.
  */
+import { openRequestText, openSignerContact } from './round-personal-data';
 import { legalHoldJsonSql, legalHoldView, type LegalHoldJson } from '../retention/legal-hold-sql';
 import type { IdentificationEvidenceView, IdentificationMethod } from '../contract/identification';
 import { openPersonalEvidence, type IdentificationSubjectKind } from '../identity/identification-evidence';
@@ -46,7 +47,8 @@ export async function findOwnRequest(
 interface StatusRow {
   id: string;
   folder_id: string;
-  title: string;
+  title: string | null;
+  text_sealed: Buffer | null;
   status: RoundState['status'];
   routing: 'parallel' | 'sequential';
   document_code: string;
@@ -63,8 +65,9 @@ interface StatusRow {
   legal_hold: LegalHoldJson | null;
   signers: Array<{
     id: string;
-    name: string;
-    email: string;
+    name: string | null;
+    email: string | null;
+    sealed: string | null;
     locale: Locale;
     status: SignerStatus;
     locked: boolean;
@@ -89,11 +92,11 @@ interface StatusRow {
 
 export async function getSigningRequest(context: SigningContext, scope: AccessScope, requestId: string): Promise<SigningRequestView> {
   const rows: StatusRow[] = await context.dataSource.query(
-    `SELECT r.id, r.folder_id, r.title, r.status, r.routing, r.document_code, r.created_at, r.expires_at, r.reminders_sent,
+    `SELECT r.id, r.folder_id, r.title, r.text_sealed, r.status, r.routing, r.document_code, r.created_at, r.expires_at, r.reminders_sent,
             r.reminder_first_after_ms, r.reminder_every_ms, r.reminder_max, r.sealed_at, r.sealed_sha256,
             r.deleted_at, ${tombstoneDeletionSql('r')} AS deletion, ${legalHoldJsonSql('r')} AS legal_hold,
             coalesce((SELECT json_agg(json_build_object(
-                        'id', s.id, 'name', coalesce(s.name, ''), 'email', coalesce(s.email, ''), 'locale', s.locale, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
+                        'id', s.id, 'name', s.name, 'email', s.email, 'sealed', encode(s.contact_sealed, 'base64'), 'locale', s.locale, 'status', s.status, 'locked', s.locked_at IS NOT NULL,
                         'invitedAt', s.invited_at, 'openedAt', s.opened_at, 'signedAt', s.signed_at, 'declinedAt', s.declined_at,
                         'identificationMethod', s.identification_method, 'eidAcr', s.eid_acr,
                         'expectsNationalId', s.expected_national_id IS NOT NULL,
@@ -128,12 +131,19 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
     return { ...shown, name: opened.name, birthdate: opened.birthdate, nationalIdMasked: opened.national_id_masked };
   };
   const evidence = await Promise.all(row.signers.map((signer) => evidenceOf(signer.evidence)));
+  // Title, names and addresses are under the request's key (src/signing/round-personal-data.ts).
+  const text = await openRequestText(context.dataSource, row.id, { title: row.title, message: null, document_filename: null, text_sealed: row.text_sealed });
+  const contacts = await Promise.all(
+    row.signers.map((signer) =>
+      openSignerContact(context.dataSource, row.id, { name: signer.name, email: signer.email, phone: null, contact_sealed: signer.sealed ? Buffer.from(signer.sealed, 'base64') : null }),
+    ),
+  );
   // JSON carries times as PostgreSQL prints them; the API speaks ISO 8601 in UTC.
   const iso = (time: Date | string | null) => (time === null ? undefined : new Date(time).toISOString());
   return {
     id: row.id,
     // A tombstone (a shredded request) has no title, names or addresses left: they read empty.
-    title: row.title ?? '',
+    title: text.title ?? '',
     status: row.status,
     routing: row.routing,
     documentCode: row.document_code,
@@ -145,8 +155,8 @@ export async function getSigningRequest(context: SigningContext, scope: AccessSc
     sha256: row.sealed_sha256 ?? undefined,
     signers: row.signers.map((signer, index) => ({
       id: signer.id,
-      name: signer.name,
-      email: signer.email,
+      name: contacts[index]!.name ?? '',
+      email: contacts[index]!.email ?? '',
       locale: signer.locale,
       status: signer.locked && (signer.status === 'invited' || signer.status === 'opened') ? 'locked' : signer.status,
       invitedAt: iso(signer.invitedAt),

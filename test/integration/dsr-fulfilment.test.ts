@@ -17,6 +17,7 @@ import {
   restrictSubject,
   type DataSubject,
 } from '../../src/dsr/fulfilment';
+import { Signer } from '../../src/database/entities';
 import { workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { apiClient, type ApiCall, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
@@ -242,10 +243,11 @@ describe('an open round', () => {
   test("rectification corrects the person's email in the pending round only, recorded in its trail", async () => {
     const result = await rectifySubjectContact(api.signing, subject, { email: newEmail }, 'user:test');
     expect(ids(result.updated)).toEqual(ids([{ kind: 'signing_request', id: pending.id }]));
-    const rows: Array<{ id: string; email: string }> = await dataSource.query(`SELECT id, email FROM signers WHERE request_id = $1 ORDER BY position`, [pending.id]);
+    // Read through the entity: contacts are stored under the request's key (src/signing/round-personal-data.ts).
+    const rows = await dataSource.getRepository(Signer).find({ where: { requestId: pending.id }, order: { position: 'ASC' } });
     expect(rows.map((row) => row.email)).toEqual([newEmail, olof.email]);
     // The sealed contract keeps the address it was signed with.
-    const [sealedSigner] = await dataSource.query(`SELECT email FROM signers WHERE request_id = $1 AND position = 0`, [sealedRound.id]);
+    const sealedSigner = await dataSource.getRepository(Signer).findOneByOrFail({ requestId: sealedRound.id, position: 0 });
     expect(sealedSigner.email).toBe(petra.email);
     const trail = await call(`/v1/signing-requests/${pending.id}/audit-trail`);
     expect(trail.body.events).toEqual(

@@ -16,7 +16,7 @@ import { readIdentificationEvidence } from '../../src/identity/identification-ev
 import { encryptField as encryptLegacyField } from '../../src/privacy/encrypted-field';
 import { createLogger } from '../../src/logger';
 import { moveToRecordKeys } from '../../src/privacy/move-to-record-keys';
-import { DatabaseRecordKeyring, RecordKeyDestroyedError } from '../../src/privacy/record-keys';
+import { DatabaseRecordKeyring, RecordKeyDestroyedError, registerRecordKeyring } from '../../src/privacy/record-keys';
 import { keyedAuditEventHash } from '../../src/signing/audit-chain';
 import { auditChainKey } from '../../src/signing/audit-chain-key';
 import { expectedNationalIdContext, workflowIdForRequest } from '../../src/signing/create-signing-request';
@@ -110,6 +110,25 @@ test("a round's history and documents are under its record key, and unreadable o
     expect(keyIdOfBlob(stored)).toBe(hex(keyId));
   }
 
+  // The title and the signer's name and address only under the key; the sender reads them, the search finds them.
+  const [titleRow]: Array<{ title: string | null; message: string | null; document_filename: string | null; text_sealed: Buffer }> = await dataSource.query(
+    `SELECT title, message, document_filename, text_sealed FROM signing_requests WHERE id = $1`,
+    [round.id],
+  );
+  expect(titleRow).toEqual({ title: null, message: null, document_filename: null, text_sealed: expect.any(Buffer) });
+  expect(titleRow!.text_sealed.subarray(1, 17).toString('hex')).toBe(hex(keyId));
+  const contactRows: Array<{ name: string | null; email: string | null; contact_sealed: Buffer }> = await dataSource.query(
+    `SELECT name, email, contact_sealed FROM signers WHERE request_id = $1`,
+    [round.id],
+  );
+  for (const row of contactRows) expect(row).toEqual({ name: null, email: null, contact_sealed: expect.any(Buffer) });
+  const asSender = apiClient(() => api.url, () => round.apiKey);
+  expect((await asSender(`/v1/signing-requests/${round.id}`)).body.signers[0]).toMatchObject({ name: signerName, email: round.signerEmail });
+  const [firstWord, secondWord] = signerName.split(' ');
+  const found = await asSender(`/v1/signing-requests?q=${encodeURIComponent(`${secondWord!.slice(0, 5)} ${firstWord}`)}`);
+  expect(found.body.items.map((item: { id: string }) => item.id)).toContain(round.id);
+  expect((await asSender(`/v1/signing-requests?q=${encodeURIComponent(round.signerEmail)}`)).body.items.map((item: { id: string }) => item.id)).toContain(round.id);
+
   // Audit events: the signer's IP address, browser and typed name only under the key; the sender still reads them.
   const rows: Array<{ type: string; ip: string | null; user_agent: string | null; detail: string | null; sealed: Buffer | null }> = await dataSource.query(
     `SELECT type, ip, user_agent, detail::text AS detail, sealed FROM audit_events WHERE request_id = $1 ORDER BY sequence`,
@@ -184,6 +203,13 @@ test('a request from before record keys gets its key, and its document and perso
   const legacyNationalId = await encryptLegacyField(keyService, expectedNationalIdContext(signerId), '131052-308T');
   await dataSource.query(`UPDATE signers SET expected_national_id = $2 WHERE id = $1`, [signerId, legacyNationalId]);
   expect(rawBlob(originalKey)[3]).toBe(1);
+  // Its title and its signer's contact in clear, no search tokens.
+  const signerEmail = `old-moved-${randomUUID()}@example.test`;
+  await dataSource.query(
+    `UPDATE signing_requests SET title = 'From before record keys', document_filename = 'old.pdf', text_sealed = NULL, search_tokens = NULL WHERE id = $1`,
+    [requestId],
+  );
+  await dataSource.query(`UPDATE signers SET name = 'Old Signer', email = $2, contact_sealed = NULL, email_index = NULL WHERE id = $1`, [signerId, signerEmail]);
 
   // The worker that runs the move at its start: nothing cached.
   const recordKeys = new DatabaseRecordKeyring(dataSource, keyService);
@@ -192,7 +218,13 @@ test('a request from before record keys gets its key, and its document and perso
     recordKeys,
     adapters: { ...api.signing.adapters, blobStore: new EncryptedBlobStore(new FilesystemBlobStore(root), keyService, recordKeys) },
   };
-  await moveToRecordKeys(worker, testLog);
+  // Code handed only a database finds the keyring registered for it: the worker's, in its own process.
+  registerRecordKeyring(dataSource, recordKeys);
+  try {
+    await moveToRecordKeys(worker, testLog);
+  } finally {
+    registerRecordKeyring(dataSource, api.signing.recordKeys);
+  }
 
   const [key]: Array<{ key_id: string; legacy_data_pending: boolean }> = await dataSource.query(
     `SELECT key_id, legacy_data_pending FROM record_keys WHERE record_kind = 'signing_request' AND record_id = $1`,
@@ -211,6 +243,21 @@ test('a request from before record keys gets its key, and its document and perso
   expect(sealed.subarray(1, 17).toString('hex')).toBe(hex(key!.key_id));
   const record = { kind: 'signing_request', id: requestId } as const;
   expect(await api.signing.recordKeys.decryptField(record, expectedNationalIdContext(signerId), sealed)).toBe('131052-308T');
+
+  // Title and contact sealed under the new key, indexed, and found by the list's search as before.
+  const [requestRow]: Array<{ title: string | null; text_sealed: Buffer | null; search_tokens: Buffer[] | null }> = await dataSource.query(
+    `SELECT title, text_sealed, search_tokens FROM signing_requests WHERE id = $1`,
+    [requestId],
+  );
+  expect(requestRow).toEqual({ title: null, text_sealed: expect.any(Buffer), search_tokens: expect.any(Array) });
+  expect(requestRow!.text_sealed!.subarray(1, 17).toString('hex')).toBe(hex(key!.key_id));
+  const [signerRow]: Array<{ name: string | null; email: string | null; contact_sealed: Buffer | null; email_index: Buffer | null }> = await dataSource.query(
+    `SELECT name, email, contact_sealed, email_index FROM signers WHERE id = $1`,
+    [signerId],
+  );
+  expect(signerRow).toEqual({ name: null, email: null, contact_sealed: expect.any(Buffer), email_index: expect.any(Buffer) });
+  expect((await call(`/v1/signing-requests/${requestId}`)).body).toMatchObject({ title: 'From before record keys', signers: [{ name: 'Old Signer', email: signerEmail }] });
+  expect((await call(`/v1/signing-requests?q=${encodeURIComponent('before Old')}`)).body.items.map((item: { id: string }) => item.id)).toEqual([requestId]);
 
   // Again: nothing left to move, nothing changed.
   await moveToRecordKeys(worker, testLog);

@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { workflowIdForRequest } from '../../src/signing/create-signing-request';
+import { SigningRequest } from '../../src/database/entities';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
 import { harness, openTestDataSource, startTestApi, type TestApi } from '../support/harness';
@@ -400,9 +401,10 @@ describe('creating requests', () => {
     expect(response.status).toBe(201);
     const created = (await response.json()) as Json;
     await smtp.waitForMail(email, 'Please sign');
-    const rows = await dataSource.query(`SELECT document_filename, original_sha256 FROM signing_requests WHERE id = $1`, [created.id]);
-    expect(rows[0].document_filename).toBe('upload.pdf');
-    expect(rows[0].original_sha256).toBe(createHash('sha256').update(Buffer.from(pdfBase64, 'base64')).digest('hex'));
+    // Through the entity: the file name is stored under the request's key (src/signing/round-personal-data.ts).
+    const stored = await dataSource.getRepository(SigningRequest).findOneByOrFail({ id: created.id });
+    expect(stored.documentFilename).toBe('upload.pdf');
+    expect(stored.originalSha256).toBe(createHash('sha256').update(Buffer.from(pdfBase64, 'base64')).digest('hex'));
 
     const missingPart = new FormData();
     missingPart.set('request', JSON.stringify({ title: 'No file', signers: [{ name: 'X', email: uniqueEmail('x') }] }));

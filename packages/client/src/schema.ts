@@ -570,7 +570,7 @@ export interface paths {
                     status?: "pending" | "completed" | "declined" | "expired" | "cancelled" | "failed";
                     /** @description Only this folder (not its subfolders) */
                     folderId?: string;
-                    /** @description Part of the title, the document code, or a signer's name or email (case-insensitive) */
+                    /** @description Part of the document code, or the beginnings of words of the title or of a signer's name or email: every word must begin one (case-insensitive) */
                     q?: string;
                     /** @description Created at or after this instant */
                     createdFrom?: string;
@@ -967,7 +967,7 @@ export interface paths {
                     status?: "pending" | "completed" | "declined" | "expired" | "cancelled" | "failed";
                     /** @description Only this folder (not its subfolders) */
                     folderId?: string;
-                    /** @description Part of the title, the document code, or a signer's name or email (case-insensitive) */
+                    /** @description Part of the document code, or the beginnings of words of the title or of a signer's name or email: every word must begin one (case-insensitive) */
                     q?: string;
                     /** @description Created at or after this instant */
                     createdFrom?: string;

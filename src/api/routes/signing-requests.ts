@@ -29,7 +29,7 @@ const listQuery = z.strictObject({
   folderId: z.uuid('must be a folder id').optional().describe('Only this folder (not its subfolders)'),
   q: singleLineText({ min: 0, max: 200 })
     .optional()
-    .describe("Part of the title, the document code, or a signer's name or email (case-insensitive)"),
+    .describe("Part of the document code, or the beginnings of words of the title or of a signer's name or email: every word must begin one (case-insensitive)"),
   createdFrom: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional().describe('Created at or after this instant'),
   createdTo: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 date-time' }).optional().describe('Created before this instant'),
 });

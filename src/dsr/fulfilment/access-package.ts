@@ -18,6 +18,7 @@ import { readIdentificationEvidence } from '../../identity/identification-eviden
 import { decryptAnswers } from '../../kyc/get-kyc-case';
 import { readKycAuditTrail } from '../../kyc/kyc-audit-trail';
 import { readAuditTrail } from '../../signing/audit-trail';
+import { openRequestText, openSignerContact } from '../../signing/round-personal-data';
 import { zipArchive } from '../../kyc/zip-archive';
 import type { SigningContext } from '../../signing/signing-context';
 import { discoverSubjectRecordDetails, type DiscoveredRecord } from './discover-subject-records';
@@ -73,9 +74,10 @@ export async function buildAccessPackage(context: SigningContext, dsrId: string,
 
 async function signingRequestFiles(context: SigningContext, item: DiscoveredRecord, folder: string): Promise<Entry[]> {
   const db = context.dataSource;
-  const [request]: Array<{
+  const [stored]: Array<{
     title: string | null;
     message: string | null;
+    text_sealed: Buffer | null;
     status: string;
     document_filename: string | null;
     document_code: string;
@@ -87,17 +89,20 @@ async function signingRequestFiles(context: SigningContext, item: DiscoveredReco
     sealed_sha256: string | null;
     signer_count: number;
   }> = await db.query(
-    `SELECT r.title, r.message, r.status, r.document_filename, r.document_code, r.created_at, r.expires_at, r.completed_at, r.sealed_at,
+    `SELECT r.title, r.message, r.text_sealed, r.status, r.document_filename, r.document_code, r.created_at, r.expires_at, r.completed_at, r.sealed_at,
             r.sealed_blob_key, r.sealed_sha256, (SELECT count(*)::int FROM signers s WHERE s.request_id = r.id) AS signer_count
        FROM signing_requests r WHERE r.id = $1`,
     [item.record.id],
   );
-  if (!request) return [];
-  const signers: Array<{
+  if (!stored) return [];
+  // Title, message, file name and contacts are under the request's key (src/signing/round-personal-data.ts).
+  const request = { ...stored, ...(await openRequestText(db, item.record.id, stored)) };
+  const storedSigners: Array<{
     id: string;
-    name: string;
-    email: string;
+    name: string | null;
+    email: string | null;
     phone: string | null;
+    contact_sealed: Buffer | null;
     locale: string;
     status: string;
     position: number;
@@ -109,6 +114,7 @@ async function signingRequestFiles(context: SigningContext, item: DiscoveredReco
     identification_method: string;
     identification_id: string | null;
   }> = await db.query(`SELECT * FROM signers WHERE id = ANY($1::uuid[]) ORDER BY position`, [item.signerIds]);
+  const signers = await Promise.all(storedSigners.map(async (signer) => ({ ...signer, ...(await openSignerContact(db, item.record.id, signer)) })));
   // Read through the trail's reader: IPs, user agents and personal detail are stored under the record key.
   const events = (await readAuditTrail(db, item.record.id)).map((event) => ({
     sequence: event.sequence,

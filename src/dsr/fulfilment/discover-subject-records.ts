@@ -33,6 +33,7 @@ import { expectedNationalIdContext } from '../../signing/create-signing-request'
 import type { SigningContext } from '../../signing/signing-context';
 import { blindIndexes } from '../../privacy/sealed-columns';
 import { withKycCustomerContact } from '../../kyc/kyc-customer-contact';
+import { openRequestText, openSignerContact } from '../../signing/round-personal-data';
 import { normalizedEmail, normalizedPhone, phoneSql, subjectKeys, type SubjectKeys } from './subject-identifiers';
 import type { DataSubject, ErasureDecision, SubjectMatch, SubjectRecord } from './subject-record';
 
@@ -90,7 +91,9 @@ export interface SignerCandidate {
   folder_legal_hold_at: string | null;
   signer_id: string;
   email: string | null;
-  phone_digits: string | null;
+  phone: string | null;
+  contact_sealed: Buffer | null;
+  text_sealed: Buffer | null;
   expected_national_id: Buffer | null;
   kyc_case_id: string | null;
   /** Every signer of the round signed (a round that then failed to seal still holds a concluded agreement). */
@@ -233,10 +236,15 @@ async function declarationErasure(context: SigningContext, caseId: string, now: 
 async function matchedSigners(context: SigningContext, organizationId: string, keys: SubjectKeys) {
   const eidMatches = keys.nationalIds.length > 0 ? await eidIdentifiedSubjects(context, organizationId, 'signer', keys.nationalIds) : new Set<string>();
   // to_jsonb(...) ->> 'legal_hold_at' reads the hold columns where the retention migration added them, null before.
-  const rows: SignerCandidate[] = await context.dataSource.query(
-    `SELECT r.id AS request_id, r.title, r.status AS request_status, r.created_at, r.completed_at, r.sealed_at,
+  // Signers' contacts are under each request's key: found by their blind indexes, or in clear for a request from
+  // before record keys not moved yet (src/signing/round-personal-data.ts).
+  const db = context.dataSource;
+  const emailIndexes = await blindIndexes(db, organizationId, 'email', keys.emails);
+  const phoneIndexes = await blindIndexes(db, organizationId, 'phone', keys.phones.map((digits) => `+${digits}`));
+  const candidates: SignerCandidate[] = await db.query(
+    `SELECT r.id AS request_id, r.title, r.text_sealed, r.status AS request_status, r.created_at, r.completed_at, r.sealed_at,
             to_jsonb(r) ->> 'legal_hold_at' AS legal_hold_at, ${folderHoldSql('f.id')} AS folder_legal_hold_at,
-            s.id AS signer_id, s.email, ${phoneSql('s.phone')} AS phone_digits, s.expected_national_id, d.case_id AS kyc_case_id,
+            s.id AS signer_id, s.email, s.phone, s.contact_sealed, s.expected_national_id, d.case_id AS kyc_case_id,
             NOT EXISTS (SELECT 1 FROM signers o WHERE o.request_id = r.id AND o.status <> 'signed') AS all_signed
        FROM signers s
        JOIN signing_requests r ON r.id = s.request_id
@@ -245,16 +253,26 @@ async function matchedSigners(context: SigningContext, organizationId: string, k
       WHERE r.organization_id = $1 AND r.deleted_at IS NULL
         AND (lower(s.email) = ANY($2::text[])
              OR ${phoneSql('s.phone')} = ANY($3::text[])
+             OR s.email_index = ANY($6::bytea[])
+             OR s.phone_index = ANY($7::bytea[])
              OR ($4::boolean AND s.expected_national_id IS NOT NULL)
              OR s.id = ANY($5::uuid[]))
       ORDER BY r.created_at, s.position`,
-    [organizationId, keys.emails, keys.phones, keys.nationalIds.length > 0, [...eidMatches]],
+    [organizationId, keys.emails, keys.phones, keys.nationalIds.length > 0, [...eidMatches], emailIndexes, phoneIndexes],
+  );
+  const rows = await Promise.all(
+    candidates.map(async (row) => ({
+      ...row,
+      ...(await openSignerContact(db, row.request_id, { name: null, email: row.email, phone: row.phone, contact_sealed: row.contact_sealed })),
+      title: (await openRequestText(db, row.request_id, { title: row.title, message: null, document_filename: null, text_sealed: row.text_sealed })).title,
+    })),
   );
   const byRequest = new Map<string, { rows: SignerCandidate[]; matchedBy: Set<SubjectMatch> }>();
   for (const row of rows) {
     const matchedBy = new Set<SubjectMatch>();
+    const phone = row.phone ? normalizedPhone(row.phone) : undefined;
     if (row.email && keys.emails.includes(normalizedEmail(row.email))) matchedBy.add('email');
-    if (row.phone_digits && keys.phones.includes(row.phone_digits)) matchedBy.add('phone');
+    if (phone && keys.phones.includes(phone)) matchedBy.add('phone');
     if (eidMatches.has(row.signer_id)) matchedBy.add('national_id');
     else if (row.expected_national_id && keys.nationalIds.length > 0) {
       const expected = await decryptOrUndefined(() =>

@@ -11,6 +11,8 @@
  * automatically (it went once, by its message id); the sender can send a reminder to the new address at once
  * (POST /v1/signing-requests/:id/remind), and the record says so (`detail.remindToResend`).
  */
+import { blindIndex } from '../../privacy/sealed-columns';
+import { openSignerContact, refreshSearchTokens, storedSignerContact } from '../../signing/round-personal-data';
 import { withKycCustomerContact, writeKycCustomerContact, type KycCustomerContact } from '../../kyc/kyc-customer-contact';
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
@@ -76,20 +78,33 @@ export async function rectifySubjectContact(
   for (const { record, signerIds } of await discoverSubjectRecordDetails(context, subject)) {
     if (record.kind === 'signing_request' && record.status === 'pending') {
       const changed = await context.dataSource.transaction(async (tx) => {
-        const signers: Array<{ id: string }> = await tx.query(
-          `SELECT s.id FROM signers s JOIN signing_requests r ON r.id = s.request_id
-            WHERE s.id = ANY($1::uuid[]) AND r.status = 'pending' AND s.status = ANY($2::text[]) FOR UPDATE OF s`,
-          [signerIds, openSignerStatuses],
-        );
+        const signers: Array<{ id: string; organization_id: string; name: string | null; email: string | null; phone: string | null; contact_sealed: Buffer | null }> =
+          await tx.query(
+            `SELECT s.id, r.organization_id, s.name, s.email, s.phone, s.contact_sealed FROM signers s JOIN signing_requests r ON r.id = s.request_id
+              WHERE s.id = ANY($1::uuid[]) AND r.status = 'pending' AND s.status = ANY($2::text[]) FOR UPDATE OF s`,
+            [signerIds, openSignerStatuses],
+          );
         for (const signer of signers) {
           if (wanted.email) {
-            const [taken] = await tx.query(`SELECT 1 FROM signers WHERE request_id = $1 AND lower(email) = $2 AND id <> $3`, [record.id, wanted.email, signer.id]);
+            // Contacts are under the request's key: another signer with that address is found by its blind index.
+            const emailIndex = await blindIndex(tx, signer.organization_id, 'email', wanted.email);
+            const [taken] = await tx.query(
+              `SELECT 1 FROM signers WHERE request_id = $1 AND id <> $3 AND (lower(email) = $2 OR email_index = $4)`,
+              [record.id, wanted.email, signer.id, emailIndex ?? null],
+            );
             if (taken) throw new RectificationRefused('rectification_conflict', `Signing request ${record.id} already has another signer with that email address; correct it there by hand.`);
           }
+          const current = await openSignerContact(tx, record.id, signer);
+          const stored = await storedSignerContact(tx, signer.organization_id, record.id, {
+            name: wanted.name ?? current.name,
+            email: wanted.email ?? current.email,
+            phone: wanted.phone ?? current.phone,
+          });
           await tx.query(
-            `UPDATE signers SET email = coalesce($2, email), phone = coalesce($3, phone), name = coalesce($4, name) WHERE id = $1`,
-            [signer.id, wanted.email ?? null, wanted.phone ?? null, wanted.name ?? null],
+            `UPDATE signers SET name = $2, email = $3, phone = $4, contact_sealed = $5, email_index = $6, phone_index = $7 WHERE id = $1`,
+            [signer.id, stored.name, stored.email, stored.phone, stored.contact_sealed, stored.email_index, stored.phone_index],
           );
+          await refreshSearchTokens(tx, signer.organization_id, record.id);
           await recordAuditEvent(tx, {
             requestId: record.id,
             eventKey: `contact_rectified:${signer.id}:${changeKey}`,

@@ -13,6 +13,7 @@
  * Invitations, PINs and outcome messages still go: they are part of the round the person is in (the sender
  * may cancel the round if the person objects to it as a whole).
  */
+import { openSignerContact } from '../../signing/round-personal-data';
 import { readKycCaseRow } from '../../kyc/get-kyc-case';
 import { recordKycEvent } from '../../kyc/kyc-audit-trail';
 import { recordAuditEvent } from '../../signing/audit-trail';
@@ -66,11 +67,14 @@ export async function isSignerContactRestricted(context: SigningContext, request
     signerId,
   ]);
   if (rows.length > 0) return true;
-  const [signer]: Array<{ organization_id: string; email: string | null; phone: string | null }> = await context.dataSource.query(
-    `SELECT r.organization_id, s.email, s.phone FROM signers s JOIN signing_requests r ON r.id = s.request_id WHERE s.id = $1`,
-    [signerId],
-  );
-  return signer ? hasStandingRestriction(context, signer.organization_id, signer.email, signer.phone) : false;
+  const [signer]: Array<{ organization_id: string; request_id: string; name: string | null; email: string | null; phone: string | null; contact_sealed: Buffer | null }> =
+    await context.dataSource.query(
+      `SELECT r.organization_id, s.request_id, s.name, s.email, s.phone, s.contact_sealed FROM signers s JOIN signing_requests r ON r.id = s.request_id WHERE s.id = $1`,
+      [signerId],
+    );
+  if (!signer) return false;
+  const contact = await openSignerContact(context.dataSource, signer.request_id, signer);
+  return hasStandingRestriction(context, signer.organization_id, contact.email, contact.phone);
 }
 
 /** Whether the KYC case's customer asked (through a data-subject request) for no further reminders. */
