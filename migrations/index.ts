@@ -28,6 +28,7 @@ import { SealedAuditPersonalData1763940000000 } from './1763940000000-sealed-aud
 import { SealedEidEvidence1763944000000 } from './1763944000000-sealed-eid-evidence';
 import { SealedKycCustomer1763946000000 } from './1763946000000-sealed-kyc-customer';
 import { SealedRoundPersonalData1763948000000 } from './1763948000000-sealed-round-personal-data';
+import { SealedKycUploadNames1763950000000 } from './1763950000000-sealed-kyc-upload-names';
 import { DsrRetention1763942000000 } from './1763942000000-dsr-retention';
 
 export const migrations = [
@@ -61,4 +62,5 @@ export const migrations = [
   SealedEidEvidence1763944000000,
   SealedKycCustomer1763946000000,
   SealedRoundPersonalData1763948000000,
+  SealedKycUploadNames1763950000000,
 ];

@@ -3,6 +3,7 @@
  * it survives closing the browser), upload and remove files (stored encrypted by the blob store), and
  * submit (src/kyc/submit-kyc-answers.ts). Answers can change only while the case waits for them.
  */
+import { storedUploadName, withUploadNames } from './kyc-upload-names';
 import { createHash, randomUUID } from 'node:crypto';
 import type { CustomerCaseView, KycCaseStatus, QuestionDefinition } from '../contract/kyc-cases';
 import { queryReturning } from '../database/data-source';
@@ -20,11 +21,12 @@ const notAnswering = (row: KycCaseRow) =>
   new AppError('conflict', `Your answers cannot be changed now: the case is ${row.status.replace('_', ' ')}.`);
 
 export async function uploadsOf(context: SigningContext, caseId: string) {
-  const rows: Array<{ id: string; question_key: string; filename: string; bytes: number }> = await context.dataSource.query(
-    `SELECT id, question_key, filename, bytes FROM kyc_uploads WHERE case_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`,
+  const stored: Array<{ id: string; question_key: string; filename: string | null; filename_sealed: Buffer | null; bytes: number }> = await context.dataSource.query(
+    `SELECT id, question_key, filename, filename_sealed, bytes FROM kyc_uploads WHERE case_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`,
     [caseId],
   );
-  return rows.map((row) => ({ id: row.id, questionKey: row.question_key, filename: row.filename, bytes: row.bytes }));
+  const rows = await withUploadNames(context.dataSource, caseId, stored);
+  return rows.map((row) => ({ id: row.id, questionKey: row.question_key, filename: row.filename ?? '', bytes: row.bytes }));
 }
 
 export async function describeCaseForCustomer(context: SigningContext, row: KycCaseRow): Promise<CustomerCaseView> {
@@ -116,9 +118,10 @@ export async function addUpload(
   const blobKey = `orgs/${row.organization_id}/kyc/${row.id}/uploads/${id}`;
   await context.adapters.blobStore.put(blobKey, input.bytes);
   const filename = input.filename.replace(/[\\/\u0000-\u001f]/g, '_').slice(0, 200) || 'upload';
+  const name = await storedUploadName(context.dataSource, row.id, filename);
   await context.dataSource.query(
-    `INSERT INTO kyc_uploads (id, case_id, question_key, filename, media_type, bytes, sha256, blob_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [id, row.id, input.questionKey, filename, mediaType, input.bytes.length, createHash('sha256').update(input.bytes).digest('hex'), blobKey],
+    `INSERT INTO kyc_uploads (id, case_id, question_key, filename, filename_sealed, media_type, bytes, sha256, blob_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [id, row.id, input.questionKey, name.filename, name.filename_sealed, mediaType, input.bytes.length, createHash('sha256').update(input.bytes).digest('hex'), blobKey],
   );
   await recordKycEvent(context.dataSource, {
     caseId: row.id,

@@ -8,6 +8,7 @@
  * Downloading it (`GET /v1/kyc-cases/:id/evidence`) needs the `documents` permission in the case's folder,
  * like a signed document: support staff follow the case without reading what the customer declared.
  */
+import { withUploadNames } from './kyc-upload-names';
 import { createHash } from 'node:crypto';
 import type { AccessScope } from '../accounts/access';
 import { AppError } from '../errors';
@@ -44,13 +45,19 @@ export async function archiveEvidencePackage(context: SigningContext, input: { c
     files.push({ name: 'identification.json', bytes: json(await readIdentificationEvidence(db, row.identification_id)) });
     files.push({ name: 'identification-id-token.jwt', bytes: Buffer.from(await readIdTokenEvidence(db, context.adapters.keyService, row.identification_id)) });
   }
-  const uploads: Array<{ id: string; filename: string; blob_key: string }> = await db.query(
-    `SELECT id, filename, blob_key FROM kyc_uploads WHERE case_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`,
-    [row.id],
+  const uploads = await withUploadNames(
+    db,
+    row.id,
+    (await db.query(`SELECT id, filename, filename_sealed, blob_key FROM kyc_uploads WHERE case_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, [row.id])) as Array<{
+      id: string;
+      filename: string | null;
+      filename_sealed: Buffer | null;
+      blob_key: string;
+    }>,
   );
   for (const upload of uploads) {
     const bytes = await context.adapters.blobStore.get(upload.blob_key);
-    if (bytes) files.push({ name: `uploads/${upload.id}-${upload.filename.replace(/[^\p{L}\p{N}._-]/gu, '_')}`, bytes });
+    if (bytes) files.push({ name: `uploads/${upload.id}-${(upload.filename ?? 'upload').replace(/[^\p{L}\p{N}._-]/gu, '_')}`, bytes });
   }
   files.push({ name: 'reviews.json', bytes: json(view.reviews) });
   files.push({ name: 'audit-trail.json', bytes: json({ events: await readKycAuditTrail(db, row.id), verification: await verifyKycAuditChain(db, row.id) }) });

@@ -19,6 +19,7 @@
  * Temporal histories of these records cannot be re-encrypted (history is immutable): their payloads stay
  * under the deployment key. Shredding deletes such workflow executions (src/privacy/shred-record.ts).
  */
+import { storedUploadName } from '../kyc/kyc-upload-names';
 import { sealRoundPersonalData } from '../signing/round-personal-data';
 import { writeKycCustomerContact, type KycCustomerContact } from '../kyc/kyc-customer-contact';
 import type { Logger } from '../logger';
@@ -46,6 +47,7 @@ export interface MoveProgress {
   evidenceSealed: number;
   customersSealed: number;
   roundsSealed: number;
+  uploadNamesSealed: number;
   failures: number;
 }
 
@@ -66,7 +68,7 @@ const legacyTables: Array<{ table: string; kind: 'signing_request' | 'kyc_case' 
 ];
 
 export async function moveToRecordKeys(context: SigningContext, log: Logger, signal?: AbortSignal): Promise<MoveProgress> {
-  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, customersSealed: 0, roundsSealed: 0, failures: 0 };
+  const progress: MoveProgress = { keysCreated: 0, recordsMoved: 0, fieldsMoved: 0, blobsMoved: 0, auditEventsSealed: 0, evidenceSealed: 0, customersSealed: 0, roundsSealed: 0, uploadNamesSealed: 0, failures: 0 };
   const db = context.dataSource;
 
   // 1. A key for every record that has none (only records from before record keys lack one).
@@ -244,6 +246,34 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
       }
     }
     log.info({ roundsSealed: progress.roundsSealed }, "record keys: signing requests' titles and contacts sealed under their keys");
+  }
+
+  // 7. KYC upload names recorded in clear, of cases with a live key.
+  let afterUpload = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    if (signal?.aborted) return progress;
+    const rows: Array<{ id: string; case_id: string; filename: string }> = await db.query(
+      `SELECT u.id, u.case_id, u.filename FROM kyc_uploads u JOIN kyc_cases c ON c.id = u.case_id
+        WHERE u.id > $1 AND u.filename IS NOT NULL AND u.filename_sealed IS NULL AND c.deleted_at IS NULL
+          AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'kyc_case' AND k.record_id = u.case_id AND k.wrapped_key IS NOT NULL)
+          AND NOT ${closedOrganization('c.organization_id')}
+        ORDER BY u.id LIMIT ${batchSize}`,
+      [afterUpload],
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      afterUpload = row.id;
+      try {
+        const stored = await storedUploadName(db, row.case_id, row.filename);
+        if (stored.filename_sealed) {
+          await db.query(`UPDATE kyc_uploads SET filename = NULL, filename_sealed = $2 WHERE id = $1 AND filename_sealed IS NULL`, [row.id, stored.filename_sealed]);
+          progress.uploadNamesSealed += 1;
+        }
+      } catch (error) {
+        progress.failures += 1;
+        log.warn({ err: error, uploadId: row.id }, 'record keys: a KYC upload name could not be sealed yet');
+      }
+    }
   }
   return progress;
 }

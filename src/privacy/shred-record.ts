@@ -437,7 +437,7 @@ async function eraseKycCase(tx: EntityManager, caseId: string, receipt: Deletion
     before?.identification_id ?? null,
   ]);
   await tx.query(`UPDATE kyc_reviews SET reviewer_name = NULL, reason = NULL WHERE case_id = $1`, [caseId]);
-  await tx.query(`UPDATE kyc_uploads SET filename = NULL, deleted_at = coalesce(deleted_at, $2) WHERE case_id = $1`, [caseId, receipt.deletedAt]);
+  await tx.query(`UPDATE kyc_uploads SET filename = NULL, filename_sealed = NULL, deleted_at = coalesce(deleted_at, $2) WHERE case_id = $1`, [caseId, receipt.deletedAt]);
   await tx.query(
     `UPDATE kyc_audit_events SET ip = NULL, user_agent = NULL, sealed = NULL, detail = ${reducedDetailSql}, erased_at = $2
       WHERE case_id = $1 AND erased_at IS NULL`,

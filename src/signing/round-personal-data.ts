@@ -7,7 +7,7 @@
  * Readers through TypeORM entities get them opened by `SealedRoundDataSubscriber` (afterLoad); raw SQL readers
  * call `openSignerContact` / `openRequestText`. Look-ups: blind indexes of email and phone
  * (src/privacy/sealed-columns.ts) and, for the list's search, `search_tokens`: keyed hashes (under the
- * organisation's blind-index key, truncated to 16 bytes) of every word prefix of 2 to 24 characters of the title,
+ * organisation's blind-index key, truncated to 16 bytes) of every word prefix of 1 to 24 characters of the title,
  * the signers' names and their addresses, so a search finds words by their beginning, never by their middle.
  */
 import { createHmac } from 'node:crypto';
@@ -63,15 +63,16 @@ export async function openRequestText(db: Queryable, requestId: string, row: Req
   return { title: opened.title, message: opened.message, document_filename: opened.document_filename };
 }
 
-/** Words as the search compares them: lower case, NFC, split on anything but letters and digits. */
+/** Words as the search compares them: lower case, NFC, split on anything but letters, their marks and digits. */
 export const searchWords = (text: string): string[] =>
   text
     .normalize('NFC')
     .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
+    .split(/[^\p{L}\p{M}\p{N}]+/u)
     .filter((word) => word.length > 0);
 
-const minPrefix = 2;
+/** From the first letter: a search typed a letter at a time finds as it goes. */
+const minPrefix = 1;
 const maxPrefix = 24;
 
 function token(key: Buffer, prefix: string): Buffer {

@@ -353,6 +353,12 @@ test('uploads are checked for question, type and size, and an answer may name on
   expect(await upload('id_document', Buffer.from('MZ not a document'), 'run.exe')).toMatchObject({ status: 415, body: { error: { message: expect.stringContaining('PDF, JPEG, PNG') } } });
   expect((await upload('id_document', Buffer.concat([pdf, Buffer.alloc(10 * 1024 * 1024)]), 'huge.pdf')).status).toBe(413);
   expect((await customer(auth)('/v1/kyc/customer/case')).body.uploads).toEqual([added.body]);
+  // The name (often the customer's own) is stored only under the case's key; the customer still sees it.
+  const [storedName]: Array<{ filename: string | null; filename_sealed: Buffer | null }> = await dataSource.query(
+    `SELECT filename, filename_sealed FROM kyc_uploads WHERE id = $1`,
+    [added.body.id],
+  );
+  expect(storedName).toEqual({ filename: null, filename_sealed: expect.any(Buffer) });
 
   const answers = { relationship_purpose: 'payments', source_of_funds: ['salary'], pep: false, id_document: '00000000-0000-4000-8000-000000000000' };
   const refused = await customer(auth)('/v1/kyc/customer/submit', { body: { answers } });

@@ -103,6 +103,7 @@ test('the list searches title, document code and signers (LIKE characters litera
   expect(await ids('q=lease')).toEqual([plain.id, lease.id]);
   // Titles, names and emails are found by word beginnings (they are stored encrypted: src/signing/round-personal-data.ts).
   expect(await ids('q=fin')).toEqual([lease.id]);
+  expect(await ids(`q=${encodeURIComponent('Å f')}`)).toEqual([lease.id]); // a letter at a time, as typed
   expect(await ids('q=1000')).toEqual([plain.id]); // "1000" begins no word of "Lease 100% final"
   expect(await ids('q=ease')).toEqual([]); // not the middle of a word
   expect(await ids(`q=${encodeURIComponent('%')}`)).toEqual([]); // `%` is a character, not a wildcard

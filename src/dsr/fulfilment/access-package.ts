@@ -13,6 +13,7 @@
  * record key; a retried activity builds it again and overwrites it (same key).
  */
 import { withKycCustomerContact } from '../../kyc/kyc-customer-contact';
+import { withUploadNames } from '../../kyc/kyc-upload-names';
 import { createHash } from 'node:crypto';
 import { readIdentificationEvidence } from '../../identity/identification-evidence';
 import { decryptAnswers } from '../../kyc/get-kyc-case';
@@ -223,13 +224,26 @@ async function kycCaseFiles(context: SigningContext, item: DiscoveredRecord, fol
     `SELECT decision, reason, at FROM kyc_reviews WHERE case_id = $1 ORDER BY position`,
     [row.id],
   );
-  const uploads: Array<{ id: string; question_key: string; filename: string; media_type: string; bytes: number; sha256: string; blob_key: string; created_at: Date }> =
-    await db.query(`SELECT * FROM kyc_uploads WHERE case_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, [row.id]);
+  const uploads = await withUploadNames(
+    db,
+    row.id,
+    (await db.query(`SELECT * FROM kyc_uploads WHERE case_id = $1 AND deleted_at IS NULL ORDER BY created_at, id`, [row.id])) as Array<{
+      id: string;
+      question_key: string;
+      filename: string | null;
+      filename_sealed: Buffer | null;
+      media_type: string;
+      bytes: number;
+      sha256: string;
+      blob_key: string;
+      created_at: Date;
+    }>,
+  );
   const trail = await readKycAuditTrail(db, row.id);
   const files: Entry[] = [];
   const uploadFiles: Array<Record<string, unknown>> = [];
   for (const upload of uploads) {
-    const name = `${folder}/uploads/${upload.id}-${safeName(upload.filename)}`;
+    const name = `${folder}/uploads/${upload.id}-${safeName(upload.filename ?? 'upload')}`;
     const bytes = await context.adapters.blobStore.get(upload.blob_key);
     if (bytes) files.push({ name, bytes });
     uploadFiles.push({
