@@ -128,13 +128,15 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
         AND (wrapped_key IS NULL OR EXISTS (SELECT 1 FROM organization_keys ok WHERE ok.organization_id = r.organization_id AND ok.wrapped_key IS NULL))`,
   );
 
-  // 3. Audit events recorded in clear (before migration 1763940000000, or before their record had a key).
+  // 3-7: what was written in clear before its record had a key (or before it was sealed at all), sealed in place.
+  const run = { log, progress, signal };
+  const zeroUuid = '00000000-0000-0000-0000-000000000000';
+  // 3. Audit events (migration 1763940000000).
   for (const trail of auditTrails) {
-    let afterId = '0';
-    for (;;) {
-      if (signal?.aborted) return progress;
-      const rows: Array<{ id: string; record_id: string; event_key: string; ip: string | null; user_agent: string | null; detail: Record<string, unknown> | null }> =
-        await db.query(
+    const finished = await sealRowsInClear(
+      { what: `${trail.table} rows`, counted: 'auditEventsSealed', start: '0' },
+      (after) =>
+        db.query(
           `SELECT e.id::text AS id, e.${trail.recordColumn} AS record_id, e.event_key, e.ip, e.user_agent, e.detail
              FROM ${trail.table} e
              JOIN record_keys k ON k.record_kind = $1 AND k.record_id = e.${trail.recordColumn} AND k.wrapped_key IS NOT NULL
@@ -143,139 +145,144 @@ export async function moveToRecordKeys(context: SigningContext, log: Logger, sig
               AND (e.ip IS NOT NULL OR e.user_agent IS NOT NULL
                    OR (jsonb_typeof(e.detail) = 'object' AND EXISTS (SELECT 1 FROM jsonb_object_keys(e.detail) m WHERE m <> ALL($3::text[]))))
             ORDER BY e.id LIMIT ${batchSize}`,
-          [trail.kind, afterId, nonPersonalDetailKeys],
-        );
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        afterId = row.id;
-        try {
-          await sealClearAuditRow(context, trail, row);
-          progress.auditEventsSealed += 1;
-        } catch (error) {
-          progress.failures += 1;
-          log.warn({ err: error, table: trail.table, eventId: row.id }, 'record keys: an audit event could not be sealed yet');
-        }
-      }
-      log.info({ table: trail.table, auditEventsSealed: progress.auditEventsSealed }, 'record keys: audit events sealed under their record keys');
-    }
-  }
-
-  // 4. eID evidence recorded in clear (name, birth date, masked national id) of records with a live key.
-  let afterEvidence = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    if (signal?.aborted) return progress;
-    const rows: Array<{ id: string; subject_kind: IdentificationSubjectKind; subject_id: string; name: string | null; birthdate: string | null; national_id_masked: string | null }> =
-      await db.query(
-        `SELECT id, subject_kind, subject_id, name, birthdate, national_id_masked FROM eid_identifications
-          WHERE id > $1 AND evidence_sealed IS NULL AND (name IS NOT NULL OR birthdate IS NOT NULL OR national_id_masked IS NOT NULL)
-            AND NOT ${closedOrganization('eid_identifications.organization_id')}
-          ORDER BY id LIMIT ${batchSize}`,
-        [afterEvidence],
-      );
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      afterEvidence = row.id;
-      try {
-        if (await sealClearEvidence(db, row)) progress.evidenceSealed += 1;
-      } catch (error) {
-        // A destroyed key (a shredded record's identification is deleted with it) or an outage: next start.
-        progress.failures += 1;
-        log.warn({ err: error, identificationId: row.id }, 'record keys: eID evidence could not be sealed yet');
-      }
-    }
-    log.info({ evidenceSealed: progress.evidenceSealed }, 'record keys: eID evidence sealed under record keys');
-  }
-
-  // 5. KYC customers' contacts recorded in clear, of cases with a live key.
-  let afterCase = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    if (signal?.aborted) return progress;
-    const rows: Array<{ id: string; organization_id: string } & KycCustomerContact> = await db.query(
-      `SELECT c.id, c.organization_id, c.customer_name, c.customer_email, c.customer_phone, c.customer_business_id FROM kyc_cases c
-        WHERE c.id > $1 AND c.customer_sealed IS NULL AND c.deleted_at IS NULL
-          AND (c.customer_name IS NOT NULL OR c.customer_email IS NOT NULL OR c.customer_phone IS NOT NULL OR c.customer_business_id IS NOT NULL)
-          AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'kyc_case' AND k.record_id = c.id AND k.wrapped_key IS NOT NULL)
-          AND NOT ${closedOrganization('c.organization_id')}
-        ORDER BY c.id LIMIT ${batchSize}`,
-      [afterCase],
+          [trail.kind, after, nonPersonalDetailKeys],
+        ),
+      (row: ClearAuditRow) => sealClearAuditRow(context, trail, row),
+      run,
     );
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      afterCase = row.id;
-      try {
-        await db.transaction(async (tx) => {
+    if (!finished) return progress;
+  }
+  // 4. eID evidence: name, birth date, masked national id (migration 1763944000000).
+  if (
+    !(await sealRowsInClear(
+      { what: 'eID evidence', counted: 'evidenceSealed', start: zeroUuid },
+      (after) =>
+        db.query(
+          `SELECT id, subject_kind, subject_id, name, birthdate, national_id_masked FROM eid_identifications
+            WHERE id > $1 AND evidence_sealed IS NULL AND (name IS NOT NULL OR birthdate IS NOT NULL OR national_id_masked IS NOT NULL)
+              AND NOT ${closedOrganization('eid_identifications.organization_id')}
+            ORDER BY id LIMIT ${batchSize}`,
+          [after],
+        ),
+      (row: { id: string; subject_kind: IdentificationSubjectKind; subject_id: string; name: string | null; birthdate: string | null; national_id_masked: string | null }) =>
+        sealClearEvidence(db, row),
+      run,
+    ))
+  ) {
+    return progress;
+  }
+  // 5. KYC customers' contacts (migration 1763946000000).
+  if (
+    !(await sealRowsInClear(
+      { what: "KYC customers' contacts", counted: 'customersSealed', start: zeroUuid },
+      (after) =>
+        db.query(
+          `SELECT c.id, c.organization_id, c.customer_name, c.customer_email, c.customer_phone, c.customer_business_id FROM kyc_cases c
+            WHERE c.id > $1 AND c.customer_sealed IS NULL AND c.deleted_at IS NULL
+              AND (c.customer_name IS NOT NULL OR c.customer_email IS NOT NULL OR c.customer_phone IS NOT NULL OR c.customer_business_id IS NOT NULL)
+              AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'kyc_case' AND k.record_id = c.id AND k.wrapped_key IS NOT NULL)
+              AND NOT ${closedOrganization('c.organization_id')}
+            ORDER BY c.id LIMIT ${batchSize}`,
+          [after],
+        ),
+      (row: { id: string; organization_id: string } & KycCustomerContact) =>
+        db.transaction(async (tx) => {
           // Locked and checked again: a rectification meanwhile has sealed it already.
           const [locked]: Array<{ customer_sealed: Buffer | null }> = await tx.query(`SELECT customer_sealed FROM kyc_cases WHERE id = $1 FOR UPDATE`, [row.id]);
-          if (locked?.customer_sealed) return;
+          if (locked?.customer_sealed) return false;
           await writeKycCustomerContact(tx, row.organization_id, row.id, row);
-        });
-        progress.customersSealed += 1;
-      } catch (error) {
-        progress.failures += 1;
-        log.warn({ err: error, kycCaseId: row.id }, "record keys: a KYC customer's contact could not be sealed yet");
-      }
-    }
-    log.info({ customersSealed: progress.customersSealed }, "record keys: KYC customers' contacts sealed under their case keys");
+          return true;
+        }),
+      run,
+    ))
+  ) {
+    return progress;
   }
-
-  // 6. Signing requests' titles and signers' contacts recorded in clear, of requests with a live key; their search tokens.
-  let afterRequest = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    if (signal?.aborted) return progress;
-    const rows: Array<{ id: string; organization_id: string }> = await db.query(
-      `SELECT r.id, r.organization_id FROM signing_requests r
-        WHERE r.id > $1 AND r.deleted_at IS NULL
-          AND (r.text_sealed IS NULL AND (r.title IS NOT NULL OR r.message IS NOT NULL OR r.document_filename IS NOT NULL)
-               OR r.search_tokens IS NULL
-               OR EXISTS (SELECT 1 FROM signers s WHERE s.request_id = r.id AND s.contact_sealed IS NULL
-                            AND (s.name IS NOT NULL OR s.email IS NOT NULL OR s.phone IS NOT NULL)))
-          AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'signing_request' AND k.record_id = r.id AND k.wrapped_key IS NOT NULL)
-          AND NOT ${closedOrganization('r.organization_id')}
-        ORDER BY r.id LIMIT ${batchSize}`,
-      [afterRequest],
-    );
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      afterRequest = row.id;
-      try {
+  // 6. Signing requests' titles and signers' contacts, and their search tokens (migration 1763948000000).
+  if (
+    !(await sealRowsInClear(
+      { what: "signing requests' titles and contacts", counted: 'roundsSealed', start: zeroUuid },
+      (after) =>
+        db.query(
+          `SELECT r.id, r.organization_id FROM signing_requests r
+            WHERE r.id > $1 AND r.deleted_at IS NULL
+              AND (r.text_sealed IS NULL AND (r.title IS NOT NULL OR r.message IS NOT NULL OR r.document_filename IS NOT NULL)
+                   OR r.search_tokens IS NULL
+                   OR EXISTS (SELECT 1 FROM signers s WHERE s.request_id = r.id AND s.contact_sealed IS NULL
+                                AND (s.name IS NOT NULL OR s.email IS NOT NULL OR s.phone IS NOT NULL)))
+              AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'signing_request' AND k.record_id = r.id AND k.wrapped_key IS NOT NULL)
+              AND NOT ${closedOrganization('r.organization_id')}
+            ORDER BY r.id LIMIT ${batchSize}`,
+          [after],
+        ),
+      async (row: { id: string; organization_id: string }) => {
         await db.transaction((tx) => sealRoundPersonalData(tx, row.organization_id, row.id));
-        progress.roundsSealed += 1;
-      } catch (error) {
-        progress.failures += 1;
-        log.warn({ err: error, requestId: row.id }, "record keys: a signing request's title and contacts could not be sealed yet");
-      }
-    }
-    log.info({ roundsSealed: progress.roundsSealed }, "record keys: signing requests' titles and contacts sealed under their keys");
+        return true;
+      },
+      run,
+    ))
+  ) {
+    return progress;
   }
-
-  // 7. KYC upload names recorded in clear, of cases with a live key.
-  let afterUpload = '00000000-0000-0000-0000-000000000000';
-  for (;;) {
-    if (signal?.aborted) return progress;
-    const rows: Array<{ id: string; case_id: string; filename: string }> = await db.query(
-      `SELECT u.id, u.case_id, u.filename FROM kyc_uploads u JOIN kyc_cases c ON c.id = u.case_id
-        WHERE u.id > $1 AND u.filename IS NOT NULL AND u.filename_sealed IS NULL AND c.deleted_at IS NULL
-          AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'kyc_case' AND k.record_id = u.case_id AND k.wrapped_key IS NOT NULL)
-          AND NOT ${closedOrganization('c.organization_id')}
-        ORDER BY u.id LIMIT ${batchSize}`,
-      [afterUpload],
-    );
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      afterUpload = row.id;
-      try {
-        const stored = await storedUploadName(db, row.case_id, row.filename);
-        if (stored.filename_sealed) {
-          await db.query(`UPDATE kyc_uploads SET filename = NULL, filename_sealed = $2 WHERE id = $1 AND filename_sealed IS NULL`, [row.id, stored.filename_sealed]);
-          progress.uploadNamesSealed += 1;
-        }
-      } catch (error) {
-        progress.failures += 1;
-        log.warn({ err: error, uploadId: row.id }, 'record keys: a KYC upload name could not be sealed yet');
-      }
-    }
-  }
+  // 7. KYC upload names (migration 1763950000000).
+  await sealRowsInClear(
+    { what: 'KYC upload names', counted: 'uploadNamesSealed', start: zeroUuid },
+    (after) =>
+      db.query(
+        `SELECT u.id, u.case_id, u.filename FROM kyc_uploads u JOIN kyc_cases c ON c.id = u.case_id
+          WHERE u.id > $1 AND u.filename IS NOT NULL AND u.filename_sealed IS NULL AND c.deleted_at IS NULL
+            AND EXISTS (SELECT 1 FROM record_keys k WHERE k.record_kind = 'kyc_case' AND k.record_id = u.case_id AND k.wrapped_key IS NOT NULL)
+            AND NOT ${closedOrganization('c.organization_id')}
+          ORDER BY u.id LIMIT ${batchSize}`,
+        [after],
+      ),
+    async (row: { id: string; case_id: string; filename: string }) => {
+      const stored = await storedUploadName(db, row.case_id, row.filename);
+      if (!stored.filename_sealed) return false;
+      await db.query(`UPDATE kyc_uploads SET filename = NULL, filename_sealed = $2 WHERE id = $1 AND filename_sealed IS NULL`, [row.id, stored.filename_sealed]);
+      return true;
+    },
+    run,
+  );
   return progress;
+}
+
+type SealedCount = 'auditEventsSealed' | 'evidenceSealed' | 'customersSealed' | 'roundsSealed' | 'uploadNamesSealed';
+
+/**
+ * Seals, batch by batch in key order, the rows `next` finds still in clear. Each row on its own: one that fails
+ * (an outage, a key destroyed meanwhile) is logged by id and left for the next start. False when stopped.
+ */
+async function sealRowsInClear<Row extends { id: string }>(
+  step: { what: string; counted: SealedCount; start: string },
+  next: (after: string) => Promise<Row[]>,
+  seal: (row: Row) => Promise<boolean>,
+  run: { log: Logger; progress: MoveProgress; signal?: AbortSignal },
+): Promise<boolean> {
+  for (let after = step.start; ; ) {
+    if (run.signal?.aborted) return false;
+    const rows = await next(after);
+    if (rows.length === 0) return true;
+    for (const row of rows) {
+      after = row.id;
+      try {
+        if (await seal(row)) run.progress[step.counted] += 1;
+      } catch (error) {
+        run.progress.failures += 1;
+        run.log.warn({ err: error, rowId: row.id }, `record keys: one of the ${step.what} could not be sealed yet`);
+      }
+    }
+    run.log.info({ [step.counted]: run.progress[step.counted] }, `record keys: ${step.what} sealed under record keys`);
+  }
+}
+
+interface ClearAuditRow {
+  id: string;
+  record_id: string;
+  event_key: string;
+  ip: string | null;
+  user_agent: string | null;
+  detail: Record<string, unknown> | null;
 }
 
 const auditTrails: Array<{ table: AuditTrailTable; recordColumn: string; kind: RecordRef['kind']; erasable: boolean }> = [
@@ -285,22 +292,19 @@ const auditTrails: Array<{ table: AuditTrailTable; recordColumn: string; kind: R
 ];
 
 /** Moves one row's personal data into `sealed` (the append-only trigger lets exactly this through, once). */
-async function sealClearAuditRow(
-  context: SigningContext,
-  trail: (typeof auditTrails)[number],
-  row: { id: string; record_id: string; event_key: string; ip: string | null; user_agent: string | null; detail: Record<string, unknown> | null },
-): Promise<void> {
-  await context.dataSource.transaction(async (tx) => {
+async function sealClearAuditRow(context: SigningContext, trail: (typeof auditTrails)[number], row: ClearAuditRow): Promise<boolean> {
+  return context.dataSource.transaction(async (tx) => {
     await tx.query(`SELECT set_config('sigill.allow_audit_seal', 'on', true)`);
     const record = { kind: trail.kind, id: row.record_id };
     const stored = await sealAuditPersonalData(tx, record, trail.table, row.event_key, { ip: row.ip, userAgent: row.user_agent, detail: row.detail });
-    if (!stored.sealed) return;
+    if (!stored.sealed) return false;
     // Only if still in clear: a concurrent mover's seal is left as it is.
     await tx.query(`UPDATE ${trail.table} SET ip = NULL, user_agent = NULL, detail = $2::jsonb, sealed = $3 WHERE id = $1::bigint AND sealed IS NULL`, [
       row.id,
       stored.detail === null ? null : JSON.stringify(stored.detail),
       stored.sealed,
     ]);
+    return true;
   });
 }
 
