@@ -19,7 +19,6 @@
  *
  *   npm run bench:api [-- --duration SECONDS] [-- --quick] [-- --rounds N] [-- --connections N] [-- --rate R]
  */
-import autocannon from 'autocannon';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -36,6 +35,7 @@ import { freePort } from '../test/support/free-port';
 import { createTestPdf } from '../test/support/pdf-factories';
 import { createServerDatabase } from '../test/support/server-database';
 import { waitFor } from '../test/support/wait-for';
+import { emptySample, load as loadTarget, summarize, type LoadSample, type LoadTarget } from './bench/http-load';
 
 const { values: flags } = parseArgs({
   options: {
@@ -64,19 +64,8 @@ function positive(name: string, value: string): number {
 const log = createLogger('warn');
 const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
-interface Target {
-  name: string;
-  url: string;
-  paths: string[];
-}
-
-/** One target's responses over all its slices: autocannon's own histograms cannot be merged across runs. */
-interface Sample {
-  latenciesMs: number[];
-  seconds: number;
-  non2xx: number;
-  errors: number;
-}
+type Target = LoadTarget;
+type Sample = LoadSample;
 
 interface Stack {
   apiUrl: string;
@@ -174,42 +163,6 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   return { apiUrl, apiKey: organization.apiKey, requestPaths, bareUrl: `http://127.0.0.1:${barePort}` };
 }
 
-/** `rate`: an even stream of that many requests per second on one connection; undefined: as fast as `connections` go. */
-function load(target: Target, seconds: number, headers: Record<string, string>, sample: Sample, rate?: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      // Each connection cycles through the paths: every round is read in turn.
-      {
-        url: target.url,
-        connections: rate ? 1 : connections,
-        duration: seconds,
-        headers,
-        requests: target.paths.map((p) => ({ method: 'GET', path: p })),
-        ...(rate ? { overallRate: rate } : {}),
-      },
-      (error, result) => {
-        if (error) return reject(error);
-        sample.seconds += result.duration;
-        sample.errors += result.errors;
-        resolve();
-      },
-    );
-    instance.on('response', (_client, statusCode, _bytes, responseTimeMs) => {
-      sample.latenciesMs.push(responseTimeMs);
-      if (statusCode < 200 || statusCode > 299) sample.non2xx++;
-    });
-  });
-}
-
-function percentile(sorted: number[], fraction: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]! : NaN;
-}
-
-function summarize(sample: Sample) {
-  const sorted = [...sample.latenciesMs].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), perSecond: sample.latenciesMs.length / sample.seconds, ...sample };
-}
-
 function commitDescription(): string {
   try {
     const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -228,16 +181,16 @@ async function bench(stack: Stack): Promise<boolean> {
     { name: 'bare Koa, same JSON bytes', url: stack.bareUrl, paths: stack.requestPaths },
     { name: 'Sigill GET /healthz (reference)', url: stack.apiUrl, paths: ['/healthz'] },
   ];
-  const empty = (): Sample => ({ latenciesMs: [], seconds: 0, non2xx: 0, errors: 0 });
+  const empty = emptySample;
   const warmups = targets.map(empty);
   process.stderr.write(`warming up (${warmupSeconds} s per target), then two phases of ${durationSeconds} s per target in ${slices} alternating slices…\n`);
-  for (const [i, target] of targets.entries()) await load(target, warmupSeconds, headers, warmups[i]!);
+  for (const [i, target] of targets.entries()) await loadTarget(target, { seconds: warmupSeconds, headers, connections }, warmups[i]!);
   const measure = async (rate?: number) => {
     const samples = targets.map(empty);
     for (let slice = 0; slice < slices; slice++) {
       // Alternate the order too, so no target always runs right after the same other one.
       const order = slice % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
-      for (const i of order) await load(targets[i]!, durationSeconds / slices, headers, samples[i]!, rate);
+      for (const i of order) await loadTarget(targets[i]!, { seconds: durationSeconds / slices, headers, connections, rate }, samples[i]!);
     }
     return samples;
   };

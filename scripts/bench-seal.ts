@@ -20,10 +20,11 @@
  * largest file is measured in a child process of its own (one seal, nothing else in it), beside the two
  * anchors' peaks on the same file for scale.
  *
- *   npm run bench:seal [-- --quick] [-- --reps N] [-- --inputs-only DIR]
+ *   npm run bench:seal [-- --quick] [-- --reps N] [-- --inputs-only DIR] [-- --json FILE]
  *
  * --quick: the 3-page file only, each target once, no warm-up (a smoke test). --reps: repetitions per
  * file (default 25, 15, 9, 9 by size). --inputs-only DIR: write the generated inputs to DIR and stop.
+ * --json FILE: also write each file's medians and ratios to FILE (`npm run bench` folds them into its table).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -57,6 +58,8 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     reps: { type: 'string' },
     'inputs-only': { type: 'string' },
+    // Also write the results to this file as JSON, for `npm run bench`'s table.
+    json: { type: 'string' },
     // Internal: one measured operation in a child process of its own, for its peak RSS.
     'rss-child': { type: 'string' },
   },
@@ -559,6 +562,10 @@ async function main(): Promise<number> {
     }
     output.push('');
     process.stdout.write(output.join('\n'));
+    if (flags.json) {
+      const summary = results.map((r) => ({ name: r.input.name, bytes: r.input.bytes.byteLength, anchorMs: r.anchor, sealMs: r.seal, stockMs: r.stock, sealRatio: r.sealRatio, stockRatio: r.stockRatio }));
+      fs.writeFileSync(flags.json, JSON.stringify(summary));
+    }
     return 0;
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });

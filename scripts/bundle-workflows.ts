@@ -1,22 +1,21 @@
 /**
- * Production build step: bundles the workflow code once, so workers start without running webpack.
- * The worker picks up dist/src/workflow-bundle.js automatically when it exists beside it. The tracing
- * interceptor module is compiled in (a bundle's interceptors cannot be added later); it traces only the
- * workflows started with a trace context.
+ * Bundles the workflow code (src/workflow-bundling.ts), so workers start without running webpack.
+ *
+ *   tsx scripts/bundle-workflows.ts [OUT]
+ *
+ * Without OUT (the production build step, `npm run build`) it writes dist/src/workflow-bundle.js, which the
+ * worker picks up automatically beside it. A worker started from source runs this with OUT in its cache.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
-import { failureConverterPath } from '../src/adapters/data-converter';
-import { workflowTracingModule } from '../src/observability/tracing';
+import { Runtime } from '@temporalio/worker';
+import { bundlerLogger } from '../src/adapters/temporal-runtime';
+import { makeWorkflowBundle } from '../src/workflow-bundling';
 
 async function main(): Promise<void> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../src/workflows'),
-    failureConverterPath,
-    workflowInterceptorModules: [workflowTracingModule],
-  });
-  const target = path.resolve(__dirname, '..', 'dist', 'src', 'workflow-bundle.js');
+  // webpack's summary at debug (hidden), its warnings as warnings.
+  const code = await makeWorkflowBundle(bundlerLogger(Runtime.instance().logger));
+  const target = path.resolve(process.argv[2] ?? path.join(__dirname, '..', 'dist', 'src', 'workflow-bundle.js'));
   fs.mkdirSync(path.dirname(target), { recursive: true });
   fs.writeFileSync(target, code);
   process.stdout.write(`wrote ${path.relative(process.cwd(), target)} (${(code.length / 1024).toFixed(0)} KiB)\n`);

@@ -24,6 +24,15 @@ const claimList = z
   .refine((items) => items.every((item) => /^[\x21-\x7e]{1,200}$/.test(item)), 'must be printable names without spaces, comma-separated');
 
 /** Every variable Sigill reads. Keep README's configuration table in step with this list. */
+/** A whole number of `what` between `min` and `max`, given as a string of digits. */
+function wholeNumber(what: string, min: number, max: number) {
+  return z
+    .string()
+    .regex(/^\d{1,6}$/, `must be a whole number of ${what}`)
+    .transform(Number)
+    .refine((value) => value >= min && value <= max, `must be between ${min} and ${max}`);
+}
+
 const environmentSchema = z.object({
   DATA_DIR: nonEmpty.default('./data'),
   HOST: nonEmpty.default('127.0.0.1'),
@@ -159,6 +168,9 @@ const environmentSchema = z.object({
     .transform(Number)
     .refine((slots) => slots >= 1 && slots <= 1000, 'must be between 1 and 1000')
     .default(20),
+  WORKER_CACHED_WORKFLOWS: wholeNumber('workflows', 0, 100_000).default(100),
+  WORKER_WORKFLOW_TASK_SLOTS: wholeNumber('workflow tasks', 2, 1000).default(40),
+  WORKER_ACTIVITY_SLOTS: wholeNumber('activities', 1, 10_000).default(100),
 
   EID_ISSUER: httpUrl.optional(),
   EID_CLIENT_ID: nonEmpty.optional(),
@@ -331,6 +343,19 @@ export interface WebhookConfig {
 }
 
 /**
+ * How much one worker process takes on (docs/PERFORMANCE.md). Open rounds sleep for days: only the most
+ * recently active ones are kept in memory, and one evicted is rebuilt from its history (a few ms) when it wakes.
+ */
+export interface WorkerTuning {
+  /** Workflows kept in memory between their tasks (Temporal's sticky cache); 0 turns the cache off. */
+  cachedWorkflows: number;
+  /** Workflow tasks run at once (at most `cachedWorkflows` when the cache is on). */
+  workflowTaskSlots: number;
+  /** Activities (steps: emails, seals, audit events) run at once on the signing-round queue. */
+  activitySlots: number;
+}
+
+/**
  * Webhook delivery workflows and their activities run on a task queue of their own, polled by a worker of
  * its own with bounded slots (src/worker-runtime.ts), so receivers that hold connections open cannot take
  * the slots signing rounds need. Derived from the main queue here and only here: the worker, the
@@ -376,6 +401,7 @@ export interface Config {
   /** Absent: tracing is off. */
   tracing?: TracingConfig;
   webhooks: WebhookConfig;
+  worker: WorkerTuning;
   /** National eID through an OpenID Connect broker (src/identity/); absent: not offered. */
   eid?: EidConfig;
 }
@@ -491,6 +517,7 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER,
       concurrency: e.WEBHOOK_CONCURRENCY,
     },
+    worker: workerTuning(e),
     eid: eidConfig(e),
   };
 }
@@ -627,6 +654,14 @@ function codecConfig(e: z.infer<typeof environmentSchema>): CodecConfig {
         ? []
         : embeddedUi,
   };
+}
+
+function workerTuning(e: z.infer<typeof environmentSchema>): WorkerTuning {
+  if (e.WORKER_CACHED_WORKFLOWS === 1) throw new ConfigError('WORKER_CACHED_WORKFLOWS', 'must be 0 (no cache) or at least 2');
+  if (e.WORKER_CACHED_WORKFLOWS > 0 && e.WORKER_WORKFLOW_TASK_SLOTS > e.WORKER_CACHED_WORKFLOWS) {
+    throw new ConfigError('WORKER_WORKFLOW_TASK_SLOTS', `must not exceed WORKER_CACHED_WORKFLOWS (${e.WORKER_CACHED_WORKFLOWS}) while the cache is on`);
+  }
+  return { cachedWorkflows: e.WORKER_CACHED_WORKFLOWS, workflowTaskSlots: e.WORKER_WORKFLOW_TASK_SLOTS, activitySlots: e.WORKER_ACTIVITY_SLOTS };
 }
 
 function temporalConfig(e: z.infer<typeof environmentSchema>, dataDir: string): TemporalConfig {

@@ -4,17 +4,18 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 // Not re-exported from the package root; the SDK's own encoder keeps us off hand-written enum numbers.
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { createActivities, createWebhookActivities } from './activities';
 import type { TemporalConnectionSettings } from './adapters/temporal-connection';
-import { failureConverterPath, sigillDataConverter } from './adapters/data-converter';
-import { bundlerLogger, installTemporalRuntime } from './adapters/temporal-runtime';
+import { sigillDataConverter } from './adapters/data-converter';
+import { installTemporalRuntime } from './adapters/temporal-runtime';
 import { workflowTracing } from './observability/tracing';
 import { recordActivityFailures } from './operations/activity-failures';
 import type { Config } from './config';
 import type { Logger } from './logger';
 import type { SigningContext } from './signing/signing-context';
 import { sigillSearchAttributes } from './workflows/search-attributes';
+import { cachedWorkflowBundlePath } from './workflow-bundling';
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped (after `shutdown`, or on a fatal error). */
@@ -23,8 +24,10 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-/** A prebuilt bundle (`npm run build`) makes worker start-up fast in production; dev bundles on start. */
 const grpcUnimplemented = 12;
+
+/** Webhook deliveries sleep between retries too; a few in memory serve their bursts. */
+const webhookCachedWorkflows = 50;
 
 async function listSearchAttributeNames(connection: Connection, namespace: string): Promise<Set<string>> {
   try {
@@ -38,20 +41,12 @@ async function listSearchAttributeNames(connection: Connection, namespace: strin
 }
 
 /**
- * Interceptor modules are compiled into a bundle: the prebuilt one has the tracing module already
- * (scripts/bundle-workflows.ts); a bundle made at start gets it here, once for both workers.
+ * A prebuilt bundle (`npm run build`) in production; from source, one made in a child process and cached by
+ * the sources' hash (src/workflow-bundling.ts), so no worker process carries webpack's memory.
  */
-async function workflowBundle(interceptorModules: string[]): Promise<{ codePath: string } | { code: string }> {
+async function workflowBundle(): Promise<{ codePath: string }> {
   const prebuilt = path.join(__dirname, 'workflow-bundle.js');
-  if (fs.existsSync(prebuilt)) return { codePath: prebuilt };
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./workflows'),
-    failureConverterPath,
-    workflowInterceptorModules: interceptorModules,
-    // As Worker.create bundles: logging through the runtime installed above, webpack's summary at debug.
-    logger: bundlerLogger(Runtime.instance().logger),
-  });
-  return { code };
+  return { codePath: fs.existsSync(prebuilt) ? prebuilt : await cachedWorkflowBundlePath() };
 }
 
 export async function startWorker(deps: {
@@ -62,7 +57,7 @@ export async function startWorker(deps: {
 }): Promise<RunningWorker> {
   await installTemporalRuntime(deps.log, { metricsPort: deps.config.metrics.temporalPort });
   const tracing = workflowTracing();
-  const bundle = await workflowBundle(tracing.workflowModules);
+  const bundle = await workflowBundle();
   const connection = await NativeConnection.connect(deps.temporal);
   const { temporal } = deps.config;
   // Both workers alike but for their queue and activities: one bundle, codec, sinks and interceptors.
@@ -77,8 +72,19 @@ export async function startWorker(deps: {
       activity: [...tracing.activity, recordActivityFailures(deps.signing.dataSource, deps.log)],
     },
   };
+  const tuning = deps.config.worker;
+  // The SDK's default cache grows with the heap limit (~2,300 workflows per Worker on a 4 GB heap): every open
+  // round would stay in memory while it sleeps for days. Bounded, a sleeping round costs memory only in Temporal.
+  const webhookCache = Math.min(tuning.cachedWorkflows, webhookCachedWorkflows);
   const workers = [
-    await Worker.create({ ...common, taskQueue: temporal.taskQueue, activities: createActivities(deps.signing) }),
+    await Worker.create({
+      ...common,
+      taskQueue: temporal.taskQueue,
+      activities: createActivities(deps.signing),
+      maxCachedWorkflows: tuning.cachedWorkflows,
+      maxConcurrentWorkflowTaskExecutions: tuning.workflowTaskSlots,
+      maxConcurrentActivityTaskExecutions: tuning.activitySlots,
+    }),
     // Webhook deliveries on a queue of their own with bounded slots: receivers that accept a connection and
     // never answer hold at most these, never the slots signing rounds need (docs/ARCHITECTURE.md, Webhooks).
     await Worker.create({
@@ -86,6 +92,8 @@ export async function startWorker(deps: {
       taskQueue: temporal.webhookTaskQueue,
       activities: createWebhookActivities(deps.signing),
       maxConcurrentActivityTaskExecutions: deps.config.webhooks.concurrency,
+      maxCachedWorkflows: webhookCache,
+      maxConcurrentWorkflowTaskExecutions: webhookCache === 0 ? tuning.workflowTaskSlots : Math.min(tuning.workflowTaskSlots, webhookCache),
     }),
   ];
   // Either worker failing stops the other, so the process never runs half a worker.

@@ -13,15 +13,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { startOrJoinEmbeddedPostgres } from '../../src/adapters/embedded-postgres';
 import { findExecutable } from '../../src/adapters/find-executable';
 import { startOrJoinEmbeddedTemporal, temporalInstallHint } from '../../src/adapters/temporal-dev-server';
 import { waitForPort } from '../../src/adapters/wait-for-port';
-import { failureConverterPath } from '../../src/adapters/data-converter';
-import { workflowTracingModule } from '../../src/observability/tracing';
 import { createDataSource, runMigrations } from '../../src/database/data-source';
 import { createLogger } from '../../src/logger';
+import { makeWorkflowBundle } from '../../src/workflow-bundling';
 import { freePort } from './free-port';
 import { createServerDatabase } from './server-database';
 
@@ -111,13 +109,8 @@ async function startDatabase(workDir: string, stops: Array<() => Promise<void>>)
 }
 
 async function bundleWorkflows(workDir: string): Promise<string> {
-  const { code } = await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    failureConverterPath,
-    // As production bundles it: the tracing module traces only workflows started with a trace context.
-    workflowInterceptorModules: [workflowTracingModule],
-    logger: { trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} },
-  });
+  // As production bundles it (src/workflow-bundling.ts).
+  const code = await makeWorkflowBundle({ trace() {}, debug() {}, info() {}, warn: console.warn, error: console.error, log() {} });
   const bundlePath = path.join(workDir, 'workflow-bundle.js');
   fs.writeFileSync(bundlePath, code);
   return bundlePath;

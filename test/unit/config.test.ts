@@ -188,6 +188,15 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ WEBHOOK_CONCURRENCY: 'many' })).toThrow(/WEBHOOK_CONCURRENCY must be a whole number/);
   });
 
+  test('worker tuning: a bounded workflow cache by default; task slots within the cache', () => {
+    expect(parseConfig({}).worker).toEqual({ cachedWorkflows: 100, workflowTaskSlots: 40, activitySlots: 100 });
+    expect(parseConfig({ WORKER_CACHED_WORKFLOWS: '0', WORKER_WORKFLOW_TASK_SLOTS: '80' }).worker).toMatchObject({ cachedWorkflows: 0, workflowTaskSlots: 80 });
+    expect(() => parseConfig({ WORKER_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_CACHED_WORKFLOWS must be 0 \(no cache\) or at least 2/);
+    expect(() => parseConfig({ WORKER_CACHED_WORKFLOWS: '20' })).toThrow(/WORKER_WORKFLOW_TASK_SLOTS must not exceed WORKER_CACHED_WORKFLOWS \(20\)/);
+    expect(() => parseConfig({ WORKER_ACTIVITY_SLOTS: '0' })).toThrow(/WORKER_ACTIVITY_SLOTS must be between 1 and 10000/);
+    expect(() => parseConfig({ WORKER_ACTIVITY_SLOTS: 'lots' })).toThrow(/WORKER_ACTIVITY_SLOTS must be a whole number/);
+  });
+
   test('mTLS needs both certificate and key', () => {
     expect(() => parseConfig({ TEMPORAL_ADDRESS: 't:7233', TEMPORAL_TLS_CERT_PATH: '/c.pem' })).toThrow(/TEMPORAL_TLS_KEY_PATH/);
   });
