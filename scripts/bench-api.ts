@@ -64,9 +64,6 @@ function positive(name: string, value: string): number {
 const log = createLogger('warn');
 const serverUrl = process.env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
 
-type Target = LoadTarget;
-type Sample = LoadSample;
-
 interface Stack {
   apiUrl: string;
   apiKey: string;
@@ -176,17 +173,16 @@ function commitDescription(): string {
 
 async function bench(stack: Stack): Promise<boolean> {
   const headers = { authorization: `Bearer ${stack.apiKey}` };
-  const targets: Target[] = [
+  const targets: LoadTarget[] = [
     { name: 'Sigill GET /v1/signing-requests/:id', url: stack.apiUrl, paths: stack.requestPaths },
     { name: 'bare Koa, same JSON bytes', url: stack.bareUrl, paths: stack.requestPaths },
     { name: 'Sigill GET /healthz (reference)', url: stack.apiUrl, paths: ['/healthz'] },
   ];
-  const empty = emptySample;
-  const warmups = targets.map(empty);
+  const warmups = targets.map(emptySample);
   process.stderr.write(`warming up (${warmupSeconds} s per target), then two phases of ${durationSeconds} s per target in ${slices} alternating slices…\n`);
   for (const [i, target] of targets.entries()) await loadTarget(target, { seconds: warmupSeconds, headers, connections }, warmups[i]!);
   const measure = async (rate?: number) => {
-    const samples = targets.map(empty);
+    const samples = targets.map(emptySample);
     for (let slice = 0; slice < slices; slice++) {
       // Alternate the order too, so no target always runs right after the same other one.
       const order = slice % 2 === 0 ? [0, 1, 2] : [2, 1, 0];
@@ -198,7 +194,7 @@ async function bench(stack: Stack): Promise<boolean> {
   const saturated = await measure();
 
   const ms = (value: number) => value.toFixed(value < 10 ? 2 : 1);
-  const table = (samples: Sample[]) => {
+  const table = (samples: LoadSample[]) => {
     const results = samples.map(summarize);
     const rows = [
       ['target', 'p50 ms', 'p99 ms', 'req/s', 'non-2xx', 'errors'],

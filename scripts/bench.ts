@@ -76,19 +76,26 @@ const { values: flags } = parseArgs({
   },
 });
 
-function wholeNumbers(name: string, value: string): number[] {
-  const numbers = value.split(',').map(Number);
-  if (numbers.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--${name} takes positive whole numbers, not ${value}`);
+function wholeNumber(name: string, value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < 1) throw new Error(`--${name} takes a positive whole number, not ${value}`);
+  return number;
+}
+
+/** Comma-separated, ascending: the open-round counts the memory is read at. */
+function ascendingNumbers(name: string, value: string): number[] {
+  const numbers = value.split(',').map((part) => wholeNumber(name, part));
+  if (numbers.some((n, i) => i > 0 && n <= numbers[i - 1]!)) throw new Error(`--${name} takes ascending numbers, e.g. 1000,5000, not ${value}`);
   return numbers;
 }
 
 const quick = flags.quick;
 const settings = {
-  latencyRounds: flags.rounds ? wholeNumbers('rounds', flags.rounds)[0]! : quick ? 3 : 50,
+  latencyRounds: flags.rounds ? wholeNumber('rounds', flags.rounds) : quick ? 3 : 50,
   inFlight: quick ? [2, 4] : [10, 50],
   warmupSeconds: quick ? 2 : 15,
-  windowSeconds: flags.window ? wholeNumbers('window', flags.window)[0]! : quick ? 5 : 45,
-  openRounds: flags.open ? wholeNumbers('open', flags.open) : quick ? [10, 20] : [1000, 5000],
+  windowSeconds: flags.window ? wholeNumber('window', flags.window) : quick ? 5 : 45,
+  openRounds: flags.open ? ascendingNumbers('open', flags.open) : quick ? [10, 20] : [1000, 5000],
   readSeconds: quick ? 2 : 10,
   readRate: 200,
   pollMs: 20,
@@ -122,6 +129,23 @@ interface Stack {
 
 const children: Array<{ name: string; process: ChildProcess }> = [];
 
+/** Like Promise.all, but waits for every promise before throwing the first failure. */
+async function allOrFirstFailure<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const settled = await Promise.allSettled(promises);
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+let shutdownSequence: ShutdownSequence | undefined;
+
+/** A child started during the run: stopped at the end, on failure or on a signal, like the stack. */
+function track(name: string, child: ChildProcess): ChildProcess {
+  children.push({ name, process: child });
+  shutdownSequence?.add(name, () => child.stop());
+  return child;
+}
+
 async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigill-bench-'));
   shutdown.add('temp dir', () => fs.rmSync(workDir, { recursive: true, force: true }));
@@ -132,7 +156,8 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   };
 
   const dbFile = path.join(workDir, 'temporal', 'temporal.db');
-  const [temporal, database, mailbox] = await Promise.all([
+  // Settled, not raced: a part that fails fast must not leave another half-started (its clean-up unregistered).
+  const [temporal, database, mailbox] = await allOrFirstFailure([
     (async () => {
       const server = await startOrJoinEmbeddedTemporal(
         { cliPath: process.env.TEMPORAL_CLI_PATH, port: await freePort(), uiPort: await freePort(), dbFile, namespace: 'default' },
@@ -151,7 +176,7 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
       shutdown.add('mailbox', () => box.close());
       return box;
     })(),
-  ]);
+  ] as const);
   const temporalPid = readProcessLock(path.join(path.dirname(dbFile), 'server.lock.json'))?.childPid;
   if (!temporalPid) throw new Error('the Temporal server left no process lock to read its pid from');
 
@@ -184,7 +209,8 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   };
   // The production build, as deployments run it (README: `npm run build`, then `node dist/src/main.js`).
   progress('building (npm run build)…');
-  execFileSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Replaces dist/ in this checkout. Its output goes to stderr, so a failing build shows why.
+  execFileSync('npm', ['run', 'build', '--silent'], { stdio: ['ignore', process.stderr, process.stderr] });
   const sigill = started(
     'sigill',
     startChildProcess('Sigill (API and worker)', process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, 'dist/src/main.js'], { env }),
@@ -263,9 +289,14 @@ async function openAsSigner(stack: Stack, signer: PlannedSigner) {
   };
 }
 
+/** A round that has not closed by then is reported as a failure, never waited for for ever. */
+const roundDeadlineMs = 5 * 60_000;
+
 /** Until the workflow has closed, by a long poll on its history's close event (what `result()` does). */
 async function waitClosed(stack: Stack, workflowId: string): Promise<void> {
+  const deadline = Date.now() + roundDeadlineMs;
   for (;;) {
+    if (Date.now() > deadline) throw new Error(`${workflowId} did not close within ${roundDeadlineMs / 60_000} minutes`);
     const page = await stack.client.workflowService.getWorkflowExecutionHistory({
       namespace: 'default',
       execution: { workflowId },
@@ -338,7 +369,7 @@ async function shapeOf(stack: Stack, workflowId: string): Promise<BareRoundShape
   return { segments, activities, workflowTasks, events: history.events?.length ?? 0, signals };
 }
 
-/** Per step after the last Update: activity name → [queued ms (scheduled → started), ran ms (started → completed)]. */
+/** Each step after the last Update, in order: its wait (since the previous step ended) and its run, in ms. */
 type StepTimes = Array<{ step: string; queuedMs: number; ranMs: number }>;
 
 /** Where a round's time went after its last signature, from its history: each activity's wait and run. */
@@ -358,8 +389,9 @@ async function lastSignaturePath(stack: Stack, workflowId: string): Promise<Step
     const completed = event.activityTaskCompletedEventAttributes;
     if (completed) {
       const step = byScheduledId.get(String(completed.scheduledEventId))!;
-      // The workflow's own turn between two steps (a workflow task) counts as part of the next step's wait.
-      steps.push({ step: step.step, queuedMs: step.started! - previousEnd, ranMs: at(event) - step.started! });
+      // The workflow's own turn between two steps (a workflow task) counts as part of the next step's wait;
+      // a step that ran beside the previous one waited from its own scheduling.
+      steps.push({ step: step.step, queuedMs: step.started! - Math.max(previousEnd, step.scheduled), ranMs: at(event) - step.started! });
       previousEnd = at(event);
     }
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) steps.push({ step: '(workflow completes)', queuedMs: at(event) - previousEnd, ranMs: 0 });
@@ -459,7 +491,13 @@ async function measureThroughput(stack: Stack, inFlight: number, run: () => Prom
     }
   };
   try {
-    await Promise.all(Array.from({ length: inFlight }, driver));
+    // Drivers start spread over the first second, so rounds do not move in waves that the window cuts through.
+  await Promise.all(
+    Array.from({ length: inFlight }, async (_, index) => {
+      await new Promise((resolve) => setTimeout(resolve, (index * 1000) / inFlight));
+      await driver();
+    }),
+  );
   } finally {
     cpuTimers.forEach(clearTimeout);
   }
@@ -474,8 +512,7 @@ async function measureStatusReads(stack: Stack, roundIds: string[]) {
   const bodiesFile = path.join(stack.workDir, 'bare-bodies.json');
   fs.writeFileSync(bodiesFile, JSON.stringify(bodies));
   const port = await freePort();
-  const bare = startTsxProcess('the bare Koa app', 'scripts/bench-bare-koa.ts', [String(port), bodiesFile]);
-  children.push({ name: 'bare koa', process: bare });
+  const bare = track('bare koa', startTsxProcess('the bare Koa app', 'scripts/bench-bare-koa.ts', [String(port), bodiesFile]));
   try {
     await bare.waitForOutput(/listening/, 60_000);
     const headers = { authorization: `Bearer ${stack.apiKey}` };
@@ -532,8 +569,10 @@ async function measureIdleFromSource(stack: Stack): Promise<MemoryPoint> {
   const port = await freePort();
   const inspectPort = await freePort();
   const env = { ...stack.env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: `${sigillTaskQueue}-from-source` };
-  const child = startChildProcess('Sigill from source', process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, '--import', 'tsx', 'src/main.ts'], { env });
-  children.push({ name: 'sigill from source', process: child });
+  const child = track(
+    'sigill from source',
+    startChildProcess('Sigill from source', process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, '--import', 'tsx', 'src/main.ts'], { env }),
+  );
   try {
     await child.waitForOutput(/Sigill is running/, 180_000);
     const inspector = await openInspector(inspectPort);
@@ -767,15 +806,14 @@ async function bench(stack: Stack): Promise<void> {
       String(m.stickyCache),
     ]),
   ];
+  // By step name (the first of that name in each round), so rounds whose side-by-side steps ended in another order still line up.
   const stepNames = latency.steps[0]?.map((step) => step.step) ?? [];
   const median = (values: number[]) => percentile(sorted(values), 0.5);
+  const ofStep = (name: string, pick: (step: StepTimes[number]) => number) =>
+    latency.steps.flatMap((steps) => steps.filter((step) => step.step === name).slice(0, 1).map(pick));
   const stepRows = [
     ['after the last signature (median of the rounds)', 'waiting ms', 'running ms'],
-    ...stepNames.map((name, index) => [
-      name,
-      median(latency.steps.map((steps) => steps[index]?.queuedMs ?? NaN)).toFixed(0),
-      median(latency.steps.map((steps) => steps[index]?.ranMs ?? NaN)).toFixed(0),
-    ]),
+    ...[...new Set(stepNames)].map((name) => [name, median(ofStep(name, (step) => step.queuedMs)).toFixed(0), median(ofStep(name, (step) => step.ranMs)).toFixed(0)]),
   ];
   const extrapolated = last.sigillRss + (sigillPerThousand * (10_000 - last.open)) / 1000;
   const output = [
@@ -829,6 +867,7 @@ function printChildLogs(): void {
 
 async function main(): Promise<number> {
   const shutdown = new ShutdownSequence(log);
+  shutdownSequence = shutdown;
   const stopOnSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`${signal}: stopping everything the benchmark started…\n`);
     void shutdown.run().then(() => process.exit(130));

@@ -23,16 +23,16 @@ const claimList = z
   .refine((items) => items.length > 0, 'must name at least one value, comma-separated')
   .refine((items) => items.every((item) => /^[\x21-\x7e]{1,200}$/.test(item)), 'must be printable names without spaces, comma-separated');
 
-/** Every variable Sigill reads. Keep README's configuration table in step with this list. */
 /** A whole number of `what` between `min` and `max`, given as a string of digits. */
 function wholeNumber(what: string, min: number, max: number) {
   return z
     .string()
-    .regex(/^\d{1,6}$/, `must be a whole number of ${what}`)
+    .regex(/^\d+$/, `must be a whole number of ${what}`)
     .transform(Number)
     .refine((value) => value >= min && value <= max, `must be between ${min} and ${max}`);
 }
 
+/** Every variable Sigill reads. Keep README's configuration table in step with this list. */
 const environmentSchema = z.object({
   DATA_DIR: nonEmpty.default('./data'),
   HOST: nonEmpty.default('127.0.0.1'),
@@ -169,7 +169,7 @@ const environmentSchema = z.object({
     .refine((slots) => slots >= 1 && slots <= 1000, 'must be between 1 and 1000')
     .default(20),
   WORKER_CACHED_WORKFLOWS: wholeNumber('workflows', 0, 100_000).default(100),
-  WORKER_WORKFLOW_TASK_SLOTS: wholeNumber('workflow tasks', 2, 1000).default(40),
+  WORKER_WORKFLOW_TASK_SLOTS: wholeNumber('workflow tasks', 2, 1000).optional(),
   WORKER_ACTIVITY_SLOTS: wholeNumber('activities', 1, 10_000).default(100),
 
   EID_ISSUER: httpUrl.optional(),
@@ -656,12 +656,18 @@ function codecConfig(e: z.infer<typeof environmentSchema>): CodecConfig {
   };
 }
 
+/** The Temporal SDK's own default. */
+const defaultWorkflowTaskSlots = 40;
+
 function workerTuning(e: z.infer<typeof environmentSchema>): WorkerTuning {
   if (e.WORKER_CACHED_WORKFLOWS === 1) throw new ConfigError('WORKER_CACHED_WORKFLOWS', 'must be 0 (no cache) or at least 2');
-  if (e.WORKER_CACHED_WORKFLOWS > 0 && e.WORKER_WORKFLOW_TASK_SLOTS > e.WORKER_CACHED_WORKFLOWS) {
-    throw new ConfigError('WORKER_WORKFLOW_TASK_SLOTS', `must not exceed WORKER_CACHED_WORKFLOWS (${e.WORKER_CACHED_WORKFLOWS}) while the cache is on`);
+  const cache = e.WORKER_CACHED_WORKFLOWS;
+  // A workflow task needs its workflow in the cache: unset, the slots follow a small cache down.
+  const workflowTaskSlots = e.WORKER_WORKFLOW_TASK_SLOTS ?? (cache > 0 ? Math.min(defaultWorkflowTaskSlots, cache) : defaultWorkflowTaskSlots);
+  if (cache > 0 && workflowTaskSlots > cache) {
+    throw new ConfigError('WORKER_WORKFLOW_TASK_SLOTS', `must not exceed WORKER_CACHED_WORKFLOWS (${cache}) while the cache is on`);
   }
-  return { cachedWorkflows: e.WORKER_CACHED_WORKFLOWS, workflowTaskSlots: e.WORKER_WORKFLOW_TASK_SLOTS, activitySlots: e.WORKER_ACTIVITY_SLOTS };
+  return { cachedWorkflows: cache, workflowTaskSlots, activitySlots: e.WORKER_ACTIVITY_SLOTS };
 }
 
 function temporalConfig(e: z.infer<typeof environmentSchema>, dataDir: string): TemporalConfig {

@@ -5,13 +5,15 @@
  *
  * Memory (docs/PERFORMANCE.md): every workflow thread holds the bundle as a V8 string and its source map
  * parsed, so the bundle is kept lean: non-ASCII characters are escaped (one "—" in a comment makes V8 store
- * the whole string at two bytes a character) and the source map keeps its mappings, so stack traces still
- * name the .ts files and lines, but not the sources' text, which nothing reads. And webpack runs in a
+ * the whole string at two bytes a character; escaped, a string or regex means the same, though columns after
+ * one on its line shift in stack traces) and the source map keeps its mappings, so stack traces still name
+ * the .ts files and lines, but not the sources' text, which nothing reads (showStackTraceSources is off). And webpack runs in a
  * short-lived child process, never in a worker: it leaves ~85 MB behind in the process that ran it.
  */
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { bundleWorkflowCode, type Logger as TemporalLogger } from '@temporalio/worker';
@@ -46,17 +48,21 @@ export function leanWorkflowBundle(code: string): string {
 }
 
 /** Where bundles made from source are kept, named by what they were made from (node_modules/.cache, as other build tools do). */
-const cacheDir = path.join(projectRoot, 'node_modules', '.cache', 'sigill-workflow-bundle');
+const projectCacheDir = path.join(projectRoot, 'node_modules', '.cache', 'sigill-workflow-bundle');
 
 /**
  * The bundle for a worker started from source: made once per version of the sources by scripts/bundle-workflows.ts
- * in a child process, then read from the cache. The key hashes every file under src/ and the lock file
- * (the SDK's version), so any change makes a new bundle; a stale one is never served.
+ * in a child process, then read from the cache. The key hashes every file under src/ and the installed
+ * packages' lock (node_modules/.package-lock.json: what is installed, not what package-lock.json asks for), so
+ * any change makes a new bundle and a stale one is never served. Older bundles are removed once a new one is in
+ * place. Where node_modules cannot be written (installed by another user) the cache lives in the temporary folder.
  */
 export async function cachedWorkflowBundlePath(): Promise<string> {
-  const target = path.join(cacheDir, `${sourcesHash()}.js`);
+  const name = `${sourcesHash()}.js`;
+  const dir = writableDir(projectCacheDir) ?? writableDir(path.join(os.tmpdir(), `sigill-workflow-bundle-${os.userInfo().uid}`));
+  if (!dir) throw new Error(`no folder to keep the workflow bundle in: neither ${projectCacheDir} nor the temporary folder can be written`);
+  const target = path.join(dir, name);
   if (fs.existsSync(target)) return target;
-  fs.mkdirSync(cacheDir, { recursive: true });
   // A unique temporary name, then an atomic rename: workers starting together never read half a file.
   const temporary = `${target}.${randomUUID()}.partial`;
   try {
@@ -67,10 +73,31 @@ export async function cachedWorkflowBundlePath(): Promise<string> {
     fs.renameSync(temporary, target);
   } catch (error) {
     fs.rmSync(temporary, { force: true });
+    // Another worker may have put the same bundle in place meanwhile (a rename over a file being read can fail on Windows).
+    if (fs.existsSync(target)) return target;
     const output = (error as { stderr?: string }).stderr?.trim();
-    throw new Error(`bundling the workflow code failed${output ? `: ${output.slice(-2000)}` : ''}`);
+    throw new Error(
+      `bundling the workflow code failed${output ? `: ${output.slice(-2000)}` : ''} ` +
+        '(a worker run from source needs the dev dependencies, tsx among them; or run `npm run build` and start dist/)',
+      { cause: error },
+    );
+  }
+  for (const stale of fs.readdirSync(dir).filter((file) => file !== name && (file.endsWith('.js') || file.endsWith('.partial')))) {
+    // A .partial another worker is writing right now is new, not stale: only files an hour old go.
+    const full = path.join(dir, stale);
+    if (stale.endsWith('.js') || Date.now() - fs.statSync(full).mtimeMs > 3_600_000) fs.rmSync(full, { force: true });
   }
   return target;
+}
+
+function writableDir(dir: string): string | undefined {
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.accessSync(dir, fs.constants.W_OK);
+    return dir;
+  } catch {
+    return undefined;
+  }
 }
 
 function sourcesHash(): string {
@@ -83,7 +110,7 @@ function sourcesHash(): string {
     }
   };
   addTree(path.join(projectRoot, 'src'));
-  for (const file of ['package-lock.json', path.join('scripts', 'bundle-workflows.ts')]) {
+  for (const file of [path.join('node_modules', '.package-lock.json'), 'package-lock.json', path.join('scripts', 'bundle-workflows.ts')]) {
     const full = path.join(projectRoot, file);
     if (fs.existsSync(full)) hash.update(fs.readFileSync(full));
   }

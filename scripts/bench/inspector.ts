@@ -3,6 +3,7 @@
  * memory figures, over the Chrome DevTools Protocol, so a benchmark reads what the process holds rather
  * than garbage it has not collected yet. Nothing in the measured process changes for this.
  */
+import fs from 'node:fs';
 import WebSocket from 'ws';
 
 export interface MemoryFigures {
@@ -12,6 +13,17 @@ export interface MemoryFigures {
   external: number;
   arrayBuffers: number;
 }
+
+interface InspectorMessage {
+  id?: number;
+  result?: unknown;
+  error?: { message: string };
+  method?: string;
+  params?: { sessionId: string; message: string };
+}
+
+/** Longest a DevTools call may take (a forced GC of a large heap takes seconds). */
+const callTimeoutMs = 120_000;
 
 export interface InspectorSession {
   /** After full collections in the main thread and in every worker thread (Temporal's workflow threads). */
@@ -33,30 +45,49 @@ export async function openInspector(port: number): Promise<InspectorSession> {
   let nextId = 1;
   const waiting = new Map<number, { resolve: (result: unknown) => void; reject: (error: Error) => void }>();
   const workerSessions = new Set<string>();
+  // A process that dies mid-reading fails the call, never leaves it waiting.
+  const failAll = (reason: string) => {
+    for (const pending of waiting.values()) pending.reject(new Error(reason));
+    waiting.clear();
+  };
+  socket.on('close', () => failAll('the inspected process closed its inspector'));
+  socket.on('error', (error) => failAll(`the inspector connection failed: ${error.message}`));
   socket.on('message', (data) => {
-    let message = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string }; method?: string; params?: any };
-    if (message.method === 'NodeWorker.attachedToWorker') workerSessions.add(message.params.sessionId);
-    if (message.method === 'NodeWorker.detachedFromWorker') workerSessions.delete(message.params.sessionId);
+    let message = JSON.parse(String(data)) as InspectorMessage;
+    if (message.method === 'NodeWorker.attachedToWorker') workerSessions.add(message.params!.sessionId);
+    if (message.method === 'NodeWorker.detachedFromWorker') workerSessions.delete(message.params!.sessionId);
     // A worker thread's answers arrive wrapped; their ids come from the same counter, so they resolve alike.
-    if (message.method === 'NodeWorker.receivedMessageFromWorker') message = JSON.parse(message.params.message);
+    if (message.method === 'NodeWorker.receivedMessageFromWorker') message = JSON.parse(message.params!.message) as InspectorMessage;
     const pending = message.id === undefined ? undefined : waiting.get(message.id);
     if (!pending) return;
     waiting.delete(message.id!);
     if (message.error) pending.reject(new Error(message.error.message));
     else pending.resolve(message.result);
   });
-  const send = (method: string, params: Record<string, unknown> = {}) =>
+  const expect = (id: number, method: string) =>
     new Promise<unknown>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      socket.send(JSON.stringify({ id, method, params }));
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new Error(`the inspector did not answer ${method} within ${callTimeoutMs / 1000} s`));
+      }, callTimeoutMs);
+      const settle = <T>(done: (value: T) => void) => (value: T) => {
+        clearTimeout(timer);
+        done(value);
+      };
+      waiting.set(id, { resolve: settle(resolve), reject: settle(reject) });
     });
-  const sendToWorker = (sessionId: string, method: string, params: Record<string, unknown> = {}) =>
-    new Promise<unknown>((resolve, reject) => {
-      const id = nextId++;
-      waiting.set(id, { resolve, reject });
-      socket.send(JSON.stringify({ id: nextId++, method: 'NodeWorker.sendMessageToWorker', params: { sessionId, message: JSON.stringify({ id, method, params }) } }));
-    });
+  const send = (method: string, params: Record<string, unknown> = {}) => {
+    const id = nextId++;
+    const answer = expect(id, method);
+    socket.send(JSON.stringify({ id, method, params }));
+    return answer;
+  };
+  const sendToWorker = (sessionId: string, method: string, params: Record<string, unknown> = {}) => {
+    const id = nextId++;
+    const answer = expect(id, method);
+    socket.send(JSON.stringify({ id: nextId++, method: 'NodeWorker.sendMessageToWorker', params: { sessionId, message: JSON.stringify({ id, method, params }) } }));
+    return answer;
+  };
   // Attaching reports the worker threads that exist now and those started later.
   await send('NodeWorker.enable', { waitForDebuggerOnStart: false });
   const memoryOf = async (evaluate: (method: string, params?: Record<string, unknown>) => Promise<unknown>) => {
@@ -96,7 +127,7 @@ export async function openInspector(port: number): Promise<InspectorSession> {
 /** Resident set size of a process, from /proc (Linux), in bytes; undefined once it has gone. */
 export function residentBytes(pid: number): number | undefined {
   try {
-    const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
     return kb === undefined ? undefined : Number(kb) * 1024;
   } catch {
@@ -107,7 +138,7 @@ export function residentBytes(pid: number): number | undefined {
 /** CPU time (user + system) a process has used so far, in seconds, from /proc (Linux); 0 once it has gone. */
 export function cpuSeconds(pid: number): number {
   try {
-    const stat = require('node:fs').readFileSync(`/proc/${pid}/stat`, 'utf8') as string;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces), counted from field 3: utime is 14, stime 15.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
@@ -120,7 +151,6 @@ const clockTicksPerSecond = 100; // USER_HZ on every Linux platform Node support
 
 /** Process ids whose command name is `name` (e.g. every PostgreSQL backend: "postgres"). */
 export function pidsNamed(name: string): number[] {
-  const fs = require('node:fs') as typeof import('node:fs');
   return fs
     .readdirSync('/proc')
     .filter((entry) => /^\d+$/.test(entry))

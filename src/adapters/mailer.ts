@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import nodemailer, { type SendMailOptions, type Transporter } from 'nodemailer';
 import type { MailConfig } from '../config';
 
 export interface MailMessage {
@@ -70,6 +70,9 @@ export class OutboxMailer implements Mailer {
   }
 }
 
+/** How long one message may wait for a connection and be sent. */
+const smtpSendDeadlineMs = 20_000;
+
 export class SmtpMailer implements Mailer {
   readonly kind = 'smtp' as const;
   private readonly transport: Transporter;
@@ -83,7 +86,10 @@ export class SmtpMailer implements Mailer {
   }
 
   async send(message: MailMessage): Promise<void> {
-    await this.transport.sendMail(envelope(message, this.from, this.domain));
+    // Within the messaging activities' 30 s: a message still waiting for a pooled connection when its attempt
+    // times out would otherwise go out after the retry has sent it too. Aborted, it waits for the retry.
+    const options = { ...envelope(message, this.from, this.domain), signal: AbortSignal.timeout(smtpSendDeadlineMs) };
+    await this.transport.sendMail(options as SendMailOptions);
   }
 
   close(): void {

@@ -192,7 +192,12 @@ describe('parseConfig', () => {
     expect(parseConfig({}).worker).toEqual({ cachedWorkflows: 100, workflowTaskSlots: 40, activitySlots: 100 });
     expect(parseConfig({ WORKER_CACHED_WORKFLOWS: '0', WORKER_WORKFLOW_TASK_SLOTS: '80' }).worker).toMatchObject({ cachedWorkflows: 0, workflowTaskSlots: 80 });
     expect(() => parseConfig({ WORKER_CACHED_WORKFLOWS: '1' })).toThrow(/WORKER_CACHED_WORKFLOWS must be 0 \(no cache\) or at least 2/);
-    expect(() => parseConfig({ WORKER_CACHED_WORKFLOWS: '20' })).toThrow(/WORKER_WORKFLOW_TASK_SLOTS must not exceed WORKER_CACHED_WORKFLOWS \(20\)/);
+    // Slots left unset follow a small cache down; set above it, they are refused.
+    expect(parseConfig({ WORKER_CACHED_WORKFLOWS: '20' }).worker.workflowTaskSlots).toBe(20);
+    expect(() => parseConfig({ WORKER_CACHED_WORKFLOWS: '20', WORKER_WORKFLOW_TASK_SLOTS: '30' })).toThrow(
+      /WORKER_WORKFLOW_TASK_SLOTS must not exceed WORKER_CACHED_WORKFLOWS \(20\)/,
+    );
+    expect(() => parseConfig({ WORKER_CACHED_WORKFLOWS: '1234567' })).toThrow(/WORKER_CACHED_WORKFLOWS must be between 0 and 100000/);
     expect(() => parseConfig({ WORKER_ACTIVITY_SLOTS: '0' })).toThrow(/WORKER_ACTIVITY_SLOTS must be between 1 and 10000/);
     expect(() => parseConfig({ WORKER_ACTIVITY_SLOTS: 'lots' })).toThrow(/WORKER_ACTIVITY_SLOTS must be a whole number/);
   });
