@@ -34,7 +34,8 @@
  * --quick is the CI smoke test: a few rounds, 2 and 4 in flight, 10 and 20 open rounds, the seal on its
  * 3-page file once. It checks that the suite runs; its figures mean little. Settings an operator tunes
  * (WORKER_* variables, see README; MALLOC_ARENA_MAX) are passed through to the Sigill process from this shell. --cpu-profile
- * DIR writes a CPU profile of the Sigill process during each throughput phase (open it in Chrome DevTools).
+ * DIR writes a CPU profile of the Sigill process during each throughput phase and the status reads (open it
+ * in Chrome DevTools).
  */
 import { randomUUID } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
@@ -522,12 +523,18 @@ async function measureStatusReads(stack: Stack, roundIds: string[]) {
     ];
     const samples = [emptySample(), emptySample()];
     for (const target of targets) await load(target, { seconds: 1, headers, connections: 1, rate: settings.readRate }, emptySample());
+    const profiling = flags['cpu-profile'] ? await stack.inspector.startCpuProfile() : undefined;
     // Short alternating slices: a slow moment of the machine hits both alike.
     const slices = Math.max(1, Math.round(settings.readSeconds / 2));
     for (let slice = 0; slice < slices; slice++) {
       for (const i of slice % 2 === 0 ? [0, 1] : [1, 0]) {
         await load(targets[i]!, { seconds: settings.readSeconds / slices, headers, connections: 1, rate: settings.readRate }, samples[i]!);
       }
+    }
+    if (profiling) {
+      const file = path.resolve(flags['cpu-profile']!, 'sigill-status-reads.cpuprofile');
+      fs.writeFileSync(file, JSON.stringify(await profiling.stop()));
+      progress(`CPU profile of Sigill during the status reads: ${file}`);
     }
     const [sigill, anchor] = samples.map(summarize);
     const failed = samples.reduce((sum, s) => sum + s.non2xx + s.errors, 0);

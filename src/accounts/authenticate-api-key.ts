@@ -7,6 +7,8 @@ import { apiKeyMatches, apiKeyPrefix } from './api-key-secret';
 export interface ApiKeyPrincipal extends AccessScope {
   kind: 'api-key';
   apiKeyId: string;
+  /** The organisation is closing past its grace, or closed (src/api/authenticate.ts refuses nearly everything). */
+  organizationWorkStopped: boolean;
 }
 
 /** Recording every use would write on every request; a minute's precision is what an admin needs. */
@@ -19,14 +21,16 @@ export async function authenticateApiKey(dataSource: DataSource, key: string | u
   const prefix = key ? apiKeyPrefix(key) : undefined;
   if (!key || !prefix) throw rejected();
   // Plain SQL rather than the repository: every API call starts here, and the ORM's query building cost
-  // more than the lookup itself.
-  const rows: Array<Pick<ApiKey, 'id' | 'organizationId' | 'secretHash' | 'revokedAt' | 'lastUsedAt' | 'folderId' | 'permissions'>> =
-    await dataSource.query(
-      `SELECT id, organization_id AS "organizationId", secret_hash AS "secretHash", revoked_at AS "revokedAt",
-              last_used_at AS "lastUsedAt", folder_id AS "folderId", permissions
-         FROM api_keys WHERE prefix = $1`,
-      [prefix],
-    );
+  // more than the lookup itself. The organisation's state comes in the same round trip.
+  const rows: Array<
+    Pick<ApiKey, 'id' | 'organizationId' | 'secretHash' | 'revokedAt' | 'lastUsedAt' | 'folderId' | 'permissions'> & { workStopped: boolean }
+  > = await dataSource.query(
+    `SELECT k.id, k.organization_id AS "organizationId", k.secret_hash AS "secretHash", k.revoked_at AS "revokedAt",
+            k.last_used_at AS "lastUsedAt", k.folder_id AS "folderId", k.permissions, o.work_stopped_at IS NOT NULL AS "workStopped"
+       FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+      WHERE k.prefix = $1`,
+    [prefix],
+  );
   const row = rows[0];
   if (!row || row.revokedAt || !apiKeyMatches(key, row.secretHash)) throw rejected();
 
@@ -39,6 +43,7 @@ export async function authenticateApiKey(dataSource: DataSource, key: string | u
   return {
     kind: 'api-key',
     apiKeyId: row.id,
+    organizationWorkStopped: row.workStopped,
     organizationId: row.organizationId,
     // Resolved per request, so a folder created under the key's folder is reachable at once.
     folders: row.folderId
