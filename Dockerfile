@@ -13,7 +13,8 @@ COPY scripts/bundle-workflows.ts scripts/
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
-ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data
+# Two malloc arenas: the Temporal core's threads would otherwise each grow their own (docs/PERFORMANCE.md).
+ENV NODE_ENV=production HOST=0.0.0.0 DATA_DIR=/data MALLOC_ARENA_MAX=2
 WORKDIR /app
 RUN mkdir -p /data/keys && chown -R node:node /data
 COPY --from=build /app/package.json ./

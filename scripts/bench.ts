@@ -206,6 +206,8 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
     METRICS_TOKEN: metricsToken, // behind a proxy, /metrics answers only its token
     LOG_LEVEL: 'warn',
     MIGRATE_ON_START: 'false',
+    // As `npm run start:prod` and the Docker image run it (docs/PERFORMANCE.md); the shell's value wins.
+    MALLOC_ARENA_MAX: '2',
     ...tuning,
   };
   // The production build, as deployments run it (README: `npm run build`, then `node dist/src/main.js`).
@@ -391,8 +393,8 @@ async function lastSignaturePath(stack: Stack, workflowId: string): Promise<Step
     if (completed) {
       const step = byScheduledId.get(String(completed.scheduledEventId))!;
       // The workflow's own turn between two steps (a workflow task) counts as part of the next step's wait;
-      // a step that ran beside the previous one waited from its own scheduling.
-      steps.push({ step: step.step, queuedMs: step.started! - Math.max(previousEnd, step.scheduled), ranMs: at(event) - step.started! });
+      // a step scheduled before the previous one ended (side by side) waited from its own scheduling.
+      steps.push({ step: step.step, queuedMs: step.started! - Math.min(previousEnd, step.scheduled), ranMs: at(event) - step.started! });
       previousEnd = at(event);
     }
     if (event.eventType === EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) steps.push({ step: '(workflow completes)', queuedMs: at(event) - previousEnd, ranMs: 0 });
