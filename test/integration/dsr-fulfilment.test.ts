@@ -383,17 +383,27 @@ describe('an objection fulfilled before the round exists', () => {
     expect(round.status).toBe(201);
     const [ritaSigner, olofSigner] = round.body.signers as Json[];
     expect((await call(`/v1/signing-requests/${round.body.id}/remind`, { method: 'POST' })).status).toBe(200);
-    await waitFor("Olof's reminder", () => {
-      try {
-        return outboxMessage(api, 'mail', `reminder-manual-1-${olofSigner.id}`);
-      } catch {
-        return undefined;
-      }
-    });
-    const skipped = await waitFor('the skipped reminder in the trail', async () => {
-      const trail = await call(`/v1/signing-requests/${round.body.id}/audit-trail`);
-      return (trail.body.events as Json[]).find((event) => event.type === 'reminder_skipped');
-    });
+    // The reminder follows both invitations and Rita's skipped reminder, one activity after another: on a CI
+    // machine running browser tests beside this, that took over 30 s once.
+    await waitFor(
+      "Olof's reminder",
+      () => {
+        try {
+          return outboxMessage(api, 'mail', `reminder-manual-1-${olofSigner.id}`);
+        } catch {
+          return undefined;
+        }
+      },
+      90_000,
+    );
+    const skipped = await waitFor(
+      'the skipped reminder in the trail',
+      async () => {
+        const trail = await call(`/v1/signing-requests/${round.body.id}/audit-trail`);
+        return (trail.body.events as Json[]).find((event) => event.type === 'reminder_skipped');
+      },
+      90_000,
+    );
     expect(skipped).toMatchObject({ signerId: ritaSigner.id, detail: { reason: 'contact_restricted' } });
     expect(() => outboxMessage(api, 'mail', `reminder-manual-1-${ritaSigner.id}`)).toThrow(/no mail message/);
   });
