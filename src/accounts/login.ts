@@ -17,7 +17,7 @@ import { hashPassword, needsRehash, verifyPassword } from './passwords';
 import { recordOrganizationEvent, type OrganizationEventType } from './organization-audit-log';
 import { queryReturning } from '../database/data-source';
 import { readSignedValue, signValue } from './secret-tokens';
-import { createSession, revokeSession, type NewSession } from './sessions';
+import { createSession, memberScope, revokeSession, type NewSession } from './sessions';
 
 export interface RequestOrigin {
   ip: string;
@@ -197,6 +197,8 @@ export interface SessionView {
   organizations: Array<{ id: string; name: string; role: MemberRole }>;
   csrfToken: string;
   expiresAt: string;
+  /** Granted some folders only: organisation-wide things (privacy requests) are not theirs to see. */
+  folderScoped: boolean;
 }
 
 /** Who is signed in, where, and the CSRF token their changes must carry. */
@@ -208,12 +210,15 @@ export async function describeSession(
   const memberships = await membershipsOf(ctx, user.id);
   const organizations = await ctx.dataSource.getRepository(Organization).findBy(memberships.map((m) => ({ id: m.organizationId })));
   const named = memberships.map((m) => ({ id: m.organizationId, name: organizations.find((o) => o.id === m.organizationId)?.name ?? '', role: m.role }));
+  const organization = named.find((o) => o.id === session.organizationId)!;
+  const scope = await memberScope(ctx.dataSource, session.organizationId, session.userId, organization.role);
   return {
     user: { id: user.id, email: user.email, name: user.name },
-    organization: named.find((o) => o.id === session.organizationId)!,
+    organization,
     organizations: named,
     csrfToken: session.csrfToken,
     expiresAt: session.expiresAt.toISOString(),
+    folderScoped: scope.folders !== undefined,
   };
 }
 

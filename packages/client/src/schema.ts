@@ -20298,6 +20298,8 @@ export interface paths {
                             csrfToken: string;
                             /** Format: date-time */
                             expiresAt: string;
+                            /** @description Granted some folders only: organisation-wide data such as privacy requests answers 403 */
+                            folderScoped: boolean;
                         };
                     };
                 };
@@ -20484,6 +20486,8 @@ export interface paths {
                             csrfToken: string;
                             /** Format: date-time */
                             expiresAt: string;
+                            /** @description Granted some folders only: organisation-wide data such as privacy requests answers 403 */
+                            folderScoped: boolean;
                         };
                     };
                 };
@@ -20624,6 +20628,8 @@ export interface paths {
                             csrfToken: string;
                             /** Format: date-time */
                             expiresAt: string;
+                            /** @description Granted some folders only: organisation-wide data such as privacy requests answers 403 */
+                            folderScoped: boolean;
                         };
                     };
                 };

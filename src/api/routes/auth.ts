@@ -20,6 +20,7 @@ export const sessionBody = z.object({
   organizations: z.array(z.object({ id: z.uuid(), name: z.string(), role })).describe('Every organisation the user belongs to'),
   csrfToken: z.string().describe('Send as the X-CSRF-Token header on every change made with the session cookie'),
   expiresAt: z.iso.datetime(),
+  folderScoped: z.boolean().describe('Granted some folders only: organisation-wide data such as privacy requests answers 403'),
 });
 
 const deviceCodeBody = z.object({

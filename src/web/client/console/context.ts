@@ -16,6 +16,8 @@ export interface ConsoleSession {
   organizations: Array<{ id: string; name: string; role: MemberRole }>;
   csrfToken: string;
   expiresAt: string;
+  /** Granted some folders only: the console does not ask for organisation-wide data (privacy requests). */
+  folderScoped: boolean;
 }
 
 export interface ConsoleContext {

@@ -21,9 +21,11 @@ interface Attention {
   stuck: number;
 }
 
-/** Privacy requests of one query; none where the member may not read them (folder-scoped: 403). */
-const privacyRequests = (ctx: ConsoleContext, query: string) =>
-  ctx.api.get<{ items: ListedDataSubjectRequest[] }>(`/v1/data-subject-requests?${query}`).then((answer) => answer.items, () => []);
+/** Privacy requests of one query; none where the member may not read them (not asked when folder-scoped, which answers 403). */
+const privacyRequests = async (ctx: ConsoleContext, query: string): Promise<ListedDataSubjectRequest[]> =>
+  ctx.session.folderScoped
+    ? []
+    : ctx.api.get<{ items: ListedDataSubjectRequest[] }>(`/v1/data-subject-requests?${query}`).then((answer) => answer.items, () => []);
 
 /** The overdue ones: the workflow's mark, so this list, the metric and the deadline timer agree. */
 const overduePrivacyRequests = (ctx: ConsoleContext) => privacyRequests(ctx, 'overdue=true&limit=20');
