@@ -19,23 +19,22 @@
  *
  *   npm run bench:api [-- --duration SECONDS] [-- --quick] [-- --rounds N] [-- --connections N] [-- --rate R]
  */
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { startOrJoinEmbeddedTemporal } from '../src/adapters/temporal-dev-server';
 import { createDataSource, runMigrations } from '../src/database/data-source';
-import { ShutdownSequence } from '../src/lifecycle';
 import { createLogger } from '../src/logger';
 import { apiClient } from '../test/support/api-client';
-import { startTsxProcess, type ChildProcess } from '../test/support/child-process';
+import { startTsxProcess } from '../test/support/child-process';
 import { createTestOrganization } from '../test/support/factories';
 import { freePort } from '../test/support/free-port';
 import { createTestPdf } from '../test/support/pdf-factories';
 import { createServerDatabase } from '../test/support/server-database';
 import { waitFor } from '../test/support/wait-for';
 import { emptySample, load as loadTarget, summarize, type LoadSample, type LoadTarget } from './bench/http-load';
+import { commitDescription, runBenchmark, type BenchRun } from './bench/run';
 
 const { values: flags } = parseArgs({
   options: {
@@ -71,13 +70,9 @@ interface Stack {
   bareUrl: string;
 }
 
-async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
+async function startStack({ shutdown, track }: BenchRun): Promise<Stack> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigill-bench-'));
   shutdown.add('temp dir', () => fs.rmSync(workDir, { recursive: true, force: true }));
-  const start = (child: ChildProcess, name: string) => {
-    children.push({ name, process: child });
-    shutdown.add(name, () => child.stop());
-  };
 
   const [temporal, database] = await Promise.all([
     (async () => {
@@ -117,10 +112,10 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   };
   // The worker first: it creates the master key in the shared DATA_DIR that the API then reads.
   const worker = startTsxProcess('the worker', 'src/worker.ts', [], env);
-  start(worker, 'worker');
+  track('worker', worker);
   await worker.waitForOutput(/Sigill is running/, 120_000);
   const api = startTsxProcess('the API', 'src/main.ts', ['api'], env);
-  start(api, 'api');
+  track('api', api);
   await api.waitForOutput(/Sigill is running/, 120_000);
   const apiUrl = env.PUBLIC_URL;
 
@@ -154,21 +149,10 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   fs.writeFileSync(bodiesFile, JSON.stringify(bodies));
   const barePort = await freePort();
   const bare = startTsxProcess('the bare Koa app', 'scripts/bench-bare-koa.ts', [String(barePort), bodiesFile]);
-  start(bare, 'bare koa');
+  track('bare koa', bare);
   await bare.waitForOutput(/listening/, 60_000);
 
   return { apiUrl, apiKey: organization.apiKey, requestPaths, bareUrl: `http://127.0.0.1:${barePort}` };
-}
-
-function commitDescription(): string {
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const head = git('rev-parse', 'HEAD');
-    const dirty = git('status', '--porcelain', '--', 'src') !== '';
-    return dirty ? `${head} (with uncommitted changes in src/)` : head;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
 
 async function bench(stack: Stack): Promise<boolean> {
@@ -233,36 +217,7 @@ async function bench(stack: Stack): Promise<boolean> {
   return failures === 0;
 }
 
-/** Started children, so a failure can show what they logged (LOG_LEVEL=warn: warnings and errors only). */
-const children: Array<{ name: string; process: ChildProcess }> = [];
-
-function printChildLogs(): void {
-  for (const child of children) {
-    const tail = child.process.output().trim();
-    if (tail) process.stderr.write(`--- last output of ${child.name} ---\n${tail.slice(-3000)}\n`);
-  }
-}
-
-async function main(): Promise<number> {
-  const shutdown = new ShutdownSequence(log);
-  const stopOnSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`${signal}: stopping everything the benchmark started…\n`);
-    void shutdown.run().then(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-  try {
-    process.stderr.write('starting Temporal, PostgreSQL database, worker and API…\n');
-    if (await bench(await startStack(shutdown))) return 0;
-    printChildLogs();
-    return 1;
-  } catch (error) {
-    printChildLogs();
-    process.stderr.write(`bench:api failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    return 1;
-  } finally {
-    await shutdown.run();
-  }
-}
-
-void main().then((code) => process.exit(code));
+runBenchmark('bench:api', log, async (run) => {
+  process.stderr.write('starting Temporal, PostgreSQL database, worker and API…\n');
+  return bench(await startStack(run));
+});

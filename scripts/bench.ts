@@ -48,7 +48,6 @@ import { temporal as proto } from '@temporalio/proto';
 import { readProcessLock } from '../src/adapters/process-lock';
 import { startOrJoinEmbeddedTemporal } from '../src/adapters/temporal-dev-server';
 import { createDataSource, runMigrations } from '../src/database/data-source';
-import { ShutdownSequence } from '../src/lifecycle';
 import { createLogger } from '../src/logger';
 import { workflowIdForRequest } from '../src/signing/create-signing-request';
 import { apiClient } from '../test/support/api-client';
@@ -63,6 +62,7 @@ import { bareRoundWorkflow, bareSignUpdate, type BareRoundShape } from './bench/
 import { emptySample, load, percentile, summarize, type LoadTarget } from './bench/http-load';
 import { cpuSeconds, openInspector, pidsNamed, residentBytes, type InspectorSession } from './bench/inspector';
 import { startMailbox, type Mailbox } from './bench/mailbox';
+import { commitDescription, runBenchmark, type BenchRun } from './bench/run';
 
 const { EventType, HistoryEventFilterType, PendingWorkflowTaskState } = proto.api.enums.v1;
 
@@ -114,6 +114,8 @@ const metricsToken = randomUUID() + randomUUID();
 // ---------------------------------------------------------------------------------------------------------
 
 interface Stack {
+  /** Starts nothing: registers a child started later in the run for clean-up and failure logs. */
+  track: BenchRun['track'];
   barePid: number;
   apiUrl: string;
   apiKey: string;
@@ -128,8 +130,6 @@ interface Stack {
   workDir: string;
 }
 
-const children: Array<{ name: string; process: ChildProcess }> = [];
-
 /** Like Promise.all, but waits for every promise before throwing the first failure. */
 async function allOrFirstFailure<T extends readonly unknown[]>(promises: { [K in keyof T]: Promise<T[K]> }): Promise<T> {
   const settled = await Promise.allSettled(promises);
@@ -138,23 +138,9 @@ async function allOrFirstFailure<T extends readonly unknown[]>(promises: { [K in
   return settled.map((result) => (result as PromiseFulfilledResult<unknown>).value) as unknown as T;
 }
 
-let shutdownSequence: ShutdownSequence | undefined;
-
-/** A child started during the run: stopped at the end, on failure or on a signal, like the stack. */
-function track(name: string, child: ChildProcess): ChildProcess {
-  children.push({ name, process: child });
-  shutdownSequence?.add(name, () => child.stop());
-  return child;
-}
-
-async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
+async function startStack({ shutdown, track }: BenchRun): Promise<Stack> {
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sigill-bench-'));
   shutdown.add('temp dir', () => fs.rmSync(workDir, { recursive: true, force: true }));
-  const started = (name: string, child: ChildProcess) => {
-    children.push({ name, process: child });
-    shutdown.add(name, () => child.stop());
-    return child;
-  };
 
   const dbFile = path.join(workDir, 'temporal', 'temporal.db');
   // Settled, not raced: a part that fails fast must not leave another half-started (its clean-up unregistered).
@@ -214,11 +200,11 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   progress('building (npm run build)…');
   // Replaces dist/ in this checkout. Its output goes to stderr, so a failing build shows why.
   execFileSync('npm', ['run', 'build', '--silent'], { stdio: ['ignore', process.stderr, process.stderr] });
-  const sigill = started(
+  const sigill = track(
     'sigill',
     startChildProcess('Sigill (API and worker)', process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, 'dist/src/main.js'], { env }),
   );
-  const bare = started('bare worker', startTsxProcess('the bare worker', 'scripts/bench/bare-worker.ts', [temporal.address, bareTaskQueue], {
+  const bare = track('bare worker', startTsxProcess('the bare worker', 'scripts/bench/bare-worker.ts', [temporal.address, bareTaskQueue], {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
   }));
@@ -229,7 +215,7 @@ async function startStack(shutdown: ShutdownSequence): Promise<Stack> {
   const connection = await Connection.connect({ address: temporal.address });
   shutdown.add('temporal client', () => connection.close());
   const pdfBase64 = Buffer.from(await createTestPdf()).toString('base64');
-  return { env, barePid: bare.pid, apiUrl, apiKey: organization.apiKey, sigill, inspector, temporalPid, client: new Client({ connection }), mailbox, pdfBase64, workDir };
+  return { track, env, barePid: bare.pid, apiUrl, apiKey: organization.apiKey, sigill, inspector, temporalPid, client: new Client({ connection }), mailbox, pdfBase64, workDir };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -515,7 +501,7 @@ async function measureStatusReads(stack: Stack, roundIds: string[]) {
   const bodiesFile = path.join(stack.workDir, 'bare-bodies.json');
   fs.writeFileSync(bodiesFile, JSON.stringify(bodies));
   const port = await freePort();
-  const bare = track('bare koa', startTsxProcess('the bare Koa app', 'scripts/bench-bare-koa.ts', [String(port), bodiesFile]));
+  const bare = stack.track('bare koa', startTsxProcess('the bare Koa app', 'scripts/bench-bare-koa.ts', [String(port), bodiesFile]));
   try {
     await bare.waitForOutput(/listening/, 60_000);
     const headers = { authorization: `Bearer ${stack.apiKey}` };
@@ -578,7 +564,7 @@ async function measureIdleFromSource(stack: Stack): Promise<MemoryPoint> {
   const port = await freePort();
   const inspectPort = await freePort();
   const env = { ...stack.env, PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, TEMPORAL_TASK_QUEUE: `${sigillTaskQueue}-from-source` };
-  const child = track(
+  const child = stack.track(
     'sigill from source',
     startChildProcess('Sigill from source', process.execPath, [`--inspect=127.0.0.1:${inspectPort}`, '--import', 'tsx', 'src/main.ts'], { env }),
   );
@@ -666,16 +652,6 @@ loadTimer.unref();
 const runStarted = performance.now();
 function progress(message: string): void {
   process.stderr.write(`[${((performance.now() - runStarted) / 1000).toFixed(0).padStart(4)} s] ${message}\n`);
-}
-
-function commitDescription(): string {
-  try {
-    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const head = git('rev-parse', '--short', 'HEAD');
-    return git('status', '--porcelain', '--', 'src', 'scripts') !== '' ? `${head} (with uncommitted changes)` : head;
-  } catch {
-    return 'unknown (not a git checkout)';
-  }
 }
 
 const ms = (value: number) => `${value < 10 ? value.toFixed(1) : value.toFixed(0)} ms`;
@@ -867,33 +843,8 @@ async function bench(stack: Stack): Promise<void> {
   process.stdout.write(output.join('\n'));
 }
 
-function printChildLogs(): void {
-  for (const child of children) {
-    const tail = child.process.output().trim();
-    if (tail) process.stderr.write(`--- last output of ${child.name} ---\n${tail.slice(-3000)}\n`);
-  }
-}
-
-async function main(): Promise<number> {
-  const shutdown = new ShutdownSequence(log);
-  shutdownSequence = shutdown;
-  const stopOnSignal = (signal: NodeJS.Signals) => {
-    process.stderr.write(`${signal}: stopping everything the benchmark started…\n`);
-    void shutdown.run().then(() => process.exit(130));
-  };
-  process.once('SIGINT', stopOnSignal);
-  process.once('SIGTERM', stopOnSignal);
-  try {
-    progress('starting Temporal, a PostgreSQL database, the mailbox, Sigill and the bare worker…');
-    await bench(await startStack(shutdown));
-    return 0;
-  } catch (error) {
-    printChildLogs();
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    return 1;
-  } finally {
-    await shutdown.run();
-  }
-}
-
-void main().then((code) => process.exit(code));
+runBenchmark('bench', log, async (run) => {
+  progress('starting Temporal, a PostgreSQL database, the mailbox, Sigill and the bare worker…');
+  await bench(await startStack(run));
+  return true;
+});

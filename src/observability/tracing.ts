@@ -91,15 +91,15 @@ export function clientTracingInterceptors(): WorkflowClientInterceptor[] {
 }
 
 /**
- * For the worker: the workflow interceptor module, activity spans, and the sink workflow spans leave by.
+ * For the worker: activity spans, and the sink workflow spans leave by (every bundle carries the workflow
+ * interceptor module: src/workflow-bundling.ts).
  * With tracing off the sink still exists (a workflow started traced keeps making spans) and drops them.
  */
-export function workflowTracing(): { workflowModules: string[]; activity: ActivityInterceptorsFactory[]; sinks: WorkerOptions['sinks'] } {
+export function workflowTracing(): { activity: ActivityInterceptorsFactory[]; sinks: WorkerOptions['sinks'] } {
   if (!active) {
-    return { workflowModules: [workflowTracingModule], activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
+    return { activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
   }
   return {
-    workflowModules: [workflowTracingModule],
     activity: [
       (ctx) => ({
         inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
