@@ -102,7 +102,7 @@ export async function sealDocument(input: SealInput): Promise<SealedDocument> {
     // The invisible signature widget sits on the audit trail, the page that describes what was sealed.
     const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: auditPages[0]! });
     const pdf = await longTerm(sealed, input.pdf.byteLength);
-    return { pdf, treatment, ...(await archiveExpiry([[pdf, input.pdf.byteLength]])) };
+    return { pdf, treatment, ...(await expiryOfArchiveTimestamps([[pdf, input.pdf.byteLength]])) };
   }
 
   const sealed = await appendSealSignature(input.pdf, document, { ...signature, page: document.getPage(0)! });
@@ -110,7 +110,13 @@ export async function sealDocument(input: SealInput): Promise<SealedDocument> {
   const evidenceSealed = await appendSealSignature(audit.pdf, evidence, { ...signature, page: evidence.getPage(0)! });
   // The evidence PDF is ours from its first byte.
   const [pdf, evidencePdf] = [await longTerm(sealed, input.pdf.byteLength), await longTerm(evidenceSealed, 0)];
-  return { pdf, treatment, evidencePdf, ...(await archiveExpiry([[pdf, input.pdf.byteLength], [evidencePdf, 0]])) };
+  return { pdf, treatment, evidencePdf, ...(await expiryOfArchiveTimestamps([[pdf, input.pdf.byteLength], [evidencePdf, 0]])) };
+
+  // Only B-LTA adds document timestamps; below it there is nothing to find, and looking (parsing every
+  // signature appended) was a sixth of a small file's seal.
+  function expiryOfArchiveTimestamps(files: Array<[pdf: Uint8Array, originalLength: number]>): Promise<{ archiveTimestampExpiresAt?: Date }> {
+    return input.longTerm?.level === 'B-LTA' ? archiveExpiry(files) : Promise.resolve({});
+  }
 
   function longTerm(sealed: Uint8Array, originalLength: number): Promise<Uint8Array> {
     return input.longTerm ? extendToLevel(sealed, input.longTerm.level, { ...input.longTerm, originalLength }) : Promise.resolve(sealed);
