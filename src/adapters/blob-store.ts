@@ -6,15 +6,8 @@
 import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { S3 } from './aws-sdk';
 import type { BlobStoreConfig } from '../config';
 
 export interface BlobStore {
@@ -125,7 +118,7 @@ export class S3BlobStore implements ListableBlobStore {
 
   /** `credentials` for a bucket of another account (the backup provider); otherwise the SDK's default chain. */
   constructor(private readonly config: Omit<Extract<BlobStoreConfig, { kind: 's3' }>, 'kind'> & { kind?: 's3'; credentials?: { accessKeyId: string; secretAccessKey: string } }) {
-    this.client = new S3Client({
+    this.client = new S3.S3Client({
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
@@ -138,14 +131,14 @@ export class S3BlobStore implements ListableBlobStore {
 
   async put(key: string, bytes: Uint8Array): Promise<void> {
     assertSafeKey(key);
-    await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes }));
+    await this.client.send(new S3.PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes }));
   }
 
   /** S3 conditional write (`If-None-Match: *`): 412 when the key exists, 409 when a concurrent write to it wins. */
   async putIfAbsent(key: string, bytes: Uint8Array): Promise<boolean> {
     assertSafeKey(key);
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes, IfNoneMatch: '*' }));
+      await this.client.send(new S3.PutObjectCommand({ Bucket: this.config.bucket, Key: key, Body: bytes, IfNoneMatch: '*' }));
       return true;
     } catch (error) {
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -157,31 +150,31 @@ export class S3BlobStore implements ListableBlobStore {
   async get(key: string): Promise<Uint8Array | undefined> {
     assertSafeKey(key);
     try {
-      const object = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
+      const object = await this.client.send(new S3.GetObjectCommand({ Bucket: this.config.bucket, Key: key }));
       return await object.Body!.transformToByteArray();
     } catch (error) {
-      if (error instanceof NoSuchKey) return undefined;
+      if (error instanceof S3.NoSuchKey) return undefined;
       throw error;
     }
   }
 
   async delete(key: string): Promise<void> {
     assertSafeKey(key);
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
+    await this.client.send(new S3.DeleteObjectCommand({ Bucket: this.config.bucket, Key: key }));
   }
 
   /** Every stored key, page by page (restores and backups walk the whole bucket). */
   async *keys(): AsyncIterable<string> {
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, ContinuationToken: token }));
+      const page = await this.client.send(new S3.ListObjectsV2Command({ Bucket: this.config.bucket, ContinuationToken: token }));
       for (const object of page.Contents ?? []) if (object.Key) yield object.Key;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
   }
 
   async checkReachable(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.config.bucket }));
+    await this.client.send(new S3.HeadBucketCommand({ Bucket: this.config.bucket }));
   }
 
   destroy(): void {

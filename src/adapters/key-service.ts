@@ -6,7 +6,8 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DecryptCommand, DescribeKeyCommand, GenerateDataKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { KMS } from './aws-sdk';
 import type { KeyServiceConfig } from '../config';
 
 export interface DataKey {
@@ -90,25 +91,25 @@ export class KmsKeyService implements KeyService {
   private readonly client: KMSClient;
 
   constructor(private readonly config: Extract<KeyServiceConfig, { kind: 'kms' }>) {
-    this.client = new KMSClient({ region: config.region, endpoint: config.endpoint });
+    this.client = new KMS.KMSClient({ region: config.region, endpoint: config.endpoint });
   }
 
   async generateDataKey(context: EncryptionContext): Promise<DataKey> {
     const result = await this.client.send(
-      new GenerateDataKeyCommand({ KeyId: this.config.keyId, KeySpec: 'AES_256', EncryptionContext: context }),
+      new KMS.GenerateDataKeyCommand({ KeyId: this.config.keyId, KeySpec: 'AES_256', EncryptionContext: context }),
     );
     return { plaintext: Buffer.from(result.Plaintext!), wrapped: Buffer.from(result.CiphertextBlob!) };
   }
 
   async unwrapDataKey(wrapped: Buffer, context: EncryptionContext): Promise<Buffer> {
     const result = await this.client.send(
-      new DecryptCommand({ KeyId: this.config.keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
+      new KMS.DecryptCommand({ KeyId: this.config.keyId, CiphertextBlob: wrapped, EncryptionContext: context }),
     );
     return Buffer.from(result.Plaintext!);
   }
 
   async checkReachable(): Promise<void> {
-    await this.client.send(new DescribeKeyCommand({ KeyId: this.config.keyId }));
+    await this.client.send(new KMS.DescribeKeyCommand({ KeyId: this.config.keyId }));
   }
 
   destroy(): void {

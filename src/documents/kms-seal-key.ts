@@ -7,7 +7,8 @@
  * database, so every worker seals with the same certificate and a verifier can pin it.
  */
 import { createHash, createPublicKey, randomBytes, X509Certificate } from 'node:crypto';
-import { GetPublicKeyCommand, SignCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { KMS } from '../adapters/aws-sdk';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
 import {
   AlgorithmIdentifier,
@@ -51,13 +52,13 @@ const certificateValidityYears = 10;
 
 export async function loadKmsSealKey(options: KmsSealKeyOptions): Promise<SealKey> {
   const { kms, keyId } = options;
-  const publicKey = await kms.send(new GetPublicKeyCommand({ KeyId: keyId }));
+  const publicKey = await kms.send(new KMS.GetPublicKeyCommand({ KeyId: keyId }));
   if (publicKey.KeyUsage !== 'SIGN_VERIFY' || !publicKey.SigningAlgorithms?.includes(signingAlgorithm)) {
     throw new Error(`the KMS seal key must be an RSA signing key (KeyUsage SIGN_VERIFY, ${signingAlgorithm}); it is ${publicKey.KeySpec ?? publicKey.CustomerMasterKeySpec ?? 'unknown'}/${publicKey.KeyUsage ?? 'unknown'}`);
   }
   const spki = Buffer.from(publicKey.PublicKey!);
   const sign = async (data: Buffer): Promise<Buffer> => {
-    const signed = await kms.send(new SignCommand({ KeyId: keyId, Message: data, MessageType: 'RAW', SigningAlgorithm: signingAlgorithm }));
+    const signed = await kms.send(new KMS.SignCommand({ KeyId: keyId, Message: data, MessageType: 'RAW', SigningAlgorithm: signingAlgorithm }));
     return Buffer.from(signed.Signature!);
   };
 

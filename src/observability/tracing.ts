@@ -11,17 +11,8 @@
  * workflow, from its start, so that every worker runs one bundle and replay never depends on configuration).
  */
 import { context, diag, propagation, SpanKind, SpanStatusCode, trace, type DiagLogger } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import {
-  makeWorkflowExporter,
-  OpenTelemetryActivityInboundInterceptor,
-  OpenTelemetryActivityOutboundInterceptor,
-  OpenTelemetryWorkflowClientInterceptor,
-} from '@temporalio/interceptors-opentelemetry';
+import type { Resource } from '@opentelemetry/resources';
+import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { ActivityInterceptorsFactory, WorkerOptions } from '@temporalio/worker';
 import type { Middleware } from 'koa';
@@ -37,12 +28,26 @@ export interface Tracing {
 
 let active: Tracing | undefined;
 
+/*
+ * The SDK, the exporter and Temporal's interceptors are loaded only once tracing starts: most deployments
+ * leave it off, and loaded they hold ~5 MB of every process's memory (docs/PERFORMANCE.md, idle).
+ */
+const sdk = () => ({
+  ...(require('@opentelemetry/resources') as typeof import('@opentelemetry/resources')),
+  ...(require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')),
+  ...(require('@opentelemetry/sdk-trace-node') as typeof import('@opentelemetry/sdk-trace-node')),
+  ...(require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http')),
+  ...(require('@opentelemetry/semantic-conventions') as typeof import('@opentelemetry/semantic-conventions')),
+});
+const temporalInterceptors = () => require('@temporalio/interceptors-opentelemetry') as typeof import('@temporalio/interceptors-opentelemetry');
+
 /** The workflow interceptor module: in every workflow bundle (the worker's, the build's, the tests'). */
 export const workflowTracingModule = require.resolve('../workflows/tracing-interceptors');
 
 /** Starts exporting spans to `<endpoint>/v1/traces` (OTLP/HTTP, JSON). Once per process. */
 export function startTracing(config: TracingConfig, log: Logger): Tracing {
   if (active) return active;
+  const { ATTR_SERVICE_NAME, BatchSpanProcessor, NodeTracerProvider, OTLPTraceExporter, Resource } = sdk();
   // The exporter reports failures (collector down, refused) through OpenTelemetry's diagnostics channel.
   diag.setLogger(diagnosticsTo(log));
   const resource = new Resource({ [ATTR_SERVICE_NAME]: config.serviceName });
@@ -87,7 +92,7 @@ function diagnosticsTo(log: Logger): DiagLogger {
 
 /** For the API's Temporal client: StartWorkflow, StartWorkflowUpdate, SignalWorkflow… spans, their context in headers. */
 export function clientTracingInterceptors(): WorkflowClientInterceptor[] {
-  return active ? [new OpenTelemetryWorkflowClientInterceptor()] : [];
+  return active ? [new (temporalInterceptors().OpenTelemetryWorkflowClientInterceptor)()] : [];
 }
 
 /**
@@ -99,6 +104,7 @@ export function workflowTracing(): { activity: ActivityInterceptorsFactory[]; si
   if (!active) {
     return { activity: [], sinks: { exporter: { export: { fn: () => undefined } } } };
   }
+  const { makeWorkflowExporter, OpenTelemetryActivityInboundInterceptor, OpenTelemetryActivityOutboundInterceptor } = temporalInterceptors();
   return {
     activity: [
       (ctx) => ({

@@ -5,13 +5,7 @@
  * smaller), decrypted on the way: the customer's copy is theirs to read. A retry uploads the same bytes
  * again under the same key, so it converges; a failed upload is aborted so no half-object stays behind.
  */
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CreateMultipartUploadCommand,
-  S3Client,
-  UploadPartCommand,
-} from '@aws-sdk/client-s3';
+import { S3 } from '../adapters/aws-sdk';
 import { recordOrganizationEvent } from '../accounts/organization-audit-log';
 import type { ExportTargetConfig } from '../config';
 import type { SigningContext } from '../signing/signing-context';
@@ -31,7 +25,7 @@ export async function copyExportToTarget(context: SigningContext, exportId: stri
   );
   if (!row || row.status !== 'completed' || !row.blob_key || row.part_count === null) return undefined;
   const { bucket, key, url } = exportTargetLocation(target, row.organization_id, exportId);
-  const s3 = new S3Client({
+  const s3 = new S3.S3Client({
     region: target.region,
     endpoint: target.endpoint,
     forcePathStyle: target.forcePathStyle,
@@ -40,20 +34,20 @@ export async function copyExportToTarget(context: SigningContext, exportId: stri
     responseChecksumValidation: 'WHEN_REQUIRED',
   });
   try {
-    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/zip' }));
+    const { UploadId } = await s3.send(new S3.CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: 'application/zip' }));
     try {
       const parts: Array<{ PartNumber: number; ETag: string | undefined }> = [];
       for (let index = 0; index < row.part_count; index++) {
         const bytes = await context.adapters.blobStore.get(exportPartKey(row.blob_key, index));
         if (!bytes) throw new Error(`part ${index} of export ${exportId} is missing from the blob store`);
-        const uploaded = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: bytes }));
+        const uploaded = await s3.send(new S3.UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: index + 1, Body: bytes }));
         parts.push({ PartNumber: index + 1, ETag: uploaded.ETag });
         onPart();
       }
-      await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
+      await s3.send(new S3.CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId, MultipartUpload: { Parts: parts } }));
       await recordCopied(context, row.organization_id, exportId, url);
     } catch (error) {
-      await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
+      await s3.send(new S3.AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId })).catch(() => undefined);
       throw error;
     }
     return url;

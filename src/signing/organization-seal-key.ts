@@ -12,7 +12,8 @@
  * is used by the very next seal in every worker.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes, X509Certificate } from 'node:crypto';
-import { KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { KMS } from '../adapters/aws-sdk';
 import type { DataSource } from 'typeorm';
 import type { EncryptionContext, KeyService } from '../adapters/key-service';
 import { loadKmsSealKey } from '../documents/kms-seal-key';
@@ -122,7 +123,7 @@ function regionOfKeyArn(keyId: string): string | undefined {
 }
 
 export function kmsClientFor(access: KmsAccess, keyId: string): KMSClient {
-  return new KMSClient({ region: regionOfKeyArn(keyId) ?? access.region, endpoint: access.endpoint });
+  return new KMS.KMSClient({ region: regionOfKeyArn(keyId) ?? access.region, endpoint: access.endpoint });
 }
 
 export function pemCertificateChain(chain: Buffer[]): string {

@@ -27,7 +27,8 @@
  * server log only; the caller gets a fixed message per kind of refusal.
  */
 import { constants, randomUUID, verify, X509Certificate } from 'node:crypto';
-import { DescribeKeyCommand, ListResourceTagsCommand, type KMSClient } from '@aws-sdk/client-kms';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { KMS } from '../adapters/aws-sdk';
 import { requireOrganizationAdmin } from '../accounts/access';
 import type { AdminCaller } from '../accounts/members';
 import { recordOrganizationEvent } from '../accounts/organization-audit-log';
@@ -313,7 +314,7 @@ async function openKmsKey(
 }
 
 async function resolveKeyArn(kms: KMSClient, keyId: string): Promise<string> {
-  const described = await kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+  const described = await kms.send(new KMS.DescribeKeyCommand({ KeyId: keyId }));
   const arn = described.KeyMetadata?.Arn;
   if (!arn) throw new Error('AWS KMS described the key without its ARN');
   return arn;
@@ -366,7 +367,7 @@ async function requireOrganizationTag(kms: KMSClient, keyArn: string, organizati
   let marker: string | undefined;
   try {
     do {
-      const page = await kms.send(new ListResourceTagsCommand({ KeyId: keyArn, Marker: marker }));
+      const page = await kms.send(new KMS.ListResourceTagsCommand({ KeyId: keyArn, Marker: marker }));
       for (const tag of page.Tags ?? []) if (tag.TagKey === organizationTagKey && tag.TagValue !== undefined) values.push(tag.TagValue);
       marker = page.Truncated ? page.NextMarker : undefined;
     } while (marker);

@@ -9,7 +9,7 @@ import type { Adapters } from '../adapters';
 import { EncryptionPayloadCodec } from '../adapters/payload-codec';
 import { EncryptedBlobStore } from '../adapters/encrypted-blob-store';
 import type { Config, ExportTargetConfig, SealLevel, WebhookConfig } from '../config';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { KMS } from '../adapters/aws-sdk';
 import { loadKmsSealKey, type SealCertificateStore } from '../documents/kms-seal-key';
 import { loadOrCreateLocalSealKey, loadP12SealKey, type SealKey } from '../documents/seal-key';
 import { Rfc3161Timestamper } from '../documents/timestamp-authority';
@@ -98,7 +98,7 @@ async function loadSealKey(config: Config, dataSource: DataSource): Promise<Seal
   const key = config.seal.key;
   if (key.kind === 'p12') return loadP12SealKey(await fs.readFile(key.path), key.password);
   if (key.kind === 'self-signed') return loadOrCreateLocalSealKey(key.dir, 'Sigill seal');
-  const kms = new KMSClient({ region: key.region, endpoint: key.endpoint });
+  const kms = new KMS.KMSClient({ region: key.region, endpoint: key.endpoint });
   try {
     return await loadKmsSealKey({
       kms,
