@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { createOrganization } from '../src/accounts/create-organization';
 import { parseConfig } from '../src/config';
@@ -22,9 +23,8 @@ import { startService } from '../src/service';
 import { PDFDocument } from 'pdf-lib';
 import { createAdapters } from '../src/adapters';
 import { sigillDataConverter } from '../src/adapters/data-converter';
-import { EncryptionPayloadCodec } from '../src/adapters/payload-codec';
 import { organizationScope } from '../src/accounts/access';
-import { createSigningRequest, createSigningRequestInput, workflowIdForRequest } from '../src/signing/create-signing-request';
+import { createSigningRequest, createSigningRequestInput, recordSigningRequest, roundInputFor, workflowIdForRequest } from '../src/signing/create-signing-request';
 import { createSigningContext } from '../src/signing/signing-context';
 import { Signer } from '../src/database/entities';
 import { deliverDueRoundSignals } from '../src/signing/round-signal-relay';
@@ -44,7 +44,7 @@ function freePort(): Promise<number> {
 }
 
 /** Replaces every encrypted payload in a JSON history (base64 fields) by its decrypted form. */
-async function decryptPayloads(node: unknown, codec: EncryptionPayloadCodec): Promise<unknown> {
+async function decryptPayloads(node: unknown, codec: PayloadCodec): Promise<unknown> {
   if (Array.isArray(node)) return Promise.all(node.map((item) => decryptPayloads(item, codec)));
   if (!node || typeof node !== 'object') return node;
   const record = node as Record<string, unknown>;
@@ -92,10 +92,12 @@ async function main(): Promise<void> {
     const { orgId: organizationId } = await createOrganization(dataSource, { name: 'Fixtures', ownerEmail: 'fixtures@example.test' });
     const connection = await Connection.connect({ address: `127.0.0.1:${config.temporal.mode === 'embedded' ? config.temporal.port : 0}` });
     shutdown.add('client', () => connection.close());
-    // The same key service as the running worker (same DATA_DIR), so this client reads its encrypted payloads.
+    // The same key service and record keys as the running worker (same DATA_DIR and database), so this client
+    // reads its encrypted payloads, which are under each record's own key.
     const adapters = createAdapters(config);
     shutdown.add('adapters', () => adapters.close());
-    const codec = new EncryptionPayloadCodec(adapters.keyService);
+    const signing = await createSigningContext(config, dataSource, adapters);
+    const codec = signing.payloadCodec;
     const client = new Client({ connection, dataConverter: sigillDataConverter(codec) });
 
     const record = async (name: string, drive: (workflowId: string) => Promise<void>) => {
@@ -131,7 +133,6 @@ async function main(): Promise<void> {
     });
 
     // A signing round: sequential, two signers, a manual reminder, a double signature, sealed and archived.
-    const signing = await createSigningContext(config, dataSource, adapters);
     const pdf = await PDFDocument.create();
     pdf.addPage().drawText('Fixture agreement');
     const pdfBase64 = Buffer.from(await pdf.save()).toString('base64');
@@ -143,8 +144,8 @@ async function main(): Promise<void> {
         request: createSigningRequestInput.parse({ title, document: { filename: 'fixture.pdf', contentBase64: pdfBase64 }, signers, routing }),
       });
       const handle = client.workflow.getHandle(workflowIdForRequest(request.id));
-      // An Update that reaches the round in its very first task would find its signers not yet invited
-      // (handlers are set before the invitations are queued): wait until the round has run that far.
+      // The Updates below reach the round after its first task, as when these fixtures were first recorded
+      // (a reminder that arrives with the start is a fixture of its own, below).
       for (let tries = 0; (await handle.query(roundStateQuery).catch(() => undefined))?.signers[0]?.status !== 'invited'; tries++) {
         if (tries > 100) throw new Error(`the round of ${title} never invited anyone`);
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -205,6 +206,35 @@ async function main(): Promise<void> {
     await locking.handle.executeUpdate(cancelUpdate, { args: [{ reason: 'fixture' }] });
     await locking.handle.result();
     await saveHistory('signing-round-locked', locking.request.id);
+
+    // A reminder that reaches the round together with its start (update-with-start makes that certain): it
+    // finds both signers invited (the patch 'invite-before-update-handlers'), then the sender cancels.
+    const early = await recordSigningRequest(signing, {
+      scope: organizationScope(organizationId),
+      now: new Date(),
+      request: createSigningRequestInput.parse({
+        title: 'Fixture reminded at start',
+        document: { filename: 'fixture.pdf', contentBase64: pdfBase64 },
+        signers: [
+          { name: 'Sixth Fixture', email: 'sixth@example.test' },
+          { name: 'Seventh Fixture', email: 'seventh@example.test' },
+        ],
+      }),
+    });
+    const { roundInput } = await roundInputFor(signing, early.requestId, organizationId);
+    const remindedAtStart = await client.workflow.executeUpdateWithStart(remindNowUpdate, {
+      startWorkflowOperation: new WithStartWorkflowOperation('signingRoundWorkflow', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId: workflowIdForRequest(early.requestId),
+        workflowIdConflictPolicy: 'FAIL',
+        args: [roundInput],
+      }),
+    });
+    if (remindedAtStart.reminded !== 2) throw new Error(`the reminder at the start reminded ${remindedAtStart.reminded} signers, not 2`);
+    const earlyRound = client.workflow.getHandle(workflowIdForRequest(early.requestId));
+    await earlyRound.executeUpdate(cancelUpdate, { args: [{ reason: 'fixture' }] });
+    await earlyRound.result();
+    await saveHistory('signing-round-reminded-at-start', early.requestId);
   } finally {
     await shutdown.run();
     fs.rmSync(dataDir, { recursive: true, force: true });

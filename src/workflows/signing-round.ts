@@ -166,6 +166,13 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
     }
   };
 
+  // The first signers are invited before any handler is registered: an Update that arrives with the start
+  // (a reminder sent the moment the request was created, on a busy worker) runs as its handler is registered,
+  // and must find them invited; it reminded nobody before. Rounds started before this change invite after
+  // registering, so their histories replay as they ran.
+  const invitedBeforeHandlers = patched('invite-before-update-handlers');
+  if (invitedBeforeHandlers) inviteNextSigners();
+
   const requireActive = (signerId: string) => {
     if (state.status !== 'pending') throw new Error(`the signing request is ${state.status}`);
     const found = signer(signerId);
@@ -371,7 +378,7 @@ export async function signingRoundWorkflow(input: SigningRoundInput): Promise<Ro
 
   const allSigned = () => state.signers.every((s) => s.status === 'signed');
 
-  inviteNextSigners();
+  if (!invitedBeforeHandlers) inviteNextSigners();
   while (state.status === 'pending' && !allSigned()) {
     await doQueuedWork();
     if (state.status !== 'pending' || allSigned()) break;

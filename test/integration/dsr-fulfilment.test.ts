@@ -382,20 +382,19 @@ describe('an objection fulfilled before the round exists', () => {
     });
     expect(round.status).toBe(201);
     const [ritaSigner, olofSigner] = round.body.signers as Json[];
-    expect((await call(`/v1/signing-requests/${round.body.id}/remind`, { method: 'POST' })).status).toBe(200);
-    // The reminder follows both invitations and Rita's skipped reminder, one activity after another: on a CI
-    // machine running browser tests beside this, that took over 30 s once.
-    await waitFor(
-      "Olof's reminder",
-      () => {
-        try {
-          return outboxMessage(api, 'mail', `reminder-manual-1-${olofSigner.id}`);
-        } catch {
-          return undefined;
-        }
-      },
-      90_000,
-    );
+    const remind = await call(`/v1/signing-requests/${round.body.id}/remind`, { method: 'POST' });
+    expect(remind.status).toBe(200);
+    // Both are pending: the round decides per signer, when it sends, that Rita is not reminded.
+    expect(remind.body).toEqual({ reminded: 2 });
+    // On a busy machine this reminder reaches the round together with its start; it reminds both signers
+    // all the same (test/integration/signing-request-management.test.ts pins that case down).
+    await waitFor("Olof's reminder", () => {
+      try {
+        return outboxMessage(api, 'mail', `reminder-manual-1-${olofSigner.id}`);
+      } catch {
+        return undefined;
+      }
+    });
     const skipped = await waitFor(
       'the skipped reminder in the trail',
       async () => {

@@ -25,6 +25,8 @@ test('there are recorded histories to replay', () => {
       'signing-round-cancelled.json',
       'signing-round-failed.json',
       'signing-round-locked.json',
+      // A reminder that arrived with the round's start (the patch 'invite-before-update-handlers').
+      'signing-round-reminded-at-start.json',
     ]),
   );
 });

@@ -5,7 +5,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DataSource } from 'typeorm';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { createSigningRequestInput, recordSigningRequest, roundInputFor, workflowIdForRequest } from '../../src/signing/create-signing-request';
 import { exportSigningRequests } from '../../src/signing/export-signing-requests';
+import { remindNowUpdate, signingRoundWorkflow } from '../../src/workflows/signing-round';
 import { apiClient, type Json } from '../support/api-client';
 import { createTestOrganization } from '../support/factories';
 import { openTestDataSource, startTestApi, type TestApi } from '../support/harness';
@@ -159,6 +162,36 @@ test('remind sends a reminder to pending signers now, and a second one within th
   const again = await call(`/v1/signing-requests/${request.id}/remind`, { method: 'POST' });
   expect(again.status).toBe(429);
   expect(again.body.error.code).toBe('rate_limited');
+});
+
+test('a reminder that reaches the round together with its start reminds the invited signers', async () => {
+  // A back-office system may remind the moment it created a request; on a busy worker the Update then arrives
+  // in the round's first step, with its start. Update-with-start makes that order certain here.
+  const [first, second] = [email('early'), email('early')];
+  const scope = { organizationId: org.orgId, permissions: new Set(['view', 'send', 'admin', 'documents'] as const) };
+  const request = createSigningRequestInput.parse({
+    title: 'Reminded at once',
+    document: { filename: 'd.pdf', contentBase64: pdfBase64 },
+    signers: [
+      { name: 'First Early', email: first },
+      { name: 'Second Early', email: second },
+    ],
+  });
+  const { requestId } = await recordSigningRequest(api.signing, { scope, request, now: new Date() });
+  const { roundInput } = await roundInputFor(api.signing, requestId, org.orgId);
+  const reminded = await api.client.workflow.executeUpdateWithStart(remindNowUpdate, {
+    startWorkflowOperation: new WithStartWorkflowOperation(signingRoundWorkflow, {
+      taskQueue: api.taskQueue,
+      workflowId: workflowIdForRequest(requestId),
+      workflowIdConflictPolicy: 'FAIL',
+      args: [roundInput],
+    }),
+  });
+  expect(reminded).toEqual({ reminded: 2 });
+  for (const address of [first, second]) {
+    await smtp.waitForMail(address, 'Please sign');
+    await smtp.waitForMail(address, 'Reminder');
+  }
 });
 
 test('reset-pin unlocks a locked signer; the new PIN opens the link and the old one no longer does', async () => {
