@@ -147,6 +147,9 @@ export function describeHistory(events: HistoryEvent[], facts: ReadonlyMap<numbe
       case EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
         step.summary = 'status published for listing';
         break;
+      case EventType.EVENT_TYPE_MARKER_RECORDED:
+        step.summary = 'code version recorded';
+        break;
       default:
         step.summary = step.event.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
     }

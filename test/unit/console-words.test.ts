@@ -42,6 +42,11 @@ describe('workflow history in plain words', () => {
     expect(describeStep(step({ event: 'ActivityTaskCompleted', activity: 'recordAuditEvent', auditEvent: 'signed' }), setting('en')).text).toMatch(/^Recorded in the audit trail: \S/);
     expect(describeStep(step({ event: 'ActivityTaskFailed', activity: 'sealSignedDocument' }), setting('fi')).text).toBe('Allekirjoitetun asiakirjan sinetöinti: epäonnistui');
     expect(describeStep(step({ event: 'WorkflowExecutionCompleted', outcome: 'completed' }), setting('en')).text).toBe('Signing round ended: Signed by everyone');
+    // A round's patch marker (its code versions a change): said in words, not left as an English event name.
+    expect(describeStep(step({ event: 'MarkerRecorded', summary: 'code version recorded' }), sv)).toEqual({
+      text: 'Kodversion registrerad (pågående rundor behåller koden de startade med)',
+      untranslated: false,
+    });
   });
 
   test('an unknown kind, or a signer the request does not know, keeps the English summary with a note', () => {

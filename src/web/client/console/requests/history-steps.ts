@@ -70,6 +70,9 @@ export function describeStep(step: HistoryStep, setting: StepSetting): StepText 
         return say('console:history.roundFailed');
       case 'UpsertWorkflowSearchAttributes':
         return say('console:history.statusPublished');
+      // A patch marker (the round's code versions a change: src/workflows/signing-round.ts, `patched`).
+      case 'MarkerRecorded':
+        return say('console:history.versionRecorded');
       case 'TimerStarted': {
         if (!step.timer) return undefined;
         const key = isDeadline(step.timer.firesAt, setting.expiresAt) ? 'waitDeadline' : 'waitReminder';
