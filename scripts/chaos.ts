@@ -1007,6 +1007,7 @@ async function run(
   const info: Array<[string, string]> = [
     ['503 (with Retry-After / without)', `${unavailable.length - unavailableWithoutRetryAfter.length} / ${unavailableWithoutRetryAfter.length}`],
     ['connection errors / timeouts', `${http.connectionErrors} / ${http.timeouts}`],
+    ['SMTP connections dropped mid-session (killed senders)', String(smtp.connectionErrors.length)],
     ['429', String(http.rateLimited)],
     ['client calls / attempts', `${http.calls} / ${http.attempts}`],
     ['rounds the client could not finish', String(clientFailures.length)],

@@ -6,6 +6,7 @@
 import { simpleParser } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { freePort } from '../../test/support/free-port';
+import { listenOnLoopback } from '../../test/support/smtp-catcher';
 
 export interface Mailbox {
   url: string;
@@ -48,7 +49,7 @@ export async function startMailbox(): Promise<Mailbox> {
     },
   });
   const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listenOnLoopback(server, port);
   return {
     url: `smtp://127.0.0.1:${port}`,
     received: () => count,

@@ -24,6 +24,7 @@ export const refusedMailbox = (address: string) => address.toLowerCase().startsW
 
 export async function startSmtpCatcher() {
   const messages: CaughtMail[] = [];
+  const connectionErrors: Error[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -55,10 +56,12 @@ export async function startSmtpCatcher() {
     );
   }
   const port = await freePort();
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  await listenOnLoopback(server, port, (error) => connectionErrors.push(error));
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    /** Connections that ended in an error (a sender killed mid-message): the server carried on. */
+    connectionErrors,
     /** Messages to one address, optionally with a subject containing `subject`. */
     to: (address: string, subject?: string) =>
       messages.filter((mail) => mail.to === address.toLowerCase() && (!subject || mail.subject.includes(subject))),
@@ -69,6 +72,22 @@ export async function startSmtpCatcher() {
       }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+/**
+ * Starts listening; a failure to listen rejects. From then on, an error on one client's connection (a sender
+ * killed mid-message resets it: the chaos run kills workers while they send) is that client's end, as it is for
+ * any mail server; smtp-server re-emits it on the server, where an unheard 'error' would end the process.
+ */
+export function listenOnLoopback(server: SMTPServer, port: number, onConnectionError: (error: Error) => void = () => undefined): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      server.on('error', onConnectionError);
+      resolve();
+    });
+  });
 }
 
 /** The personal signing token in an invitation or reminder. */
