@@ -14,6 +14,27 @@ const formatVersion = 1;
 const ivLength = 12;
 const tagLength = 16;
 
+/**
+ * Stored ciphertext that will never decrypt, whatever is retried: malformed, bound to another record, row or key
+ * (its additional data or key id), or edited (its tag fails). Unlike a key service or database that cannot be
+ * reached, this is the data itself: readers that can say so (an audit trail names the event as broken) catch it.
+ */
+export class UnreadableCiphertextError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreadableCiphertextError';
+  }
+}
+
+/** decipher.final(), with a failed authentication said as what it is. */
+export function finalOrUnreadable(decipher: { final(): Buffer }): Buffer {
+  try {
+    return decipher.final();
+  } catch {
+    throw new UnreadableCiphertextError('an encrypted value does not authenticate: it was edited, or belongs elsewhere');
+  }
+}
+
 const additionalData = (context: EncryptionContext) =>
   Buffer.from(JSON.stringify(Object.keys(context).sort().map((key) => [key, context[key]])));
 
@@ -33,7 +54,7 @@ export async function encryptField(keyService: KeyService, context: EncryptionCo
 }
 
 export async function decryptField(keyService: KeyService, context: EncryptionContext, sealed: Buffer): Promise<string> {
-  if (sealed.length < 3 || sealed.readUInt8(0) !== formatVersion) throw new Error('unknown encrypted field format');
+  if (sealed.length < 3 || sealed.readUInt8(0) !== formatVersion) throw new UnreadableCiphertextError('unknown encrypted field format');
   const wrappedLength = sealed.readUInt16BE(1);
   const wrapped = sealed.subarray(3, 3 + wrappedLength);
   const iv = sealed.subarray(3 + wrappedLength, 3 + wrappedLength + ivLength);
@@ -43,7 +64,7 @@ export async function decryptField(keyService: KeyService, context: EncryptionCo
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, iv).setAAD(additionalData(context));
     decipher.setAuthTag(tag);
-    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(ciphertext), finalOrUnreadable(decipher)]).toString('utf8');
   } finally {
     key.fill(0);
   }

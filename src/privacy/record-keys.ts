@@ -18,7 +18,7 @@ import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes, ra
 import { queryReturning } from '../database/data-source';
 import { AppError } from '../errors';
 import type { EncryptionContext, KeyService } from '../adapters/key-service';
-import { decryptField as decryptLegacyField, encryptField as encryptLegacyField } from './encrypted-field';
+import { decryptField as decryptLegacyField, encryptField as encryptLegacyField, finalOrUnreadable, UnreadableCiphertextError } from './encrypted-field';
 
 /** What a record key protects. The workflow id / blob key prefix tells which record a payload or object belongs to. */
 export type RecordKind = 'signing_request' | 'kyc_case' | 'data_subject_request' | 'organization_export';
@@ -26,6 +26,8 @@ export interface RecordRef {
   kind: RecordKind;
   id: string;
 }
+
+const sameRecord = (a: RecordRef, b: RecordRef) => a.kind === b.kind && a.id === b.id;
 
 /** Thrown when a record's key was destroyed (shredded): the data is gone for good. Maps to HTTP 410 `record_deleted`. */
 export class RecordKeyDestroyedError extends AppError {
@@ -241,16 +243,24 @@ export class DatabaseRecordKeyring implements RecordKeyring {
       if (await this.isDestroyed(record)) throw new RecordKeyDestroyedError(record);
       return decryptLegacyField(this.keyService, context, sealed);
     }
-    if (sealed.length < 1 + 16 + ivLength + tagLength) throw new Error('an encrypted field is malformed');
+    if (sealed.length < 1 + 16 + ivLength + tagLength) throw new UnreadableCiphertextError('an encrypted field is malformed');
     const keyId = bytesToUuid(sealed.subarray(1, 17));
-    const key = db ? await this.keyOf(record, db) : await this.keyById(keyId);
-    if (!key || key.keyId !== keyId || key.record.kind !== record.kind || key.record.id !== record.id) {
-      throw new Error('an encrypted field belongs to another record');
+    const key = db
+      ? await this.keyOf(record, db)
+      : await this.keyById(keyId).catch((error: unknown) => {
+          // An edited key id can name another record's destroyed key: this record's data is not what was deleted.
+          if (error instanceof RecordKeyDestroyedError && error.record && !sameRecord(error.record, record)) {
+            throw new UnreadableCiphertextError('an encrypted field belongs to another record');
+          }
+          throw error;
+        });
+    if (!key || key.keyId !== keyId || !sameRecord(key.record, record)) {
+      throw new UnreadableCiphertextError('an encrypted field belongs to another record');
     }
     const iv = sealed.subarray(17, 17 + ivLength);
     const tag = sealed.subarray(17 + ivLength, 17 + ivLength + tagLength);
     const decipher = createDecipheriv('aes-256-gcm', key.key, iv).setAAD(fieldAad(keyId, record, context)).setAuthTag(tag);
-    return Buffer.concat([decipher.update(sealed.subarray(17 + ivLength + tagLength)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(sealed.subarray(17 + ivLength + tagLength)), finalOrUnreadable(decipher)]).toString('utf8');
   }
 
   async blindIndexKey(db: Queryable, organizationId: string): Promise<Buffer> {
@@ -316,7 +326,7 @@ export class DatabaseRecordKeyring implements RecordKeyring {
           [keyId],
         )
       : [];
-    if (!rows[0]) throw new Error('no record key has the id the data names');
+    if (!rows[0]) throw new UnreadableCiphertextError('no record key has the id the data names');
     return this.unwrapRecordKey(this.db, rows[0]);
   }
 

@@ -229,7 +229,8 @@ export interface AuditChainVerification {
      * missing_event: positions jump here (an earlier event was removed); link_mismatch: its prev_hash is
      * not the previous event's hash (or, for the 'sealed' event, the chain head it names is no earlier
      * event's hash); hash_mismatch: its fields no longer give its keyed hash (it was edited, or its hash
-     * recomputed without the chain key).
+     * recomputed without the chain key; an edited or moved sealed personal part no longer opens, and the
+     * event is read without it).
      */
     reason: ChainBreak;
   };

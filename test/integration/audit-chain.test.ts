@@ -225,6 +225,59 @@ describe('a completed round', () => {
     expect(rewritten.chainValid).toBe(false);
     expect(rewritten.firstBrokenEvent).toEqual({ sequence: headEvent.sequence, type: headEvent.type, eventKey: headEvent.eventKey, reason: 'hash_mismatch' });
   });
+
+  // The personal part of an event (IP, browser, personal detail) is stored sealed under the request's key. A
+  // sealed value edited in the database, or copied from another event, no longer opens: the trail still reads,
+  // shows the event with what the row holds in the clear, and names it as the first broken event.
+  test('an event whose sealed personal data was edited or moved is the first broken event, and the trail still reads', async () => {
+    const email = `sealed-${randomUUID()}@example.test`;
+    const created = await call('/v1/signing-requests', {
+      body: { title: 'Sealed detail', document: { filename: 'sealed.pdf', contentBase64: pdfBase64 }, signers: [{ name: 'Aino Laine', email }] },
+    });
+    expect(created.status).toBe(201);
+    const id: string = created.body.id;
+    const [invitation] = await smtp.waitForMail(email, 'Please sign');
+    // The signer opens the link: the 'opened' event holds their IP address and browser.
+    const session = await call('/v1/signer/session', {
+      key: null,
+      headers: { 'user-agent': 'Mozilla/5.0 (sealed detail test)' },
+      body: { token: signingTokenIn(invitation!), pin: created.body.signers[0].pin },
+    });
+    expect(session.status).toBe(200);
+    await reportDocumentDisplayed(call, session.body.sessionToken); // 'viewed', a second event with them
+    await waitFor('the opened and viewed events', async () => {
+      const types = (await trailOf(id)).events.map((event: Json) => event.type);
+      return types.includes('opened') && types.includes('viewed');
+    });
+    const sealedRows: Array<{ id: string; sequence: number; sealed: Buffer }> = await dataSource.query(
+      `SELECT id::text AS id, sequence, sealed FROM audit_events WHERE request_id = $1 AND sealed IS NOT NULL ORDER BY sequence`,
+      [id],
+    );
+    expect(sealedRows.length).toBeGreaterThanOrEqual(2);
+    const before = await trailOf(id);
+    expect(before.chainValid).toBe(true);
+    const target = sealedRows[0]!;
+    const targetEvent = before.events.find((event: Json) => event.sequence === target.sequence);
+    expect(targetEvent.ip).toBeTruthy();
+
+    const edited = Buffer.from(target.sealed);
+    edited[edited.length - 1]! ^= 0x01;
+    await bypassingTriggers(`UPDATE audit_events SET sealed = $2 WHERE id = $1`, [target.id, edited]);
+    const trail = await trailOf(id);
+    expect(trail.chainValid).toBe(false);
+    expect(trail.firstBrokenEvent).toEqual({ sequence: target.sequence, type: targetEvent.type, eventKey: targetEvent.eventKey, reason: 'hash_mismatch' });
+    const shown = trail.events.find((event: Json) => event.sequence === target.sequence);
+    expect(shown.ip).toBeUndefined();
+    expect(shown.userAgent).toBeUndefined();
+    expect((await call(`/v1/signing-requests/${id}`)).status).toBe(200);
+
+    // Another event's sealed value, intact, in this row: it is bound to the other event and does not open here.
+    await bypassingTriggers(`UPDATE audit_events SET sealed = $2 WHERE id = $1`, [target.id, sealedRows[1]!.sealed]);
+    const moved = await trailOf(id);
+    expect(moved.firstBrokenEvent).toMatchObject({ sequence: target.sequence, reason: 'hash_mismatch' });
+    expect(moved.events.find((event: Json) => event.sequence === sealedRows[1]!.sequence).ip).toBe(targetEvent.ip);
+    await call(`/v1/signing-requests/${id}/cancel`, { body: { reason: 'test over' } });
+  });
 });
 
 describe('the database', () => {
