@@ -237,6 +237,13 @@ describe('the console, from a new request to the sealed PDF', () => {
     await consolePage.locator('.history-steps li', { hasText: `Invitation sent to signer 1 (${signer1.name})` }).waitFor();
     await consolePage.locator('.history-steps li', { hasText: /Waiting until the (next reminder|deadline) \(/ }).waitFor();
     expect(await consolePage.locator('.history-steps .step-summary[lang="en"]').count()).toBe(0);
+    // The code-version marker is the engine's bookkeeping: shown only with every step.
+    const versionStep = consolePage.locator('.history-steps li', { hasText: 'Code version recorded' });
+    expect(await versionStep.count()).toBe(0);
+    await consolePage.getByLabel('Show every step').check();
+    await versionStep.first().waitFor();
+    await consolePage.getByLabel('Show every step').uncheck();
+    await versionStep.first().waitFor({ state: 'detached' });
     await checkPage(consolePage, consoleProblems, 'desktop-request-pending', { allowed: [refused(400, '/v1/signing-requests')] });
     // The page stays open from here on; a marker in the window tells whether it was ever reloaded.
     await consolePage.evaluate(() => {

@@ -492,8 +492,11 @@ function ResetPin({ ctx, base, signer, onChanged }: { ctx: ConsoleContext; base:
   );
 }
 
-/** Steps a person follows; the rest (tasks scheduled and started, workflow tasks, Updates handled) only with "every step". */
-const everyStepOnly = /^(WorkflowTask(Scheduled|Started|Completed)|ActivityTask(Scheduled|Started)|WorkflowExecutionUpdateCompleted)$/;
+/**
+ * Steps a person follows; the rest (tasks scheduled and started, workflow tasks, Updates handled, the code-version
+ * markers a round records for its own replay) only with "every step".
+ */
+const everyStepOnly = /^(WorkflowTask(Scheduled|Started|Completed)|ActivityTask(Scheduled|Started)|WorkflowExecutionUpdateCompleted|MarkerRecorded)$/;
 
 function WorkflowHistory({
   ctx,
