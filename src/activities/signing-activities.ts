@@ -46,9 +46,12 @@ export function signingActivities(context: SigningContext) {
   async function load(requestId: string) {
     const request = await dataSource.getRepository(SigningRequest).findOneBy({ id: requestId });
     if (!request) throw ApplicationFailure.nonRetryable(`signing request ${requestId} does not exist`, 'MissingRequest');
-    const organization = await dataSource.getRepository(Organization).findOneByOrFail({ id: request.organizationId });
-    const signers = await dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } });
-    const creator = request.createdByUserId ? await dataSource.getRepository(User).findOneBy({ id: request.createdByUserId }) : null;
+    // Independent of each other: one round trip's wait instead of three (every step of a round loads these).
+    const [organization, signers, creator] = await Promise.all([
+      dataSource.getRepository(Organization).findOneByOrFail({ id: request.organizationId }),
+      dataSource.getRepository(Signer).find({ where: { requestId }, order: { position: 'ASC' } }),
+      request.createdByUserId ? dataSource.getRepository(User).findOneBy({ id: request.createdByUserId }) : null,
+    ]);
     const facts: RequestFacts = {
       title: request.title,
       organizationName: organization.name,
