@@ -23,6 +23,8 @@
  *
  * Exit status 0 only if every round sealed and there were no stuck rounds, duplicate invitations, duplicate
  * seals, invalid seals, broken audit chains or 5xx other than 503 (an outage may answer 503 with Retry-After).
+ * An invitation delivered twice, the same message, with a worker killed in between is SMTP's at-least-once, not a
+ * duplicate: it is reported apart (test/support/smtp-catcher.ts, repeatedDeliveries).
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
@@ -48,7 +50,7 @@ import { createTestPdf } from '../test/support/pdf-factories';
 import { pdfsig } from '../test/support/pdf-validators';
 import { inheritedEnvironment, killProcessGroup, liveProcessesInGroup, signalProcessGroup } from '../test/support/process-group';
 import { createServerDatabase } from '../test/support/server-database';
-import { signingTokenIn, startSmtpCatcher } from '../test/support/smtp-catcher';
+import { repeatedDeliveries, signingTokenIn, startSmtpCatcher } from '../test/support/smtp-catcher';
 import { smsOutboxReader } from '../test/support/sms-outbox';
 import { waitFor } from '../test/support/wait-for';
 
@@ -719,6 +721,7 @@ async function run(
   const faults: FaultRecord[] = [];
   /** True while clients are still driving rounds: faults then wait (bounded) for a moment that hurts. */
   let driving = true;
+  const workerKilledAt: number[] = [];
   const invitationsCaught = () => smtp.messages.filter((mail) => mail.subject.startsWith('Please sign')).length;
   const killAndRestartWorker = async (worker: ServiceProcess, moment: 'signature' | 'invitation') => {
     // Worker 1 dies right after a signature (a round may be sealing), worker 2 right after an invitation
@@ -732,6 +735,7 @@ async function run(
         () => (moment === 'signature' ? lastSignatureAt > since : invitationsCaught() > invitationsBefore),
         30_000,
       ).catch(() => false));
+    workerKilledAt.push(Date.now());
     const killed = await worker.kill();
     worker.start();
     const restarted = Date.now();
@@ -941,16 +945,18 @@ async function run(
     }
   }
 
-  // Mailboxes: one invitation per signer (each signer's address belongs to one round); a duplicate send
-  // reuses the Message-ID, so count deliveries per recipient, not distinct ids.
+  // Mailboxes: one invitation per signer (each signer's address belongs to one round). A repeat is a duplicate
+  // unless it is SMTP's at-least-once after a worker kill (repeatedDeliveries says how it tells them apart).
   const planned = new Set(rounds.flatMap((round) => round.signers.map((signer) => signer.email)));
   const countBy = (subject: string) => {
     const counts = new Map<string, number>();
     for (const mail of smtp.messages) if (mail.subject.startsWith(subject)) counts.set(mail.to, (counts.get(mail.to) ?? 0) + 1);
     return counts;
   };
-  const invitations = countBy('Please sign');
-  const duplicateInvitations = [...invitations].filter(([to, count]) => planned.has(to) && count > 1);
+  const { duplicates: duplicateInvitations, redeliveredAfterKill: redeliveredInvitations } = repeatedDeliveries(
+    smtp.messages.filter((mail) => mail.subject.startsWith('Please sign') && planned.has(mail.to)),
+    workerKilledAt,
+  );
   const outcomes = countBy('Signed:');
   const duplicateOutcomes = [...outcomes].filter(([to, count]) => planned.has(to) && count > 1);
 
@@ -986,6 +992,10 @@ async function run(
   section('Stuck rounds (not terminal at the deadline)', stuck, 30);
   section('Rounds that ended otherwise', otherStatus);
   section('Duplicate invitations (deliveries per signer)', duplicateInvitations.map(([to, count]) => `${to}: ${count}`));
+  section(
+    'Invitations delivered again after a worker was killed between the send and its record (the same message and Message-ID; informational)',
+    redeliveredInvitations.map(([to, count]) => `${to}: ${count}`),
+  );
   section('Duplicate seals', duplicateSeals);
   section('Invalid seals', invalidSeals);
   section('Broken audit chains', brokenChains);
@@ -1014,6 +1024,7 @@ async function run(
     ['wrong answers worked around', String(anomalies.length)],
     ['signers with extra "opened" events', String(extraOpened.length)],
     ['duplicate outcome emails', String(duplicateOutcomes.reduce((sum, [, count]) => sum + count - 1, 0))],
+    ['invitations redelivered after a worker kill', String(redeliveredInvitations.reduce((sum, [, count]) => sum + count - 1, 0))],
     ['processes that exited by themselves', String(unexpectedExits.length)],
     ['faults injected', String(faults.length)],
     ['duration', `${Math.round((Date.now() - startedAt) / 1000)} s`],

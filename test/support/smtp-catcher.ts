@@ -17,6 +17,8 @@ export interface CaughtMail {
   messageId: string;
   /** The message exactly as it came over SMTP (headers, MIME parts, transfer encodings): the .eml. */
   raw: Buffer;
+  /** When its last byte had arrived. */
+  receivedAt: Date;
 }
 
 /** Mailboxes the catcher refuses for good (550), as a real server does for an address that does not exist. */
@@ -35,10 +37,10 @@ export async function startSmtpCatcher() {
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => void parse(Buffer.concat(chunks), callback));
+      stream.on('end', () => void parse(Buffer.concat(chunks), new Date(), callback));
     },
   });
-  function parse(raw: Buffer, callback: (error?: Error) => void) {
+  function parse(raw: Buffer, receivedAt: Date, callback: (error?: Error) => void) {
     simpleParser(raw).then(
       (parsed) => {
         const to = Array.isArray(parsed.to) ? parsed.to[0] : parsed.to;
@@ -49,6 +51,7 @@ export async function startSmtpCatcher() {
           html: typeof parsed.html === 'string' ? parsed.html : undefined,
           messageId: parsed.messageId ?? '',
           raw,
+          receivedAt,
         });
         callback();
       },
@@ -88,6 +91,35 @@ export function listenOnLoopback(server: SMTPServer, port: number, onConnectionE
       resolve();
     });
   });
+}
+
+/**
+ * Recipients who got more than one of `mails` (one kind of message, one expected per recipient), split in two.
+ * SMTP delivers at least once: a sender killed after the mail server accepted a message but before it recorded
+ * the send sends it again on retry, the same message with the same Message-ID (src/messaging/send-once.ts). Such
+ * a repeat is `redeliveredAfterKill` when each delivery after the first came after a sender was killed (`killedAt`,
+ * epoch ms) and no earlier than 2 s before the delivery it repeats (a kill decided on one message's arrival can
+ * cut a sibling whose last bytes were still on their way). Anything else is a duplicate: another message, or a
+ * repeat with no kill to explain it.
+ */
+export function repeatedDeliveries(
+  mails: CaughtMail[],
+  killedAt: number[],
+): { duplicates: Array<[to: string, count: number]>; redeliveredAfterKill: Array<[to: string, count: number]> } {
+  const byRecipient = new Map<string, CaughtMail[]>();
+  for (const mail of mails) byRecipient.set(mail.to, [...(byRecipient.get(mail.to) ?? []), mail]);
+  const explained = (sorted: CaughtMail[]) =>
+    sorted.every((mail) => mail.messageId === sorted[0]!.messageId && mail.text === sorted[0]!.text) &&
+    sorted.slice(1).every((mail, index) =>
+      killedAt.some((at) => at >= sorted[index]!.receivedAt.getTime() - 2000 && at <= mail.receivedAt.getTime()),
+    );
+  const result = { duplicates: [] as Array<[string, number]>, redeliveredAfterKill: [] as Array<[string, number]> };
+  for (const [to, received] of byRecipient) {
+    if (received.length < 2) continue;
+    const sorted = [...received].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
+    (explained(sorted) ? result.redeliveredAfterKill : result.duplicates).push([to, received.length]);
+  }
+  return result;
 }
 
 /** The personal signing token in an invitation or reminder. */
